@@ -1,0 +1,65 @@
+//! Every gRPC contract and event payload of Valued, generated at build time from `proto/valued`.
+//!
+//! Event types are declared once, here: the routing key of an event *is* its type string, and it is
+//! never derived from a Rust type name.
+
+#![allow(clippy::all, clippy::unwrap_used, clippy::expect_used)]
+
+/// Encoded `FileDescriptorSet` of every package, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/valued_descriptor.bin"));
+
+pub mod nomination {
+    pub mod v1 {
+        tonic::include_proto!("valued.nomination.v1");
+    }
+}
+
+pub mod voting {
+    pub mod v1 {
+        tonic::include_proto!("valued.voting.v1");
+    }
+}
+
+pub mod survey {
+    pub mod v1 {
+        tonic::include_proto!("valued.survey.v1");
+    }
+}
+
+pub mod notification {
+    pub mod v1 {
+        tonic::include_proto!("valued.notification.v1");
+    }
+}
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("valued.events.v1");
+    }
+
+    /// An event payload and the one type string (= routing key) it travels under.
+    pub trait Event: prost::Message + Default {
+        const TYPE: &'static str;
+    }
+
+    macro_rules! event_types {
+        ($($message:ident => $type:literal),* $(,)?) => {
+            $(impl Event for v1::$message {
+                const TYPE: &'static str = $type;
+            })*
+
+            /// Every event type Valued publishes.
+            pub const ALL_TYPES: &[&str] = &[$($type),*];
+        };
+    }
+
+    event_types! {
+        NominationSubmitted => "nomination.submitted.v1",
+        BallotOpened => "ballot.opened.v1",
+        VoteCast => "vote.cast.v1",
+        SurveyResponseRecorded => "survey.response_recorded.v1",
+        EmailSent => "email.sent.v1",
+        EmailFailed => "email.failed.v1",
+    }
+}

@@ -1,0 +1,38 @@
+//! Database connections: PostgreSQL in production, a SQLite file per service in the embedded default.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::settings::DatabaseSettings;
+
+pub async fn connect(
+    settings: &DatabaseSettings,
+    data_dir: &std::path::Path,
+    service: &str,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = settings.resolved_url(data_dir, service);
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| DbErr::Custom(format!("creating {}: {e}", data_dir.display())))?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.max_connections)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // One writer at a time; wait for the lock instead of failing, and keep readers unblocked.
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+        )
+        .await?;
+    }
+    Ok(db)
+}
+
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}

@@ -1,0 +1,191 @@
+//! gRPC plumbing shared by every service: serving with health, reflection and trace context; health
+//! that follows the database and broker; field-level validation errors as `google.rpc.BadRequest`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic::{Code, Status};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::bus::EventBus;
+use crate::domain::FieldError;
+use crate::settings::GrpcSettings;
+use crate::shutdown::Shutdown;
+
+pub async fn bind(settings: &GrpcSettings) -> std::io::Result<TcpListener> {
+    TcpListener::bind((settings.host.as_str(), settings.port)).await
+}
+
+/// Serves `routes` plus gRPC health and reflection until `shutdown`, then lets in-flight calls finish.
+/// `names` are the fully qualified service names whose health follows the database and the bus.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    names: &'static [&'static str],
+    readiness: Readiness,
+    shutdown: Shutdown,
+) -> Result<(), tonic::transport::Error> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(valued_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|error| tracing::warn!(%error, "gRPC reflection unavailable"))
+        .ok();
+    let mut routes = routes.add_service(health);
+    if let Some(reflection) = reflection {
+        routes = routes.add_service(reflection);
+    }
+    let monitor = tokio::spawn(readiness.monitor(reporter, names, shutdown.clone()));
+    let served = tonic::transport::Server::builder()
+        .trace_fn(request_span)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.wait())
+        .await;
+    monitor.abort();
+    served
+}
+
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc",
+        otel.name = %request.uri().path().trim_start_matches('/'),
+        rpc.system = "grpc",
+        otel.kind = "server",
+    );
+    let traceparent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok());
+    crate::telemetry::set_parent(&span, traceparent);
+    span
+}
+
+/// A client interceptor that carries the caller's trace context to the server.
+pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+    if let Some(traceparent) = crate::telemetry::current_traceparent()
+        && let Ok(value) = traceparent.parse()
+    {
+        request.metadata_mut().insert("traceparent", value);
+    }
+    Ok(request)
+}
+
+/// The health service name that answers SERVING while the process runs (the liveness probe); the
+/// empty name (readiness) follows the database and the bus.
+pub const LIVENESS: &str = "liveness";
+
+/// What readiness depends on: the service's database and, when it has one, the bus.
+#[derive(Clone)]
+pub struct Readiness {
+    pub db: Option<DatabaseConnection>,
+    pub bus: Option<Arc<dyn EventBus>>,
+}
+
+impl Readiness {
+    pub async fn is_ready(&self) -> bool {
+        let db_ok = match &self.db {
+            Some(db) => db.ping().await.is_ok(),
+            None => true,
+        };
+        db_ok && self.bus.as_ref().is_none_or(|bus| bus.is_healthy())
+    }
+
+    async fn monitor(
+        self,
+        reporter: HealthReporter,
+        names: &'static [&'static str],
+        shutdown: Shutdown,
+    ) {
+        // Liveness does not depend on dependencies: a pod whose database is down is not restarted.
+        reporter
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
+        let mut last = None;
+        loop {
+            let status = if shutdown.is_triggered() {
+                ServingStatus::NotServing
+            } else if self.is_ready().await {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if last != Some(status) {
+                tracing::info!(?status, "health changed");
+                for name in names.iter().copied().chain([""]) {
+                    reporter.set_service_status(name, status).await;
+                }
+                last = Some(status);
+            }
+            tokio::select! {
+                _ = shutdown.wait(), if !shutdown.is_triggered() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+        }
+    }
+}
+
+/// INVALID_ARGUMENT naming every bad field, so that a form can show each message beside its field.
+pub fn invalid_argument(errors: &[FieldError]) -> Status {
+    let violations: Vec<tonic_types::FieldViolation> = errors
+        .iter()
+        .map(|e| tonic_types::FieldViolation::new(e.field.clone(), e.message.clone()))
+        .collect();
+    let summary = errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Status::with_error_details(
+        Code::InvalidArgument,
+        summary,
+        ErrorDetails::with_bad_request(violations),
+    )
+}
+
+/// The field errors carried by an INVALID_ARGUMENT status (empty for any other status).
+pub fn field_errors(status: &Status) -> Vec<FieldError> {
+    if status.code() != Code::InvalidArgument {
+        return Vec::new();
+    }
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| FieldError {
+                    field: v.field.clone(),
+                    message: v.description.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Logs an internal error and returns a status that reveals nothing of it.
+pub fn internal(error: &dyn std::fmt::Display) -> Status {
+    tracing::error!(%error, "internal error");
+    Status::internal("internal error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_survive_the_status() {
+        let errors = vec![
+            FieldError::new("nominee_name", "Enter the nominee's name"),
+            FieldError::new("story", "Story must be 300 words or fewer"),
+        ];
+        let status = invalid_argument(&errors);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(field_errors(&status), errors);
+    }
+}

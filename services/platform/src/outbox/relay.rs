@@ -1,0 +1,153 @@
+//! The relay: takes unpublished outbox rows oldest first (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+//! replicas share the work), publishes them with confirms pipelined, and marks a row published only
+//! after the broker's ack. Failed rounds back off exponentially and retry forever.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use std::sync::Arc;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::entity::{self, Column, Entity};
+use crate::bus::EventBus;
+use crate::envelope::{Envelope, EnvelopeHeaders};
+use crate::settings::RelaySettings;
+use crate::shutdown::Shutdown;
+
+pub struct OutboxRelay {
+    db: DatabaseConnection,
+    bus: Arc<dyn EventBus>,
+    settings: RelaySettings,
+    wake: Arc<Notify>,
+}
+
+/// Wakes the relay right after a commit that added outbox rows, instead of waiting for its poll.
+#[derive(Clone, Debug, Default)]
+pub struct RelayHandle {
+    wake: Arc<Notify>,
+}
+
+impl RelayHandle {
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl OutboxRelay {
+    pub fn new(db: DatabaseConnection, bus: Arc<dyn EventBus>, settings: RelaySettings) -> Self {
+        Self {
+            db,
+            bus,
+            settings,
+            wake: Arc::default(),
+        }
+    }
+
+    pub fn handle(&self) -> RelayHandle {
+        RelayHandle {
+            wake: self.wake.clone(),
+        }
+    }
+
+    /// Runs until `shutdown`; the round in progress then finishes, so nothing confirmed is left unmarked.
+    pub fn spawn(self, shutdown: Shutdown) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            while !shutdown.is_triggered() {
+                let wait = match self.publish_round().await {
+                    Ok(published) if published as u64 >= self.settings.batch_size => {
+                        failures = 0;
+                        continue;
+                    }
+                    Ok(_) => {
+                        failures = 0;
+                        self.settings.poll_interval()
+                    }
+                    Err(error) => {
+                        failures += 1;
+                        let delay = crate::bus::retry_delay(failures, self.settings.max_backoff());
+                        tracing::warn!(error = %format!("{error:#}"), ?delay, "outbox relay round failed; backing off");
+                        delay
+                    }
+                };
+                tokio::select! {
+                    _ = shutdown.wait() => {}
+                    _ = self.wake.notified(), if failures == 0 => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            tracing::debug!("outbox relay stopped");
+        })
+    }
+
+    /// One round; returns how many rows were published.
+    pub async fn publish_round(&self) -> anyhow::Result<usize> {
+        let txn = self.db.begin().await?;
+        let mut query = Entity::find()
+            .filter(Column::PublishedAt.is_null())
+            .order_by_asc(Column::Id)
+            .limit(self.settings.batch_size);
+        if crate::db::is_postgres(&txn) {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = query.all(&txn).await?;
+        if rows.is_empty() {
+            txn.commit().await?;
+            return Ok(0);
+        }
+        let envelopes = rows
+            .iter()
+            .map(to_envelope)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let results = self.bus.publish(&envelopes).await;
+
+        let mut published = Vec::new();
+        let mut first_error = None;
+        for (row, result) in rows.iter().zip(results) {
+            match result {
+                Ok(()) => published.push(row.id),
+                Err(error) => {
+                    let message = error.to_string();
+                    Entity::update_many()
+                        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+                        .col_expr(Column::LastError, Expr::value(message.clone()))
+                        .filter(Column::Id.eq(row.id))
+                        .exec(&txn)
+                        .await?;
+                    first_error.get_or_insert(message);
+                }
+            }
+        }
+        if !published.is_empty() {
+            Entity::update_many()
+                .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
+                .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+                .filter(Column::Id.is_in(published.clone()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        match first_error {
+            Some(error) => anyhow::bail!(
+                "{} of {} events not confirmed: {error}",
+                rows.len() - published.len(),
+                rows.len()
+            ),
+            None => Ok(published.len()),
+        }
+    }
+}
+
+fn to_envelope(row: &entity::Model) -> anyhow::Result<Envelope> {
+    let headers: EnvelopeHeaders = serde_json::from_value(row.headers.clone())?;
+    Ok(Envelope::from_parts(
+        row.id,
+        row.event_type.clone(),
+        headers,
+        row.payload.clone(),
+    ))
+}
