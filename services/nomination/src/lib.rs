@@ -1,1 +1,60 @@
-pub fn placeholder() {}
+//! The nomination service: campaigns, the trusts they are open to, categories and nominations.
+//! Publishes `nomination.*` events through its outbox.
+
+pub mod db;
+pub mod domain;
+pub mod error;
+mod grpc;
+
+use serde::Deserialize;
+use tonic::service::Routes;
+use valued_platform::host::ServiceHost;
+use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
+use valued_proto::nomination::v1::nomination_service_server::NominationServiceServer;
+
+pub use db::seed::DEMO_CAMPAIGN_SLUG;
+
+pub const NAME: &str = "nomination";
+const GRPC_NAMES: &[&str] = &["valued.nomination.v1.NominationService"];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub grpc: GrpcSettings,
+    /// Seed the demo campaign when it is missing.
+    #[serde(default)]
+    pub seed_demo: bool,
+}
+
+pub struct Application {
+    host: ServiceHost,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
+        let host = ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform).await?;
+        if settings.seed_demo {
+            db::seed::demo(&host.db).await?;
+        }
+        Ok(Self { host })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.host.port()
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.host.db
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let api = grpc::NominationApi { db: self.host.db.clone(), relay: self.host.relay() };
+        self.host.run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES).await
+    }
+}
+
+pub async fn migrate(settings: &Settings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    valued_platform::host::migrate::<db::Migrator>(NAME, &settings.database, data_dir).await
+}

@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod envelope;
 pub mod grpc;
+pub mod host;
 pub mod inbox;
 pub mod migrations;
 pub mod outbox;

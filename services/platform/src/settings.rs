@@ -40,6 +40,14 @@ pub struct DatabaseSettings {
     pub url: String,
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// Apply pending migrations when the service starts (the embedded default). Kubernetes turns
+    /// this off and runs `valued migrate <service>` as a Job instead.
+    #[serde(default = "default_true")]
+    pub migrate_on_start: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_max_connections() -> u32 {
@@ -51,6 +59,7 @@ impl Default for DatabaseSettings {
         Self {
             url: String::new(),
             max_connections: default_max_connections(),
+            migrate_on_start: true,
         }
     }
 }

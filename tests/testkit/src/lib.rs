@@ -1,1 +1,16 @@
-pub fn placeholder() {}
+//! Test support shared by the service API tests and the end-to-end tests: a real SMTP server the test
+//! controls, a fresh PostgreSQL database per test and a fresh RabbitMQ vhost per test.
+
+pub mod postgres;
+pub mod rabbitmq;
+pub mod smtp;
+
+/// Prints traces when `TEST_LOG` is set.
+pub fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}

@@ -1,0 +1,5 @@
+pub mod campaign;
+pub mod campaign_trust;
+pub mod category;
+pub mod nomination;
+pub mod trust;

@@ -1,0 +1,8 @@
+//! The nomination service's database: organisations, campaigns, categories and nominations.
+
+pub mod entities;
+mod migrations;
+pub mod queries;
+pub mod seed;
+
+pub use migrations::Migrator;

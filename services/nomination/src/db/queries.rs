@@ -1,0 +1,157 @@
+//! Reads and writes of the nomination service. Every write that others must hear about enqueues its
+//! event in the same transaction.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+use valued_platform::Envelope;
+use valued_platform::domain::FieldError;
+use valued_proto::events::v1::NominationSubmitted;
+
+use super::entities::{campaign, campaign_trust, category, nomination, trust};
+use crate::domain::{NewNomination, NominationRequest};
+use crate::error::{Error, Result};
+
+pub const SERVICE: &str = "nomination";
+const DEFAULT_WORD_LIMIT: u32 = 300;
+const EXCERPT_WORDS: usize = 60;
+
+/// A campaign with the trusts it is open to and its categories in display order.
+#[derive(Debug, Clone)]
+pub struct CampaignView {
+    pub campaign: campaign::Model,
+    pub trusts: Vec<trust::Model>,
+    pub categories: Vec<category::Model>,
+}
+
+pub async fn list_campaigns(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
+    let campaigns = campaign::Entity::find().order_by_asc(campaign::Column::Name).all(db).await?;
+    let mut views = Vec::with_capacity(campaigns.len());
+    for campaign in campaigns {
+        views.push(view(db, campaign).await?);
+    }
+    Ok(views)
+}
+
+pub async fn campaign_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<CampaignView> {
+    let campaign = campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("campaign {slug}")))?;
+    view(db, campaign).await
+}
+
+async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<CampaignView> {
+    let codes: Vec<String> = campaign_trust::Entity::find()
+        .filter(campaign_trust::Column::CampaignId.eq(campaign.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|link| link.trust_code)
+        .collect();
+    let trusts = trust::Entity::find()
+        .filter(trust::Column::Code.is_in(codes))
+        .order_by_asc(trust::Column::Name)
+        .all(db)
+        .await?;
+    let categories = category::Entity::find()
+        .filter(category::Column::CampaignId.eq(campaign.id))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?;
+    Ok(CampaignView { campaign, trusts, categories })
+}
+
+/// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
+pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Result<Uuid> {
+    let category = match request.category_id.trim().parse::<Uuid>() {
+        Ok(id) => category::Entity::find_by_id(id).one(db).await?,
+        Err(_) => None,
+    };
+    let word_limit = category.as_ref().map_or(DEFAULT_WORD_LIMIT, |c| u32::try_from(c.word_limit).unwrap_or(DEFAULT_WORD_LIMIT));
+    let nomination = NewNomination::parse(request, word_limit).map_err(Error::Invalid)?;
+
+    let campaign = campaign::Entity::find_by_id(nomination.campaign_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Invalid(vec![FieldError::new("campaign_id", "This campaign does not exist")]))?;
+    let mut errors = Vec::new();
+    let category = category.filter(|c| c.campaign_id == campaign.id);
+    if category.is_none() {
+        errors.push(FieldError::new("category_id", "Select a category from the list"));
+    }
+    let trust = trust_in_campaign(db, campaign.id, nomination.trust_code.as_str()).await?;
+    if trust.is_none() {
+        errors.push(FieldError::new("trust_code", "Select a trust from the list"));
+    }
+    let (Some(category), Some(trust)) = (category, trust) else {
+        return Err(Error::Invalid(errors));
+    };
+
+    let id = Uuid::now_v7();
+    let submitted_at = Utc::now();
+    let event = NominationSubmitted {
+        nomination_id: id.to_string(),
+        campaign_id: campaign.id.to_string(),
+        campaign_name: campaign.name.clone(),
+        trust_code: trust.code.clone(),
+        trust_name: trust.name.clone(),
+        trust_admin_email: trust.admin_email.clone(),
+        category_id: category.id.to_string(),
+        category_name: category.name.clone(),
+        nominee_name: nomination.nominee_name.to_string(),
+        nominee_job_title: nomination.nominee_job_title.clone(),
+        staff_group: nomination.staff_group.label().to_owned(),
+        nominator_name: nomination.nominator_name.to_string(),
+        nominator_email: nomination.nominator_email.to_string(),
+        relationship: nomination.relationship.label().to_owned(),
+        story_excerpt: nomination.story.excerpt(EXCERPT_WORDS),
+        submitted_at: Some(prost_types::Timestamp { seconds: submitted_at.timestamp(), nanos: 0 }),
+    };
+
+    let txn = db.begin().await?;
+    nomination::Entity::insert(nomination::ActiveModel {
+        id: ActiveValue::Set(id),
+        campaign_id: ActiveValue::Set(campaign.id),
+        category_id: ActiveValue::Set(category.id),
+        trust_code: ActiveValue::Set(trust.code.clone()),
+        nominee_name: ActiveValue::Set(nomination.nominee_name.to_string()),
+        nominee_job_title: ActiveValue::Set(nomination.nominee_job_title),
+        staff_group: ActiveValue::Set(nomination.staff_group.slug().to_owned()),
+        story: ActiveValue::Set(nomination.story.as_str().to_owned()),
+        nominator_name: ActiveValue::Set(nomination.nominator_name.to_string()),
+        nominator_email: ActiveValue::Set(nomination.nominator_email.to_string()),
+        relationship: ActiveValue::Set(nomination.relationship.slug().to_owned()),
+        status: ActiveValue::Set("submitted".into()),
+        submitted_at: ActiveValue::Set(submitted_at),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event)).await?;
+    txn.commit().await?;
+    tracing::info!(nomination_id = %id, trust = %trust.code, "nomination submitted");
+    Ok(id)
+}
+
+async fn trust_in_campaign(db: &impl ConnectionTrait, campaign_id: Uuid, code: &str) -> Result<Option<trust::Model>> {
+    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned())).one(db).await?;
+    if linked.is_none() {
+        return Ok(None);
+    }
+    Ok(trust::Entity::find_by_id(code.to_owned()).one(db).await?)
+}
+
+pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nomination::Model> {
+    let not_found = || Error::NotFound(format!("nomination {id}"));
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    nomination::Entity::find_by_id(id).one(db).await?.ok_or_else(not_found)
+}
+
+pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(nomination::Entity::find().count(db).await?)
+}

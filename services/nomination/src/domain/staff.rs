@@ -1,0 +1,69 @@
+//! The closed lists a nomination form offers.
+
+use valued_platform::domain::FieldError;
+
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $missing:literal { $($variant:ident => $slug:literal, $label:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+
+            pub fn parse(value: &str) -> Result<Self, FieldError> {
+                match value.trim() {
+                    $($slug => Ok(Self::$variant),)*
+                    "" => Err(FieldError::new($field, $missing)),
+                    _ => Err(FieldError::new($field, concat!($missing, " from the list"))),
+                }
+            }
+
+            pub fn slug(self) -> &'static str {
+                match self { $(Self::$variant => $slug),* }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $(Self::$variant => $label),* }
+            }
+        }
+    };
+}
+
+choice! {
+    /// NHS staff groups of the support workforce (after the NHS Electronic Staff Record groups).
+    StaffGroup, "staff_group", "Select their staff group" {
+        EstatesAndAncillary => "estates-and-ancillary", "Estates and ancillary (porters, domestics, catering, maintenance)";
+        AdministrativeAndClerical => "administrative-and-clerical", "Administrative and clerical (including secretaries and telephonists)";
+        AdditionalClinicalServices => "additional-clinical-services", "Healthcare support workers";
+        Other => "other", "Another support role";
+    }
+}
+
+choice! {
+    /// How the nominator knows the nominee.
+    Relationship, "relationship", "Select how you know them" {
+        Colleague => "colleague", "I work with them";
+        Manager => "manager", "I manage them";
+        Patient => "patient", "I was their patient";
+        FamilyOrFriendOfPatient => "patient-family", "I am a patient's family member or friend";
+        Public => "public", "Member of the public";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_round_trip_and_unknowns_are_refused() {
+        for group in StaffGroup::ALL {
+            assert_eq!(StaffGroup::parse(group.slug()).unwrap(), *group);
+        }
+        for relationship in Relationship::ALL {
+            assert_eq!(Relationship::parse(relationship.slug()).unwrap(), *relationship);
+        }
+        assert_eq!(StaffGroup::parse("").unwrap_err().message, "Select their staff group");
+        assert_eq!(StaffGroup::parse("surgeons").unwrap_err().message, "Select their staff group from the list");
+    }
+}

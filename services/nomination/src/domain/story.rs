@@ -1,0 +1,90 @@
+use valued_platform::domain::FieldError;
+
+/// Why someone deserves recognition, in their nominator's words: not empty, within the category's
+/// word limit, and within a hard character ceiling whatever the word count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryText(String);
+
+impl StoryText {
+    pub const MAX_CHARS: usize = 10_000;
+
+    pub fn parse(field: &str, value: &str, word_limit: u32) -> Result<Self, FieldError> {
+        let text = value.trim().replace("\r\n", "\n");
+        if text.is_empty() {
+            return Err(FieldError::new(field, "Tell us why they deserve to be recognised"));
+        }
+        let words = word_count(&text);
+        if words > word_limit as usize {
+            return Err(FieldError::new(
+                field,
+                format!("Your story must be {word_limit} words or fewer (it has {words})"),
+            ));
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(field, format!("Your story must be {} characters or fewer", Self::MAX_CHARS)));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(FieldError::new(field, "Your story contains characters we cannot accept"));
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first `words` words, with an ellipsis when cut.
+    pub fn excerpt(&self, words: usize) -> String {
+        let mut parts = self.0.split_whitespace();
+        let head: Vec<&str> = parts.by_ref().take(words).collect();
+        let mut excerpt = head.join(" ");
+        if parts.next().is_some() {
+            excerpt.push('…');
+        }
+        excerpt
+    }
+}
+
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn enforces_the_word_limit() {
+        let ok = "word ".repeat(300);
+        assert!(StoryText::parse("story", &ok, 300).is_ok());
+        let long = "word ".repeat(301);
+        let error = StoryText::parse("story", &long, 300).unwrap_err();
+        assert_eq!(error.message, "Your story must be 300 words or fewer (it has 301)");
+        assert!(StoryText::parse("story", "   \n ", 300).is_err());
+    }
+
+    #[test]
+    fn refuses_huge_text_even_in_few_words() {
+        let one_giant_word = "a".repeat(StoryText::MAX_CHARS + 1);
+        assert!(StoryText::parse("story", &one_giant_word, 300).is_err());
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        let story = StoryText::parse("story", "Sam always stops to help lost visitors find their way", 300).unwrap();
+        assert_eq!(story.excerpt(4), "Sam always stops to…");
+        assert_eq!(story.excerpt(100), story.as_str());
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_stories_respect_the_limit(text in "\\PC{0,400}", limit in 1u32..50) {
+            if let Ok(story) = StoryText::parse("story", &text, limit) {
+                prop_assert!(word_count(story.as_str()) <= limit as usize);
+                prop_assert!(!story.as_str().is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! NominationService over gRPC: converts requests into domain commands and results into messages.
+
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+use valued_platform::outbox::RelayHandle;
+use valued_proto::nomination::v1 as pb;
+use valued_proto::nomination::v1::nomination_service_server::NominationService;
+
+use crate::db::entities::nomination;
+use crate::db::queries::{self, CampaignView};
+use crate::domain::NominationRequest;
+
+pub struct NominationApi {
+    pub db: DatabaseConnection,
+    pub relay: RelayHandle,
+}
+
+#[tonic::async_trait]
+impl NominationService for NominationApi {
+    async fn list_campaigns(
+        &self,
+        _: Request<pb::ListCampaignsRequest>,
+    ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
+        let campaigns = queries::list_campaigns(&self.db).await?;
+        Ok(Response::new(pb::ListCampaignsResponse { campaigns: campaigns.into_iter().map(campaign).collect() }))
+    }
+
+    async fn get_campaign(
+        &self,
+        request: Request<pb::GetCampaignRequest>,
+    ) -> Result<Response<pb::GetCampaignResponse>, Status> {
+        let view = queries::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
+        Ok(Response::new(pb::GetCampaignResponse { campaign: Some(campaign(view)) }))
+    }
+
+    async fn submit_nomination(
+        &self,
+        request: Request<pb::SubmitNominationRequest>,
+    ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
+        let id = queries::submit(&self.db, &request.into_inner().into()).await?;
+        self.relay.wake();
+        Ok(Response::new(pb::SubmitNominationResponse { nomination_id: id.to_string() }))
+    }
+
+    async fn get_nomination(
+        &self,
+        request: Request<pb::GetNominationRequest>,
+    ) -> Result<Response<pb::GetNominationResponse>, Status> {
+        let model = queries::nomination(&self.db, &request.into_inner().nomination_id).await?;
+        Ok(Response::new(pb::GetNominationResponse { nomination: Some(to_message(model)) }))
+    }
+}
+
+impl From<pb::SubmitNominationRequest> for NominationRequest {
+    fn from(r: pb::SubmitNominationRequest) -> Self {
+        Self {
+            campaign_id: r.campaign_id,
+            category_id: r.category_id,
+            trust_code: r.trust_code,
+            nominee_name: r.nominee_name,
+            nominee_job_title: r.nominee_job_title,
+            staff_group: r.staff_group,
+            story: r.story,
+            nominator_name: r.nominator_name,
+            nominator_email: r.nominator_email,
+            relationship: r.relationship,
+        }
+    }
+}
+
+fn campaign(view: CampaignView) -> pb::Campaign {
+    pb::Campaign {
+        id: view.campaign.id.to_string(),
+        slug: view.campaign.slug,
+        name: view.campaign.name,
+        description: view.campaign.description,
+        trusts: view
+            .trusts
+            .into_iter()
+            .map(|t| pb::Trust { code: t.code, name: t.name, region: t.region })
+            .collect(),
+        categories: view
+            .categories
+            .into_iter()
+            .map(|c| pb::Category {
+                id: c.id.to_string(),
+                name: c.name,
+                description: c.description,
+                word_limit: u32::try_from(c.word_limit).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+fn to_message(n: nomination::Model) -> pb::Nomination {
+    pb::Nomination {
+        id: n.id.to_string(),
+        campaign_id: n.campaign_id.to_string(),
+        category_id: n.category_id.to_string(),
+        trust_code: n.trust_code,
+        nominee_name: n.nominee_name,
+        nominee_job_title: n.nominee_job_title,
+        staff_group: n.staff_group,
+        story: n.story,
+        nominator_name: n.nominator_name,
+        nominator_email: n.nominator_email,
+        relationship: n.relationship,
+        status: n.status,
+    }
+}

@@ -1,0 +1,93 @@
+//! The life of a service process, the same for every service: connect and migrate its database,
+//! bind its gRPC port, run its outbox relay and consumers, serve until shutdown, then drain.
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tonic::service::Routes;
+
+use crate::grpc::Readiness;
+use crate::outbox::{OutboxRelay, RelayHandle};
+use crate::settings::{DatabaseSettings, GrpcSettings};
+use crate::{EventHandler, Platform, Subscription};
+
+pub struct ServiceHost {
+    pub name: &'static str,
+    pub db: DatabaseConnection,
+    pub platform: Platform,
+    listener: TcpListener,
+    relay: OutboxRelay,
+    consumers: Vec<JoinHandle<()>>,
+}
+
+impl ServiceHost {
+    /// Connects (and, when configured, migrates) the database and binds the gRPC port.
+    pub async fn start<M: MigratorTrait>(
+        name: &'static str,
+        database: &DatabaseSettings,
+        grpc: &GrpcSettings,
+        platform: Platform,
+    ) -> anyhow::Result<Self> {
+        let db = crate::db::connect(database, &platform.data_dir, name)
+            .await
+            .with_context(|| format!("connecting to the {name} database"))?;
+        if database.migrate_on_start {
+            M::up(&db, None).await.with_context(|| format!("migrating the {name} database"))?;
+        }
+        let listener = crate::grpc::bind(grpc)
+            .await
+            .with_context(|| format!("binding {name} gRPC to {}:{}", grpc.host, grpc.port))?;
+        let relay = OutboxRelay::new(db.clone(), platform.bus.clone(), platform.relay.clone());
+        Ok(Self { name, db, platform, listener, relay, consumers: Vec::new() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn relay(&self) -> RelayHandle {
+        self.relay.handle()
+    }
+
+    /// Starts consuming `subscription` with `handler` (which should be wrapped in the inbox).
+    pub async fn consume(&mut self, subscription: Subscription, handler: std::sync::Arc<dyn EventHandler>) -> anyhow::Result<()> {
+        let consumer = subscription.consumer.clone();
+        let task = self
+            .platform
+            .bus
+            .subscribe(subscription, handler, self.platform.shutdown.clone())
+            .await
+            .with_context(|| format!("subscribing {consumer}"))?;
+        self.consumers.push(task);
+        Ok(())
+    }
+
+    /// Serves until shutdown, then waits for consumers and the relay to finish what they started.
+    pub async fn run(self, routes: Routes, grpc_names: &'static [&'static str]) -> anyhow::Result<()> {
+        let shutdown = self.platform.shutdown.clone();
+        let relay = self.relay.spawn(shutdown.clone());
+        let readiness = Readiness { db: Some(self.db.clone()), bus: Some(self.platform.bus.clone()) };
+        tracing::info!(service = self.name, port = self.listener.local_addr()?.port(), "serving gRPC");
+        crate::grpc::serve(self.listener, routes, grpc_names, readiness, shutdown)
+            .await
+            .with_context(|| format!("serving {} gRPC", self.name))?;
+        for consumer in self.consumers {
+            let _ = consumer.await;
+        }
+        let _ = relay.await;
+        tracing::info!(service = self.name, "stopped");
+        Ok(())
+    }
+}
+
+/// Applies a service's migrations (`valued migrate <service>`).
+pub async fn migrate<M: MigratorTrait>(name: &str, database: &DatabaseSettings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let db = crate::db::connect(database, data_dir, name)
+        .await
+        .with_context(|| format!("connecting to the {name} database"))?;
+    M::up(&db, None).await.with_context(|| format!("migrating the {name} database"))?;
+    tracing::info!(service = name, "migrations applied");
+    Ok(())
+}
