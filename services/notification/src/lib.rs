@@ -1,1 +1,93 @@
-pub fn placeholder() {}
+//! The notification service: turns events into emails, each sent exactly once per event, recipient
+//! and template, through SMTP (or, in the embedded default, a readable file outbox).
+
+pub mod db;
+pub mod email;
+pub mod error;
+mod events;
+mod grpc;
+pub mod sender;
+pub mod settings;
+pub mod templates;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+use tonic::service::Routes;
+use valued_platform::host::ServiceHost;
+use valued_platform::inbox::Idempotent;
+use valued_platform::{Platform, Subscription};
+use valued_proto::events::Event;
+use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::notification::v1::notification_service_server::NotificationServiceServer;
+
+pub use settings::Settings;
+
+use crate::email::{EmailSender, FileOutbox, SmtpSender};
+use crate::settings::Transport;
+
+pub const NAME: &str = "notification";
+const GRPC_NAMES: &[&str] = &["valued.notification.v1.NotificationService"];
+
+pub struct Application {
+    host: ServiceHost,
+    sender: sender::Sender,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
+        let email: Arc<dyn EmailSender> = match settings.email.transport {
+            Transport::Smtp => Arc::new(SmtpSender::new(&settings.smtp)?),
+            Transport::File => Arc::new(FileOutbox::new(platform.data_dir.join("outbox"))?),
+        };
+        Self::build_with_sender(settings, platform, email).await
+    }
+
+    /// As [`Application::build`], with the email transport supplied by the caller.
+    pub async fn build_with_sender(
+        settings: &Settings,
+        platform: Platform,
+        email: Arc<dyn EmailSender>,
+    ) -> anyhow::Result<Self> {
+        let from = settings.email.from.parse().with_context(|| format!("email.from {:?}", settings.email.from))?;
+        let mut host = ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform).await?;
+        let templates = Arc::new(templates::Templates::new()?);
+        let wake = Arc::new(Notify::new());
+        let handler = events::NominationSubmittedHandler { templates, sender_wake: wake.clone() };
+        host.consume(
+            Subscription::new(events::CONSUMER, &[NominationSubmitted::TYPE]),
+            Idempotent::new(events::CONSUMER, host.db.clone(), handler),
+        )
+        .await?;
+        let sender = sender::Sender {
+            db: host.db.clone(),
+            email,
+            from,
+            settings: settings.sender.clone(),
+            wake,
+            relay: host.relay(),
+        };
+        Ok(Self { host, sender })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.host.port()
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.host.db
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let sender = self.sender.spawn(self.host.platform.shutdown.clone());
+        let api = grpc::NotificationApi { db: self.host.db.clone() };
+        self.host.run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES).await?;
+        let _ = sender.await;
+        Ok(())
+    }
+}
+
+pub async fn migrate(settings: &Settings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    valued_platform::host::migrate::<db::Migrator>(NAME, &settings.database, data_dir).await
+}

@@ -1,1 +1,97 @@
-pub fn placeholder() {}
+//! The voting service: ballots, their choices and votes, one counted vote per voter per ballot.
+//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+
+pub mod db;
+pub mod domain;
+pub mod error;
+mod grpc;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use tonic::service::Routes;
+use valued_platform::host::ServiceHost;
+use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
+use valued_proto::voting::v1::voting_service_server::VotingServiceServer;
+
+pub const NAME: &str = "voting";
+const GRPC_NAMES: &[&str] = &["valued.voting.v1.VotingService"];
+
+/// The voter-key secret used when none is configured. Fine on a laptop; production must set
+/// `VALUED__VOTING__VOTER_KEY_SECRET`, or anyone with this source could test guessed emails
+/// against the stored keys.
+pub const DEV_ONLY_VOTER_KEY_SECRET: &str = "dev-only-voter-key-change-me";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub grpc: GrpcSettings,
+    /// The HMAC key that turns a voter's email into the key stored with their vote. Changing it
+    /// makes every earlier voter look new, so it must stay fixed while any ballot is open.
+    #[serde(default = "dev_only_voter_key_secret")]
+    pub voter_key_secret: SecretString,
+}
+
+fn dev_only_voter_key_secret() -> SecretString {
+    SecretString::from(DEV_ONLY_VOTER_KEY_SECRET)
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: DatabaseSettings::default(),
+            grpc: GrpcSettings::default(),
+            voter_key_secret: dev_only_voter_key_secret(),
+        }
+    }
+}
+
+pub struct Application {
+    host: ServiceHost,
+    voter_key_secret: SecretString,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
+        let host = ServiceHost::start::<db::Migrator>(
+            NAME,
+            &settings.database,
+            &settings.grpc,
+            platform,
+        )
+        .await?;
+        if secrecy::ExposeSecret::expose_secret(&settings.voter_key_secret)
+            == DEV_ONLY_VOTER_KEY_SECRET
+        {
+            tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
+        }
+        Ok(Self {
+            host,
+            voter_key_secret: settings.voter_key_secret.clone(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.host.port()
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.host.db
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let api = grpc::VotingApi {
+            db: self.host.db.clone(),
+            relay: self.host.relay(),
+            voter_key_secret: self.voter_key_secret,
+        };
+        self.host
+            .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)
+            .await
+    }
+}
+
+pub async fn migrate(settings: &Settings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    valued_platform::host::migrate::<db::Migrator>(NAME, &settings.database, data_dir).await
+}

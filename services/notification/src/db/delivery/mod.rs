@@ -1,0 +1,144 @@
+//! Deliveries: the row is the promise that exactly one email goes. The event handler writes it (at
+//! most once per event × recipient × template, enforced by a unique index); the sender claims due
+//! rows, sends, and records the outcome.
+
+mod entity;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, TryInsertResult,
+};
+use uuid::Uuid;
+
+pub use entity::{Column, Entity, Model};
+
+use crate::email::RenderedEmail;
+
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const SENDING: &str = "sending";
+    pub const SENT: &str = "sent";
+    pub const FAILED: &str = "failed";
+}
+
+/// An email to send because of an event.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub cause_event_id: Uuid,
+    pub recipient: String,
+    pub template: &'static str,
+    pub email: RenderedEmail,
+}
+
+/// Records a delivery unless this event already produced one for this recipient and template.
+/// Returns whether a row was added.
+pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> Result<bool, DbErr> {
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let inserted = Entity::insert(entity::ActiveModel {
+        id: ActiveValue::Set(id),
+        cause_event_id: ActiveValue::Set(delivery.cause_event_id),
+        recipient: ActiveValue::Set(delivery.recipient),
+        template: ActiveValue::Set(delivery.template.to_owned()),
+        subject: ActiveValue::Set(delivery.email.subject),
+        text_body: ActiveValue::Set(delivery.email.text),
+        html_body: ActiveValue::Set(delivery.email.html),
+        message_id: ActiveValue::Set(format!("<{}@valued.delivery>", id.simple())),
+        status: ActiveValue::Set(status::PENDING.to_owned()),
+        attempts: ActiveValue::Set(0),
+        next_attempt_at: ActiveValue::Set(now),
+        claimed_until: ActiveValue::Set(None),
+        last_error: ActiveValue::Set(None),
+        smtp_response: ActiveValue::Set(None),
+        created_at: ActiveValue::Set(now),
+        sent_at: ActiveValue::Set(None),
+    })
+    .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
+    .exec_without_returning(txn)
+    .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(_)))
+}
+
+/// Claims up to `limit` deliveries that are due, or whose previous claim lapsed (its sender died),
+/// for `lease`. On PostgreSQL concurrent senders skip each other's rows.
+pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: Duration) -> Result<Vec<Model>, DbErr> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let due = Column::Status
+        .eq(status::PENDING)
+        .and(Column::NextAttemptAt.lte(now))
+        .or(Column::Status.eq(status::SENDING).and(Column::ClaimedUntil.lt(now)));
+    let mut query = Entity::find().filter(due).order_by_asc(Column::NextAttemptAt).limit(limit);
+    if valued_platform::db::is_postgres(&txn) {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let rows = query.all(&txn).await?;
+    if !rows.is_empty() {
+        Entity::update_many()
+            .col_expr(Column::Status, Expr::value(status::SENDING))
+            .col_expr(Column::ClaimedUntil, Expr::value(now + lease))
+            .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(rows)
+}
+
+pub async fn mark_sent(txn: &impl ConnectionTrait, id: Uuid, attempts: i32, response: &str) -> Result<(), DbErr> {
+    update(txn, id, entity::ActiveModel {
+        status: ActiveValue::Set(status::SENT.to_owned()),
+        attempts: ActiveValue::Set(attempts),
+        smtp_response: ActiveValue::Set(Some(response.to_owned())),
+        sent_at: ActiveValue::Set(Some(Utc::now())),
+        claimed_until: ActiveValue::Set(None),
+        last_error: ActiveValue::Set(None),
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn mark_retry(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+    next_attempt_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    update(txn, id, entity::ActiveModel {
+        status: ActiveValue::Set(status::PENDING.to_owned()),
+        attempts: ActiveValue::Set(attempts),
+        last_error: ActiveValue::Set(Some(error.to_owned())),
+        next_attempt_at: ActiveValue::Set(next_attempt_at),
+        claimed_until: ActiveValue::Set(None),
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn mark_failed(txn: &impl ConnectionTrait, id: Uuid, attempts: i32, error: &str) -> Result<(), DbErr> {
+    update(txn, id, entity::ActiveModel {
+        status: ActiveValue::Set(status::FAILED.to_owned()),
+        attempts: ActiveValue::Set(attempts),
+        last_error: ActiveValue::Set(Some(error.to_owned())),
+        claimed_until: ActiveValue::Set(None),
+        ..Default::default()
+    })
+    .await
+}
+
+async fn update(txn: &impl ConnectionTrait, id: Uuid, mut changes: entity::ActiveModel) -> Result<(), DbErr> {
+    changes.id = ActiveValue::Unchanged(id);
+    Entity::update(changes).exec(txn).await.map(|_| ())
+}
+
+/// The most recent deliveries, newest first, optionally to one recipient.
+pub async fn recent(db: &impl ConnectionTrait, recipient: Option<&str>, limit: u64) -> Result<Vec<Model>, DbErr> {
+    let mut query = Entity::find().order_by_desc(Column::CreatedAt).order_by_desc(Column::Id).limit(limit);
+    if let Some(recipient) = recipient {
+        query = query.filter(Column::Recipient.eq(recipient.trim().to_lowercase()));
+    }
+    query.all(db).await
+}

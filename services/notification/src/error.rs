@@ -1,0 +1,19 @@
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
+                tracing::warn!(%error, "database unavailable");
+                tonic::Status::unavailable("database unavailable")
+            }
+            Error::Database(error) => valued_platform::grpc::internal(&error),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+use secrecy::SecretString;
+use serde::Deserialize;
+use valued_platform::{DatabaseSettings, GrpcSettings};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub grpc: GrpcSettings,
+    #[serde(default)]
+    pub email: EmailSettings,
+    #[serde(default)]
+    pub smtp: SmtpSettings,
+    #[serde(default)]
+    pub sender: SenderSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// `.eml` files in `<data_dir>/outbox` (the embedded default).
+    #[default]
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailSettings {
+    #[serde(default)]
+    pub transport: Transport,
+    /// The From of every email.
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// Where links in emails point (the gateway's public address).
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+}
+
+fn default_from() -> String {
+    "Valued <no-reply@valued.example.org>".into()
+}
+
+fn default_public_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self { transport: Transport::File, from: default_from(), public_url: default_public_url() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    #[serde(default = "default_smtp_host")]
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default = "empty_secret")]
+    pub password: SecretString,
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+}
+
+fn default_smtp_host() -> String {
+    "127.0.0.1".into()
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+fn empty_secret() -> SecretString {
+    SecretString::from("")
+}
+
+fn default_pool_size() -> u32 {
+    16
+}
+
+fn default_timeout_seconds() -> u64 {
+    30
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: default_smtp_host(),
+            port: default_smtp_port(),
+            tls: TlsMode::default(),
+            username: String::new(),
+            password: empty_secret(),
+            pool_size: default_pool_size(),
+            timeout_seconds: default_timeout_seconds(),
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// A plain-text SMTP server on this machine (tests, local runs).
+    pub fn local(port: u16) -> Self {
+        Self { port, tls: TlsMode::None, ..Self::default() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SenderSettings {
+    /// Emails in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Attempts before a temporarily failing email is given up.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: i32,
+    /// How long a claimed email belongs to one sender; after a crash it is retried once this lapses.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: i64,
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_concurrency() -> usize {
+    16
+}
+
+fn default_max_attempts() -> i32 {
+    12
+}
+
+fn default_lease_seconds() -> i64 {
+    60
+}
+
+fn default_poll_interval_ms() -> u64 {
+    250
+}
+
+impl Default for SenderSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: default_concurrency(),
+            max_attempts: default_max_attempts(),
+            lease_seconds: default_lease_seconds(),
+            poll_interval_ms: default_poll_interval_ms(),
+        }
+    }
+}

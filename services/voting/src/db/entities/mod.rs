@@ -1,0 +1,3 @@
+pub mod ballot;
+pub mod ballot_choice;
+pub mod vote;

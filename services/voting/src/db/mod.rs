@@ -1,0 +1,7 @@
+//! The voting service's database: ballots, their choices and votes.
+
+pub mod entities;
+mod migrations;
+pub mod queries;
+
+pub use migrations::Migrator;

@@ -1,0 +1,140 @@
+//! Reads and writes of the voting service. Every write that others must hear about enqueues its
+//! event in the same transaction.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+use uuid::Uuid;
+use valued_platform::Envelope;
+use valued_platform::domain::FieldError;
+use valued_proto::events::v1::{BallotOpened, VoteCast};
+
+use super::entities::{ballot, ballot_choice, vote};
+use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
+use crate::error::{Error, Result};
+
+/// Stores a ballot and its choices with its `ballot.opened.v1` event, atomically.
+pub async fn create_ballot(db: &DatabaseConnection, new: &NewBallot) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let event = BallotOpened {
+        ballot_id: id.to_string(),
+        title: new.title.clone(),
+        choice_ids: new.choices.iter().map(|c| c.id.clone()).collect(),
+    };
+    let choices = new
+        .choices
+        .iter()
+        .zip(0..)
+        .map(|(choice, position)| ballot_choice::ActiveModel {
+            ballot_id: ActiveValue::Set(id),
+            choice_id: ActiveValue::Set(choice.id.clone()),
+            label: ActiveValue::Set(choice.label.clone()),
+            position: ActiveValue::Set(position),
+        });
+
+    let txn = db.begin().await?;
+    ballot::Entity::insert(ballot::ActiveModel {
+        id: ActiveValue::Set(id),
+        title: ActiveValue::Set(new.title.clone()),
+        created_at: ActiveValue::Set(Utc::now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    ballot_choice::Entity::insert_many(choices)
+        .exec_without_returning(&txn)
+        .await?;
+    valued_platform::outbox::enqueue(&txn, &Envelope::new(crate::NAME, None, &event)).await?;
+    txn.commit().await?;
+    tracing::info!(ballot_id = %id, choices = new.choices.len(), "ballot opened");
+    Ok(id)
+}
+
+/// Stores a vote with its `vote.cast.v1` event, atomically. A second vote by the same voter is
+/// refused by the database's unique constraint, which also settles concurrent attempts.
+pub async fn cast_vote(db: &DatabaseConnection, new: &NewVote, voter: &VoterKey) -> Result<Uuid> {
+    ballot::Entity::find_by_id(new.ballot_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("ballot {}", new.ballot_id)))?;
+    ballot_choice::Entity::find_by_id((new.ballot_id, new.choice_id.clone()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::Invalid(vec![FieldError::new(
+                "choice_id",
+                "Select a choice from this ballot",
+            )])
+        })?;
+
+    let id = Uuid::now_v7();
+    let cast_at = Utc::now();
+    // The event says what was chosen, never by whom.
+    let event = VoteCast {
+        ballot_id: new.ballot_id.to_string(),
+        choice_id: new.choice_id.clone(),
+        cast_at: Some(prost_types::Timestamp {
+            seconds: cast_at.timestamp(),
+            nanos: 0,
+        }),
+        vote_id: id.to_string(),
+    };
+
+    let txn = db.begin().await?;
+    vote::Entity::insert(vote::ActiveModel {
+        id: ActiveValue::Set(id),
+        ballot_id: ActiveValue::Set(new.ballot_id),
+        choice_id: ActiveValue::Set(new.choice_id.clone()),
+        voter_key: ActiveValue::Set(voter.as_str().to_owned()),
+        cast_at: ActiveValue::Set(cast_at),
+    })
+    .exec_without_returning(&txn)
+    .await
+    .map_err(already_voted)?;
+    valued_platform::outbox::enqueue(&txn, &Envelope::new(crate::NAME, None, &event)).await?;
+    txn.commit().await?;
+    tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, "vote cast");
+    Ok(id)
+}
+
+fn already_voted(error: DbErr) -> Error {
+    match error.sql_err() {
+        // The vote table's only unique key besides its UUIDv7 id is (ballot, voter key).
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted,
+        _ => Error::Database(error),
+    }
+}
+
+/// Counts the votes of a ballot per choice, every choice listed in position order.
+pub async fn tally(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Tally> {
+    ballot::Entity::find_by_id(ballot_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("ballot {ballot_id}")))?;
+    let choices = ballot_choice::Entity::find()
+        .filter(ballot_choice::Column::BallotId.eq(ballot_id))
+        .order_by_asc(ballot_choice::Column::Position)
+        .all(db)
+        .await?;
+    let counts: Vec<(String, i64)> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::ChoiceId)
+        .column_as(Expr::col(vote::Column::Id).count(), "votes")
+        .filter(vote::Column::BallotId.eq(ballot_id))
+        .group_by(vote::Column::ChoiceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let counts: HashMap<String, u64> = counts
+        .into_iter()
+        .map(|(choice_id, votes)| (choice_id, u64::try_from(votes).unwrap_or(0)))
+        .collect();
+    Ok(Tally::new(
+        choices.into_iter().map(|c| (c.choice_id, c.label)),
+        &counts,
+    ))
+}

@@ -1,0 +1,11 @@
+//! The voting domain: what a well-formed ballot and vote are, who a voter is, and how votes add up.
+
+mod ballot;
+mod tally;
+mod vote;
+mod voter;
+
+pub use ballot::{BallotRequest, ChoiceRequest, NewBallot, NewChoice};
+pub use tally::{ChoiceCount, Tally};
+pub use vote::{NewVote, VoteRequest, parse_ballot_id};
+pub use voter::VoterKey;

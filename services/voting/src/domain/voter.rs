@@ -1,0 +1,75 @@
+//! Who a voter is, as far as the voting service knows.
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use valued_platform::domain::EmailAddress;
+
+/// The hex HMAC-SHA256 of a voter's normalised email under the service's secret key. The same
+/// person typing their address in any case, with spaces around it, gets the same key, so the
+/// database's UNIQUE (ballot, voter key) allows them one vote; the email itself is never stored,
+/// and without the key nobody can test a guessed address against the stored keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VoterKey(String);
+
+impl VoterKey {
+    #[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+    pub fn derive(secret: &SecretString, email: &EmailAddress) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(email.normalised().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        Self(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn key(secret: &str, email: &str) -> VoterKey {
+        VoterKey::derive(
+            &SecretString::from(secret),
+            &EmailAddress::parse("voter_email", email).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_same_person_gets_the_same_key_however_they_type_it() {
+        let first = key("s", "Sam.Patel@NHS.net");
+        assert_eq!(first, key("s", "  sam.patel@nhs.net "));
+        assert_ne!(first, key("s", "sam.patel2@nhs.net"));
+        assert_eq!(first.as_str().len(), 64);
+        assert!(first.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn the_construction_never_changes() {
+        // Computed independently (Python's hmac module). If this changes, every stored key stops
+        // matching and everyone could vote again in an open ballot.
+        assert_eq!(
+            key("dev-only-voter-key-change-me", "Sam.Patel@NHS.net").as_str(),
+            "3c4acef22781bc7245ae3896747d047d30d67152d79611f44b667d1ab99f784e"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_key_depends_on_the_secret_and_never_contains_the_address(
+            local in "[a-z]{3,12}", domain in "[a-z]{3,12}",
+        ) {
+            let email = format!("{local}@{domain}.org");
+            let a = key("secret-a", &email);
+            prop_assert_ne!(&a, &key("secret-b", &email));
+            prop_assert_eq!(&a, &key("secret-a", &email.to_uppercase()));
+            prop_assert!(!a.as_str().contains(&local));
+        }
+    }
+}
