@@ -1,1 +1,102 @@
-pub fn placeholder() {}
+//! The web pages of Valued: server-rendered HTML in the NHS.UK frontend that works without
+//! JavaScript, calling the services over gRPC. The gateway keeps nothing durable.
+
+use anyhow::Context;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use valued_platform::Shutdown;
+
+pub mod assets;
+pub mod clients;
+pub mod csrf;
+pub mod error;
+pub mod routes;
+pub mod templates;
+
+pub use error::{GatewayError, Result};
+
+/// The one name of this service: crate, binary section, Deployment.
+pub const NAME: &str = "gateway";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    #[serde(default = "default_host")]
+    pub host: String,
+    /// 0 picks a free port (tests).
+    #[serde(default)]
+    pub port: u16,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            host: default_host(),
+            port: 0,
+        }
+    }
+}
+
+/// Where the services the gateway calls listen: gRPC URLs like `http://127.0.0.1:50051`.
+#[derive(Debug, Clone)]
+pub struct Peers {
+    pub nomination: String,
+    pub notification: String,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: axum::Router,
+    shutdown: Shutdown,
+}
+
+impl Application {
+    /// Binds the listener and prepares the gRPC channels; they connect on first use, so the gateway
+    /// can start before the services it calls.
+    pub async fn build(settings: &Settings, peers: Peers, shutdown: Shutdown) -> anyhow::Result<Self> {
+        templates::check().context("gateway templates")?;
+        let clients = clients::Clients::connect_lazy(&peers)?;
+        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    settings.http.host, settings.http.port
+                )
+            })?;
+        let port = listener
+            .local_addr()
+            .context("gateway listener address")?
+            .port();
+        tracing::info!(port, "gateway listening");
+        Ok(Self {
+            listener,
+            port,
+            router: routes::router(clients),
+            shutdown,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the shutdown is triggered, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let shutdown = self.shutdown;
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.wait().await })
+            .await
+            .context("gateway HTTP server")
+    }
+}

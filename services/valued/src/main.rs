@@ -1,1 +1,47 @@
-fn main() {}
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use valued::{Service, Settings};
+use valued_platform::Shutdown;
+
+/// Valued: recognition campaigns for NHS support staff.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// A TOML configuration file (also VALUED_CONFIG); the environment (VALUED__SECTION__KEY) wins.
+    #[arg(long, env = "VALUED_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every service in one process (the embedded default: SQLite, in-process bus, file outbox).
+    Up,
+    /// One service in this process.
+    Serve { service: Service },
+    /// Apply database migrations for one service, or all.
+    Migrate { service: Option<Service> },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    let name = match &cli.command {
+        Command::Serve { service } => format!("valued-{service:?}").to_lowercase(),
+        _ => "valued".to_owned(),
+    };
+    let _telemetry = valued_platform::telemetry::init(&name, &settings.telemetry)?;
+    let shutdown = Shutdown::new().on_signals();
+    match cli.command {
+        Command::Up => {
+            let running = valued::up(&settings, shutdown).await?;
+            tracing::info!("Valued is running: open http://127.0.0.1:{}/", running.gateway_port);
+            running.wait().await
+        }
+        Command::Serve { service } => valued::serve(&settings, service, shutdown).await,
+        Command::Migrate { service } => valued::migrate(&settings, service).await,
+    }
+}

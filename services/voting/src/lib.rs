@@ -6,7 +6,7 @@ pub mod domain;
 pub mod error;
 mod grpc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tonic::service::Routes;
 use valued_platform::host::ServiceHost;
@@ -61,7 +61,7 @@ impl Application {
             platform,
         )
         .await?;
-        if secrecy::ExposeSecret::expose_secret(&settings.voter_key_secret)
+        if settings.voter_key_secret.expose_secret()
             == DEV_ONLY_VOTER_KEY_SECRET
         {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");

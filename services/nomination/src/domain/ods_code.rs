@@ -43,7 +43,7 @@ mod tests {
     fn trust_and_site_codes() {
         assert_eq!(OdsCode::parse("t", " rj1 ").unwrap().as_str(), "RJ1");
         assert_eq!(OdsCode::parse("t", "RJ121").unwrap().as_str(), "RJ121");
-        for bad in ["", "R", "RJ12", "1AB", "RJ-1", "RJ1\n", "ROOOOT"] {
+        for bad in ["", "R", "RJ12", "1AB", "RJ-1", "RJ\n1", "ROOOOT"] {
             assert!(OdsCode::parse("t", bad).is_err(), "{bad:?}");
         }
     }

@@ -1,0 +1,105 @@
+//! The gRPC clients of the services the gateway calls. Channels connect lazily (the gateway may start
+//! first) and every call carries the caller's trace context.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+use valued_platform::grpc::propagate_trace;
+use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+
+use crate::error::{GatewayError, Result};
+use crate::Peers;
+
+pub const NOMINATION: &str = "nomination";
+pub const NOTIFICATION: &str = "notification";
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+type TraceInterceptor = fn(Request<()>) -> std::result::Result<Request<()>, Status>;
+pub type Traced = InterceptedService<Channel, TraceInterceptor>;
+
+#[derive(Clone)]
+pub struct Clients {
+    pub nomination: NominationServiceClient<Traced>,
+    pub notification: NotificationServiceClient<Traced>,
+    nomination_channel: Channel,
+    notification_channel: Channel,
+}
+
+impl Clients {
+    pub fn connect_lazy(peers: &Peers) -> anyhow::Result<Self> {
+        let nomination_channel = channel(&peers.nomination).context("nomination peer")?;
+        let notification_channel = channel(&peers.notification).context("notification peer")?;
+        let trace: TraceInterceptor = propagate_trace;
+        Ok(Self {
+            nomination: NominationServiceClient::with_interceptor(
+                nomination_channel.clone(),
+                trace,
+            ),
+            notification: NotificationServiceClient::with_interceptor(
+                notification_channel.clone(),
+                trace,
+            ),
+            nomination_channel,
+            notification_channel,
+        })
+    }
+
+    /// The campaign with this slug; `NotFound` when there is none.
+    pub async fn campaign(&self, slug: &str) -> Result<Campaign> {
+        self.nomination
+            .clone()
+            .get_campaign(GetCampaignRequest { slug: slug.into() })
+            .await
+            .map_err(|status| GatewayError::from_status(NOMINATION, status))?
+            .into_inner()
+            .campaign
+            .ok_or(GatewayError::NotFound)
+    }
+
+    /// Whether each service answers its gRPC health check (the empty service name: the whole
+    /// server) with SERVING: `(nomination, notification)`.
+    pub async fn ready(&self) -> (bool, bool) {
+        tokio::join!(
+            serving(self.nomination_channel.clone(), NOMINATION),
+            serving(self.notification_channel.clone(), NOTIFICATION),
+        )
+    }
+}
+
+fn channel(url: &str) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid gRPC URL {url:?}"))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT);
+    Ok(endpoint.connect_lazy())
+}
+
+async fn serving(channel: Channel, service: &'static str) -> bool {
+    let check = HealthClient::new(channel).check(HealthCheckRequest {
+        service: String::new(),
+    });
+    match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
+        Ok(Ok(response)) => response.into_inner().status == ServingStatus::Serving as i32,
+        Ok(Err(status)) => {
+            if status.code() != Code::Unavailable {
+                tracing::warn!(service, %status, "health check failed");
+            }
+            false
+        }
+        Err(_) => {
+            tracing::warn!(service, "health check timed out");
+            false
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The page templates (minijinja, compiled into the binary), rendered with HTML auto-escaping on
+//! every template: user input can never reach a page unescaped.
+
+use std::sync::LazyLock;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, context};
+use serde::Serialize;
+
+use crate::assets;
+
+pub const SERVICE_NAME: &str = "Valued";
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("campaigns.html", include_str!("../templates/campaigns.html")),
+    ("campaign.html", include_str!("../templates/campaign.html")),
+    ("nominate.html", include_str!("../templates/nominate.html")),
+    ("nominated.html", include_str!("../templates/nominated.html")),
+    ("outbox.html", include_str!("../templates/outbox.html")),
+    ("delivery.html", include_str!("../templates/delivery.html")),
+];
+
+static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(build);
+
+fn build() -> Result<Environment<'static>, String> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|e| format!("template {name}: {e:#}"))?;
+    }
+    env.add_global("service_name", SERVICE_NAME);
+    env.add_global(
+        "assets",
+        context! {
+            stylesheet => assets::url(assets::STYLESHEET),
+            script => assets::url(assets::SCRIPT),
+            favicon_ico => assets::url("images/favicon.ico"),
+            favicon_svg => assets::url("images/favicon.svg"),
+            mask_icon => assets::url("images/nhsuk-icon-mask.svg"),
+            apple_touch_icon => assets::url("images/nhsuk-icon-180.png"),
+            manifest => assets::url("manifest.json"),
+        },
+    );
+    env.add_filter("paragraphs", paragraphs);
+    Ok(env)
+}
+
+/// Fails if a template does not compile (called once at startup).
+pub fn check() -> anyhow::Result<()> {
+    ENVIRONMENT
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub fn render(name: &str, context: impl Serialize) -> Result<String, minijinja::Error> {
+    let env = ENVIRONMENT
+        .as_ref()
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.clone()))?;
+    env.get_template(name)?.render(context)
+}
+
+/// Splits text into its paragraphs (separated by blank lines), each trimmed; the template escapes
+/// each one as it prints it.
+fn paragraphs(text: &str) -> Vec<String> {
+    text.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        check().unwrap();
+    }
+
+    #[test]
+    fn text_splits_into_paragraphs() {
+        assert_eq!(
+            paragraphs("One.\r\n\r\n  Two\nlines. \n\n\n"),
+            vec!["One.", "Two\nlines."]
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The `valued` binary's library: configuration for every service, and the three ways to run them —
+//! all in one process (`up`), one service (`serve`), or migrations (`migrate`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+use tokio::task::JoinSet;
+use valued_platform::{BusSettings, Platform, RelaySettings, Shutdown, TelemetrySettings};
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// A service's own settings plus the URL its peers reach it on (`VALUED__NOMINATION__URL`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Peer<S> {
+    #[serde(default)]
+    pub url: String,
+    #[serde(flatten)]
+    pub settings: S,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub telemetry: TelemetrySettings,
+    pub bus: BusSettings,
+    #[serde(default)]
+    pub relay: RelaySettings,
+    pub nomination: Peer<valued_nomination::Settings>,
+    pub voting: Peer<valued_voting::Settings>,
+    pub survey_feedback: Peer<valued_survey_feedback::Settings>,
+    pub notification: Peer<valued_notification::Settings>,
+    #[serde(default)]
+    pub gateway: valued_gateway::Settings,
+}
+
+impl Settings {
+    /// Defaults → optional file → `VALUED__…` environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        valued_platform::settings::load(DEFAULTS, file).context("reading configuration")
+    }
+
+    /// The same settings on free ports under `data_dir` (tests).
+    pub fn embedded_on_free_ports(data_dir: &Path) -> anyhow::Result<Self> {
+        let mut settings: Self = valued_platform::settings::load(DEFAULTS, None)?;
+        settings.data_dir = data_dir.to_owned();
+        settings.nomination.settings.grpc.port = 0;
+        settings.voting.settings.grpc.port = 0;
+        settings.survey_feedback.settings.grpc.port = 0;
+        settings.notification.settings.grpc.port = 0;
+        settings.gateway.http.port = 0;
+        Ok(settings)
+    }
+}
+
+/// The services a single process can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Service {
+    Nomination,
+    Voting,
+    SurveyFeedback,
+    Notification,
+    Gateway,
+}
+
+async fn platform(settings: &Settings, shutdown: &Shutdown) -> anyhow::Result<Platform> {
+    let bus = valued_platform::bus::connect(&settings.bus).await.context("connecting to the event bus")?;
+    Ok(Platform { bus, shutdown: shutdown.clone(), data_dir: settings.data_dir.clone(), relay: settings.relay.clone() })
+}
+
+/// Every service started in one process, and where to reach them.
+pub struct Running {
+    pub gateway_port: u16,
+    pub nomination_port: u16,
+    pub notification_port: u16,
+    pub voting_port: u16,
+    pub survey_feedback_port: u16,
+    tasks: JoinSet<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Waits for every service to stop (after shutdown); the first error wins.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut outcome = Ok(());
+        while let Some(joined) = self.tasks.join_next().await {
+            let result = joined.context("a service panicked").and_then(|r| r);
+            if let Err(error) = result {
+                tracing::error!(error = %format!("{error:#}"), "service failed");
+                if outcome.is_ok() {
+                    outcome = Err(error);
+                }
+            }
+        }
+        outcome
+    }
+}
+
+/// `valued up`: every service in this process, sharing one bus; the gateway is pointed at the
+/// ports the services actually bound.
+pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
+    let platform = platform(settings, &shutdown).await?;
+    let nomination = valued_nomination::Application::build(&settings.nomination.settings, platform.clone()).await?;
+    let voting = valued_voting::Application::build(&settings.voting.settings, platform.clone()).await?;
+    let survey = valued_survey_feedback::Application::build(&settings.survey_feedback.settings, platform.clone()).await?;
+    let notification = valued_notification::Application::build(&settings.notification.settings, platform.clone()).await?;
+    let local = |port: u16| format!("http://127.0.0.1:{port}");
+    let peers = valued_gateway::Peers {
+        nomination: local(nomination.port()),
+        notification: local(notification.port()),
+    };
+    let gateway = valued_gateway::Application::build(&settings.gateway, peers, shutdown.clone()).await?;
+    let mut running = Running {
+        gateway_port: gateway.port(),
+        nomination_port: nomination.port(),
+        notification_port: notification.port(),
+        voting_port: voting.port(),
+        survey_feedback_port: survey.port(),
+        tasks: JoinSet::new(),
+    };
+    running.tasks.spawn(nomination.run_until_stopped());
+    running.tasks.spawn(voting.run_until_stopped());
+    running.tasks.spawn(survey.run_until_stopped());
+    running.tasks.spawn(notification.run_until_stopped());
+    running.tasks.spawn(gateway.run_until_stopped());
+    Ok(running)
+}
+
+/// `valued serve <service>`: one service in this process, its peers found by configuration.
+pub async fn serve(settings: &Settings, service: Service, shutdown: Shutdown) -> anyhow::Result<()> {
+    if service == Service::Gateway {
+        let peers = valued_gateway::Peers {
+            nomination: settings.nomination.url.clone(),
+            notification: settings.notification.url.clone(),
+        };
+        let gateway = valued_gateway::Application::build(&settings.gateway, peers, shutdown).await?;
+        return gateway.run_until_stopped().await;
+    }
+    let platform = platform(settings, &shutdown).await?;
+    match service {
+        Service::Nomination => {
+            valued_nomination::Application::build(&settings.nomination.settings, platform).await?.run_until_stopped().await
+        }
+        Service::Voting => valued_voting::Application::build(&settings.voting.settings, platform).await?.run_until_stopped().await,
+        Service::SurveyFeedback => {
+            valued_survey_feedback::Application::build(&settings.survey_feedback.settings, platform)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Service::Notification => {
+            valued_notification::Application::build(&settings.notification.settings, platform)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Service::Gateway => Ok(()),
+    }
+}
+
+/// `valued migrate [service]`: applies migrations for one service, or all of them.
+pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::Result<()> {
+    let data_dir = &settings.data_dir;
+    let all = service.is_none();
+    let wants = |s: Service| all || service == Some(s);
+    if wants(Service::Nomination) {
+        valued_nomination::migrate(&settings.nomination.settings, data_dir).await?;
+    }
+    if wants(Service::Voting) {
+        valued_voting::migrate(&settings.voting.settings, data_dir).await?;
+    }
+    if wants(Service::SurveyFeedback) {
+        valued_survey_feedback::migrate(&settings.survey_feedback.settings, data_dir).await?;
+    }
+    if wants(Service::Notification) {
+        valued_notification::migrate(&settings.notification.settings, data_dir).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! VotingService over gRPC: converts requests into domain commands and results into messages.
+
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use tonic::{Request, Response, Status};
+use valued_platform::outbox::RelayHandle;
+use valued_proto::voting::v1 as pb;
+use valued_proto::voting::v1::voting_service_server::VotingService;
+
+use crate::db::queries;
+use crate::domain::{
+    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, VoterKey, parse_ballot_id,
+};
+use crate::error::Error;
+
+pub struct VotingApi {
+    pub db: DatabaseConnection,
+    pub relay: RelayHandle,
+    pub voter_key_secret: SecretString,
+}
+
+#[tonic::async_trait]
+impl VotingService for VotingApi {
+    async fn create_ballot(
+        &self,
+        request: Request<pb::CreateBallotRequest>,
+    ) -> Result<Response<pb::CreateBallotResponse>, Status> {
+        let ballot = NewBallot::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
+        let id = queries::create_ballot(&self.db, &ballot).await?;
+        self.relay.wake();
+        Ok(Response::new(pb::CreateBallotResponse {
+            ballot_id: id.to_string(),
+        }))
+    }
+
+    async fn cast_vote(
+        &self,
+        request: Request<pb::CastVoteRequest>,
+    ) -> Result<Response<pb::CastVoteResponse>, Status> {
+        let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
+        let voter = VoterKey::derive(&self.voter_key_secret, &vote.voter);
+        let id = queries::cast_vote(&self.db, &vote, &voter).await?;
+        self.relay.wake();
+        Ok(Response::new(pb::CastVoteResponse {
+            vote_id: id.to_string(),
+        }))
+    }
+
+    async fn get_tally(
+        &self,
+        request: Request<pb::GetTallyRequest>,
+    ) -> Result<Response<pb::GetTallyResponse>, Status> {
+        let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
+            .map_err(|error| Error::Invalid(vec![error]))?;
+        let tally = queries::tally(&self.db, ballot_id).await?;
+        Ok(Response::new(pb::GetTallyResponse {
+            ballot_id: ballot_id.to_string(),
+            choices: tally
+                .choices
+                .into_iter()
+                .map(|c| pb::ChoiceTally {
+                    choice_id: c.choice_id,
+                    label: c.label,
+                    votes: c.votes,
+                })
+                .collect(),
+            total_votes: tally.total,
+        }))
+    }
+}
+
+impl From<pb::CreateBallotRequest> for BallotRequest {
+    fn from(r: pb::CreateBallotRequest) -> Self {
+        Self {
+            title: r.title,
+            choices: r
+                .choices
+                .into_iter()
+                .map(|c| ChoiceRequest {
+                    id: c.id,
+                    label: c.label,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<pb::CastVoteRequest> for VoteRequest {
+    fn from(r: pb::CastVoteRequest) -> Self {
+        Self {
+            ballot_id: r.ballot_id,
+            choice_id: r.choice_id,
+            voter_email: r.voter_email,
+        }
+    }
+}

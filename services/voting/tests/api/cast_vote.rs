@@ -1,0 +1,224 @@
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::Code;
+use valued_proto::events::v1::VoteCast;
+
+use crate::helpers::{TestApp, counts, fields, spawn_app, spawn_embedded_app};
+
+async fn porter_ballot(app: &TestApp) -> String {
+    app.create_ballot("Porter of the year", &[("sam", "Sam Patel"), ("jo", "Jo Bloggs")])
+        .await
+}
+
+#[tokio::test]
+async fn a_vote_is_counted_in_the_tally() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+
+    let vote = app.vote(&ballot, "jo", "alex@example.org").await.unwrap();
+
+    assert!(uuid::Uuid::parse_str(&vote.vote_id).is_ok());
+    let tally = app.tally(&ballot).await;
+    assert_eq!(counts(&tally), [("sam", 0), ("jo", 1)]);
+    assert_eq!(tally.total_votes, 1);
+}
+
+#[tokio::test]
+async fn a_second_vote_by_the_same_email_however_typed_is_refused_and_not_counted() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+    app.vote(&ballot, "jo", "alex.smith@example.org").await.unwrap();
+
+    for again in ["alex.smith@example.org", "  Alex.Smith@EXAMPLE.org ", "ALEX.SMITH@example.org"] {
+        let refused = app.vote(&ballot, "sam", again).await.unwrap_err();
+        assert_eq!(refused.code(), Code::AlreadyExists, "{again}");
+        assert_eq!(refused.message(), "You have already voted in this ballot");
+    }
+
+    let tally = app.tally(&ballot).await;
+    assert_eq!(counts(&tally), [("sam", 0), ("jo", 1)]);
+    assert_eq!(app.published_of::<VoteCast>().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_voter_may_vote_once_in_each_ballot() {
+    let app = spawn_app().await;
+    let porters = porter_ballot(&app).await;
+    let cleaners = app.create_ballot("Cleaner of the year", &[("a", "A"), ("b", "B")]).await;
+
+    app.vote(&porters, "sam", "alex@example.org").await.unwrap();
+    app.vote(&cleaners, "b", "alex@example.org").await.unwrap();
+
+    assert_eq!(app.tally(&porters).await.total_votes, 1);
+    assert_eq!(app.tally(&cleaners).await.total_votes, 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_votes_by_one_voter_count_once() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+
+    let attempts = (0..20).map(|i| {
+        let app = &app;
+        let ballot = ballot.clone();
+        let choice = if i % 2 == 0 { "sam" } else { "jo" };
+        async move { app.vote(&ballot, choice, "Alex@Example.org").await }
+    });
+    let results = futures::future::join_all(attempts).await;
+
+    let accepted = results.iter().filter(|r| r.is_ok()).count();
+    let refused: Vec<Code> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(tonic::Status::code))
+        .collect();
+    assert_eq!(accepted, 1, "{refused:?}");
+    assert_eq!(refused, vec![Code::AlreadyExists; 19]);
+    assert_eq!(app.tally(&ballot).await.total_votes, 1);
+    assert_eq!(app.published_of::<VoteCast>().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_embedded_sqlite_default_also_counts_one_vote_per_voter() {
+    let app = spawn_embedded_app().await;
+    let ballot = porter_ballot(&app).await;
+
+    let attempts = (0..10).map(|_| app.vote(&ballot, "sam", "alex@example.org"));
+    let results = futures::future::join_all(attempts).await;
+
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().flat_map(|r| r.as_ref().err()).all(|e| e.code() == Code::AlreadyExists));
+    assert_eq!(counts(&app.tally(&ballot).await), [("sam", 1), ("jo", 0)]);
+    assert_eq!(app.published_of::<VoteCast>().await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_votes_by_different_voters_are_all_counted() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+
+    let (a, b, c) = tokio::join!(
+        app.vote(&ballot, "sam", "a@example.org"),
+        app.vote(&ballot, "sam", "b@example.org"),
+        app.vote(&ballot, "jo", "c@example.org"),
+    );
+
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(counts(&app.tally(&ballot).await), [("sam", 2), ("jo", 1)]);
+}
+
+#[tokio::test]
+async fn a_vote_in_an_unknown_ballot_is_not_found() {
+    let app = spawn_app().await;
+
+    let missing = app
+        .vote(&uuid::Uuid::now_v7().to_string(), "sam", "alex@example.org")
+        .await
+        .unwrap_err();
+
+    assert_eq!(missing.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_choice_from_another_ballot_is_refused_and_nothing_is_counted() {
+    let app = spawn_app().await;
+    let porters = porter_ballot(&app).await;
+    let _cleaners = app.create_ballot("Cleaner of the year", &[("chris", "Chris"), ("bea", "Bea")]).await;
+
+    let refused = app.vote(&porters, "chris", "alex@example.org").await.unwrap_err();
+
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(fields(&refused), ["choice_id"]);
+    assert_eq!(app.tally(&porters).await.total_votes, 0);
+    // The refusal used nothing up: the same voter can still vote properly.
+    app.vote(&porters, "sam", "alex@example.org").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_vote_names_each_bad_field() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+
+    let refused = app.vote(&ballot, "", "alex at example.org").await.unwrap_err();
+
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(fields(&refused), ["choice_id", "voter_email"]);
+}
+
+#[tokio::test]
+async fn each_counted_vote_is_published_once_without_the_voters_identity() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+    let first = app.vote(&ballot, "sam", "Alex.Smith@example.org").await.unwrap();
+    let second = app.vote(&ballot, "jo", "jo.bloggs@example.org").await.unwrap();
+    app.vote(&ballot, "jo", "alex.smith@example.org").await.unwrap_err();
+
+    let mut events = app.published_of::<VoteCast>().await;
+    events.sort_by(|a, b| a.vote_id.cmp(&b.vote_id));
+    let summary: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| (e.vote_id.as_str(), e.ballot_id.as_str(), e.choice_id.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [(first.vote_id.as_str(), ballot.as_str(), "sam"), (second.vote_id.as_str(), ballot.as_str(), "jo")]
+    );
+    assert!(events.iter().all(|e| e.cast_at.is_some()));
+
+    // Neither the email nor the stored voter key travels anywhere in the envelope.
+    let keys = stored_column(&app, "voter_key").await;
+    for envelope in app.published().await {
+        let text = format!("{envelope:?}").to_lowercase();
+        let payload = String::from_utf8_lossy(&envelope.payload).to_lowercase();
+        for secret in ["alex.smith", "jo.bloggs", "example.org"].iter().map(|s| s.to_string()).chain(keys.clone()) {
+            assert!(!text.contains(&secret) && !payload.contains(&secret), "{secret} in {}", envelope.event_type);
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_a_keyed_hash_of_the_email_is_stored() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+    app.vote(&ballot, "sam", "Alex.Smith@example.org").await.unwrap();
+
+    let columns = stored_column_names(&app, "vote").await;
+    assert_eq!(columns, ["ballot_id", "cast_at", "choice_id", "id", "voter_key"]);
+    let keys = stored_column(&app, "voter_key").await;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].len(), 64);
+    assert!(keys[0].chars().all(|c| c.is_ascii_hexdigit()));
+    let everything = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT CAST(v AS text) FROM vote v".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let row: String = everything[0].try_get_by_index(0).unwrap();
+    assert!(!row.to_lowercase().contains("alex"), "{row}");
+}
+
+async fn stored_column(app: &TestApp, column: &str) -> Vec<String> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT {column} FROM vote"),
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.try_get_by_index(0).unwrap()).collect()
+}
+
+async fn stored_column_names(app: &TestApp, table: &str) -> Vec<String> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name",
+            [table.into()],
+        ))
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.try_get_by_index(0).unwrap()).collect()
+}

@@ -1,0 +1,171 @@
+//! `spawn_app()`: the voting service on port 0 with a fresh PostgreSQL database and an in-process
+//! bus whose every event a recorder keeps, and a gRPC client talking to it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use tonic::transport::Channel;
+use valued_platform::bus::InProcessBus;
+use valued_platform::{
+    DatabaseSettings, Envelope, EventBus, EventHandler, GrpcSettings, HandlerError, Platform,
+    RelaySettings, Shutdown, Subscription,
+};
+use valued_proto::events::Event;
+use valued_proto::voting::v1 as pb;
+use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
+use valued_voting::{Application, Settings};
+
+pub struct TestApp {
+    pub client: VotingServiceClient<Channel>,
+    pub db: DatabaseConnection,
+    recorder: Arc<Recorder>,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+/// Keeps every event the bus delivers, as a consumer bound to `#` would.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Envelope>>);
+
+#[async_trait]
+impl EventHandler for Recorder {
+    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(envelope.clone());
+        Ok(())
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let url = valued_testkit::postgres::fresh_database("voting")
+        .await
+        .expect("a fresh database");
+    spawn_app_on(DatabaseSettings::postgres(url)).await
+}
+
+/// The embedded default: a SQLite file in the app's data directory.
+pub async fn spawn_embedded_app() -> TestApp {
+    spawn_app_on(DatabaseSettings::default()).await
+}
+
+async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
+    valued_testkit::init_test_logging();
+    let shutdown = Shutdown::new();
+    let bus = Arc::new(InProcessBus::new(5));
+    let recorder = Arc::new(Recorder::default());
+    bus.subscribe(
+        Subscription::new("test-recorder", &["#"]),
+        recorder.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let platform = Platform {
+        bus,
+        shutdown: shutdown.clone(),
+        data_dir: std::env::temp_dir().join(format!("valued-voting-test-{}", uuid::Uuid::new_v4())),
+        relay: RelaySettings::default(),
+    };
+    let settings = Settings {
+        database,
+        grpc: GrpcSettings::default(),
+        voter_key_secret: SecretString::from("test-voter-key-secret"),
+    };
+    let app = Application::build(&settings, platform).await.expect("the app builds");
+    let port = app.port();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = VotingServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a gRPC connection");
+    TestApp { client, db, recorder, shutdown }
+}
+
+impl TestApp {
+    /// Creates a ballot with the given `(id, label)` choices and returns its id.
+    pub async fn create_ballot(&self, title: &str, choices: &[(&str, &str)]) -> String {
+        self.client
+            .clone()
+            .create_ballot(ballot_request(title, choices))
+            .await
+            .expect("the ballot is created")
+            .into_inner()
+            .ballot_id
+    }
+
+    pub async fn vote(
+        &self,
+        ballot_id: &str,
+        choice_id: &str,
+        email: &str,
+    ) -> Result<pb::CastVoteResponse, tonic::Status> {
+        self.client
+            .clone()
+            .cast_vote(pb::CastVoteRequest {
+                ballot_id: ballot_id.into(),
+                choice_id: choice_id.into(),
+                voter_email: email.into(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn tally(&self, ballot_id: &str) -> pb::GetTallyResponse {
+        self.client
+            .clone()
+            .get_tally(pb::GetTallyRequest { ballot_id: ballot_id.into() })
+            .await
+            .expect("a tally")
+            .into_inner()
+    }
+
+    /// Every event published so far, once the outbox relay has published all it holds.
+    pub async fn published(&self) -> Vec<Envelope> {
+        for _ in 0..100 {
+            if valued_platform::outbox::pending_count(&self.db).await.unwrap() == 0 {
+                return self.recorder.0.lock().unwrap().clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the outbox was not drained within 5 s");
+    }
+
+    /// The decoded payloads of every published event of type `E`.
+    pub async fn published_of<E: Event>(&self) -> Vec<E> {
+        self.published()
+            .await
+            .iter()
+            .filter(|e| e.event_type == E::TYPE)
+            .map(|e| e.decode::<E>().unwrap())
+            .collect()
+    }
+}
+
+pub fn ballot_request(title: &str, choices: &[(&str, &str)]) -> pb::CreateBallotRequest {
+    pb::CreateBallotRequest {
+        title: title.into(),
+        choices: choices
+            .iter()
+            .map(|(id, label)| pb::Choice { id: (*id).into(), label: (*label).into() })
+            .collect(),
+    }
+}
+
+/// `(choice id, votes)` of a tally, in the order it lists them.
+pub fn counts(tally: &pb::GetTallyResponse) -> Vec<(&str, u64)> {
+    tally.choices.iter().map(|c| (c.choice_id.as_str(), c.votes)).collect()
+}
+
+pub fn fields(status: &tonic::Status) -> Vec<String> {
+    valued_platform::grpc::field_errors(status)
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}

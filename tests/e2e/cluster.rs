@@ -1,0 +1,222 @@
+//! Starts and stops the services as separate processes of the `valued` binary.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
+use valued_testkit::rabbitmq::Vhost;
+use valued_testkit::smtp::SmtpSink;
+
+pub const SERVICES: [&str; 5] = ["nomination", "voting", "survey-feedback", "notification", "gateway"];
+pub const DEMO_CAMPAIGN: &str = "health-heroes-2026";
+
+pub struct Cluster {
+    pub smtp: SmtpSink,
+    pub vhost: Vhost,
+    pub ports: HashMap<&'static str, u16>,
+    pub databases: HashMap<&'static str, String>,
+    env: Vec<(String, String)>,
+    children: HashMap<&'static str, Child>,
+    pub logs: PathBuf,
+    pub http: reqwest::Client,
+}
+
+fn binary() -> PathBuf {
+    // target/<profile>/deps/e2e-… → target/<profile>/valued
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target directory");
+    let binary = dir.join("valued");
+    assert!(binary.exists(), "{} is missing: run the tests with `cargo nextest run --workspace`", binary.display());
+    binary
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Cluster {
+    pub async fn start() -> Self {
+        valued_testkit::init_test_logging();
+        let smtp = SmtpSink::start().await.unwrap();
+        let vhost = Vhost::create().unwrap();
+        let logs = std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&logs).unwrap();
+        let ports: HashMap<&'static str, u16> = SERVICES.iter().map(|s| (*s, free_port())).collect();
+        let mut env = vec![
+            ("VALUED__DATA_DIR".to_owned(), logs.display().to_string()),
+            ("VALUED__BUS__KIND".into(), "amqp".into()),
+            ("VALUED__BUS__AMQP_URL".into(), vhost.amqp_url()),
+            ("VALUED__TELEMETRY__FILTER".into(), "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into()),
+            ("VALUED__NOMINATION__SEED_DEMO".into(), "true".into()),
+            ("VALUED__NOTIFICATION__EMAIL__TRANSPORT".into(), "smtp".into()),
+            ("VALUED__NOTIFICATION__SMTP__PORT".into(), smtp.port().to_string()),
+            ("VALUED__NOTIFICATION__SMTP__TLS".into(), "none".into()),
+            // A claim left by a killed sender lapses quickly, so the test need not wait a minute.
+            ("VALUED__NOTIFICATION__SENDER__LEASE_SECONDS".into(), "3".into()),
+            ("VALUED__GATEWAY__HTTP__PORT".into(), ports["gateway"].to_string()),
+        ];
+        let mut databases = HashMap::new();
+        for service in ["nomination", "voting", "survey-feedback", "notification"] {
+            let key = service.replace('-', "_").to_uppercase();
+            let url = valued_testkit::postgres::fresh_database(service).await.unwrap();
+            env.push((format!("VALUED__{key}__DATABASE__URL"), url.clone()));
+            databases.insert(service, url);
+            env.push((format!("VALUED__{key}__GRPC__PORT"), ports[service].to_string()));
+            env.push((format!("VALUED__{key}__URL"), format!("http://127.0.0.1:{}", ports[service])));
+        }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let mut cluster = Self { smtp, vhost, ports, databases, env, children: HashMap::new(), logs, http };
+        for service in SERVICES {
+            cluster.start_service(service);
+        }
+        cluster.wait_until_ready().await;
+        cluster
+    }
+
+    pub fn start_service(&mut self, service: &'static str) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(format!("{service}.log")))
+            .unwrap();
+        let child = Command::new(binary())
+            .args(["serve", service])
+            .env_clear()
+            .envs(self.env.iter().cloned())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.children.insert(service, child);
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing finished.
+    pub async fn kill(&mut self, service: &'static str) {
+        if let Some(mut child) = self.children.remove(service) {
+            child.start_kill().unwrap();
+            child.wait().await.unwrap();
+        }
+    }
+
+    /// Counts the rows of `table` in `service`'s database.
+    pub async fn row_count(&self, service: &str, table: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(&self.databases[service]).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}")))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.ports["gateway"])
+    }
+
+    pub fn grpc_url(&self, service: &str) -> String {
+        format!("http://127.0.0.1:{}", self.ports[service])
+    }
+
+    /// Every gRPC service answers SERVING on health, and the gateway's /readyz says 200.
+    pub async fn wait_until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        for service in ["nomination", "voting", "survey-feedback", "notification"] {
+            while !self.serving(service).await {
+                assert!(tokio::time::Instant::now() < deadline, "{service} never became ready; logs in {}", self.logs.display());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        loop {
+            let ready = self.http.get(self.url("/readyz")).send().await.map(|r| r.status().is_success());
+            if ready.unwrap_or(false) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "gateway never became ready; logs in {}", self.logs.display());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn serving(&self, service: &str) -> bool {
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_client::HealthClient;
+        let Ok(channel) = tonic::transport::Endpoint::from_shared(self.grpc_url(service)).unwrap().connect().await else {
+            return false;
+        };
+        let status = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await;
+        status.is_ok_and(|r| r.into_inner().status == 1)
+    }
+
+    pub async fn demo_campaign(&self) -> Campaign {
+        let mut client = NominationServiceClient::connect(self.grpc_url("nomination")).await.unwrap();
+        client
+            .get_campaign(GetCampaignRequest { slug: DEMO_CAMPAIGN.into() })
+            .await
+            .unwrap()
+            .into_inner()
+            .campaign
+            .unwrap()
+    }
+
+    /// Opens the nomination form (which sets the CSRF cookie) and returns its token.
+    pub async fn csrf_token(&self) -> String {
+        let page = self
+            .http
+            .get(self.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (_, after) = page.split_once("name=\"csrf_token\"").expect("a csrf_token field");
+        let (_, value) = after.split_once("value=\"").expect("a csrf_token value");
+        value.split('"').next().unwrap().to_owned()
+    }
+
+    /// Posts the nomination form as a browser would.
+    pub async fn post_nomination(&self, csrf: &str, fields: &[(&str, String)]) -> reqwest::Response {
+        let mut form: Vec<(&str, String)> = fields.to_vec();
+        form.push(("csrf_token", csrf.to_owned()));
+        self.http
+            .post(self.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A complete, valid nomination form for the demo campaign.
+pub fn nomination_form(campaign: &Campaign, nominee: &str, nominator_email: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("campaign_id", campaign.id.clone()),
+        ("category_id", campaign.categories[0].id.clone()),
+        ("trust_code", campaign.trusts[0].code.clone()),
+        ("nominee_name", nominee.to_owned()),
+        ("nominee_job_title", "Porter".into()),
+        ("staff_group", "estates-and-ancillary".into()),
+        ("story", "Always the first to help, knows every corridor and has a kind word for every patient.".into()),
+        ("nominator_name", "Alex Jones".into()),
+        ("nominator_email", nominator_email.to_owned()),
+        ("relationship", "colleague".into()),
+    ]
+}
+
+/// The nomination id from the redirect after a successful POST.
+pub fn nomination_id(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "expected a redirect after a good nomination");
+    let location = response.headers()["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_owned()
+}

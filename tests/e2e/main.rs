@@ -1,0 +1,8 @@
+//! End to end: each service its own `valued serve` process, on a fresh PostgreSQL database each, a
+//! fresh RabbitMQ vhost, and an SMTP server the test controls.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cluster;
+mod exactly_once;
+mod journey;
