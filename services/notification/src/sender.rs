@@ -97,7 +97,7 @@ impl Sender {
                 tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
             }
             Err(SendError::Transient(error)) if attempts < self.settings.max_attempts => {
-                let delay = backoff(attempts);
+                let delay = backoff(attempts, self.settings.retry_base_ms);
                 delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay).await?;
                 tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
             }
@@ -118,10 +118,10 @@ impl Sender {
     }
 }
 
-/// 2 s doubling per attempt, capped at 30 minutes.
-fn backoff(attempts: i32) -> chrono::Duration {
-    let seconds = 2i64.saturating_mul(1i64 << attempts.clamp(0, 20)).min(1_800);
-    chrono::Duration::seconds(seconds)
+/// `base` doubling per attempt after the first, capped at 30 minutes.
+fn backoff(attempts: i32, base_ms: i64) -> chrono::Duration {
+    let millis = base_ms.saturating_mul(1i64 << (attempts - 1).clamp(0, 20)).min(1_800_000);
+    chrono::Duration::milliseconds(millis)
 }
 
 #[cfg(test)]
@@ -130,8 +130,8 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(1).num_seconds(), 4);
-        assert_eq!(backoff(2).num_seconds(), 8);
-        assert_eq!(backoff(30).num_seconds(), 1_800);
+        assert_eq!(backoff(1, 2_000).num_seconds(), 2);
+        assert_eq!(backoff(2, 2_000).num_seconds(), 4);
+        assert_eq!(backoff(30, 2_000).num_seconds(), 1_800);
     }
 }

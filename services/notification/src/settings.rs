@@ -132,6 +132,13 @@ pub struct SenderSettings {
     pub lease_seconds: i64,
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// The first retry waits this long; each further one twice as long (capped at 30 minutes).
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: i64,
+}
+
+fn default_retry_base_ms() -> i64 {
+    2_000
 }
 
 fn default_concurrency() -> usize {
@@ -157,6 +164,7 @@ impl Default for SenderSettings {
             max_attempts: default_max_attempts(),
             lease_seconds: default_lease_seconds(),
             poll_interval_ms: default_poll_interval_ms(),
+            retry_base_ms: default_retry_base_ms(),
         }
     }
 }

@@ -225,9 +225,19 @@ mod tests {
 
     proptest! {
         #[test]
-        fn no_parsed_name_or_address_contains_a_line_break(input in "\\PC*[\r\n]\\PC*") {
+        fn a_line_break_inside_is_refused(input in "[a-z@. ]{0,19}[a-z][\r\n]+[a-z@. ]{0,10}[a-z]") {
             prop_assert!(PersonName::parse("n", "a name", &input).is_err());
             prop_assert!(EmailAddress::parse("e", &input).is_err());
+        }
+
+        #[test]
+        fn nothing_parsed_contains_a_control_character(input in "\\PC{0,10}[\r\n\t]?\\PC{0,10}") {
+            if let Ok(name) = PersonName::parse("n", "a name", &input) {
+                prop_assert!(!name.as_str().chars().any(char::is_control));
+            }
+            if let Ok(address) = EmailAddress::parse("e", &input) {
+                prop_assert!(!address.as_str().chars().any(char::is_control));
+            }
         }
 
         #[test]

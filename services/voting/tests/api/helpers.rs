@@ -126,11 +126,15 @@ impl TestApp {
             .into_inner()
     }
 
-    /// Every event published so far, once the outbox relay has published all it holds.
+    /// Every event published so far, once the outbox relay has published all it holds. Delivery
+    /// is at-least-once (a relay round that fails after publishing publishes again), so events are
+    /// told apart by id, as a consumer's inbox does.
     pub async fn published(&self) -> Vec<Envelope> {
         for _ in 0..100 {
             if valued_platform::outbox::pending_count(&self.db).await.unwrap() == 0 {
-                return self.recorder.0.lock().unwrap().clone();
+                let mut seen = std::collections::HashSet::new();
+                let recorded = self.recorder.0.lock().unwrap().clone();
+                return recorded.into_iter().filter(|e| seen.insert(e.id)).collect();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

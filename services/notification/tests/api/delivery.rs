@@ -1,0 +1,85 @@
+use std::time::Duration;
+
+use crate::helpers::{nomination_submitted, spawn_app};
+
+#[tokio::test]
+async fn a_nomination_sends_a_confirmation_and_a_review_request() {
+    let app = spawn_app().await;
+    app.publish(&nomination_submitted("alex@example.org")).await;
+    let emails = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(emails.len(), 2);
+    let mut recipients: Vec<String> = emails.iter().map(|e| e.rcpt_to.join(",")).collect();
+    recipients.sort();
+    assert_eq!(recipients, ["alex@example.org", "awards@gstt.example.org"]);
+    for email in &emails {
+        assert_eq!(email.content_types(), ["multipart/alternative", "text/plain", "text/html"]);
+        assert!(email.message_id().ends_with("@valued.delivery"));
+        assert!(email.header("From").unwrap().contains("no-reply@valued.example.org"));
+    }
+    let deliveries = app.settled().await;
+    assert!(deliveries.iter().all(|d| d.status == "sent" && d.attempts == 1));
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_three_times_sends_once() {
+    let app = spawn_app().await;
+    let envelope = nomination_submitted("alex@example.org");
+    for _ in 0..3 {
+        app.publish(&envelope).await;
+    }
+    app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.received().len(), 2);
+    assert_eq!(app.deliveries().await.len(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_still_send_once() {
+    let app = spawn_app().await;
+    let envelope = nomination_submitted("alex@example.org");
+    tokio::join!(app.publish(&envelope), app.publish(&envelope), app.publish(&envelope));
+    app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_temporary_smtp_failure_is_retried_and_then_sent() {
+    let app = spawn_app().await;
+    app.smtp.fail_next(2, "451 4.3.0 Try again later");
+    app.publish(&nomination_submitted("alex@example.org")).await;
+    let emails = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(emails.len(), 2);
+    let deliveries = app.settled().await;
+    assert!(deliveries.iter().all(|d| d.status == "sent"));
+    let attempts: u32 = deliveries.iter().map(|d| d.attempts).sum();
+    assert_eq!(attempts, 4, "two failed attempts, then one success each");
+}
+
+#[tokio::test]
+async fn a_permanent_smtp_failure_is_not_retried() {
+    let app = spawn_app().await;
+    app.smtp.fail_next(1, "550 5.1.1 No such user");
+    app.publish(&nomination_submitted("alex@example.org")).await;
+    let deliveries = app.settled().await;
+    let failed: Vec<_> = deliveries.iter().filter(|d| d.status == "failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attempts, 1);
+    assert!(failed[0].last_error.contains("550"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.received().len(), 1, "only the other email went");
+}
+
+#[tokio::test]
+async fn an_event_without_a_usable_admin_address_still_confirms_to_the_nominator() {
+    let app = spawn_app().await;
+    let mut envelope = nomination_submitted("alex@example.org");
+    let mut event: valued_proto::events::v1::NominationSubmitted = envelope.decode().unwrap();
+    event.trust_admin_email = "not an address\r\nBcc: x@y.z".into();
+    envelope.payload = prost::Message::encode_to_vec(&event);
+    app.publish(&envelope).await;
+    let emails = app.smtp.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.smtp.received().len(), 1);
+    assert_eq!(emails[0].rcpt_to, ["alex@example.org"]);
+}

@@ -1,0 +1,95 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use valued_notification::settings::{EmailSettings, SenderSettings, SmtpSettings, Transport};
+use valued_notification::{Application, Settings};
+use valued_platform::bus::InProcessBus;
+use valued_platform::{DatabaseSettings, Envelope, EventBus, Platform, RelaySettings, Shutdown};
+use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use valued_proto::notification::v1::{Delivery, ListDeliveriesRequest};
+use valued_testkit::smtp::SmtpSink;
+
+pub struct TestApp {
+    pub bus: Arc<InProcessBus>,
+    pub smtp: SmtpSink,
+    pub client: NotificationServiceClient<Channel>,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+/// The notification service on a fresh PostgreSQL database and an in-process bus, sending to an
+/// SMTP sink the test controls.
+pub async fn spawn_app() -> TestApp {
+    valued_testkit::init_test_logging();
+    let smtp = SmtpSink::start().await.unwrap();
+    let url = valued_testkit::postgres::fresh_database("notification").await.unwrap();
+    let bus = Arc::new(InProcessBus::new(3));
+    let shutdown = Shutdown::new();
+    let platform = Platform {
+        bus: bus.clone() as Arc<dyn EventBus>,
+        shutdown: shutdown.clone(),
+        data_dir: std::env::temp_dir(),
+        relay: RelaySettings::default(),
+    };
+    let settings = Settings {
+        database: DatabaseSettings::postgres(url),
+        email: EmailSettings { transport: Transport::Smtp, ..EmailSettings::default() },
+        smtp: SmtpSettings::local(smtp.port()),
+        sender: SenderSettings { retry_base_ms: 100, poll_interval_ms: 50, ..SenderSettings::default() },
+        ..Settings::default()
+    };
+    let app = Application::build(&settings, platform).await.unwrap();
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}")).await.unwrap();
+    TestApp { bus, smtp, client, shutdown }
+}
+
+pub fn nomination_submitted(nominator_email: &str) -> Envelope {
+    let event = NominationSubmitted {
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: "Health Heroes 2026".into(),
+        trust_code: "RJ1".into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        trust_admin_email: "awards@gstt.example.org".into(),
+        category_name: "Porter of the year".into(),
+        nominee_name: "Sam Patel".into(),
+        nominee_job_title: "Porter".into(),
+        nominator_name: "Alex Jones".into(),
+        nominator_email: nominator_email.into(),
+        story_excerpt: "Sam always helps.".into(),
+        ..Default::default()
+    };
+    Envelope::new("nomination", Some("RJ1"), &event)
+}
+
+impl TestApp {
+    pub async fn publish(&self, envelope: &Envelope) {
+        let results = self.bus.publish(std::slice::from_ref(envelope)).await;
+        assert!(results.iter().all(Result::is_ok));
+    }
+
+    pub async fn deliveries(&self) -> Vec<Delivery> {
+        let request = ListDeliveriesRequest { limit: 100, recipient: String::new() };
+        self.client.clone().list_deliveries(request).await.unwrap().into_inner().deliveries
+    }
+
+    /// Waits until every delivery has left `pending`/`sending`.
+    pub async fn settled(&self) -> Vec<Delivery> {
+        for _ in 0..200 {
+            let deliveries = self.deliveries().await;
+            if !deliveries.is_empty() && deliveries.iter().all(|d| d.status == "sent" || d.status == "failed") {
+                return deliveries;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.deliveries().await
+    }
+}
