@@ -86,7 +86,8 @@ fn channel(url: &str) -> anyhow::Result<Channel> {
 }
 
 async fn serving(channel: Channel, service: &'static str) -> bool {
-    let check = HealthClient::new(channel).check(HealthCheckRequest {
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest {
         service: String::new(),
     });
     match tokio::time::timeout(HEALTH_TIMEOUT, check).await {

@@ -1,1 +1,86 @@
-pub fn placeholder() {}
+//! The survey-feedback service: surveys and their anonymous responses, reported per staff group
+//! with small groups suppressed. Publishes `survey.response_recorded.v1` through its outbox.
+
+pub mod db;
+pub mod domain;
+pub mod error;
+mod grpc;
+
+use serde::Deserialize;
+use tonic::service::Routes;
+use valued_platform::host::ServiceHost;
+use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
+use valued_proto::survey::v1::survey_service_server::SurveyServiceServer;
+
+pub const NAME: &str = "survey-feedback";
+const GRPC_NAMES: &[&str] = &["valued.survey.v1.SurveyService"];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub grpc: GrpcSettings,
+    /// Groups with fewer responses than this are withheld from summaries, so that nobody's answer
+    /// can be picked out of a small group. 11 follows common NHS staff-survey practice.
+    #[serde(default = "default_minimum_group_size")]
+    pub minimum_group_size: u32,
+}
+
+fn default_minimum_group_size() -> u32 {
+    11
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: DatabaseSettings::default(),
+            grpc: GrpcSettings::default(),
+            minimum_group_size: default_minimum_group_size(),
+        }
+    }
+}
+
+pub struct Application {
+    host: ServiceHost,
+    minimum_group_size: u32,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
+        let host = ServiceHost::start::<db::Migrator>(
+            NAME,
+            &settings.database,
+            &settings.grpc,
+            platform,
+        )
+        .await?;
+        Ok(Self {
+            host,
+            minimum_group_size: settings.minimum_group_size,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.host.port()
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.host.db
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let api = grpc::SurveyApi {
+            db: self.host.db.clone(),
+            relay: self.host.relay(),
+            minimum_group_size: self.minimum_group_size,
+        };
+        self.host
+            .run(Routes::new(SurveyServiceServer::new(api)), GRPC_NAMES)
+            .await
+    }
+}
+
+pub async fn migrate(settings: &Settings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    valued_platform::host::migrate::<db::Migrator>(NAME, &settings.database, data_dir).await
+}

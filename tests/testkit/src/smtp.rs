@@ -17,6 +17,8 @@ pub struct ReceivedEmail {
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub raw: Vec<u8>,
+    /// When the sink accepted it (the end of DATA).
+    pub received_at: std::time::Instant,
 }
 
 impl ReceivedEmail {
@@ -193,6 +195,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                                 mail_from: mail_from.clone(),
                                 rcpt_to: std::mem::take(&mut rcpt_to),
                                 raw,
+                                received_at: std::time::Instant::now(),
                             });
                         }
                         format!("250 2.0.0 OK queued as {}", uuid::Uuid::new_v4().simple())

@@ -1,0 +1,65 @@
+use valued_gateway::{Application, Peers, Settings};
+use valued_platform::Shutdown;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// A port nothing listens on.
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The gateway on port 0, its peers at closed ports.
+pub async fn spawn_app() -> TestApp {
+    valued_testkit::init_test_logging();
+    let peers = Peers {
+        nomination: format!("http://127.0.0.1:{}", closed_port().await),
+        notification: format!("http://127.0.0.1:{}", closed_port().await),
+    };
+    let shutdown = Shutdown::new();
+    let app = Application::build(&Settings::default(), peers, shutdown.clone())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        shutdown,
+    }
+}

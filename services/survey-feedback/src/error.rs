@@ -1,0 +1,27 @@
+use valued_platform::domain::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid request: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
+            Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
+            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
+                tracing::warn!(%error, "database unavailable");
+                tonic::Status::unavailable("database unavailable")
+            }
+            Error::Database(error) => valued_platform::grpc::internal(&error),
+        }
+    }
+}
