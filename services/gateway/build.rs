@@ -45,7 +45,8 @@ fn run() -> Result<(), String> {
 
     let target = out_dir.join("nhsuk-frontend");
     if target.exists() {
-        fs::remove_dir_all(&target).map_err(|e| format!("cannot clear {}: {e}", target.display()))?;
+        fs::remove_dir_all(&target)
+            .map_err(|e| format!("cannot clear {}: {e}", target.display()))?;
     }
     fs::create_dir_all(target.join("images"))
         .map_err(|e| format!("cannot create {}: {e}", target.display()))?;

@@ -30,26 +30,55 @@ async fn main() {
     println!();
     println!("| measure | figure |");
     println!("|---|---|");
-    println!("| PostgreSQL single-row INSERT, 1 client, autocommit | {:.0} rows/s |", postgres.0);
-    println!("| PostgreSQL single-row INSERT, {CONCURRENCY} clients, autocommit | {:.0} rows/s |", postgres.1);
-    println!("| lapin confirmed publish, one confirm at a time | {:.0} msg/s |", lapin.0);
-    println!("| lapin confirmed publish, 100 confirms pipelined | {:.0} msg/s |", lapin.1);
-    println!("| Valued end to end ({NOMINATIONS} nominations, {CONCURRENCY} browsers) | {rate:.1} nominations/s |");
-    println!("| end-to-end latency p50 / p99 | {:.0} ms / {:.0} ms |", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
-    println!("| ratio: end to end / PostgreSQL 1-client inserts | {:.3} |", rate / postgres.0);
-    println!("| ratio: end to end / lapin pipelined publishes | {:.3} |", rate / lapin.1);
+    println!(
+        "| PostgreSQL single-row INSERT, 1 client, autocommit | {:.0} rows/s |",
+        postgres.0
+    );
+    println!(
+        "| PostgreSQL single-row INSERT, {CONCURRENCY} clients, autocommit | {:.0} rows/s |",
+        postgres.1
+    );
+    println!(
+        "| lapin confirmed publish, one confirm at a time | {:.0} msg/s |",
+        lapin.0
+    );
+    println!(
+        "| lapin confirmed publish, 100 confirms pipelined | {:.0} msg/s |",
+        lapin.1
+    );
+    println!(
+        "| Valued end to end ({NOMINATIONS} nominations, {CONCURRENCY} browsers) | {rate:.1} nominations/s |"
+    );
+    println!(
+        "| end-to-end latency p50 / p99 | {:.0} ms / {:.0} ms |",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    println!(
+        "| ratio: end to end / PostgreSQL 1-client inserts | {:.3} |",
+        rate / postgres.0
+    );
+    println!(
+        "| ratio: end to end / lapin pipelined publishes | {:.3} |",
+        rate / lapin.1
+    );
 }
 
 async fn postgres_insert_rate() -> (f64, f64) {
-    let url = valued_testkit::postgres::fresh_database("bench").await.unwrap();
+    let url = valued_testkit::postgres::fresh_database("bench")
+        .await
+        .unwrap();
     let db = Database::connect(&url).await.unwrap();
     db.execute_unprepared("CREATE TABLE t (id uuid PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
         .await
         .unwrap();
     let insert = |db: sea_orm::DatabaseConnection| async move {
-        db.execute_unprepared(&format!("INSERT INTO t (id, body) VALUES ('{}', 'a nomination-sized row of text')", uuid::Uuid::new_v4()))
-            .await
-            .unwrap();
+        db.execute_unprepared(&format!(
+            "INSERT INTO t (id, body) VALUES ('{}', 'a nomination-sized row of text')",
+            uuid::Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
     };
     let rows = 2_000;
     let start = Instant::now();
@@ -58,20 +87,39 @@ async fn postgres_insert_rate() -> (f64, f64) {
     }
     let single = f64::from(rows) / start.elapsed().as_secs_f64();
     let start = Instant::now();
-    futures::stream::iter(0..rows).map(|_| insert(db.clone())).buffer_unordered(CONCURRENCY).collect::<Vec<_>>().await;
+    futures::stream::iter(0..rows)
+        .map(|_| insert(db.clone()))
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
     let concurrent = f64::from(rows) / start.elapsed().as_secs_f64();
     (single, concurrent)
 }
 
 async fn lapin_publish_rate() -> (f64, f64) {
     let vhost = valued_testkit::rabbitmq::Vhost::create().unwrap();
-    let connection = Connection::connect(&vhost.amqp_url(), ConnectionProperties::default()).await.unwrap();
+    let connection = Connection::connect(&vhost.amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
     let channel = connection.create_channel().await.unwrap();
-    channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-queue-type".into(), lapin::types::AMQPValue::LongString("quorum".into()));
     channel
-        .queue_declare("bench".into(), QueueDeclareOptions { durable: true, ..Default::default() }, arguments)
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "x-queue-type".into(),
+        lapin::types::AMQPValue::LongString("quorum".into()),
+    );
+    channel
+        .queue_declare(
+            "bench".into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            arguments,
+        )
         .await
         .unwrap();
     let payload = vec![7u8; 400];
@@ -79,7 +127,10 @@ async fn lapin_publish_rate() -> (f64, f64) {
         channel.basic_publish(
             "".into(),
             "bench".into(),
-            BasicPublishOptions { mandatory: true, ..Default::default() },
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
             &payload,
             BasicProperties::default().with_delivery_mode(2),
         )
@@ -126,15 +177,26 @@ async fn end_to_end() -> (f64, Duration, Duration) {
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let emails = cluster.smtp.wait_for(2 * NOMINATIONS, Duration::from_secs(300)).await;
+    let emails = cluster
+        .smtp
+        .wait_for(2 * NOMINATIONS, Duration::from_secs(300))
+        .await;
     let mut latencies: Vec<Duration> = emails
         .iter()
         .filter(|e| e.subject().starts_with("Thank you for nominating"))
-        .filter_map(|e| posted.get(&e.rcpt_to.join(",")).map(|sent| e.received_at - *sent))
+        .filter_map(|e| {
+            posted
+                .get(&e.rcpt_to.join(","))
+                .map(|sent| e.received_at - *sent)
+        })
         .collect();
     assert_eq!(latencies.len(), NOMINATIONS, "every nomination confirmed");
     let last = emails.iter().map(|e| e.received_at).max().unwrap();
     latencies.sort();
     let rate = NOMINATIONS as f64 / (last - start).as_secs_f64();
-    (rate, latencies[NOMINATIONS / 2], latencies[NOMINATIONS * 99 / 100])
+    (
+        rate,
+        latencies[NOMINATIONS / 2],
+        latencies[NOMINATIONS * 99 / 100],
+    )
 }

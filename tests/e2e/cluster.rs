@@ -11,7 +11,13 @@ use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
 use valued_testkit::rabbitmq::Vhost;
 use valued_testkit::smtp::SmtpSink;
 
-pub const SERVICES: [&str; 5] = ["nomination", "voting", "survey-feedback", "notification", "gateway"];
+pub const SERVICES: [&str; 5] = [
+    "nomination",
+    "voting",
+    "survey-feedback",
+    "notification",
+    "gateway",
+];
 pub const DEMO_CAMPAIGN: &str = "health-heroes-2026";
 
 pub struct Cluster {
@@ -28,14 +34,25 @@ pub struct Cluster {
 fn binary() -> PathBuf {
     // target/<profile>/deps/e2e-… → target/<profile>/valued
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
     let binary = dir.join("valued");
-    assert!(binary.exists(), "{} is missing: run the tests with `cargo nextest run --workspace`", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo nextest run --workspace`",
+        binary.display()
+    );
     binary
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Cluster {
@@ -43,30 +60,55 @@ impl Cluster {
         valued_testkit::init_test_logging();
         let smtp = SmtpSink::start().await.unwrap();
         let vhost = Vhost::create().unwrap();
-        let logs = std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
+        let logs =
+            std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&logs).unwrap();
-        let ports: HashMap<&'static str, u16> = SERVICES.iter().map(|s| (*s, free_port())).collect();
+        let ports: HashMap<&'static str, u16> =
+            SERVICES.iter().map(|s| (*s, free_port())).collect();
         let mut env = vec![
             ("VALUED__DATA_DIR".to_owned(), logs.display().to_string()),
             ("VALUED__BUS__KIND".into(), "amqp".into()),
             ("VALUED__BUS__AMQP_URL".into(), vhost.amqp_url()),
-            ("VALUED__TELEMETRY__FILTER".into(), "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into()),
+            (
+                "VALUED__TELEMETRY__FILTER".into(),
+                "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into(),
+            ),
             ("VALUED__NOMINATION__SEED_DEMO".into(), "true".into()),
-            ("VALUED__NOTIFICATION__EMAIL__TRANSPORT".into(), "smtp".into()),
-            ("VALUED__NOTIFICATION__SMTP__PORT".into(), smtp.port().to_string()),
+            (
+                "VALUED__NOTIFICATION__EMAIL__TRANSPORT".into(),
+                "smtp".into(),
+            ),
+            (
+                "VALUED__NOTIFICATION__SMTP__PORT".into(),
+                smtp.port().to_string(),
+            ),
             ("VALUED__NOTIFICATION__SMTP__TLS".into(), "none".into()),
             // A claim left by a killed sender lapses quickly, so the test need not wait a minute.
-            ("VALUED__NOTIFICATION__SENDER__LEASE_SECONDS".into(), "3".into()),
-            ("VALUED__GATEWAY__HTTP__PORT".into(), ports["gateway"].to_string()),
+            (
+                "VALUED__NOTIFICATION__SENDER__LEASE_SECONDS".into(),
+                "3".into(),
+            ),
+            (
+                "VALUED__GATEWAY__HTTP__PORT".into(),
+                ports["gateway"].to_string(),
+            ),
         ];
         let mut databases = HashMap::new();
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
             let key = service.replace('-', "_").to_uppercase();
-            let url = valued_testkit::postgres::fresh_database(service).await.unwrap();
+            let url = valued_testkit::postgres::fresh_database(service)
+                .await
+                .unwrap();
             env.push((format!("VALUED__{key}__DATABASE__URL"), url.clone()));
             databases.insert(service, url);
-            env.push((format!("VALUED__{key}__GRPC__PORT"), ports[service].to_string()));
-            env.push((format!("VALUED__{key}__URL"), format!("http://127.0.0.1:{}", ports[service])));
+            env.push((
+                format!("VALUED__{key}__GRPC__PORT"),
+                ports[service].to_string(),
+            ));
+            env.push((
+                format!("VALUED__{key}__URL"),
+                format!("http://127.0.0.1:{}", ports[service]),
+            ));
         }
         let http = reqwest::Client::builder()
             .cookie_store(true)
@@ -74,7 +116,16 @@ impl Cluster {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let mut cluster = Self { smtp, vhost, ports, databases, env, children: HashMap::new(), logs, http };
+        let mut cluster = Self {
+            smtp,
+            vhost,
+            ports,
+            databases,
+            env,
+            children: HashMap::new(),
+            logs,
+            http,
+        };
         for service in SERVICES {
             cluster.start_service(service);
         }
@@ -114,7 +165,10 @@ impl Cluster {
         use sea_orm::{ConnectionTrait, Database, Statement};
         let db = Database::connect(&self.databases[service]).await.unwrap();
         let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}")))
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
             .await
             .unwrap()
             .unwrap();
@@ -134,16 +188,29 @@ impl Cluster {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
             while !self.serving(service).await {
-                assert!(tokio::time::Instant::now() < deadline, "{service} never became ready; logs in {}", self.logs.display());
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{service} never became ready; logs in {}",
+                    self.logs.display()
+                );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
         loop {
-            let ready = self.http.get(self.url("/readyz")).send().await.map(|r| r.status().is_success());
+            let ready = self
+                .http
+                .get(self.url("/readyz"))
+                .send()
+                .await
+                .map(|r| r.status().is_success());
             if ready.unwrap_or(false) {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "gateway never became ready; logs in {}", self.logs.display());
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "gateway never became ready; logs in {}",
+                self.logs.display()
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -151,17 +218,29 @@ impl Cluster {
     pub async fn serving(&self, service: &str) -> bool {
         use tonic_health::pb::HealthCheckRequest;
         use tonic_health::pb::health_client::HealthClient;
-        let Ok(channel) = tonic::transport::Endpoint::from_shared(self.grpc_url(service)).unwrap().connect().await else {
+        let Ok(channel) = tonic::transport::Endpoint::from_shared(self.grpc_url(service))
+            .unwrap()
+            .connect()
+            .await
+        else {
             return false;
         };
-        let status = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await;
+        let status = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await;
         status.is_ok_and(|r| r.into_inner().status == 1)
     }
 
     pub async fn demo_campaign(&self) -> Campaign {
-        let mut client = NominationServiceClient::connect(self.grpc_url("nomination")).await.unwrap();
+        let mut client = NominationServiceClient::connect(self.grpc_url("nomination"))
+            .await
+            .unwrap();
         client
-            .get_campaign(GetCampaignRequest { slug: DEMO_CAMPAIGN.into() })
+            .get_campaign(GetCampaignRequest {
+                slug: DEMO_CAMPAIGN.into(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -180,13 +259,19 @@ impl Cluster {
             .text()
             .await
             .unwrap();
-        let (_, after) = page.split_once("name=\"csrf_token\"").expect("a csrf_token field");
+        let (_, after) = page
+            .split_once("name=\"csrf_token\"")
+            .expect("a csrf_token field");
         let (_, value) = after.split_once("value=\"").expect("a csrf_token value");
         value.split('"').next().unwrap().to_owned()
     }
 
     /// Posts the nomination form as a browser would.
-    pub async fn post_nomination(&self, csrf: &str, fields: &[(&str, String)]) -> reqwest::Response {
+    pub async fn post_nomination(
+        &self,
+        csrf: &str,
+        fields: &[(&str, String)],
+    ) -> reqwest::Response {
         let mut form: Vec<(&str, String)> = fields.to_vec();
         form.push(("csrf_token", csrf.to_owned()));
         self.http
@@ -199,7 +284,11 @@ impl Cluster {
 }
 
 /// A complete, valid nomination form for the demo campaign.
-pub fn nomination_form(campaign: &Campaign, nominee: &str, nominator_email: &str) -> Vec<(&'static str, String)> {
+pub fn nomination_form(
+    campaign: &Campaign,
+    nominee: &str,
+    nominator_email: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("campaign_id", campaign.id.clone()),
         ("category_id", campaign.categories[0].id.clone()),
@@ -207,7 +296,11 @@ pub fn nomination_form(campaign: &Campaign, nominee: &str, nominator_email: &str
         ("nominee_name", nominee.to_owned()),
         ("nominee_job_title", "Porter".into()),
         ("staff_group", "estates-and-ancillary".into()),
-        ("story", "Always the first to help, knows every corridor and has a kind word for every patient.".into()),
+        (
+            "story",
+            "Always the first to help, knows every corridor and has a kind word for every patient."
+                .into(),
+        ),
         ("nominator_name", "Alex Jones".into()),
         ("nominator_email", nominator_email.to_owned()),
         ("relationship", "colleague".into()),
@@ -216,7 +309,11 @@ pub fn nomination_form(campaign: &Campaign, nominee: &str, nominator_email: &str
 
 /// The nomination id from the redirect after a successful POST.
 pub fn nomination_id(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "expected a redirect after a good nomination");
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "expected a redirect after a good nomination"
+    );
     let location = response.headers()["location"].to_str().unwrap();
     location.rsplit('/').next().unwrap().to_owned()
 }

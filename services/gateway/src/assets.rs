@@ -122,6 +122,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -135,7 +136,10 @@ mod tests {
             .skip(1)
             .filter_map(|rest| rest.split(')').next())
         {
-            assert!(ASSETS.contains_key(referenced), "{referenced} is not served");
+            assert!(
+                ASSETS.contains_key(referenced),
+                "{referenced} is not served"
+            );
         }
         assert!(ASSETS.contains_key("images/favicon.ico"));
         let script = String::from_utf8_lossy(&ASSETS[SCRIPT].bytes);

@@ -7,16 +7,16 @@ use anyhow::Context;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use valued_platform::grpc::propagate_trace;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 
-use crate::error::{GatewayError, Result};
 use crate::Peers;
+use crate::error::{GatewayError, Result};
 
 pub const NOMINATION: &str = "nomination";
 pub const NOTIFICATION: &str = "notification";

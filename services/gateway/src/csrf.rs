@@ -109,6 +109,7 @@ fn is_https(headers: &HeaderMap) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -158,7 +159,10 @@ mod tests {
         let (fresh, set) = token_for(&HeaderMap::new());
         let set = set.unwrap();
         let set = set.to_str().unwrap();
-        assert!(set.starts_with(&format!("{COOKIE}={};", fresh.as_str())), "{set}");
+        assert!(
+            set.starts_with(&format!("{COOKIE}={};", fresh.as_str())),
+            "{set}"
+        );
         assert!(set.contains("HttpOnly"));
         assert!(set.contains("SameSite=Strict"));
         assert!(!set.contains("Secure"));

@@ -90,13 +90,14 @@ impl GatewayError {
                 paragraphs: &["Go back and try again."],
                 link: None,
             },
-            Self::Unavailable { .. } | Self::Upstream { .. } | Self::Template(_) | Self::Internal(_) => {
-                ErrorPage {
-                    title: "Sorry, there is a problem with the service",
-                    paragraphs: &["Try again later."],
-                    link: None,
-                }
-            }
+            Self::Unavailable { .. }
+            | Self::Upstream { .. }
+            | Self::Template(_)
+            | Self::Internal(_) => ErrorPage {
+                title: "Sorry, there is a problem with the service",
+                paragraphs: &["Try again later."],
+                link: None,
+            },
         }
     }
 }
@@ -119,7 +120,9 @@ impl IntoResponse for GatewayError {
         let status = self.status_code();
         match &self {
             Self::NotFound => tracing::debug!("not found"),
-            Self::Forbidden { .. } | Self::BadRequest(_) => tracing::info!(error = %self, "refused"),
+            Self::Forbidden { .. } | Self::BadRequest(_) => {
+                tracing::info!(error = %self, "refused")
+            }
             Self::Unavailable { .. } => tracing::warn!(error = %self, "dependency unavailable"),
             _ => tracing::error!(error = %self, "request failed"),
         }

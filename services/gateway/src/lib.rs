@@ -63,7 +63,11 @@ pub struct Application {
 impl Application {
     /// Binds the listener and prepares the gRPC channels; they connect on first use, so the gateway
     /// can start before the services it calls.
-    pub async fn build(settings: &Settings, peers: Peers, shutdown: Shutdown) -> anyhow::Result<Self> {
+    pub async fn build(
+        settings: &Settings,
+        peers: Peers,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<Self> {
         templates::check().context("gateway templates")?;
         let clients = clients::Clients::connect_lazy(&peers)?;
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, context};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
 use crate::assets;
@@ -14,10 +14,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("error.html", include_str!("../templates/error.html")),
-    ("campaigns.html", include_str!("../templates/campaigns.html")),
+    (
+        "campaigns.html",
+        include_str!("../templates/campaigns.html"),
+    ),
     ("campaign.html", include_str!("../templates/campaign.html")),
     ("nominate.html", include_str!("../templates/nominate.html")),
-    ("nominated.html", include_str!("../templates/nominated.html")),
+    (
+        "nominated.html",
+        include_str!("../templates/nominated.html"),
+    ),
     ("outbox.html", include_str!("../templates/outbox.html")),
     ("delivery.html", include_str!("../templates/delivery.html")),
 ];
@@ -38,16 +44,17 @@ fn build() -> Result<Environment<'static>, String> {
     env.add_global(
         "assets",
         context! {
-            stylesheet => assets::url(assets::STYLESHEET),
-            script => assets::url(assets::SCRIPT),
-            favicon_ico => assets::url("images/favicon.ico"),
-            favicon_svg => assets::url("images/favicon.svg"),
-            mask_icon => assets::url("images/nhsuk-icon-mask.svg"),
-            apple_touch_icon => assets::url("images/nhsuk-icon-180.png"),
-            manifest => assets::url("manifest.json"),
+            stylesheet => asset(assets::STYLESHEET),
+            script => asset(assets::SCRIPT),
+            favicon_ico => asset("images/favicon.ico"),
+            favicon_svg => asset("images/favicon.svg"),
+            mask_icon => asset("images/nhsuk-icon-mask.svg"),
+            apple_touch_icon => asset("images/nhsuk-icon-180.png"),
+            manifest => asset("manifest.json"),
         },
     );
     env.add_filter("paragraphs", paragraphs);
+    env.add_filter("path", path);
     Ok(env)
 }
 
@@ -66,6 +73,25 @@ pub fn render(name: &str, context: impl Serialize) -> Result<String, minijinja::
     env.get_template(name)?.render(context)
 }
 
+/// An asset's URL: ours, so printed as it is (the escaper would turn its `/` into `&#x2f;`).
+fn asset(name: &str) -> Value {
+    Value::from_safe_string(assets::url(name))
+}
+
+/// A local path (`/` then percent-encoded segments) printed as it is; anything else is escaped.
+fn path(value: &str) -> Value {
+    let plain = value.starts_with('/')
+        && !value.starts_with("//")
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~' | b'%')
+        });
+    if plain {
+        Value::from_safe_string(value.to_owned())
+    } else {
+        Value::from(value)
+    }
+}
+
 /// Splits text into its paragraphs (separated by blank lines), each trimmed; the template escapes
 /// each one as it prints it.
 fn paragraphs(text: &str) -> Vec<String> {
@@ -78,12 +104,21 @@ fn paragraphs(text: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_template_compiles() {
         check().unwrap();
+    }
+
+    #[test]
+    fn only_plain_local_paths_skip_escaping() {
+        assert!(path("/campaigns/health-heroes/nominate").is_safe());
+        assert!(!path("//evil.example/x").is_safe());
+        assert!(!path("/a\"onmouseover=\"x").is_safe());
+        assert!(!path("javascript:alert(1)").is_safe());
     }
 
     #[test]

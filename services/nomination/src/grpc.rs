@@ -22,7 +22,9 @@ impl NominationService for NominationApi {
         _: Request<pb::ListCampaignsRequest>,
     ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
         let campaigns = queries::list_campaigns(&self.db).await?;
-        Ok(Response::new(pb::ListCampaignsResponse { campaigns: campaigns.into_iter().map(campaign).collect() }))
+        Ok(Response::new(pb::ListCampaignsResponse {
+            campaigns: campaigns.into_iter().map(campaign).collect(),
+        }))
     }
 
     async fn get_campaign(
@@ -30,7 +32,9 @@ impl NominationService for NominationApi {
         request: Request<pb::GetCampaignRequest>,
     ) -> Result<Response<pb::GetCampaignResponse>, Status> {
         let view = queries::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
-        Ok(Response::new(pb::GetCampaignResponse { campaign: Some(campaign(view)) }))
+        Ok(Response::new(pb::GetCampaignResponse {
+            campaign: Some(campaign(view)),
+        }))
     }
 
     async fn submit_nomination(
@@ -39,7 +43,9 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
         let id = queries::submit(&self.db, &request.into_inner().into()).await?;
         self.relay.wake();
-        Ok(Response::new(pb::SubmitNominationResponse { nomination_id: id.to_string() }))
+        Ok(Response::new(pb::SubmitNominationResponse {
+            nomination_id: id.to_string(),
+        }))
     }
 
     async fn get_nomination(
@@ -47,7 +53,9 @@ impl NominationService for NominationApi {
         request: Request<pb::GetNominationRequest>,
     ) -> Result<Response<pb::GetNominationResponse>, Status> {
         let model = queries::nomination(&self.db, &request.into_inner().nomination_id).await?;
-        Ok(Response::new(pb::GetNominationResponse { nomination: Some(to_message(model)) }))
+        Ok(Response::new(pb::GetNominationResponse {
+            nomination: Some(to_message(model)),
+        }))
     }
 }
 
@@ -77,7 +85,11 @@ fn campaign(view: CampaignView) -> pb::Campaign {
         trusts: view
             .trusts
             .into_iter()
-            .map(|t| pb::Trust { code: t.code, name: t.name, region: t.region })
+            .map(|t| pb::Trust {
+                code: t.code,
+                name: t.name,
+                region: t.region,
+            })
             .collect(),
         categories: view
             .categories

@@ -34,7 +34,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host = ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform).await?;
+        let host =
+            ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
+                .await?;
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }
@@ -50,8 +52,13 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let api = grpc::NominationApi { db: self.host.db.clone(), relay: self.host.relay() };
-        self.host.run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES).await
+        let api = grpc::NominationApi {
+            db: self.host.db.clone(),
+            relay: self.host.relay(),
+        };
+        self.host
+            .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)
+            .await
     }
 }
 

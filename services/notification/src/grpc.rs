@@ -19,8 +19,12 @@ impl NotificationService for NotificationApi {
         let request = request.into_inner();
         let limit = u64::from(request.limit.clamp(1, 500));
         let recipient = Some(request.recipient.as_str()).filter(|r| !r.trim().is_empty());
-        let rows = delivery::recent(&self.db, recipient, limit).await.map_err(Error::from)?;
-        Ok(Response::new(pb::ListDeliveriesResponse { deliveries: rows.into_iter().map(to_message).collect() }))
+        let rows = delivery::recent(&self.db, recipient, limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListDeliveriesResponse {
+            deliveries: rows.into_iter().map(to_message).collect(),
+        }))
     }
 }
 
@@ -34,7 +38,10 @@ fn to_message(row: delivery::Model) -> pb::Delivery {
         status: row.status,
         attempts: u32::try_from(row.attempts).unwrap_or_default(),
         last_error: row.last_error.unwrap_or_default(),
-        created_at: Some(prost_types::Timestamp { seconds: row.created_at.timestamp(), nanos: 0 }),
+        created_at: Some(prost_types::Timestamp {
+            seconds: row.created_at.timestamp(),
+            nanos: 0,
+        }),
         cause_event_id: row.cause_event_id.to_string(),
     }
 }

@@ -50,11 +50,20 @@ impl Application {
         platform: Platform,
         email: Arc<dyn EmailSender>,
     ) -> anyhow::Result<Self> {
-        let from = settings.email.from.parse().with_context(|| format!("email.from {:?}", settings.email.from))?;
-        let mut host = ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform).await?;
+        let from = settings
+            .email
+            .from
+            .parse()
+            .with_context(|| format!("email.from {:?}", settings.email.from))?;
+        let mut host =
+            ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
+                .await?;
         let templates = Arc::new(templates::Templates::new()?);
         let wake = Arc::new(Notify::new());
-        let handler = events::NominationSubmittedHandler { templates, sender_wake: wake.clone() };
+        let handler = events::NominationSubmittedHandler {
+            templates,
+            sender_wake: wake.clone(),
+        };
         host.consume(
             Subscription::new(events::CONSUMER, &[NominationSubmitted::TYPE]),
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
@@ -81,8 +90,12 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let sender = self.sender.spawn(self.host.platform.shutdown.clone());
-        let api = grpc::NotificationApi { db: self.host.db.clone() };
-        self.host.run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES).await?;
+        let api = grpc::NotificationApi {
+            db: self.host.db.clone(),
+        };
+        self.host
+            .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)
+            .await?;
         let _ = sender.await;
         Ok(())
     }

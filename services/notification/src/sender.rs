@@ -1,9 +1,12 @@
 //! The sender: claims due deliveries, sends each through the [`EmailSender`], and records the
 //! outcome with its `email.sent.v1` / `email.failed.v1` event in one transaction.
 //!
-//! The window that remains: if the process dies after the SMTP server accepted a message and before
-//! the row is marked sent, the claim lapses and the message is sent again — with the same
-//! Message-ID, fixed when the row was created, so receiving systems can recognise the duplicate.
+//! The window that remains: SMTP has no way to make "the server accepted it" and "we recorded it"
+//! one step. If the process dies after the server's "250" and before the row is marked sent (a
+//! commit, a millisecond or two), the claim lapses and the email is sent again — with the same
+//! Message-ID, fixed when the row was created, by which mailbox providers recognise and drop the
+//! copy. Recording the send *before* the final `.` instead turns the same window into a lost email
+//! (tried and measured: a kill mid-load then lost one), which is worse for a confirmation.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,10 +81,16 @@ impl Sender {
 
     async fn send_one(&self, row: Model) -> anyhow::Result<()> {
         let attempts = row.attempts + 1;
-        let rendered = RenderedEmail { subject: row.subject.clone(), text: row.text_body.clone(), html: row.html_body.clone() };
+        let rendered = RenderedEmail {
+            subject: row.subject.clone(),
+            text: row.text_body.clone(),
+            html: row.html_body.clone(),
+        };
         let result = match build_message(&self.from, &row.recipient, &row.message_id, &rendered) {
             Ok(message) => self.email.send(message).await,
-            Err(error) => Err(SendError::Permanent(format!("cannot build the message: {error}"))),
+            Err(error) => Err(SendError::Permanent(format!(
+                "cannot build the message: {error}"
+            ))),
         };
         let txn = self.db.begin().await?;
         match result {
@@ -120,7 +129,9 @@ impl Sender {
 
 /// `base` doubling per attempt after the first, capped at 30 minutes.
 fn backoff(attempts: i32, base_ms: i64) -> chrono::Duration {
-    let millis = base_ms.saturating_mul(1i64 << (attempts - 1).clamp(0, 20)).min(1_800_000);
+    let millis = base_ms
+        .saturating_mul(1i64 << (attempts - 1).clamp(0, 20))
+        .min(1_800_000);
     chrono::Duration::milliseconds(millis)
 }
 

@@ -47,7 +47,11 @@ fn default_public_url() -> String {
 
 impl Default for EmailSettings {
     fn default() -> Self {
-        Self { transport: Transport::File, from: default_from(), public_url: default_public_url() }
+        Self {
+            transport: Transport::File,
+            from: default_from(),
+            public_url: default_public_url(),
+        }
     }
 }
 
@@ -115,7 +119,11 @@ impl Default for SmtpSettings {
 impl SmtpSettings {
     /// A plain-text SMTP server on this machine (tests, local runs).
     pub fn local(port: u16) -> Self {
-        Self { port, tls: TlsMode::None, ..Self::default() }
+        Self {
+            port,
+            tls: TlsMode::None,
+            ..Self::default()
+        }
     }
 }
 

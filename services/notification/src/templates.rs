@@ -36,11 +36,22 @@ impl Templates {
         Ok(Self { env })
     }
 
-    pub fn render(&self, name: &str, context: impl Serialize) -> Result<RenderedEmail, minijinja::Error> {
+    pub fn render(
+        &self,
+        name: &str,
+        context: impl Serialize,
+    ) -> Result<RenderedEmail, minijinja::Error> {
         let context = minijinja::Value::from_serialize(context);
-        let render = |suffix: &str| self.env.get_template(&format!("{name}.{suffix}"))?.render(&context);
+        let render = |suffix: &str| {
+            self.env
+                .get_template(&format!("{name}.{suffix}"))?
+                .render(&context)
+        };
         Ok(RenderedEmail {
-            subject: render("subject")?.split_whitespace().collect::<Vec<_>>().join(" "),
+            subject: render("subject")?
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
             text: render("txt")?,
             html: render("html")?,
         })
@@ -61,7 +72,10 @@ mod tests {
         });
         for name in [NOMINATION_RECEIVED, NOMINATION_TO_REVIEW] {
             let email = templates.render(name, &context).unwrap();
-            assert!(email.subject.contains("Sam <b>Patel</b>"), "subjects are plain text");
+            assert!(
+                email.subject.contains("Sam <b>Patel</b>"),
+                "subjects are plain text"
+            );
             assert!(!email.subject.contains('\n'));
             assert!(email.html.contains("Sam &lt;b&gt;Patel&lt;"));
             assert!(!email.html.contains("<b>Patel"));

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 use crate::settings::DatabaseSettings;
@@ -21,16 +22,16 @@ pub async fn connect(
         .max_connections(settings.max_connections)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // One writer at a time; wait for the lock instead of failing, and keep readers unblocked.
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
-        )
-        .await?;
-    }
-    Ok(db)
+        .sqlx_logging(false)
+        // On every pooled connection: one writer at a time, others wait for the lock instead of
+        // failing, and readers are never blocked by the writer.
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await
 }
 
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {

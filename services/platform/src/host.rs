@@ -34,17 +34,29 @@ impl ServiceHost {
             .await
             .with_context(|| format!("connecting to the {name} database"))?;
         if database.migrate_on_start {
-            M::up(&db, None).await.with_context(|| format!("migrating the {name} database"))?;
+            M::up(&db, None)
+                .await
+                .with_context(|| format!("migrating the {name} database"))?;
         }
         let listener = crate::grpc::bind(grpc)
             .await
             .with_context(|| format!("binding {name} gRPC to {}:{}", grpc.host, grpc.port))?;
         let relay = OutboxRelay::new(db.clone(), platform.bus.clone(), platform.relay.clone());
-        Ok(Self { name, db, platform, listener, relay, consumers: Vec::new() })
+        Ok(Self {
+            name,
+            db,
+            platform,
+            listener,
+            relay,
+            consumers: Vec::new(),
+        })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub fn relay(&self) -> RelayHandle {
@@ -52,7 +64,11 @@ impl ServiceHost {
     }
 
     /// Starts consuming `subscription` with `handler` (which should be wrapped in the inbox).
-    pub async fn consume(&mut self, subscription: Subscription, handler: std::sync::Arc<dyn EventHandler>) -> anyhow::Result<()> {
+    pub async fn consume(
+        &mut self,
+        subscription: Subscription,
+        handler: std::sync::Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
         let consumer = subscription.consumer.clone();
         let task = self
             .platform
@@ -65,11 +81,22 @@ impl ServiceHost {
     }
 
     /// Serves until shutdown, then waits for consumers and the relay to finish what they started.
-    pub async fn run(self, routes: Routes, grpc_names: &'static [&'static str]) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        routes: Routes,
+        grpc_names: &'static [&'static str],
+    ) -> anyhow::Result<()> {
         let shutdown = self.platform.shutdown.clone();
         let relay = self.relay.spawn(shutdown.clone());
-        let readiness = Readiness { db: Some(self.db.clone()), bus: Some(self.platform.bus.clone()) };
-        tracing::info!(service = self.name, port = self.listener.local_addr()?.port(), "serving gRPC");
+        let readiness = Readiness {
+            db: Some(self.db.clone()),
+            bus: Some(self.platform.bus.clone()),
+        };
+        tracing::info!(
+            service = self.name,
+            port = self.listener.local_addr()?.port(),
+            "serving gRPC"
+        );
         crate::grpc::serve(self.listener, routes, grpc_names, readiness, shutdown)
             .await
             .with_context(|| format!("serving {} gRPC", self.name))?;
@@ -83,11 +110,17 @@ impl ServiceHost {
 }
 
 /// Applies a service's migrations (`valued migrate <service>`).
-pub async fn migrate<M: MigratorTrait>(name: &str, database: &DatabaseSettings, data_dir: &std::path::Path) -> anyhow::Result<()> {
+pub async fn migrate<M: MigratorTrait>(
+    name: &str,
+    database: &DatabaseSettings,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
     let db = crate::db::connect(database, data_dir, name)
         .await
         .with_context(|| format!("connecting to the {name} database"))?;
-    M::up(&db, None).await.with_context(|| format!("migrating the {name} database"))?;
+    M::up(&db, None)
+        .await
+        .with_context(|| format!("migrating the {name} database"))?;
     tracing::info!(service = name, "migrations applied");
     Ok(())
 }

@@ -48,13 +48,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host = ServiceHost::start::<db::Migrator>(
-            NAME,
-            &settings.database,
-            &settings.grpc,
-            platform,
-        )
-        .await?;
+        let host =
+            ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
+                .await?;
         Ok(Self {
             host,
             minimum_group_size: settings.minimum_group_size,

@@ -64,8 +64,15 @@ pub enum Service {
 }
 
 async fn platform(settings: &Settings, shutdown: &Shutdown) -> anyhow::Result<Platform> {
-    let bus = valued_platform::bus::connect(&settings.bus).await.context("connecting to the event bus")?;
-    Ok(Platform { bus, shutdown: shutdown.clone(), data_dir: settings.data_dir.clone(), relay: settings.relay.clone() })
+    let bus = valued_platform::bus::connect(&settings.bus)
+        .await
+        .context("connecting to the event bus")?;
+    Ok(Platform {
+        bus,
+        shutdown: shutdown.clone(),
+        data_dir: settings.data_dir.clone(),
+        relay: settings.relay.clone(),
+    })
 }
 
 /// Every service started in one process, and where to reach them.
@@ -99,16 +106,26 @@ impl Running {
 /// ports the services actually bound.
 pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
     let platform = platform(settings, &shutdown).await?;
-    let nomination = valued_nomination::Application::build(&settings.nomination.settings, platform.clone()).await?;
-    let voting = valued_voting::Application::build(&settings.voting.settings, platform.clone()).await?;
-    let survey = valued_survey_feedback::Application::build(&settings.survey_feedback.settings, platform.clone()).await?;
-    let notification = valued_notification::Application::build(&settings.notification.settings, platform.clone()).await?;
+    let nomination =
+        valued_nomination::Application::build(&settings.nomination.settings, platform.clone())
+            .await?;
+    let voting =
+        valued_voting::Application::build(&settings.voting.settings, platform.clone()).await?;
+    let survey = valued_survey_feedback::Application::build(
+        &settings.survey_feedback.settings,
+        platform.clone(),
+    )
+    .await?;
+    let notification =
+        valued_notification::Application::build(&settings.notification.settings, platform.clone())
+            .await?;
     let local = |port: u16| format!("http://127.0.0.1:{port}");
     let peers = valued_gateway::Peers {
         nomination: local(nomination.port()),
         notification: local(notification.port()),
     };
-    let gateway = valued_gateway::Application::build(&settings.gateway, peers, shutdown.clone()).await?;
+    let gateway =
+        valued_gateway::Application::build(&settings.gateway, peers, shutdown.clone()).await?;
     let mut running = Running {
         gateway_port: gateway.port(),
         nomination_port: nomination.port(),
@@ -126,21 +143,34 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
 }
 
 /// `valued serve <service>`: one service in this process, its peers found by configuration.
-pub async fn serve(settings: &Settings, service: Service, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn serve(
+    settings: &Settings,
+    service: Service,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     if service == Service::Gateway {
         let peers = valued_gateway::Peers {
             nomination: settings.nomination.url.clone(),
             notification: settings.notification.url.clone(),
         };
-        let gateway = valued_gateway::Application::build(&settings.gateway, peers, shutdown).await?;
+        let gateway =
+            valued_gateway::Application::build(&settings.gateway, peers, shutdown).await?;
         return gateway.run_until_stopped().await;
     }
     let platform = platform(settings, &shutdown).await?;
     match service {
         Service::Nomination => {
-            valued_nomination::Application::build(&settings.nomination.settings, platform).await?.run_until_stopped().await
+            valued_nomination::Application::build(&settings.nomination.settings, platform)
+                .await?
+                .run_until_stopped()
+                .await
         }
-        Service::Voting => valued_voting::Application::build(&settings.voting.settings, platform).await?.run_until_stopped().await,
+        Service::Voting => {
+            valued_voting::Application::build(&settings.voting.settings, platform)
+                .await?
+                .run_until_stopped()
+                .await
+        }
         Service::SurveyFeedback => {
             valued_survey_feedback::Application::build(&settings.survey_feedback.settings, platform)
                 .await?

@@ -38,7 +38,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Up => {
             let running = valued::up(&settings, shutdown).await?;
-            tracing::info!("Valued is running: open http://127.0.0.1:{}/", running.gateway_port);
+            tracing::info!(
+                "Valued is running: open http://127.0.0.1:{}/",
+                running.gateway_port
+            );
             running.wait().await
         }
         Command::Serve { service } => valued::serve(&settings, service, shutdown).await,

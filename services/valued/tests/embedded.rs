@@ -11,23 +11,41 @@ use valued_platform::Shutdown;
 #[tokio::test]
 async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_outbox() {
     valued_testkit::init_test_logging();
-    let data_dir = std::env::temp_dir().join(format!("valued-embedded-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir =
+        std::env::temp_dir().join(format!("valued-embedded-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings::embedded_on_free_ports(&data_dir).unwrap();
     let shutdown = Shutdown::new();
     let running = valued::up(&settings, shutdown.clone()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", running.gateway_port);
-    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
 
     // The home page leads to the seeded demo campaign and its categories.
-    let home = http.get(format!("{base}/campaigns/health-heroes-2026")).send().await.unwrap();
+    let home = http
+        .get(format!("{base}/campaigns/health-heroes-2026"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(home.status(), 200);
     let home = home.text().await.unwrap();
     assert!(home.contains("Health Heroes 2026"));
     assert!(home.contains("Porter of the year"));
 
-    let form = http.get(format!("{base}/campaigns/health-heroes-2026/nominate")).send().await.unwrap().text().await.unwrap();
+    let form = http
+        .get(format!("{base}/campaigns/health-heroes-2026/nominate"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let value_after = |marker: &str| -> String {
-        let (_, after) = form.split_once(marker).unwrap_or_else(|| panic!("{marker} in the form"));
+        let (_, after) = form
+            .split_once(marker)
+            .unwrap_or_else(|| panic!("{marker} in the form"));
         let (_, value) = after.split_once("value=\"").unwrap();
         value.split('"').next().unwrap().to_owned()
     };
@@ -55,26 +73,52 @@ async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_out
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+    assert_eq!(
+        response.status(),
+        303,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
 
     // Both emails reach the outbox page and the outbox directory.
     let mut outbox = String::new();
     for _ in 0..100 {
-        outbox = http.get(format!("{base}/outbox")).send().await.unwrap().text().await.unwrap();
-        if outbox.contains("Thank you for nominating Pat Embedded") && outbox.matches(">sent<").count() >= 2 {
+        outbox = http
+            .get(format!("{base}/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if outbox.contains("Thank you for nominating Pat Embedded")
+            && outbox.matches(">sent<").count() >= 2
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(outbox.contains("Thank you for nominating Pat Embedded"), "{outbox}");
-    assert!(outbox.contains("New nomination to review: Pat Embedded"), "{outbox}");
+    assert!(
+        outbox.contains("Thank you for nominating Pat Embedded"),
+        "{outbox}"
+    );
+    assert!(
+        outbox.contains("New nomination to review: Pat Embedded"),
+        "{outbox}"
+    );
     assert!(outbox.contains("chris@example.org"));
     let files = std::fs::read_dir(data_dir.join("outbox")).unwrap().count();
     assert_eq!(files, 2, "one .eml file per email");
     for service in ["nomination", "voting", "survey-feedback", "notification"] {
-        assert!(data_dir.join(format!("{service}.db")).exists(), "{service}.db");
+        assert!(
+            data_dir.join(format!("{service}.db")).exists(),
+            "{service}.db"
+        );
     }
 
     shutdown.trigger();
-    tokio::time::timeout(Duration::from_secs(30), running.wait()).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(30), running.wait())
+        .await
+        .unwrap()
+        .unwrap();
 }

@@ -54,16 +54,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host = ServiceHost::start::<db::Migrator>(
-            NAME,
-            &settings.database,
-            &settings.grpc,
-            platform,
-        )
-        .await?;
-        if settings.voter_key_secret.expose_secret()
-            == DEV_ONLY_VOTER_KEY_SECRET
-        {
+        let host =
+            ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
+                .await?;
+        if settings.voter_key_secret.expose_secret() == DEV_ONLY_VOTER_KEY_SECRET {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }
         Ok(Self {

@@ -17,12 +17,25 @@ impl Vhost {
 
     /// The AMQP URL of this vhost on the machine's broker.
     pub fn amqp_url(&self) -> String {
-        format!("amqp://{}:{}@127.0.0.1:5672/{}", user(), password(), self.name)
+        format!(
+            "amqp://{}:{}@127.0.0.1:5672/{}",
+            user(),
+            password(),
+            self.name
+        )
     }
 
     /// Consumers attached to `queue`, as the broker counts them.
     pub fn consumer_count(&self, queue: &str) -> anyhow::Result<usize> {
-        let out = rabbitmqctl(&["list_queues", "-p", &self.name, "--quiet", "--no-table-headers", "name", "consumers"])?;
+        let out = rabbitmqctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "--quiet",
+            "--no-table-headers",
+            "name",
+            "consumers",
+        ])?;
         Ok(out
             .lines()
             .filter_map(|line| line.split_once('\t'))
@@ -33,7 +46,15 @@ impl Vhost {
 
     /// Messages ready in `queue`.
     pub fn message_count(&self, queue: &str) -> anyhow::Result<usize> {
-        let out = rabbitmqctl(&["list_queues", "-p", &self.name, "--quiet", "--no-table-headers", "name", "messages"])?;
+        let out = rabbitmqctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "--quiet",
+            "--no-table-headers",
+            "name",
+            "messages",
+        ])?;
         Ok(out
             .lines()
             .filter_map(|line| line.split_once('\t'))

@@ -27,19 +27,27 @@ impl ReceivedEmail {
     }
 
     pub fn subject(&self) -> String {
-        self.parsed().and_then(|m| m.subject().map(str::to_owned)).unwrap_or_default()
+        self.parsed()
+            .and_then(|m| m.subject().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     pub fn text_body(&self) -> String {
-        self.parsed().and_then(|m| m.body_text(0).map(|b| b.into_owned())).unwrap_or_default()
+        self.parsed()
+            .and_then(|m| m.body_text(0).map(|b| b.into_owned()))
+            .unwrap_or_default()
     }
 
     pub fn html_body(&self) -> String {
-        self.parsed().and_then(|m| m.body_html(0).map(|b| b.into_owned())).unwrap_or_default()
+        self.parsed()
+            .and_then(|m| m.body_html(0).map(|b| b.into_owned()))
+            .unwrap_or_default()
     }
 
     pub fn message_id(&self) -> String {
-        self.parsed().and_then(|m| m.message_id().map(str::to_owned)).unwrap_or_default()
+        self.parsed()
+            .and_then(|m| m.message_id().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// Every header name, as sent.
@@ -55,7 +63,10 @@ impl ReceivedEmail {
             m.headers()
                 .iter()
                 .find(|h| h.name().eq_ignore_ascii_case(name))
-                .and_then(|h| m.raw_message().get(h.offset_start() as usize..h.offset_end() as usize))
+                .and_then(|h| {
+                    m.raw_message()
+                        .get(h.offset_start() as usize..h.offset_end() as usize)
+                })
                 .map(|raw| String::from_utf8_lossy(raw).trim().to_owned())
         })
     }
@@ -65,7 +76,10 @@ impl ReceivedEmail {
             .map(|m| {
                 m.parts
                     .iter()
-                    .filter_map(|p| p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))))
+                    .filter_map(|p| {
+                        p.content_type()
+                            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -88,7 +102,11 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start() -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let sink = Self { address: listener.local_addr()?, state: Arc::default(), server: Mutex::default() };
+        let sink = Self {
+            address: listener.local_addr()?,
+            state: Arc::default(),
+            server: Mutex::default(),
+        };
         sink.serve(listener);
         Ok(sink)
     }
@@ -129,12 +147,17 @@ impl SmtpSink {
     /// Answers the next `count` DATA commands with `reply` (e.g. `451 4.3.0 Try again later`).
     pub fn fail_next(&self, count: usize, reply: &str) {
         if let Ok(mut state) = self.state.lock() {
-            state.data_faults.extend(std::iter::repeat_n(reply.to_owned(), count));
+            state
+                .data_faults
+                .extend(std::iter::repeat_n(reply.to_owned(), count));
         }
     }
 
     pub fn received(&self) -> Vec<ReceivedEmail> {
-        self.state.lock().map(|s| s.received.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .map(|s| s.received.clone())
+            .unwrap_or_default()
     }
 
     /// Waits until at least `count` messages arrived (or `timeout`), then returns them all.
@@ -170,7 +193,11 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             return Ok(());
         }
         let command = line.trim_end().to_owned();
-        let verb = command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let verb = command
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         let reply: String = match verb.as_str() {
             "EHLO" => "250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 20000000".into(),
             "HELO" => "250 sink.test".into(),
@@ -184,9 +211,14 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 "250 2.1.5 OK".into()
             }
             "DATA" => {
-                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
                 let raw = read_data(&mut lines).await?;
-                let fault = state.lock().ok().and_then(|mut s| s.data_faults.pop_front());
+                let fault = state
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.data_faults.pop_front());
                 match fault {
                     Some(reply) => reply,
                     None => {
@@ -238,7 +270,11 @@ async fn read_data<R: AsyncBufReadExt + Unpin>(lines: &mut R) -> std::io::Result
             return Ok(raw);
         }
         // Undo dot-stuffing.
-        let content = if line.starts_with(b"..") { &line[1..] } else { &line[..] };
+        let content = if line.starts_with(b"..") {
+            &line[1..]
+        } else {
+            &line[..]
+        };
         raw.extend_from_slice(content);
     }
 }

@@ -43,3 +43,49 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
         },
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::routes::nominate::tests::campaign;
+    use crate::templates::render;
+
+    #[test]
+    fn the_start_page_shows_the_campaign_and_links_to_the_form() {
+        let mut campaign = campaign();
+        campaign.name = "Heroes & <friends>".into();
+        let view = CampaignView::from(&campaign);
+        let html = render(
+            "campaign.html",
+            context! { page_title => view.name.clone(), campaign => view },
+        )
+        .unwrap();
+        assert!(html.contains("<title>Heroes &amp; &lt;friends&gt; – Valued – NHS</title>"));
+        assert!(html.contains("<h1>Heroes &amp; &lt;friends&gt;</h1>"));
+        assert!(html.contains(
+            r#"<p class="nhsuk-lede-text">Thank the people who keep the NHS running.</p>"#
+        ));
+        assert!(html.contains("<p>Nominations close in March.</p>"));
+        assert!(html.contains("Unsung hero"));
+        assert!(html.contains("Someone who makes the whole team better."));
+        assert!(html.contains(
+            r#"<a class="nhsuk-button" data-module="nhsuk-button" href="/campaigns/health-heroes/nominate" role="button" draggable="false">"#
+        ));
+        assert!(html.contains("up to 300 words"));
+    }
+
+    #[test]
+    fn the_list_links_every_campaign() {
+        let mut other = campaign();
+        other.slug = "porters 2026".into();
+        let views = vec![CampaignView::from(&campaign()), CampaignView::from(&other)];
+        let html = render(
+            "campaigns.html",
+            context! { page_title => "Do you know a health hero?", campaigns => views },
+        )
+        .unwrap();
+        assert!(html.contains(r#"<a href="/campaigns/health-heroes">Health Heroes 2026</a>"#));
+        assert!(html.contains(r#"<a href="/campaigns/porters%202026">"#));
+    }
+}

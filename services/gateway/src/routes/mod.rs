@@ -182,6 +182,7 @@ impl From<&Campaign> for CampaignView {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -140,20 +140,22 @@ pub async fn submit(
         ));
     }
 
-    // The campaign of the address is the one nominated for (and the form needs it again on error).
-    let campaign = clients.campaign(&slug).await?;
-    if !form.campaign_id.is_empty() && form.campaign_id != campaign.id {
-        tracing::info!("form posted to another campaign than it was rendered for");
-    }
+    // The form names its campaign; without it (a client that did not render the form), the
+    // address does. The service checks that the campaign exists and is open.
+    let campaign_id = if form.campaign_id.is_empty() {
+        clients.campaign(&slug).await?.id
+    } else {
+        form.campaign_id.clone()
+    };
     let submitted = clients
         .nomination
         .clone()
-        .submit_nomination(form.clone().into_request(campaign.id.clone()))
+        .submit_nomination(form.clone().into_request(campaign_id))
         .await;
     match submitted {
         Ok(response) => see_other(&format!(
             "/campaigns/{}/nominated/{}",
-            segment(&campaign.slug),
+            segment(&slug),
             segment(&response.into_inner().nomination_id)
         )),
         Err(status) => {
@@ -173,6 +175,7 @@ pub async fn submit(
                 _ => return Err(GatewayError::from_status(NOMINATION, status)),
             };
             tracing::info!(fields = errors.len(), "nomination refused");
+            let campaign = clients.campaign(&slug).await?;
             let token = csrf::CsrfToken::from_cookie(&headers)
                 .map(|t| t.as_str().to_owned())
                 .unwrap_or_default();
@@ -188,14 +191,19 @@ pub async fn confirmation(
     State(clients): State<Clients>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let reference = Uuid::parse_str(&id).map_err(|_| GatewayError::NotFound)?;
+    let plain = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !plain {
+        return Err(GatewayError::NotFound);
+    }
     let campaign = CampaignView::from(&clients.campaign(&slug).await?);
     page(
         "nominated.html",
         context! {
             page_title => "Nomination sent",
             campaign => campaign,
-            reference => reference.to_string(),
+            reference => id,
         },
     )
 }
@@ -332,7 +340,8 @@ fn trust_groups(campaign: &Campaign) -> Vec<OptionGroup> {
 }
 
 #[cfg(test)]
-mod tests {
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub(crate) mod tests {
     use valued_proto::nomination::v1::{Category, Trust};
 
     use super::*;
@@ -342,8 +351,8 @@ mod tests {
             id: "0193a1b2-0000-7000-8000-000000000001".into(),
             slug: "health-heroes".into(),
             name: "Health Heroes 2026".into(),
-            description: "Thank the people who keep the NHS running.\n\nNominations close in March."
-                .into(),
+            description:
+                "Thank the people who keep the NHS running.\n\nNominations close in March.".into(),
             trusts: vec![
                 Trust {
                     code: "RRK".into(),
@@ -405,17 +414,33 @@ mod tests {
     fn the_empty_form_has_every_field_the_service_expects() {
         let html = render_form(&campaign(), &NominationForm::default(), &[], "tok").unwrap();
         for field in FIELDS {
-            assert!(html.contains(&format!("name=\"{field}\"")), "{field} missing");
-            assert!(html.contains(&format!("id=\"{field}\"")), "#{field} missing");
+            assert!(
+                html.contains(&format!("name=\"{field}\"")),
+                "{field} missing"
+            );
+            assert!(
+                html.contains(&format!("id=\"{field}\"")),
+                "#{field} missing"
+            );
         }
         assert!(html.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
-        assert!(html.contains(r#"name="campaign_id" value="0193a1b2-0000-7000-8000-000000000001""#));
-        assert!(html.contains(r#"name="website" type="text" value="" tabindex="-1" autocomplete="off""#));
+        assert!(
+            html.contains(r#"name="campaign_id" value="0193a1b2-0000-7000-8000-000000000001""#)
+        );
+        assert!(
+            html.contains(
+                r#"name="website" type="text" value="" tabindex="-1" autocomplete="off""#
+            )
+        );
         assert!(html.contains(r#"action="/campaigns/health-heroes/nominate""#));
         for (slug, _) in STAFF_GROUPS.iter().chain(RELATIONSHIPS) {
-            assert!(html.contains(&format!("value=\"{slug}\"")), "{slug} missing");
+            assert!(
+                html.contains(&format!("value=\"{slug}\"")),
+                "{slug} missing"
+            );
         }
         assert!(html.contains(r#"<optgroup label="London">"#));
+        assert!(html.contains(r#"autocomplete="email" spellcheck="false""#));
         assert!(html.contains(r#"data-maxwords="300""#));
         assert!(html.contains("You can enter up to 300 words"));
         assert!(!html.contains("nhsuk-error-summary"));
@@ -429,7 +454,9 @@ mod tests {
         let html = render_form(&campaign(), &filled(), &errors(), "tok").unwrap();
 
         assert!(html.contains("<title>Error: Nominate someone – Valued – NHS</title>"));
-        assert!(html.contains(r#"<div class="nhsuk-error-summary" data-module="nhsuk-error-summary" tabindex="-1">"#));
+        assert!(html.contains(
+            r#"<div class="nhsuk-error-summary" data-module="nhsuk-error-summary" tabindex="-1">"#
+        ));
         assert!(html.contains(r#"<div role="alert">"#));
         assert!(html.contains("There is a problem"));
         let name_link = html

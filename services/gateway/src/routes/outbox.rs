@@ -124,3 +124,61 @@ pub async fn show(State(clients): State<Clients>, Path(id): Path<String>) -> Res
         },
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::templates::render;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            id: "0193a1b2-0000-7000-8000-0000000000aa".into(),
+            recipient: "sam@example.com".into(),
+            template: "nomination_received".into(),
+            subject: "Thank you for your <nomination>".into(),
+            text_body: "Hello Sam,\n\n<b>Thank you</b> & goodbye.".into(),
+            status: "sent".into(),
+            attempts: 1,
+            last_error: String::new(),
+            created_at: Some(prost_types::Timestamp {
+                seconds: 1_790_000_000,
+                nanos: 0,
+            }),
+            cause_event_id: "0193a1b2-0000-7000-8000-0000000000bb".into(),
+        }
+    }
+
+    #[test]
+    fn the_outbox_lists_deliveries_with_links() {
+        let html = render(
+            "outbox.html",
+            context! {
+                page_title => "Mail outbox",
+                recipient => "sam@example.com",
+                deliveries => vec![DeliveryView::from(delivery())],
+            },
+        )
+        .unwrap();
+        assert!(html.contains(r#"value="sam@example.com""#));
+        assert!(html.contains(
+            r#"<a href="/outbox/0193a1b2-0000-7000-8000-0000000000aa">Thank you for your &lt;nomination&gt;</a>"#
+        ));
+        assert!(html.contains("nhsuk-tag--green"));
+        assert!(html.contains("21 Sep 2026 14:13:20 UTC"), "{html}");
+        assert!(html.contains("nomination_received"));
+    }
+
+    #[test]
+    fn a_delivery_shows_its_body_escaped_in_a_pre() {
+        let html = render(
+            "delivery.html",
+            context! { page_title => "Email", delivery => DeliveryView::from(delivery()) },
+        )
+        .unwrap();
+        assert!(html.contains(
+            "<pre class=\"nhsuk-code__container\" tabindex=\"0\"><code class=\"nhsuk-code__content\">Hello Sam,\n\n&lt;b&gt;Thank you&lt;&#x2f;b&gt; &amp; goodbye.</code></pre>"
+        ));
+        assert!(!html.contains("<b>"));
+    }
+}

@@ -6,7 +6,12 @@ async fn the_stylesheet_is_served_as_css_and_cached() {
     let response = app.get("/assets/nhsuk-frontend.min.css").await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
     let cache = headers["cache-control"].to_str().unwrap();
     assert!(cache.contains("max-age=31536000"), "{cache}");
     let css = response.text().await.unwrap();
@@ -40,7 +45,10 @@ async fn the_scripts_and_icons_are_served() {
 async fn the_init_script_imports_the_versioned_bundle() {
     let app = spawn_app().await;
     let script = app.get("/assets/valued.js").await.text().await.unwrap();
-    assert!(script.contains("from '/assets/nhsuk-frontend.min.js?v="), "{script}");
+    assert!(
+        script.contains("from '/assets/nhsuk-frontend.min.js?v="),
+        "{script}"
+    );
     assert!(script.contains("initAll()"));
 }
 

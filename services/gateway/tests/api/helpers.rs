@@ -22,7 +22,12 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn post_form(&self, path: &str, body: &str, cookie: Option<&str>) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(format!("{}{path}", self.address))

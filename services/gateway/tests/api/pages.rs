@@ -23,11 +23,18 @@ async fn an_unknown_page_is_an_nhs_style_404() {
 #[tokio::test]
 async fn pages_say_sorry_with_a_503_when_the_nomination_service_is_down() {
     let app = spawn_app().await;
-    for path in ["/", "/campaigns/health-heroes", "/campaigns/health-heroes/nominate"] {
+    for path in [
+        "/",
+        "/campaigns/health-heroes",
+        "/campaigns/health-heroes/nominate",
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 503, "{path}");
         let html = response.text().await.unwrap();
-        assert!(html.contains("Sorry, there is a problem with the service"), "{path}");
+        assert!(
+            html.contains("Sorry, there is a problem with the service"),
+            "{path}"
+        );
         assert!(!html.contains("tcp connect"), "{path}: no detail leaks");
     }
 }
@@ -49,7 +56,7 @@ async fn a_post_without_the_cookie_token_is_forbidden() {
     assert_eq!(no_cookie.status(), 403);
     let html = no_cookie.text().await.unwrap();
     assert!(html.contains("Sorry, your form could not be sent"));
-    assert!(html.contains(r#"href="&#x2f;campaigns&#x2f;health-heroes&#x2f;nominate""#) || html.contains(r#"href="/campaigns/health-heroes/nominate""#));
+    assert!(html.contains(r#"<a href="/campaigns/health-heroes/nominate">"#));
 
     let other = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
     let wrong_cookie = app
@@ -58,7 +65,11 @@ async fn a_post_without_the_cookie_token_is_forbidden() {
     assert_eq!(wrong_cookie.status(), 403);
 
     let no_field = app
-        .post_form(path, "nominee_name=Ann", Some(&format!("valued_csrf={TOKEN}")))
+        .post_form(
+            path,
+            "nominee_name=Ann",
+            Some(&format!("valued_csrf={TOKEN}")),
+        )
         .await;
     assert_eq!(no_field.status(), 403);
 }

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::Envelope;
@@ -28,7 +28,10 @@ pub struct CampaignView {
 }
 
 pub async fn list_campaigns(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
-    let campaigns = campaign::Entity::find().order_by_asc(campaign::Column::Name).all(db).await?;
+    let campaigns = campaign::Entity::find()
+        .order_by_asc(campaign::Column::Name)
+        .all(db)
+        .await?;
     let mut views = Vec::with_capacity(campaigns.len());
     for campaign in campaigns {
         views.push(view(db, campaign).await?);
@@ -63,7 +66,11 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
         .order_by_asc(category::Column::Position)
         .all(db)
         .await?;
-    Ok(CampaignView { campaign, trusts, categories })
+    Ok(CampaignView {
+        campaign,
+        trusts,
+        categories,
+    })
 }
 
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
@@ -72,21 +79,34 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
         Ok(id) => category::Entity::find_by_id(id).one(db).await?,
         Err(_) => None,
     };
-    let word_limit = category.as_ref().map_or(DEFAULT_WORD_LIMIT, |c| u32::try_from(c.word_limit).unwrap_or(DEFAULT_WORD_LIMIT));
+    let word_limit = category.as_ref().map_or(DEFAULT_WORD_LIMIT, |c| {
+        u32::try_from(c.word_limit).unwrap_or(DEFAULT_WORD_LIMIT)
+    });
     let nomination = NewNomination::parse(request, word_limit).map_err(Error::Invalid)?;
 
     let campaign = campaign::Entity::find_by_id(nomination.campaign_id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::Invalid(vec![FieldError::new("campaign_id", "This campaign does not exist")]))?;
+        .ok_or_else(|| {
+            Error::Invalid(vec![FieldError::new(
+                "campaign_id",
+                "This campaign does not exist",
+            )])
+        })?;
     let mut errors = Vec::new();
     let category = category.filter(|c| c.campaign_id == campaign.id);
     if category.is_none() {
-        errors.push(FieldError::new("category_id", "Select a category from the list"));
+        errors.push(FieldError::new(
+            "category_id",
+            "Select a category from the list",
+        ));
     }
     let trust = trust_in_campaign(db, campaign.id, nomination.trust_code.as_str()).await?;
     if trust.is_none() {
-        errors.push(FieldError::new("trust_code", "Select a trust from the list"));
+        errors.push(FieldError::new(
+            "trust_code",
+            "Select a trust from the list",
+        ));
     }
     let (Some(category), Some(trust)) = (category, trust) else {
         return Err(Error::Invalid(errors));
@@ -110,7 +130,10 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
         nominator_email: nomination.nominator_email.to_string(),
         relationship: nomination.relationship.label().to_owned(),
         story_excerpt: nomination.story.excerpt(EXCERPT_WORDS),
-        submitted_at: Some(prost_types::Timestamp { seconds: submitted_at.timestamp(), nanos: 0 }),
+        submitted_at: Some(prost_types::Timestamp {
+            seconds: submitted_at.timestamp(),
+            nanos: 0,
+        }),
     };
 
     let txn = db.begin().await?;
@@ -131,14 +154,21 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
     })
     .exec_without_returning(&txn)
     .await?;
-    valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event)).await?;
+    valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
+        .await?;
     txn.commit().await?;
     tracing::info!(nomination_id = %id, trust = %trust.code, "nomination submitted");
     Ok(id)
 }
 
-async fn trust_in_campaign(db: &impl ConnectionTrait, campaign_id: Uuid, code: &str) -> Result<Option<trust::Model>> {
-    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned())).one(db).await?;
+async fn trust_in_campaign(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    code: &str,
+) -> Result<Option<trust::Model>> {
+    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned()))
+        .one(db)
+        .await?;
     if linked.is_none() {
         return Ok(None);
     }
@@ -148,7 +178,10 @@ async fn trust_in_campaign(db: &impl ConnectionTrait, campaign_id: Uuid, code: &
 pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nomination::Model> {
     let not_found = || Error::NotFound(format!("nomination {id}"));
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    nomination::Entity::find_by_id(id).one(db).await?.ok_or_else(not_found)
+    nomination::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
 }
 
 pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {

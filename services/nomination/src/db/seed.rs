@@ -1,7 +1,9 @@
 //! The demo campaign the embedded default starts with, so the web UI shows something real at once.
 //! Admin addresses use the reserved `example.org` domain: the demo never mails a real person.
 
-use sea_orm::{ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::entities::{campaign, campaign_trust, category, trust};
@@ -10,21 +12,51 @@ use crate::error::Result;
 pub const DEMO_CAMPAIGN_SLUG: &str = "health-heroes-2026";
 
 const TRUSTS: &[(&str, &str, &str, &str)] = &[
-    ("RJ1", "Guy's and St Thomas' NHS Foundation Trust", "London", "awards@gstt.example.org"),
-    ("RRK", "University Hospitals Birmingham NHS Foundation Trust", "Midlands", "awards@uhb.example.org"),
-    ("RX1", "Nottingham University Hospitals NHS Trust", "Midlands", "awards@nuh.example.org"),
+    (
+        "RJ1",
+        "Guy's and St Thomas' NHS Foundation Trust",
+        "London",
+        "awards@gstt.example.org",
+    ),
+    (
+        "RRK",
+        "University Hospitals Birmingham NHS Foundation Trust",
+        "Midlands",
+        "awards@uhb.example.org",
+    ),
+    (
+        "RX1",
+        "Nottingham University Hospitals NHS Trust",
+        "Midlands",
+        "awards@nuh.example.org",
+    ),
 ];
 
 const CATEGORIES: &[(&str, &str)] = &[
-    ("Porter of the year", "For the porter who keeps patients, samples and supplies moving, and always has time for people."),
-    ("Domestic / housekeeper of the year", "For the domestic or housekeeper whose care keeps wards clean, safe and welcoming."),
-    ("Admin and clerical hero", "For the receptionist, secretary, telephonist or clerk who makes things work for patients and colleagues."),
-    ("Healthcare support worker of the year", "For the healthcare support worker who makes a difference to patients every shift."),
+    (
+        "Porter of the year",
+        "For the porter who keeps patients, samples and supplies moving, and always has time for people.",
+    ),
+    (
+        "Domestic / housekeeper of the year",
+        "For the domestic or housekeeper whose care keeps wards clean, safe and welcoming.",
+    ),
+    (
+        "Admin and clerical hero",
+        "For the receptionist, secretary, telephonist or clerk who makes things work for patients and colleagues.",
+    ),
+    (
+        "Healthcare support worker of the year",
+        "For the healthcare support worker who makes a difference to patients every shift.",
+    ),
 ];
 
 /// Creates the demo campaign unless it already exists.
 pub async fn demo(db: &DatabaseConnection) -> Result<()> {
-    let exists = campaign::Entity::find().filter(campaign::Column::Slug.eq(DEMO_CAMPAIGN_SLUG)).one(db).await?;
+    let exists = campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(DEMO_CAMPAIGN_SLUG))
+        .one(db)
+        .await?;
     if exists.is_some() {
         return Ok(());
     }

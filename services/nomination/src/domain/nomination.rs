@@ -41,10 +41,22 @@ impl NewNomination {
     /// category's.
     pub fn parse(request: &NominationRequest, word_limit: u32) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
-        let campaign_id = errors.check(parse_id("campaign_id", &request.campaign_id, "Choose a campaign"));
-        let category_id = errors.check(parse_id("category_id", &request.category_id, "Select a category"));
+        let campaign_id = errors.check(parse_id(
+            "campaign_id",
+            &request.campaign_id,
+            "Choose a campaign",
+        ));
+        let category_id = errors.check(parse_id(
+            "category_id",
+            &request.category_id,
+            "Select a category",
+        ));
         let trust_code = errors.check(OdsCode::parse("trust_code", &request.trust_code));
-        let nominee_name = errors.check(PersonName::parse("nominee_name", "their full name", &request.nominee_name));
+        let nominee_name = errors.check(PersonName::parse(
+            "nominee_name",
+            "their full name",
+            &request.nominee_name,
+        ));
         let nominee_job_title = errors.check(single_line(
             "nominee_job_title",
             "their job title",
@@ -53,8 +65,15 @@ impl NewNomination {
         ));
         let staff_group = errors.check(StaffGroup::parse(&request.staff_group));
         let story = errors.check(StoryText::parse("story", &request.story, word_limit));
-        let nominator_name = errors.check(PersonName::parse("nominator_name", "your full name", &request.nominator_name));
-        let nominator_email = errors.check(EmailAddress::parse("nominator_email", &request.nominator_email));
+        let nominator_name = errors.check(PersonName::parse(
+            "nominator_name",
+            "your full name",
+            &request.nominator_name,
+        ));
+        let nominator_email = errors.check(EmailAddress::parse(
+            "nominator_email",
+            &request.nominator_email,
+        ));
         let relationship = errors.check(Relationship::parse(&request.relationship));
         errors.into_result()?;
         match (
@@ -98,7 +117,10 @@ impl NewNomination {
 }
 
 fn parse_id(field: &str, value: &str, missing: &str) -> Result<Uuid, FieldError> {
-    value.trim().parse().map_err(|_| FieldError::new(field, missing))
+    value
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, missing))
 }
 
 #[cfg(test)]
@@ -138,6 +160,9 @@ mod tests {
         };
         let errors = NewNomination::parse(&request, 10).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["trust_code", "nominee_name", "story", "nominator_email"]);
+        assert_eq!(
+            fields,
+            ["trust_code", "nominee_name", "story", "nominator_email"]
+        );
     }
 }

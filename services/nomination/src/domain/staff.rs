@@ -61,9 +61,18 @@ mod tests {
             assert_eq!(StaffGroup::parse(group.slug()).unwrap(), *group);
         }
         for relationship in Relationship::ALL {
-            assert_eq!(Relationship::parse(relationship.slug()).unwrap(), *relationship);
+            assert_eq!(
+                Relationship::parse(relationship.slug()).unwrap(),
+                *relationship
+            );
         }
-        assert_eq!(StaffGroup::parse("").unwrap_err().message, "Select their staff group");
-        assert_eq!(StaffGroup::parse("surgeons").unwrap_err().message, "Select their staff group from the list");
+        assert_eq!(
+            StaffGroup::parse("").unwrap_err().message,
+            "Select their staff group"
+        );
+        assert_eq!(
+            StaffGroup::parse("surgeons").unwrap_err().message,
+            "Select their staff group from the list"
+        );
     }
 }

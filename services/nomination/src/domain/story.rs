@@ -11,7 +11,10 @@ impl StoryText {
     pub fn parse(field: &str, value: &str, word_limit: u32) -> Result<Self, FieldError> {
         let text = value.trim().replace("\r\n", "\n");
         if text.is_empty() {
-            return Err(FieldError::new(field, "Tell us why they deserve to be recognised"));
+            return Err(FieldError::new(
+                field,
+                "Tell us why they deserve to be recognised",
+            ));
         }
         let words = word_count(&text);
         if words > word_limit as usize {
@@ -21,10 +24,19 @@ impl StoryText {
             ));
         }
         if text.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(field, format!("Your story must be {} characters or fewer", Self::MAX_CHARS)));
+            return Err(FieldError::new(
+                field,
+                format!("Your story must be {} characters or fewer", Self::MAX_CHARS),
+            ));
         }
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(FieldError::new(field, "Your story contains characters we cannot accept"));
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(FieldError::new(
+                field,
+                "Your story contains characters we cannot accept",
+            ));
         }
         Ok(Self(text))
     }
@@ -61,7 +73,10 @@ mod tests {
         assert!(StoryText::parse("story", &ok, 300).is_ok());
         let long = "word ".repeat(301);
         let error = StoryText::parse("story", &long, 300).unwrap_err();
-        assert_eq!(error.message, "Your story must be 300 words or fewer (it has 301)");
+        assert_eq!(
+            error.message,
+            "Your story must be 300 words or fewer (it has 301)"
+        );
         assert!(StoryText::parse("story", "   \n ", 300).is_err());
     }
 
@@ -73,7 +88,12 @@ mod tests {
 
     #[test]
     fn excerpts_cut_at_a_word() {
-        let story = StoryText::parse("story", "Sam always stops to help lost visitors find their way", 300).unwrap();
+        let story = StoryText::parse(
+            "story",
+            "Sam always stops to help lost visitors find their way",
+            300,
+        )
+        .unwrap();
         assert_eq!(story.excerpt(4), "Sam always stops to…");
         assert_eq!(story.excerpt(100), story.as_str());
     }

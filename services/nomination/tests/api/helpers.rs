@@ -5,7 +5,10 @@ use async_trait::async_trait;
 use tonic::transport::Channel;
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::bus::InProcessBus;
-use valued_platform::{DatabaseSettings, Envelope, EventBus, EventHandler, HandlerError, Platform, RelaySettings, Shutdown, Subscription};
+use valued_platform::{
+    DatabaseSettings, Envelope, EventBus, EventHandler, HandlerError, Platform, RelaySettings,
+    Shutdown, Subscription,
+};
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest, SubmitNominationRequest};
 
@@ -56,27 +59,52 @@ impl Drop for ShutdownOnDrop {
 /// The nomination service on a fresh PostgreSQL database, port 0, an in-process bus.
 pub async fn spawn_app() -> TestApp {
     valued_testkit::init_test_logging();
-    let url = valued_testkit::postgres::fresh_database("nomination").await.unwrap();
+    let url = valued_testkit::postgres::fresh_database("nomination")
+        .await
+        .unwrap();
     let bus = Arc::new(InProcessBus::new(3));
     let events = Recorder::default();
     let shutdown = Shutdown::new();
-    bus.subscribe(Subscription::new("recorder", &["#"]), Arc::new(events.clone()), shutdown.clone()).await.unwrap();
+    bus.subscribe(
+        Subscription::new("recorder", &["#"]),
+        Arc::new(events.clone()),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
     let platform = Platform {
         bus: bus as Arc<dyn EventBus>,
         shutdown: shutdown.clone(),
         data_dir: std::env::temp_dir(),
-        relay: RelaySettings { poll_interval_ms: 20, ..RelaySettings::default() },
+        relay: RelaySettings {
+            poll_interval_ms: 20,
+            ..RelaySettings::default()
+        },
     };
-    let settings = Settings { database: DatabaseSettings::postgres(url), seed_demo: true, ..Settings::default() };
+    let settings = Settings {
+        database: DatabaseSettings::postgres(url),
+        seed_demo: true,
+        ..Settings::default()
+    };
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = NominationServiceClient::connect(format!("http://127.0.0.1:{port}")).await.unwrap();
-    let mut test = TestApp { client, events, db, campaign: Campaign::default(), _shutdown: ShutdownOnDrop(shutdown) };
+    let client = NominationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let mut test = TestApp {
+        client,
+        events,
+        db,
+        campaign: Campaign::default(),
+        _shutdown: ShutdownOnDrop(shutdown),
+    };
     test.campaign = test
         .client
-        .get_campaign(GetCampaignRequest { slug: DEMO_CAMPAIGN_SLUG.into() })
+        .get_campaign(GetCampaignRequest {
+            slug: DEMO_CAMPAIGN_SLUG.into(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -102,6 +130,8 @@ impl TestApp {
     }
 
     pub async fn nomination_count(&self) -> u64 {
-        valued_nomination::db::queries::nomination_count(&self.db).await.unwrap()
+        valued_nomination::db::queries::nomination_count(&self.db)
+            .await
+            .unwrap()
     }
 }

@@ -7,12 +7,27 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn the_demo_campaign_is_seeded_with_support_staff_categories() {
     let mut app = spawn_app().await;
-    let campaigns = app.client.list_campaigns(ListCampaignsRequest {}).await.unwrap().into_inner().campaigns;
+    let campaigns = app
+        .client
+        .list_campaigns(ListCampaignsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .campaigns;
     assert_eq!(campaigns.len(), 1);
-    let names: Vec<&str> = campaigns[0].categories.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = campaigns[0]
+        .categories
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(
         names,
-        ["Porter of the year", "Domestic / housekeeper of the year", "Admin and clerical hero", "Healthcare support worker of the year"]
+        [
+            "Porter of the year",
+            "Domestic / housekeeper of the year",
+            "Admin and clerical hero",
+            "Healthcare support worker of the year"
+        ]
     );
     assert!(campaigns[0].trusts.len() >= 2);
 }
@@ -21,9 +36,22 @@ async fn the_demo_campaign_is_seeded_with_support_staff_categories() {
 async fn a_valid_nomination_is_stored_and_announced_once() {
     let mut app = spawn_app().await;
     let request = app.valid_request();
-    let id = app.client.submit_nomination(request.clone()).await.unwrap().into_inner().nomination_id;
+    let id = app
+        .client
+        .submit_nomination(request.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination_id;
 
-    let stored = app.client.get_nomination(GetNominationRequest { nomination_id: id.clone() }).await.unwrap().into_inner();
+    let stored = app
+        .client
+        .get_nomination(GetNominationRequest {
+            nomination_id: id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     let stored = stored.nomination.unwrap();
     assert_eq!(stored.nominee_name, "Sam Patel");
     assert_eq!(stored.status, "submitted");
@@ -31,7 +59,10 @@ async fn a_valid_nomination_is_stored_and_announced_once() {
     let events = app.events.wait_for(1).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, "nomination.submitted.v1");
-    assert_eq!(events[0].tenant.as_deref(), Some(request.trust_code.as_str()));
+    assert_eq!(
+        events[0].tenant.as_deref(),
+        Some(request.trust_code.as_str())
+    );
     let event: NominationSubmitted = events[0].decode().unwrap();
     assert_eq!(event.nomination_id, id);
     assert_eq!(event.nominator_email, "alex@example.org");
@@ -40,7 +71,12 @@ async fn a_valid_nomination_is_stored_and_announced_once() {
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.events.events().len(), 1, "published exactly once");
-    assert_eq!(valued_platform::outbox::pending_count(&app.db).await.unwrap(), 0);
+    assert_eq!(
+        valued_platform::outbox::pending_count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -54,7 +90,10 @@ async fn invalid_fields_are_all_reported_and_nothing_is_stored() {
     let status = app.client.submit_nomination(request).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     let fields: Vec<String> = field_errors(&status).into_iter().map(|e| e.field).collect();
-    assert_eq!(fields, ["nominee_name", "staff_group", "story", "nominator_email"]);
+    assert_eq!(
+        fields,
+        ["nominee_name", "staff_group", "story", "nominator_email"]
+    );
     assert_eq!(app.nomination_count().await, 0);
     assert!(app.events.events().is_empty());
 }
@@ -82,12 +121,23 @@ async fn unknown_trust_category_or_campaign_is_refused() {
 async fn concurrent_nominations_are_each_stored_and_announced() {
     let app = spawn_app().await;
     let (mut a, mut b) = (app.client.clone(), app.client.clone());
-    let (first, second) = tokio::join!(a.submit_nomination(app.valid_request()), b.submit_nomination(app.valid_request()));
-    let (first, second) = (first.unwrap().into_inner().nomination_id, second.unwrap().into_inner().nomination_id);
+    let (first, second) = tokio::join!(
+        a.submit_nomination(app.valid_request()),
+        b.submit_nomination(app.valid_request())
+    );
+    let (first, second) = (
+        first.unwrap().into_inner().nomination_id,
+        second.unwrap().into_inner().nomination_id,
+    );
     assert_ne!(first, second);
     assert_eq!(app.nomination_count().await, 2);
-    let mut announced: Vec<String> =
-        app.events.wait_for(2).await.iter().map(|e| e.decode::<NominationSubmitted>().unwrap().nomination_id).collect();
+    let mut announced: Vec<String> = app
+        .events
+        .wait_for(2)
+        .await
+        .iter()
+        .map(|e| e.decode::<NominationSubmitted>().unwrap().nomination_id)
+        .collect();
     announced.sort();
     let mut expected = vec![first, second];
     expected.sort();

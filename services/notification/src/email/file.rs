@@ -15,7 +15,10 @@ pub struct FileOutbox {
 impl FileOutbox {
     pub fn new(dir: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        Ok(Self { transport: AsyncFileTransport::new(&dir), dir })
+        Ok(Self {
+            transport: AsyncFileTransport::new(&dir),
+            dir,
+        })
     }
 }
 

@@ -12,7 +12,12 @@ pub struct RenderedEmail {
 /// Builds the MIME message with lettre's builders only: headers are encoded by lettre, so no user
 /// text can add a header. `message_id` is fixed per delivery, so a resend after a crash carries the
 /// same Message-ID and receiving systems can recognise it.
-pub fn build_message(from: &Mailbox, to: &str, message_id: &str, email: &RenderedEmail) -> anyhow::Result<lettre::Message> {
+pub fn build_message(
+    from: &Mailbox,
+    to: &str,
+    message_id: &str,
+    email: &RenderedEmail,
+) -> anyhow::Result<lettre::Message> {
     let to: Mailbox = to.parse()?;
     let message = lettre::Message::builder()
         .from(from.clone())
@@ -21,8 +26,16 @@ pub fn build_message(from: &Mailbox, to: &str, message_id: &str, email: &Rendere
         .message_id(Some(message_id.to_owned()))
         .multipart(
             MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone())),
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(email.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(email.html.clone()),
+                ),
         )?;
     Ok(message)
 }

@@ -17,10 +17,11 @@ pub struct SmtpSender {
 
 impl SmtpSender {
     pub fn new(settings: &SmtpSettings) -> anyhow::Result<Self> {
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
-            .port(settings.port)
-            .timeout(Some(Duration::from_secs(settings.timeout_seconds)))
-            .pool_config(PoolConfig::new().max_size(settings.pool_size));
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
+                .port(settings.port)
+                .timeout(Some(Duration::from_secs(settings.timeout_seconds)))
+                .pool_config(PoolConfig::new().max_size(settings.pool_size));
         let tls = match settings.tls {
             TlsMode::None => Tls::None,
             TlsMode::Starttls => Tls::Required(TlsParameters::new(settings.host.clone())?),
@@ -33,7 +34,9 @@ impl SmtpSender {
                 settings.password.expose_secret().to_owned(),
             ));
         }
-        Ok(Self { transport: builder.build() })
+        Ok(Self {
+            transport: builder.build(),
+        })
     }
 }
 

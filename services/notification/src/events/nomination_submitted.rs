@@ -22,8 +22,14 @@ pub struct NominationSubmittedHandler {
 
 #[async_trait]
 impl TransactionalHandler for NominationSubmittedHandler {
-    async fn handle(&self, txn: &DatabaseTransaction, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event: NominationSubmitted = envelope.decode().map_err(|e| HandlerError::Poison(e.into()))?;
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let event: NominationSubmitted = envelope
+            .decode()
+            .map_err(|e| HandlerError::Poison(e.into()))?;
         let context = json!({
             "nomination_id": event.nomination_id,
             "campaign_name": event.campaign_name,
@@ -45,13 +51,19 @@ impl TransactionalHandler for NominationSubmittedHandler {
                 tracing::warn!(event_id = %envelope.id, template, "no usable address; not sending");
                 continue;
             };
-            let email = self.templates.render(template, &context).map_err(|e| HandlerError::Poison(e.into()))?;
-            delivery::insert_once(txn, NewDelivery {
-                cause_event_id: envelope.id,
-                recipient: recipient.normalised(),
-                template,
-                email,
-            })
+            let email = self
+                .templates
+                .render(template, &context)
+                .map_err(|e| HandlerError::Poison(e.into()))?;
+            delivery::insert_once(
+                txn,
+                NewDelivery {
+                    cause_event_id: envelope.id,
+                    recipient: recipient.normalised(),
+                    template,
+                    email,
+                },
+            )
             .await
             .map_err(|e| HandlerError::Retry(e.into()))?;
         }

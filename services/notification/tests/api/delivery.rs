@@ -12,12 +12,24 @@ async fn a_nomination_sends_a_confirmation_and_a_review_request() {
     recipients.sort();
     assert_eq!(recipients, ["alex@example.org", "awards@gstt.example.org"]);
     for email in &emails {
-        assert_eq!(email.content_types(), ["multipart/alternative", "text/plain", "text/html"]);
+        assert_eq!(
+            email.content_types(),
+            ["multipart/alternative", "text/plain", "text/html"]
+        );
         assert!(email.message_id().ends_with("@valued.delivery"));
-        assert!(email.header("From").unwrap().contains("no-reply@valued.example.org"));
+        assert!(
+            email
+                .header("From")
+                .unwrap()
+                .contains("no-reply@valued.example.org")
+        );
     }
     let deliveries = app.settled().await;
-    assert!(deliveries.iter().all(|d| d.status == "sent" && d.attempts == 1));
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.status == "sent" && d.attempts == 1)
+    );
 }
 
 #[tokio::test]
@@ -37,7 +49,11 @@ async fn the_same_event_delivered_three_times_sends_once() {
 async fn concurrent_duplicates_still_send_once() {
     let app = spawn_app().await;
     let envelope = nomination_submitted("alex@example.org");
-    tokio::join!(app.publish(&envelope), app.publish(&envelope), app.publish(&envelope));
+    tokio::join!(
+        app.publish(&envelope),
+        app.publish(&envelope),
+        app.publish(&envelope)
+    );
     app.smtp.wait_for(2, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.smtp.received().len(), 2);

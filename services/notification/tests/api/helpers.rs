@@ -29,7 +29,9 @@ impl Drop for TestApp {
 pub async fn spawn_app() -> TestApp {
     valued_testkit::init_test_logging();
     let smtp = SmtpSink::start().await.unwrap();
-    let url = valued_testkit::postgres::fresh_database("notification").await.unwrap();
+    let url = valued_testkit::postgres::fresh_database("notification")
+        .await
+        .unwrap();
     let bus = Arc::new(InProcessBus::new(3));
     let shutdown = Shutdown::new();
     let platform = Platform {
@@ -40,16 +42,30 @@ pub async fn spawn_app() -> TestApp {
     };
     let settings = Settings {
         database: DatabaseSettings::postgres(url),
-        email: EmailSettings { transport: Transport::Smtp, ..EmailSettings::default() },
+        email: EmailSettings {
+            transport: Transport::Smtp,
+            ..EmailSettings::default()
+        },
         smtp: SmtpSettings::local(smtp.port()),
-        sender: SenderSettings { retry_base_ms: 100, poll_interval_ms: 50, ..SenderSettings::default() },
+        sender: SenderSettings {
+            retry_base_ms: 100,
+            poll_interval_ms: 50,
+            ..SenderSettings::default()
+        },
         ..Settings::default()
     };
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}")).await.unwrap();
-    TestApp { bus, smtp, client, shutdown }
+    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    TestApp {
+        bus,
+        smtp,
+        client,
+        shutdown,
+    }
 }
 
 pub fn nomination_submitted(nominator_email: &str) -> Envelope {
@@ -77,15 +93,28 @@ impl TestApp {
     }
 
     pub async fn deliveries(&self) -> Vec<Delivery> {
-        let request = ListDeliveriesRequest { limit: 100, recipient: String::new() };
-        self.client.clone().list_deliveries(request).await.unwrap().into_inner().deliveries
+        let request = ListDeliveriesRequest {
+            limit: 100,
+            recipient: String::new(),
+        };
+        self.client
+            .clone()
+            .list_deliveries(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .deliveries
     }
 
     /// Waits until every delivery has left `pending`/`sending`.
     pub async fn settled(&self) -> Vec<Delivery> {
         for _ in 0..200 {
             let deliveries = self.deliveries().await;
-            if !deliveries.is_empty() && deliveries.iter().all(|d| d.status == "sent" || d.status == "failed") {
+            if !deliveries.is_empty()
+                && deliveries
+                    .iter()
+                    .all(|d| d.status == "sent" || d.status == "failed")
+            {
                 return deliveries;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -85,7 +85,7 @@ pub async fn connect(settings: &BusSettings) -> Result<Arc<dyn EventBus>, BusErr
 }
 
 /// The backoff before the `attempt`-th retry: 100 ms doubling, capped.
-pub(crate) fn retry_delay(attempt: u32, cap: std::time::Duration) -> std::time::Duration {
+pub fn retry_delay(attempt: u32, cap: std::time::Duration) -> std::time::Duration {
     let millis = 100u64.saturating_mul(1u64 << attempt.min(16));
     std::time::Duration::from_millis(millis).min(cap)
 }

@@ -5,8 +5,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -85,18 +85,37 @@ impl OutboxRelay {
     }
 
     /// One round; returns how many rows were published.
+    ///
+    /// On PostgreSQL the rows stay locked (`FOR UPDATE SKIP LOCKED`) while they are published, so
+    /// relay replicas never publish the same row. SQLite has one relay per database (the embedded
+    /// default) and one writer at a time: there the rows are read, published, then marked in a short
+    /// write, so a long publish never holds the write lock.
     pub async fn publish_round(&self) -> anyhow::Result<usize> {
-        let txn = self.db.begin().await?;
-        let mut query = Entity::find()
+        let query = Entity::find()
             .filter(Column::PublishedAt.is_null())
             .order_by_asc(Column::Id)
             .limit(self.settings.batch_size);
-        if crate::db::is_postgres(&txn) {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = query.all(&txn).await?;
-        if rows.is_empty() {
+        if crate::db::is_postgres(&self.db) {
+            let txn = self.db.begin().await?;
+            let rows = query
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all(&txn)
+                .await?;
+            let outcome = self.publish_and_mark(&txn, &rows).await;
             txn.commit().await?;
+            outcome
+        } else {
+            let rows = query.all(&self.db).await?;
+            self.publish_and_mark(&self.db, &rows).await
+        }
+    }
+
+    async fn publish_and_mark(
+        &self,
+        db: &impl ConnectionTrait,
+        rows: &[entity::Model],
+    ) -> anyhow::Result<usize> {
+        if rows.is_empty() {
             return Ok(0);
         }
         let envelopes = rows
@@ -116,7 +135,7 @@ impl OutboxRelay {
                         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
                         .col_expr(Column::LastError, Expr::value(message.clone()))
                         .filter(Column::Id.eq(row.id))
-                        .exec(&txn)
+                        .exec(db)
                         .await?;
                     first_error.get_or_insert(message);
                 }
@@ -127,10 +146,9 @@ impl OutboxRelay {
                 .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
                 .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
                 .filter(Column::Id.is_in(published.clone()))
-                .exec(&txn)
+                .exec(db)
                 .await?;
         }
-        txn.commit().await?;
         match first_error {
             Some(error) => anyhow::bail!(
                 "{} of {} events not confirmed: {error}",

@@ -63,11 +63,19 @@ mod tests {
     #[test]
     fn slugs_round_trip_and_unknowns_are_refused() {
         for group in StaffGroup::ALL {
-            assert_eq!(StaffGroup::parse(&format!(" {} ", group.slug())).unwrap(), *group);
+            assert_eq!(
+                StaffGroup::parse(&format!(" {} ", group.slug())).unwrap(),
+                *group
+            );
         }
-        assert_eq!(StaffGroup::parse("").unwrap_err().message, "Select your staff group");
         assert_eq!(
-            StaffGroup::parse("Estates and ancillary").unwrap_err().field,
+            StaffGroup::parse("").unwrap_err().message,
+            "Select your staff group"
+        );
+        assert_eq!(
+            StaffGroup::parse("Estates and ancillary")
+                .unwrap_err()
+                .field,
             "staff_group"
         );
     }

@@ -46,23 +46,19 @@ pub fn summarise(counts: &[GroupCount], minimum: u32) -> Vec<GroupSummary> {
         .collect();
 
     // Suppression by subtraction: the survey's total is not secret (every response is announced
-    // by a `survey.response_recorded.v1` event, and totals get quoted). With exactly one withheld
-    // group that has responses, total minus the visible groups gives its count, and with any
-    // overall figure its answers too. Withholding the next-smallest group as well leaves only
-    // the sum of two groups to be worked out, which no longer singles anyone out. Withheld
-    // groups with no responses do not count: there is nobody in them to expose.
-    let withheld_with_responses = counts
-        .iter()
-        .zip(&suppressed)
-        .filter(|(c, hidden)| **hidden && c.responses > 0)
-        .count();
-    if withheld_with_responses == 1 {
-        let next_smallest = counts
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !suppressed[*i])
-            .min_by_key(|(_, c)| c.responses)
-            .map(|(i, _)| i);
+    // by a `survey.response_recorded.v1` event, and totals get quoted). If exactly one group is
+    // withheld, total minus the visible groups is that group's count, and with any overall
+    // figure its answers too. So withhold the next-smallest group as well: then only the sum of
+    // the withheld groups can be worked out, not how it splits between them. (With two or more
+    // groups withheld, empty ones included, that split is already unknown; a lone withheld group
+    // with no responses exposes nobody.)
+    let withheld: Vec<usize> = (0..counts.len()).filter(|&i| suppressed[i]).collect();
+    if let [only] = withheld[..]
+        && counts[only].responses > 0
+    {
+        let next_smallest = (0..counts.len())
+            .filter(|&i| !suppressed[i])
+            .min_by_key(|&i| counts[i].responses);
         if let Some(i) = next_smallest {
             suppressed[i] = true;
         }
@@ -155,6 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_empty_group_hides_nothing_else() {
+        let summary = summarise(
+            &[
+                count(EstatesAndAncillary, 20, 60),
+                count(AdministrativeAndClerical, 20, 60),
+                count(AdditionalClinicalServices, 20, 60),
+            ],
+            11,
+        );
+        let withheld: Vec<StaffGroup> = summary
+            .iter()
+            .filter(|s| s.suppressed)
+            .map(|s| s.group)
+            .collect();
+        assert_eq!(withheld, [Other]);
+    }
+
+    #[test]
     fn empty_groups_are_withheld_without_hiding_others() {
         let summary = summarise(&[count(EstatesAndAncillary, 11, 55)], 11);
         assert_eq!(
@@ -187,13 +201,11 @@ mod tests {
                 summary.iter().map(|s| s.group).collect::<Vec<_>>(),
                 StaffGroup::ALL.to_vec()
             );
-            let mut withheld_with_responses = 0;
+            let mut withheld = Vec::new();
             for (line, actual) in summary.iter().zip(&counts) {
                 if line.suppressed {
                     prop_assert_eq!((line.responses, line.mean_score), (0, 0.0));
-                    if actual.responses > 0 {
-                        withheld_with_responses += 1;
-                    }
+                    withheld.push(actual.responses);
                 } else {
                     prop_assert!(line.responses >= u64::from(minimum));
                     prop_assert_eq!(line.responses, actual.responses);
@@ -202,9 +214,9 @@ mod tests {
                     }
                 }
             }
-            // One withheld group with responses would be total minus the visible groups.
-            let visible = summary.iter().filter(|s| !s.suppressed).count();
-            prop_assert!(withheld_with_responses != 1 || visible == 0);
+            // A lone withheld group with responses would be the total minus the visible groups.
+            let visible = summary.len() - withheld.len();
+            prop_assert!(!matches!(withheld[..], [n] if n > 0) || visible == 0);
         }
     }
 }

@@ -61,7 +61,10 @@ mod tests {
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             messages,
-            ["Enter a title", "Question must be on one line, without special characters"]
+            [
+                "Enter a title",
+                "Question must be on one line, without special characters"
+            ]
         );
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::Envelope;
@@ -26,16 +26,16 @@ pub async fn create_ballot(db: &DatabaseConnection, new: &NewBallot) -> Result<U
         title: new.title.clone(),
         choice_ids: new.choices.iter().map(|c| c.id.clone()).collect(),
     };
-    let choices = new
-        .choices
-        .iter()
-        .zip(0..)
-        .map(|(choice, position)| ballot_choice::ActiveModel {
-            ballot_id: ActiveValue::Set(id),
-            choice_id: ActiveValue::Set(choice.id.clone()),
-            label: ActiveValue::Set(choice.label.clone()),
-            position: ActiveValue::Set(position),
-        });
+    let choices =
+        new.choices
+            .iter()
+            .zip(0..)
+            .map(|(choice, position)| ballot_choice::ActiveModel {
+                ballot_id: ActiveValue::Set(id),
+                choice_id: ActiveValue::Set(choice.id.clone()),
+                label: ActiveValue::Set(choice.label.clone()),
+                position: ActiveValue::Set(position),
+            });
 
     let txn = db.begin().await?;
     ballot::Entity::insert(ballot::ActiveModel {

@@ -84,7 +84,10 @@ impl NewBallot {
             if let Some(label) = &label
                 && !labels.insert(label.to_lowercase())
             {
-                errors.push(FieldError::new(&label_field, "Choice labels must be unique"));
+                errors.push(FieldError::new(
+                    &label_field,
+                    "Choice labels must be unique",
+                ));
             }
             if let (Some(id), Some(label)) = (id, label) {
                 choices.push(NewChoice { id, label });
@@ -136,9 +139,14 @@ mod tests {
     fn needs_between_two_and_fifty_choices() {
         let one = NewBallot::parse(&request(&[("a", "A")])).unwrap_err();
         assert_eq!(fields(&one), ["choices"]);
-        let many: Vec<(String, String)> = (0..51).map(|i| (format!("c{i}"), format!("Choice {i}"))).collect();
+        let many: Vec<(String, String)> = (0..51)
+            .map(|i| (format!("c{i}"), format!("Choice {i}")))
+            .collect();
         let many: Vec<(&str, &str)> = many.iter().map(|(i, l)| (i.as_str(), l.as_str())).collect();
-        assert_eq!(fields(&NewBallot::parse(&request(&many)).unwrap_err()), ["choices"]);
+        assert_eq!(
+            fields(&NewBallot::parse(&request(&many)).unwrap_err()),
+            ["choices"]
+        );
         assert!(NewBallot::parse(&request(&many[..50])).is_ok());
     }
 
@@ -151,7 +159,12 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             fields(&errors),
-            ["title", "choices[1].id", "choices[1].label", "choices[2].id"]
+            [
+                "title",
+                "choices[1].id",
+                "choices[1].label",
+                "choices[2].id"
+            ]
         );
     }
 

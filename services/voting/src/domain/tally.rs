@@ -20,7 +20,10 @@ impl Tally {
     /// Lists every choice, with 0 for those nobody chose: a choice missing from the results would
     /// read as "not on the ballot". Counts for ids not among `choices` are ignored (the database's
     /// foreign key makes them impossible).
-    pub fn new(choices: impl IntoIterator<Item = (String, String)>, counts: &HashMap<String, u64>) -> Self {
+    pub fn new(
+        choices: impl IntoIterator<Item = (String, String)>,
+        counts: &HashMap<String, u64>,
+    ) -> Self {
         let choices: Vec<ChoiceCount> = choices
             .into_iter()
             .map(|(choice_id, label)| ChoiceCount {
@@ -48,8 +51,11 @@ mod tests {
             [("a".into(), "A".into()), ("b".into(), "B".into())],
             &counts,
         );
-        let votes: Vec<(&str, u64)> =
-            tally.choices.iter().map(|c| (c.choice_id.as_str(), c.votes)).collect();
+        let votes: Vec<(&str, u64)> = tally
+            .choices
+            .iter()
+            .map(|c| (c.choice_id.as_str(), c.votes))
+            .collect();
         assert_eq!(votes, [("a", 0), ("b", 3)]);
         assert_eq!(tally.total, 3);
     }

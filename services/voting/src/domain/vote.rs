@@ -63,7 +63,10 @@ mod tests {
             voter_email: " Jo@NHS.net ".into(),
         })
         .unwrap();
-        assert_eq!((vote.ballot_id, vote.choice_id.as_str()), (ballot_id, "sam"));
+        assert_eq!(
+            (vote.ballot_id, vote.choice_id.as_str()),
+            (ballot_id, "sam")
+        );
 
         let errors = NewVote::parse(&VoteRequest {
             ballot_id: "ballot-1".into(),

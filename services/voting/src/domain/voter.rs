@@ -47,7 +47,12 @@ mod tests {
         assert_eq!(first, key("s", "  sam.patel@nhs.net "));
         assert_ne!(first, key("s", "sam.patel2@nhs.net"));
         assert_eq!(first.as_str().len(), 64);
-        assert!(first.as_str().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            first
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
 
     #[test]

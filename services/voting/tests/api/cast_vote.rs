@@ -5,8 +5,11 @@ use valued_proto::events::v1::VoteCast;
 use crate::helpers::{TestApp, counts, fields, spawn_app, spawn_embedded_app};
 
 async fn porter_ballot(app: &TestApp) -> String {
-    app.create_ballot("Porter of the year", &[("sam", "Sam Patel"), ("jo", "Jo Bloggs")])
-        .await
+    app.create_ballot(
+        "Porter of the year",
+        &[("sam", "Sam Patel"), ("jo", "Jo Bloggs")],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -26,9 +29,15 @@ async fn a_vote_is_counted_in_the_tally() {
 async fn a_second_vote_by_the_same_email_however_typed_is_refused_and_not_counted() {
     let app = spawn_app().await;
     let ballot = porter_ballot(&app).await;
-    app.vote(&ballot, "jo", "alex.smith@example.org").await.unwrap();
+    app.vote(&ballot, "jo", "alex.smith@example.org")
+        .await
+        .unwrap();
 
-    for again in ["alex.smith@example.org", "  Alex.Smith@EXAMPLE.org ", "ALEX.SMITH@example.org"] {
+    for again in [
+        "alex.smith@example.org",
+        "  Alex.Smith@EXAMPLE.org ",
+        "ALEX.SMITH@example.org",
+    ] {
         let refused = app.vote(&ballot, "sam", again).await.unwrap_err();
         assert_eq!(refused.code(), Code::AlreadyExists, "{again}");
         assert_eq!(refused.message(), "You have already voted in this ballot");
@@ -43,7 +52,9 @@ async fn a_second_vote_by_the_same_email_however_typed_is_refused_and_not_counte
 async fn the_same_voter_may_vote_once_in_each_ballot() {
     let app = spawn_app().await;
     let porters = porter_ballot(&app).await;
-    let cleaners = app.create_ballot("Cleaner of the year", &[("a", "A"), ("b", "B")]).await;
+    let cleaners = app
+        .create_ballot("Cleaner of the year", &[("a", "A"), ("b", "B")])
+        .await;
 
     app.vote(&porters, "sam", "alex@example.org").await.unwrap();
     app.vote(&cleaners, "b", "alex@example.org").await.unwrap();
@@ -85,7 +96,12 @@ async fn the_embedded_sqlite_default_also_counts_one_vote_per_voter() {
     let results = futures::future::join_all(attempts).await;
 
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(results.iter().flat_map(|r| r.as_ref().err()).all(|e| e.code() == Code::AlreadyExists));
+    assert!(
+        results
+            .iter()
+            .flat_map(|r| r.as_ref().err())
+            .all(|e| e.code() == Code::AlreadyExists)
+    );
     assert_eq!(counts(&app.tally(&ballot).await), [("sam", 1), ("jo", 0)]);
     assert_eq!(app.published_of::<VoteCast>().await.len(), 1);
 }
@@ -121,9 +137,14 @@ async fn a_vote_in_an_unknown_ballot_is_not_found() {
 async fn a_choice_from_another_ballot_is_refused_and_nothing_is_counted() {
     let app = spawn_app().await;
     let porters = porter_ballot(&app).await;
-    let _cleaners = app.create_ballot("Cleaner of the year", &[("chris", "Chris"), ("bea", "Bea")]).await;
+    let _cleaners = app
+        .create_ballot("Cleaner of the year", &[("chris", "Chris"), ("bea", "Bea")])
+        .await;
 
-    let refused = app.vote(&porters, "chris", "alex@example.org").await.unwrap_err();
+    let refused = app
+        .vote(&porters, "chris", "alex@example.org")
+        .await
+        .unwrap_err();
 
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(fields(&refused), ["choice_id"]);
@@ -137,7 +158,10 @@ async fn a_malformed_vote_names_each_bad_field() {
     let app = spawn_app().await;
     let ballot = porter_ballot(&app).await;
 
-    let refused = app.vote(&ballot, "", "alex at example.org").await.unwrap_err();
+    let refused = app
+        .vote(&ballot, "", "alex at example.org")
+        .await
+        .unwrap_err();
 
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(fields(&refused), ["choice_id", "voter_email"]);
@@ -147,19 +171,36 @@ async fn a_malformed_vote_names_each_bad_field() {
 async fn each_counted_vote_is_published_once_without_the_voters_identity() {
     let app = spawn_app().await;
     let ballot = porter_ballot(&app).await;
-    let first = app.vote(&ballot, "sam", "Alex.Smith@example.org").await.unwrap();
-    let second = app.vote(&ballot, "jo", "jo.bloggs@example.org").await.unwrap();
-    app.vote(&ballot, "jo", "alex.smith@example.org").await.unwrap_err();
+    let first = app
+        .vote(&ballot, "sam", "Alex.Smith@example.org")
+        .await
+        .unwrap();
+    let second = app
+        .vote(&ballot, "jo", "jo.bloggs@example.org")
+        .await
+        .unwrap();
+    app.vote(&ballot, "jo", "alex.smith@example.org")
+        .await
+        .unwrap_err();
 
     let mut events = app.published_of::<VoteCast>().await;
     events.sort_by(|a, b| a.vote_id.cmp(&b.vote_id));
     let summary: Vec<(&str, &str, &str)> = events
         .iter()
-        .map(|e| (e.vote_id.as_str(), e.ballot_id.as_str(), e.choice_id.as_str()))
+        .map(|e| {
+            (
+                e.vote_id.as_str(),
+                e.ballot_id.as_str(),
+                e.choice_id.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        [(first.vote_id.as_str(), ballot.as_str(), "sam"), (second.vote_id.as_str(), ballot.as_str(), "jo")]
+        [
+            (first.vote_id.as_str(), ballot.as_str(), "sam"),
+            (second.vote_id.as_str(), ballot.as_str(), "jo")
+        ]
     );
     assert!(events.iter().all(|e| e.cast_at.is_some()));
 
@@ -168,8 +209,16 @@ async fn each_counted_vote_is_published_once_without_the_voters_identity() {
     for envelope in app.published().await {
         let text = format!("{envelope:?}").to_lowercase();
         let payload = String::from_utf8_lossy(&envelope.payload).to_lowercase();
-        for secret in ["alex.smith", "jo.bloggs", "example.org"].iter().map(|s| s.to_string()).chain(keys.clone()) {
-            assert!(!text.contains(&secret) && !payload.contains(&secret), "{secret} in {}", envelope.event_type);
+        for secret in ["alex.smith", "jo.bloggs", "example.org"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(keys.clone())
+        {
+            assert!(
+                !text.contains(&secret) && !payload.contains(&secret),
+                "{secret} in {}",
+                envelope.event_type
+            );
         }
     }
 }
@@ -178,10 +227,15 @@ async fn each_counted_vote_is_published_once_without_the_voters_identity() {
 async fn only_a_keyed_hash_of_the_email_is_stored() {
     let app = spawn_app().await;
     let ballot = porter_ballot(&app).await;
-    app.vote(&ballot, "sam", "Alex.Smith@example.org").await.unwrap();
+    app.vote(&ballot, "sam", "Alex.Smith@example.org")
+        .await
+        .unwrap();
 
     let columns = stored_column_names(&app, "vote").await;
-    assert_eq!(columns, ["ballot_id", "cast_at", "choice_id", "id", "voter_key"]);
+    assert_eq!(
+        columns,
+        ["ballot_id", "cast_at", "choice_id", "id", "voter_key"]
+    );
     let keys = stored_column(&app, "voter_key").await;
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].len(), 64);
@@ -207,7 +261,9 @@ async fn stored_column(app: &TestApp, column: &str) -> Vec<String> {
         ))
         .await
         .unwrap();
-    rows.iter().map(|row| row.try_get_by_index(0).unwrap()).collect()
+    rows.iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect()
 }
 
 async fn stored_column_names(app: &TestApp, table: &str) -> Vec<String> {
@@ -220,5 +276,7 @@ async fn stored_column_names(app: &TestApp, table: &str) -> Vec<String> {
         ))
         .await
         .unwrap();
-    rows.iter().map(|row| row.try_get_by_index(0).unwrap()).collect()
+    rows.iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect()
 }

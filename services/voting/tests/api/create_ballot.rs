@@ -10,7 +10,11 @@ async fn a_new_ballot_lists_every_choice_with_no_votes_and_is_announced() {
     let ballot_id = app
         .create_ballot(
             "Porter of the year",
-            &[("sam", "Sam Patel"), ("jo", "Jo Bloggs"), ("ali", "Ali Khan")],
+            &[
+                ("sam", "Sam Patel"),
+                ("jo", "Jo Bloggs"),
+                ("ali", "Ali Khan"),
+            ],
         )
         .await;
 
@@ -34,7 +38,10 @@ async fn a_malformed_ballot_is_refused_naming_each_bad_field_and_nothing_is_stor
     let mut client = app.client.clone();
 
     let one_choice = client
-        .create_ballot(ballot_request("Porter of the year", &[("sam", "Sam Patel")]))
+        .create_ballot(ballot_request(
+            "Porter of the year",
+            &[("sam", "Sam Patel")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(one_choice.code(), Code::InvalidArgument);
@@ -42,11 +49,17 @@ async fn a_malformed_ballot_is_refused_naming_each_bad_field_and_nothing_is_stor
 
     let long_title = "x".repeat(201);
     let many_faults = client
-        .create_ballot(ballot_request(&long_title, &[("sam", "Sam"), ("sam", "Jo"), ("ali", "")]))
+        .create_ballot(ballot_request(
+            &long_title,
+            &[("sam", "Sam"), ("sam", "Jo"), ("ali", "")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(many_faults.code(), Code::InvalidArgument);
-    assert_eq!(fields(&many_faults), ["title", "choices[1].id", "choices[2].label"]);
+    assert_eq!(
+        fields(&many_faults),
+        ["title", "choices[1].id", "choices[2].label"]
+    );
 
     assert!(app.published().await.is_empty());
 }

@@ -78,14 +78,21 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
         grpc: GrpcSettings::default(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
     };
-    let app = Application::build(&settings, platform).await.expect("the app builds");
+    let app = Application::build(&settings, platform)
+        .await
+        .expect("the app builds");
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
     let client = VotingServiceClient::connect(format!("http://127.0.0.1:{port}"))
         .await
         .expect("a gRPC connection");
-    TestApp { client, db, recorder, shutdown }
+    TestApp {
+        client,
+        db,
+        recorder,
+        shutdown,
+    }
 }
 
 impl TestApp {
@@ -120,7 +127,9 @@ impl TestApp {
     pub async fn tally(&self, ballot_id: &str) -> pb::GetTallyResponse {
         self.client
             .clone()
-            .get_tally(pb::GetTallyRequest { ballot_id: ballot_id.into() })
+            .get_tally(pb::GetTallyRequest {
+                ballot_id: ballot_id.into(),
+            })
             .await
             .expect("a tally")
             .into_inner()
@@ -131,7 +140,11 @@ impl TestApp {
     /// told apart by id, as a consumer's inbox does.
     pub async fn published(&self) -> Vec<Envelope> {
         for _ in 0..100 {
-            if valued_platform::outbox::pending_count(&self.db).await.unwrap() == 0 {
+            if valued_platform::outbox::pending_count(&self.db)
+                .await
+                .unwrap()
+                == 0
+            {
                 let mut seen = std::collections::HashSet::new();
                 let recorded = self.recorder.0.lock().unwrap().clone();
                 return recorded.into_iter().filter(|e| seen.insert(e.id)).collect();
@@ -157,14 +170,21 @@ pub fn ballot_request(title: &str, choices: &[(&str, &str)]) -> pb::CreateBallot
         title: title.into(),
         choices: choices
             .iter()
-            .map(|(id, label)| pb::Choice { id: (*id).into(), label: (*label).into() })
+            .map(|(id, label)| pb::Choice {
+                id: (*id).into(),
+                label: (*label).into(),
+            })
             .collect(),
     }
 }
 
 /// `(choice id, votes)` of a tally, in the order it lists them.
 pub fn counts(tally: &pb::GetTallyResponse) -> Vec<(&str, u64)> {
-    tally.choices.iter().map(|c| (c.choice_id.as_str(), c.votes)).collect()
+    tally
+        .choices
+        .iter()
+        .map(|c| (c.choice_id.as_str(), c.votes))
+        .collect()
 }
 
 pub fn fields(status: &tonic::Status) -> Vec<String> {

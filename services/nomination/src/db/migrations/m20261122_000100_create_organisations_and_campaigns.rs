@@ -38,9 +38,21 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(uuid(CampaignTrust::CampaignId))
                     .col(string_len(CampaignTrust::TrustCode, 5))
-                    .primary_key(Index::create().col(CampaignTrust::CampaignId).col(CampaignTrust::TrustCode))
-                    .foreign_key(ForeignKey::create().from(CampaignTrust::Table, CampaignTrust::CampaignId).to(Campaign::Table, Campaign::Id))
-                    .foreign_key(ForeignKey::create().from(CampaignTrust::Table, CampaignTrust::TrustCode).to(Trust::Table, Trust::Code))
+                    .primary_key(
+                        Index::create()
+                            .col(CampaignTrust::CampaignId)
+                            .col(CampaignTrust::TrustCode),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(CampaignTrust::Table, CampaignTrust::CampaignId)
+                            .to(Campaign::Table, Campaign::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(CampaignTrust::Table, CampaignTrust::TrustCode)
+                            .to(Trust::Table, Trust::Code),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -55,7 +67,11 @@ impl MigrationTrait for Migration {
                     .col(text(Category::Description))
                     .col(integer(Category::WordLimit))
                     .col(integer(Category::Position))
-                    .foreign_key(ForeignKey::create().from(Category::Table, Category::CampaignId).to(Campaign::Table, Campaign::Id))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Category::Table, Category::CampaignId)
+                            .to(Campaign::Table, Campaign::Id),
+                    )
                     .to_owned(),
             )
             .await

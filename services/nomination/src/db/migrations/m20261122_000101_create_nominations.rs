@@ -25,9 +25,21 @@ impl MigrationTrait for Migration {
                     .col(text(Nomination::Relationship))
                     .col(text(Nomination::Status))
                     .col(timestamp_with_time_zone(Nomination::SubmittedAt))
-                    .foreign_key(ForeignKey::create().from(Nomination::Table, Nomination::CampaignId).to(Campaign::Table, Campaign::Id))
-                    .foreign_key(ForeignKey::create().from(Nomination::Table, Nomination::CategoryId).to(Category::Table, Category::Id))
-                    .foreign_key(ForeignKey::create().from(Nomination::Table, Nomination::TrustCode).to(Trust::Table, Trust::Code))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Nomination::Table, Nomination::CampaignId)
+                            .to(Campaign::Table, Campaign::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Nomination::Table, Nomination::CategoryId)
+                            .to(Category::Table, Category::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Nomination::Table, Nomination::TrustCode)
+                            .to(Trust::Table, Trust::Code),
+                    )
                     .to_owned(),
             )
             .await?;

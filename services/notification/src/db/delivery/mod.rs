@@ -7,8 +7,8 @@ mod entity;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, TryInsertResult,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -63,14 +63,23 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
 
 /// Claims up to `limit` deliveries that are due, or whose previous claim lapsed (its sender died),
 /// for `lease`. On PostgreSQL concurrent senders skip each other's rows.
-pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: Duration) -> Result<Vec<Model>, DbErr> {
+pub async fn claim_due(
+    db: &DatabaseConnection,
+    limit: u64,
+    lease: Duration,
+) -> Result<Vec<Model>, DbErr> {
     let now = Utc::now();
     let txn = db.begin().await?;
     let due = Column::Status
         .eq(status::PENDING)
         .and(Column::NextAttemptAt.lte(now))
-        .or(Column::Status.eq(status::SENDING).and(Column::ClaimedUntil.lt(now)));
-    let mut query = Entity::find().filter(due).order_by_asc(Column::NextAttemptAt).limit(limit);
+        .or(Column::Status
+            .eq(status::SENDING)
+            .and(Column::ClaimedUntil.lt(now)));
+    let mut query = Entity::find()
+        .filter(due)
+        .order_by_asc(Column::NextAttemptAt)
+        .limit(limit);
     if valued_platform::db::is_postgres(&txn) {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
@@ -87,16 +96,25 @@ pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: Duration) -> 
     Ok(rows)
 }
 
-pub async fn mark_sent(txn: &impl ConnectionTrait, id: Uuid, attempts: i32, response: &str) -> Result<(), DbErr> {
-    update(txn, id, entity::ActiveModel {
-        status: ActiveValue::Set(status::SENT.to_owned()),
-        attempts: ActiveValue::Set(attempts),
-        smtp_response: ActiveValue::Set(Some(response.to_owned())),
-        sent_at: ActiveValue::Set(Some(Utc::now())),
-        claimed_until: ActiveValue::Set(None),
-        last_error: ActiveValue::Set(None),
-        ..Default::default()
-    })
+pub async fn mark_sent(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    attempts: i32,
+    response: &str,
+) -> Result<(), DbErr> {
+    update(
+        txn,
+        id,
+        entity::ActiveModel {
+            status: ActiveValue::Set(status::SENT.to_owned()),
+            attempts: ActiveValue::Set(attempts),
+            smtp_response: ActiveValue::Set(Some(response.to_owned())),
+            sent_at: ActiveValue::Set(Some(Utc::now())),
+            claimed_until: ActiveValue::Set(None),
+            last_error: ActiveValue::Set(None),
+            ..Default::default()
+        },
+    )
     .await
 }
 
@@ -107,36 +125,60 @@ pub async fn mark_retry(
     error: &str,
     next_attempt_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    update(txn, id, entity::ActiveModel {
-        status: ActiveValue::Set(status::PENDING.to_owned()),
-        attempts: ActiveValue::Set(attempts),
-        last_error: ActiveValue::Set(Some(error.to_owned())),
-        next_attempt_at: ActiveValue::Set(next_attempt_at),
-        claimed_until: ActiveValue::Set(None),
-        ..Default::default()
-    })
+    update(
+        txn,
+        id,
+        entity::ActiveModel {
+            status: ActiveValue::Set(status::PENDING.to_owned()),
+            attempts: ActiveValue::Set(attempts),
+            last_error: ActiveValue::Set(Some(error.to_owned())),
+            next_attempt_at: ActiveValue::Set(next_attempt_at),
+            claimed_until: ActiveValue::Set(None),
+            ..Default::default()
+        },
+    )
     .await
 }
 
-pub async fn mark_failed(txn: &impl ConnectionTrait, id: Uuid, attempts: i32, error: &str) -> Result<(), DbErr> {
-    update(txn, id, entity::ActiveModel {
-        status: ActiveValue::Set(status::FAILED.to_owned()),
-        attempts: ActiveValue::Set(attempts),
-        last_error: ActiveValue::Set(Some(error.to_owned())),
-        claimed_until: ActiveValue::Set(None),
-        ..Default::default()
-    })
+pub async fn mark_failed(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+) -> Result<(), DbErr> {
+    update(
+        txn,
+        id,
+        entity::ActiveModel {
+            status: ActiveValue::Set(status::FAILED.to_owned()),
+            attempts: ActiveValue::Set(attempts),
+            last_error: ActiveValue::Set(Some(error.to_owned())),
+            claimed_until: ActiveValue::Set(None),
+            ..Default::default()
+        },
+    )
     .await
 }
 
-async fn update(txn: &impl ConnectionTrait, id: Uuid, mut changes: entity::ActiveModel) -> Result<(), DbErr> {
+async fn update(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    mut changes: entity::ActiveModel,
+) -> Result<(), DbErr> {
     changes.id = ActiveValue::Unchanged(id);
     Entity::update(changes).exec(txn).await.map(|_| ())
 }
 
 /// The most recent deliveries, newest first, optionally to one recipient.
-pub async fn recent(db: &impl ConnectionTrait, recipient: Option<&str>, limit: u64) -> Result<Vec<Model>, DbErr> {
-    let mut query = Entity::find().order_by_desc(Column::CreatedAt).order_by_desc(Column::Id).limit(limit);
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    recipient: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = Entity::find()
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit);
     if let Some(recipient) = recipient {
         query = query.filter(Column::Recipient.eq(recipient.trim().to_lowercase()));
     }

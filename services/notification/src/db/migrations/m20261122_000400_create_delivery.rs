@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{integer, text, text_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid};
+use sea_orm_migration::schema::{
+    integer, text, text_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -56,7 +58,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("delivery_by_recipient").table(Delivery::Table).col(Delivery::Recipient).to_owned(),
+                Index::create()
+                    .name("delivery_by_recipient")
+                    .table(Delivery::Table)
+                    .col(Delivery::Recipient)
+                    .to_owned(),
             )
             .await
     }

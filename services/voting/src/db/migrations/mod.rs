@@ -7,7 +7,9 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
-        migrations.push(Box::new(m20261122_000200_create_ballots_and_votes::Migration));
+        migrations.push(Box::new(
+            m20261122_000200_create_ballots_and_votes::Migration,
+        ));
         migrations
     }
 }

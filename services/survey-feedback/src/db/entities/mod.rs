@@ -1,0 +1,2 @@
+pub mod survey;
+pub mod survey_response;

@@ -1,0 +1,13 @@
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261122_000300_create_surveys;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = valued_platform::migrations::messaging();
+        migrations.push(Box::new(m20261122_000300_create_surveys::Migration));
+        migrations
+    }
+}

@@ -1,0 +1,221 @@
+//! `spawn_app()`: the survey-feedback service on port 0 with a fresh PostgreSQL database and an
+//! in-process bus whose every event a recorder keeps, and a gRPC client talking to it.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use tonic::transport::Channel;
+use valued_platform::bus::InProcessBus;
+use valued_platform::{
+    DatabaseSettings, Envelope, EventBus, EventHandler, GrpcSettings, HandlerError, Platform,
+    RelaySettings, Shutdown, Subscription,
+};
+use valued_proto::survey::v1 as pb;
+use valued_proto::survey::v1::survey_service_client::SurveyServiceClient;
+use valued_survey_feedback::{Application, Settings};
+
+pub const ESTATES: &str = "estates-and-ancillary";
+pub const ADMIN: &str = "administrative-and-clerical";
+pub const CLINICAL: &str = "additional-clinical-services";
+pub const OTHER: &str = "other";
+
+pub struct TestApp {
+    pub client: SurveyServiceClient<Channel>,
+    pub db: DatabaseConnection,
+    recorder: Arc<Recorder>,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+/// Keeps every event the bus delivers, as a consumer bound to `#` would.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Envelope>>);
+
+#[async_trait]
+impl EventHandler for Recorder {
+    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(envelope.clone());
+        Ok(())
+    }
+}
+
+/// The service with the default minimum group size (11).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+pub async fn spawn_app_with_minimum(minimum_group_size: u32) -> TestApp {
+    spawn_app_with(Settings {
+        minimum_group_size,
+        ..Settings::default()
+    })
+    .await
+}
+
+/// The embedded default: a SQLite file in the app's data directory.
+pub async fn spawn_embedded_app_with_minimum(minimum_group_size: u32) -> TestApp {
+    spawn_app_on(Settings {
+        minimum_group_size,
+        ..Settings::default()
+    })
+    .await
+}
+
+async fn spawn_app_with(mut settings: Settings) -> TestApp {
+    let url = valued_testkit::postgres::fresh_database("survey")
+        .await
+        .expect("a fresh database");
+    settings.database = DatabaseSettings::postgres(url);
+    spawn_app_on(settings).await
+}
+
+async fn spawn_app_on(mut settings: Settings) -> TestApp {
+    valued_testkit::init_test_logging();
+    settings.grpc = GrpcSettings::default();
+    let shutdown = Shutdown::new();
+    let bus = Arc::new(InProcessBus::new(5));
+    let recorder = Arc::new(Recorder::default());
+    bus.subscribe(
+        Subscription::new("test-recorder", &["#"]),
+        recorder.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let platform = Platform {
+        bus,
+        shutdown: shutdown.clone(),
+        data_dir: std::env::temp_dir().join(format!("valued-survey-test-{}", uuid::Uuid::new_v4())),
+        relay: RelaySettings::default(),
+    };
+    let app = Application::build(&settings, platform)
+        .await
+        .expect("the app builds");
+    let port = app.port();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = SurveyServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a gRPC connection");
+    TestApp {
+        client,
+        db,
+        recorder,
+        shutdown,
+    }
+}
+
+impl TestApp {
+    pub async fn create_survey(&self) -> String {
+        self.client
+            .clone()
+            .create_survey(pb::CreateSurveyRequest {
+                title: "Staff survey 2026".into(),
+                question: "Do you feel valued at work?".into(),
+            })
+            .await
+            .expect("the survey is created")
+            .into_inner()
+            .survey_id
+    }
+
+    pub async fn respond(
+        &self,
+        survey_id: &str,
+        staff_group: &str,
+        score: u32,
+    ) -> Result<pb::SubmitResponseResponse, tonic::Status> {
+        self.client
+            .clone()
+            .submit_response(pb::SubmitResponseRequest {
+                survey_id: survey_id.into(),
+                staff_group: staff_group.into(),
+                score,
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Submits one response per score.
+    pub async fn respond_all(&self, survey_id: &str, staff_group: &str, scores: &[u32]) {
+        for &score in scores {
+            self.respond(survey_id, staff_group, score)
+                .await
+                .expect("a response is recorded");
+        }
+    }
+
+    pub async fn summary(&self, survey_id: &str) -> pb::GetSummaryResponse {
+        self.client
+            .clone()
+            .get_summary(pb::GetSummaryRequest {
+                survey_id: survey_id.into(),
+            })
+            .await
+            .expect("a summary")
+            .into_inner()
+    }
+
+    /// Every event published so far (by id: delivery is at-least-once), once the outbox relay has
+    /// published all it holds.
+    pub async fn published(&self) -> Vec<Envelope> {
+        for _ in 0..100 {
+            if valued_platform::outbox::pending_count(&self.db)
+                .await
+                .unwrap()
+                == 0
+            {
+                let mut seen = HashSet::new();
+                let recorded = self.recorder.0.lock().unwrap().clone();
+                return recorded.into_iter().filter(|e| seen.insert(e.id)).collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the outbox was not drained within 5 s");
+    }
+
+    /// The first column of every row `sql` returns, as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        self.db
+            .query_all_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index(0).unwrap())
+            .collect()
+    }
+}
+
+/// `(staff group, suppressed, responses, mean)` of every line of a summary, in order.
+pub fn lines(summary: &pb::GetSummaryResponse) -> Vec<(&str, bool, u64, f64)> {
+    summary
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.staff_group.as_str(),
+                g.suppressed,
+                g.responses,
+                g.mean_score,
+            )
+        })
+        .collect()
+}
+
+pub fn fields(status: &tonic::Status) -> Vec<String> {
+    valued_platform::grpc::field_errors(status)
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}
