@@ -31,7 +31,7 @@ pub struct Cluster {
     pub http: reqwest::Client,
 }
 
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     // target/<profile>/deps/e2e-… → target/<profile>/valued
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe

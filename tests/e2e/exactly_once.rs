@@ -13,7 +13,7 @@ use crate::cluster::{Cluster, nomination_form, nomination_id};
 
 const NOMINATIONS: usize = 200;
 /// `notification.sender.concurrency` (its default): how many emails can be in flight at a kill.
-const SENDER_CONCURRENCY: usize = 16;
+const SENDER_CONCURRENCY: usize = 8;
 
 fn nominator(i: usize) -> String {
     format!("nominator-{i}@example.org")

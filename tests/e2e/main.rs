@@ -6,3 +6,4 @@
 mod cluster;
 mod exactly_once;
 mod journey;
+mod migrate;

@@ -18,10 +18,27 @@ pub use error::{GatewayError, Result};
 /// The one name of this service: crate, binary section, Deployment.
 pub const NAME: &str = "gateway";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     #[serde(default)]
     pub http: HttpSettings,
+    /// Serve `/outbox`, the developer's view of every email sent (with personal details). On in the
+    /// embedded default; deployments turn it off until admin sign-in exists.
+    #[serde(default = "default_outbox")]
+    pub outbox: bool,
+}
+
+fn default_outbox() -> bool {
+    true
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::default(),
+            outbox: default_outbox(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,7 +103,7 @@ impl Application {
         Ok(Self {
             listener,
             port,
-            router: routes::router(clients),
+            router: routes::router(clients, settings.outbox),
             shutdown,
         })
     }

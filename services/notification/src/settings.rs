@@ -129,7 +129,8 @@ impl SmtpSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SenderSettings {
-    /// Emails in flight at once.
+    /// Emails in flight at once; below `database.max_connections`, so that marking an accepted email
+    /// never waits for a connection (that wait would widen the resend-after-crash window).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Attempts before a temporarily failing email is given up.
@@ -150,7 +151,7 @@ fn default_retry_base_ms() -> i64 {
 }
 
 fn default_concurrency() -> usize {
-    16
+    8
 }
 
 fn default_max_attempts() -> i32 {

@@ -189,3 +189,30 @@ mod tests {
         assert_eq!(field_errors(&status), errors);
     }
 }
+
+#[cfg(test)]
+mod readiness_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::bus::InProcessBus;
+    use crate::settings::DatabaseSettings;
+
+    #[tokio::test]
+    async fn readiness_follows_the_database() {
+        let dir = std::env::temp_dir().join(format!("valued-readiness-{}", uuid::Uuid::now_v7()));
+        let db = crate::db::connect(&DatabaseSettings::default(), &dir, "readiness")
+            .await
+            .unwrap();
+        let readiness = Readiness {
+            db: Some(db.clone()),
+            bus: Some(Arc::new(InProcessBus::new(1))),
+        };
+        assert!(readiness.is_ready().await);
+        db.close_by_ref().await.unwrap();
+        assert!(
+            !readiness.is_ready().await,
+            "not ready once the database is gone"
+        );
+    }
+}

@@ -105,3 +105,38 @@ pub fn set_parent(span: &tracing::Span, traceparent: Option<&str>) {
     let context = TraceContextPropagator::new().extract(&carrier);
     let _ = span.set_parent(context);
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    #[test]
+    fn trace_context_survives_the_trip_through_an_envelope_header() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let publisher = tracing::info_span!("nomination.submitted.v1 publish");
+            let traceparent = publisher
+                .in_scope(current_traceparent)
+                .expect("a traceparent inside a traced span");
+            let publisher_trace = publisher.context().span().span_context().trace_id();
+            assert!(traceparent.contains(&publisher_trace.to_string()));
+
+            let consumer = tracing::info_span!("nomination.submitted.v1 receive");
+            set_parent(&consumer, Some(&traceparent));
+            assert_eq!(
+                consumer.context().span().span_context().trace_id(),
+                publisher_trace
+            );
+        });
+    }
+
+    #[test]
+    fn no_trace_no_traceparent() {
+        assert_eq!(current_traceparent(), None);
+    }
+}

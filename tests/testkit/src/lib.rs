@@ -1,6 +1,8 @@
 //! Test support shared by the service API tests and the end-to-end tests: a real SMTP server the test
-//! controls, a fresh PostgreSQL database per test and a fresh RabbitMQ vhost per test.
+//! controls, a fresh PostgreSQL database per test, a fresh RabbitMQ vhost per test and an
+//! in-process platform whose every event is recorded.
 
+pub mod platform;
 pub mod postgres;
 pub mod rabbitmq;
 pub mod smtp;

@@ -24,8 +24,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 /// Forms are small: a 300-word story is a few kilobytes.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(clients: Clients) -> Router {
-    Router::new()
+pub fn router(clients: Clients, outbox: bool) -> Router {
+    let pages = Router::new()
         .route("/", get(campaigns::index))
         .route("/campaigns/{slug}", get(campaigns::show))
         .route(
@@ -36,11 +36,17 @@ pub fn router(clients: Clients) -> Router {
             "/campaigns/{slug}/nominated/{id}",
             get(nominate::confirmation),
         )
-        .route("/outbox", get(outbox::index))
-        .route("/outbox/{id}", get(outbox::show))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/assets/{*path}", get(assets::serve))
+        .route("/assets/{*path}", get(assets::serve));
+    let pages = if outbox {
+        pages
+            .route("/outbox", get(outbox::index))
+            .route("/outbox/{id}", get(outbox::show))
+    } else {
+        pages
+    };
+    pages
         .fallback(not_found)
         .with_state(clients)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -48,13 +48,17 @@ async fn closed_port() -> u16 {
 
 /// The gateway on port 0, its peers at closed ports.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
     valued_testkit::init_test_logging();
     let peers = Peers {
         nomination: format!("http://127.0.0.1:{}", closed_port().await),
         notification: format!("http://127.0.0.1:{}", closed_port().await),
     };
     let shutdown = Shutdown::new();
-    let app = Application::build(&Settings::default(), peers, shutdown.clone())
+    let app = Application::build(&settings, peers, shutdown.clone())
         .await
         .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -28,3 +28,19 @@ async fn pages_are_not_stored_but_assets_are_cached() {
     let asset = app.get("/assets/images/nhsuk-icon-cross.svg").await;
     assert_ne!(asset.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn the_outbox_can_be_switched_off() {
+    let settings = valued_gateway::Settings {
+        outbox: false,
+        ..valued_gateway::Settings::default()
+    };
+    let app = crate::helpers::spawn_app_with(settings).await;
+    assert_eq!(app.get("/outbox").await.status(), 404);
+    assert_eq!(
+        app.get("/outbox/01a20140-79a5-7624-84f5-2c0982e40570")
+            .await
+            .status(),
+        404
+    );
+}

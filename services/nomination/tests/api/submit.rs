@@ -56,7 +56,7 @@ async fn a_valid_nomination_is_stored_and_announced_once() {
     assert_eq!(stored.nominee_name, "Sam Patel");
     assert_eq!(stored.status, "submitted");
 
-    let events = app.events.wait_for(1).await;
+    let events = app.platform.wait_for_events(1).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, "nomination.submitted.v1");
     assert_eq!(
@@ -70,7 +70,7 @@ async fn a_valid_nomination_is_stored_and_announced_once() {
     assert_eq!(event.category_name, app.campaign.categories[0].name);
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(app.events.events().len(), 1, "published exactly once");
+    assert_eq!(app.platform.events().len(), 1, "published exactly once");
     assert_eq!(
         valued_platform::outbox::pending_count(&app.db)
             .await
@@ -95,7 +95,7 @@ async fn invalid_fields_are_all_reported_and_nothing_is_stored() {
         ["nominee_name", "staff_group", "story", "nominator_email"]
     );
     assert_eq!(app.nomination_count().await, 0);
-    assert!(app.events.events().is_empty());
+    assert!(app.platform.events().is_empty());
 }
 
 #[tokio::test]
@@ -132,8 +132,8 @@ async fn concurrent_nominations_are_each_stored_and_announced() {
     assert_ne!(first, second);
     assert_eq!(app.nomination_count().await, 2);
     let mut announced: Vec<String> = app
-        .events
-        .wait_for(2)
+        .platform
+        .wait_for_events(2)
         .await
         .iter()
         .map(|e| e.decode::<NominationSubmitted>().unwrap().nomination_id)

@@ -1,21 +1,13 @@
 //! `spawn_app()`: the survey-feedback service on port 0 with a fresh PostgreSQL database and an
 //! in-process bus whose every event a recorder keeps, and a gRPC client talking to it.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tonic::transport::Channel;
-use valued_platform::bus::InProcessBus;
-use valued_platform::{
-    DatabaseSettings, Envelope, EventBus, EventHandler, GrpcSettings, HandlerError, Platform,
-    RelaySettings, Shutdown, Subscription,
-};
+use valued_platform::{DatabaseSettings, Envelope, GrpcSettings};
 use valued_proto::survey::v1 as pb;
 use valued_proto::survey::v1::survey_service_client::SurveyServiceClient;
 use valued_survey_feedback::{Application, Settings};
+use valued_testkit::platform::TestPlatform;
 
 pub const ESTATES: &str = "estates-and-ancillary";
 pub const ADMIN: &str = "administrative-and-clerical";
@@ -25,26 +17,8 @@ pub const OTHER: &str = "other";
 pub struct TestApp {
     pub client: SurveyServiceClient<Channel>,
     pub db: DatabaseConnection,
-    recorder: Arc<Recorder>,
-    shutdown: Shutdown,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
-
-/// Keeps every event the bus delivers, as a consumer bound to `#` would.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Envelope>>);
-
-#[async_trait]
-impl EventHandler for Recorder {
-    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.0.lock().unwrap().push(envelope.clone());
-        Ok(())
-    }
+    /// Records every event the service publishes; dropping it stops the service.
+    platform: TestPlatform,
 }
 
 /// The service with the default minimum group size (11).
@@ -78,25 +52,11 @@ async fn spawn_app_with(mut settings: Settings) -> TestApp {
 }
 
 async fn spawn_app_on(mut settings: Settings) -> TestApp {
-    valued_testkit::init_test_logging();
     settings.grpc = GrpcSettings::default();
-    let shutdown = Shutdown::new();
-    let bus = Arc::new(InProcessBus::new(5));
-    let recorder = Arc::new(Recorder::default());
-    bus.subscribe(
-        Subscription::new("test-recorder", &["#"]),
-        recorder.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    let platform = Platform {
-        bus,
-        shutdown: shutdown.clone(),
-        data_dir: std::env::temp_dir().join(format!("valued-survey-test-{}", uuid::Uuid::new_v4())),
-        relay: RelaySettings::default(),
-    };
-    let app = Application::build(&settings, platform)
+    let platform = TestPlatform::start("survey")
+        .await
+        .expect("an in-process platform");
+    let app = Application::build(&settings, platform.platform())
         .await
         .expect("the app builds");
     let port = app.port();
@@ -108,8 +68,7 @@ async fn spawn_app_on(mut settings: Settings) -> TestApp {
     TestApp {
         client,
         db,
-        recorder,
-        shutdown,
+        platform,
     }
 }
 
@@ -167,19 +126,10 @@ impl TestApp {
     /// Every event published so far (by id: delivery is at-least-once), once the outbox relay has
     /// published all it holds.
     pub async fn published(&self) -> Vec<Envelope> {
-        for _ in 0..100 {
-            if valued_platform::outbox::pending_count(&self.db)
-                .await
-                .unwrap()
-                == 0
-            {
-                let mut seen = HashSet::new();
-                let recorded = self.recorder.0.lock().unwrap().clone();
-                return recorded.into_iter().filter(|e| seen.insert(e.id)).collect();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the outbox was not drained within 5 s");
+        self.platform
+            .published(&self.db)
+            .await
+            .expect("the outbox is drained")
     }
 
     /// The first column of every row `sql` returns, as text.

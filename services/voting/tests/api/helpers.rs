@@ -1,46 +1,21 @@
 //! `spawn_app()`: the voting service on port 0 with a fresh PostgreSQL database and an in-process
 //! bus whose every event a recorder keeps, and a gRPC client talking to it.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use async_trait::async_trait;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tonic::transport::Channel;
-use valued_platform::bus::InProcessBus;
-use valued_platform::{
-    DatabaseSettings, Envelope, EventBus, EventHandler, GrpcSettings, HandlerError, Platform,
-    RelaySettings, Shutdown, Subscription,
-};
+use valued_platform::{DatabaseSettings, Envelope, GrpcSettings};
 use valued_proto::events::Event;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
+use valued_testkit::platform::TestPlatform;
 use valued_voting::{Application, Settings};
 
 pub struct TestApp {
     pub client: VotingServiceClient<Channel>,
     pub db: DatabaseConnection,
-    recorder: Arc<Recorder>,
-    shutdown: Shutdown,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
-
-/// Keeps every event the bus delivers, as a consumer bound to `#` would.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Envelope>>);
-
-#[async_trait]
-impl EventHandler for Recorder {
-    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.0.lock().unwrap().push(envelope.clone());
-        Ok(())
-    }
+    /// Records every event the service publishes; dropping it stops the service.
+    platform: TestPlatform,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -56,29 +31,15 @@ pub async fn spawn_embedded_app() -> TestApp {
 }
 
 async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
-    valued_testkit::init_test_logging();
-    let shutdown = Shutdown::new();
-    let bus = Arc::new(InProcessBus::new(5));
-    let recorder = Arc::new(Recorder::default());
-    bus.subscribe(
-        Subscription::new("test-recorder", &["#"]),
-        recorder.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    let platform = Platform {
-        bus,
-        shutdown: shutdown.clone(),
-        data_dir: std::env::temp_dir().join(format!("valued-voting-test-{}", uuid::Uuid::new_v4())),
-        relay: RelaySettings::default(),
-    };
+    let platform = TestPlatform::start("voting")
+        .await
+        .expect("an in-process platform");
     let settings = Settings {
         database,
         grpc: GrpcSettings::default(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
     };
-    let app = Application::build(&settings, platform)
+    let app = Application::build(&settings, platform.platform())
         .await
         .expect("the app builds");
     let port = app.port();
@@ -90,8 +51,7 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
     TestApp {
         client,
         db,
-        recorder,
-        shutdown,
+        platform,
     }
 }
 
@@ -139,19 +99,10 @@ impl TestApp {
     /// is at-least-once (a relay round that fails after publishing publishes again), so events are
     /// told apart by id, as a consumer's inbox does.
     pub async fn published(&self) -> Vec<Envelope> {
-        for _ in 0..100 {
-            if valued_platform::outbox::pending_count(&self.db)
-                .await
-                .unwrap()
-                == 0
-            {
-                let mut seen = std::collections::HashSet::new();
-                let recorded = self.recorder.0.lock().unwrap().clone();
-                return recorded.into_iter().filter(|e| seen.insert(e.id)).collect();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the outbox was not drained within 5 s");
+        self.platform
+            .published(&self.db)
+            .await
+            .expect("the outbox is drained")
     }
 
     /// The decoded payloads of every published event of type `E`.
