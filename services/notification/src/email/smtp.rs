@@ -1,52 +1,137 @@
-use std::time::Duration;
+//! Production email: a pool of SMTP connections made with lettre's connection API.
+//!
+//! Why not lettre's pooled `AsyncSmtpTransport`: its sockets keep Nagle's algorithm on, and every
+//! message then stalls ~44 ms on a delayed ACK (about 23 emails a second per connection, measured
+//! here). Plain-text connections are made on our own socket with TCP_NODELAY; TLS and STARTTLS
+//! connections use lettre's own connect.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use secrecy::ExposeSecret;
+use tokio::sync::Semaphore;
 
 use super::{EmailSender, SendError};
 use crate::settings::{SmtpSettings, TlsMode};
 
-/// Production email: one pooled SMTP transport for the whole service.
+/// A connection idle for longer than this is checked with NOOP before it is used again.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+
 pub struct SmtpSender {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    settings: SmtpSettings,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    connections: Semaphore,
 }
 
 impl SmtpSender {
     pub fn new(settings: &SmtpSettings) -> anyhow::Result<Self> {
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
-                .port(settings.port)
-                .timeout(Some(Duration::from_secs(settings.timeout_seconds)))
-                .pool_config(PoolConfig::new().max_size(settings.pool_size));
-        let tls = match settings.tls {
-            TlsMode::None => Tls::None,
-            TlsMode::Starttls => Tls::Required(TlsParameters::new(settings.host.clone())?),
-            TlsMode::Tls => Tls::Wrapper(TlsParameters::new(settings.host.clone())?),
-        };
-        builder = builder.tls(tls);
-        if !settings.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                settings.username.clone(),
-                settings.password.expose_secret().to_owned(),
-            ));
-        }
         Ok(Self {
-            transport: builder.build(),
+            settings: settings.clone(),
+            idle: Mutex::default(),
+            connections: Semaphore::new(usize::try_from(settings.pool_size.max(1)).unwrap_or(1)),
         })
+    }
+
+    async fn checkout(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        if let Some((mut connection, last_used)) = idle
+            && !connection.has_broken()
+            && (last_used.elapsed() < IDLE_CHECK || connection.test_connected().await)
+        {
+            return Ok(connection);
+        }
+        connect(&self.settings).await
     }
 }
 
 #[async_trait]
 impl EmailSender for SmtpSender {
     async fn send(&self, message: lettre::Message) -> Result<String, SendError> {
-        match self.transport.send(message).await {
-            Ok(response) => Ok(response.message().collect::<Vec<_>>().join(" ")),
-            Err(error) if error.is_permanent() => Err(SendError::Permanent(error.to_string())),
-            Err(error) => Err(SendError::Transient(error.to_string())),
+        let _slot = self
+            .connections
+            .acquire()
+            .await
+            .map_err(|_| SendError::Transient("sender closed".into()))?;
+        let mut connection = self.checkout().await?;
+        match connection
+            .send(message.envelope(), &message.formatted())
+            .await
+        {
+            Ok(response) => {
+                if let Ok(mut idle) = self.idle.lock() {
+                    idle.push((connection, Instant::now()));
+                }
+                Ok(response.message().collect::<Vec<_>>().join(" "))
+            }
+            Err(error) => {
+                connection.abort().await;
+                Err(classify(error))
+            }
         }
+    }
+}
+
+async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, SendError> {
+    let hello = ClientId::default();
+    let timeout = Duration::from_secs(settings.timeout_seconds);
+    let tls = || {
+        TlsParameters::new(settings.host.clone())
+            .map_err(|e| SendError::Permanent(format!("TLS settings: {e}")))
+    };
+    let address = (settings.host.as_str(), settings.port);
+    let mut connection = match settings.tls {
+        TlsMode::None => {
+            let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address))
+                .await
+                .map_err(|_| {
+                    SendError::Transient("connecting to the SMTP server timed out".into())
+                })?
+                .map_err(|e| SendError::Transient(format!("connecting to the SMTP server: {e}")))?;
+            stream
+                .set_nodelay(true)
+                .map_err(|e| SendError::Transient(e.to_string()))?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+                .await
+                .map_err(classify)?
+        }
+        TlsMode::Tls => {
+            AsyncSmtpConnection::connect_tokio1(address, Some(timeout), &hello, Some(tls()?), None)
+                .await
+                .map_err(classify)?
+        }
+        TlsMode::Starttls => {
+            let mut connection =
+                AsyncSmtpConnection::connect_tokio1(address, Some(timeout), &hello, None, None)
+                    .await
+                    .map_err(classify)?;
+            connection
+                .starttls(tls()?, &hello)
+                .await
+                .map_err(classify)?;
+            connection
+        }
+    };
+    if !settings.username.is_empty() {
+        let credentials = Credentials::new(
+            settings.username.clone(),
+            settings.password.expose_secret().to_owned(),
+        );
+        connection
+            .auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+            .await
+            .map_err(classify)?;
+    }
+    Ok(connection)
+}
+
+fn classify(error: lettre::transport::smtp::Error) -> SendError {
+    if error.is_permanent() {
+        SendError::Permanent(error.to_string())
+    } else {
+        SendError::Transient(error.to_string())
     }
 }
