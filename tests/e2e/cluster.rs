@@ -152,6 +152,22 @@ impl Cluster {
         self.children.insert(service, child);
     }
 
+    /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
+    pub async fn terminate(&mut self, service: &'static str) -> bool {
+        let mut child = self.children.remove(service).expect("a running service");
+        let pid = child.id().expect("a running process");
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .expect("exited within 60 s")
+            .unwrap();
+        status.success()
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing finished.
     pub async fn kill(&mut self, service: &'static str) {
         if let Some(mut child) = self.children.remove(service) {

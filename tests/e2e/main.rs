@@ -5,5 +5,6 @@
 
 mod cluster;
 mod exactly_once;
+mod graceful;
 mod journey;
 mod migrate;
