@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 mod grpc;
+pub mod organisations;
 
 use serde::Deserialize;
 use tonic::service::Routes;

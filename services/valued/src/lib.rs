@@ -187,6 +187,33 @@ pub async fn serve(
     }
 }
 
+/// `valued import organisations <file>`: regions, trusts and sites from an ODS-layout CSV into the
+/// nomination service's database (migrated first), with a progress bar on the terminal.
+pub async fn import_organisations(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    valued_nomination::migrate(&settings.nomination.settings, &settings.data_dir).await?;
+    let db = valued_platform::db::connect(
+        &settings.nomination.settings.database,
+        &settings.data_dir,
+        valued_nomination::NAME,
+    )
+    .await
+    .context("connecting to the nomination database")?;
+    let progress = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} organisations ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary =
+        valued_nomination::organisations::import(&db, std::io::BufReader::new(reader), &progress)
+            .await?;
+    println!(
+        "Imported {} regions, {} trusts and {} sites.",
+        summary.regions, summary.trusts, summary.sites
+    );
+    Ok(())
+}
+
 /// `valued migrate [service]`: applies migrations for one service, or all of them.
 pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::Result<()> {
     let data_dir = &settings.data_dir;

@@ -23,6 +23,15 @@ enum Command {
     Serve { service: Service },
     /// Apply database migrations for one service, or all.
     Migrate { service: Option<Service> },
+    /// Load reference data.
+    #[command(subcommand)]
+    Import(Import),
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Regions, trusts and sites from a CSV in the NHS ODS layout: code,name,address,postcode,parent.
+    Organisations { file: PathBuf },
 }
 
 #[tokio::main]
@@ -46,5 +55,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { service } => valued::serve(&settings, service, shutdown).await,
         Command::Migrate { service } => valued::migrate(&settings, service).await,
+        Command::Import(Import::Organisations { file }) => {
+            valued::import_organisations(&settings, &file).await
+        }
     }
 }

@@ -1,35 +1,25 @@
 //! The demo campaign the embedded default starts with, so the web UI shows something real at once.
 //! Admin addresses use the reserved `example.org` domain: the demo never mails a real person.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::entities::{campaign, campaign_trust, category, trust};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub const DEMO_CAMPAIGN_SLUG: &str = "health-heroes-2026";
 
-const TRUSTS: &[(&str, &str, &str, &str)] = &[
-    (
-        "RJ1",
-        "Guy's and St Thomas' NHS Foundation Trust",
-        "London",
-        "awards@gstt.example.org",
-    ),
-    (
-        "RRK",
-        "University Hospitals Birmingham NHS Foundation Trust",
-        "Midlands",
-        "awards@uhb.example.org",
-    ),
-    (
-        "RX1",
-        "Nottingham University Hospitals NHS Trust",
-        "Midlands",
-        "awards@nuh.example.org",
-    ),
+/// Two regions, three trusts and their main sites, in the ODS layout the importer reads.
+const ORGANISATIONS: &str = include_str!("demo_organisations.csv");
+
+/// Who hears about new nominations at each demo trust.
+const ADMIN_CONTACTS: &[(&str, &str)] = &[
+    ("RJ1", "awards@gstt.example.org"),
+    ("RRK", "awards@uhb.example.org"),
+    ("RX1", "awards@nuh.example.org"),
 ];
 
 const CATEGORIES: &[(&str, &str)] = &[
@@ -60,6 +50,13 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
     if exists.is_some() {
         return Ok(());
     }
+    crate::organisations::import(
+        db,
+        ORGANISATIONS.as_bytes(),
+        &indicatif::ProgressBar::hidden(),
+    )
+    .await
+    .map_err(|e| Error::Database(DbErr::Custom(format!("demo organisations: {e}"))))?;
     let txn = db.begin().await?;
     let campaign_id = Uuid::now_v7();
     campaign::Entity::insert(campaign::ActiveModel {
@@ -72,16 +69,12 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
     })
     .exec_without_returning(&txn)
     .await?;
-    for (code, name, region, admin_email) in TRUSTS {
-        trust::Entity::insert(trust::ActiveModel {
-            code: ActiveValue::Set((*code).into()),
-            name: ActiveValue::Set((*name).into()),
-            region: ActiveValue::Set((*region).into()),
-            admin_email: ActiveValue::Set((*admin_email).into()),
-        })
-        .on_conflict_do_nothing()
-        .exec_without_returning(&txn)
-        .await?;
+    for (code, admin_email) in ADMIN_CONTACTS {
+        trust::Entity::update_many()
+            .col_expr(trust::Column::AdminEmail, Expr::value(*admin_email))
+            .filter(trust::Column::Code.eq(*code))
+            .exec(&txn)
+            .await?;
         campaign_trust::Entity::insert(campaign_trust::ActiveModel {
             campaign_id: ActiveValue::Set(campaign_id),
             trust_code: ActiveValue::Set((*code).into()),

@@ -2,10 +2,12 @@
 
 mod nomination;
 mod ods_code;
+mod postcode;
 mod staff;
 mod story;
 
 pub use nomination::{NewNomination, NominationRequest};
 pub use ods_code::OdsCode;
+pub use postcode::Postcode;
 pub use staff::{Relationship, StaffGroup};
 pub use story::StoryText;

@@ -7,8 +7,11 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub region: String,
-    /// Where "new nomination to review" emails go.
+    /// Where "new nomination to review" emails go; empty until the trust names a contact.
     pub admin_email: String,
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000100_create_organisations_and_campaigns;
 mod m20261122_000101_create_nominations;
+mod m20261122_000102_create_regions_and_sites;
 
 pub struct Migrator;
 
@@ -12,6 +13,9 @@ impl MigratorTrait for Migrator {
             m20261122_000100_create_organisations_and_campaigns::Migration,
         ));
         migrations.push(Box::new(m20261122_000101_create_nominations::Migration));
+        migrations.push(Box::new(
+            m20261122_000102_create_regions_and_sites::Migration,
+        ));
         migrations
     }
 }
