@@ -6,6 +6,9 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
     NotFound(String),
+    /// The request is well formed but the campaign's timetable does not allow it now.
+    #[error("{0}")]
+    Closed(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -17,6 +20,7 @@ impl From<Error> for tonic::Status {
         match error {
             Error::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
             Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
+            Error::Closed(why) => tonic::Status::failed_precondition(why),
             Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
                 tracing::warn!(%error, "database unavailable");
                 tonic::Status::unavailable("database unavailable")

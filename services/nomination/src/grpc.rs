@@ -76,8 +76,19 @@ impl From<pb::SubmitNominationRequest> for NominationRequest {
     }
 }
 
+fn timestamp(at: Option<chrono::DateTime<chrono::Utc>>) -> Option<prost_types::Timestamp> {
+    at.map(|at| prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
 fn campaign(view: CampaignView) -> pb::Campaign {
     pb::Campaign {
+        scope: view.campaign.scope.clone(),
+        scope_code: view.campaign.scope_code.clone().unwrap_or_default(),
+        nominations_open_at: timestamp(view.campaign.nominations_open_at),
+        nominations_close_at: timestamp(view.campaign.nominations_close_at),
         id: view.campaign.id.to_string(),
         slug: view.campaign.slug,
         name: view.campaign.name,
@@ -99,6 +110,12 @@ fn campaign(view: CampaignView) -> pb::Campaign {
                 name: c.name,
                 description: c.description,
                 word_limit: u32::try_from(c.word_limit).unwrap_or_default(),
+                eligible_staff_groups: c
+                    .eligible_staff_groups
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             })
             .collect(),
     }

@@ -371,14 +371,17 @@ pub(crate) mod tests {
                     name: "Unsung hero".into(),
                     description: "Someone who goes above and beyond, out of sight.".into(),
                     word_limit: 300,
+                    ..Category::default()
                 },
                 Category {
                     id: "cat-team".into(),
                     name: "Team player".into(),
                     description: "Someone who makes the whole team better.".into(),
                     word_limit: 300,
+                    ..Category::default()
                 },
             ],
+            ..Campaign::default()
         }
     }
 

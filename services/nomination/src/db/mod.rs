@@ -1,5 +1,6 @@
 //! The nomination service's database: organisations, campaigns, categories and nominations.
 
+pub mod campaigns;
 pub mod entities;
 mod migrations;
 pub mod queries;

@@ -12,7 +12,7 @@ use valued_platform::domain::FieldError;
 use valued_proto::events::v1::NominationSubmitted;
 
 use super::entities::{campaign, campaign_trust, category, nomination, trust};
-use crate::domain::{NewNomination, NominationRequest};
+use crate::domain::{NewNomination, NominationRequest, eligible};
 use crate::error::{Error, Result};
 
 pub const SERVICE: &str = "nomination";
@@ -93,13 +93,32 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
                 "This campaign does not exist",
             )])
         })?;
+    super::campaigns::windows_of(&campaign)
+        .accepts_nominations_at(Utc::now())
+        .map_err(|reason| {
+            Error::Closed(format!(
+                "{} is not taking nominations: {reason}",
+                campaign.name
+            ))
+        })?;
     let mut errors = Vec::new();
     let category = category.filter(|c| c.campaign_id == campaign.id);
-    if category.is_none() {
-        errors.push(FieldError::new(
+    match &category {
+        None => errors.push(FieldError::new(
             "category_id",
             "Select a category from the list",
-        ));
+        )),
+        Some(category) if !eligible(&category.eligible_staff_groups, nomination.staff_group) => {
+            errors.push(FieldError::new(
+                "staff_group",
+                format!(
+                    "{} is not open to {}",
+                    category.name,
+                    nomination.staff_group.label()
+                ),
+            ));
+        }
+        Some(_) => {}
     }
     let trust = trust_in_campaign(db, campaign.id, nomination.trust_code.as_str()).await?;
     if trust.is_none() {
@@ -108,7 +127,7 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
             "Select a trust from the list",
         ));
     }
-    let (Some(category), Some(trust)) = (category, trust) else {
+    let (Some(category), Some(trust), true) = (category, trust, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
 

@@ -1,13 +1,13 @@
 //! The demo campaign the embedded default starts with, so the web UI shows something real at once.
 //! Admin addresses use the reserved `example.org` domain: the demo never mails a real person.
 
+use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait,
-};
-use uuid::Uuid;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::entities::{campaign, campaign_trust, category, trust};
+use super::campaigns::{self, NewCampaign, NewCategory};
+use super::entities::{campaign, trust};
+use crate::domain::{Scope, StaffGroup, Windows};
 use crate::error::{Error, Result};
 
 pub const DEMO_CAMPAIGN_SLUG: &str = "health-heroes-2026";
@@ -22,26 +22,32 @@ const ADMIN_CONTACTS: &[(&str, &str)] = &[
     ("RX1", "awards@nuh.example.org"),
 ];
 
-const CATEGORIES: &[(&str, &str)] = &[
+/// The categories, with the staff groups each is for (empty: everyone).
+const CATEGORIES: &[(&str, &str, &[StaffGroup])] = &[
     (
         "Porter of the year",
         "For the porter who keeps patients, samples and supplies moving, and always has time for people.",
+        &[StaffGroup::EstatesAndAncillary],
     ),
     (
         "Domestic / housekeeper of the year",
         "For the domestic or housekeeper whose care keeps wards clean, safe and welcoming.",
+        &[StaffGroup::EstatesAndAncillary],
     ),
     (
         "Admin and clerical hero",
         "For the receptionist, secretary, telephonist or clerk who makes things work for patients and colleagues.",
+        &[StaffGroup::AdministrativeAndClerical],
     ),
     (
         "Healthcare support worker of the year",
         "For the healthcare support worker who makes a difference to patients every shift.",
+        &[StaffGroup::AdditionalClinicalServices],
     ),
 ];
 
-/// Creates the demo campaign unless it already exists.
+/// Creates the demo campaign unless it already exists. Its timetable starts from the day it is
+/// seeded, so the demo always takes nominations.
 pub async fn demo(db: &DatabaseConnection) -> Result<()> {
     let exists = campaign::Entity::find()
         .filter(campaign::Column::Slug.eq(DEMO_CAMPAIGN_SLUG))
@@ -58,42 +64,45 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
     .await
     .map_err(|e| Error::Database(DbErr::Custom(format!("demo organisations: {e}"))))?;
     let txn = db.begin().await?;
-    let campaign_id = Uuid::now_v7();
-    campaign::Entity::insert(campaign::ActiveModel {
-        id: ActiveValue::Set(campaign_id),
-        slug: ActiveValue::Set(DEMO_CAMPAIGN_SLUG.into()),
-        name: ActiveValue::Set("Health Heroes 2026".into()),
-        description: ActiveValue::Set(
-            "Do you know a health hero? Nominate a porter, cleaner, caterer, receptionist or healthcare support worker who makes the NHS work.".into(),
-        ),
-    })
-    .exec_without_returning(&txn)
-    .await?;
     for (code, admin_email) in ADMIN_CONTACTS {
         trust::Entity::update_many()
             .col_expr(trust::Column::AdminEmail, Expr::value(*admin_email))
             .filter(trust::Column::Code.eq(*code))
             .exec(&txn)
             .await?;
-        campaign_trust::Entity::insert(campaign_trust::ActiveModel {
-            campaign_id: ActiveValue::Set(campaign_id),
-            trust_code: ActiveValue::Set((*code).into()),
-        })
-        .exec_without_returning(&txn)
-        .await?;
     }
-    for (position, (name, description)) in (0..).zip(CATEGORIES) {
-        category::Entity::insert(category::ActiveModel {
-            id: ActiveValue::Set(Uuid::now_v7()),
-            campaign_id: ActiveValue::Set(campaign_id),
-            name: ActiveValue::Set((*name).into()),
-            description: ActiveValue::Set((*description).into()),
-            word_limit: ActiveValue::Set(300),
-            position: ActiveValue::Set(position),
+    let today = Utc::now();
+    let day = |n: i64| Some(today + Duration::days(n));
+    let trusts: Vec<&str> = ADMIN_CONTACTS.iter().map(|(code, _)| *code).collect();
+    let categories: Vec<NewCategory<'_>> = CATEGORIES
+        .iter()
+        .map(|(name, description, eligible)| NewCategory {
+            name,
+            description,
+            word_limit: 300,
+            eligible,
         })
-        .exec_without_returning(&txn)
-        .await?;
-    }
+        .collect();
+    campaigns::create(
+        &txn,
+        NewCampaign {
+            slug: DEMO_CAMPAIGN_SLUG,
+            name: "Health Heroes 2026",
+            description: "Do you know a health hero? Nominate a porter, cleaner, caterer, receptionist or healthcare support worker who makes the NHS work.",
+            scope: Scope::National,
+            windows: Windows {
+                nominations_open_at: day(-1),
+                nominations_close_at: day(90),
+                judging_close_at: day(120),
+                vote_open_at: day(130),
+                vote_close_at: day(150),
+                results_at: day(160),
+            },
+            trusts: &trusts,
+        },
+        &categories,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(slug = DEMO_CAMPAIGN_SLUG, "seeded the demo campaign");
     Ok(())

@@ -3,3 +3,4 @@
 mod helpers;
 mod organisations;
 mod submit;
+mod windows;

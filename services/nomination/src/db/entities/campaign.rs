@@ -8,6 +8,15 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// `trust`, `region` or `national`; `scope_code` names the trust or region.
+    pub scope: String,
+    pub scope_code: Option<String>,
+    pub nominations_open_at: Option<DateTimeUtc>,
+    pub nominations_close_at: Option<DateTimeUtc>,
+    pub judging_close_at: Option<DateTimeUtc>,
+    pub vote_open_at: Option<DateTimeUtc>,
+    pub vote_close_at: Option<DateTimeUtc>,
+    pub results_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,8 @@ pub struct Model {
     pub word_limit: i32,
     /// Display order within the campaign.
     pub position: i32,
+    /// Comma-separated staff-group slugs who may be nominated; empty means all.
+    pub eligible_staff_groups: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261122_000100_create_organisations_and_campaigns;
 mod m20261122_000101_create_nominations;
 mod m20261122_000102_create_regions_and_sites;
+mod m20261122_000103_campaign_scope_and_windows;
 
 pub struct Migrator;
 
@@ -15,6 +16,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000101_create_nominations::Migration));
         migrations.push(Box::new(
             m20261122_000102_create_regions_and_sites::Migration,
+        ));
+        migrations.push(Box::new(
+            m20261122_000103_campaign_scope_and_windows::Migration,
         ));
         migrations
     }

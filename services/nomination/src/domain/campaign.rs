@@ -1,0 +1,187 @@
+//! When a campaign takes nominations, and who it is for.
+
+use chrono::{DateTime, Utc};
+
+use super::StaffGroup;
+
+/// Whose staff a campaign recognises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Trust(String),
+    Region(String),
+    National,
+}
+
+impl Scope {
+    pub fn from_columns(scope: &str, code: Option<&str>) -> Option<Self> {
+        match (scope, code) {
+            ("trust", Some(code)) => Some(Self::Trust(code.to_owned())),
+            ("region", Some(code)) => Some(Self::Region(code.to_owned())),
+            ("national", _) => Some(Self::National),
+            _ => None,
+        }
+    }
+
+    pub fn columns(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Self::Trust(code) => ("trust", Some(code)),
+            Self::Region(code) => ("region", Some(code)),
+            Self::National => ("national", None),
+        }
+    }
+}
+
+/// A campaign's timetable. Each stage starts no earlier than the one before ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Windows {
+    pub nominations_open_at: Option<DateTime<Utc>>,
+    pub nominations_close_at: Option<DateTime<Utc>>,
+    pub judging_close_at: Option<DateTime<Utc>>,
+    pub vote_open_at: Option<DateTime<Utc>>,
+    pub vote_close_at: Option<DateTime<Utc>>,
+    pub results_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("{later} must be after {earlier}")]
+    OutOfOrder {
+        earlier: &'static str,
+        later: &'static str,
+    },
+    #[error("nominations open on {}", .0.format("%-d %B %Y"))]
+    NotYetOpen(DateTime<Utc>),
+    #[error("nominations closed on {}", .0.format("%-d %B %Y"))]
+    Closed(DateTime<Utc>),
+    #[error("nominations are not open")]
+    NotScheduled,
+}
+
+impl Windows {
+    /// Checks the stages are in order (unscheduled stages are skipped).
+    pub fn validate(&self) -> Result<(), WindowError> {
+        let stages = [
+            ("nominations opening", self.nominations_open_at),
+            ("nominations closing", self.nominations_close_at),
+            ("judging closing", self.judging_close_at),
+            ("the public vote opening", self.vote_open_at),
+            ("the public vote closing", self.vote_close_at),
+            ("results", self.results_at),
+        ];
+        let mut previous: Option<(&'static str, DateTime<Utc>)> = None;
+        for (name, at) in stages {
+            let Some(at) = at else { continue };
+            if let Some((earlier, before)) = previous
+                && at <= before
+            {
+                return Err(WindowError::OutOfOrder {
+                    earlier,
+                    later: name,
+                });
+            }
+            previous = Some((name, at));
+        }
+        Ok(())
+    }
+
+    /// Whether a nomination made at `now` counts: only between opening and closing.
+    pub fn accepts_nominations_at(&self, now: DateTime<Utc>) -> Result<(), WindowError> {
+        match (self.nominations_open_at, self.nominations_close_at) {
+            (Some(open), _) if now < open => Err(WindowError::NotYetOpen(open)),
+            (_, Some(close)) if now >= close => Err(WindowError::Closed(close)),
+            (Some(_), _) => Ok(()),
+            (None, _) => Err(WindowError::NotScheduled),
+        }
+    }
+}
+
+/// Whether a category is open to a staff group; an empty list means every group.
+pub fn eligible(eligible_slugs: &str, group: StaffGroup) -> bool {
+    let slugs: Vec<&str> = eligible_slugs
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    slugs.is_empty() || slugs.contains(&group.slug())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn at(days: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap() + Duration::days(days)
+    }
+
+    #[test]
+    fn nominations_count_only_inside_the_window() {
+        let windows = Windows {
+            nominations_open_at: Some(at(0)),
+            nominations_close_at: Some(at(30)),
+            ..Windows::default()
+        };
+        assert_eq!(
+            windows.accepts_nominations_at(at(-1)),
+            Err(WindowError::NotYetOpen(at(0)))
+        );
+        assert!(windows.accepts_nominations_at(at(0)).is_ok());
+        assert!(windows.accepts_nominations_at(at(29)).is_ok());
+        assert_eq!(
+            windows.accepts_nominations_at(at(30)),
+            Err(WindowError::Closed(at(30)))
+        );
+        assert_eq!(
+            Windows::default().accepts_nominations_at(at(0)),
+            Err(WindowError::NotScheduled)
+        );
+    }
+
+    #[test]
+    fn stages_must_follow_each_other() {
+        let mut windows = Windows {
+            nominations_open_at: Some(at(0)),
+            nominations_close_at: Some(at(30)),
+            judging_close_at: Some(at(45)),
+            vote_open_at: Some(at(50)),
+            vote_close_at: Some(at(60)),
+            results_at: Some(at(61)),
+        };
+        assert!(windows.validate().is_ok());
+        windows.vote_open_at = Some(at(40));
+        assert_eq!(
+            windows.validate(),
+            Err(WindowError::OutOfOrder {
+                earlier: "judging closing",
+                later: "the public vote opening"
+            })
+        );
+    }
+
+    #[test]
+    fn eligibility_by_staff_group() {
+        assert!(eligible("", StaffGroup::Other));
+        assert!(eligible(
+            "estates-and-ancillary",
+            StaffGroup::EstatesAndAncillary
+        ));
+        assert!(!eligible(
+            "estates-and-ancillary, additional-clinical-services",
+            StaffGroup::AdministrativeAndClerical
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn a_valid_timetable_accepts_nominations_exactly_between_open_and_close(
+            open in -1_000i64..1_000, length in 1i64..500, probe in -2_000i64..2_000
+        ) {
+            let windows = Windows { nominations_open_at: Some(at(open)), nominations_close_at: Some(at(open + length)), ..Windows::default() };
+            prop_assert!(windows.validate().is_ok());
+            let inside = probe >= open && probe < open + length;
+            prop_assert_eq!(windows.accepts_nominations_at(at(probe)).is_ok(), inside);
+        }
+    }
+}
