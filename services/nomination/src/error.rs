@@ -9,6 +9,9 @@ pub enum Error {
     /// The request is well formed but the campaign's timetable does not allow it now.
     #[error("{0}")]
     Closed(String),
+    /// The same thing was already submitted.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -21,6 +24,7 @@ impl From<Error> for tonic::Status {
             Error::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
             Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
             Error::Closed(why) => tonic::Status::failed_precondition(why),
+            Error::Duplicate(what) => tonic::Status::already_exists(what),
             Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
                 tracing::warn!(%error, "database unavailable");
                 tonic::Status::unavailable("database unavailable")

@@ -13,6 +13,7 @@ use crate::domain::NominationRequest;
 pub struct NominationApi {
     pub db: DatabaseConnection,
     pub relay: RelayHandle,
+    pub limits: queries::Limits,
 }
 
 #[tonic::async_trait]
@@ -41,7 +42,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SubmitNominationRequest>,
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
-        let id = queries::submit(&self.db, &request.into_inner().into()).await?;
+        let id = queries::submit(&self.db, &request.into_inner().into(), self.limits).await?;
         self.relay.wake();
         Ok(Response::new(pb::SubmitNominationResponse {
             nomination_id: id.to_string(),

@@ -18,7 +18,7 @@ pub use db::seed::DEMO_CAMPAIGN_SLUG;
 pub const NAME: &str = "nomination";
 const GRPC_NAMES: &[&str] = &["valued.nomination.v1.NominationService"];
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     #[serde(default)]
     pub database: DatabaseSettings,
@@ -27,10 +27,29 @@ pub struct Settings {
     /// Seed the demo campaign when it is missing.
     #[serde(default)]
     pub seed_demo: bool,
+    /// Nominations one person (by email) may make to one campaign.
+    #[serde(default = "default_nominations_per_nominator")]
+    pub nominations_per_nominator: u64,
+}
+
+fn default_nominations_per_nominator() -> u64 {
+    20
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: DatabaseSettings::default(),
+            grpc: GrpcSettings::default(),
+            seed_demo: false,
+            nominations_per_nominator: default_nominations_per_nominator(),
+        }
+    }
 }
 
 pub struct Application {
     host: ServiceHost,
+    limits: db::queries::Limits,
 }
 
 impl Application {
@@ -41,7 +60,10 @@ impl Application {
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }
-        Ok(Self { host })
+        let limits = db::queries::Limits {
+            per_nominator: settings.nominations_per_nominator,
+        };
+        Ok(Self { host, limits })
     }
 
     pub fn port(&self) -> u16 {
@@ -56,6 +78,7 @@ impl Application {
         let api = grpc::NominationApi {
             db: self.host.db.clone(),
             relay: self.host.relay(),
+            limits: self.limits,
         };
         self.host
             .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)

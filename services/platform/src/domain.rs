@@ -112,6 +112,18 @@ impl PersonName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name as compared to recognise the same person: lower case, letters and digits only,
+    /// single spaces (`"Sam  O'Brien"` and `"sam obrien"` match).
+    pub fn match_key(&self) -> String {
+        let kept: String = self
+            .0
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+            .collect();
+        kept.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 impl fmt::Display for PersonName {
@@ -203,6 +215,14 @@ mod tests {
             let error = EmailAddress::parse("email", bad).unwrap_err();
             assert_eq!(error.field, "email");
         }
+    }
+
+    #[test]
+    fn names_match_whatever_their_case_spacing_and_punctuation() {
+        let key = |name: &str| PersonName::parse("n", "a name", name).unwrap().match_key();
+        assert_eq!(key("Sam  O'Brien"), key("sam obrien"));
+        assert_eq!(key("Zoë Ó Súilleabháin"), "zoë ó súilleabháin");
+        assert_ne!(key("Sam Patel"), key("Sam Patil"));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::Envelope;
@@ -73,8 +73,18 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
     })
 }
 
+/// How much one nominator may submit to one campaign.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_nominator: u64,
+}
+
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
-pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Result<Uuid> {
+pub async fn submit(
+    db: &DatabaseConnection,
+    request: &NominationRequest,
+    limits: Limits,
+) -> Result<Uuid> {
     let category = match request.category_id.trim().parse::<Uuid>() {
         Ok(id) => category::Entity::find_by_id(id).one(db).await?,
         Err(_) => None,
@@ -130,6 +140,17 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
     let (Some(category), Some(trust), true) = (category, trust, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
+    let already = nomination::Entity::find()
+        .filter(nomination::Column::CampaignId.eq(campaign.id))
+        .filter(nomination::Column::NominatorEmail.eq(nomination.nominator_email.to_string()))
+        .count(db)
+        .await?;
+    if already >= limits.per_nominator {
+        return Err(Error::Closed(format!(
+            "You have already made {already} nominations to {}, the most one person can make",
+            campaign.name
+        )));
+    }
 
     let id = Uuid::now_v7();
     let submitted_at = Utc::now();
@@ -170,9 +191,17 @@ pub async fn submit(db: &DatabaseConnection, request: &NominationRequest) -> Res
         relationship: ActiveValue::Set(nomination.relationship.slug().to_owned()),
         status: ActiveValue::Set("submitted".into()),
         submitted_at: ActiveValue::Set(submitted_at),
+        nominee_key: ActiveValue::Set(nomination.nominee_name.match_key()),
     })
     .exec_without_returning(&txn)
-    .await?;
+    .await
+    .map_err(|error| match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Duplicate(format!(
+            "You have already nominated {} for {}",
+            nomination.nominee_name, category.name
+        )),
+        _ => Error::Database(error),
+    })?;
     valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
         .await?;
     txn.commit().await?;

@@ -15,6 +15,11 @@ pub struct TestApp {
 
 /// The nomination service on a fresh PostgreSQL database, port 0, an in-process bus.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+/// As [`spawn_app`], with `settings` apart from the database and the demo seed.
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let platform = TestPlatform::start("nomination").await.unwrap();
     let url = valued_testkit::postgres::fresh_database("nomination")
         .await
@@ -22,7 +27,7 @@ pub async fn spawn_app() -> TestApp {
     let settings = Settings {
         database: DatabaseSettings::postgres(url),
         seed_demo: true,
-        ..Settings::default()
+        ..settings
     };
     let app = Application::build(&settings, platform.platform())
         .await

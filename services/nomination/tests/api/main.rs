@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod duplicates;
 mod helpers;
 mod organisations;
 mod submit;

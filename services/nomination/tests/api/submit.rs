@@ -121,9 +121,11 @@ async fn unknown_trust_category_or_campaign_is_refused() {
 async fn concurrent_nominations_are_each_stored_and_announced() {
     let app = spawn_app().await;
     let (mut a, mut b) = (app.client.clone(), app.client.clone());
+    let mut other = app.valid_request();
+    other.nominee_name = "Jo Bloggs".into();
     let (first, second) = tokio::join!(
         a.submit_nomination(app.valid_request()),
-        b.submit_nomination(app.valid_request())
+        b.submit_nomination(other)
     );
     let (first, second) = (
         first.unwrap().into_inner().nomination_id,

@@ -18,6 +18,8 @@ pub struct Model {
     /// `submitted` until moderation exists.
     pub status: String,
     pub submitted_at: DateTimeUtc,
+    /// The nominee's name as compared for duplicates (see `PersonName::match_key`).
+    pub nominee_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

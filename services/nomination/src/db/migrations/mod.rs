@@ -4,6 +4,7 @@ mod m20261122_000100_create_organisations_and_campaigns;
 mod m20261122_000101_create_nominations;
 mod m20261122_000102_create_regions_and_sites;
 mod m20261122_000103_campaign_scope_and_windows;
+mod m20261122_000104_nomination_duplicates;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261122_000103_campaign_scope_and_windows::Migration,
         ));
+        migrations.push(Box::new(m20261122_000104_nomination_duplicates::Migration));
         migrations
     }
 }
