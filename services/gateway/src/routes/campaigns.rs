@@ -73,6 +73,25 @@ mod tests {
             r#"<a class="nhsuk-button" data-module="nhsuk-button" href="/campaigns/health-heroes/nominate" role="button" draggable="false">"#
         ));
         assert!(html.contains("up to 300 words"));
+        let closes = (chrono::Utc::now() + chrono::Duration::days(30))
+            .format("%-d %B %Y")
+            .to_string();
+        assert!(html.contains(&format!("Nominations close on <strong>{closes}</strong>")));
+    }
+
+    #[test]
+    fn a_closed_campaign_has_no_start_button() {
+        let mut closed = campaign();
+        closed.nominations_open_at = Some(crate::routes::nominate::tests::days_from_now(-30));
+        closed.nominations_close_at = Some(crate::routes::nominate::tests::days_from_now(-1));
+        let view = CampaignView::from(&closed);
+        let html = render(
+            "campaign.html",
+            context! { page_title => view.name.clone(), campaign => view },
+        )
+        .unwrap();
+        assert!(!html.contains("Nominate someone"));
+        assert!(html.contains("Nominations are not open: they run from"));
     }
 
     #[test]

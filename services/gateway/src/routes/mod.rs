@@ -137,6 +137,15 @@ pub(crate) struct CampaignView {
     pub categories: Vec<CategoryView>,
     /// The story's word limit when every category has the same one.
     pub word_limit: Option<u32>,
+    /// Whether nominations are taken now (the nomination service decides; this only informs).
+    pub nominations_open: bool,
+    /// "31 March 2027", when scheduled.
+    pub nominations_open_on: Option<String>,
+    pub nominations_close_on: Option<String>,
+}
+
+fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +192,16 @@ impl From<&Campaign> for CampaignView {
             description: campaign.description.clone(),
             categories,
             word_limit,
+            nominations_open: {
+                let now = chrono::Utc::now();
+                let opens = date_of(campaign.nominations_open_at.as_ref());
+                let closes = date_of(campaign.nominations_close_at.as_ref());
+                opens.is_some_and(|o| o <= now) && closes.is_none_or(|c| now < c)
+            },
+            nominations_open_on: date_of(campaign.nominations_open_at.as_ref())
+                .map(|d| d.format("%-d %B %Y").to_string()),
+            nominations_close_on: date_of(campaign.nominations_close_at.as_ref())
+                .map(|d| d.format("%-d %B %Y").to_string()),
         }
     }
 }

@@ -381,7 +381,17 @@ pub(crate) mod tests {
                     ..Category::default()
                 },
             ],
+            nominations_open_at: Some(days_from_now(-1)),
+            nominations_close_at: Some(days_from_now(30)),
             ..Campaign::default()
+        }
+    }
+
+    pub(crate) fn days_from_now(days: i64) -> prost_types::Timestamp {
+        let at = chrono::Utc::now() + chrono::Duration::days(days);
+        prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: 0,
         }
     }
 
