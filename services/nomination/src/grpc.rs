@@ -49,6 +49,23 @@ impl NominationService for NominationApi {
         }))
     }
 
+    async fn get_nominee(
+        &self,
+        request: Request<pb::GetNomineeRequest>,
+    ) -> Result<Response<pb::GetNomineeResponse>, Status> {
+        let (nominee, nomination_count) =
+            queries::nominee(&self.db, &request.into_inner().nominee_id).await?;
+        Ok(Response::new(pb::GetNomineeResponse {
+            nominee: Some(pb::Nominee {
+                id: nominee.id.to_string(),
+                campaign_id: nominee.campaign_id.to_string(),
+                trust_code: nominee.trust_code,
+                name: nominee.name,
+                nomination_count,
+            }),
+        }))
+    }
+
     async fn get_nomination(
         &self,
         request: Request<pb::GetNominationRequest>,
@@ -136,5 +153,6 @@ fn to_message(n: nomination::Model) -> pb::Nomination {
         nominator_email: n.nominator_email,
         relationship: n.relationship,
         status: n.status,
+        nominee_id: n.nominee_id.map(|id| id.to_string()).unwrap_or_default(),
     }
 }

@@ -98,6 +98,17 @@ fn capitalise(label: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Text as compared to recognise the same thing typed twice: lower case, letters and digits only,
+/// single spaces (`"Sam  O'Brien"` and `"sam obrien"` match).
+pub fn match_key(text: &str) -> String {
+    let kept: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A person's name (nominee, nominator, voter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);

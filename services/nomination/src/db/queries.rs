@@ -8,10 +8,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::Envelope;
-use valued_platform::domain::FieldError;
+use valued_platform::domain::{FieldError, match_key};
 use valued_proto::events::v1::NominationSubmitted;
 
-use super::entities::{campaign, campaign_trust, category, nomination, trust};
+use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
 use crate::domain::{NewNomination, NominationRequest, eligible};
 use crate::error::{Error, Result};
 
@@ -154,7 +154,10 @@ pub async fn submit(
 
     let id = Uuid::now_v7();
     let submitted_at = Utc::now();
+    let txn = db.begin().await?;
+    let nominee_id = nominee_for(&txn, campaign.id, &trust.code, &nomination).await?;
     let event = NominationSubmitted {
+        nominee_id: nominee_id.to_string(),
         nomination_id: id.to_string(),
         campaign_id: campaign.id.to_string(),
         campaign_name: campaign.name.clone(),
@@ -176,7 +179,6 @@ pub async fn submit(
         }),
     };
 
-    let txn = db.begin().await?;
     nomination::Entity::insert(nomination::ActiveModel {
         id: ActiveValue::Set(id),
         campaign_id: ActiveValue::Set(campaign.id),
@@ -192,6 +194,7 @@ pub async fn submit(
         status: ActiveValue::Set("submitted".into()),
         submitted_at: ActiveValue::Set(submitted_at),
         nominee_key: ActiveValue::Set(nomination.nominee_name.match_key()),
+        nominee_id: ActiveValue::Set(Some(nominee_id)),
     })
     .exec_without_returning(&txn)
     .await
@@ -207,6 +210,63 @@ pub async fn submit(
     txn.commit().await?;
     tracing::info!(nomination_id = %id, trust = %trust.code, "nomination submitted");
     Ok(id)
+}
+
+/// The nominee this nomination names: the one colleagues already nominated with the same trust,
+/// name and role (compared by `match_key`), or a new one.
+async fn nominee_for(
+    txn: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    trust_code: &str,
+    nomination: &NewNomination,
+) -> Result<Uuid> {
+    let name_key = nomination.nominee_name.match_key();
+    let role_key = match_key(&nomination.nominee_job_title);
+    nominee::Entity::insert(nominee::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        campaign_id: ActiveValue::Set(campaign_id),
+        trust_code: ActiveValue::Set(trust_code.to_owned()),
+        name: ActiveValue::Set(nomination.nominee_name.to_string()),
+        name_key: ActiveValue::Set(name_key.clone()),
+        role_key: ActiveValue::Set(role_key.clone()),
+        created_at: ActiveValue::Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([
+        nominee::Column::CampaignId,
+        nominee::Column::TrustCode,
+        nominee::Column::NameKey,
+        nominee::Column::RoleKey,
+    ])
+    .exec_without_returning(txn)
+    .await?;
+    let nominee = nominee::Entity::find()
+        .filter(nominee::Column::CampaignId.eq(campaign_id))
+        .filter(nominee::Column::TrustCode.eq(trust_code))
+        .filter(nominee::Column::NameKey.eq(name_key))
+        .filter(nominee::Column::RoleKey.eq(role_key))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            Error::Database(sea_orm::DbErr::RecordNotFound(
+                "nominee just written".into(),
+            ))
+        })?;
+    Ok(nominee.id)
+}
+
+/// A nominee and how many nominations name them.
+pub async fn nominee(db: &impl ConnectionTrait, id: &str) -> Result<(nominee::Model, u64)> {
+    let not_found = || Error::NotFound(format!("nominee {id}"));
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let nominee = nominee::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let count = nomination::Entity::find()
+        .filter(nomination::Column::NomineeId.eq(id))
+        .count(db)
+        .await?;
+    Ok((nominee, count))
 }
 
 async fn trust_in_campaign(

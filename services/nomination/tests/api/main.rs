@@ -2,6 +2,7 @@
 
 mod duplicates;
 mod helpers;
+mod nominees;
 mod organisations;
 mod submit;
 mod windows;

@@ -20,6 +20,8 @@ pub struct Model {
     pub submitted_at: DateTimeUtc,
     /// The nominee's name as compared for duplicates (see `PersonName::match_key`).
     pub nominee_key: String,
+    /// The person this nomination is about, shared with colleagues' nominations of them.
+    pub nominee_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

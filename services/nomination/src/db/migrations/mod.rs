@@ -5,6 +5,7 @@ mod m20261122_000101_create_nominations;
 mod m20261122_000102_create_regions_and_sites;
 mod m20261122_000103_campaign_scope_and_windows;
 mod m20261122_000104_nomination_duplicates;
+mod m20261122_000105_create_nominees;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             m20261122_000103_campaign_scope_and_windows::Migration,
         ));
         migrations.push(Box::new(m20261122_000104_nomination_duplicates::Migration));
+        migrations.push(Box::new(m20261122_000105_create_nominees::Migration));
         migrations
     }
 }

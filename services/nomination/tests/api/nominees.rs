@@ -1,0 +1,136 @@
+use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::nomination::v1::{GetNominationRequest, GetNomineeRequest};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn nominate(app: &mut TestApp, nominee: &str, role: &str, nominator: &str) -> String {
+    let mut request = app.valid_request();
+    request.nominee_name = nominee.into();
+    request.nominee_job_title = role.into();
+    request.nominator_email = nominator.into();
+    let id = app
+        .client
+        .submit_nomination(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination_id;
+    let nomination = app
+        .client
+        .get_nomination(GetNominationRequest { nomination_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    nomination.nomination.unwrap().nominee_id
+}
+
+#[tokio::test]
+async fn colleagues_nominating_the_same_person_meet_in_one_nominee() {
+    let mut app = spawn_app().await;
+    let first = nominate(&mut app, "Sam Patel", "Porter", "a@example.org").await;
+    let second = nominate(&mut app, "sam  patel", "porter", "b@example.org").await;
+    let third = nominate(&mut app, "Sam Patel.", "Porter ", "c@example.org").await;
+    assert_eq!(first, second);
+    assert_eq!(first, third);
+
+    let nominee = app
+        .client
+        .get_nominee(GetNomineeRequest {
+            nominee_id: first.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .nominee
+        .unwrap();
+    assert_eq!(nominee.name, "Sam Patel", "the name as first given");
+    assert_eq!(nominee.nomination_count, 3);
+    assert_eq!(nominee.trust_code, app.campaign.trusts[0].code);
+
+    let events = app.platform.wait_for_events(3).await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e.decode::<NominationSubmitted>().unwrap().nominee_id == first)
+    );
+}
+
+#[tokio::test]
+async fn another_role_or_trust_is_another_person() {
+    let mut app = spawn_app().await;
+    let porter = nominate(&mut app, "Sam Patel", "Porter", "a@example.org").await;
+    let cleaner = nominate(&mut app, "Sam Patel", "Domestic assistant", "b@example.org").await;
+    assert_ne!(porter, cleaner);
+
+    let mut elsewhere = app.valid_request();
+    elsewhere.trust_code = app.campaign.trusts[1].code.clone();
+    elsewhere.nominator_email = "c@example.org".into();
+    let id = app
+        .client
+        .submit_nomination(elsewhere)
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination_id;
+    let other_trust = app
+        .client
+        .get_nomination(GetNominationRequest { nomination_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(other_trust.nomination.unwrap().nominee_id, porter);
+}
+
+#[tokio::test]
+async fn an_unknown_nominee_is_not_found() {
+    let mut app = spawn_app().await;
+    for id in [uuid::Uuid::now_v7().to_string(), "not-an-id".to_owned()] {
+        let status = app
+            .client
+            .get_nominee(GetNomineeRequest { nominee_id: id })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn colleagues_nominating_at_the_same_moment_still_meet_in_one_nominee() {
+    let app = spawn_app().await;
+    let submissions = (0..6).map(|i| {
+        let mut client = app.client.clone();
+        let mut request = app.valid_request();
+        request.nominator_email = format!("colleague-{i}@example.org");
+        async move {
+            let id = client
+                .submit_nomination(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .nomination_id;
+            client
+                .get_nomination(GetNominationRequest { nomination_id: id })
+                .await
+                .unwrap()
+                .into_inner()
+                .nomination
+                .unwrap()
+                .nominee_id
+        }
+    });
+    let nominees = futures::future::join_all(submissions).await;
+    assert!(nominees.iter().all(|n| *n == nominees[0]), "{nominees:?}");
+    let mut client = app.client.clone();
+    let nominee = client
+        .get_nominee(GetNomineeRequest {
+            nominee_id: nominees[0].clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        nominee.nominee.unwrap().nomination_count,
+        6,
+        "6 colleagues nominated Sam"
+    );
+}
