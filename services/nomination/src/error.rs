@@ -25,11 +25,7 @@ impl From<Error> for tonic::Status {
             Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
             Error::Closed(why) => tonic::Status::failed_precondition(why),
             Error::Duplicate(what) => tonic::Status::already_exists(what),
-            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
-                tracing::warn!(%error, "database unavailable");
-                tonic::Status::unavailable("database unavailable")
-            }
-            Error::Database(error) => valued_platform::grpc::internal(&error),
+            Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }
 }

@@ -9,11 +9,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl From<Error> for tonic::Status {
     fn from(error: Error) -> Self {
         match error {
-            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
-                tracing::warn!(%error, "database unavailable");
-                tonic::Status::unavailable("database unavailable")
-            }
-            Error::Database(error) => valued_platform::grpc::internal(&error),
+            Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }
 }

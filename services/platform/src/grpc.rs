@@ -168,6 +168,18 @@ pub fn field_errors(status: &Status) -> Vec<FieldError> {
         .unwrap_or_default()
 }
 
+/// A database error as the caller should see it: UNAVAILABLE while the database cannot be reached
+/// (worth retrying), INTERNAL otherwise, with the detail only in the logs.
+pub fn database_error(error: &sea_orm::DbErr) -> Status {
+    match error {
+        sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+            tracing::warn!(%error, "database unavailable");
+            Status::unavailable("database unavailable")
+        }
+        _ => internal(error),
+    }
+}
+
 /// Logs an internal error and returns a status that reveals nothing of it.
 pub fn internal(error: &dyn std::fmt::Display) -> Status {
     tracing::error!(%error, "internal error");

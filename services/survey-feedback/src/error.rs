@@ -17,11 +17,7 @@ impl From<Error> for tonic::Status {
         match error {
             Error::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
             Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
-            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
-                tracing::warn!(%error, "database unavailable");
-                tonic::Status::unavailable("database unavailable")
-            }
-            Error::Database(error) => valued_platform::grpc::internal(&error),
+            Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }
 }

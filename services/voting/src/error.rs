@@ -23,11 +23,7 @@ impl From<Error> for tonic::Status {
             Error::AlreadyVoted => {
                 tonic::Status::already_exists("You have already voted in this ballot")
             }
-            Error::Database(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => {
-                tracing::warn!(%error, "database unavailable");
-                tonic::Status::unavailable("database unavailable")
-            }
-            Error::Database(error) => valued_platform::grpc::internal(&error),
+            Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }
 }
