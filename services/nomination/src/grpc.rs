@@ -8,7 +8,7 @@ use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use crate::db::entities::nomination;
 use crate::db::queries::{self, CampaignView};
-use crate::domain::NominationRequest;
+use crate::domain::{Band, NominationRequest, Relationship, StaffGroup};
 
 pub struct NominationApi {
     pub db: DatabaseConnection,
@@ -90,7 +90,15 @@ impl From<pb::SubmitNominationRequest> for NominationRequest {
             nominator_name: r.nominator_name,
             nominator_email: r.nominator_email,
             relationship: r.relationship,
+            band: r.band,
         }
+    }
+}
+
+fn choice(value: &str, label: &str) -> pb::Choice {
+    pb::Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
     }
 }
 
@@ -103,6 +111,18 @@ fn timestamp(at: Option<chrono::DateTime<chrono::Utc>>) -> Option<prost_types::T
 
 fn campaign(view: CampaignView) -> pb::Campaign {
     pb::Campaign {
+        staff_groups: StaffGroup::ALL
+            .iter()
+            .map(|g| choice(g.slug(), g.label()))
+            .collect(),
+        relationships: Relationship::ALL
+            .iter()
+            .map(|r| choice(r.slug(), r.label()))
+            .collect(),
+        bands: Band::ALL
+            .iter()
+            .map(|b| choice(b.slug(), b.label()))
+            .collect(),
         scope: view.campaign.scope.clone(),
         scope_code: view.campaign.scope_code.clone().unwrap_or_default(),
         nominations_open_at: timestamp(view.campaign.nominations_open_at),
@@ -128,6 +148,12 @@ fn campaign(view: CampaignView) -> pb::Campaign {
                 name: c.name,
                 description: c.description,
                 word_limit: u32::try_from(c.word_limit).unwrap_or_default(),
+                eligible_bands: c
+                    .eligible_bands
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 eligible_staff_groups: c
                     .eligible_staff_groups
                     .split(',')
@@ -154,5 +180,6 @@ fn to_message(n: nomination::Model) -> pb::Nomination {
         relationship: n.relationship,
         status: n.status,
         nominee_id: n.nominee_id.map(|id| id.to_string()).unwrap_or_default(),
+        band: n.band,
     }
 }

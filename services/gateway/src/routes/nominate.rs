@@ -12,7 +12,7 @@ use tonic::Code;
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
 use valued_platform::grpc::field_errors;
-use valued_proto::nomination::v1::{Campaign, SubmitNominationRequest};
+use valued_proto::nomination::v1::{Campaign, Choice, SubmitNominationRequest};
 
 use super::{CampaignView, page, see_other, segment};
 use crate::clients::{Clients, NOMINATION};
@@ -37,29 +37,6 @@ pub const FIELDS: [&str; 9] = [
 /// The honeypot: a field people never see. A bot that fills it in is thanked and ignored.
 pub const HONEYPOT: &str = "website";
 
-/// Staff groups, as the nomination service parses them (`domain::staff::StaffGroup`).
-const STAFF_GROUPS: &[(&str, &str)] = &[
-    (
-        "estates-and-ancillary",
-        "Estates and ancillary (porters, domestics, catering, maintenance)",
-    ),
-    (
-        "administrative-and-clerical",
-        "Administrative and clerical (including secretaries and telephonists)",
-    ),
-    ("additional-clinical-services", "Healthcare support workers"),
-    ("other", "Another support role"),
-];
-
-/// How the nominator knows the nominee (`domain::staff::Relationship`).
-const RELATIONSHIPS: &[(&str, &str)] = &[
-    ("colleague", "I work with them"),
-    ("manager", "I manage them"),
-    ("patient", "I was their patient"),
-    ("patient-family", "I am a patient's family member or friend"),
-    ("public", "Member of the public"),
-];
-
 /// What the form sends back. Every field is optional here: the nomination service validates.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -74,6 +51,7 @@ pub struct NominationForm {
     pub nominator_name: String,
     pub nominator_email: String,
     pub relationship: String,
+    pub band: String,
     #[serde(skip_serializing)]
     pub csrf_token: String,
     #[serde(skip_serializing)]
@@ -93,6 +71,7 @@ impl NominationForm {
             nominator_name: self.nominator_name,
             nominator_email: self.nominator_email,
             relationship: self.relationship,
+            band: self.band,
         }
     }
 }
@@ -302,18 +281,20 @@ pub fn render_form(
             field_errors => field_errors,
             categories => categories,
             trust_groups => trust_groups(campaign),
-            staff_groups => items(STAFF_GROUPS),
-            relationships => items(RELATIONSHIPS),
+            staff_groups => items(&campaign.staff_groups),
+            relationships => items(&campaign.relationships),
+            bands => items(&campaign.bands),
         },
     )
 }
 
-fn items(choices: &[(&str, &str)]) -> Vec<Item> {
+/// The answers the nomination service offers (it owns the lists and parses what comes back).
+fn items(choices: &[Choice]) -> Vec<Item> {
     choices
         .iter()
-        .map(|(value, label)| Item {
-            value: (*value).to_owned(),
-            label: (*label).to_owned(),
+        .map(|choice| Item {
+            value: choice.value.clone(),
+            label: choice.label.clone(),
             hint: None,
         })
         .collect()
@@ -342,7 +323,7 @@ fn trust_groups(campaign: &Campaign) -> Vec<OptionGroup> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
-    use valued_proto::nomination::v1::{Category, Trust};
+    use valued_proto::nomination::v1::{Category, Choice, Trust};
 
     use super::*;
 
@@ -381,10 +362,29 @@ pub(crate) mod tests {
                     ..Category::default()
                 },
             ],
+            staff_groups: choices(&[
+                ("estates-and-ancillary", "Estates and ancillary"),
+                ("other", "Another support role"),
+            ]),
+            relationships: choices(&[
+                ("colleague", "I work with them"),
+                ("public", "Member of the public"),
+            ]),
+            bands: choices(&[("band-1", "Band 1"), ("not-sure", "I'm not sure")]),
             nominations_open_at: Some(days_from_now(-1)),
             nominations_close_at: Some(days_from_now(30)),
             ..Campaign::default()
         }
+    }
+
+    fn choices(pairs: &[(&str, &str)]) -> Vec<Choice> {
+        pairs
+            .iter()
+            .map(|(value, label)| Choice {
+                value: (*value).into(),
+                label: (*label).into(),
+            })
+            .collect()
     }
 
     pub(crate) fn days_from_now(days: i64) -> prost_types::Timestamp {
@@ -446,7 +446,14 @@ pub(crate) mod tests {
             )
         );
         assert!(html.contains(r#"action="/campaigns/health-heroes/nominate""#));
-        for (slug, _) in STAFF_GROUPS.iter().chain(RELATIONSHIPS) {
+        for slug in [
+            "estates-and-ancillary",
+            "other",
+            "colleague",
+            "public",
+            "band-1",
+            "not-sure",
+        ] {
             assert!(
                 html.contains(&format!("value=\"{slug}\"")),
                 "{slug} missing"

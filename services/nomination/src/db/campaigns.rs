@@ -5,7 +5,7 @@ use uuid::Uuid;
 use valued_platform::domain::FieldError;
 
 use super::entities::{campaign, campaign_trust, category};
-use crate::domain::{Scope, StaffGroup, Windows};
+use crate::domain::{Band, Scope, StaffGroup, Windows};
 use crate::error::{Error, Result};
 
 pub struct NewCampaign<'a> {
@@ -24,6 +24,8 @@ pub struct NewCategory<'a> {
     pub word_limit: u32,
     /// Empty: every support staff group.
     pub eligible: &'a [StaffGroup],
+    /// Empty: every band.
+    pub bands: &'a [Band],
 }
 
 pub async fn create(
@@ -73,6 +75,14 @@ pub async fn create(
             ),
             position: ActiveValue::Set(position),
             eligible_staff_groups: ActiveValue::Set(eligible.join(",")),
+            eligible_bands: ActiveValue::Set(
+                new_category
+                    .bands
+                    .iter()
+                    .map(|b| b.slug())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
         })
         .exec_without_returning(txn)
         .await?;

@@ -12,7 +12,7 @@ use valued_platform::domain::{FieldError, match_key};
 use valued_proto::events::v1::NominationSubmitted;
 
 use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
-use crate::domain::{NewNomination, NominationRequest, eligible};
+use crate::domain::{Band, NewNomination, NominationRequest, eligible};
 use crate::error::{Error, Result};
 
 pub const SERVICE: &str = "nomination";
@@ -118,7 +118,12 @@ pub async fn submit(
             "category_id",
             "Select a category from the list",
         )),
-        Some(category) if !eligible(&category.eligible_staff_groups, nomination.staff_group) => {
+        Some(category)
+            if !eligible(
+                &category.eligible_staff_groups,
+                nomination.staff_group.slug(),
+            ) =>
+        {
             errors.push(FieldError::new(
                 "staff_group",
                 format!(
@@ -128,7 +133,17 @@ pub async fn submit(
                 ),
             ));
         }
-        Some(_) => {}
+        Some(category) => {
+            // "I'm not sure" never keeps anyone out: the judges can ask.
+            if let Some(band) = nomination.band.filter(|b| *b != Band::NotSure)
+                && !eligible(&category.eligible_bands, band.slug())
+            {
+                errors.push(FieldError::new(
+                    "band",
+                    format!("{} is not open to {}", category.name, band.label()),
+                ));
+            }
+        }
     }
     let trust = trust_in_campaign(db, campaign.id, nomination.trust_code.as_str()).await?;
     if trust.is_none() {
@@ -158,6 +173,10 @@ pub async fn submit(
     let nominee_id = nominee_for(&txn, campaign.id, &trust.code, &nomination).await?;
     let event = NominationSubmitted {
         nominee_id: nominee_id.to_string(),
+        band: nomination
+            .band
+            .map(|b| b.label().to_owned())
+            .unwrap_or_default(),
         nomination_id: id.to_string(),
         campaign_id: campaign.id.to_string(),
         campaign_name: campaign.name.clone(),
@@ -195,6 +214,12 @@ pub async fn submit(
         submitted_at: ActiveValue::Set(submitted_at),
         nominee_key: ActiveValue::Set(nomination.nominee_name.match_key()),
         nominee_id: ActiveValue::Set(Some(nominee_id)),
+        band: ActiveValue::Set(
+            nomination
+                .band
+                .map(|b| b.slug().to_owned())
+                .unwrap_or_default(),
+        ),
     })
     .exec_without_returning(&txn)
     .await

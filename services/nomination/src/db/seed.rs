@@ -81,6 +81,7 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
             description,
             word_limit: 300,
             eligible,
+            bands: &[],
         })
         .collect();
     campaigns::create(

@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::StaffGroup;
-
 /// Whose staff a campaign recognises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -95,14 +93,14 @@ impl Windows {
     }
 }
 
-/// Whether a category is open to a staff group; an empty list means every group.
-pub fn eligible(eligible_slugs: &str, group: StaffGroup) -> bool {
+/// Whether a category's comma-separated list of slugs admits `slug`; an empty list admits all.
+pub fn eligible(eligible_slugs: &str, slug: &str) -> bool {
     let slugs: Vec<&str> = eligible_slugs
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    slugs.is_empty() || slugs.contains(&group.slug())
+    slugs.is_empty() || slugs.contains(&slug)
 }
 
 #[cfg(test)]
@@ -111,6 +109,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::domain::StaffGroup;
 
     fn at(days: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap() + Duration::days(days)
@@ -162,14 +161,15 @@ mod tests {
 
     #[test]
     fn eligibility_by_staff_group() {
-        assert!(eligible("", StaffGroup::Other));
+        assert!(eligible("", StaffGroup::Other.slug()));
         assert!(eligible(
             "estates-and-ancillary",
-            StaffGroup::EstatesAndAncillary
+            StaffGroup::EstatesAndAncillary.slug()
         ));
+        let porters_and_hcsws = "estates-and-ancillary, additional-clinical-services";
         assert!(!eligible(
-            "estates-and-ancillary, additional-clinical-services",
-            StaffGroup::AdministrativeAndClerical
+            porters_and_hcsws,
+            StaffGroup::AdministrativeAndClerical.slug()
         ));
     }
 

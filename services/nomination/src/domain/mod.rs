@@ -11,5 +11,5 @@ pub use campaign::{Scope, WindowError, Windows, eligible};
 pub use nomination::{NewNomination, NominationRequest};
 pub use ods_code::OdsCode;
 pub use postcode::Postcode;
-pub use staff::{Relationship, StaffGroup};
+pub use staff::{Band, Relationship, StaffGroup};
 pub use story::StoryText;

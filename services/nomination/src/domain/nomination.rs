@@ -1,7 +1,7 @@
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName, single_line};
 
-use super::{OdsCode, Relationship, StaffGroup, StoryText};
+use super::{Band, OdsCode, Relationship, StaffGroup, StoryText};
 
 /// A nomination as typed into the form, before anything is known to be valid.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +16,7 @@ pub struct NominationRequest {
     pub nominator_name: String,
     pub nominator_email: String,
     pub relationship: String,
+    pub band: String,
 }
 
 /// A nomination whose every field is well formed. Whether its campaign, category and trust exist is
@@ -32,6 +33,7 @@ pub struct NewNomination {
     pub nominator_name: PersonName,
     pub nominator_email: EmailAddress,
     pub relationship: Relationship,
+    pub band: Option<Band>,
 }
 
 impl NewNomination {
@@ -75,6 +77,7 @@ impl NewNomination {
             &request.nominator_email,
         ));
         let relationship = errors.check(Relationship::parse(&request.relationship));
+        let band = errors.check(Band::parse_optional(&request.band));
         errors.into_result()?;
         match (
             campaign_id,
@@ -87,6 +90,7 @@ impl NewNomination {
             nominator_name,
             nominator_email,
             relationship,
+            band,
         ) {
             (
                 Some(campaign_id),
@@ -99,6 +103,7 @@ impl NewNomination {
                 Some(nominator_name),
                 Some(nominator_email),
                 Some(relationship),
+                Some(band),
             ) => Ok(Self {
                 campaign_id,
                 category_id,
@@ -110,6 +115,7 @@ impl NewNomination {
                 nominator_name,
                 nominator_email,
                 relationship,
+                band,
             }),
             _ => Err(vec![FieldError::new("form", "The form could not be read")]),
         }
@@ -139,6 +145,7 @@ mod tests {
             nominator_name: "Alex Jones".into(),
             nominator_email: "alex.jones@example.org".into(),
             relationship: "colleague".into(),
+            band: String::new(),
         }
     }
 

@@ -41,6 +41,28 @@ choice! {
 }
 
 choice! {
+    /// Agenda for Change pay band: support roles are mostly Bands 1 to 4.
+    Band, "band", "Select their band" {
+        Band1 => "band-1", "Band 1";
+        Band2 => "band-2", "Band 2";
+        Band3 => "band-3", "Band 3";
+        Band4 => "band-4", "Band 4";
+        NotSure => "not-sure", "I'm not sure";
+    }
+}
+
+impl Band {
+    /// The band question is optional: nothing chosen is `None`.
+    pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldError> {
+        if value.trim().is_empty() {
+            Ok(None)
+        } else {
+            Self::parse(value).map(Some)
+        }
+    }
+}
+
+choice! {
     /// How the nominator knows the nominee.
     Relationship, "relationship", "Select how you know them" {
         Colleague => "colleague", "I work with them";

@@ -70,6 +70,7 @@ impl TestApp {
             nominator_name: "Alex Jones".into(),
             nominator_email: "alex@example.org".into(),
             relationship: "colleague".into(),
+            band: String::new(),
         }
     }
 

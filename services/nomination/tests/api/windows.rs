@@ -1,7 +1,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::TransactionTrait;
 use valued_nomination::db::campaigns::{NewCampaign, NewCategory, create};
-use valued_nomination::domain::{Scope, StaffGroup, Windows};
+use valued_nomination::domain::{Band, Scope, StaffGroup, Windows};
 use valued_platform::grpc::field_errors;
 use valued_proto::nomination::v1::GetCampaignRequest;
 
@@ -9,6 +9,11 @@ use crate::helpers::{TestApp, spawn_app};
 
 /// A campaign for one trust whose nominations window is `open`..`close` days from now.
 async fn campaign_with_window(app: &mut TestApp, slug: &str, open: i64, close: i64) {
+    campaign_with(app, slug, open, close, &[]).await;
+}
+
+/// As above, with its one category open only to `bands` (all when empty).
+pub async fn campaign_with(app: &mut TestApp, slug: &str, open: i64, close: i64, bands: &[Band]) {
     let txn = app.db.begin().await.unwrap();
     let windows = Windows {
         nominations_open_at: Some(Utc::now() + Duration::days(open)),
@@ -20,6 +25,7 @@ async fn campaign_with_window(app: &mut TestApp, slug: &str, open: i64, close: i
         description: "",
         word_limit: 100,
         eligible: &[],
+        bands,
     };
     let new = NewCampaign {
         slug,
@@ -120,4 +126,60 @@ async fn a_category_refuses_staff_groups_it_is_not_for() {
             .starts_with("Porter of the year is not open to Administrative and clerical")
     );
     assert_eq!(app.nomination_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_category_can_be_limited_to_pay_bands_and_not_sure_is_always_welcome() {
+    let mut app = spawn_app().await;
+    campaign_with(
+        &mut app,
+        "bands",
+        -1,
+        30,
+        &[Band::Band1, Band::Band2, Band::Band3],
+    )
+    .await;
+    let mut request = app.valid_request();
+    request.band = "band-4".into();
+    let status = app
+        .client
+        .submit_nomination(request.clone())
+        .await
+        .unwrap_err();
+    let errors = field_errors(&status);
+    assert_eq!(
+        (errors[0].field.as_str(), errors[0].message.as_str()),
+        ("band", "Porter of the year is not open to Band 4")
+    );
+
+    request.band = "not-sure".into();
+    app.client.submit_nomination(request.clone()).await.unwrap();
+    request.band = "band-2".into();
+    request.nominee_name = "Jo Bloggs".into();
+    let id = app
+        .client
+        .submit_nomination(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination_id;
+    let stored = app
+        .client
+        .get_nomination(valued_proto::nomination::v1::GetNominationRequest { nomination_id: id })
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination
+        .unwrap();
+    assert_eq!(stored.band, "band-2");
+    let events = app.platform.wait_for_events(2).await;
+    let bands: Vec<String> = events
+        .iter()
+        .map(|e| {
+            e.decode::<valued_proto::events::v1::NominationSubmitted>()
+                .unwrap()
+                .band
+        })
+        .collect();
+    assert_eq!(bands, ["I'm not sure", "Band 2"]);
 }

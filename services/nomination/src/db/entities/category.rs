@@ -13,6 +13,8 @@ pub struct Model {
     pub position: i32,
     /// Comma-separated staff-group slugs who may be nominated; empty means all.
     pub eligible_staff_groups: String,
+    /// Comma-separated band slugs who may be nominated; empty means all.
+    pub eligible_bands: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

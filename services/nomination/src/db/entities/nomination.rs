@@ -22,6 +22,8 @@ pub struct Model {
     pub nominee_key: String,
     /// The person this nomination is about, shared with colleagues' nominations of them.
     pub nominee_id: Option<Uuid>,
+    /// A `Band` slug, or empty when not given.
+    pub band: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

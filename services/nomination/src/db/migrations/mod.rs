@@ -6,6 +6,7 @@ mod m20261122_000102_create_regions_and_sites;
 mod m20261122_000103_campaign_scope_and_windows;
 mod m20261122_000104_nomination_duplicates;
 mod m20261122_000105_create_nominees;
+mod m20261122_000106_pay_bands;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261122_000104_nomination_duplicates::Migration));
         migrations.push(Box::new(m20261122_000105_create_nominees::Migration));
+        migrations.push(Box::new(m20261122_000106_pay_bands::Migration));
         migrations
     }
 }
