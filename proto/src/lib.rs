@@ -56,6 +56,12 @@ pub mod events {
 
     event_types! {
         NominationSubmitted => "nomination.submitted.v1",
+        NominationConfirmationRequested => "nomination.confirmation_requested.v1",
+        DraftSaved => "nomination.draft_saved.v1",
+        NomineeThanked => "nominee.thanked.v1",
+        MoreInfoRequested => "nomination.more_info_requested.v1",
+        FinalistAnnounced => "finalist.announced.v1",
+        WinnerAnnounced => "winner.announced.v1",
         BallotOpened => "ballot.opened.v1",
         VoteCast => "vote.cast.v1",
         SurveyResponseRecorded => "survey.response_recorded.v1",

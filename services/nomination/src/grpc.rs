@@ -75,6 +75,153 @@ impl NominationService for NominationApi {
             nomination: Some(to_message(model)),
         }))
     }
+
+    async fn save_draft(
+        &self,
+        _request: Request<pb::SaveDraftRequest>,
+    ) -> Result<Response<pb::SaveDraftResponse>, Status> {
+        Err(Status::unimplemented("SaveDraft"))
+    }
+
+    async fn get_draft(
+        &self,
+        _request: Request<pb::GetDraftRequest>,
+    ) -> Result<Response<pb::GetDraftResponse>, Status> {
+        Err(Status::unimplemented("GetDraft"))
+    }
+
+    async fn confirm_nomination(
+        &self,
+        _request: Request<pb::ConfirmNominationRequest>,
+    ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
+        Err(Status::unimplemented("ConfirmNomination"))
+    }
+
+    async fn get_consent(
+        &self,
+        _request: Request<pb::GetConsentRequest>,
+    ) -> Result<Response<pb::GetConsentResponse>, Status> {
+        Err(Status::unimplemented("GetConsent"))
+    }
+
+    async fn record_consent(
+        &self,
+        _request: Request<pb::RecordConsentRequest>,
+    ) -> Result<Response<pb::RecordConsentResponse>, Status> {
+        Err(Status::unimplemented("RecordConsent"))
+    }
+
+    async fn list_recognised(
+        &self,
+        _request: Request<pb::ListRecognisedRequest>,
+    ) -> Result<Response<pb::ListRecognisedResponse>, Status> {
+        Err(Status::unimplemented("ListRecognised"))
+    }
+
+    async fn who_am_i(
+        &self,
+        _request: Request<pb::WhoAmIRequest>,
+    ) -> Result<Response<pb::WhoAmIResponse>, Status> {
+        Err(Status::unimplemented("WhoAmI"))
+    }
+
+    async fn list_moderation_queue(
+        &self,
+        _request: Request<pb::ListModerationQueueRequest>,
+    ) -> Result<Response<pb::ListModerationQueueResponse>, Status> {
+        Err(Status::unimplemented("ListModerationQueue"))
+    }
+
+    async fn moderate_nomination(
+        &self,
+        _request: Request<pb::ModerateNominationRequest>,
+    ) -> Result<Response<pb::ModerateNominationResponse>, Status> {
+        Err(Status::unimplemented("ModerateNomination"))
+    }
+
+    async fn list_audit_log(
+        &self,
+        _request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        Err(Status::unimplemented("ListAuditLog"))
+    }
+
+    async fn list_nominations(
+        &self,
+        _request: Request<pb::ListNominationsRequest>,
+    ) -> Result<Response<pb::ListNominationsResponse>, Status> {
+        Err(Status::unimplemented("ListNominations"))
+    }
+
+    async fn review_nominee_match(
+        &self,
+        _request: Request<pb::ReviewNomineeMatchRequest>,
+    ) -> Result<Response<pb::ReviewNomineeMatchResponse>, Status> {
+        Err(Status::unimplemented("ReviewNomineeMatch"))
+    }
+
+    async fn set_rubric(
+        &self,
+        _request: Request<pb::SetRubricRequest>,
+    ) -> Result<Response<pb::SetRubricResponse>, Status> {
+        Err(Status::unimplemented("SetRubric"))
+    }
+
+    async fn assign_judge(
+        &self,
+        _request: Request<pb::AssignJudgeRequest>,
+    ) -> Result<Response<pb::AssignJudgeResponse>, Status> {
+        Err(Status::unimplemented("AssignJudge"))
+    }
+
+    async fn list_judging_work(
+        &self,
+        _request: Request<pb::ListJudgingWorkRequest>,
+    ) -> Result<Response<pb::ListJudgingWorkResponse>, Status> {
+        Err(Status::unimplemented("ListJudgingWork"))
+    }
+
+    async fn score_nomination(
+        &self,
+        _request: Request<pb::ScoreNominationRequest>,
+    ) -> Result<Response<pb::ScoreNominationResponse>, Status> {
+        Err(Status::unimplemented("ScoreNomination"))
+    }
+
+    async fn declare_conflict(
+        &self,
+        _request: Request<pb::DeclareConflictRequest>,
+    ) -> Result<Response<pb::DeclareConflictResponse>, Status> {
+        Err(Status::unimplemented("DeclareConflict"))
+    }
+
+    async fn get_shortlist(
+        &self,
+        _request: Request<pb::GetShortlistRequest>,
+    ) -> Result<Response<pb::GetShortlistResponse>, Status> {
+        Err(Status::unimplemented("GetShortlist"))
+    }
+
+    async fn announce_finalists(
+        &self,
+        _request: Request<pb::AnnounceFinalistsRequest>,
+    ) -> Result<Response<pb::AnnounceFinalistsResponse>, Status> {
+        Err(Status::unimplemented("AnnounceFinalists"))
+    }
+
+    async fn announce_winner(
+        &self,
+        _request: Request<pb::AnnounceWinnerRequest>,
+    ) -> Result<Response<pb::AnnounceWinnerResponse>, Status> {
+        Err(Status::unimplemented("AnnounceWinner"))
+    }
+
+    async fn forward_winner(
+        &self,
+        _request: Request<pb::ForwardWinnerRequest>,
+    ) -> Result<Response<pb::ForwardWinnerResponse>, Status> {
+        Err(Status::unimplemented("ForwardWinner"))
+    }
 }
 
 impl From<pb::SubmitNominationRequest> for NominationRequest {
@@ -181,5 +328,6 @@ fn to_message(n: nomination::Model) -> pb::Nomination {
         status: n.status,
         nominee_id: n.nominee_id.map(|id| id.to_string()).unwrap_or_default(),
         band: n.band,
+        ..Default::default()
     }
 }

@@ -72,6 +72,7 @@ impl NominationForm {
             nominator_email: self.nominator_email,
             relationship: self.relationship,
             band: self.band,
+            ..Default::default()
         }
     }
 }
