@@ -86,7 +86,14 @@ impl Sender {
             text: row.text_body.clone(),
             html: row.html_body.clone(),
         };
-        let result = match build_message(&self.from, &row.recipient, &row.message_id, &rendered) {
+        let message = build_message(
+            &self.from,
+            &row.recipient,
+            row.reply_to.as_deref(),
+            &row.message_id,
+            &rendered,
+        );
+        let result = match message {
             Ok(message) => self.email.send(message).await,
             Err(error) => Err(SendError::Permanent(format!(
                 "cannot build the message: {error}"

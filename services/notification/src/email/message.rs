@@ -11,17 +11,21 @@ pub struct RenderedEmail {
 
 /// Builds the MIME message with lettre's builders only: headers are encoded by lettre, so no user
 /// text can add a header. `message_id` is fixed per delivery, so a resend after a crash carries the
-/// same Message-ID and receiving systems can recognise it.
+/// same Message-ID and receiving systems can recognise it. `reply_to`, when given, is where the
+/// recipient's reply goes instead of the From address.
 pub fn build_message(
     from: &Mailbox,
     to: &str,
+    reply_to: Option<&str>,
     message_id: &str,
     email: &RenderedEmail,
 ) -> anyhow::Result<lettre::Message> {
     let to: Mailbox = to.parse()?;
-    let message = lettre::Message::builder()
-        .from(from.clone())
-        .to(to)
+    let mut builder = lettre::Message::builder().from(from.clone()).to(to);
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(reply_to.parse()?);
+    }
+    let message = builder
         .subject(email.subject.as_str())
         .message_id(Some(message_id.to_owned()))
         .multipart(
@@ -55,7 +59,7 @@ mod tests {
         #[test]
         fn user_text_never_adds_a_header(subject in "\\PC{0,30}[\r\n]{1,2}(Bcc|To|X-Evil): ?\\PC{0,30}", body in "\\PC*") {
             let email = RenderedEmail { subject, text: body.clone(), html: body };
-            let message = build_message(&from(), "sam@example.org", "<id@valued>", &email).unwrap();
+            let message = build_message(&from(), "sam@example.org", None, "<id@valued>", &email).unwrap();
             let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
             let head = raw.split("\r\n\r\n").next().unwrap();
             let names: Vec<&str> = head
@@ -65,5 +69,35 @@ mod tests {
                 .collect();
             prop_assert_eq!(names, vec!["From", "To", "Subject", "Message-ID", "MIME-Version", "Date", "Content-Type"]);
         }
+    }
+
+    #[test]
+    fn reply_to_is_set_only_when_given() {
+        let email = RenderedEmail {
+            subject: "A question".into(),
+            text: "Hello".into(),
+            html: "<p>Hello</p>".into(),
+        };
+        let head = |reply_to| {
+            let message =
+                build_message(&from(), "sam@example.org", reply_to, "<id@valued>", &email).unwrap();
+            let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+            raw.split("\r\n\r\n").next().unwrap().to_owned()
+        };
+        assert!(
+            head(Some("awards@trust.example.org"))
+                .contains("\r\nReply-To: awards@trust.example.org\r\n")
+        );
+        assert!(!head(None).contains("Reply-To"));
+        assert!(
+            build_message(
+                &from(),
+                "sam@example.org",
+                Some("not an address"),
+                "<id@valued>",
+                &email
+            )
+            .is_err()
+        );
     }
 }

@@ -60,6 +60,7 @@ impl TransactionalHandler for NominationSubmittedHandler {
                 NewDelivery {
                     cause_event_id: envelope.id,
                     recipient: recipient.normalised(),
+                    reply_to: None,
                     template,
                     email,
                 },

@@ -8,6 +8,8 @@ pub struct Model {
     /// The event this email is a consequence of.
     pub cause_event_id: Uuid,
     pub recipient: String,
+    /// The Reply-To address, when replies go somewhere other than the From address.
+    pub reply_to: Option<String>,
     pub template: String,
     pub subject: String,
     pub text_body: String,

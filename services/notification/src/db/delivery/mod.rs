@@ -28,6 +28,8 @@ pub mod status {
 pub struct NewDelivery {
     pub cause_event_id: Uuid,
     pub recipient: String,
+    /// Where replies go, when not to the From address.
+    pub reply_to: Option<String>,
     pub template: &'static str,
     pub email: RenderedEmail,
 }
@@ -41,6 +43,7 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         id: ActiveValue::Set(id),
         cause_event_id: ActiveValue::Set(delivery.cause_event_id),
         recipient: ActiveValue::Set(delivery.recipient),
+        reply_to: ActiveValue::Set(delivery.reply_to),
         template: ActiveValue::Set(delivery.template.to_owned()),
         subject: ActiveValue::Set(delivery.email.subject),
         text_body: ActiveValue::Set(delivery.email.text),

@@ -1,6 +1,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000400_create_delivery;
+mod m20261122_000401_delivery_reply_to;
 
 pub struct Migrator;
 
@@ -8,6 +9,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
         migrations.push(Box::new(m20261122_000400_create_delivery::Migration));
+        migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
         migrations
     }
 }
