@@ -18,8 +18,6 @@ use tonic::service::Routes;
 use valued_platform::host::ServiceHost;
 use valued_platform::inbox::Idempotent;
 use valued_platform::{Platform, Subscription};
-use valued_proto::events::Event;
-use valued_proto::events::v1::NominationSubmitted;
 use valued_proto::notification::v1::notification_service_server::NotificationServiceServer;
 
 pub use settings::Settings;
@@ -60,12 +58,13 @@ impl Application {
                 .await?;
         let templates = Arc::new(templates::Templates::new()?);
         let wake = Arc::new(Notify::new());
-        let handler = events::NominationSubmittedHandler {
+        let handler = events::Notifications::new(
             templates,
-            sender_wake: wake.clone(),
-        };
+            events::Links::new(&settings.email.public_url),
+            wake.clone(),
+        );
         host.consume(
-            Subscription::new(events::CONSUMER, &[NominationSubmitted::TYPE]),
+            Subscription::new(events::CONSUMER, &handler.event_types()),
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
         )
         .await?;

@@ -1,8 +1,303 @@
 //! What the notification service consumes, and what each event makes it send.
+//!
+//! Every event type has a [`Notice`]: the emails it asks for (template, recipient, context). One
+//! handler, [`Notifications`], decodes the event, renders each email and records one delivery per
+//! event, recipient and template in the inbox transaction; the sender sends them after the commit.
 
+mod confirmation_requested;
+mod draft_saved;
 mod nomination_submitted;
 
-pub use nomination_submitted::NominationSubmittedHandler;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::DatabaseTransaction;
+use tokio::sync::Notify;
+use valued_platform::domain::EmailAddress;
+use valued_platform::inbox::TransactionalHandler;
+use valued_platform::{Envelope, HandlerError};
+use valued_proto::events::Event;
+use valued_proto::events::v1::{DraftSaved, NominationConfirmationRequested, NominationSubmitted};
+
+use crate::db::delivery::{self, NewDelivery};
+use crate::templates::Templates;
 
 /// The consumer name: the queue `<prefix>.notification`.
 pub const CONSUMER: &str = "notification";
+
+/// One email an event asks for. The addresses are as the event carried them: an unusable recipient
+/// is skipped with a warning, an unusable `reply_to` is left off.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub template: &'static str,
+    pub recipient: String,
+    pub reply_to: Option<String>,
+    pub context: serde_json::Value,
+}
+
+impl Email {
+    pub fn new(template: &'static str, recipient: &str, context: serde_json::Value) -> Self {
+        Self {
+            template,
+            recipient: recipient.to_owned(),
+            reply_to: None,
+            context,
+        }
+    }
+}
+
+/// An event the service emails about, and the emails it asks for. An `Err` means the event can
+/// never be turned into a useful email (e.g. its link token is missing): it is dead-lettered.
+pub trait Notice: Event {
+    fn emails(self, links: &Links) -> anyhow::Result<Vec<Email>>;
+}
+
+/// Links into the public site (the gateway), which emails carry.
+#[derive(Debug, Clone)]
+pub struct Links {
+    public_url: String,
+}
+
+impl Links {
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `{public_url}/{page}/{token}`; the token is percent-encoded should it ever hold more than
+    /// the hex digits it is made of.
+    pub fn to(&self, page: &str, token: &str) -> anyhow::Result<String> {
+        let token = token.trim();
+        anyhow::ensure!(
+            !token.is_empty(),
+            "the event has no token for its /{page} link"
+        );
+        let mut encoded = String::with_capacity(token.len());
+        for byte in token.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                encoded.push(char::from(byte));
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        Ok(format!("{}/{page}/{encoded}", self.public_url))
+    }
+}
+
+/// Turns an envelope into the emails it asks for.
+type Compose = fn(&Envelope, &Links) -> Result<Vec<Email>, HandlerError>;
+
+fn compose<N: Notice>(envelope: &Envelope, links: &Links) -> Result<Vec<Email>, HandlerError> {
+    let event: N = envelope
+        .decode()
+        .map_err(|e| HandlerError::Poison(e.into()))?;
+    event.emails(links).map_err(HandlerError::Poison)
+}
+
+/// The notification service's one event handler: every event type it emails about, by type.
+pub struct Notifications {
+    templates: Arc<Templates>,
+    links: Links,
+    sender_wake: Arc<Notify>,
+    notices: BTreeMap<&'static str, Compose>,
+}
+
+impl Notifications {
+    pub fn new(templates: Arc<Templates>, links: Links, sender_wake: Arc<Notify>) -> Self {
+        Self {
+            templates,
+            links,
+            sender_wake,
+            notices: BTreeMap::new(),
+        }
+        .on::<NominationSubmitted>()
+        .on::<NominationConfirmationRequested>()
+        .on::<DraftSaved>()
+    }
+
+    fn on<N: Notice>(mut self) -> Self {
+        self.notices.insert(N::TYPE, compose::<N>);
+        self
+    }
+
+    /// Every event type handled: the consumer's subscription.
+    pub fn event_types(&self) -> Vec<&'static str> {
+        self.notices.keys().copied().collect()
+    }
+
+    /// Renders `email` and records its delivery, unless this event already did for this recipient
+    /// and template.
+    async fn deliver(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+        email: Email,
+    ) -> Result<(), HandlerError> {
+        let template = email.template;
+        let Ok(recipient) = EmailAddress::parse("recipient", &email.recipient) else {
+            tracing::warn!(event_id = %envelope.id, template, "no usable address; not sending");
+            return Ok(());
+        };
+        let reply_to = email.reply_to.as_deref().and_then(|address| {
+            let parsed = EmailAddress::parse("reply_to", address).ok();
+            if parsed.is_none() {
+                tracing::warn!(event_id = %envelope.id, template, "unusable reply-to address; left off");
+            }
+            parsed
+        });
+        let rendered = self
+            .templates
+            .render(template, &email.context)
+            .map_err(|e| HandlerError::Poison(e.into()))?;
+        delivery::insert_once(
+            txn,
+            NewDelivery {
+                cause_event_id: envelope.id,
+                recipient: recipient.normalised(),
+                reply_to: reply_to.map(|address| address.as_str().to_owned()),
+                template,
+                email: rendered,
+            },
+        )
+        .await
+        .map_err(|e| HandlerError::Retry(e.into()))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TransactionalHandler for Notifications {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let Some(compose) = self.notices.get(envelope.event_type.as_str()) else {
+            return Err(HandlerError::Poison(anyhow::anyhow!(
+                "event {} has type {}, which {CONSUMER} does not handle",
+                envelope.id,
+                envelope.event_type
+            )));
+        };
+        for email in compose(envelope, &self.links)? {
+            self.deliver(txn, envelope, email).await?;
+        }
+        Ok(())
+    }
+
+    fn after_commit(&self) {
+        self.sender_wake.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use valued_proto::events::v1 as ev;
+
+    use super::*;
+    use crate::templates;
+
+    /// What a user might type, in every field a user fills in.
+    const TYPED: &str = "Sam <b>Patel</b> & \"Co\"";
+
+    /// One event of every type handled, with [`TYPED`] wherever a person wrote the text.
+    fn samples() -> Vec<Envelope> {
+        let submitted = ev::NominationSubmitted {
+            campaign_name: TYPED.into(),
+            trust_name: TYPED.into(),
+            category_name: TYPED.into(),
+            nominee_name: TYPED.into(),
+            nominee_job_title: TYPED.into(),
+            staff_group: TYPED.into(),
+            nominator_name: TYPED.into(),
+            relationship: TYPED.into(),
+            story_excerpt: TYPED.into(),
+            nominator_email: "alex@example.org".into(),
+            trust_admin_email: "awards@example.org".into(),
+            ..Default::default()
+        };
+        let confirm = ev::NominationConfirmationRequested {
+            campaign_name: TYPED.into(),
+            nominator_name: TYPED.into(),
+            nominee_name: TYPED.into(),
+            nominator_email: "alex@example.org".into(),
+            confirm_token: "c0ffee".into(),
+            ..Default::default()
+        };
+        let draft = ev::DraftSaved {
+            campaign_name: TYPED.into(),
+            nominator_email: "alex@example.org".into(),
+            resume_token: "d00d".into(),
+            expires_at: Some(prost_types::Timestamp {
+                seconds: 1_795_354_200,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        vec![
+            Envelope::new("test", None, &submitted),
+            Envelope::new("test", None, &confirm),
+            Envelope::new("test", None, &draft),
+        ]
+    }
+
+    #[test]
+    fn every_event_renders_its_emails_and_html_escapes_what_people_typed() {
+        let handler = Notifications::new(
+            Arc::new(Templates::new().unwrap()),
+            Links::new("https://valued.example.org"),
+            Arc::default(),
+        );
+        let samples = samples();
+        let sampled: BTreeSet<&str> = samples.iter().map(|e| e.event_type.as_str()).collect();
+        let handled: BTreeSet<&str> = handler.event_types().into_iter().collect();
+        assert_eq!(sampled, handled, "a sample of every event type handled");
+        let mut used = BTreeSet::new();
+        for envelope in &samples {
+            let compose = handler.notices[envelope.event_type.as_str()];
+            for email in compose(envelope, &handler.links).unwrap() {
+                used.insert(email.template);
+                let rendered = handler
+                    .templates
+                    .render(email.template, &email.context)
+                    .unwrap();
+                let name = email.template;
+                assert!(!rendered.subject.contains('\n'), "{name}");
+                assert!(!rendered.html.contains("<b>"), "{name}: {}", rendered.html);
+                assert!(!rendered.html.contains("& \""), "{name}");
+                if rendered.text.contains(TYPED) {
+                    assert!(
+                        rendered
+                            .html
+                            .contains("Sam &lt;b&gt;Patel&lt;&#x2f;b&gt; &amp; &quot;Co&quot;"),
+                        "{name}"
+                    );
+                }
+                assert!(
+                    !rendered.text.contains("&lt;"),
+                    "plain text is not escaped: {name}"
+                );
+            }
+        }
+        let all: BTreeSet<&str> = templates::ALL.iter().copied().collect();
+        assert_eq!(used, all, "every template is used by an event");
+    }
+
+    #[test]
+    fn links_join_the_public_url_and_the_token() {
+        let links = Links::new("https://valued.example.org/");
+        assert_eq!(
+            links.to("confirm", "0af9").unwrap(),
+            "https://valued.example.org/confirm/0af9"
+        );
+        assert_eq!(
+            links.to("consent", "a/b?c").unwrap(),
+            "https://valued.example.org/consent/a%2Fb%3Fc"
+        );
+        assert!(links.to("drafts", " ").is_err());
+    }
+}

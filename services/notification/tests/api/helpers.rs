@@ -6,10 +6,11 @@ use valued_notification::settings::{EmailSettings, SenderSettings, SmtpSettings,
 use valued_notification::{Application, Settings};
 use valued_platform::bus::InProcessBus;
 use valued_platform::{DatabaseSettings, Envelope, EventBus, Platform, RelaySettings, Shutdown};
+use valued_proto::events::Event;
 use valued_proto::events::v1::NominationSubmitted;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{Delivery, ListDeliveriesRequest};
-use valued_testkit::smtp::SmtpSink;
+use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
 
 pub struct TestApp {
     pub bus: Arc<InProcessBus>,
@@ -23,6 +24,9 @@ impl Drop for TestApp {
         self.shutdown.trigger();
     }
 }
+
+/// Where links in emails point, in tests.
+pub const PUBLIC_URL: &str = "https://valued.example.org";
 
 /// The notification service on a fresh PostgreSQL database and an in-process bus, sending to an
 /// SMTP sink the test controls.
@@ -44,6 +48,7 @@ pub async fn spawn_app() -> TestApp {
         database: DatabaseSettings::postgres(url),
         email: EmailSettings {
             transport: Transport::Smtp,
+            public_url: PUBLIC_URL.into(),
             ..EmailSettings::default()
         },
         smtp: SmtpSettings::local(smtp.port()),
@@ -86,7 +91,32 @@ pub fn nomination_submitted(nominator_email: &str) -> Envelope {
     Envelope::new("nomination", Some("RJ1"), &event)
 }
 
+/// `event` as the nomination service would publish it.
+pub fn envelope(event: &impl Event) -> Envelope {
+    Envelope::new("nomination", Some("RJ1"), event)
+}
+
+/// Whether `email` carries the link `url` in its plain text and as a link in its HTML (where the
+/// templates' escaping writes `/` as `&#x2f;`).
+pub fn has_link(email: &ReceivedEmail, url: &str) -> bool {
+    let html = email.html_body().replace("&#x2f;", "/");
+    email.text_body().contains(url) && html.contains(&format!("href=\"{url}\""))
+}
+
 impl TestApp {
+    /// Publishes `envelope` and waits until `count` emails have arrived in all, and a little longer
+    /// for any that should not.
+    pub async fn publish_and_receive(
+        &self,
+        envelope: &Envelope,
+        count: usize,
+    ) -> Vec<ReceivedEmail> {
+        self.publish(envelope).await;
+        self.smtp.wait_for(count, Duration::from_secs(10)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.smtp.received()
+    }
+
     pub async fn publish(&self, envelope: &Envelope) {
         let results = self.bus.publish(std::slice::from_ref(envelope)).await;
         assert!(results.iter().all(Result::is_ok));
