@@ -26,6 +26,7 @@ templates! {
     NOMINATION_TO_REVIEW = "nomination_to_review",
     NOMINATION_CONFIRM = "nomination_confirm",
     DRAFT_RESUME = "draft_resume",
+    NOMINEE_THANKS = "nominee_thanks",
 }
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");

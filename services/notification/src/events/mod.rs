@@ -7,6 +7,7 @@
 mod confirmation_requested;
 mod draft_saved;
 mod nomination_submitted;
+mod nominee_thanked;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +19,9 @@ use valued_platform::domain::EmailAddress;
 use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
-use valued_proto::events::v1::{DraftSaved, NominationConfirmationRequested, NominationSubmitted};
+use valued_proto::events::v1::{
+    DraftSaved, NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
+};
 
 use crate::db::delivery::{self, NewDelivery};
 use crate::templates::Templates;
@@ -115,6 +118,7 @@ impl Notifications {
         .on::<NominationSubmitted>()
         .on::<NominationConfirmationRequested>()
         .on::<DraftSaved>()
+        .on::<NomineeThanked>()
     }
 
     fn on<N: Notice>(mut self) -> Self {
@@ -238,10 +242,23 @@ mod tests {
             }),
             ..Default::default()
         };
+        let thanked = |via_manager, nomination_count| ev::NomineeThanked {
+            campaign_name: TYPED.into(),
+            trust_name: TYPED.into(),
+            nominee_name: TYPED.into(),
+            recipient_email: "sam@example.org".into(),
+            via_manager,
+            consent_token: "beef".into(),
+            nomination_count,
+            ..Default::default()
+        };
         vec![
             Envelope::new("test", None, &submitted),
             Envelope::new("test", None, &confirm),
             Envelope::new("test", None, &draft),
+            Envelope::new("test", None, &thanked(false, 1)),
+            Envelope::new("test", None, &thanked(false, 3)),
+            Envelope::new("test", None, &thanked(true, 2)),
         ]
     }
 

@@ -33,6 +33,20 @@ fn draft_saved() -> ev::DraftSaved {
     }
 }
 
+fn nominee_thanked(recipient: &str, via_manager: bool, count: u64) -> ev::NomineeThanked {
+    ev::NomineeThanked {
+        nominee_id: uuid::Uuid::now_v7().to_string(),
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: CAMPAIGN.into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        nominee_name: "Sam Patel".into(),
+        recipient_email: recipient.into(),
+        via_manager,
+        consent_token: format!("c0a5e7{count}"),
+        nomination_count: count,
+    }
+}
+
 /// The one email that went to `recipient`.
 fn to<'a>(
     emails: &'a [valued_testkit::smtp::ReceivedEmail],
@@ -86,4 +100,64 @@ async fn a_saved_draft_sends_a_link_to_finish_it_and_when_it_expires() {
     assert!(has_link(email, &format!("{PUBLIC_URL}/drafts/d1af7000")));
     assert!(email.text_body().contains("expires on 22 November 2026"));
     assert!(email.html_body().contains("22 November 2026"));
+}
+
+#[tokio::test]
+async fn a_nominee_is_thanked_privately_and_asked_what_may_be_shared() {
+    let app = spawn_app().await;
+    app.publish(&envelope(&nominee_thanked("sam@example.org", false, 3)))
+        .await;
+    let emails = app
+        .publish_and_receive(&envelope(&nominee_thanked("jo@example.org", false, 1)), 2)
+        .await;
+    assert_eq!(emails.len(), 2);
+
+    let sam = to(&emails, "sam@example.org");
+    assert_eq!(
+        sam.subject(),
+        "Thank you, Sam Patel: 3 colleagues nominated you"
+    );
+    assert!(has_link(sam, &format!("{PUBLIC_URL}/consent/c0a5e73")));
+    for body in [sam.text_body(), sam.html_body()] {
+        assert!(body.contains("3 colleagues nominated you"));
+        assert!(body.contains("your name may be listed publicly"));
+        assert!(body.contains("your story may be published"));
+        assert!(body.contains("your story may be shared with your MP"));
+        assert!(body.contains("Nothing is made public without your answer"));
+        assert!(!body.contains("pass this email on"));
+    }
+
+    let jo = to(&emails, "jo@example.org");
+    assert_eq!(
+        jo.subject(),
+        "Thank you, Sam Patel: a colleague nominated you"
+    );
+    assert!(jo.text_body().contains("A colleague nominated you"));
+    assert!(has_link(jo, &format!("{PUBLIC_URL}/consent/c0a5e71")));
+}
+
+#[tokio::test]
+async fn a_thank_you_via_the_manager_asks_them_to_pass_it_on_privately() {
+    let app = spawn_app().await;
+    let event = nominee_thanked("manager@gstt.example.org", true, 2);
+    let emails = app.publish_and_receive(&envelope(&event), 1).await;
+    assert_eq!(emails.len(), 1);
+    let email = to(&emails, "manager@gstt.example.org");
+    assert_eq!(
+        email.subject(),
+        "Please pass on privately to Sam Patel: a thank-you from colleagues"
+    );
+    assert!(has_link(email, &format!("{PUBLIC_URL}/consent/c0a5e72")));
+    let text = email.text_body();
+    assert!(text.contains("as Sam Patel's manager"));
+    assert!(text.contains("2 colleagues nominated Sam Patel"));
+    assert!(text.contains("pass this email on to Sam Patel privately"));
+    assert!(text.contains("their story may be shared with their MP"));
+    assert!(text.contains("Nothing is made public without their answer"));
+    assert!(!text.contains("Dear Sam Patel"));
+    assert!(
+        email
+            .html_body()
+            .contains("pass this email on to Sam Patel privately")
+    );
 }
