@@ -12,6 +12,9 @@ pub enum Error {
     /// The same thing was already submitted.
     #[error("{0}")]
     Duplicate(String),
+    /// The caller is signed in but the trust, region or campaign is outside their roles.
+    #[error("You do not have permission to {0}")]
+    Forbidden(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -25,6 +28,7 @@ impl From<Error> for tonic::Status {
             Error::NotFound(what) => tonic::Status::not_found(format!("{what} not found")),
             Error::Closed(why) => tonic::Status::failed_precondition(why),
             Error::Duplicate(what) => tonic::Status::already_exists(what),
+            Error::Forbidden(_) => tonic::Status::permission_denied(error.to_string()),
             Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }

@@ -1,6 +1,7 @@
 //! The nomination service: campaigns, the trusts they are open to, categories and nominations.
 //! Publishes `nomination.*` events through its outbox.
 
+pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -30,6 +31,16 @@ pub struct Settings {
     /// Nominations one person (by email) may make to one campaign.
     #[serde(default = "default_nominations_per_nominator")]
     pub nominations_per_nominator: u64,
+    /// How long a saved draft and its resume link last.
+    #[serde(default = "default_draft_days")]
+    pub draft_days: u32,
+    /// Admin sign-in: the OpenID Connect issuer whose ID tokens admin calls carry.
+    #[serde(default)]
+    pub auth: auth::AuthSettings,
+}
+
+fn default_draft_days() -> u32 {
+    30
 }
 
 fn default_nominations_per_nominator() -> u64 {
@@ -43,6 +54,8 @@ impl Default for Settings {
             grpc: GrpcSettings::default(),
             seed_demo: false,
             nominations_per_nominator: default_nominations_per_nominator(),
+            draft_days: default_draft_days(),
+            auth: auth::AuthSettings::default(),
         }
     }
 }
@@ -50,6 +63,8 @@ impl Default for Settings {
 pub struct Application {
     host: ServiceHost,
     limits: db::queries::Limits,
+    draft_lifetime: chrono::Duration,
+    auth: auth::AuthSettings,
 }
 
 impl Application {
@@ -63,7 +78,12 @@ impl Application {
         let limits = db::queries::Limits {
             per_nominator: settings.nominations_per_nominator,
         };
-        Ok(Self { host, limits })
+        Ok(Self {
+            host,
+            limits,
+            draft_lifetime: chrono::Duration::days(i64::from(settings.draft_days)),
+            auth: settings.auth.clone(),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -79,6 +99,9 @@ impl Application {
             db: self.host.db.clone(),
             relay: self.host.relay(),
             limits: self.limits,
+            draft_lifetime: self.draft_lifetime,
+            verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.clone())),
+            auth: self.auth,
         };
         self.host
             .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)

@@ -52,6 +52,7 @@ pub async fn create(
         vote_open_at: ActiveValue::Set(windows.vote_open_at),
         vote_close_at: ActiveValue::Set(windows.vote_close_at),
         results_at: ActiveValue::Set(windows.results_at),
+        finalists_per_region: ActiveValue::NotSet,
     })
     .exec_without_returning(txn)
     .await?;

@@ -8,16 +8,19 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::Envelope;
+use valued_platform::domain::PersonName;
 use valued_platform::domain::{FieldError, match_key};
-use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::events::v1::NominationConfirmationRequested;
 
 use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
-use crate::domain::{Band, NewNomination, NominationRequest, eligible};
+use crate::domain::{
+    Band, NewNomination, NominationRequest, NomineeIdentity, Status, eligible, new_link_token,
+};
 use crate::error::{Error, Result};
 
 pub const SERVICE: &str = "nomination";
 const DEFAULT_WORD_LIMIT: u32 = 300;
-const EXCERPT_WORDS: usize = 60;
+pub const EXCERPT_WORDS: usize = 60;
 
 /// A campaign with the trusts it is open to and its categories in display order.
 #[derive(Debug, Clone)]
@@ -83,6 +86,7 @@ pub struct Limits {
 pub async fn submit(
     db: &DatabaseConnection,
     request: &NominationRequest,
+    draft_token: &str,
     limits: Limits,
 ) -> Result<Uuid> {
     let category = match request.category_id.trim().parse::<Uuid>() {
@@ -169,92 +173,125 @@ pub async fn submit(
 
     let id = Uuid::now_v7();
     let submitted_at = Utc::now();
-    let txn = db.begin().await?;
-    let nominee_id = nominee_for(&txn, campaign.id, &trust.code, &nomination).await?;
-    let event = NominationSubmitted {
-        nominee_id: nominee_id.to_string(),
-        band: nomination
-            .band
-            .map(|b| b.label().to_owned())
-            .unwrap_or_default(),
-        nomination_id: id.to_string(),
-        campaign_id: campaign.id.to_string(),
-        campaign_name: campaign.name.clone(),
-        trust_code: trust.code.clone(),
-        trust_name: trust.name.clone(),
-        trust_admin_email: trust.admin_email.clone(),
-        category_id: category.id.to_string(),
-        category_name: category.name.clone(),
-        nominee_name: nomination.nominee_name.to_string(),
-        nominee_job_title: nomination.nominee_job_title.clone(),
-        staff_group: nomination.staff_group.label().to_owned(),
-        nominator_name: nomination.nominator_name.to_string(),
-        nominator_email: nomination.nominator_email.to_string(),
-        relationship: nomination.relationship.label().to_owned(),
-        story_excerpt: nomination.story.excerpt(EXCERPT_WORDS),
-        submitted_at: Some(prost_types::Timestamp {
-            seconds: submitted_at.timestamp(),
-            nanos: 0,
-        }),
+    let (confirm_token, confirm_token_hash) = new_link_token();
+    let nominee_display = nomination.nominee.display();
+    let (nominee_name, nominee_description, nominee_key) = match &nomination.nominee {
+        NomineeIdentity::Named(name) => (name.to_string(), String::new(), name.match_key()),
+        NomineeIdentity::Described(description) => (
+            String::new(),
+            description.clone(),
+            format!("described {}", match_key(description)),
+        ),
     };
-
+    let txn = db.begin().await?;
+    let nominee_id = match &nomination.nominee {
+        NomineeIdentity::Named(name) => Some(
+            nominee_for(
+                &txn,
+                campaign.id,
+                &trust.code,
+                name,
+                &nomination.nominee_job_title,
+            )
+            .await?,
+        ),
+        NomineeIdentity::Described(_) => None,
+    };
     nomination::Entity::insert(nomination::ActiveModel {
         id: ActiveValue::Set(id),
         campaign_id: ActiveValue::Set(campaign.id),
         category_id: ActiveValue::Set(category.id),
         trust_code: ActiveValue::Set(trust.code.clone()),
-        nominee_name: ActiveValue::Set(nomination.nominee_name.to_string()),
+        nominee_name: ActiveValue::Set(nominee_name),
         nominee_job_title: ActiveValue::Set(nomination.nominee_job_title),
         staff_group: ActiveValue::Set(nomination.staff_group.slug().to_owned()),
         story: ActiveValue::Set(nomination.story.as_str().to_owned()),
         nominator_name: ActiveValue::Set(nomination.nominator_name.to_string()),
         nominator_email: ActiveValue::Set(nomination.nominator_email.to_string()),
         relationship: ActiveValue::Set(nomination.relationship.slug().to_owned()),
-        status: ActiveValue::Set("submitted".into()),
+        status: ActiveValue::Set(Status::Unconfirmed.slug().into()),
         submitted_at: ActiveValue::Set(submitted_at),
-        nominee_key: ActiveValue::Set(nomination.nominee_name.match_key()),
-        nominee_id: ActiveValue::Set(Some(nominee_id)),
+        nominee_key: ActiveValue::Set(nominee_key),
+        nominee_id: ActiveValue::Set(nominee_id),
         band: ActiveValue::Set(
             nomination
                 .band
                 .map(|b| b.slug().to_owned())
                 .unwrap_or_default(),
         ),
+        nominee_email: ActiveValue::Set(
+            nomination
+                .nominee_email
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        ),
+        site_code: ActiveValue::Set(
+            nomination
+                .site_code
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        nominee_description: ActiveValue::Set(nominee_description),
+        team: ActiveValue::Set(nomination.team),
+        confirm_token_hash: ActiveValue::Set(Some(confirm_token_hash)),
+        confirmed_at: ActiveValue::Set(None),
+        match_reviewed_by: ActiveValue::Set(String::new()),
+        moderation_reason: ActiveValue::Set(String::new()),
+        forwarded_from: ActiveValue::Set(None),
     })
     .exec_without_returning(&txn)
     .await
     .map_err(|error| match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::Duplicate(format!(
-            "You have already nominated {} for {}",
-            nomination.nominee_name, category.name
+            "You have already nominated {nominee_display} for {}",
+            category.name
         )),
         _ => Error::Database(error),
     })?;
+    let event = NominationConfirmationRequested {
+        nomination_id: id.to_string(),
+        campaign_name: campaign.name.clone(),
+        nominator_name: nomination.nominator_name.to_string(),
+        nominator_email: nomination.nominator_email.to_string(),
+        nominee_name: nominee_display,
+        confirm_token,
+    };
     valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
         .await?;
+    if !draft_token.trim().is_empty() {
+        super::drafts::delete(&txn, draft_token).await?;
+    }
     txn.commit().await?;
-    tracing::info!(nomination_id = %id, trust = %trust.code, "nomination submitted");
+    tracing::info!(nomination_id = %id, trust = %trust.code, "nomination received, awaiting confirmation");
     Ok(id)
 }
 
 /// The nominee this nomination names: the one colleagues already nominated with the same trust,
 /// name and role (compared by `match_key`), or a new one.
-async fn nominee_for(
+pub(crate) async fn nominee_for(
     txn: &impl ConnectionTrait,
     campaign_id: Uuid,
     trust_code: &str,
-    nomination: &NewNomination,
+    name: &PersonName,
+    job_title: &str,
 ) -> Result<Uuid> {
-    let name_key = nomination.nominee_name.match_key();
-    let role_key = match_key(&nomination.nominee_job_title);
+    let name_key = name.match_key();
+    let role_key = match_key(job_title);
     nominee::Entity::insert(nominee::ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
         campaign_id: ActiveValue::Set(campaign_id),
         trust_code: ActiveValue::Set(trust_code.to_owned()),
-        name: ActiveValue::Set(nomination.nominee_name.to_string()),
+        name: ActiveValue::Set(name.to_string()),
         name_key: ActiveValue::Set(name_key.clone()),
         role_key: ActiveValue::Set(role_key.clone()),
         created_at: ActiveValue::Set(Utc::now()),
+        consent_token_hash: ActiveValue::Set(None),
+        email: ActiveValue::Set(String::new()),
+        listed_publicly: ActiveValue::Set(false),
+        story_published: ActiveValue::Set(false),
+        shared_with_mp: ActiveValue::Set(false),
+        consent_answered_at: ActiveValue::Set(None),
+        thanked_at: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing_on([
         nominee::Column::CampaignId,

@@ -53,6 +53,12 @@ pub enum WindowError {
     Closed(DateTime<Utc>),
     #[error("nominations are not open")]
     NotScheduled,
+    #[error("judging starts when nominations close on {}", .0.format("%-d %B %Y"))]
+    JudgingNotStarted(DateTime<Utc>),
+    #[error("judging closed on {}", .0.format("%-d %B %Y"))]
+    JudgingClosed(DateTime<Utc>),
+    #[error("finalists and winners are chosen once judging closes on {}", .0.format("%-d %B %Y"))]
+    JudgingStillOpen(DateTime<Utc>),
 }
 
 impl Windows {
@@ -91,6 +97,23 @@ impl Windows {
             (None, _) => Err(WindowError::NotScheduled),
         }
     }
+
+    /// Whether judges may score at `now`: after nominations close, before judging closes.
+    pub fn accepts_scores_at(&self, now: DateTime<Utc>) -> Result<(), WindowError> {
+        match (self.nominations_close_at, self.judging_close_at) {
+            (Some(start), _) if now < start => Err(WindowError::JudgingNotStarted(start)),
+            (_, Some(end)) if now >= end => Err(WindowError::JudgingClosed(end)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether finalists or winners may be announced at `now`: once judging has closed.
+    pub fn accepts_announcements_at(&self, now: DateTime<Utc>) -> Result<(), WindowError> {
+        match self.judging_close_at {
+            Some(end) if now < end => Err(WindowError::JudgingStillOpen(end)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Whether a category's comma-separated list of slugs admits `slug`; an empty list admits all.
@@ -113,6 +136,30 @@ mod tests {
 
     fn at(days: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap() + Duration::days(days)
+    }
+
+    #[test]
+    fn judging_follows_nominations_and_announcements_follow_judging() {
+        let windows = Windows {
+            nominations_open_at: Some(at(0)),
+            nominations_close_at: Some(at(30)),
+            judging_close_at: Some(at(60)),
+            ..Windows::default()
+        };
+        assert_eq!(
+            windows.accepts_scores_at(at(29)),
+            Err(WindowError::JudgingNotStarted(at(30)))
+        );
+        assert!(windows.accepts_scores_at(at(30)).is_ok());
+        assert_eq!(
+            windows.accepts_scores_at(at(60)),
+            Err(WindowError::JudgingClosed(at(60)))
+        );
+        assert_eq!(
+            windows.accepts_announcements_at(at(59)),
+            Err(WindowError::JudgingStillOpen(at(60)))
+        );
+        assert!(windows.accepts_announcements_at(at(60)).is_ok());
     }
 
     #[test]

@@ -5,11 +5,15 @@ mod nomination;
 mod ods_code;
 mod postcode;
 mod staff;
+mod status;
 mod story;
+mod token;
 
 pub use campaign::{Scope, WindowError, Windows, eligible};
-pub use nomination::{NewNomination, NominationRequest};
+pub use nomination::{NewNomination, NominationRequest, NomineeIdentity};
 pub use ods_code::OdsCode;
 pub use postcode::Postcode;
 pub use staff::{Band, Relationship, StaffGroup};
+pub use status::{Decision, Status};
 pub use story::StoryText;
+pub use token::{hash_token, new_link_token};

@@ -3,8 +3,10 @@ use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName,
 
 use super::{Band, OdsCode, Relationship, StaffGroup, StoryText};
 
-/// A nomination as typed into the form, before anything is known to be valid.
-#[derive(Debug, Clone, Default)]
+/// A nomination as typed into the form, before anything is known to be valid. Drafts keep it as
+/// JSON.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NominationRequest {
     pub campaign_id: String,
     pub category_id: String,
@@ -17,6 +19,28 @@ pub struct NominationRequest {
     pub nominator_email: String,
     pub relationship: String,
     pub band: String,
+    pub nominee_email: String,
+    pub site_code: String,
+    pub nominee_description: String,
+    pub team: bool,
+}
+
+/// Who is nominated: a named person or team, or someone the nominator can only describe (their
+/// site manager identifies them later).
+#[derive(Debug, Clone)]
+pub enum NomineeIdentity {
+    Named(PersonName),
+    Described(String),
+}
+
+impl NomineeIdentity {
+    /// The name as shown to admins: the description, marked, when no name was given.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Named(name) => name.to_string(),
+            Self::Described(_) => "Name not known".to_owned(),
+        }
+    }
 }
 
 /// A nomination whose every field is well formed. Whether its campaign, category and trust exist is
@@ -26,7 +50,7 @@ pub struct NewNomination {
     pub campaign_id: Uuid,
     pub category_id: Uuid,
     pub trust_code: OdsCode,
-    pub nominee_name: PersonName,
+    pub nominee: NomineeIdentity,
     pub nominee_job_title: String,
     pub staff_group: StaffGroup,
     pub story: StoryText,
@@ -34,10 +58,14 @@ pub struct NewNomination {
     pub nominator_email: EmailAddress,
     pub relationship: Relationship,
     pub band: Option<Band>,
+    pub nominee_email: Option<EmailAddress>,
+    pub site_code: Option<OdsCode>,
+    pub team: bool,
 }
 
 impl NewNomination {
     pub const JOB_TITLE_MAX_CHARS: usize = 100;
+    pub const DESCRIPTION_MAX_CHARS: usize = 500;
 
     /// Parses every field, reporting all the errors at once. The story's word limit is the
     /// category's.
@@ -54,11 +82,7 @@ impl NewNomination {
             "Select a category",
         ));
         let trust_code = errors.check(OdsCode::parse("trust_code", &request.trust_code));
-        let nominee_name = errors.check(PersonName::parse(
-            "nominee_name",
-            "their full name",
-            &request.nominee_name,
-        ));
+        let nominee = errors.check(nominee_identity(request));
         let nominee_job_title = errors.check(single_line(
             "nominee_job_title",
             "their job title",
@@ -78,12 +102,18 @@ impl NewNomination {
         ));
         let relationship = errors.check(Relationship::parse(&request.relationship));
         let band = errors.check(Band::parse_optional(&request.band));
+        let nominee_email = errors.check(optional(&request.nominee_email, |value| {
+            EmailAddress::parse("nominee_email", value)
+        }));
+        let site_code = errors.check(optional(&request.site_code, |value| {
+            OdsCode::parse("site_code", value)
+        }));
         errors.into_result()?;
         match (
             campaign_id,
             category_id,
             trust_code,
-            nominee_name,
+            nominee,
             nominee_job_title,
             staff_group,
             story,
@@ -91,12 +121,14 @@ impl NewNomination {
             nominator_email,
             relationship,
             band,
+            nominee_email,
+            site_code,
         ) {
             (
                 Some(campaign_id),
                 Some(category_id),
                 Some(trust_code),
-                Some(nominee_name),
+                Some(nominee),
                 Some(nominee_job_title),
                 Some(staff_group),
                 Some(story),
@@ -104,11 +136,13 @@ impl NewNomination {
                 Some(nominator_email),
                 Some(relationship),
                 Some(band),
+                Some(nominee_email),
+                Some(site_code),
             ) => Ok(Self {
                 campaign_id,
                 category_id,
                 trust_code,
-                nominee_name,
+                nominee,
                 nominee_job_title,
                 staff_group,
                 story,
@@ -116,9 +150,43 @@ impl NewNomination {
                 nominator_email,
                 relationship,
                 band,
+                nominee_email,
+                site_code,
+                team: request.team,
             }),
             _ => Err(vec![FieldError::new("form", "The form could not be read")]),
         }
+    }
+}
+
+/// A name, or for "I don't know their name" a description; never both missing.
+fn nominee_identity(request: &NominationRequest) -> Result<NomineeIdentity, FieldError> {
+    if request.nominee_name.trim().is_empty() && !request.nominee_description.trim().is_empty() {
+        return single_line(
+            "nominee_description",
+            "a description of them",
+            &request.nominee_description,
+            NewNomination::DESCRIPTION_MAX_CHARS,
+        )
+        .map(NomineeIdentity::Described);
+    }
+    let label = if request.team {
+        "the team's name"
+    } else {
+        "their full name"
+    };
+    PersonName::parse("nominee_name", label, &request.nominee_name).map(NomineeIdentity::Named)
+}
+
+/// An optional answer: `None` when blank, else parsed.
+fn optional<T>(
+    value: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(value).map(Some)
     }
 }
 
@@ -145,14 +213,14 @@ mod tests {
             nominator_name: "Alex Jones".into(),
             nominator_email: "alex.jones@example.org".into(),
             relationship: "colleague".into(),
-            band: String::new(),
+            ..NominationRequest::default()
         }
     }
 
     #[test]
     fn a_complete_form_parses() {
         let nomination = NewNomination::parse(&valid_request(), 300).unwrap();
-        assert_eq!(nomination.nominee_name.as_str(), "Sam Patel");
+        assert_eq!(nomination.nominee.display(), "Sam Patel");
         assert_eq!(nomination.trust_code.as_str(), "RJ1");
     }
 
@@ -171,5 +239,38 @@ mod tests {
             fields,
             ["trust_code", "nominee_name", "story", "nominator_email"]
         );
+    }
+
+    #[test]
+    fn someone_can_be_described_when_their_name_is_not_known() {
+        let request = NominationRequest {
+            nominee_name: String::new(),
+            nominee_description: "The porter with the red scarf on the night shift".into(),
+            ..valid_request()
+        };
+        let nomination = NewNomination::parse(&request, 300).unwrap();
+        assert!(matches!(nomination.nominee, NomineeIdentity::Described(_)));
+
+        let neither = NominationRequest {
+            nominee_name: String::new(),
+            ..valid_request()
+        };
+        let errors = NewNomination::parse(&neither, 300).unwrap_err();
+        assert_eq!(errors[0].field, "nominee_name");
+    }
+
+    #[test]
+    fn optional_answers_are_checked_only_when_given() {
+        let request = NominationRequest {
+            nominee_email: "sam@nhs".into(),
+            site_code: "??".into(),
+            ..valid_request()
+        };
+        let fields: Vec<String> = NewNomination::parse(&request, 300)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["nominee_email", "site_code"]);
     }
 }

@@ -47,7 +47,12 @@ impl StoryText {
 
     /// The first `words` words, with an ellipsis when cut.
     pub fn excerpt(&self, words: usize) -> String {
-        let mut parts = self.0.split_whitespace();
+        Self::excerpt_of(&self.0, words)
+    }
+
+    /// The excerpt of a story already stored (and so already checked).
+    pub fn excerpt_of(story: &str, words: usize) -> String {
+        let mut parts = story.split_whitespace();
         let head: Vec<&str> = parts.by_ref().take(words).collect();
         let mut excerpt = head.join(" ");
         if parts.next().is_some() {

@@ -1,8 +1,11 @@
 use tonic::transport::Channel;
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
+use valued_proto::events::v1::NominationConfirmationRequested;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
-use valued_proto::nomination::v1::{Campaign, GetCampaignRequest, SubmitNominationRequest};
+use valued_proto::nomination::v1::{
+    Campaign, ConfirmNominationRequest, GetCampaignRequest, SubmitNominationRequest,
+};
 use valued_testkit::platform::TestPlatform;
 
 pub struct TestApp {
@@ -70,8 +73,50 @@ impl TestApp {
             nominator_name: "Alex Jones".into(),
             nominator_email: "alex@example.org".into(),
             relationship: "colleague".into(),
-            band: String::new(),
+            ..SubmitNominationRequest::default()
         }
+    }
+
+    /// Every distinct event of type `T` published so far (the outbox drained first).
+    pub async fn events<T: valued_proto::events::Event>(&self) -> Vec<T> {
+        self.platform
+            .published(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_type == T::TYPE)
+            .map(|e| e.decode::<T>().unwrap())
+            .collect()
+    }
+
+    /// The confirmation link's token the nominator of `nomination_id` was sent.
+    pub async fn confirm_token(&self, nomination_id: &str) -> String {
+        self.events::<NominationConfirmationRequested>()
+            .await
+            .into_iter()
+            .find(|e| e.nomination_id == nomination_id)
+            .map(|e| e.confirm_token)
+            .expect("a confirmation request for the nomination")
+    }
+
+    /// Submits a nomination and follows its confirmation link, as its nominator would.
+    pub async fn submit_confirmed(&mut self, request: SubmitNominationRequest) -> String {
+        let id = self
+            .client
+            .submit_nomination(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .nomination_id;
+        let confirm_token = self.confirm_token(&id).await;
+        let confirmed = self
+            .client
+            .confirm_nomination(ConfirmNominationRequest { confirm_token })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(confirmed.nomination_id, id);
+        id
     }
 
     pub async fn nomination_count(&self) -> u64 {

@@ -1,4 +1,7 @@
-use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::events::v1::{
+    NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
+};
+use valued_proto::nomination::v1::ConfirmNominationRequest;
 use valued_proto::nomination::v1::{GetNominationRequest, GetNomineeRequest};
 
 use crate::helpers::{TestApp, spawn_app};
@@ -47,12 +50,26 @@ async fn colleagues_nominating_the_same_person_meet_in_one_nominee() {
     assert_eq!(nominee.nomination_count, 3);
     assert_eq!(nominee.trust_code, app.campaign.trusts[0].code);
 
-    let events = app.platform.wait_for_events(3).await;
-    assert!(
-        events
-            .iter()
-            .all(|e| e.decode::<NominationSubmitted>().unwrap().nominee_id == first)
+    let requested = app.events::<NominationConfirmationRequested>().await;
+    assert_eq!(requested.len(), 3, "each nominator confirms their own");
+    for request in requested {
+        app.client
+            .confirm_nomination(ConfirmNominationRequest {
+                confirm_token: request.confirm_token,
+            })
+            .await
+            .unwrap();
+    }
+    let submitted = app.events::<NominationSubmitted>().await;
+    assert_eq!(submitted.len(), 3);
+    assert!(submitted.iter().all(|e| e.nominee_id == first));
+    let thanked = app.events::<NomineeThanked>().await;
+    assert_eq!(
+        thanked.len(),
+        1,
+        "Sam is thanked once, not once per colleague"
     );
+    assert_eq!(thanked[0].nominee_id, first);
 }
 
 #[tokio::test]

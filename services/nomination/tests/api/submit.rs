@@ -1,6 +1,10 @@
 use valued_platform::grpc::field_errors;
-use valued_proto::events::v1::NominationSubmitted;
-use valued_proto::nomination::v1::{GetNominationRequest, ListCampaignsRequest};
+use valued_proto::events::v1::{
+    NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
+};
+use valued_proto::nomination::v1::{
+    ConfirmNominationRequest, GetNominationRequest, ListCampaignsRequest,
+};
 
 use crate::helpers::spawn_app;
 
@@ -33,7 +37,7 @@ async fn the_demo_campaign_is_seeded_with_support_staff_categories() {
 }
 
 #[tokio::test]
-async fn a_valid_nomination_is_stored_and_announced_once() {
+async fn a_nomination_counts_once_its_nominator_confirms_their_email() {
     let mut app = spawn_app().await;
     let request = app.valid_request();
     let id = app
@@ -43,40 +47,79 @@ async fn a_valid_nomination_is_stored_and_announced_once() {
         .unwrap()
         .into_inner()
         .nomination_id;
+    assert_eq!(status_of(&mut app, &id).await, "unconfirmed");
 
-    let stored = app
+    let requested = app.events::<NominationConfirmationRequested>().await;
+    assert_eq!(requested.len(), 1);
+    assert_eq!(requested[0].nomination_id, id);
+    assert_eq!(requested[0].nominator_email, "alex@example.org");
+    assert_eq!(requested[0].nominee_name, "Sam Patel");
+    assert!(
+        app.events::<NominationSubmitted>().await.is_empty(),
+        "the trust hears nothing before the nominator confirms"
+    );
+
+    let wrong = app
         .client
-        .get_nomination(GetNominationRequest {
-            nomination_id: id.clone(),
+        .confirm_nomination(ConfirmNominationRequest {
+            confirm_token: "0".repeat(64),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), tonic::Code::NotFound);
+
+    let confirm_token = requested[0].confirm_token.clone();
+    let confirmed = app
+        .client
+        .confirm_nomination(ConfirmNominationRequest {
+            confirm_token: confirm_token.clone(),
         })
         .await
         .unwrap()
         .into_inner();
-    let stored = stored.nomination.unwrap();
-    assert_eq!(stored.nominee_name, "Sam Patel");
-    assert_eq!(stored.status, "submitted");
+    assert!(confirmed.newly_confirmed);
+    assert_eq!(confirmed.nominee_name, "Sam Patel");
+    assert_eq!(status_of(&mut app, &id).await, "pending");
 
-    let events = app.platform.wait_for_events(1).await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event_type, "nomination.submitted.v1");
-    assert_eq!(
-        events[0].tenant.as_deref(),
-        Some(request.trust_code.as_str())
-    );
-    let event: NominationSubmitted = events[0].decode().unwrap();
-    assert_eq!(event.nomination_id, id);
-    assert_eq!(event.nominator_email, "alex@example.org");
-    assert!(event.trust_admin_email.ends_with("example.org"));
-    assert_eq!(event.category_name, app.campaign.categories[0].name);
+    let again = app
+        .client
+        .confirm_nomination(ConfirmNominationRequest { confirm_token })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.newly_confirmed, "a second click changes nothing");
 
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(app.platform.events().len(), 1, "published exactly once");
-    assert_eq!(
-        valued_platform::outbox::pending_count(&app.db)
-            .await
-            .unwrap(),
-        0
+    let submitted = app.events::<NominationSubmitted>().await;
+    assert_eq!(submitted.len(), 1, "announced exactly once");
+    assert_eq!(submitted[0].nomination_id, id);
+    assert_eq!(submitted[0].nominator_email, "alex@example.org");
+    assert!(submitted[0].trust_admin_email.ends_with("example.org"));
+    assert_eq!(submitted[0].category_name, app.campaign.categories[0].name);
+    assert!(
+        submitted[0]
+            .staff_group
+            .starts_with("Estates and ancillary")
     );
+
+    // No work address was given: the thank-you goes through the trust's contact.
+    let thanked = app.events::<NomineeThanked>().await;
+    assert_eq!(thanked.len(), 1);
+    assert!(thanked[0].via_manager);
+    assert_eq!(thanked[0].recipient_email, submitted[0].trust_admin_email);
+    assert_eq!(thanked[0].nominee_name, "Sam Patel");
+}
+
+async fn status_of(app: &mut crate::helpers::TestApp, id: &str) -> String {
+    app.client
+        .get_nomination(GetNominationRequest {
+            nomination_id: id.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .nomination
+        .unwrap()
+        .status
 }
 
 #[tokio::test]
@@ -134,11 +177,10 @@ async fn concurrent_nominations_are_each_stored_and_announced() {
     assert_ne!(first, second);
     assert_eq!(app.nomination_count().await, 2);
     let mut announced: Vec<String> = app
-        .platform
-        .wait_for_events(2)
+        .events::<NominationConfirmationRequested>()
         .await
-        .iter()
-        .map(|e| e.decode::<NominationSubmitted>().unwrap().nomination_id)
+        .into_iter()
+        .map(|e| e.nomination_id)
         .collect();
     announced.sort();
     let mut expected = vec![first, second];

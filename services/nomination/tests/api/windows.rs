@@ -172,14 +172,23 @@ async fn a_category_can_be_limited_to_pay_bands_and_not_sure_is_always_welcome()
         .nomination
         .unwrap();
     assert_eq!(stored.band, "band-2");
-    let events = app.platform.wait_for_events(2).await;
-    let bands: Vec<String> = events
-        .iter()
-        .map(|e| {
-            e.decode::<valued_proto::events::v1::NominationSubmitted>()
-                .unwrap()
-                .band
-        })
+    assert_eq!(stored.status, "unconfirmed");
+    for request in app
+        .events::<valued_proto::events::v1::NominationConfirmationRequested>()
+        .await
+    {
+        app.client
+            .confirm_nomination(valued_proto::nomination::v1::ConfirmNominationRequest {
+                confirm_token: request.confirm_token,
+            })
+            .await
+            .unwrap();
+    }
+    let bands: Vec<String> = app
+        .events::<valued_proto::events::v1::NominationSubmitted>()
+        .await
+        .into_iter()
+        .map(|e| e.band)
         .collect();
     assert_eq!(bands, ["I'm not sure", "Band 2"]);
 }

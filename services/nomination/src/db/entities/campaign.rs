@@ -17,6 +17,8 @@ pub struct Model {
     pub vote_open_at: Option<DateTimeUtc>,
     pub vote_close_at: Option<DateTimeUtc>,
     pub results_at: Option<DateTimeUtc>,
+    /// Finalists chosen per region and category (national and regional campaigns).
+    pub finalists_per_region: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

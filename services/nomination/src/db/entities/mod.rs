@@ -1,8 +1,16 @@
+pub mod audit_log;
 pub mod campaign;
 pub mod campaign_trust;
 pub mod category;
+pub mod conflict;
+pub mod criterion;
+pub mod draft;
+pub mod judge_assignment;
 pub mod nomination;
 pub mod nominee;
+pub mod recognition;
 pub mod region;
+pub mod role_grant;
+pub mod score;
 pub mod site;
 pub mod trust;

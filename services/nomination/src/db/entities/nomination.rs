@@ -15,7 +15,7 @@ pub struct Model {
     pub nominator_name: String,
     pub nominator_email: String,
     pub relationship: String,
-    /// `submitted` until moderation exists.
+    /// See `crate::domain::Status`.
     pub status: String,
     pub submitted_at: DateTimeUtc,
     /// The nominee's name as compared for duplicates (see `PersonName::match_key`).
@@ -24,6 +24,23 @@ pub struct Model {
     pub nominee_id: Option<Uuid>,
     /// A `Band` slug, or empty when not given.
     pub band: String,
+    /// The nominee's work email, or empty.
+    pub nominee_email: String,
+    /// ODS site code, or empty.
+    pub site_code: String,
+    /// "I don't know their name": how the nominator describes them; the name is empty until a
+    /// manager identifies them.
+    pub nominee_description: String,
+    pub team: bool,
+    /// SHA-256 of the confirmation link's token; cleared when used.
+    pub confirm_token_hash: Option<String>,
+    pub confirmed_at: Option<DateTimeUtc>,
+    /// Who confirmed the nominee match, or empty.
+    pub match_reviewed_by: String,
+    /// The moderator's reason for rejecting, or question to the nominator.
+    pub moderation_reason: String,
+    /// The trust winner this nomination was forwarded from (roll-up).
+    pub forwarded_from: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,16 @@ pub struct Model {
     pub name_key: String,
     pub role_key: String,
     pub created_at: DateTimeUtc,
+    /// SHA-256 of the consent link's token, set when the nominee is thanked.
+    pub consent_token_hash: Option<String>,
+    /// Work email from the first nomination that gave one, or empty.
+    pub email: String,
+    /// Consent, each given separately; all false until the nominee answers.
+    pub listed_publicly: bool,
+    pub story_published: bool,
+    pub shared_with_mp: bool,
+    pub consent_answered_at: Option<DateTimeUtc>,
+    pub thanked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod m20261122_000103_campaign_scope_and_windows;
 mod m20261122_000104_nomination_duplicates;
 mod m20261122_000105_create_nominees;
 mod m20261122_000106_pay_bands;
+mod m20261122_000107_nomination_lifecycle;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000104_nomination_duplicates::Migration));
         migrations.push(Box::new(m20261122_000105_create_nominees::Migration));
         migrations.push(Box::new(m20261122_000106_pay_bands::Migration));
+        migrations.push(Box::new(m20261122_000107_nomination_lifecycle::Migration));
         migrations
     }
 }

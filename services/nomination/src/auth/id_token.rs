@@ -1,0 +1,117 @@
+//! Verifies OpenID Connect ID tokens against the configured issuer's published keys.
+//!
+//! Keys are fetched on first use (so the service starts while the issuer is down) and fetched again
+//! when a token names a key we have not seen, at most once a minute (issuers rotate keys).
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::AuthSettings;
+
+const REFETCH_AFTER: Duration = Duration::from_secs(60);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Who the issuer says the caller is.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Identity {
+    pub sub: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("admin sign-in is not configured (set nomination.auth.issuer)")]
+    NotConfigured,
+    #[error("the sign-in provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("invalid ID token: {0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    jwks_uri: String,
+}
+
+pub struct Verifier {
+    settings: AuthSettings,
+    http: reqwest::Client,
+    keys: Mutex<Option<(JwkSet, Instant)>>,
+}
+
+impl Verifier {
+    pub fn new(settings: AuthSettings) -> Self {
+        Self {
+            settings,
+            http: reqwest::Client::builder()
+                .timeout(HTTP_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            keys: Mutex::new(None),
+        }
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Identity, TokenError> {
+        let issuer = self.settings.issuer.trim_end_matches('/');
+        if issuer.is_empty() {
+            return Err(TokenError::NotConfigured);
+        }
+        let header = decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let kid = header.kid.clone().unwrap_or_default();
+        let jwk = {
+            let mut keys = self.keys.lock().await;
+            let stale = match keys.as_ref() {
+                None => true,
+                Some((set, at)) => set.find(&kid).is_none() && at.elapsed() > REFETCH_AFTER,
+            };
+            if stale {
+                *keys = Some((self.fetch_keys(issuer).await?, Instant::now()));
+            }
+            // An issuer with one key may leave `kid` out.
+            keys.as_ref()
+                .and_then(|(set, _)| match kid.as_str() {
+                    "" => set.keys.first().cloned(),
+                    kid => set.find(kid).cloned(),
+                })
+                .ok_or_else(|| TokenError::Invalid(format!("unknown signing key {kid:?}")))?
+        };
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = decode::<Identity>(token, &key, &validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        Ok(data.claims)
+    }
+
+    async fn fetch_keys(&self, issuer: &str) -> Result<JwkSet, TokenError> {
+        let unreachable = |e: reqwest::Error| TokenError::Unreachable(e.to_string());
+        let discovery: Discovery = self
+            .http
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unreachable)?
+            .json()
+            .await
+            .map_err(unreachable)?;
+        self.http
+            .get(discovery.jwks_uri)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unreachable)?
+            .json()
+            .await
+            .map_err(unreachable)
+    }
+}

@@ -1,0 +1,81 @@
+//! A nominee's consent, given separately for being listed, their story, and their MP. Nothing about a
+//! nominee is public or sent to an MP until they say yes.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::entities::{campaign, nomination, nominee};
+use crate::domain::hash_token;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Consent {
+    pub listed_publicly: bool,
+    pub story_published: bool,
+    pub shared_with_mp: bool,
+}
+
+impl Consent {
+    pub fn of(nominee: &nominee::Model) -> Self {
+        Self {
+            listed_publicly: nominee.listed_publicly,
+            story_published: nominee.story_published,
+            shared_with_mp: nominee.shared_with_mp,
+        }
+    }
+}
+
+pub struct ConsentRequest {
+    pub nominee: nominee::Model,
+    pub campaign: campaign::Model,
+    pub confirmed_nominations: u64,
+}
+
+pub async fn find(db: &impl ConnectionTrait, token: &str) -> Result<ConsentRequest> {
+    let not_found = || Error::NotFound("consent link".into());
+    let nominee = nominee::Entity::find()
+        .filter(nominee::Column::ConsentTokenHash.eq(hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let campaign = campaign::Entity::find_by_id(nominee.campaign_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let confirmed_nominations = nomination::Entity::find()
+        .filter(nomination::Column::NomineeId.eq(nominee.id))
+        .filter(nomination::Column::ConfirmedAt.is_not_null())
+        .count(db)
+        .await?;
+    Ok(ConsentRequest {
+        nominee,
+        campaign,
+        confirmed_nominations,
+    })
+}
+
+/// Records the nominee's answers; they may change them later through the same link.
+pub async fn record(db: &impl ConnectionTrait, token: &str, consent: Consent) -> Result<()> {
+    let updated = nominee::Entity::update_many()
+        .col_expr(
+            nominee::Column::ListedPublicly,
+            Expr::value(consent.listed_publicly),
+        )
+        .col_expr(
+            nominee::Column::StoryPublished,
+            Expr::value(consent.story_published),
+        )
+        .col_expr(
+            nominee::Column::SharedWithMp,
+            Expr::value(consent.shared_with_mp),
+        )
+        .col_expr(nominee::Column::ConsentAnsweredAt, Expr::value(Utc::now()))
+        .filter(nominee::Column::ConsentTokenHash.eq(hash_token(token)))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(Error::NotFound("consent link".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// One moderation or judging action: who did what, when.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub at: DateTimeUtc,
+    /// The email of the signed-in admin.
+    pub actor: String,
+    pub action: String,
+    pub nomination_id: Option<Uuid>,
+    pub trust_code: String,
+    pub detail: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,156 @@
+//! Conversions between gRPC messages and the service's own types.
+
+use valued_proto::nomination::v1 as pb;
+
+use crate::db::entities::nomination;
+use crate::db::queries::CampaignView;
+use crate::domain::{Band, NominationRequest, Relationship, StaffGroup};
+
+impl From<pb::SubmitNominationRequest> for NominationRequest {
+    fn from(r: pb::SubmitNominationRequest) -> Self {
+        Self {
+            campaign_id: r.campaign_id,
+            category_id: r.category_id,
+            trust_code: r.trust_code,
+            nominee_name: r.nominee_name,
+            nominee_job_title: r.nominee_job_title,
+            staff_group: r.staff_group,
+            story: r.story,
+            nominator_name: r.nominator_name,
+            nominator_email: r.nominator_email,
+            relationship: r.relationship,
+            band: r.band,
+            nominee_email: r.nominee_email,
+            site_code: r.site_code,
+            nominee_description: r.nominee_description,
+            team: r.team,
+        }
+    }
+}
+
+fn choice(value: &str, label: &str) -> pb::Choice {
+    pb::Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+    }
+}
+
+pub fn timestamp(at: Option<chrono::DateTime<chrono::Utc>>) -> Option<prost_types::Timestamp> {
+    at.map(|at| prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
+pub fn campaign(view: CampaignView) -> pb::Campaign {
+    pb::Campaign {
+        staff_groups: StaffGroup::ALL
+            .iter()
+            .map(|g| choice(g.slug(), g.label()))
+            .collect(),
+        relationships: Relationship::ALL
+            .iter()
+            .map(|r| choice(r.slug(), r.label()))
+            .collect(),
+        bands: Band::ALL
+            .iter()
+            .map(|b| choice(b.slug(), b.label()))
+            .collect(),
+        scope: view.campaign.scope.clone(),
+        scope_code: view.campaign.scope_code.clone().unwrap_or_default(),
+        nominations_open_at: timestamp(view.campaign.nominations_open_at),
+        nominations_close_at: timestamp(view.campaign.nominations_close_at),
+        id: view.campaign.id.to_string(),
+        slug: view.campaign.slug,
+        name: view.campaign.name,
+        description: view.campaign.description,
+        trusts: view
+            .trusts
+            .into_iter()
+            .map(|t| pb::Trust {
+                code: t.code,
+                name: t.name,
+                region: t.region,
+            })
+            .collect(),
+        categories: view
+            .categories
+            .into_iter()
+            .map(|c| pb::Category {
+                id: c.id.to_string(),
+                name: c.name,
+                description: c.description,
+                word_limit: u32::try_from(c.word_limit).unwrap_or_default(),
+                eligible_bands: c
+                    .eligible_bands
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                eligible_staff_groups: c
+                    .eligible_staff_groups
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn to_message(n: nomination::Model) -> pb::Nomination {
+    pb::Nomination {
+        id: n.id.to_string(),
+        campaign_id: n.campaign_id.to_string(),
+        category_id: n.category_id.to_string(),
+        trust_code: n.trust_code,
+        nominee_name: n.nominee_name,
+        nominee_job_title: n.nominee_job_title,
+        staff_group: n.staff_group,
+        story: n.story,
+        nominator_name: n.nominator_name,
+        nominator_email: n.nominator_email,
+        relationship: n.relationship,
+        status: n.status,
+        nominee_id: n.nominee_id.map(|id| id.to_string()).unwrap_or_default(),
+        band: n.band,
+        nominee_email: n.nominee_email,
+        site_code: n.site_code,
+        nominee_description: n.nominee_description,
+        team: n.team,
+        submitted_at: timestamp(Some(n.submitted_at)),
+        match_reviewed_by: n.match_reviewed_by,
+        moderation_reason: n.moderation_reason,
+    }
+}
+
+impl From<NominationRequest> for pb::SubmitNominationRequest {
+    fn from(r: NominationRequest) -> Self {
+        Self {
+            campaign_id: r.campaign_id,
+            category_id: r.category_id,
+            trust_code: r.trust_code,
+            nominee_name: r.nominee_name,
+            nominee_job_title: r.nominee_job_title,
+            staff_group: r.staff_group,
+            story: r.story,
+            nominator_name: r.nominator_name,
+            nominator_email: r.nominator_email,
+            relationship: r.relationship,
+            band: r.band,
+            nominee_email: r.nominee_email,
+            site_code: r.site_code,
+            nominee_description: r.nominee_description,
+            team: r.team,
+            draft_token: String::new(),
+        }
+    }
+}
+
+pub fn criterion(c: crate::db::entities::criterion::Model) -> pb::Criterion {
+    pb::Criterion {
+        id: c.id.to_string(),
+        name: c.name,
+        weight: u32::try_from(c.weight).unwrap_or_default(),
+    }
+}

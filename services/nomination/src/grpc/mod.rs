@@ -1,0 +1,502 @@
+//! NominationService over gRPC: authenticates admin calls, converts requests into domain commands
+//! and results into messages. Authorisation itself is checked next to the data, in `db`.
+
+mod convert;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+use valued_platform::outbox::RelayHandle;
+use valued_proto::nomination::v1 as pb;
+use valued_proto::nomination::v1::nomination_service_server::NominationService;
+
+use self::convert::{campaign, timestamp, to_message};
+use crate::auth::{self, AuthSettings, Principal, Verifier};
+use crate::db::consent::Consent;
+use crate::db::{confirmation, consent, drafts, judging, moderation, queries, recognition};
+use crate::domain::Decision;
+
+pub struct NominationApi {
+    pub db: DatabaseConnection,
+    pub relay: RelayHandle,
+    pub limits: queries::Limits,
+    pub draft_lifetime: chrono::Duration,
+    pub auth: AuthSettings,
+    pub verifier: Arc<Verifier>,
+}
+
+impl NominationApi {
+    async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+        auth::principal(&self.verifier, &self.auth, &self.db, request).await
+    }
+
+    /// Runs an admin call: authenticates it, then hands the principal and the message to `call`.
+    async fn admin<T, R, F>(&self, request: Request<T>, call: F) -> Result<Response<R>, Status>
+    where
+        F: AsyncFnOnce(Principal, T) -> crate::error::Result<R>,
+    {
+        let principal = self.principal(&request).await?;
+        let response = call(principal, request.into_inner()).await?;
+        self.relay.wake();
+        Ok(Response::new(response))
+    }
+}
+
+#[tonic::async_trait]
+impl NominationService for NominationApi {
+    async fn list_campaigns(
+        &self,
+        _: Request<pb::ListCampaignsRequest>,
+    ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
+        let campaigns = queries::list_campaigns(&self.db).await?;
+        Ok(Response::new(pb::ListCampaignsResponse {
+            campaigns: campaigns.into_iter().map(campaign).collect(),
+        }))
+    }
+
+    async fn get_campaign(
+        &self,
+        request: Request<pb::GetCampaignRequest>,
+    ) -> Result<Response<pb::GetCampaignResponse>, Status> {
+        let view = queries::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
+        Ok(Response::new(pb::GetCampaignResponse {
+            campaign: Some(campaign(view)),
+        }))
+    }
+
+    async fn submit_nomination(
+        &self,
+        request: Request<pb::SubmitNominationRequest>,
+    ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
+        let request = request.into_inner();
+        let draft_token = request.draft_token.clone();
+        let id = queries::submit(&self.db, &request.into(), &draft_token, self.limits).await?;
+        self.relay.wake();
+        Ok(Response::new(pb::SubmitNominationResponse {
+            nomination_id: id.to_string(),
+        }))
+    }
+
+    async fn get_nominee(
+        &self,
+        request: Request<pb::GetNomineeRequest>,
+    ) -> Result<Response<pb::GetNomineeResponse>, Status> {
+        let (nominee, nomination_count) =
+            queries::nominee(&self.db, &request.into_inner().nominee_id).await?;
+        Ok(Response::new(pb::GetNomineeResponse {
+            nominee: Some(pb::Nominee {
+                id: nominee.id.to_string(),
+                campaign_id: nominee.campaign_id.to_string(),
+                trust_code: nominee.trust_code,
+                name: nominee.name,
+                nomination_count,
+            }),
+        }))
+    }
+
+    async fn get_nomination(
+        &self,
+        request: Request<pb::GetNominationRequest>,
+    ) -> Result<Response<pb::GetNominationResponse>, Status> {
+        let model = queries::nomination(&self.db, &request.into_inner().nomination_id).await?;
+        Ok(Response::new(pb::GetNominationResponse {
+            nomination: Some(to_message(model)),
+        }))
+    }
+
+    async fn save_draft(
+        &self,
+        request: Request<pb::SaveDraftRequest>,
+    ) -> Result<Response<pb::SaveDraftResponse>, Status> {
+        let request = request.into_inner();
+        let answers = request.answers.unwrap_or_default().into();
+        let saved = drafts::save(
+            &self.db,
+            &request.draft_token,
+            &answers,
+            request.email_resume_link,
+            self.draft_lifetime,
+        )
+        .await?;
+        self.relay.wake();
+        Ok(Response::new(pb::SaveDraftResponse {
+            draft_token: saved.token,
+            expires_at: timestamp(Some(saved.expires_at)),
+        }))
+    }
+
+    async fn get_draft(
+        &self,
+        request: Request<pb::GetDraftRequest>,
+    ) -> Result<Response<pb::GetDraftResponse>, Status> {
+        let (answers, campaign, expires_at) =
+            drafts::load(&self.db, &request.into_inner().draft_token).await?;
+        Ok(Response::new(pb::GetDraftResponse {
+            answers: Some(answers.into()),
+            campaign_slug: campaign.slug,
+            expires_at: timestamp(Some(expires_at)),
+        }))
+    }
+
+    async fn confirm_nomination(
+        &self,
+        request: Request<pb::ConfirmNominationRequest>,
+    ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
+        let confirmed =
+            confirmation::confirm(&self.db, &request.into_inner().confirm_token).await?;
+        self.relay.wake();
+        Ok(Response::new(pb::ConfirmNominationResponse {
+            nominee_name: confirmation::display_name(&confirmed.nomination),
+            nomination_id: confirmed.nomination.id.to_string(),
+            campaign_slug: confirmed.campaign.slug,
+            newly_confirmed: confirmed.newly,
+        }))
+    }
+
+    async fn get_consent(
+        &self,
+        request: Request<pb::GetConsentRequest>,
+    ) -> Result<Response<pb::GetConsentResponse>, Status> {
+        let found = consent::find(&self.db, &request.into_inner().consent_token).await?;
+        let given = Consent::of(&found.nominee);
+        Ok(Response::new(pb::GetConsentResponse {
+            answered: found.nominee.consent_answered_at.is_some(),
+            nominee_name: found.nominee.name,
+            campaign_name: found.campaign.name,
+            nomination_count: found.confirmed_nominations,
+            consent: Some(pb::Consent {
+                listed_publicly: given.listed_publicly,
+                story_published: given.story_published,
+                shared_with_mp: given.shared_with_mp,
+            }),
+        }))
+    }
+
+    async fn record_consent(
+        &self,
+        request: Request<pb::RecordConsentRequest>,
+    ) -> Result<Response<pb::RecordConsentResponse>, Status> {
+        let request = request.into_inner();
+        let given = request.consent.unwrap_or_default();
+        consent::record(
+            &self.db,
+            &request.consent_token,
+            Consent {
+                listed_publicly: given.listed_publicly,
+                story_published: given.story_published,
+                shared_with_mp: given.shared_with_mp,
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::RecordConsentResponse {}))
+    }
+
+    async fn list_recognised(
+        &self,
+        request: Request<pb::ListRecognisedRequest>,
+    ) -> Result<Response<pb::ListRecognisedResponse>, Status> {
+        let listed = recognition::public_list(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::ListRecognisedResponse {
+            entries: listed
+                .into_iter()
+                .map(|(kind, r)| pb::RecognisedEntry {
+                    kind,
+                    category_name: r.category_name,
+                    region_name: r.region_name,
+                    trust_name: r.trust_name,
+                    nominee_name: r.nominee_name,
+                    nominee_job_title: r.nominee_job_title,
+                    story: r.story_excerpt,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn who_am_i(
+        &self,
+        request: Request<pb::WhoAmIRequest>,
+    ) -> Result<Response<pb::WhoAmIResponse>, Status> {
+        let principal = self.principal(&request).await?;
+        Ok(Response::new(pb::WhoAmIResponse {
+            email: principal.email,
+            name: principal.name,
+            grants: principal
+                .grants
+                .into_iter()
+                .map(|g| pb::Grant {
+                    role: g.role.slug().to_owned(),
+                    scope: g.scope,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_moderation_queue(
+        &self,
+        request: Request<pb::ListModerationQueueRequest>,
+    ) -> Result<Response<pb::ListModerationQueueResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ListModerationQueueRequest| {
+                let queue =
+                    moderation::queue(&self.db, &principal, &r.campaign_id, &r.trust_code).await?;
+                Ok(pb::ListModerationQueueResponse {
+                    nominations: queue.into_iter().map(to_message).collect(),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn moderate_nomination(
+        &self,
+        request: Request<pb::ModerateNominationRequest>,
+    ) -> Result<Response<pb::ModerateNominationResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ModerateNominationRequest| {
+                let decision = Decision::parse(&r.action, &r.reason)
+                    .map_err(|e| crate::error::Error::Invalid(vec![e]))?;
+                let updated =
+                    moderation::decide(&self.db, &principal, &r.nomination_id, &decision).await?;
+                Ok(pb::ModerateNominationResponse {
+                    nomination: Some(to_message(updated)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ListAuditLogRequest| {
+            let entries = moderation::audit_log(&self.db, &principal, &r.trust_code).await?;
+            Ok(pb::ListAuditLogResponse {
+                entries: entries
+                    .into_iter()
+                    .map(|e| pb::AuditEntry {
+                        id: e.id.to_string(),
+                        at: timestamp(Some(e.at)),
+                        actor: e.actor,
+                        action: e.action,
+                        nomination_id: e.nomination_id.map(|id| id.to_string()).unwrap_or_default(),
+                        trust_code: e.trust_code,
+                        detail: e.detail,
+                    })
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    async fn list_nominations(
+        &self,
+        request: Request<pb::ListNominationsRequest>,
+    ) -> Result<Response<pb::ListNominationsResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ListNominationsRequest| {
+            let all = moderation::list(&self.db, &principal, &r.campaign_id).await?;
+            Ok(pb::ListNominationsResponse {
+                nominations: all.into_iter().map(to_message).collect(),
+            })
+        })
+        .await
+    }
+
+    async fn review_nominee_match(
+        &self,
+        request: Request<pb::ReviewNomineeMatchRequest>,
+    ) -> Result<Response<pb::ReviewNomineeMatchResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ReviewNomineeMatchRequest| {
+                let updated = moderation::review_match(
+                    &self.db,
+                    &principal,
+                    &r.nomination_id,
+                    r.same_person,
+                    &r.nominee_name,
+                    &r.nominee_job_title,
+                )
+                .await?;
+                Ok(pb::ReviewNomineeMatchResponse {
+                    nomination: Some(to_message(updated)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn set_rubric(
+        &self,
+        request: Request<pb::SetRubricRequest>,
+    ) -> Result<Response<pb::SetRubricResponse>, Status> {
+        self.admin(request, async |principal, r: pb::SetRubricRequest| {
+            let criteria: Vec<judging::NewCriterion> = r
+                .criteria
+                .into_iter()
+                .map(|c| judging::NewCriterion {
+                    name: c.name,
+                    weight: c.weight,
+                })
+                .collect();
+            let stored =
+                judging::set_rubric(&self.db, &principal, &r.campaign_id, &criteria).await?;
+            Ok(pb::SetRubricResponse {
+                criteria: stored.into_iter().map(convert::criterion).collect(),
+            })
+        })
+        .await
+    }
+
+    async fn assign_judge(
+        &self,
+        request: Request<pb::AssignJudgeRequest>,
+    ) -> Result<Response<pb::AssignJudgeResponse>, Status> {
+        self.admin(request, async |principal, r: pb::AssignJudgeRequest| {
+            judging::assign_judge(
+                &self.db,
+                &principal,
+                &r.campaign_id,
+                &r.category_id,
+                &r.judge_email,
+            )
+            .await?;
+            Ok(pb::AssignJudgeResponse {})
+        })
+        .await
+    }
+
+    async fn list_judging_work(
+        &self,
+        request: Request<pb::ListJudgingWorkRequest>,
+    ) -> Result<Response<pb::ListJudgingWorkResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ListJudgingWorkRequest| {
+            let work = judging::work(&self.db, &principal, &r.campaign_id).await?;
+            let total = u32::try_from(work.items.len()).unwrap_or(u32::MAX);
+            let scored = u32::try_from(work.items.iter().filter(|(_, s)| !s.is_empty()).count())
+                .unwrap_or(u32::MAX);
+            Ok(pb::ListJudgingWorkResponse {
+                criteria: work.criteria.into_iter().map(convert::criterion).collect(),
+                items: work
+                    .items
+                    .into_iter()
+                    .map(|(n, scores)| pb::JudgingItem {
+                        nomination: Some(to_message(n)),
+                        scores: scores.into_iter().collect(),
+                    })
+                    .collect(),
+                scored,
+                total,
+            })
+        })
+        .await
+    }
+
+    async fn score_nomination(
+        &self,
+        request: Request<pb::ScoreNominationRequest>,
+    ) -> Result<Response<pb::ScoreNominationResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ScoreNominationRequest| {
+            let scores = r.scores.into_iter().collect();
+            judging::score(&self.db, &principal, &r.nomination_id, &scores).await?;
+            Ok(pb::ScoreNominationResponse {})
+        })
+        .await
+    }
+
+    async fn declare_conflict(
+        &self,
+        request: Request<pb::DeclareConflictRequest>,
+    ) -> Result<Response<pb::DeclareConflictResponse>, Status> {
+        self.admin(request, async |principal, r: pb::DeclareConflictRequest| {
+            judging::declare_conflict(&self.db, &principal, &r.nomination_id, &r.reason).await?;
+            Ok(pb::DeclareConflictResponse {})
+        })
+        .await
+    }
+
+    async fn get_shortlist(
+        &self,
+        request: Request<pb::GetShortlistRequest>,
+    ) -> Result<Response<pb::GetShortlistResponse>, Status> {
+        self.admin(request, async |principal, r: pb::GetShortlistRequest| {
+            let (entries, progress) =
+                judging::shortlist(&self.db, &principal, &r.campaign_id, &r.category_id).await?;
+            Ok(pb::GetShortlistResponse {
+                entries: entries
+                    .into_iter()
+                    .map(|e| pb::ShortlistEntry {
+                        nomination: Some(to_message(e.nomination)),
+                        weighted_score: e.weighted_score,
+                        judges_scored: e.judges_scored,
+                        region_code: e.region_code,
+                    })
+                    .collect(),
+                progress: progress
+                    .into_iter()
+                    .map(|p| pb::JudgeProgress {
+                        judge_email: p.judge_email,
+                        scored: p.scored,
+                        total: p.total,
+                    })
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    async fn announce_finalists(
+        &self,
+        request: Request<pb::AnnounceFinalistsRequest>,
+    ) -> Result<Response<pb::AnnounceFinalistsResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::AnnounceFinalistsRequest| {
+                recognition::announce_finalists(
+                    &self.db,
+                    &principal,
+                    &r.campaign_id,
+                    &r.category_id,
+                    &r.region_code,
+                    &r.nomination_ids,
+                )
+                .await?;
+                Ok(pb::AnnounceFinalistsResponse {})
+            },
+        )
+        .await
+    }
+
+    async fn announce_winner(
+        &self,
+        request: Request<pb::AnnounceWinnerRequest>,
+    ) -> Result<Response<pb::AnnounceWinnerResponse>, Status> {
+        self.admin(request, async |principal, r: pb::AnnounceWinnerRequest| {
+            recognition::announce_winner(&self.db, &principal, &r.nomination_id).await?;
+            Ok(pb::AnnounceWinnerResponse {})
+        })
+        .await
+    }
+
+    async fn forward_winner(
+        &self,
+        request: Request<pb::ForwardWinnerRequest>,
+    ) -> Result<Response<pb::ForwardWinnerResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ForwardWinnerRequest| {
+            let id = recognition::forward_winner(
+                &self.db,
+                &principal,
+                &r.nomination_id,
+                &r.to_campaign_id,
+            )
+            .await?;
+            Ok(pb::ForwardWinnerResponse {
+                nomination_id: id.to_string(),
+            })
+        })
+        .await
+    }
+}
