@@ -27,6 +27,7 @@ templates! {
     NOMINATION_CONFIRM = "nomination_confirm",
     DRAFT_RESUME = "draft_resume",
     NOMINEE_THANKS = "nominee_thanks",
+    MORE_INFO_NEEDED = "more_info_needed",
 }
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");

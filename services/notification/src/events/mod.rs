@@ -6,6 +6,7 @@
 
 mod confirmation_requested;
 mod draft_saved;
+mod more_info_requested;
 mod nomination_submitted;
 mod nominee_thanked;
 
@@ -20,7 +21,8 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
-    DraftSaved, NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
+    DraftSaved, MoreInfoRequested, NominationConfirmationRequested, NominationSubmitted,
+    NomineeThanked,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -119,6 +121,7 @@ impl Notifications {
         .on::<NominationConfirmationRequested>()
         .on::<DraftSaved>()
         .on::<NomineeThanked>()
+        .on::<MoreInfoRequested>()
     }
 
     fn on<N: Notice>(mut self) -> Self {
@@ -252,6 +255,16 @@ mod tests {
             nomination_count,
             ..Default::default()
         };
+        let more_info = |reply_to: &str| ev::MoreInfoRequested {
+            campaign_name: TYPED.into(),
+            trust_name: TYPED.into(),
+            nominee_name: TYPED.into(),
+            nominator_name: TYPED.into(),
+            nominator_email: "alex@example.org".into(),
+            question: TYPED.into(),
+            reply_to: reply_to.into(),
+            ..Default::default()
+        };
         vec![
             Envelope::new("test", None, &submitted),
             Envelope::new("test", None, &confirm),
@@ -259,6 +272,8 @@ mod tests {
             Envelope::new("test", None, &thanked(false, 1)),
             Envelope::new("test", None, &thanked(false, 3)),
             Envelope::new("test", None, &thanked(true, 2)),
+            Envelope::new("test", None, &more_info("awards@example.org")),
+            Envelope::new("test", None, &more_info("")),
         ]
     }
 

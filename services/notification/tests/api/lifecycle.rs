@@ -47,6 +47,19 @@ fn nominee_thanked(recipient: &str, via_manager: bool, count: u64) -> ev::Nomine
     }
 }
 
+fn more_info_requested(reply_to: &str) -> ev::MoreInfoRequested {
+    ev::MoreInfoRequested {
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: CAMPAIGN.into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        nominee_name: "Sam Patel".into(),
+        nominator_name: "Alex Jones".into(),
+        nominator_email: "alex@example.org".into(),
+        question: "Which ward does Sam work on?".into(),
+        reply_to: reply_to.into(),
+    }
+}
+
 /// The one email that went to `recipient`.
 fn to<'a>(
     emails: &'a [valued_testkit::smtp::ReceivedEmail],
@@ -160,4 +173,50 @@ async fn a_thank_you_via_the_manager_asks_them_to_pass_it_on_privately() {
             .html_body()
             .contains("pass this email on to Sam Patel privately")
     );
+}
+
+#[tokio::test]
+async fn a_moderators_question_replies_to_the_trust() {
+    let app = spawn_app().await;
+    let emails = app
+        .publish_and_receive(
+            &envelope(&more_info_requested("awards@gstt.example.org")),
+            1,
+        )
+        .await;
+    assert_eq!(emails.len(), 1);
+    let email = to(&emails, "alex@example.org");
+    assert_eq!(
+        email.subject(),
+        "A question about your nomination of Sam Patel"
+    );
+    let reply_to = email.header("Reply-To").expect("a Reply-To header");
+    assert!(reply_to.contains("awards@gstt.example.org"), "{reply_to}");
+    assert!(
+        email
+            .header("From")
+            .unwrap()
+            .contains("no-reply@valued.example.org")
+    );
+    for body in [email.text_body(), email.html_body()] {
+        assert!(body.contains("Which ward does Sam work on?"));
+        assert!(body.contains("Reply to this email to answer"));
+    }
+}
+
+#[tokio::test]
+async fn a_question_with_no_usable_trust_address_goes_without_reply_to() {
+    let app = spawn_app().await;
+    let event = more_info_requested("awards at gstt\r\nBcc: x@y.z");
+    let emails = app.publish_and_receive(&envelope(&event), 1).await;
+    assert_eq!(emails.len(), 1);
+    let email = to(&emails, "alex@example.org");
+    assert!(email.header("Reply-To").is_none());
+    assert!(!email.header_names().iter().any(|h| h == "Bcc"));
+    assert!(
+        email
+            .text_body()
+            .contains("Replies to this email are not read")
+    );
+    assert!(!email.text_body().contains("Reply to this email to answer"));
 }
