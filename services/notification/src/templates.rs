@@ -28,6 +28,8 @@ templates! {
     DRAFT_RESUME = "draft_resume",
     NOMINEE_THANKS = "nominee_thanks",
     MORE_INFO_NEEDED = "more_info_needed",
+    FINALIST_NOTICE = "finalist_notice",
+    WINNER_NOTICE = "winner_notice",
 }
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");

@@ -9,6 +9,7 @@ mod draft_saved;
 mod more_info_requested;
 mod nomination_submitted;
 mod nominee_thanked;
+mod recognised;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
-    DraftSaved, MoreInfoRequested, NominationConfirmationRequested, NominationSubmitted,
-    NomineeThanked,
+    DraftSaved, FinalistAnnounced, MoreInfoRequested, NominationConfirmationRequested,
+    NominationSubmitted, NomineeThanked, WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -122,6 +123,8 @@ impl Notifications {
         .on::<DraftSaved>()
         .on::<NomineeThanked>()
         .on::<MoreInfoRequested>()
+        .on::<FinalistAnnounced>()
+        .on::<WinnerAnnounced>()
     }
 
     fn on<N: Notice>(mut self) -> Self {
@@ -265,6 +268,24 @@ mod tests {
             reply_to: reply_to.into(),
             ..Default::default()
         };
+        let recognised = ev::RecognisedNominee {
+            campaign_name: TYPED.into(),
+            category_name: TYPED.into(),
+            trust_name: TYPED.into(),
+            nominee_name: TYPED.into(),
+            nominee_job_title: TYPED.into(),
+            nominee_email: "sam@example.org".into(),
+            nominator_emails: vec!["alex@example.org".into()],
+            ..Default::default()
+        };
+        let finalist = ev::FinalistAnnounced {
+            finalist: Some(recognised.clone()),
+            announced_at: None,
+        };
+        let winner = ev::WinnerAnnounced {
+            winner: Some(recognised),
+            announced_at: None,
+        };
         vec![
             Envelope::new("test", None, &submitted),
             Envelope::new("test", None, &confirm),
@@ -274,6 +295,8 @@ mod tests {
             Envelope::new("test", None, &thanked(true, 2)),
             Envelope::new("test", None, &more_info("awards@example.org")),
             Envelope::new("test", None, &more_info("")),
+            Envelope::new("test", None, &finalist),
+            Envelope::new("test", None, &winner),
         ]
     }
 

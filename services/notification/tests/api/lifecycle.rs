@@ -1,6 +1,8 @@
 //! The emails of a nomination's life after it is submitted: confirming it, finishing a draft,
 //! thanking the nominee, a moderator's question, finalists and winners.
 
+use std::time::Duration;
+
 use valued_proto::events::v1 as ev;
 
 use crate::helpers::{PUBLIC_URL, TestApp, envelope, has_link, spawn_app};
@@ -57,6 +59,47 @@ fn more_info_requested(reply_to: &str) -> ev::MoreInfoRequested {
         nominator_email: "alex@example.org".into(),
         question: "Which ward does Sam work on?".into(),
         reply_to: reply_to.into(),
+    }
+}
+
+fn recognised(nominee_email: &str, nominator_emails: &[&str]) -> ev::RecognisedNominee {
+    ev::RecognisedNominee {
+        nominee_id: uuid::Uuid::now_v7().to_string(),
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: CAMPAIGN.into(),
+        category_name: "Porter of the year".into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        nominee_name: "Sam Patel".into(),
+        nominee_job_title: "Porter".into(),
+        nominee_email: nominee_email.into(),
+        nominator_emails: nominator_emails.iter().map(|e| (*e).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+fn finalist_announced() -> ev::FinalistAnnounced {
+    ev::FinalistAnnounced {
+        finalist: Some(recognised(
+            "sam.patel@gstt.example.org",
+            &[
+                "alex@example.org",
+                " ALEX@example.org ",
+                "jo@example.org",
+                "not an address",
+                "sam.patel@gstt.example.org",
+            ],
+        )),
+        announced_at: None,
+    }
+}
+
+fn winner_announced() -> ev::WinnerAnnounced {
+    ev::WinnerAnnounced {
+        winner: Some(recognised(
+            "sam.patel@gstt.example.org",
+            &["alex@example.org"],
+        )),
+        announced_at: None,
     }
 }
 
@@ -219,4 +262,117 @@ async fn a_question_with_no_usable_trust_address_goes_without_reply_to() {
             .contains("Replies to this email are not read")
     );
     assert!(!email.text_body().contains("Reply to this email to answer"));
+}
+
+#[tokio::test]
+async fn a_finalist_is_told_and_so_is_each_nominator_once() {
+    let app = spawn_app().await;
+    let emails = app
+        .publish_and_receive(&envelope(&finalist_announced()), 3)
+        .await;
+    assert_eq!(
+        emails.len(),
+        3,
+        "nominee, alex and jo; the rest duplicates or unusable"
+    );
+
+    let nominee = to(&emails, "sam.patel@gstt.example.org");
+    assert_eq!(
+        nominee.subject(),
+        "Congratulations: you are a finalist in Health Heroes 2026"
+    );
+    assert!(
+        nominee
+            .text_body()
+            .contains("you are a finalist for Porter of the year")
+    );
+    assert!(
+        nominee
+            .html_body()
+            .contains("Congratulations, you are a finalist")
+    );
+    for nominator in ["alex@example.org", "jo@example.org"] {
+        let email = to(&emails, nominator);
+        assert_eq!(
+            email.subject(),
+            "Sam Patel is a finalist in Health Heroes 2026"
+        );
+        assert!(
+            email
+                .text_body()
+                .contains("whom you nominated, is a finalist")
+        );
+        assert!(
+            email
+                .html_body()
+                .contains("whom you nominated, is a finalist")
+        );
+    }
+    settled_as_sent(&app, 3).await;
+}
+
+#[tokio::test]
+async fn a_winner_is_told_and_so_are_their_nominators() {
+    let app = spawn_app().await;
+    let emails = app
+        .publish_and_receive(&envelope(&winner_announced()), 2)
+        .await;
+    assert_eq!(emails.len(), 2);
+    let nominee = to(&emails, "sam.patel@gstt.example.org");
+    assert_eq!(
+        nominee.subject(),
+        "Congratulations: you have won Porter of the year"
+    );
+    let nominator = to(&emails, "alex@example.org");
+    assert_eq!(nominator.subject(), "Sam Patel has won Porter of the year");
+    assert!(
+        nominator
+            .html_body()
+            .contains("whom you nominated, has won")
+    );
+}
+
+#[tokio::test]
+async fn each_event_published_twice_sends_one_email_per_recipient() {
+    let app = spawn_app().await;
+    let envelopes = [
+        envelope(&confirmation_requested()),
+        envelope(&draft_saved()),
+        envelope(&nominee_thanked("sam@example.org", false, 1)),
+        envelope(&more_info_requested("awards@gstt.example.org")),
+        envelope(&finalist_announced()),
+        envelope(&winner_announced()),
+    ];
+    for envelope in envelopes.iter().chain(&envelopes) {
+        app.publish(envelope).await;
+    }
+    let expected = 1 + 1 + 1 + 1 + 3 + 2;
+    app.smtp.wait_for(expected, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.received().len(), expected);
+    assert_eq!(app.deliveries().await.len(), expected);
+}
+
+#[tokio::test]
+async fn an_announcement_that_names_no_one_is_dead_lettered() {
+    let app = spawn_app().await;
+    let event = ev::FinalistAnnounced {
+        finalist: None,
+        announced_at: None,
+    };
+    app.publish(&envelope(&event)).await;
+    for _ in 0..100 {
+        if !app.bus.dead_letters().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dead = app.bus.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].error.contains("names no finalist"),
+        "{}",
+        dead[0].error
+    );
+    assert!(app.smtp.received().is_empty());
 }
