@@ -21,7 +21,8 @@ impl Notice for MoreInfoRequested {
             "reply_by_email": reply_by_email,
         });
         let mut email = Email::new(MORE_INFO_NEEDED, &self.nominator_email, context);
-        email.reply_to = reply_by_email.then_some(self.reply_to);
+        // Left off, with a warning, when it is not a usable address (the wording then says so).
+        email.reply_to = Some(self.reply_to);
         Ok(vec![email])
     }
 }
