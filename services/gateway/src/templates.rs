@@ -13,16 +13,69 @@ pub const SERVICE_NAME: &str = "Valued";
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    (
+        "form_parts.html",
+        include_str!("../templates/form_parts.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
     (
         "campaigns.html",
         include_str!("../templates/campaigns.html"),
     ),
     ("campaign.html", include_str!("../templates/campaign.html")),
-    ("nominate.html", include_str!("../templates/nominate.html")),
     (
         "nominated.html",
         include_str!("../templates/nominated.html"),
+    ),
+    (
+        "nominate/question.html",
+        include_str!("../templates/nominate/question.html"),
+    ),
+    (
+        "nominate/category.html",
+        include_str!("../templates/nominate/category.html"),
+    ),
+    (
+        "nominate/nominee.html",
+        include_str!("../templates/nominate/nominee.html"),
+    ),
+    (
+        "nominate/staff-group.html",
+        include_str!("../templates/nominate/staff-group.html"),
+    ),
+    (
+        "nominate/workplace.html",
+        include_str!("../templates/nominate/workplace.html"),
+    ),
+    (
+        "nominate/story.html",
+        include_str!("../templates/nominate/story.html"),
+    ),
+    (
+        "nominate/about-you.html",
+        include_str!("../templates/nominate/about-you.html"),
+    ),
+    (
+        "nominate/check.html",
+        include_str!("../templates/nominate/check.html"),
+    ),
+    (
+        "nominate/save.html",
+        include_str!("../templates/nominate/save.html"),
+    ),
+    (
+        "nominate/saved.html",
+        include_str!("../templates/nominate/saved.html"),
+    ),
+    ("confirm.html", include_str!("../templates/confirm.html")),
+    (
+        "confirmed.html",
+        include_str!("../templates/confirmed.html"),
+    ),
+    ("consent.html", include_str!("../templates/consent.html")),
+    (
+        "consented.html",
+        include_str!("../templates/consented.html"),
     ),
     ("outbox.html", include_str!("../templates/outbox.html")),
     ("delivery.html", include_str!("../templates/delivery.html")),

@@ -15,6 +15,10 @@ use crate::error::{GatewayError, Result};
 use crate::{assets, templates};
 
 pub mod campaigns;
+pub mod confirm;
+pub mod consent;
+pub mod drafts;
+pub mod forms;
 pub mod health;
 pub mod nominate;
 pub mod outbox;
@@ -36,6 +40,16 @@ pub fn router(clients: Clients, outbox: bool) -> Router {
             "/campaigns/{slug}/nominated/{id}",
             get(nominate::confirmation),
         )
+        .route(
+            "/campaigns/{slug}/nominate/{page}",
+            get(nominate::restart).post(nominate::step),
+        )
+        .route("/drafts/{token}", get(drafts::resume))
+        .route(
+            "/confirm/{token}",
+            get(confirm::show).post(confirm::confirm),
+        )
+        .route("/consent/{token}", get(consent::show).post(consent::record))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/assets/{*path}", get(assets::serve));

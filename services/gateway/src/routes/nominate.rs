@@ -1,324 +1,234 @@
-//! The nomination form (one page for now), its submission and the confirmation page.
-
-use std::collections::HashMap;
+//! The nomination form as NHS.UK question pages: one group of questions a page, Check your answers,
+//! then the submission and the "Check your email" page. Every page's form carries all the answers
+//! (those of other pages in hidden fields), so the gateway keeps nothing between requests; a form
+//! posted whole to `/campaigns/{slug}/nominate` is a submission, whichever page it came from.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use minijinja::context;
-use serde::{Deserialize, Serialize};
 use tonic::Code;
 use uuid::Uuid;
-use valued_platform::domain::FieldError;
+use valued_platform::domain::{EmailAddress, FieldError};
 use valued_platform::grpc::field_errors;
-use valued_proto::nomination::v1::{Campaign, Choice, SubmitNominationRequest};
+use valued_proto::nomination::v1::Campaign;
 
+pub mod answers;
+pub mod pages;
+
+pub use answers::NominationForm;
+pub use pages::Page;
+
+use super::forms::{self, Sender, form_page, status_for};
 use super::{CampaignView, page, see_other, segment};
 use crate::clients::{Clients, NOMINATION};
-use crate::csrf;
 use crate::error::{GatewayError, Result};
-use crate::templates;
 
-/// The form's fields in the order the page shows them (the error summary follows it). Each is named
-/// after its field of `SubmitNominationRequest`, and is the id of its input (of the first radio).
-pub const FIELDS: [&str; 9] = [
-    "nominee_name",
-    "nominee_job_title",
-    "trust_code",
-    "staff_group",
-    "category_id",
-    "story",
-    "nominator_name",
-    "nominator_email",
-    "relationship",
-];
-
-/// The honeypot: a field people never see. A bot that fills it in is thanked and ignored.
-pub const HONEYPOT: &str = "website";
-
-/// What the form sends back. Every field is optional here: the nomination service validates.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NominationForm {
-    pub campaign_id: String,
-    pub category_id: String,
-    pub trust_code: String,
-    pub nominee_name: String,
-    pub nominee_job_title: String,
-    pub staff_group: String,
-    pub story: String,
-    pub nominator_name: String,
-    pub nominator_email: String,
-    pub relationship: String,
-    pub band: String,
-    #[serde(skip_serializing)]
-    pub csrf_token: String,
-    #[serde(skip_serializing)]
-    pub website: String,
-}
-
-impl NominationForm {
-    fn into_request(self, campaign_id: String) -> SubmitNominationRequest {
-        SubmitNominationRequest {
-            campaign_id,
-            category_id: self.category_id,
-            trust_code: self.trust_code,
-            nominee_name: self.nominee_name,
-            nominee_job_title: self.nominee_job_title,
-            staff_group: self.staff_group,
-            story: self.story,
-            nominator_name: self.nominator_name,
-            nominator_email: self.nominator_email,
-            relationship: self.relationship,
-            band: self.band,
-            ..Default::default()
-        }
-    }
-}
-
-/// `GET /campaigns/{slug}/nominate`
+/// `GET /campaigns/{slug}/nominate`: the first question.
 pub async fn show(
     State(clients): State<Clients>,
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let campaign = clients.campaign(&slug).await?;
-    let (token, set_cookie) = csrf::token_for(&headers);
     let form = NominationForm {
         campaign_id: campaign.id.clone(),
         ..NominationForm::default()
     };
-    let html = render_form(&campaign, &form, &[], token.as_str())?;
-    let mut response = Html(html).into_response();
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    render(&headers, Shown::Page(Page::Category), &campaign, &form, &[])
 }
 
-/// `POST /campaigns/{slug}/nominate`
+/// `GET /campaigns/{slug}/nominate/{page}`: the answers travel in forms, so a page opened by its
+/// address starts the form again.
+pub async fn restart(Path((slug, _)): Path<(String, String)>) -> Result<Response> {
+    see_other(&start(&slug))
+}
+
+/// `POST /campaigns/{slug}/nominate/{page}`: the answers of `page` (or a Back, Change or Save button
+/// on it), with every other answer so far.
+pub async fn step(
+    State(clients): State<Clients>,
+    Path((slug, page)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let Some(mut form) = posted(&slug, &headers, &body)? else {
+        return thanked(&slug);
+    };
+    let campaign = clients.campaign(&slug).await?;
+    if form.campaign_id.is_empty() {
+        form.campaign_id = campaign.id.clone();
+    }
+    let go = form.go.clone();
+    match (page.as_str(), go.as_str()) {
+        ("check", _) => render(&headers, Shown::Check, &campaign, &form, &[]),
+        ("save", "show") => render(&headers, Shown::Save, &campaign, &form, &[]),
+        ("save", _) => {
+            let errors: Vec<FieldError> =
+                EmailAddress::parse("nominator_email", &form.nominator_email)
+                    .err()
+                    .into_iter()
+                    .collect();
+            if errors.is_empty() {
+                super::drafts::save(&clients, &headers, &campaign, form).await
+            } else {
+                render(&headers, Shown::Save, &campaign, &form, &errors)
+            }
+        }
+        (page, go) => {
+            let page = Page::parse(page).ok_or(GatewayError::NotFound)?;
+            match go {
+                "show" => render(&headers, Shown::Page(page), &campaign, &form, &[]),
+                "change" => {
+                    form.then = "check".into();
+                    render(&headers, Shown::Page(page), &campaign, &form, &[])
+                }
+                "save" => {
+                    form.from = page.slug().into();
+                    if form.nominator_email.trim().is_empty() {
+                        render(&headers, Shown::Save, &campaign, &form, &[])
+                    } else {
+                        super::drafts::save(&clients, &headers, &campaign, form).await
+                    }
+                }
+                _ => {
+                    let errors = page.check(&form, &campaign);
+                    let shown = match page.next() {
+                        _ if !errors.is_empty() => Shown::Page(page),
+                        Some(next) if form.then != "check" => Shown::Page(next),
+                        _ => Shown::Check,
+                    };
+                    if errors.is_empty() {
+                        form.then.clear();
+                    }
+                    render(&headers, shown, &campaign, &form, &errors)
+                }
+            }
+        }
+    }
+}
+
+/// `POST /campaigns/{slug}/nominate`: sends the nomination. What the service refuses is shown on the
+/// page that asks it; the user comes back to Check your answers from there.
 pub async fn submit(
     State(clients): State<Clients>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let form: NominationForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| GatewayError::BadRequest(format!("nomination form: {e}")))?;
-    if !csrf::verify(&headers, &form.csrf_token) {
-        return Err(GatewayError::Forbidden {
-            form: format!("/campaigns/{}/nominate", segment(&slug)),
-        });
-    }
-    if !form.website.trim().is_empty() {
-        tracing::info!("honeypot filled in: nomination discarded");
-        return see_other(&format!(
-            "/campaigns/{}/nominated/{}",
-            segment(&slug),
-            Uuid::now_v7()
-        ));
-    }
-
+    let Some(mut form) = posted(&slug, &headers, &body)? else {
+        return thanked(&slug);
+    };
     // The form names its campaign; without it (a client that did not render the form), the
     // address does. The service checks that the campaign exists and is open.
-    let campaign_id = if form.campaign_id.is_empty() {
-        clients.campaign(&slug).await?.id
-    } else {
-        form.campaign_id.clone()
-    };
+    if form.campaign_id.is_empty() {
+        form.campaign_id = clients.campaign(&slug).await?.id;
+    }
     let submitted = clients
         .nomination
         .clone()
-        .submit_nomination(form.clone().into_request(campaign_id))
+        .submit_nomination(form.to_request())
         .await;
-    match submitted {
-        Ok(response) => see_other(&format!(
-            "/campaigns/{}/nominated/{}",
-            segment(&slug),
-            segment(&response.into_inner().nomination_id)
-        )),
-        Err(status) => {
-            let errors = match status.code() {
-                Code::InvalidArgument => {
-                    let errors = field_errors(&status);
-                    if errors.is_empty() {
-                        vec![FieldError::new("", status.message())]
-                    } else {
-                        errors
-                    }
-                }
-                // The campaign is closed, or this was already sent: the service's message says so.
-                Code::FailedPrecondition | Code::AlreadyExists => {
-                    vec![FieldError::new("", status.message())]
-                }
-                _ => return Err(GatewayError::from_status(NOMINATION, status)),
-            };
-            tracing::info!(fields = errors.len(), "nomination refused");
-            let campaign = clients.campaign(&slug).await?;
-            let token = csrf::CsrfToken::from_cookie(&headers)
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default();
-            let html = render_form(&campaign, &form, &errors, &token)?;
-            Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+    let status = match submitted {
+        Ok(response) => {
+            return see_other(&format!(
+                "/campaigns/{}/nominated/{}",
+                segment(&slug),
+                segment(&response.into_inner().nomination_id)
+            ));
         }
+        Err(status) => status,
+    };
+    let errors = match status.code() {
+        Code::InvalidArgument => {
+            let errors = field_errors(&status);
+            if errors.is_empty() {
+                vec![FieldError::new("", status.message())]
+            } else {
+                errors
+            }
+        }
+        // The campaign is closed, or this was already sent: the service's message says so.
+        Code::FailedPrecondition | Code::AlreadyExists => {
+            vec![FieldError::new("", status.message())]
+        }
+        _ => return Err(GatewayError::from_status(NOMINATION, status)),
+    };
+    tracing::info!(fields = errors.len(), "nomination refused");
+    let campaign = clients.campaign(&slug).await?;
+    match Page::owning(&errors) {
+        Some(page) => {
+            let own: Vec<FieldError> = errors.into_iter().filter(|e| page.owns(&e.field)).collect();
+            form.then = "check".into();
+            render(&headers, Shown::Page(page), &campaign, &form, &own)
+        }
+        None => render(&headers, Shown::Check, &campaign, &form, &errors),
     }
 }
 
-/// `GET /campaigns/{slug}/nominated/{id}`. Shows nothing of the nomination itself: the id in the
-/// address is not a credential.
+/// `GET /campaigns/{slug}/nominated/{id}`: "Check your email". Shows nothing of the nomination itself:
+/// the id in the address is not a credential.
 pub async fn confirmation(
     State(clients): State<Clients>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let plain = !id.is_empty()
-        && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !plain {
+    if !forms::is_token(&id) {
         return Err(GatewayError::NotFound);
     }
     let campaign = CampaignView::from(&clients.campaign(&slug).await?);
     page(
         "nominated.html",
         context! {
-            page_title => "Nomination sent",
+            page_title => "Check your email",
             campaign => campaign,
             reference => id,
         },
     )
 }
 
-#[derive(Serialize)]
-struct Item {
-    value: String,
-    label: String,
-    hint: Option<String>,
+/// What a nomination form page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Page(Page),
+    Check,
+    Save,
 }
 
-#[derive(Serialize)]
-struct OptionGroup {
-    label: String,
-    options: Vec<Item>,
-}
-
-#[derive(Serialize)]
-struct SummaryError<'a> {
-    /// The id of the input to link to; empty for an error of the whole form.
-    field: &'a str,
-    message: &'a str,
-}
-
-/// The nomination form, with `errors` (from the nomination service) in the error summary and beside
-/// their fields, and the values the user typed kept.
-pub fn render_form(
+/// Draws a page of the form with `errors`, keeping the browser's CSRF token (or giving it one).
+pub(crate) fn render(
+    headers: &HeaderMap,
+    shown: Shown,
     campaign: &Campaign,
     form: &NominationForm,
     errors: &[FieldError],
-    csrf_token: &str,
-) -> std::result::Result<String, minijinja::Error> {
-    let view = CampaignView::from(campaign);
-
-    let mut summary: Vec<SummaryError<'_>> = errors
-        .iter()
-        .map(|e| SummaryError {
-            field: if FIELDS.contains(&e.field.as_str()) {
-                e.field.as_str()
-            } else {
-                ""
-            },
-            message: e.message.as_str(),
-        })
-        .collect();
-    summary.sort_by_key(|e| {
-        FIELDS
-            .iter()
-            .position(|f| *f == e.field)
-            .unwrap_or(FIELDS.len())
-    });
-    let mut field_errors: HashMap<&str, &str> = HashMap::new();
-    for error in &summary {
-        if !error.field.is_empty() {
-            field_errors.entry(error.field).or_insert(error.message);
-        }
-    }
-
-    let categories: Vec<Item> = campaign
-        .categories
-        .iter()
-        .map(|c| Item {
-            value: c.id.clone(),
-            label: c.name.clone(),
-            hint: (!c.description.is_empty()).then(|| c.description.clone()),
-        })
-        .collect();
-    let mut story_hint =
-        "Tell us what they did and the difference it made to patients, visitors or colleagues."
-            .to_owned();
-    if view.word_limit.is_none() {
-        let limits: Vec<String> = campaign
-            .categories
-            .iter()
-            .filter(|c| c.word_limit > 0)
-            .map(|c| format!("{}: {} words", c.name, c.word_limit))
-            .collect();
-        if !limits.is_empty() {
-            story_hint.push_str(&format!(
-                " The word limit depends on the category ({}).",
-                limits.join("; ")
-            ));
-        }
-    }
-
-    templates::render(
-        "nominate.html",
-        context! {
-            page_title => "Nominate someone",
-            campaign => view.clone(),
-            max_words => view.word_limit,
-            story_hint => story_hint,
-            form => form,
-            csrf_token => csrf_token,
-            errors => summary,
-            field_errors => field_errors,
-            categories => categories,
-            trust_groups => trust_groups(campaign),
-            staff_groups => items(&campaign.staff_groups),
-            relationships => items(&campaign.relationships),
-            bands => items(&campaign.bands),
-        },
-    )
+) -> Result<Response> {
+    form_page(headers, status_for(errors), |token| match shown {
+        Shown::Page(page) => pages::render_page(page, campaign, form, errors, token),
+        Shown::Check => pages::render_check(campaign, form, errors, token),
+        Shown::Save => pages::render_save(campaign, form, errors, token),
+    })
 }
 
-/// The answers the nomination service offers (it owns the lists and parses what comes back).
-fn items(choices: &[Choice]) -> Vec<Item> {
-    choices
-        .iter()
-        .map(|choice| Item {
-            value: choice.value.clone(),
-            label: choice.label.clone(),
-            hint: None,
-        })
-        .collect()
+/// The form of a POST that passes the CSRF check; `None` when a bot filled in the honeypot.
+fn posted(slug: &str, headers: &HeaderMap, body: &[u8]) -> Result<Option<NominationForm>> {
+    let form: NominationForm = serde_urlencoded::from_bytes(body)
+        .map_err(|e| GatewayError::BadRequest(format!("nomination form: {e}")))?;
+    let sender = forms::check_post(headers, &form.csrf_token, &form.website, || start(slug))?;
+    Ok((sender == Sender::Person).then_some(form))
 }
 
-/// The campaign's trusts grouped by region, regions and trusts in the order the service gives them.
-fn trust_groups(campaign: &Campaign) -> Vec<OptionGroup> {
-    let mut groups: Vec<OptionGroup> = Vec::new();
-    for trust in &campaign.trusts {
-        let option = Item {
-            value: trust.code.clone(),
-            label: trust.name.clone(),
-            hint: None,
-        };
-        match groups.iter_mut().find(|g| g.label == trust.region) {
-            Some(group) => group.options.push(option),
-            None => groups.push(OptionGroup {
-                label: trust.region.clone(),
-                options: vec![option],
-            }),
-        }
-    }
-    groups
+fn start(slug: &str) -> String {
+    format!("/campaigns/{}/nominate", segment(slug))
+}
+
+/// What a bot that filled in the honeypot sees: the page a nomination leads to.
+fn thanked(slug: &str) -> Result<Response> {
+    see_other(&format!(
+        "/campaigns/{}/nominated/{}",
+        segment(slug),
+        Uuid::now_v7()
+    ))
 }
 
 #[cfg(test)]
@@ -396,11 +306,12 @@ pub(crate) mod tests {
         }
     }
 
-    fn filled() -> NominationForm {
+    pub(crate) fn filled() -> NominationForm {
         NominationForm {
             campaign_id: campaign().id,
             category_id: "cat-team".into(),
             trust_code: "RJ1".into(),
+            nominee_kind: answers::PERSON.into(),
             nominee_name: "<script>alert(1)</script>".into(),
             nominee_job_title: "Porter".into(),
             staff_group: "estates-and-ancillary".into(),
@@ -412,118 +323,192 @@ pub(crate) mod tests {
         }
     }
 
-    fn errors() -> Vec<FieldError> {
-        vec![
-            // In another order than the page: the summary follows the page.
-            FieldError::new(
-                "nominator_email",
-                "Enter an email address in the correct format, like name@example.com",
-            ),
-            FieldError::new("nominee_name", "Enter their name without <tags>"),
-            FieldError::new("campaign_id", "This campaign is not open for nominations"),
-        ]
+    fn page_html(page: Page, form: &NominationForm, errors: &[FieldError]) -> String {
+        pages::render_page(page, &campaign(), form, errors, "tok").unwrap()
     }
 
     #[test]
-    fn the_empty_form_has_every_field_the_service_expects() {
-        let html = render_form(&campaign(), &NominationForm::default(), &[], "tok").unwrap();
-        for field in FIELDS {
+    fn each_page_asks_its_own_questions_and_carries_the_other_answers() {
+        let form = filled();
+        for page in Page::ALL {
+            let html = page_html(page, &form, &[]);
+            for field in page.fields() {
+                assert!(
+                    html.contains(&format!("id=\"{field}\"")),
+                    "{page:?}: #{field}"
+                );
+            }
+            for (name, _) in form.answers() {
+                let hidden = format!("<input type=\"hidden\" name=\"{name}\"");
+                let shown = page.fields().contains(&name);
+                let value_given = form
+                    .answers()
+                    .iter()
+                    .any(|(n, v)| *n == name && !v.is_empty());
+                assert_eq!(
+                    html.matches(&hidden).count(),
+                    // Once in the form, once in the Back form (the first page has a Back link).
+                    match (shown, value_given, page.previous()) {
+                        (true, true, Some(_)) => 1,
+                        (false, true, Some(_)) => 2,
+                        (false, true, None) => 1,
+                        _ => 0,
+                    },
+                    "{page:?}: {name}"
+                );
+            }
+            assert!(html.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
+            assert!(html.contains(
+                r#"name="website" type="text" value="" tabindex="-1" autocomplete="off""#
+            ));
+            assert!(html.contains(&format!(
+                r#"action="/campaigns/health-heroes/nominate/{}""#,
+                page.slug()
+            )));
             assert!(
-                html.contains(&format!("name=\"{field}\"")),
-                "{field} missing"
+                html.contains(r#"name="go" value="save""#),
+                "{page:?}: save and come back later"
             );
+            assert!(!html.contains("<script>"), "no inline script");
             assert!(
-                html.contains(&format!("id=\"{field}\"")),
-                "#{field} missing"
+                html.contains(&format!(
+                    "<title>{} – Valued – NHS</title>",
+                    page.title().replace('\'', "&#x27;")
+                )),
+                "{page:?}"
             );
         }
-        assert!(html.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
-        assert!(
-            html.contains(r#"name="campaign_id" value="0193a1b2-0000-7000-8000-000000000001""#)
-        );
+    }
+
+    #[test]
+    fn the_first_page_goes_back_to_the_campaign_and_the_others_carry_the_answers_back() {
+        let html = page_html(Page::Category, &filled(), &[]);
+        assert!(html.contains(r#"<a class="nhsuk-back-link" href="/campaigns/health-heroes">"#));
+        let html = page_html(Page::Story, &filled(), &[]);
+        assert!(html.contains(r#"<form method="post" action="/campaigns/health-heroes/nominate/workplace" novalidate>"#));
         assert!(
             html.contains(
-                r#"name="website" type="text" value="" tabindex="-1" autocomplete="off""#
+                r#"<button class="nhsuk-back-link" type="submit" name="go" value="show">"#
             )
         );
-        assert!(html.contains(r#"action="/campaigns/health-heroes/nominate""#));
-        for slug in [
-            "estates-and-ancillary",
-            "other",
-            "colleague",
-            "public",
-            "band-1",
-            "not-sure",
-        ] {
+        let from_check = NominationForm {
+            then: "check".into(),
+            ..filled()
+        };
+        let html = page_html(Page::Story, &from_check, &[]);
+        assert!(html.contains(r#"action="/campaigns/health-heroes/nominate/check" novalidate>"#));
+        assert!(html.contains(r#"<input type="hidden" name="then" value="check">"#));
+    }
+
+    #[test]
+    fn the_questions_offer_the_campaign_s_answers() {
+        let form = NominationForm::default();
+        let html = page_html(Page::StaffGroup, &form, &[]);
+        for slug in ["estates-and-ancillary", "other", "band-1", "not-sure"] {
             assert!(
                 html.contains(&format!("value=\"{slug}\"")),
                 "{slug} missing"
             );
         }
-        assert!(html.contains(r#"<optgroup label="London">"#));
+        let html = page_html(Page::AboutYou, &form, &[]);
+        assert!(html.contains(r#"value="colleague""#) && html.contains(r#"value="public""#));
         assert!(html.contains(r#"autocomplete="email" spellcheck="false""#));
-        assert!(html.contains(r#"data-maxwords="300""#));
-        assert!(html.contains("You can enter up to 300 words"));
-        assert!(!html.contains("nhsuk-error-summary"));
-        assert!(!html.contains("nhsuk-form-group--error"));
-        assert!(html.contains("<title>Nominate someone – Valued – NHS</title>"));
-        assert!(!html.contains("<script>"), "no inline script");
+        let html = page_html(Page::Workplace, &form, &[]);
+        assert!(html.contains(r#"<optgroup label="London">"#));
+        let html = page_html(Page::Category, &form, &[]);
+        assert!(html.contains("Someone who makes the whole team better."));
+        let html = page_html(Page::Nominee, &form, &[]);
+        for kind in ["person", "team", "unknown"] {
+            assert!(html.contains(&format!("value=\"{kind}\"")), "{kind}");
+        }
+    }
+
+    #[test]
+    fn the_story_shows_the_word_limit_of_the_category_chosen() {
+        let mut campaign = campaign();
+        campaign.categories[1].word_limit = 250;
+        let html = pages::render_page(Page::Story, &campaign, &filled(), &[], "tok").unwrap();
+        assert!(html.contains(r#"data-maxwords="250""#));
+        assert!(html.contains("You can enter up to 250 words"));
+        assert!(html.contains("Team player"));
+        assert!(html.contains("She &quot;always&quot; helps &amp; smiles.</textarea>"));
     }
 
     #[test]
     fn errors_are_summarised_and_shown_beside_their_fields() {
-        let html = render_form(&campaign(), &filled(), &errors(), "tok").unwrap();
-
-        assert!(html.contains("<title>Error: Nominate someone – Valued – NHS</title>"));
+        let errors = vec![
+            FieldError::new(
+                "nominee_email",
+                "Enter an email address in the correct format, like name@example.com",
+            ),
+            FieldError::new("nominee_name", "Enter their name without <tags>"),
+            FieldError::new("team", "Choose one"),
+        ];
+        let html = page_html(Page::Nominee, &filled(), &errors);
+        assert!(html.contains("<title>Error: Who are you nominating? – Valued – NHS</title>"));
         assert!(html.contains(
             r#"<div class="nhsuk-error-summary" data-module="nhsuk-error-summary" tabindex="-1">"#
         ));
-        assert!(html.contains(r#"<div role="alert">"#));
-        assert!(html.contains("There is a problem"));
-        let name_link = html
+        let kind = html
+            .find(r##"<a href="#nominee_kind">Choose one</a>"##)
+            .unwrap();
+        let name = html
             .find(r##"<a href="#nominee_name">Enter their name without &lt;tags&gt;</a>"##)
             .unwrap();
-        let email_link = html
-            .find(r##"<a href="#nominator_email">Enter an email address in the correct format, like name@example.com</a>"##)
-            .unwrap();
-        assert!(name_link < email_link, "the summary follows the page order");
-        // An error of no field is listed without a link.
-        assert!(html.contains("This campaign is not open for nominations"));
-        assert!(!html.contains(r##"href="#campaign_id""##));
-
-        assert_eq!(html.matches("nhsuk-form-group--error").count(), 2);
-        assert!(html.contains(
-            r#"<span class="nhsuk-error-message" id="nominee_name-error">
-  <span class="nhsuk-u-visually-hidden">Error:</span> Enter their name without &lt;tags&gt;
-</span>"#
-        ));
-        assert!(html.contains(r#"id="nominator_email-error""#));
-        assert!(html.contains(r#"class="nhsuk-input nhsuk-input--error" id="nominator_email""#));
-        assert!(html.contains(r#"aria-describedby="nominator_email-hint nominator_email-error""#));
+        let email = html.find(r##"<a href="#nominee_email">"##).unwrap();
+        assert!(
+            kind < name && name < email,
+            "the summary follows the page order"
+        );
+        assert_eq!(html.matches("nhsuk-form-group--error").count(), 3);
+        assert!(html.contains(r#"id="nominee_name-error""#));
+        assert!(html.contains(r#"class="nhsuk-input nhsuk-input--error" id="nominee_email""#));
     }
 
     #[test]
     fn values_are_kept_and_escaped() {
-        let html = render_form(&campaign(), &filled(), &errors(), "tok").unwrap();
+        let html = page_html(Page::Nominee, &filled(), &[]);
         assert!(html.contains("value=\"&lt;script&gt;alert(1)&lt;&#x2f;script&gt;\""));
         assert!(!html.contains("<script>alert(1)"));
+        assert!(html.contains(r#"value="person" checked"#));
+        let html = page_html(Page::AboutYou, &filled(), &[]);
         assert!(html.contains("value=\"Sam O&#x27;Brien\""));
-        assert!(html.contains("She &quot;always&quot; helps &amp; smiles.</textarea>"));
-        assert!(html.contains(r#"value="not-an-email""#));
-        assert!(html.contains(r#"<option value="RJ1" selected>"#));
-        assert!(html.contains(r#"value="cat-team" checked"#));
-        assert!(html.contains(r#"value="estates-and-ancillary" checked"#));
         assert!(html.contains(r#"value="colleague" checked"#));
-        assert_eq!(html.matches(" checked").count(), 3);
+        let html = page_html(Page::Workplace, &filled(), &[]);
+        assert!(html.contains(r#"<option value="RJ1" selected>"#));
     }
 
     #[test]
-    fn different_word_limits_are_named_in_the_hint() {
-        let mut campaign = campaign();
-        campaign.categories[1].word_limit = 500;
-        let html = render_form(&campaign, &NominationForm::default(), &[], "tok").unwrap();
-        assert!(!html.contains("data-maxwords"));
-        assert!(html.contains("Unsung hero: 300 words; Team player: 500 words"));
+    fn check_your_answers_lists_every_answer_with_a_change_button() {
+        let html = pages::render_check(&campaign(), &filled(), &[], "tok").unwrap();
+        assert!(html.contains(
+            "<title>Check your answers before sending your nomination – Valued – NHS</title>"
+        ));
+        for shown in [
+            "Team player",
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;",
+            "Estates and ancillary",
+            "Guy&#x27;s and St Thomas&#x27; NHS Foundation Trust",
+            "I work with them",
+        ] {
+            assert!(html.contains(shown), "{shown}");
+        }
+        for page in Page::ALL {
+            assert!(
+                html.contains(&format!(
+                    r#"formaction="/campaigns/health-heroes/nominate/{}""#,
+                    page.slug()
+                )),
+                "{page:?}"
+            );
+        }
+        assert!(html.contains(r#"<form method="post" action="/campaigns/health-heroes/nominate" novalidate id="answers">"#));
+        assert!(
+            html.contains(
+                r#"name="website" type="text" value="" tabindex="-1" autocomplete="off""#
+            )
+        );
+        assert!(html.contains("Send nomination"));
     }
 
     #[test]

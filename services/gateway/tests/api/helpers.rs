@@ -52,9 +52,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let nomination = format!("http://127.0.0.1:{}", closed_port().await);
+    spawn_app_with_peers(settings, nomination).await
+}
+
+/// The gateway on port 0 calling the nomination service at `nomination` (a fake, say).
+pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> TestApp {
     valued_testkit::init_test_logging();
     let peers = Peers {
-        nomination: format!("http://127.0.0.1:{}", closed_port().await),
+        nomination,
         notification: format!("http://127.0.0.1:{}", closed_port().await),
     };
     let shutdown = Shutdown::new();

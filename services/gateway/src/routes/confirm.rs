@@ -1,0 +1,108 @@
+//! The nominator confirms their email from the link in it, `/confirm/{token}`: the nomination counts
+//! only then. Opening the link only shows a button: email scanners open links, people press buttons.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use serde::Deserialize;
+use tonic::Code;
+use valued_proto::nomination::v1::ConfirmNominationRequest;
+
+use super::forms::{self, Sender, form_page};
+use super::{page, segment};
+use crate::clients::{Clients, NOMINATION};
+use crate::error::{GatewayError, Result};
+use crate::templates;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfirmForm {
+    csrf_token: String,
+    website: String,
+}
+
+/// `GET /confirm/{token}`
+pub async fn show(Path(token): Path<String>, headers: HeaderMap) -> Result<Response> {
+    if !forms::is_token(&token) {
+        return not_found();
+    }
+    form_page(&headers, StatusCode::OK, |csrf_token| {
+        templates::render(
+            "confirm.html",
+            context! {
+                page_title => "Confirm your nomination",
+                action => format!("/confirm/{}", segment(&token)),
+                csrf_token => csrf_token,
+            },
+        )
+    })
+}
+
+/// `POST /confirm/{token}`
+pub async fn confirm(
+    State(clients): State<Clients>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let form: ConfirmForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| GatewayError::BadRequest(format!("confirm form: {e}")))?;
+    let sender = forms::check_post(&headers, &form.csrf_token, &form.website, || {
+        format!("/confirm/{}", segment(&token))
+    })?;
+    if !forms::is_token(&token) {
+        return not_found();
+    }
+    if sender == Sender::Bot {
+        return confirmed("", "", true);
+    }
+    let confirmed_nomination = clients
+        .nomination
+        .clone()
+        .confirm_nomination(ConfirmNominationRequest {
+            confirm_token: token,
+        })
+        .await;
+    match confirmed_nomination {
+        Ok(response) => {
+            let response = response.into_inner();
+            tracing::info!(
+                newly = response.newly_confirmed,
+                "nomination confirmed by its nominator"
+            );
+            confirmed(
+                &response.nominee_name,
+                &response.campaign_slug,
+                response.newly_confirmed,
+            )
+        }
+        Err(status) if status.code() == Code::NotFound => not_found(),
+        Err(status) => Err(GatewayError::from_status(NOMINATION, status)),
+    }
+}
+
+fn confirmed(nominee_name: &str, campaign_slug: &str, newly: bool) -> Result<Response> {
+    page(
+        "confirmed.html",
+        context! {
+            page_title => if newly { "Nomination confirmed" } else { "Nomination already confirmed" },
+            nominee_name => nominee_name,
+            newly => newly,
+            campaign_path => (!campaign_slug.is_empty()).then(|| format!("/campaigns/{}", segment(campaign_slug))),
+        },
+    )
+}
+
+fn not_found() -> Result<Response> {
+    forms::message_page(
+        StatusCode::NOT_FOUND,
+        "This confirmation link does not work",
+        &[
+            "Check that you opened the whole link from the email we sent you.",
+            "If it still does not work, the nomination may have been removed. You can send a new one.",
+        ],
+        Some(("/", "See the campaigns you can nominate someone for")),
+    )
+}
