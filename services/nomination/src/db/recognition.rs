@@ -481,3 +481,118 @@ pub async fn forward_winner(
     txn.commit().await?;
     Ok(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn nomination(story: &str) -> nomination::Model {
+        nomination::Model {
+            id: Uuid::now_v7(),
+            campaign_id: Uuid::now_v7(),
+            category_id: Uuid::now_v7(),
+            trust_code: "RJ1".into(),
+            nominee_name: "Sam Patel".into(),
+            nominee_job_title: "Porter".into(),
+            staff_group: "estates-and-ancillary".into(),
+            story: story.into(),
+            nominator_name: "Alex Jones".into(),
+            nominator_email: "alex@example.org".into(),
+            relationship: "colleague".into(),
+            status: "approved".into(),
+            submitted_at: Utc::now(),
+            nominee_key: "sam patel".into(),
+            nominee_id: Some(Uuid::now_v7()),
+            band: String::new(),
+            nominee_email: String::new(),
+            site_code: String::new(),
+            nominee_description: String::new(),
+            team: false,
+            confirm_token_hash: None,
+            confirmed_at: Some(Utc::now()),
+            match_reviewed_by: String::new(),
+            moderation_reason: String::new(),
+            forwarded_from: None,
+        }
+    }
+
+    fn campaign() -> campaign::Model {
+        campaign::Model {
+            id: Uuid::now_v7(),
+            slug: "c".into(),
+            name: "Health Heroes".into(),
+            description: String::new(),
+            scope: "national".into(),
+            scope_code: None,
+            nominations_open_at: None,
+            nominations_close_at: None,
+            judging_close_at: None,
+            vote_open_at: None,
+            vote_close_at: None,
+            results_at: None,
+            finalists_per_region: 3,
+        }
+    }
+
+    fn trust() -> trust::Model {
+        trust::Model {
+            code: "RJ1".into(),
+            name: "Guy's and St Thomas'".into(),
+            region: "London".into(),
+            admin_email: "awards@example.org".into(),
+            region_code: Some("Y56".into()),
+            address: None,
+            postcode: Some("SE1 7EH".into()),
+        }
+    }
+
+    fn category() -> category::Model {
+        category::Model {
+            id: Uuid::now_v7(),
+            campaign_id: Uuid::now_v7(),
+            name: "Porter of the year".into(),
+            description: String::new(),
+            word_limit: 300,
+            position: 0,
+            eligible_staff_groups: String::new(),
+            eligible_bands: String::new(),
+        }
+    }
+
+    proptest! {
+        /// Consent gates everything that leaves the service: without listing consent nothing is
+        /// public; a story only with publication consent; the workplace that finds an MP only with
+        /// MP consent.
+        #[test]
+        fn nothing_leaves_without_the_matching_consent(
+            listed in any::<bool>(),
+            story_ok in any::<bool>(),
+            mp_ok in any::<bool>(),
+            story in "[a-zA-Z ]{1,200}",
+        ) {
+            let (n, c, t, k) = (nomination(&story), campaign(), trust(), category());
+            let recognised = Recognised {
+                nomination: &n,
+                consent: Consent { listed_publicly: listed, story_published: story_ok, shared_with_mp: mp_ok },
+                nominee_email: "",
+                campaign: &c,
+                category: &k,
+                trust: &t,
+                region_name: "London",
+                workplace_postcode: "SE1 7EH",
+                nominator_emails: vec!["alex@example.org".into()],
+            };
+            match recognised.public() {
+                None => prop_assert!(!listed),
+                Some(public) => {
+                    prop_assert!(listed);
+                    prop_assert_eq!(public.story_excerpt.is_empty(), !story_ok || story.trim().is_empty());
+                    prop_assert_eq!(public.share_with_mp, mp_ok);
+                    prop_assert_eq!(public.workplace_postcode.is_empty(), !mp_ok);
+                }
+            }
+        }
+    }
+}

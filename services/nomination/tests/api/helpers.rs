@@ -1,4 +1,5 @@
 use tonic::transport::Channel;
+use valued_nomination::auth::AuthSettings;
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
 use valued_proto::events::v1::NominationConfirmationRequested;
@@ -6,6 +7,7 @@ use valued_proto::nomination::v1::nomination_service_client::NominationServiceCl
 use valued_proto::nomination::v1::{
     Campaign, ConfirmNominationRequest, GetCampaignRequest, SubmitNominationRequest,
 };
+use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
 pub struct TestApp {
@@ -58,6 +60,32 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .campaign
         .unwrap();
     test
+}
+
+/// The service with admin sign-in through a real OpenID Connect provider started for the test.
+pub async fn spawn_admin_app() -> (TestApp, OidcProvider) {
+    let provider = OidcProvider::start().await.unwrap();
+    let settings = Settings {
+        auth: AuthSettings {
+            issuer: provider.issuer.clone(),
+            audience: oidc::CLIENT_ID.into(),
+            platform_admins: vec![PLATFORM_ADMIN.into()],
+        },
+        ..Settings::default()
+    };
+    (spawn_app_with(settings).await, provider)
+}
+
+pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
+
+/// `message` as sent by whoever `id_token` belongs to.
+pub fn signed<T>(id_token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {id_token}").parse().unwrap(),
+    );
+    request
 }
 
 impl TestApp {

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod authorisation;
 mod duplicates;
 mod helpers;
+mod lifecycle;
 mod nominees;
 mod organisations;
 mod submit;
