@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
+use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::rabbitmq::Vhost;
 use valued_testkit::smtp::SmtpSink;
 
@@ -19,9 +20,13 @@ pub const SERVICES: [&str; 5] = [
     "gateway",
 ];
 pub const DEMO_CAMPAIGN: &str = "health-heroes-2026";
+/// Signed in through the cluster's OpenID Connect provider, this address is a platform admin.
+pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
 pub struct Cluster {
     pub smtp: SmtpSink,
+    /// The real OpenID Connect provider admins sign in through.
+    pub oidc: OidcProvider,
     pub vhost: Vhost,
     pub ports: HashMap<&'static str, u16>,
     pub databases: HashMap<&'static str, String>,
@@ -59,6 +64,7 @@ impl Cluster {
     pub async fn start() -> Self {
         valued_testkit::init_test_logging();
         let smtp = SmtpSink::start().await.unwrap();
+        let oidc = OidcProvider::start().await.unwrap();
         let vhost = Vhost::create().unwrap();
         let logs =
             std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
@@ -74,6 +80,18 @@ impl Cluster {
                 "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into(),
             ),
             ("VALUED__NOMINATION__SEED_DEMO".into(), "true".into()),
+            (
+                "VALUED__NOMINATION__AUTH__ISSUER".into(),
+                oidc.issuer.clone(),
+            ),
+            (
+                "VALUED__NOMINATION__AUTH__AUDIENCE".into(),
+                oidc::CLIENT_ID.into(),
+            ),
+            (
+                "VALUED__NOMINATION__AUTH__PLATFORM_ADMINS".into(),
+                PLATFORM_ADMIN.into(),
+            ),
             (
                 "VALUED__NOTIFICATION__EMAIL__TRANSPORT".into(),
                 "smtp".into(),
@@ -118,6 +136,7 @@ impl Cluster {
             .unwrap();
         let mut cluster = Self {
             smtp,
+            oidc,
             vhost,
             ports,
             databases,
@@ -189,6 +208,27 @@ impl Cluster {
             .unwrap()
             .unwrap();
         row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// Follows the confirmation link in a "Confirm your nomination" email as its nominator would:
+    /// opens the page, then presses the button.
+    pub async fn confirm_from_email(&self, email: &valued_testkit::smtp::ReceivedEmail) -> String {
+        let text = email.text_body();
+        let (_, after) = text.split_once("/confirm/").expect("a confirmation link");
+        let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+        let link = self.url(&format!("/confirm/{token}"));
+        let page = self.http.get(&link).send().await.unwrap();
+        assert_eq!(page.status(), reqwest::StatusCode::OK);
+        let csrf = self.csrf_token().await;
+        let confirmed = self
+            .http
+            .post(&link)
+            .form(&[("csrf_token", csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert!(confirmed.status().is_success(), "{}", confirmed.status());
+        confirmed.text().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

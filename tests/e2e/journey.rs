@@ -1,15 +1,84 @@
-//! A nomination typed into the web form arrives as two emails in the SMTP sink.
+//! A nomination's whole life on PostgreSQL, RabbitMQ and a real SMTP server: typed into the web
+//! form, confirmed from the email, the nominee thanked and consenting, approved, judged and announced
+//! a finalist, with every email asserted as it arrives.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::cluster::{Cluster, nomination_form, nomination_id};
+use chrono::Utc;
+use valued_proto::nomination::v1::{
+    self as pb, nomination_service_client::NominationServiceClient,
+};
+use valued_testkit::smtp::ReceivedEmail;
+
+use crate::cluster::{Cluster, PLATFORM_ADMIN, nomination_form, nomination_id};
+
+/// Waits for the email with `subject` to `recipient`.
+async fn email_to(cluster: &Cluster, recipient: &str, subject: &str) -> ReceivedEmail {
+    for _ in 0..300 {
+        if let Some(email) = cluster
+            .smtp
+            .received()
+            .into_iter()
+            .find(|e| e.rcpt_to == [recipient] && e.subject() == subject)
+        {
+            return email;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no email {subject:?} to {recipient}; got {:?}; logs in {}",
+        cluster
+            .smtp
+            .received()
+            .iter()
+            .map(|e| (e.rcpt_to.clone(), e.subject()))
+            .collect::<Vec<_>>(),
+        cluster.logs.display()
+    );
+}
+
+fn signed<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+/// Rewrites the demo campaign's timetable: nominations closed, judging open or closed.
+async fn advance(cluster: &Cluster, campaign_id: &str, judging_open: bool) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(&cluster.databases["nomination"])
+        .await
+        .unwrap();
+    let judging_close = if judging_open {
+        Utc::now() + chrono::Duration::days(10)
+    } else {
+        Utc::now() - chrono::Duration::seconds(1)
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE campaign SET nominations_close_at = $1, judging_close_at = $2 WHERE id = $3",
+        [
+            (Utc::now() - chrono::Duration::days(1)).into(),
+            judging_close.into(),
+            campaign_id.parse::<uuid::Uuid>().unwrap().into(),
+        ],
+    ))
+    .await
+    .unwrap();
+}
 
 #[tokio::test]
-async fn a_nomination_through_the_form_emails_the_nominator_and_the_trust() {
+async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     let cluster = Cluster::start().await;
     let campaign = cluster.demo_campaign().await;
     let csrf = cluster.csrf_token().await;
+    let trust = &campaign.trusts[0];
+    let category = &campaign.categories[0];
 
+    // 1. Nominate through the form: only a request to confirm goes out.
     let response = cluster
         .post_nomination(
             &csrf,
@@ -17,38 +86,46 @@ async fn a_nomination_through_the_form_emails_the_nominator_and_the_trust() {
         )
         .await;
     let id = nomination_id(&response);
+    let confirm = email_to(
+        &cluster,
+        "alex.jones@example.org",
+        "Confirm your nomination of Sam Patel",
+    )
+    .await;
+    assert_eq!(
+        confirm.content_types(),
+        ["multipart/alternative", "text/plain", "text/html"]
+    );
+    assert_eq!(
+        cluster.smtp.received().len(),
+        1,
+        "nothing else before confirming"
+    );
 
-    let emails = cluster.smtp.wait_for(2, Duration::from_secs(30)).await;
-    assert_eq!(emails.len(), 2, "logs in {}", cluster.logs.display());
-    let trust = &campaign.trusts[0];
-    let category = &campaign.categories[0];
-
-    let confirmation = emails
-        .iter()
-        .find(|e| e.rcpt_to == ["alex.jones@example.org"])
-        .expect("a confirmation to the nominator");
-    assert_eq!(confirmation.subject(), "Thank you for nominating Sam Patel");
-    let text = confirmation.text_body();
+    // 2. Confirm from the email: the receipt, the trust's review email and the thank-you follow.
+    let page = cluster.confirm_from_email(&confirm).await;
+    assert!(page.contains("Sam Patel"), "{page}");
+    let receipt = email_to(
+        &cluster,
+        "alex.jones@example.org",
+        "Thank you for nominating Sam Patel",
+    )
+    .await;
+    let text = receipt.text_body();
     assert!(text.contains("Dear Alex Jones"), "{text}");
     assert!(
         text.contains(&trust.name) && text.contains(&category.name) && text.contains(&id),
         "{text}"
     );
-    assert!(
-        confirmation
-            .html_body()
-            .contains("<strong>Sam Patel</strong>")
-    );
-    assert_eq!(
-        confirmation.content_types(),
-        ["multipart/alternative", "text/plain", "text/html"]
-    );
-
-    let review = emails
-        .iter()
+    assert!(receipt.html_body().contains("<strong>Sam Patel</strong>"));
+    let review = cluster
+        .smtp
+        .received()
+        .into_iter()
         .find(|e| e.subject().starts_with("New nomination to review"))
         .expect("an admin email");
-    assert!(review.rcpt_to.len() == 1 && review.rcpt_to[0].ends_with(".example.org"));
+    let trust_contact = review.rcpt_to[0].clone();
+    assert!(trust_contact.ends_with(".example.org"));
     assert_eq!(
         review.subject(),
         format!("New nomination to review: Sam Patel ({})", category.name)
@@ -59,6 +136,140 @@ async fn a_nomination_through_the_form_emails_the_nominator_and_the_trust() {
             .text_body()
             .contains("Nominated by: Alex Jones (I work with them)")
     );
+    // No work address was given: the trust's contact passes the thank-you on.
+    let thanks = email_to(
+        &cluster,
+        &trust_contact,
+        "Please pass on privately to Sam Patel: a thank-you from colleagues",
+    )
+    .await;
+
+    // 3. Sam consents on the page the link opens: listed and story, not their MP.
+    let text = thanks.text_body();
+    let (_, after) = text.split_once("/consent/").expect("a consent link");
+    let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    let consent_url = cluster.url(&format!("/consent/{token}"));
+    assert_eq!(
+        cluster
+            .http
+            .get(&consent_url)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let consented = cluster
+        .http
+        .post(&consent_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("listed_publicly", "yes"),
+            ("story_published", "yes"),
+            ("shared_with_mp", "no"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(consented.status().is_success(), "{}", consented.status());
+
+    // 4. The trust admin approves; 5. a judge scores; 6. the region admin announces the finalist.
+    let mut client = NominationServiceClient::connect(cluster.grpc_url("nomination"))
+        .await
+        .unwrap();
+    let admin = cluster.oidc.id_token(PLATFORM_ADMIN).await.unwrap();
+    client
+        .moderate_nomination(signed(
+            &admin,
+            pb::ModerateNominationRequest {
+                nomination_id: id.clone(),
+                action: "approve".into(),
+                reason: String::new(),
+            },
+        ))
+        .await
+        .unwrap();
+    let rubric = client
+        .set_rubric(signed(
+            &admin,
+            pb::SetRubricRequest {
+                campaign_id: campaign.id.clone(),
+                criteria: vec![pb::Criterion {
+                    id: String::new(),
+                    name: "Impact on patients".into(),
+                    weight: 1,
+                }],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .criteria;
+    client
+        .assign_judge(signed(
+            &admin,
+            pb::AssignJudgeRequest {
+                campaign_id: campaign.id.clone(),
+                category_id: category.id.clone(),
+                judge_email: "judge@example.org".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    advance(&cluster, &campaign.id, true).await;
+    let judge = cluster.oidc.id_token("judge@example.org").await.unwrap();
+    client
+        .score_nomination(signed(
+            &judge,
+            pb::ScoreNominationRequest {
+                nomination_id: id.clone(),
+                scores: HashMap::from([(rubric[0].id.clone(), 5)]),
+            },
+        ))
+        .await
+        .unwrap();
+    advance(&cluster, &campaign.id, false).await;
+    client
+        .announce_finalists(signed(
+            &admin,
+            pb::AnnounceFinalistsRequest {
+                campaign_id: campaign.id.clone(),
+                category_id: category.id.clone(),
+                region_code: "Y56".into(),
+                nomination_ids: vec![id.clone()],
+            },
+        ))
+        .await
+        .unwrap();
+
+    // The finalist notices: to Sam (through the trust contact) and to the nominator.
+    let to_nominator = email_to(
+        &cluster,
+        "alex.jones@example.org",
+        "Sam Patel is a finalist in Health Heroes 2026",
+    )
+    .await;
+    assert!(to_nominator.text_body().contains("Sam Patel"));
+    email_to(
+        &cluster,
+        &trust_contact,
+        "Congratulations: you are a finalist in Health Heroes 2026",
+    )
+    .await;
+
+    // The public campaign page lists the finalist with the consented story.
+    let public = client
+        .list_recognised(pb::ListRecognisedRequest {
+            campaign_id: campaign.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0].nominee_name, "Sam Patel");
+    assert!(public[0].story.starts_with("Always the first to help"));
+    assert_eq!(cluster.smtp.received().len(), 6, "no other email");
 }
 
 #[tokio::test]

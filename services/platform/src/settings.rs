@@ -26,7 +26,10 @@ pub fn load<T: DeserializeOwned>(
             config::Environment::with_prefix("VALUED")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                // Only these keys are lists (comma-separated); every other value is kept whole.
+                .list_separator(",")
+                .with_list_parse_key("nomination.auth.platform_admins"),
         )
         .build()?
         .try_deserialize()
