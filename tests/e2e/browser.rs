@@ -1,0 +1,440 @@
+//! The public nomination journeys in headless Chromium (Debian's `chromium` and `chromium-driver`,
+//! driven over WebDriver), against the services as separate processes and a real SMTP sink. Every
+//! page visited is checked with axe-core (`tests/browser`, installed by `npm ci`): a violation of
+//! impact serious or critical fails the test.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use valued_proto::nomination::v1::Campaign;
+
+use crate::cluster::{Cluster, DEMO_CAMPAIGN};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1024",
+];
+
+/// axe-core as `npm ci` in `tests/browser` installs it.
+fn axe_source() -> String {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `npm ci` in tests/browser (scripts/test does)",
+            path.display()
+        )
+    })
+}
+
+/// A Chromium of its own (fresh profile) behind its own chromedriver.
+struct Browser {
+    client: Client,
+    driver: Child,
+    profile: PathBuf,
+    axe: String,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists(),
+            "{CHROMEDRIVER} is missing: apt-get install chromium chromium-driver (scripts/test does)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while reqwest::get(format!("{webdriver}/status")).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromedriver never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let profile =
+            std::env::temp_dir().join(format!("valued-chromium-{}", uuid::Uuid::new_v4().simple()));
+        let mut args: Vec<String> = FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": CHROMIUM, "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await
+            .expect("a Chromium session");
+        Self {
+            client,
+            driver,
+            profile,
+            axe: axe_source(),
+        }
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.start_kill();
+        let _ = self.driver.wait().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// The page's heading, read in one step (an element found before a navigation would be stale
+    /// after it); `None` while the page is changing.
+    async fn heading(&self) -> Option<String> {
+        let heading = self
+            .client
+            .execute(
+                "const h1 = document.querySelector('main h1');
+                 return document.readyState === 'complete' && h1 ? h1.innerText.trim() : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        heading.as_str().map(str::to_owned)
+    }
+
+    /// Waits for the page whose heading is `heading` (after a click that navigates), then checks
+    /// its accessibility.
+    async fn expect_page(&self, heading: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.heading().await;
+            if now.as_deref() == Some(heading) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected the page {heading:?}, got {now:?} at {}",
+                self.client.current_url().await.unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.check_accessibility().await;
+    }
+
+    /// Checks the page: no serious or critical axe-core violation, and the page's own
+    /// Content-Security-Policy in force. With `VALUED_SCREENSHOTS=<dir>`, keeps a picture of it.
+    async fn check_accessibility(&self) {
+        let url = self.client.current_url().await.unwrap();
+        let violations = self.serious_violations().await;
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {url}:\n{}",
+            serde_json::to_string_pretty(&violations).unwrap()
+        );
+        // Scripts from WebDriver run whatever the policy says; the page's own policy still holds:
+        // an inline script is refused.
+        let inline_ran = self
+            .client
+            .execute(
+                "const s = document.createElement('script');
+                 s.textContent = 'window.__inlineRan = true';
+                 document.head.appendChild(s);
+                 return window.__inlineRan === true;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            inline_ran,
+            Value::Bool(false),
+            "CSP let an inline script run on {url}"
+        );
+        if let Some(dir) = std::env::var_os("VALUED_SCREENSHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            let name = url.path().trim_matches('/').replace('/', "_");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Injects axe-core through WebDriver's execute script (which the page's
+    /// Content-Security-Policy does not govern in Chromium), runs it, and returns the violations of
+    /// impact serious or critical.
+    async fn serious_violations(&self) -> Vec<Value> {
+        let loaded = self
+            .client
+            .execute(&format!("{}\nreturn typeof window.axe;", self.axe), vec![])
+            .await
+            .unwrap();
+        assert_eq!(loaded, json!("object"), "axe-core did not load");
+        let violations = self
+            .client
+            .execute_async(
+                r"const done = arguments[arguments.length - 1];
+                window.axe.run(document, { resultTypes: ['violations'] })
+                  .then(result => done(result.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                  .catch(error => done([{ id: 'axe-error', help: String(error) }]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        violations.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn fill(&self, id: &str, text: &str) {
+        let input = self
+            .client
+            .find(Locator::Css(&format!("#{id}")))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    async fn value(&self, id: &str) -> String {
+        self.client
+            .find(Locator::Css(&format!("#{id}")))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Chooses a radio (or checks a box) by the id of its input, through its label as a person
+    /// would.
+    async fn choose(&self, id: &str) {
+        self.click(&format!("label[for='{id}']")).await;
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn press(&self, go: &str) {
+        self.click(&format!("main button[name='go'][value='{go}']"))
+            .await;
+    }
+
+    async fn page_text(&self) -> String {
+        self.client
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+/// The path of the first link to `/{page}/…` in the plain-text body of the email to `to` whose
+/// text has one, waiting for it to arrive.
+async fn link_in_email(cluster: &Cluster, to: &str, page: &str) -> String {
+    let marker = format!("/{page}/");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = cluster
+            .smtp
+            .received()
+            .iter()
+            .filter(|e| e.rcpt_to.iter().any(|r| r == to))
+            .map(|e| e.text_body())
+            .find_map(|text| {
+                let start = text.find(&marker)?;
+                let link = &text[start..];
+                Some(link[..link.find(char::is_whitespace).unwrap_or(link.len())].to_owned())
+            });
+        if let Some(path) = found {
+            return path;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no email to {to} with a {marker} link; logs in {}",
+            cluster.logs.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn answer_category_and_nominee(browser: &Browser, cluster: &Cluster, nominee: &str) {
+    browser
+        .goto(&cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate")))
+        .await;
+    browser.expect_page("Choose a category").await;
+    browser.choose("category_id").await;
+    browser.press("continue").await;
+
+    browser.expect_page("Who are you nominating?").await;
+    browser.choose("nominee_kind").await;
+    browser.fill("nominee_name", nominee).await;
+    browser.fill("nominee_job_title", "Porter").await;
+    browser.press("continue").await;
+}
+
+/// From the staff group page to Check your answers.
+async fn answer_the_rest(browser: &Browser, campaign: &Campaign, nominator_email: &str) {
+    browser.expect_page("Their staff group and pay band").await;
+    browser.choose("staff_group").await;
+    browser.press("continue").await;
+
+    browser.expect_page("Where do they work?").await;
+    browser
+        .client
+        .find(Locator::Css("#trust_code"))
+        .await
+        .unwrap()
+        .select_by_value(&campaign.trusts[0].code)
+        .await
+        .unwrap();
+    browser.press("continue").await;
+
+    browser.expect_page("Tell us their story").await;
+    browser
+        .fill(
+            "story",
+            "Knows every corridor, and always has a kind word for patients who are lost.",
+        )
+        .await;
+    browser.press("continue").await;
+
+    browser.expect_page("About you").await;
+    browser.fill("nominator_name", "Alex Jones").await;
+    browser.fill("nominator_email", nominator_email).await;
+    browser.choose("relationship").await;
+    browser.press("continue").await;
+
+    browser
+        .expect_page("Check your answers before sending your nomination")
+        .await;
+}
+
+#[tokio::test]
+async fn the_accessibility_check_finds_a_serious_violation() {
+    let browser = Browser::start().await;
+    browser
+        .goto("data:text/html,<!DOCTYPE html><html lang=en><title>t</title><main><img src=x.png></main></html>")
+        .await;
+    let violations = browser.serious_violations().await;
+    assert!(
+        violations.iter().any(|v| v["id"] == "image-alt"),
+        "{violations:?}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_nomination_through_every_page_is_confirmed_from_the_email_link() {
+    let cluster = Cluster::start().await;
+    let campaign = cluster.demo_campaign().await;
+    let browser = Browser::start().await;
+
+    answer_category_and_nominee(&browser, &cluster, "Sam Patel").await;
+    answer_the_rest(&browser, &campaign, "alex.jones@example.org").await;
+    let check = browser.page_text().await;
+    for answer in [
+        "Sam Patel",
+        "Porter",
+        campaign.categories[0].name.as_str(),
+        campaign.trusts[0].name.as_str(),
+        "alex.jones@example.org",
+        "Knows every corridor",
+    ] {
+        assert!(check.contains(answer), "{answer} missing from:\n{check}");
+    }
+    browser.press("submit").await;
+    browser.expect_page("Check your email").await;
+
+    let confirm = link_in_email(&cluster, "alex.jones@example.org", "confirm").await;
+    browser.goto(&cluster.url(&confirm)).await;
+    browser.expect_page("Confirm your nomination").await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Nomination confirmed").await;
+    let thanks = browser.page_text().await;
+    assert!(
+        thanks.contains("Thank you, your nomination of Sam Patel counts"),
+        "{thanks}"
+    );
+
+    // The link again: already confirmed, nothing changes.
+    browser.goto(&cluster.url(&confirm)).await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Nomination already confirmed").await;
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_saved_nomination_continues_from_the_emailed_link_in_another_browser() {
+    let cluster = Cluster::start().await;
+    let campaign = cluster.demo_campaign().await;
+    let email = "jo.bloggs@example.org";
+
+    let first = Browser::start().await;
+    answer_category_and_nominee(&first, &cluster, "Jo Bloggs").await;
+    first.expect_page("Their staff group and pay band").await;
+    first.press("save").await;
+    first
+        .expect_page("Save your nomination and come back later")
+        .await;
+    first.fill("nominator_email", email).await;
+    first.press("continue").await;
+    first.expect_page("We have emailed you a link").await;
+    assert!(first.page_text().await.contains(email));
+    first.close().await;
+
+    let resume = link_in_email(&cluster, email, "drafts").await;
+    let second = Browser::start().await;
+    second.goto(&cluster.url(&resume)).await;
+    // The first question not yet answered, with the earlier answers kept.
+    second.expect_page("Their staff group and pay band").await;
+    second.click("button.nhsuk-back-link").await;
+    second.expect_page("Who are you nominating?").await;
+    assert_eq!(second.value("nominee_name").await, "Jo Bloggs");
+    assert_eq!(second.value("nominee_job_title").await, "Porter");
+    second.press("continue").await;
+
+    answer_the_rest(&second, &campaign, email).await;
+    assert!(second.page_text().await.contains("Jo Bloggs"));
+    second.press("submit").await;
+    second.expect_page("Check your email").await;
+
+    // The draft went with the submission: its link no longer works.
+    second.goto(&cluster.url(&resume)).await;
+    second
+        .expect_page("This link has expired or does not work")
+        .await;
+    second.close().await;
+}
