@@ -13,7 +13,7 @@ use valued_proto::events::v1::MoreInfoRequested;
 
 use super::confirmation::{display_name, thank_nominee};
 use super::entities::{audit_log, campaign, campaign_trust, nomination, nominee, trust};
-use super::queries::{SERVICE, nominee_for};
+use super::queries::{SERVICE, new_nominee, nominee_for};
 use crate::auth::Principal;
 use crate::domain::{Decision, Status};
 use crate::error::{Error, Result};
@@ -220,24 +220,18 @@ pub async fn review_match(
         // A different person with the same name and role: a nominee of their own, kept apart by
         // the nomination's id in the role key.
         let own = Uuid::now_v7();
-        nominee::Entity::insert(nominee::ActiveModel {
+        let new = nominee::ActiveModel {
             id: ActiveValue::Set(own),
-            campaign_id: ActiveValue::Set(found.campaign_id),
-            trust_code: ActiveValue::Set(trust.code.clone()),
-            name: ActiveValue::Set(person.to_string()),
-            name_key: ActiveValue::Set(person.match_key()),
-            role_key: ActiveValue::Set(format!("{} #{}", found.nominee_job_title, found.id)),
-            created_at: ActiveValue::Set(Utc::now()),
-            consent_token_hash: ActiveValue::Set(None),
-            email: ActiveValue::Set(String::new()),
-            listed_publicly: ActiveValue::Set(false),
-            story_published: ActiveValue::Set(false),
-            shared_with_mp: ActiveValue::Set(false),
-            consent_answered_at: ActiveValue::Set(None),
-            thanked_at: ActiveValue::Set(None),
-        })
-        .exec_without_returning(&txn)
-        .await?;
+            ..new_nominee(
+                found.campaign_id,
+                &trust.code,
+                &person,
+                format!("{} #{}", found.nominee_job_title, found.id),
+            )
+        };
+        nominee::Entity::insert(new)
+            .exec_without_returning(&txn)
+            .await?;
         link(
             &txn,
             &found,

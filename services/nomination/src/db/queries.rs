@@ -277,30 +277,15 @@ pub(crate) async fn nominee_for(
 ) -> Result<Uuid> {
     let name_key = name.match_key();
     let role_key = match_key(job_title);
-    nominee::Entity::insert(nominee::ActiveModel {
-        id: ActiveValue::Set(Uuid::now_v7()),
-        campaign_id: ActiveValue::Set(campaign_id),
-        trust_code: ActiveValue::Set(trust_code.to_owned()),
-        name: ActiveValue::Set(name.to_string()),
-        name_key: ActiveValue::Set(name_key.clone()),
-        role_key: ActiveValue::Set(role_key.clone()),
-        created_at: ActiveValue::Set(Utc::now()),
-        consent_token_hash: ActiveValue::Set(None),
-        email: ActiveValue::Set(String::new()),
-        listed_publicly: ActiveValue::Set(false),
-        story_published: ActiveValue::Set(false),
-        shared_with_mp: ActiveValue::Set(false),
-        consent_answered_at: ActiveValue::Set(None),
-        thanked_at: ActiveValue::Set(None),
-    })
-    .on_conflict_do_nothing_on([
-        nominee::Column::CampaignId,
-        nominee::Column::TrustCode,
-        nominee::Column::NameKey,
-        nominee::Column::RoleKey,
-    ])
-    .exec_without_returning(txn)
-    .await?;
+    nominee::Entity::insert(new_nominee(campaign_id, trust_code, name, role_key.clone()))
+        .on_conflict_do_nothing_on([
+            nominee::Column::CampaignId,
+            nominee::Column::TrustCode,
+            nominee::Column::NameKey,
+            nominee::Column::RoleKey,
+        ])
+        .exec_without_returning(txn)
+        .await?;
     let nominee = nominee::Entity::find()
         .filter(nominee::Column::CampaignId.eq(campaign_id))
         .filter(nominee::Column::TrustCode.eq(trust_code))
@@ -314,6 +299,31 @@ pub(crate) async fn nominee_for(
             ))
         })?;
     Ok(nominee.id)
+}
+
+/// A nominee not yet thanked, with no consent given.
+pub(crate) fn new_nominee(
+    campaign_id: Uuid,
+    trust_code: &str,
+    name: &PersonName,
+    role_key: String,
+) -> nominee::ActiveModel {
+    nominee::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        campaign_id: ActiveValue::Set(campaign_id),
+        trust_code: ActiveValue::Set(trust_code.to_owned()),
+        name: ActiveValue::Set(name.to_string()),
+        name_key: ActiveValue::Set(name.match_key()),
+        role_key: ActiveValue::Set(role_key),
+        created_at: ActiveValue::Set(Utc::now()),
+        consent_token_hash: ActiveValue::Set(None),
+        email: ActiveValue::Set(String::new()),
+        listed_publicly: ActiveValue::Set(false),
+        story_published: ActiveValue::Set(false),
+        shared_with_mp: ActiveValue::Set(false),
+        consent_answered_at: ActiveValue::Set(None),
+        thanked_at: ActiveValue::Set(None),
+    }
 }
 
 /// A nominee and how many nominations name them.

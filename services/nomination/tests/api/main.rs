@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorisation;
+mod drafts_and_matches;
 mod duplicates;
 mod helpers;
 mod lifecycle;
