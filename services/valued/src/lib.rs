@@ -214,6 +214,45 @@ pub async fn import_organisations(settings: &Settings, file: &Path) -> anyhow::R
     Ok(())
 }
 
+/// `valued grant EMAIL ROLE [SCOPE]`: stores an admin role in the nomination database.
+pub async fn grant_role(
+    settings: &Settings,
+    email: &str,
+    role: &str,
+    scope: &str,
+) -> anyhow::Result<()> {
+    use valued_nomination::auth::Role;
+    let role = Role::parse(role).with_context(|| {
+        format!("unknown role {role:?}: use platform_admin, region_admin, trust_admin or judge")
+    })?;
+    let email = valued_platform::domain::EmailAddress::parse("email", email)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let scope = scope.trim();
+    match (role, scope.is_empty()) {
+        (Role::PlatformAdmin, false) => anyhow::bail!("a platform admin has no scope"),
+        (Role::RegionAdmin | Role::TrustAdmin, true) => {
+            anyhow::bail!("give the region or trust code the role covers")
+        }
+        (Role::Judge, true) => anyhow::bail!("give the campaign id the judge judges"),
+        _ => {}
+    }
+    let scope = match role {
+        Role::RegionAdmin | Role::TrustAdmin => scope.to_uppercase(),
+        _ => scope.to_owned(),
+    };
+    valued_nomination::migrate(&settings.nomination.settings, &settings.data_dir).await?;
+    let db = valued_platform::db::connect(
+        &settings.nomination.settings.database,
+        &settings.data_dir,
+        valued_nomination::NAME,
+    )
+    .await
+    .context("connecting to the nomination database")?;
+    valued_nomination::auth::grant(&db, &email.normalised(), role, &scope).await?;
+    println!("{email} is now {} {scope}", role.slug());
+    Ok(())
+}
+
 /// `valued migrate [service]`: applies migrations for one service, or all of them.
 pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::Result<()> {
     let data_dir = &settings.data_dir;

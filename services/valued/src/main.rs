@@ -26,6 +26,13 @@ enum Command {
     /// Load reference data.
     #[command(subcommand)]
     Import(Import),
+    /// Give someone an admin role: platform_admin, region_admin REGION, trust_admin TRUST, or
+    /// judge CAMPAIGN_ID. They sign in through the configured OpenID Connect issuer with that email.
+    Grant {
+        email: String,
+        role: String,
+        scope: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,6 +62,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { service } => valued::serve(&settings, service, shutdown).await,
         Command::Migrate { service } => valued::migrate(&settings, service).await,
+        Command::Grant { email, role, scope } => {
+            valued::grant_role(
+                &settings,
+                &email,
+                &role,
+                scope.as_deref().unwrap_or_default(),
+            )
+            .await
+        }
         Command::Import(Import::Organisations { file }) => {
             valued::import_organisations(&settings, &file).await
         }
