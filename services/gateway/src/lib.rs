@@ -11,6 +11,7 @@ pub mod clients;
 pub mod csrf;
 pub mod error;
 pub mod routes;
+pub mod session;
 pub mod templates;
 
 pub use error::{GatewayError, Result};
@@ -26,6 +27,10 @@ pub struct Settings {
     /// embedded default; deployments turn it off until admin sign-in exists.
     #[serde(default = "default_outbox")]
     pub outbox: bool,
+    /// Admin sign-in through OpenID Connect (`gateway.auth.issuer` empty: admin pages say sign-in
+    /// is not configured).
+    #[serde(default)]
+    pub auth: session::AuthSettings,
 }
 
 fn default_outbox() -> bool {
@@ -37,6 +42,7 @@ impl Default for Settings {
         Self {
             http: HttpSettings::default(),
             outbox: default_outbox(),
+            auth: session::AuthSettings::default(),
         }
     }
 }
@@ -103,7 +109,7 @@ impl Application {
         Ok(Self {
             listener,
             port,
-            router: routes::router(clients, settings.outbox),
+            router: routes::router(clients, settings.outbox, &settings.auth),
             shutdown,
         })
     }

@@ -79,6 +79,30 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("outbox.html", include_str!("../templates/outbox.html")),
     ("delivery.html", include_str!("../templates/delivery.html")),
+    (
+        "admin/parts.html",
+        include_str!("../templates/admin/parts.html"),
+    ),
+    (
+        "admin/home.html",
+        include_str!("../templates/admin/home.html"),
+    ),
+    (
+        "admin/moderation.html",
+        include_str!("../templates/admin/moderation.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../templates/admin/audit.html"),
+    ),
+    (
+        "admin/judging.html",
+        include_str!("../templates/admin/judging.html"),
+    ),
+    (
+        "admin/shortlist.html",
+        include_str!("../templates/admin/shortlist.html"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(build);

@@ -14,6 +14,7 @@ use crate::clients::Clients;
 use crate::error::{GatewayError, Result};
 use crate::{assets, templates};
 
+pub mod admin;
 pub mod campaigns;
 pub mod confirm;
 pub mod consent;
@@ -28,7 +29,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 /// Forms are small: a 300-word story is a few kilobytes.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(clients: Clients, outbox: bool) -> Router {
+pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSettings) -> Router {
     let pages = Router::new()
         .route("/", get(campaigns::index))
         .route("/campaigns/{slug}", get(campaigns::show))
@@ -61,6 +62,7 @@ pub fn router(clients: Clients, outbox: bool) -> Router {
         pages
     };
     pages
+        .merge(admin::router(clients.clone(), auth))
         .fallback(not_found)
         .with_state(clients)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
