@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::context;
-use valued_proto::nomination::v1::ListCampaignsRequest;
+use valued_proto::nomination::v1::{ListCampaignsRequest, ListRecognisedRequest, RecognisedEntry};
 
 use super::{CampaignView, page, see_other};
 use crate::clients::{Clients, NOMINATION};
@@ -34,14 +34,48 @@ pub async fn index(State(clients): State<Clients>) -> Result<Response> {
 
 /// `GET /campaigns/{slug}`: the campaign's start page.
 pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> Result<Response> {
-    let campaign = CampaignView::from(&clients.campaign(&slug).await?);
+    let campaign = clients.campaign(&slug).await?;
+    let recognised = recognised(&clients, &campaign.id).await;
+    let campaign = CampaignView::from(&campaign);
     page(
         "campaign.html",
         context! {
             page_title => campaign.name.clone(),
             campaign => campaign,
+            winners => recognised.iter().filter(|e| e.kind == "winner").map(entry_view).collect::<Vec<_>>(),
+            finalists => recognised.iter().filter(|e| e.kind == "finalist").map(entry_view).collect::<Vec<_>>(),
         },
     )
+}
+
+/// The campaign's finalists and winners, only as their consent allows (the service leaves out the
+/// rest). The start page still shows without them if the call fails.
+async fn recognised(clients: &Clients, campaign_id: &str) -> Vec<RecognisedEntry> {
+    match clients
+        .nomination
+        .clone()
+        .list_recognised(ListRecognisedRequest {
+            campaign_id: campaign_id.to_owned(),
+        })
+        .await
+    {
+        Ok(response) => response.into_inner().entries,
+        Err(status) => {
+            tracing::warn!(%status, "cannot list the campaign's finalists and winners");
+            Vec::new()
+        }
+    }
+}
+
+fn entry_view(entry: &RecognisedEntry) -> minijinja::Value {
+    context! {
+        category => entry.category_name,
+        region => entry.region_name,
+        trust => entry.trust_name,
+        name => entry.nominee_name,
+        job_title => entry.nominee_job_title,
+        story => entry.story,
+    }
 }
 
 #[cfg(test)]
