@@ -110,6 +110,16 @@ impl Cluster {
                 "VALUED__GATEWAY__HTTP__PORT".into(),
                 ports["gateway"].to_string(),
             ),
+            // Admin sign-in at the gateway, through the same provider.
+            ("VALUED__GATEWAY__AUTH__ISSUER".into(), oidc.issuer.clone()),
+            (
+                "VALUED__GATEWAY__AUTH__CLIENT_ID".into(),
+                oidc::CLIENT_ID.into(),
+            ),
+            (
+                "VALUED__GATEWAY__AUTH__CLIENT_SECRET".into(),
+                oidc::CLIENT_SECRET.into(),
+            ),
         ];
         let mut databases = HashMap::new();
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
