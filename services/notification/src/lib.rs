@@ -6,6 +6,7 @@ pub mod email;
 pub mod error;
 mod events;
 mod grpc;
+pub mod mps;
 pub mod sender;
 pub mod settings;
 pub mod templates;
@@ -31,6 +32,7 @@ const GRPC_NAMES: &[&str] = &["valued.notification.v1.NotificationService"];
 pub struct Application {
     host: ServiceHost,
     sender: sender::Sender,
+    mp_digest: mps::DigestJob,
 }
 
 impl Application {
@@ -68,6 +70,12 @@ impl Application {
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
         )
         .await?;
+        let mp_digest = mps::DigestJob::new(
+            host.db.clone(),
+            mps::PostcodeLookup::new(host.db.clone(), &settings.postcodes)?,
+            &settings.mp_digest,
+            wake.clone(),
+        )?;
         let sender = sender::Sender {
             db: host.db.clone(),
             email,
@@ -76,7 +84,11 @@ impl Application {
             wake,
             relay: host.relay(),
         };
-        Ok(Self { host, sender })
+        Ok(Self {
+            host,
+            sender,
+            mp_digest,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -87,8 +99,14 @@ impl Application {
         &self.host.db
     }
 
+    /// The MP digest job this application runs every `mp_digest.check_seconds`.
+    pub fn mp_digest(&self) -> mps::DigestJob {
+        self.mp_digest.clone()
+    }
+
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let sender = self.sender.spawn(self.host.platform.shutdown.clone());
+        let mp_digest = self.mp_digest.spawn(self.host.platform.shutdown.clone());
         let api = grpc::NotificationApi {
             db: self.host.db.clone(),
         };
@@ -96,6 +114,7 @@ impl Application {
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)
             .await?;
         let _ = sender.await;
+        let _ = mp_digest.await;
         Ok(())
     }
 }

@@ -14,6 +14,10 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     #[serde(default)]
     pub sender: SenderSettings,
+    #[serde(default)]
+    pub postcodes: crate::mps::PostcodesSettings,
+    #[serde(default)]
+    pub mp_digest: crate::mps::MpDigestSettings,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

@@ -194,6 +194,7 @@ impl TransactionalHandler for Notifications {
         for email in compose(envelope, &self.links)? {
             self.deliver(txn, envelope, email).await?;
         }
+        crate::mps::digest::record(txn, envelope).await?;
         Ok(())
     }
 

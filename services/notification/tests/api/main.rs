@@ -3,3 +3,7 @@
 mod delivery;
 mod helpers;
 mod lifecycle;
+mod mps_digest;
+mod mps_directory;
+mod mps_postcodes;
+mod mps_support;

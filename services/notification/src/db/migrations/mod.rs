@@ -2,6 +2,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000400_create_delivery;
 mod m20261122_000401_delivery_reply_to;
+mod m20261122_000500_mp_alerts;
 
 pub struct Migrator;
 
@@ -10,6 +11,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = valued_platform::migrations::messaging();
         migrations.push(Box::new(m20261122_000400_create_delivery::Migration));
         migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
+        migrations.push(Box::new(m20261122_000500_mp_alerts::Migration));
         migrations
     }
 }
