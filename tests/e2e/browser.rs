@@ -41,7 +41,7 @@ fn axe_source() -> String {
 }
 
 /// A Chromium of its own (fresh profile) behind its own chromedriver.
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     driver: Child,
     profile: PathBuf,
@@ -49,7 +49,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: apt-get install chromium chromium-driver (scripts/test does)"
@@ -99,20 +99,20 @@ impl Browser {
         }
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.start_kill();
         let _ = self.driver.wait().await;
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.client.goto(url).await.unwrap();
     }
 
     /// The page's heading, read in one step (an element found before a navigation would be stale
     /// after it); `None` while the page is changing.
-    async fn heading(&self) -> Option<String> {
+    pub(crate) async fn heading(&self) -> Option<String> {
         let heading = self
             .client
             .execute(
@@ -127,7 +127,7 @@ impl Browser {
 
     /// Waits for the page whose heading is `heading` (after a click that navigates), then checks
     /// its accessibility.
-    async fn expect_page(&self, heading: &str) {
+    pub(crate) async fn expect_page(&self, heading: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let now = self.heading().await;
@@ -146,7 +146,7 @@ impl Browser {
 
     /// Checks the page: no serious or critical axe-core violation, and the page's own
     /// Content-Security-Policy in force. With `VALUED_SCREENSHOTS=<dir>`, keeps a picture of it.
-    async fn check_accessibility(&self) {
+    pub(crate) async fn check_accessibility(&self) {
         let url = self.client.current_url().await.unwrap();
         let violations = self.serious_violations().await;
         assert!(
@@ -183,7 +183,7 @@ impl Browser {
     /// Injects axe-core through WebDriver's execute script (which the page's
     /// Content-Security-Policy does not govern in Chromium), runs it, and returns the violations of
     /// impact serious or critical.
-    async fn serious_violations(&self) -> Vec<Value> {
+    pub(crate) async fn serious_violations(&self) -> Vec<Value> {
         let loaded = self
             .client
             .execute(&format!("{}\nreturn typeof window.axe;", self.axe), vec![])
@@ -207,7 +207,7 @@ impl Browser {
         violations.as_array().cloned().unwrap_or_default()
     }
 
-    async fn fill(&self, id: &str, text: &str) {
+    pub(crate) async fn fill(&self, id: &str, text: &str) {
         let input = self
             .client
             .find(Locator::Css(&format!("#{id}")))
@@ -217,7 +217,18 @@ impl Browser {
         input.send_keys(text).await.unwrap();
     }
 
-    async fn value(&self, id: &str) -> String {
+    /// Types into the input called `name` (for pages not ours, whose inputs have no id).
+    pub(crate) async fn fill_named(&self, name: &str, text: &str) {
+        let input = self
+            .client
+            .find(Locator::Css(&format!("input[name='{name}']")))
+            .await
+            .unwrap_or_else(|e| panic!("input {name}: {e}"));
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    pub(crate) async fn value(&self, id: &str) -> String {
         self.client
             .find(Locator::Css(&format!("#{id}")))
             .await
@@ -230,11 +241,11 @@ impl Browser {
 
     /// Chooses a radio (or checks a box) by the id of its input, through its label as a person
     /// would.
-    async fn choose(&self, id: &str) {
+    pub(crate) async fn choose(&self, id: &str) {
         self.click(&format!("label[for='{id}']")).await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -244,12 +255,12 @@ impl Browser {
             .unwrap();
     }
 
-    async fn press(&self, go: &str) {
+    pub(crate) async fn press(&self, go: &str) {
         self.click(&format!("main button[name='go'][value='{go}']"))
             .await;
     }
 
-    async fn page_text(&self) -> String {
+    pub(crate) async fn page_text(&self) -> String {
         self.client
             .find(Locator::Css("main"))
             .await
@@ -262,7 +273,7 @@ impl Browser {
 
 /// The path of the first link to `/{page}/…` in the plain-text body of the email to `to` whose
 /// text has one, waiting for it to arrive.
-async fn link_in_email(cluster: &Cluster, to: &str, page: &str) -> String {
+pub(crate) async fn link_in_email(cluster: &Cluster, to: &str, page: &str) -> String {
     let marker = format!("/{page}/");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {

@@ -1,0 +1,93 @@
+//! The moderation queue in headless Chromium: a trust admin, given the role with `valued grant`,
+//! signs in through the real OpenID Connect provider's own form, approves a nomination, sees it leave
+//! the queue and appear in the trust's audit log. Every admin page passes the axe-core check.
+
+use crate::browser::Browser;
+use crate::cluster::{Cluster, DEMO_CAMPAIGN, nomination_form, nomination_id};
+
+const TRUST_ADMIN: &str = "awards@trust.example.org";
+
+#[tokio::test]
+async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
+    let cluster = Cluster::start().await;
+    let campaign = cluster.demo_campaign().await;
+    let trust = campaign.trusts[0].code.clone();
+
+    // A confirmed nomination waits in the trust's queue.
+    let csrf = cluster.csrf_token().await;
+    let response = cluster
+        .post_nomination(
+            &csrf,
+            &nomination_form(&campaign, "Sam Patel", "alex.jones@example.org"),
+        )
+        .await;
+    let id = nomination_id(&response);
+    let confirm = cluster
+        .smtp
+        .wait_for(1, std::time::Duration::from_secs(30))
+        .await
+        .into_iter()
+        .find(|e| e.subject().starts_with("Confirm your nomination"))
+        .expect("a confirmation request");
+    cluster.confirm_from_email(&confirm).await;
+
+    // The deployment's operator gives the trust's awards lead their role.
+    let granted = std::process::Command::new(crate::cluster::binary())
+        .args(["grant", TRUST_ADMIN, "trust_admin", &trust])
+        .env(
+            "VALUED__NOMINATION__DATABASE__URL",
+            &cluster.databases["nomination"],
+        )
+        .env("VALUED__DATA_DIR", &cluster.logs)
+        .output()
+        .unwrap();
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+
+    // Signing in: the admin page sends the browser to the provider, whose form takes the subject.
+    let browser = Browser::start().await;
+    browser
+        .goto(&cluster.url(&format!("/admin/campaigns/{DEMO_CAMPAIGN}/moderation")))
+        .await;
+    browser.fill_named("sub", TRUST_ADMIN).await;
+    browser.click("form button[type='submit']").await;
+    browser.expect_page("Moderation queue").await;
+    let queue = browser.page_text().await;
+    assert!(queue.contains("Sam Patel"), "{queue}");
+    assert!(queue.contains("Always the first to help"), "{queue}");
+
+    browser
+        .click(&format!(
+            "form[action='/admin/campaigns/{DEMO_CAMPAIGN}/moderation/{id}'] input[value='approve'] ~ button"
+        ))
+        .await;
+    browser.expect_page("Moderation queue").await;
+    let after = browser.page_text().await;
+    assert!(!after.contains("Always the first to help"), "{after}");
+
+    browser.goto(&cluster.url("/admin")).await;
+    browser.expect_page("Admin").await;
+    browser
+        .goto(&cluster.url(&format!("/admin/trusts/{trust}/audit")))
+        .await;
+    browser
+        .expect_page(&format!("Audit log\nTrust {trust}"))
+        .await;
+    let audit = browser.page_text().await;
+    assert!(audit.contains(TRUST_ADMIN), "{audit}");
+    assert!(audit.to_lowercase().contains("approve"), "{audit}");
+
+    // Another trust's queue is refused by the nomination service, shown as a 403 page.
+    let other = campaign.trusts[1].code.clone();
+    browser
+        .goto(&cluster.url(&format!(
+            "/admin/campaigns/{DEMO_CAMPAIGN}/moderation?trust={other}"
+        )))
+        .await;
+    let refused = browser.page_text().await;
+    assert!(refused.contains("permission"), "{refused}");
+    browser.close().await;
+}
