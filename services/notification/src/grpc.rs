@@ -5,6 +5,7 @@ use valued_proto::notification::v1::notification_service_server::NotificationSer
 
 use crate::db::delivery;
 use crate::error::Error;
+use crate::policy::preference;
 
 pub struct NotificationApi {
     pub db: DatabaseConnection,
@@ -26,6 +27,55 @@ impl NotificationService for NotificationApi {
             deliveries: rows.into_iter().map(to_message).collect(),
         }))
     }
+
+    async fn get_unsubscribe(
+        &self,
+        request: Request<pb::GetUnsubscribeRequest>,
+    ) -> Result<Response<pb::GetUnsubscribeResponse>, Status> {
+        let found = preference::by_token(&self.db, &request.into_inner().token)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(unknown_token)?;
+        Ok(Response::new(pb::GetUnsubscribeResponse {
+            masked_email: mask(&found.email),
+            unsubscribed: found.unsubscribed_at.is_some(),
+        }))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: Request<pb::UnsubscribeRequest>,
+    ) -> Result<Response<pb::UnsubscribeResponse>, Status> {
+        let request = request.into_inner();
+        let via = if request.one_click {
+            "one_click"
+        } else {
+            "page"
+        };
+        let found = preference::unsubscribe(&self.db, &request.token, via)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(unknown_token)?;
+        tracing::info!(via, "unsubscribed from non-transactional email");
+        Ok(Response::new(pb::UnsubscribeResponse {
+            masked_email: mask(&found.email),
+        }))
+    }
+}
+
+fn unknown_token() -> Error {
+    Error::NotFound("no unsubscribe link has this token".into())
+}
+
+/// `sam.patel@example.org` → `s***@example.org`.
+fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
 }
 
 fn to_message(row: delivery::Model) -> pb::Delivery {
@@ -43,5 +93,16 @@ fn to_message(row: delivery::Model) -> pb::Delivery {
             nanos: 0,
         }),
         cause_event_id: row.cause_event_id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_the_first_letter_and_the_domain() {
+        assert_eq!(mask("sam.patel@example.org"), "s***@example.org");
+        assert_eq!(mask("nobody"), "***");
     }
 }

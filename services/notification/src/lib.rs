@@ -7,13 +7,13 @@ pub mod error;
 mod events;
 mod grpc;
 pub mod mps;
+pub mod policy;
 pub mod sender;
 pub mod settings;
 pub mod templates;
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use tokio::sync::Notify;
 use tonic::service::Routes;
 use valued_platform::host::ServiceHost;
@@ -50,11 +50,6 @@ impl Application {
         platform: Platform,
         email: Arc<dyn EmailSender>,
     ) -> anyhow::Result<Self> {
-        let from = settings
-            .email
-            .from
-            .parse()
-            .with_context(|| format!("email.from {:?}", settings.email.from))?;
         let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
@@ -76,14 +71,7 @@ impl Application {
             &settings.mp_digest,
             wake.clone(),
         )?;
-        let sender = sender::Sender {
-            db: host.db.clone(),
-            email,
-            from,
-            settings: settings.sender.clone(),
-            wake,
-            relay: host.relay(),
-        };
+        let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.relay())?;
         Ok(Self {
             host,
             sender,

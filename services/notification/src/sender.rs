@@ -1,6 +1,11 @@
 //! The sender: claims due deliveries, sends each through the [`EmailSender`], and records the
 //! outcome with its `email.sent.v1` / `email.failed.v1` event in one transaction.
 //!
+//! Before each send the [`policy`] is asked again (the address may have been suppressed or
+//! unsubscribed since the delivery was made), a non-transactional email takes a slot of its
+//! recipient's throttle, and the service-wide rate limit (`sender.max_per_second`) is waited for.
+//! A 5xx reply to the mail transaction puts the address on the suppression list.
+//!
 //! The window that remains: SMTP has no way to make "the server accepted it" and "we recorded it"
 //! one step. If the process dies after the server's "250" and before the row is marked sent (a
 //! commit, a millisecond or two), the claim lapses and the email is sent again — with the same
@@ -8,11 +13,14 @@
 //! copy. Recording the send *before* the final `.` instead turns the same window into a lost email
 //! (tried and measured: a kill mid-load then lost one), which is worse for a confirmation.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::Utc;
 use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::Notify;
@@ -23,9 +31,11 @@ use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
 
 use crate::NAME;
-use crate::db::delivery::{self, Model};
-use crate::email::{EmailSender, RenderedEmail, SendError, build_message};
-use crate::settings::SenderSettings;
+use crate::db::delivery::{self, Model, status};
+use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
+use crate::policy::throttle::{self, Slot};
+use crate::policy::{self, Kind, Verdict, suppression};
+use crate::settings::{SenderSettings, Settings, ThrottleSettings};
 
 pub struct Sender {
     pub db: DatabaseConnection,
@@ -34,9 +44,43 @@ pub struct Sender {
     pub settings: SenderSettings,
     pub wake: Arc<Notify>,
     pub relay: RelayHandle,
+    /// The public site, where `/unsubscribe/{token}` is served.
+    pub public_url: String,
+    pub throttle: ThrottleSettings,
+    pub dkim: Option<Arc<Dkim>>,
+    /// `sender.max_per_second`, when set.
+    pub limiter: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
 impl Sender {
+    pub fn new(
+        settings: &Settings,
+        db: DatabaseConnection,
+        email: Arc<dyn EmailSender>,
+        wake: Arc<Notify>,
+        relay: RelayHandle,
+    ) -> anyhow::Result<Self> {
+        let from = settings
+            .email
+            .from
+            .parse()
+            .with_context(|| format!("email.from {:?}", settings.email.from))?;
+        let limiter = NonZeroU32::new(settings.sender.max_per_second)
+            .map(|rate| Arc::new(RateLimiter::direct(Quota::per_second(rate))));
+        Ok(Self {
+            db,
+            email,
+            from,
+            settings: settings.sender.clone(),
+            wake,
+            relay,
+            public_url: settings.email.public_url.trim_end_matches('/').to_owned(),
+            throttle: settings.throttle.clone(),
+            dkim: Dkim::from_settings(&settings.dkim)?.map(Arc::new),
+            limiter,
+        })
+    }
+
     pub fn spawn(self, shutdown: Shutdown) -> JoinHandle<()> {
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.settings.poll_interval_ms);
@@ -63,7 +107,13 @@ impl Sender {
 
     /// Sends one batch of due deliveries; returns how many were attempted.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let batch = u64::try_from(self.settings.concurrency * 4).unwrap_or(64);
+        let mut batch = u64::try_from(self.settings.concurrency * 4).unwrap_or(64);
+        if self.settings.max_per_second > 0 {
+            // Every claimed email must be sent well within its lease, rate limit and all.
+            let in_half_a_lease = u64::from(self.settings.max_per_second)
+                .saturating_mul(u64::try_from(self.settings.lease_seconds / 2).unwrap_or(1));
+            batch = batch.min(in_half_a_lease.max(1));
+        }
         let lease = chrono::Duration::seconds(self.settings.lease_seconds);
         let due = delivery::claim_due(&self.db, batch, lease).await?;
         let count = due.len();
@@ -80,6 +130,41 @@ impl Sender {
     }
 
     async fn send_one(&self, row: Model) -> anyhow::Result<()> {
+        let unsubscribe = match policy::verdict(&self.db, &row.recipient, &row.template).await? {
+            Verdict::Send { unsubscribe_token } => {
+                unsubscribe_token.map(|token| format!("{}/unsubscribe/{token}", self.public_url))
+            }
+            Verdict::Suppressed => {
+                let note = delivery::SUPPRESSED_NOTE;
+                delivery::mark_skipped(&self.db, row.id, status::SUPPRESSED, note).await?;
+                tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
+                return Ok(());
+            }
+            Verdict::Unsubscribed => {
+                let note = delivery::UNSUBSCRIBED_NOTE;
+                delivery::mark_skipped(&self.db, row.id, status::UNSUBSCRIBED, note).await?;
+                tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
+                return Ok(());
+            }
+        };
+        if policy::kind(&row.template) == Kind::NonTransactional && row.counted_at.is_none() {
+            let window = chrono::Duration::seconds(self.throttle.window_seconds.max(1));
+            let per_window = self.throttle.per_recipient_per_day;
+            let slot =
+                throttle::take_slot(&self.db, row.id, &row.recipient, per_window, window).await?;
+            if let Slot::FreeAt(at) = slot {
+                let note = format!(
+                    "throttled: {per_window} non-transactional emails to this address in {}s; waits until {at}",
+                    window.num_seconds()
+                );
+                delivery::mark_deferred(&self.db, row.id, at, &note).await?;
+                tracing::info!(delivery_id = %row.id, template = %row.template, %at, "throttled");
+                return Ok(());
+            }
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
         let attempts = row.attempts + 1;
         let rendered = RenderedEmail {
             subject: row.subject.clone(),
@@ -91,15 +176,36 @@ impl Sender {
             &row.recipient,
             row.reply_to.as_deref(),
             &row.message_id,
+            unsubscribe.as_deref(),
             &rendered,
         );
         let result = match message {
-            Ok(message) => self.email.send(message).await,
+            Ok(mut message) => {
+                if let Some(dkim) = &self.dkim {
+                    dkim.sign(&mut message);
+                }
+                self.email.send(message).await
+            }
             Err(error) => Err(SendError::Permanent(format!(
                 "cannot build the message: {error}"
             ))),
         };
         let txn = self.db.begin().await?;
+        if let Err(SendError::Rejected(error)) = &result {
+            suppression::suppress(
+                &txn,
+                &row.recipient,
+                suppression::reason::SMTP_REJECTED,
+                error,
+            )
+            .await?;
+            tracing::warn!(delivery_id = %row.id, %error, "rejected: the address is now suppressed");
+        }
+        let retry = match &result {
+            Err(SendError::Unavailable(_)) => true,
+            Err(SendError::Transient(_)) => attempts < self.settings.max_attempts,
+            _ => false,
+        };
         match result {
             Ok(response) => {
                 delivery::mark_sent(&txn, row.id, attempts, &response).await?;
@@ -112,12 +218,23 @@ impl Sender {
                 valued_platform::outbox::enqueue(&txn, &Envelope::new(NAME, None, &event)).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
             }
-            Err(SendError::Transient(error)) if attempts < self.settings.max_attempts => {
-                let delay = backoff(attempts, self.settings.retry_base_ms);
+            // An unreachable server is not this email's fault: it waits out the outage, however
+            // long, and is never given up.
+            Err(SendError::Transient(error) | SendError::Unavailable(error)) if retry => {
+                let delay = backoff(
+                    attempts,
+                    self.settings.retry_base_ms,
+                    self.settings.retry_max_ms,
+                );
                 delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay).await?;
                 tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
             }
-            Err(SendError::Transient(error) | SendError::Permanent(error)) => {
+            Err(
+                SendError::Transient(error)
+                | SendError::Unavailable(error)
+                | SendError::Permanent(error)
+                | SendError::Rejected(error),
+            ) => {
                 delivery::mark_failed(&txn, row.id, attempts, &error).await?;
                 let event = EmailFailed {
                     delivery_id: row.id.to_string(),
@@ -134,11 +251,11 @@ impl Sender {
     }
 }
 
-/// `base` doubling per attempt after the first, capped at 30 minutes.
-fn backoff(attempts: i32, base_ms: i64) -> chrono::Duration {
+/// `base` doubling per attempt after the first, capped at `max_ms`.
+fn backoff(attempts: i32, base_ms: i64, max_ms: i64) -> chrono::Duration {
     let millis = base_ms
         .saturating_mul(1i64 << (attempts - 1).clamp(0, 20))
-        .min(1_800_000);
+        .min(max_ms);
     chrono::Duration::milliseconds(millis)
 }
 
@@ -148,8 +265,9 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(1, 2_000).num_seconds(), 2);
-        assert_eq!(backoff(2, 2_000).num_seconds(), 4);
-        assert_eq!(backoff(30, 2_000).num_seconds(), 1_800);
+        assert_eq!(backoff(1, 2_000, 1_800_000).num_seconds(), 2);
+        assert_eq!(backoff(2, 2_000, 1_800_000).num_seconds(), 4);
+        assert_eq!(backoff(30, 2_000, 1_800_000).num_seconds(), 1_800);
+        assert_eq!(backoff(30, 100, 1_000).num_milliseconds(), 1_000);
     }
 }

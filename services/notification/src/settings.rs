@@ -18,6 +18,12 @@ pub struct Settings {
     pub postcodes: crate::mps::PostcodesSettings,
     #[serde(default)]
     pub mp_digest: crate::mps::MpDigestSettings,
+    #[serde(default)]
+    pub throttle: ThrottleSettings,
+    #[serde(default)]
+    pub webhook: WebhookSettings,
+    #[serde(default)]
+    pub dkim: DkimSettings,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -137,7 +143,8 @@ pub struct SenderSettings {
     /// never waits for a connection (that wait would widen the resend-after-crash window).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
-    /// Attempts before a temporarily failing email is given up.
+    /// Attempts before a temporarily failing email is given up. Attempts that could not reach the
+    /// SMTP server at all do not run this out: an outage delays email, it never loses it.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: i32,
     /// How long a claimed email belongs to one sender; after a crash it is retried once this lapses.
@@ -145,13 +152,24 @@ pub struct SenderSettings {
     pub lease_seconds: i64,
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
-    /// The first retry waits this long; each further one twice as long (capped at 30 minutes).
+    /// The first retry waits this long; each further one twice as long, up to `retry_max_ms`.
     #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: i64,
+    /// The longest wait between two attempts (30 minutes).
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: i64,
+    /// Emails handed to the SMTP server per second, at most, by this process (0: no limit). Set it
+    /// to the relay's own limit.
+    #[serde(default)]
+    pub max_per_second: u32,
 }
 
 fn default_retry_base_ms() -> i64 {
     2_000
+}
+
+fn default_retry_max_ms() -> i64 {
+    1_800_000
 }
 
 fn default_concurrency() -> usize {
@@ -178,6 +196,85 @@ impl Default for SenderSettings {
             lease_seconds: default_lease_seconds(),
             poll_interval_ms: default_poll_interval_ms(),
             retry_base_ms: default_retry_base_ms(),
+            retry_max_ms: default_retry_max_ms(),
+            max_per_second: 0,
+        }
+    }
+}
+
+/// The per-recipient limit on non-transactional email (see [`crate::policy::throttle`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThrottleSettings {
+    /// Non-transactional emails one address may get per window (0: no limit).
+    #[serde(default = "default_per_recipient_per_day")]
+    pub per_recipient_per_day: u32,
+    /// The window, rolling: a day.
+    #[serde(default = "default_window_seconds")]
+    pub window_seconds: i64,
+}
+
+fn default_per_recipient_per_day() -> u32 {
+    5
+}
+
+fn default_window_seconds() -> i64 {
+    86_400
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            per_recipient_per_day: default_per_recipient_per_day(),
+            window_seconds: default_window_seconds(),
+        }
+    }
+}
+
+/// The bounce and complaint webhook (see [`crate::webhook`]): served on its own HTTP listener
+/// only when a secret is set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// The shared secret that signs each request (HMAC-SHA256); empty turns the webhook off.
+    #[serde(default = "empty_secret")]
+    pub secret: SecretString,
+    /// Where the webhook listens; port 0 picks a free port (tests).
+    #[serde(default = "default_webhook_listen")]
+    pub listen: String,
+}
+
+fn default_webhook_listen() -> String {
+    "0.0.0.0:8090".into()
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            secret: empty_secret(),
+            listen: default_webhook_listen(),
+        }
+    }
+}
+
+/// DKIM signing of every email, when a key is configured.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DkimSettings {
+    /// The selector: the key is published at `<selector>._domainkey.<domain>`.
+    #[serde(default)]
+    pub selector: String,
+    /// The signing domain (`d=`), normally the From address's domain.
+    #[serde(default)]
+    pub domain: String,
+    /// The RSA private key, PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`); empty: no signing.
+    #[serde(default = "empty_secret")]
+    pub private_key_pem: SecretString,
+}
+
+impl Default for DkimSettings {
+    fn default() -> Self {
+        Self {
+            selector: String::new(),
+            domain: String::new(),
+            private_key_pem: empty_secret(),
         }
     }
 }

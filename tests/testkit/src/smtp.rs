@@ -114,11 +114,14 @@ impl SmtpSink {
     fn serve(&self, listener: TcpListener) {
         let state = self.state.clone();
         let task = tokio::spawn(async move {
+            // Sessions belong to the server task: stopping it drops this set, which cuts them.
+            let mut sessions = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
                 let state = state.clone();
-                tokio::spawn(async move {
+                sessions.spawn(async move {
                     let _ = session(stream, state).await;
                 });
+                while sessions.try_join_next().is_some() {}
             }
         });
         if let Ok(mut server) = self.server.lock() {

@@ -56,7 +56,10 @@ impl EmailSender for SmtpSender {
             .acquire()
             .await
             .map_err(|_| SendError::Transient("sender closed".into()))?;
-        let mut connection = self.checkout().await?;
+        let mut connection = self.checkout().await.map_err(|error| match error {
+            SendError::Transient(error) => SendError::Unavailable(error),
+            other => other,
+        })?;
         match connection
             .send(message.envelope(), &message.formatted())
             .await
@@ -69,7 +72,10 @@ impl EmailSender for SmtpSender {
             }
             Err(error) => {
                 connection.abort().await;
-                Err(classify(error))
+                Err(match classify(error) {
+                    SendError::Permanent(error) => SendError::Rejected(error),
+                    transient => transient,
+                })
             }
         }
     }

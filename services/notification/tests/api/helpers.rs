@@ -31,6 +31,11 @@ pub const PUBLIC_URL: &str = "https://valued.example.org";
 /// The notification service on a fresh PostgreSQL database and an in-process bus, sending to an
 /// SMTP sink the test controls.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with the settings changed by `configure` first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     valued_testkit::init_test_logging();
     let smtp = SmtpSink::start().await.unwrap();
     let url = valued_testkit::postgres::fresh_database("notification")
@@ -44,7 +49,7 @@ pub async fn spawn_app() -> TestApp {
         data_dir: std::env::temp_dir(),
         relay: RelaySettings::default(),
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database: DatabaseSettings::postgres(url),
         email: EmailSettings {
             transport: Transport::Smtp,
@@ -59,6 +64,7 @@ pub async fn spawn_app() -> TestApp {
         },
         ..Settings::default()
     };
+    configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -143,7 +149,7 @@ impl TestApp {
             if !deliveries.is_empty()
                 && deliveries
                     .iter()
-                    .all(|d| d.status == "sent" || d.status == "failed")
+                    .all(|d| d.status != "pending" && d.status != "sending")
             {
                 return deliveries;
             }

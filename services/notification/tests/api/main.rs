@@ -7,3 +7,4 @@ mod mps_digest;
 mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
+mod sending_policy;

@@ -24,6 +24,8 @@ pub struct Model {
     pub smtp_response: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// When a non-transactional email took one of its recipient's daily slots (the throttle).
+    pub counted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

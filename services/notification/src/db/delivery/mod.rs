@@ -15,12 +15,21 @@ use uuid::Uuid;
 pub use entity::{Column, Entity, Model};
 
 use crate::email::RenderedEmail;
+use crate::policy::{self, Verdict};
+
+/// Why a delivery was not sent, in its `last_error`.
+pub const SUPPRESSED_NOTE: &str = "not sent: the address is on the suppression list";
+pub const UNSUBSCRIBED_NOTE: &str = "not sent: the recipient unsubscribed from these emails";
 
 pub mod status {
     pub const PENDING: &str = "pending";
     pub const SENDING: &str = "sending";
     pub const SENT: &str = "sent";
     pub const FAILED: &str = "failed";
+    /// Not sent: the address is on the suppression list.
+    pub const SUPPRESSED: &str = "suppressed";
+    /// Not sent: the recipient unsubscribed from non-transactional email.
+    pub const UNSUBSCRIBED: &str = "unsubscribed";
 }
 
 /// An email to send because of an event.
@@ -35,10 +44,17 @@ pub struct NewDelivery {
 }
 
 /// Records a delivery unless this event already produced one for this recipient and template.
-/// Returns whether a row was added.
+/// Returns whether a row was added. A delivery the [`policy`] forbids (a suppressed address, or an
+/// unsubscribed one for a non-transactional email) is recorded as `suppressed` or `unsubscribed`
+/// and never sent.
 pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> Result<bool, DbErr> {
     let id = Uuid::now_v7();
     let now = Utc::now();
+    let (status, note) = match policy::verdict(txn, &delivery.recipient, delivery.template).await? {
+        Verdict::Send { .. } => (status::PENDING, None),
+        Verdict::Suppressed => (status::SUPPRESSED, Some(SUPPRESSED_NOTE.to_owned())),
+        Verdict::Unsubscribed => (status::UNSUBSCRIBED, Some(UNSUBSCRIBED_NOTE.to_owned())),
+    };
     let inserted = Entity::insert(entity::ActiveModel {
         id: ActiveValue::Set(id),
         cause_event_id: ActiveValue::Set(delivery.cause_event_id),
@@ -49,14 +65,15 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         text_body: ActiveValue::Set(delivery.email.text),
         html_body: ActiveValue::Set(delivery.email.html),
         message_id: ActiveValue::Set(format!("<{}@valued.delivery>", id.simple())),
-        status: ActiveValue::Set(status::PENDING.to_owned()),
+        status: ActiveValue::Set(status.to_owned()),
         attempts: ActiveValue::Set(0),
         next_attempt_at: ActiveValue::Set(now),
         claimed_until: ActiveValue::Set(None),
-        last_error: ActiveValue::Set(None),
+        last_error: ActiveValue::Set(note),
         smtp_response: ActiveValue::Set(None),
         created_at: ActiveValue::Set(now),
         sent_at: ActiveValue::Set(None),
+        counted_at: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)
@@ -156,6 +173,47 @@ pub async fn mark_failed(
             status: ActiveValue::Set(status::FAILED.to_owned()),
             attempts: ActiveValue::Set(attempts),
             last_error: ActiveValue::Set(Some(error.to_owned())),
+            claimed_until: ActiveValue::Set(None),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Closes a claimed delivery without sending it (`status` is `suppressed` or `unsubscribed`).
+pub async fn mark_skipped(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    note: &str,
+) -> Result<(), DbErr> {
+    update(
+        txn,
+        id,
+        entity::ActiveModel {
+            status: ActiveValue::Set(status.to_owned()),
+            last_error: ActiveValue::Set(Some(note.to_owned())),
+            claimed_until: ActiveValue::Set(None),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Puts a claimed delivery back to wait until `until` without counting an attempt (the throttle).
+pub async fn mark_deferred(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    until: DateTime<Utc>,
+    note: &str,
+) -> Result<(), DbErr> {
+    update(
+        txn,
+        id,
+        entity::ActiveModel {
+            status: ActiveValue::Set(status::PENDING.to_owned()),
+            next_attempt_at: ActiveValue::Set(until),
+            last_error: ActiveValue::Set(Some(note.to_owned())),
             claimed_until: ActiveValue::Set(None),
             ..Default::default()
         },

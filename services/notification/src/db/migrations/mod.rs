@@ -3,6 +3,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261122_000400_create_delivery;
 mod m20261122_000401_delivery_reply_to;
 mod m20261122_000500_mp_alerts;
+mod m20261122_000600_trusted_sending;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000400_create_delivery::Migration));
         migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
         migrations.push(Box::new(m20261122_000500_mp_alerts::Migration));
+        migrations.push(Box::new(m20261122_000600_trusted_sending::Migration));
         migrations
     }
 }

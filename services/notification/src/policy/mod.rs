@@ -1,0 +1,110 @@
+//! Which emails go, and which don't: the rules that make people trust what we send.
+//!
+//! - The **suppression list** ([`suppression`]): an address that bounced permanently (an SMTP 5xx
+//!   reply to the mail transaction, or a permanent bounce reported by the provider's webhook) or
+//!   complained is never sent anything again, from any trust. Checked when a delivery is created and
+//!   again just before it is sent; a skipped delivery is kept with the status `suppressed`.
+//! - **Unsubscribes** ([`preference`]): every non-transactional email carries an RFC 8058 one-click
+//!   `List-Unsubscribe` link with the recipient's own unguessable token. After an unsubscribe the
+//!   address gets no further non-transactional email (status `unsubscribed`); transactional ones
+//!   still go.
+//! - **Throttle** ([`throttle`]): at most `throttle.per_recipient_per_day` non-transactional emails
+//!   per address in any 24 hours; the rest wait for a free slot, none is dropped or folded.
+//!
+//! [`kind`] says which templates are transactional: an email someone's own action or role asks for
+//! and needs (a confirmation link, a saved draft, a question about their nomination, a nomination to
+//! review). Everything else, including any template added later that is not listed here, is
+//! non-transactional and can be unsubscribed from.
+
+pub mod preference;
+pub mod suppression;
+pub mod throttle;
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::templates;
+
+/// Whether a recipient can opt out of an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Asked for by the recipient's own action or role; always sent (unless suppressed).
+    Transactional,
+    /// News the recipient may not want: carries an unsubscribe link, obeys unsubscribes and the
+    /// throttle.
+    NonTransactional,
+}
+
+/// Templates that are transactional; every other template is not.
+const TRANSACTIONAL: &[&str] = &[
+    // The nominator's confirmation link, without which the nomination does not count.
+    templates::NOMINATION_CONFIRM,
+    // The link back to a saved draft, asked for by the nominator.
+    templates::DRAFT_RESUME,
+    // The receipt for a nomination just made.
+    templates::NOMINATION_RECEIVED,
+    // A question about a nomination, which only the nominator can answer.
+    templates::MORE_INFO_NEEDED,
+    // The trust admin's work queue: operational, part of the role.
+    templates::NOMINATION_TO_REVIEW,
+    // The nominee's one notice that they were nominated, carrying the consent link their story
+    // needs before it can be shared.
+    templates::NOMINEE_THANKS,
+];
+
+pub fn kind(template: &str) -> Kind {
+    if TRANSACTIONAL.contains(&template) {
+        Kind::Transactional
+    } else {
+        Kind::NonTransactional
+    }
+}
+
+/// What happens to an email to `recipient`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it, with this unsubscribe token in its `List-Unsubscribe` link when non-transactional.
+    Send { unsubscribe_token: Option<String> },
+    /// The address is on the suppression list.
+    Suppressed,
+    /// The recipient unsubscribed and the email is non-transactional.
+    Unsubscribed,
+}
+
+/// Decides whether an email from `template` goes to `recipient` (a normalised address), making the
+/// recipient's unsubscribe token if a non-transactional email needs one.
+pub async fn verdict(
+    db: &impl ConnectionTrait,
+    recipient: &str,
+    template: &str,
+) -> Result<Verdict, DbErr> {
+    if suppression::is_suppressed(db, recipient).await? {
+        return Ok(Verdict::Suppressed);
+    }
+    if kind(template) == Kind::Transactional {
+        return Ok(Verdict::Send {
+            unsubscribe_token: None,
+        });
+    }
+    let preference = preference::for_address(db, recipient).await?;
+    if preference.unsubscribed_at.is_some() {
+        return Ok(Verdict::Unsubscribed);
+    }
+    Ok(Verdict::Send {
+        unsubscribe_token: Some(preference.token),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_templates_are_transactional() {
+        assert_eq!(kind(templates::NOMINATION_CONFIRM), Kind::Transactional);
+        assert_eq!(kind(templates::NOMINATION_TO_REVIEW), Kind::Transactional);
+        assert_eq!(kind(templates::FINALIST_NOTICE), Kind::NonTransactional);
+        assert_eq!(kind(templates::WINNER_NOTICE), Kind::NonTransactional);
+        assert_eq!(kind("mp_digest"), Kind::NonTransactional);
+        assert_eq!(kind("a_template_added_later"), Kind::NonTransactional);
+    }
+}

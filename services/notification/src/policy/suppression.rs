@@ -1,0 +1,64 @@
+//! The suppression list: addresses that bounced permanently or complained. Global, not per trust:
+//! a mailbox that does not exist does not exist for anyone.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue, ConnectionTrait, DbErr, EntityTrait};
+
+pub use self::entity::{Entity, Model};
+
+pub mod reason {
+    /// The SMTP server answered the mail transaction with a 5xx reply.
+    pub const SMTP_REJECTED: &str = "smtp_rejected";
+    /// The provider reported a permanent bounce.
+    pub const BOUNCE: &str = "bounce";
+    /// The recipient marked an email as spam.
+    pub const COMPLAINT: &str = "complaint";
+}
+
+mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "suppression")]
+    pub struct Model {
+        /// The normalised address.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub email: String,
+        pub reason: String,
+        /// The server's reply or the provider's report.
+        pub detail: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Whether nothing may be sent to `email` (normalised).
+pub async fn is_suppressed(db: &impl ConnectionTrait, email: &str) -> Result<bool, DbErr> {
+    Ok(Entity::find_by_id(email.to_owned())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Puts `email` (normalised) on the list; the first reason recorded is kept.
+pub async fn suppress(
+    db: &impl ConnectionTrait,
+    email: &str,
+    reason: &str,
+    detail: &str,
+) -> Result<(), DbErr> {
+    Entity::insert(entity::ActiveModel {
+        email: ActiveValue::Set(email.to_owned()),
+        reason: ActiveValue::Set(reason.to_owned()),
+        detail: ActiveValue::Set(detail.chars().take(1000).collect()),
+        created_at: ActiveValue::Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([entity::Column::Email])
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
