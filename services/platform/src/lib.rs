@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod grpc;
 pub mod host;
 pub mod inbox;
+pub mod link_token;
 pub mod migrations;
 pub mod outbox;
 pub mod settings;

@@ -7,7 +7,6 @@ mod postcode;
 mod staff;
 mod status;
 mod story;
-mod token;
 
 pub use campaign::{Scope, WindowError, Windows, eligible};
 pub use nomination::{NewNomination, NominationRequest, NomineeIdentity};
@@ -16,4 +15,4 @@ pub use postcode::Postcode;
 pub use staff::{Band, Relationship, StaffGroup};
 pub use status::{Decision, Status};
 pub use story::StoryText;
-pub use token::{hash_token, new_link_token};
+pub use valued_platform::link_token::{hash_token, new_link_token};
