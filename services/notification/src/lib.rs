@@ -11,6 +11,7 @@ pub mod policy;
 pub mod sender;
 pub mod settings;
 pub mod templates;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub struct Application {
     host: ServiceHost,
     sender: sender::Sender,
     mp_digest: mps::DigestJob,
+    webhook: Option<webhook::WebhookServer>,
 }
 
 impl Application {
@@ -72,10 +74,12 @@ impl Application {
             wake.clone(),
         )?;
         let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.relay())?;
+        let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
         Ok(Self {
             host,
             sender,
             mp_digest,
+            webhook,
         })
     }
 
@@ -87,6 +91,14 @@ impl Application {
         &self.host.db
     }
 
+    /// The port of the bounce and complaint webhook, when it is on.
+    pub fn webhook_port(&self) -> Option<u16> {
+        self.webhook
+            .as_ref()
+            .and_then(|w| w.local_addr().ok())
+            .map(|a| a.port())
+    }
+
     /// The MP digest job this application runs every `mp_digest.check_seconds`.
     pub fn mp_digest(&self) -> mps::DigestJob {
         self.mp_digest.clone()
@@ -95,6 +107,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let sender = self.sender.spawn(self.host.platform.shutdown.clone());
         let mp_digest = self.mp_digest.spawn(self.host.platform.shutdown.clone());
+        let webhook = self
+            .webhook
+            .map(|w| w.spawn(self.host.platform.shutdown.clone()));
         let api = grpc::NotificationApi {
             db: self.host.db.clone(),
         };
@@ -103,6 +118,9 @@ impl Application {
             .await?;
         let _ = sender.await;
         let _ = mp_digest.await;
+        if let Some(webhook) = webhook {
+            let _ = webhook.await;
+        }
         Ok(())
     }
 }

@@ -16,8 +16,14 @@ pub struct TestApp {
     pub bus: Arc<InProcessBus>,
     pub smtp: SmtpSink,
     pub client: NotificationServiceClient<Channel>,
+    /// The bounce and complaint webhook's address (`http://127.0.0.1:<port>`), signed with
+    /// [`WEBHOOK_SECRET`].
+    pub webhook_url: String,
     shutdown: Shutdown,
 }
+
+/// The webhook's shared secret, in tests.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 impl Drop for TestApp {
     fn drop(&mut self) {
@@ -64,9 +70,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         },
         ..Settings::default()
     };
+    settings.webhook.secret = WEBHOOK_SECRET.into();
+    settings.webhook.listen = "127.0.0.1:0".into();
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
+    let webhook_url = format!(
+        "http://127.0.0.1:{}",
+        app.webhook_port().unwrap_or_default()
+    );
     tokio::spawn(app.run_until_stopped());
     let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}"))
         .await
@@ -75,6 +87,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         bus,
         smtp,
         client,
+        webhook_url,
         shutdown,
     }
 }

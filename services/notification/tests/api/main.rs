@@ -8,3 +8,4 @@ mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
 mod sending_policy;
+mod webhook;
