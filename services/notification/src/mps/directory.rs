@@ -219,12 +219,24 @@ pub async fn members(db: &impl ConnectionTrait) -> Result<Vec<mp::Model>, DbErr>
 }
 
 /// Parses and checks every row: the members, or every problem found.
-fn read(csv: impl Read) -> Result<Result<Vec<Member>, Vec<RowError>>, csv::Error> {
+fn read(mut csv: impl Read) -> Result<Result<Vec<Member>, Vec<RowError>>, csv::Error> {
+    // Read whole (the House has 650 rows) so a row's line is counted from its byte offset: in a
+    // file with CRLF endings, as the published one has, the csv crate's line count falls one
+    // behind and a record's offset is that of the LF ending the line before it.
+    let mut text = Vec::new();
+    csv.read_to_end(&mut text).map_err(csv::Error::from)?;
+    let line_at = |byte: u64| {
+        let end = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(text.len());
+        1 + text[..end].iter().filter(|b| **b == b'\n').count() as u64
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(csv);
+        .from_reader(text.as_slice());
     let header: Vec<String> = reader
         .headers()?
         .iter()
@@ -250,7 +262,7 @@ fn read(csv: impl Read) -> Result<Result<Vec<Member>, Vec<RowError>>, csv::Error
     let mut seat_lines: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = record?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         let fields: Vec<&str> = index
             .iter()
             .map(|&i| record.get(i).unwrap_or_default())
@@ -404,6 +416,17 @@ mod tests {
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5], "{errors:?}");
         assert!(errors[2].message.contains("line 2"), "{errors:?}");
+    }
+
+    #[test]
+    fn lines_are_counted_in_a_file_with_crlf_endings() {
+        let file = format!(
+            "{}\r\n\"Aldershot\",\"E14001063\",\"5173\",\"A\",\"A\",\"\",\"a@parliament.uk\",\"\"\r\n\"X\",\"Y\",\"1\",\"B\",\"B\",\"\",\"b@parliament.uk\",\"\"\r\n\"X\",\"Z\",\"2\",\"B\",\"B\",\"\",\"b@parliament.uk\",\"\"\r\n",
+            HEADER.trim_end()
+        );
+        let errors = read(file.as_bytes()).unwrap().unwrap_err();
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4], "{errors:?}");
     }
 
     #[test]

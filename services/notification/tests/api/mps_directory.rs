@@ -139,6 +139,13 @@ async fn a_bad_file_imports_nothing_and_names_every_bad_line() {
     assert!(message.contains("nothing was imported"), "{message}");
     assert_eq!(members(&db).await.unwrap(), before, "nothing changed");
 
+    // The published file's own CRLF endings: the line is still the line.
+    let crlf = real_file().replacen("\"E14001064\"", "\"\"", 1);
+    let Err(ImportError::Invalid(errors)) = import_text(&db, &crlf).await else {
+        panic!("a bad file must be refused");
+    };
+    assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3]);
+
     let (_, empty) = fresh_database().await;
     assert!(import_text(&empty, &file).await.is_err());
     assert!(members(&empty).await.unwrap().is_empty());
