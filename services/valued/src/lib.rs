@@ -253,6 +253,45 @@ pub async fn grant_role(
     Ok(())
 }
 
+/// `valued import mps <file>`: the House of Commons directory from a CSV in the layout of
+/// `mp_lookup.csv` into the notification service's database (migrated first), with a progress bar.
+/// MPs without a usable parliament.uk address are listed: they get no email until a person checks.
+pub async fn import_mps(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    valued_notification::migrate(&settings.notification.settings, &settings.data_dir).await?;
+    let db = valued_platform::db::connect(
+        &settings.notification.settings.database,
+        &settings.data_dir,
+        valued_notification::NAME,
+    )
+    .await
+    .context("connecting to the notification database")?;
+    let progress = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} MPs ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary =
+        valued_notification::mps::import(&db, std::io::BufReader::new(reader), &progress).await?;
+    println!(
+        "Imported {} MPs: {} added, {} updated, {} unchanged, {} removed.",
+        summary.members, summary.added, summary.updated, summary.unchanged, summary.removed
+    );
+    if !summary.needs_check.is_empty() {
+        println!(
+            "{} MPs have no usable parliament.uk address and will not be emailed until checked:",
+            summary.needs_check.len()
+        );
+        for flagged in &summary.needs_check {
+            println!(
+                "  {} ({}, member {}): {}",
+                flagged.name, flagged.constituency, flagged.member_id, flagged.reason
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `valued migrate [service]`: applies migrations for one service, or all of them.
 pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::Result<()> {
     let data_dir = &settings.data_dir;

@@ -39,6 +39,9 @@ enum Command {
 enum Import {
     /// Regions, trusts and sites from a CSV in the NHS ODS layout: code,name,address,postcode,parent.
     Organisations { file: PathBuf },
+    /// The House of Commons: a CSV in the layout of mp_lookup.csv (pcon_name, pcon_code,
+    /// member_id, full_title, display_as, party_text, member_email, ...). Re-import to refresh.
+    Mps { file: PathBuf },
 }
 
 #[tokio::main]
@@ -74,5 +77,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(Import::Organisations { file }) => {
             valued::import_organisations(&settings, &file).await
         }
+        Command::Import(Import::Mps { file }) => valued::import_mps(&settings, &file).await,
     }
 }

@@ -8,7 +8,7 @@
 
 pub mod digest;
 pub mod directory;
-mod entity;
+pub mod entity;
 pub mod postcodes;
 mod template;
 
