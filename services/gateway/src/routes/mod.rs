@@ -23,6 +23,7 @@ pub mod forms;
 pub mod health;
 pub mod nominate;
 pub mod outbox;
+pub mod unsubscribe;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'";
 
@@ -51,6 +52,10 @@ pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSetting
             get(confirm::show).post(confirm::confirm),
         )
         .route("/consent/{token}", get(consent::show).post(consent::record))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::show).post(unsubscribe::unsubscribe),
+        )
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/assets/{*path}", get(assets::serve));

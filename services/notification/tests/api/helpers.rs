@@ -19,6 +19,8 @@ pub struct TestApp {
     /// The bounce and complaint webhook's address (`http://127.0.0.1:<port>`), signed with
     /// [`WEBHOOK_SECRET`].
     pub webhook_url: String,
+    /// The gRPC API's address (`http://127.0.0.1:<port>`).
+    pub grpc_url: String,
     shutdown: Shutdown,
 }
 
@@ -80,7 +82,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         app.webhook_port().unwrap_or_default()
     );
     tokio::spawn(app.run_until_stopped());
-    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+    let grpc_url = format!("http://127.0.0.1:{port}");
+    let client = NotificationServiceClient::connect(grpc_url.clone())
         .await
         .unwrap();
     TestApp {
@@ -88,6 +91,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         smtp,
         client,
         webhook_url,
+        grpc_url,
         shutdown,
     }
 }

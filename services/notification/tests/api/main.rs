@@ -8,4 +8,5 @@ mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
 mod sending_policy;
+mod unsubscribe;
 mod webhook;

@@ -24,7 +24,7 @@ fn confirmation_requested(to: &str) -> ev::NominationConfirmationRequested {
 }
 
 /// Another transactional email to `to`: the nominee's notice with its consent link.
-fn nominee_thanked(to: &str) -> ev::NomineeThanked {
+pub(crate) fn nominee_thanked(to: &str) -> ev::NomineeThanked {
     ev::NomineeThanked {
         nominee_id: uuid::Uuid::now_v7().to_string(),
         nomination_id: uuid::Uuid::now_v7().to_string(),
@@ -53,7 +53,7 @@ fn recognised(nominee_email: &str) -> ev::RecognisedNominee {
 }
 
 /// A non-transactional email to `to`.
-fn finalist(to: &str) -> ev::FinalistAnnounced {
+pub(crate) fn finalist(to: &str) -> ev::FinalistAnnounced {
     ev::FinalistAnnounced {
         finalist: Some(recognised(to)),
         announced_at: None,
@@ -61,7 +61,7 @@ fn finalist(to: &str) -> ev::FinalistAnnounced {
 }
 
 /// Another non-transactional email to `to`.
-fn winner(to: &str) -> ev::WinnerAnnounced {
+pub(crate) fn winner(to: &str) -> ev::WinnerAnnounced {
     ev::WinnerAnnounced {
         winner: Some(recognised(to)),
         announced_at: None,
