@@ -14,6 +14,8 @@ use secrecy::ExposeSecret;
 
 use crate::settings::DkimSettings;
 
+/// Not `Content-Type`: lettre writes a multipart message's Content-Type with the body, outside the
+/// headers it signs, so naming it in `h=` would make every signature fail to verify.
 const SIGNED_HEADERS: &[&str] = &[
     "From",
     "To",
@@ -22,7 +24,6 @@ const SIGNED_HEADERS: &[&str] = &[
     "Date",
     "Message-ID",
     "MIME-Version",
-    "Content-Type",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 ];

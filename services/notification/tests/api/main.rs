@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod delivery;
+mod dkim;
 mod helpers;
 mod lifecycle;
 mod mps_digest;
