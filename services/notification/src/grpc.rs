@@ -6,9 +6,11 @@ use valued_proto::notification::v1::notification_service_server::NotificationSer
 use crate::db::delivery;
 use crate::error::Error;
 use crate::policy::preference;
+use crate::write_to_mp::{LetterDesk, NewLetter};
 
 pub struct NotificationApi {
     pub db: DatabaseConnection,
+    pub letters: LetterDesk,
 }
 
 #[tonic::async_trait]
@@ -60,6 +62,54 @@ impl NotificationService for NotificationApi {
         Ok(Response::new(pb::UnsubscribeResponse {
             masked_email: mask(&found.email),
         }))
+    }
+
+    async fn find_mp(
+        &self,
+        request: Request<pb::FindMpRequest>,
+    ) -> Result<Response<pb::FindMpResponse>, Status> {
+        let member = self.letters.find_mp(&request.into_inner().postcode).await?;
+        Ok(Response::new(pb::FindMpResponse {
+            mp: Some(mp(member)),
+        }))
+    }
+
+    async fn write_to_mp(
+        &self,
+        request: Request<pb::WriteToMpRequest>,
+    ) -> Result<Response<pb::WriteToMpResponse>, Status> {
+        let r = request.into_inner();
+        let drafted = self
+            .letters
+            .write(&NewLetter {
+                name: &r.name,
+                email: &r.email,
+                postcode: &r.postcode,
+                body: &r.body,
+            })
+            .await?;
+        Ok(Response::new(pb::WriteToMpResponse {
+            mp: Some(mp(drafted.mp)),
+        }))
+    }
+
+    async fn confirm_mp_letter(
+        &self,
+        request: Request<pb::ConfirmMpLetterRequest>,
+    ) -> Result<Response<pb::ConfirmMpLetterResponse>, Status> {
+        let confirmed = self.letters.confirm(&request.into_inner().token).await?;
+        Ok(Response::new(pb::ConfirmMpLetterResponse {
+            mp_name: confirmed.mp_name,
+            status: confirmed.status,
+        }))
+    }
+}
+
+fn mp(member: crate::mps::Mp) -> pb::Mp {
+    pb::Mp {
+        name: member.display_as,
+        constituency_name: member.constituency_name,
+        party: member.party,
     }
 }
 

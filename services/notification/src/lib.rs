@@ -12,6 +12,7 @@ pub mod sender;
 pub mod settings;
 pub mod templates;
 pub mod webhook;
+pub mod write_to_mp;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub struct Application {
     sender: sender::Sender,
     mp_digest: mps::DigestJob,
     webhook: Option<webhook::WebhookServer>,
+    letters: write_to_mp::LetterDesk,
 }
 
 impl Application {
@@ -57,6 +59,14 @@ impl Application {
                 .await?;
         let templates = Arc::new(templates::Templates::new()?);
         let wake = Arc::new(Notify::new());
+        let letters = write_to_mp::LetterDesk {
+            db: host.db.clone(),
+            lookup: mps::PostcodeLookup::new(host.db.clone(), &settings.postcodes)?,
+            templates: templates.clone(),
+            public_url: settings.email.public_url.clone(),
+            settings: settings.write_to_mp.clone(),
+            sender_wake: wake.clone(),
+        };
         let handler = events::Notifications::new(
             templates,
             events::Links::new(&settings.email.public_url),
@@ -80,6 +90,7 @@ impl Application {
             sender,
             mp_digest,
             webhook,
+            letters,
         })
     }
 
@@ -112,6 +123,7 @@ impl Application {
             .map(|w| w.spawn(self.host.platform.shutdown.clone()));
         let api = grpc::NotificationApi {
             db: self.host.db.clone(),
+            letters: self.letters,
         };
         self.host
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)

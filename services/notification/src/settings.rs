@@ -19,6 +19,8 @@ pub struct Settings {
     #[serde(default)]
     pub mp_digest: crate::mps::MpDigestSettings,
     #[serde(default)]
+    pub write_to_mp: crate::write_to_mp::WriteToMpSettings,
+    #[serde(default)]
     pub throttle: ThrottleSettings,
     #[serde(default)]
     pub webhook: WebhookSettings,

@@ -30,7 +30,12 @@ templates! {
     MORE_INFO_NEEDED = "more_info_needed",
     FINALIST_NOTICE = "finalist_notice",
     WINNER_NOTICE = "winner_notice",
+    MP_LETTER_CONFIRM = "mp_letter_confirm",
+    MP_LETTER = "mp_letter",
 }
+
+/// Templates sent at someone's request through the API (not because of an event).
+pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER];
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");
 const MACROS: &str = include_str!("../templates/_macros.html");

@@ -49,6 +49,10 @@ const TRANSACTIONAL: &[&str] = &[
     // The nominee's one notice that they were nominated, carrying the consent link their story
     // needs before it can be shared.
     templates::NOMINEE_THANKS,
+    // A supporter's link to send the letter they just wrote to their MP.
+    templates::MP_LETTER_CONFIRM,
+    // A constituent's own letter, sent at their request: never throttled or unsubscribed away.
+    templates::MP_LETTER,
 ];
 
 pub fn kind(template: &str) -> Kind {

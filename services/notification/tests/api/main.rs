@@ -11,3 +11,4 @@ mod mps_support;
 mod sending_policy;
 mod unsubscribe;
 mod webhook;
+mod write_to_mp;

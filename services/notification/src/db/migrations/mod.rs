@@ -4,6 +4,7 @@ mod m20261122_000400_create_delivery;
 mod m20261122_000401_delivery_reply_to;
 mod m20261122_000500_mp_alerts;
 mod m20261122_000600_trusted_sending;
+mod m20261122_000700_mp_letters;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
         migrations.push(Box::new(m20261122_000500_mp_alerts::Migration));
         migrations.push(Box::new(m20261122_000600_trusted_sending::Migration));
+        migrations.push(Box::new(m20261122_000700_mp_letters::Migration));
         migrations
     }
 }

@@ -1,0 +1,422 @@
+//! "Email your MP": a supporter finds their MP by postcode, writes in their own words, confirms their
+//! email by a single-use link, and the letter goes to the MP with the supporter's name, postcode and
+//! email (as Reply-To). In the spirit of WriteToThem: near-identical copies of another letter to the
+//! same MP are refused with an explanation; at most two letters per person per MP per 24 hours; and
+//! an unusual volume to one MP is held for a person to review instead of sent.
+
+pub mod entity;
+mod similarity;
+
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName};
+use valued_platform::link_token::{hash_token, new_link_token};
+
+use crate::db::delivery::{self, NewDelivery};
+use crate::mps::entity::mp;
+use crate::mps::postcodes::{LookupError, Postcode, PostcodeLookup};
+use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, Templates};
+pub use similarity::is_copy;
+
+/// Letters one person may send one MP in a day.
+pub const PER_SUPPORTER_PER_DAY: u64 = 2;
+pub const BODY_MIN_CHARS: usize = 50;
+pub const BODY_MAX_CHARS: usize = 5000;
+/// How far back letters are compared for copies.
+const COPY_WINDOW_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WriteToMpSettings {
+    /// Confirmed letters to one MP within 24 hours beyond which further ones are held for review.
+    #[serde(default = "default_hold_after_per_day")]
+    pub hold_after_per_day: u64,
+}
+
+fn default_hold_after_per_day() -> u64 {
+    50
+}
+
+impl Default for WriteToMpSettings {
+    fn default() -> Self {
+        Self {
+            hold_after_per_day: default_hold_after_per_day(),
+        }
+    }
+}
+
+pub mod status {
+    pub const UNCONFIRMED: &str = "unconfirmed";
+    pub const SENT: &str = "sent";
+    pub const HELD: &str = "held";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LetterError {
+    #[error("invalid letter: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// The postcode could not be placed in a constituency (with why, in words for the supporter).
+    #[error("{0}")]
+    Postcode(String),
+    /// The postcode service or the database is down: try again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The letter is refused as it stands (a copy, a limit, an MP we cannot write to).
+    #[error("{0}")]
+    Refused(String),
+    #[error("letter not found")]
+    NotFound,
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+impl From<LookupError> for LetterError {
+    fn from(error: LookupError) -> Self {
+        match error {
+            LookupError::InvalidPostcode(_) => Self::Invalid(vec![FieldError::new(
+                "postcode",
+                "Enter a full UK postcode, like SW1A 0AA",
+            )]),
+            LookupError::UnknownPostcode(p) | LookupError::NoConstituency(p) => {
+                Self::Postcode(format!(
+                    "We could not find a constituency for the postcode {p}. Check it and try again."
+                ))
+            }
+            other if other.is_temporary() => Self::Unavailable(
+                "We cannot look up postcodes at the moment. Please try again in a few minutes."
+                    .into(),
+            ),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// Everything the letters need, shared by the gRPC handlers.
+#[derive(Clone)]
+pub struct LetterDesk {
+    pub db: DatabaseConnection,
+    pub lookup: PostcodeLookup,
+    pub templates: std::sync::Arc<Templates>,
+    pub public_url: String,
+    pub settings: WriteToMpSettings,
+    /// Wakes the sender once a letter's email is recorded.
+    pub sender_wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl LetterDesk {
+    pub async fn find_mp(&self, postcode: &str) -> Result<mp::Model, LetterError> {
+        find_mp(&self.db, &self.lookup, postcode).await
+    }
+
+    pub async fn write(&self, letter: &NewLetter<'_>) -> Result<Drafted, LetterError> {
+        let drafted = write(
+            &self.db,
+            &self.lookup,
+            &self.templates,
+            &self.public_url,
+            letter,
+        )
+        .await?;
+        self.sender_wake.notify_one();
+        Ok(drafted)
+    }
+
+    pub async fn confirm(&self, token: &str) -> Result<Confirmed, LetterError> {
+        let confirmed = confirm(&self.db, &self.templates, token, &self.settings).await?;
+        self.sender_wake.notify_one();
+        Ok(confirmed)
+    }
+}
+
+impl From<LetterError> for tonic::Status {
+    fn from(error: LetterError) -> Self {
+        match error {
+            LetterError::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
+            LetterError::Postcode(why) => tonic::Status::not_found(why),
+            LetterError::Unavailable(why) => tonic::Status::unavailable(why),
+            LetterError::Refused(why) => tonic::Status::failed_precondition(why),
+            LetterError::NotFound => tonic::Status::not_found("no letter has this link"),
+            LetterError::Database(error) => valued_platform::grpc::database_error(&error),
+            LetterError::Template(error) => valued_platform::grpc::internal(&error),
+        }
+    }
+}
+
+/// The MP for `postcode`, when we may write to them.
+pub async fn find_mp(
+    db: &DatabaseConnection,
+    lookup: &PostcodeLookup,
+    postcode: &str,
+) -> Result<mp::Model, LetterError> {
+    let code = lookup.lookup(postcode).await?;
+    let member = mp::Entity::find()
+        .filter(mp::Column::ConstituencyCode.eq(code.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            LetterError::Refused(format!(
+                "We do not have an MP for the constituency {code} yet. Please try again later."
+            ))
+        })?;
+    if member.needs_check {
+        return Err(LetterError::Refused(format!(
+            "We cannot send letters to {} at the moment: their email address is being checked.",
+            member.display_as
+        )));
+    }
+    Ok(member)
+}
+
+/// A letter as the supporter typed it.
+pub struct NewLetter<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub postcode: &'a str,
+    pub body: &'a str,
+}
+
+/// A letter waiting for its supporter to confirm their email.
+pub struct Drafted {
+    pub letter_id: Uuid,
+    pub mp: mp::Model,
+}
+
+/// Checks and stores a letter, and emails the supporter a single-use link to confirm it.
+pub async fn write(
+    db: &DatabaseConnection,
+    lookup: &PostcodeLookup,
+    templates: &Templates,
+    public_url: &str,
+    letter: &NewLetter<'_>,
+) -> Result<Drafted, LetterError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check(PersonName::parse("name", "your full name", letter.name));
+    let email = errors.check(EmailAddress::parse("email", letter.email));
+    let postcode = errors.check(
+        Postcode::parse(letter.postcode)
+            .map_err(|_| FieldError::new("postcode", "Enter a full UK postcode, like SW1A 0AA")),
+    );
+    let body = letter.body.trim();
+    let length = body.chars().count();
+    if length < BODY_MIN_CHARS {
+        errors.push(FieldError::new(
+            "body",
+            format!("Write your letter in your own words ({BODY_MIN_CHARS} characters or more)"),
+        ));
+    } else if length > BODY_MAX_CHARS {
+        errors.push(FieldError::new(
+            "body",
+            format!("Your letter must be {BODY_MAX_CHARS} characters or fewer"),
+        ));
+    }
+    errors.into_result().map_err(LetterError::Invalid)?;
+    let (Some(name), Some(email), Some(postcode)) = (name, email, postcode) else {
+        return Err(LetterError::Invalid(vec![]));
+    };
+    let member = find_mp(db, lookup, postcode.as_str()).await?;
+
+    let now = Utc::now();
+    let recent = entity::Entity::find()
+        .filter(entity::Column::MemberId.eq(member.member_id))
+        .filter(entity::Column::CreatedAt.gt(now - Duration::days(COPY_WINDOW_DAYS)))
+        .all(db)
+        .await?;
+    let from_them = recent
+        .iter()
+        .filter(|l| {
+            l.supporter_email == email.normalised() && l.created_at > now - Duration::days(1)
+        })
+        .count();
+    if u64::try_from(from_them).unwrap_or(u64::MAX) >= PER_SUPPORTER_PER_DAY {
+        return Err(LetterError::Refused(format!(
+            "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
+            member.display_as
+        )));
+    }
+    if recent.iter().any(|l| is_copy(body, &l.body)) {
+        return Err(LetterError::Refused(format!(
+            "Your letter is almost the same as one {} has already received. MPs listen to people's own words: please write about why this matters to you.",
+            member.display_as
+        )));
+    }
+
+    let (token, token_hash) = new_link_token();
+    let id = Uuid::now_v7();
+    let txn = db.begin().await?;
+    entity::Entity::insert(entity::ActiveModel {
+        id: ActiveValue::Set(id),
+        member_id: ActiveValue::Set(member.member_id),
+        constituency_code: ActiveValue::Set(member.constituency_code.clone()),
+        supporter_name: ActiveValue::Set(name.to_string()),
+        supporter_email: ActiveValue::Set(email.normalised()),
+        supporter_postcode: ActiveValue::Set(postcode.to_string()),
+        body: ActiveValue::Set(body.to_owned()),
+        status: ActiveValue::Set(status::UNCONFIRMED.into()),
+        confirm_token_hash: ActiveValue::Set(Some(token_hash)),
+        created_at: ActiveValue::Set(now),
+        confirmed_at: ActiveValue::Set(None),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let email_to_supporter = templates.render(
+        MP_LETTER_CONFIRM,
+        json!({
+            "supporter_name": name.as_str(),
+            "mp_name": member.display_as,
+            "constituency_name": member.constituency_name,
+            "confirm_url": format!("{}/write-to-your-mp/confirm/{token}", public_url.trim_end_matches('/')),
+        }),
+    )?;
+    delivery::insert_once(
+        &txn,
+        NewDelivery {
+            cause_event_id: id,
+            recipient: email.normalised(),
+            reply_to: None,
+            template: MP_LETTER_CONFIRM,
+            email: email_to_supporter,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Drafted {
+        letter_id: id,
+        mp: member,
+    })
+}
+
+/// What confirming a letter did.
+pub struct Confirmed {
+    pub mp_name: String,
+    /// `sent` or `held`; the same answer when the link is followed again.
+    pub status: String,
+}
+
+/// Confirms a letter: it goes to the MP, or is held when the MP has had unusually many today.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    templates: &Templates,
+    token: &str,
+    settings: &WriteToMpSettings,
+) -> Result<Confirmed, LetterError> {
+    let letter = entity::Entity::find()
+        .filter(entity::Column::ConfirmTokenHash.eq(hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or(LetterError::NotFound)?;
+    let member = mp::Entity::find_by_id(letter.member_id)
+        .one(db)
+        .await?
+        .ok_or(LetterError::NotFound)?;
+    if letter.status != status::UNCONFIRMED {
+        return Ok(Confirmed {
+            mp_name: member.display_as,
+            status: letter.status,
+        });
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let today = entity::Entity::find()
+        .filter(entity::Column::MemberId.eq(member.member_id))
+        .filter(entity::Column::Status.eq(status::SENT))
+        .filter(entity::Column::ConfirmedAt.gt(now - Duration::days(1)))
+        .count(&txn)
+        .await?;
+    let outcome = if today >= settings.hold_after_per_day || member.needs_check {
+        status::HELD
+    } else {
+        status::SENT
+    };
+    // Conditional on the status, so two clicks at once send once.
+    let claimed = entity::Entity::update_many()
+        .col_expr(entity::Column::Status, Expr::value(outcome))
+        .col_expr(entity::Column::ConfirmedAt, Expr::value(now))
+        .filter(entity::Column::Id.eq(letter.id))
+        .filter(entity::Column::Status.eq(status::UNCONFIRMED))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 1 && outcome == status::SENT {
+        let to_mp = templates.render(
+            MP_LETTER,
+            json!({
+                "mp_name": member.display_as,
+                "constituency_name": member.constituency_name,
+                "supporter_name": letter.supporter_name,
+                "supporter_email": letter.supporter_email,
+                "supporter_postcode": letter.supporter_postcode,
+                "body": letter.body,
+            }),
+        )?;
+        delivery::insert_once(
+            &txn,
+            NewDelivery {
+                cause_event_id: letter.id,
+                recipient: member.email.to_lowercase(),
+                reply_to: Some(letter.supporter_email.clone()),
+                template: MP_LETTER,
+                email: to_mp,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    if outcome == status::HELD {
+        tracing::warn!(
+            member_id = member.member_id,
+            "letter held for review: unusual volume"
+        );
+    }
+    Ok(Confirmed {
+        mp_name: member.display_as,
+        status: outcome.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_render_with_what_people_typed_escaped_and_no_header_breaks() {
+        let templates = Templates::new().unwrap();
+        let typed = "Sam <b>Patel</b> & \"Co\"";
+        let confirm = templates
+            .render(
+                MP_LETTER_CONFIRM,
+                json!({
+                    "supporter_name": typed,
+                    "mp_name": "Alex Baker",
+                    "constituency_name": "Aldershot",
+                    "confirm_url": "https://valued.example.org/write-to-your-mp/confirm/ab12",
+                }),
+            )
+            .unwrap();
+        assert_eq!(confirm.subject, "Confirm your letter to Alex Baker");
+        assert!(confirm.text.contains("/write-to-your-mp/confirm/ab12"));
+        assert!(!confirm.html.contains("<b>"));
+        let letter = templates
+            .render(
+                MP_LETTER,
+                json!({
+                    "mp_name": "Alex Baker",
+                    "constituency_name": "Aldershot",
+                    "supporter_name": "Chris\r\nBcc: x@example.org",
+                    "supporter_email": "chris@example.org",
+                    "supporter_postcode": "GU11 1AA",
+                    "body": format!("{typed}\n\nSecond paragraph"),
+                }),
+            )
+            .unwrap();
+        assert!(!letter.subject.contains('\n') && !letter.subject.contains('\r'));
+        assert!(letter.text.contains("Second paragraph"));
+        assert!(!letter.html.contains("<b>Patel"));
+    }
+}

@@ -1,0 +1,314 @@
+//! "Email your MP": found by postcode, written in the supporter's own words, confirmed by a
+//! single-use link, then sent to the MP with the supporter as Reply-To. Copies, over-the-limit letters
+//! and unusual volume are handled as WriteToThem does. Every email goes to the test's own SMTP sink.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use valued_notification::settings::{EmailSettings, SenderSettings, SmtpSettings, Transport};
+use valued_notification::write_to_mp::WriteToMpSettings;
+use valued_notification::{Application, Settings};
+use valued_platform::bus::InProcessBus;
+use valued_platform::{DatabaseSettings, EventBus, Platform, RelaySettings, Shutdown};
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, WriteToMpRequest};
+use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
+
+use crate::mps_support::{FakePostcodes, directory_database};
+
+/// Aldershot (Alex Baker) and Bolton South and Walkden (no usable address in the published list).
+const ALDERSHOT: &str = "GU11 1AA";
+const BOLTON: &str = "BL4 0AA";
+
+const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looked after my mother \
+    for three weeks this winter and nobody thanks them. Please speak up for fair pay and recognition \
+    for NHS support staff in Parliament.";
+
+struct LetterApp {
+    client: NotificationServiceClient<Channel>,
+    smtp: SmtpSink,
+    _shutdown: ShutdownOnDrop,
+}
+
+struct ShutdownOnDrop(Shutdown);
+
+impl Drop for ShutdownOnDrop {
+    fn drop(&mut self) {
+        self.0.trigger();
+    }
+}
+
+async fn spawn(hold_after_per_day: u64) -> LetterApp {
+    let smtp = SmtpSink::start().await.unwrap();
+    let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063"), (BOLTON, "E14001111")]).await;
+    let (url, _db) = directory_database().await;
+    let shutdown = Shutdown::new();
+    let platform = Platform {
+        bus: Arc::new(InProcessBus::new(3)) as Arc<dyn EventBus>,
+        shutdown: shutdown.clone(),
+        data_dir: std::env::temp_dir(),
+        relay: RelaySettings::default(),
+    };
+    let settings = Settings {
+        database: DatabaseSettings::postgres(url),
+        email: EmailSettings {
+            transport: Transport::Smtp,
+            public_url: crate::helpers::PUBLIC_URL.into(),
+            ..EmailSettings::default()
+        },
+        smtp: SmtpSettings::local(smtp.port()),
+        sender: SenderSettings {
+            poll_interval_ms: 50,
+            ..SenderSettings::default()
+        },
+        postcodes: postcodes.settings(),
+        write_to_mp: WriteToMpSettings { hold_after_per_day },
+        ..Settings::default()
+    };
+    let app = Application::build(&settings, platform).await.unwrap();
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    // The stand-in postcode service lives as long as the test.
+    std::mem::forget(postcodes);
+    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    LetterApp {
+        client,
+        smtp,
+        _shutdown: ShutdownOnDrop(shutdown),
+    }
+}
+
+fn letter(name: &str, email: &str, body: &str) -> WriteToMpRequest {
+    WriteToMpRequest {
+        name: name.into(),
+        email: email.into(),
+        postcode: ALDERSHOT.into(),
+        body: body.into(),
+    }
+}
+
+impl LetterApp {
+    async fn email_to(&self, to: &str, subject_starts: &str) -> ReceivedEmail {
+        for _ in 0..100 {
+            if let Some(found) = self
+                .smtp
+                .received()
+                .into_iter()
+                .find(|e| e.rcpt_to == [to] && e.subject().starts_with(subject_starts))
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no email {subject_starts:?} to {to}");
+    }
+
+    /// Follows the confirmation link in the supporter's email.
+    async fn confirm(&mut self, supporter: &str) -> String {
+        let email = self.email_to(supporter, "Confirm your letter").await;
+        let text = email.text_body();
+        let (_, after) = text
+            .split_once("/write-to-your-mp/confirm/")
+            .expect("a confirmation link");
+        let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+        self.client
+            .confirm_mp_letter(ConfirmMpLetterRequest { token })
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+    }
+
+    fn to_mp(&self) -> Vec<ReceivedEmail> {
+        self.smtp
+            .received()
+            .into_iter()
+            .filter(|e| e.rcpt_to == ["alex.baker.mp@parliament.uk"])
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_postcode_finds_the_mp_and_bad_or_unknown_ones_are_explained() {
+    let mut app = spawn(50).await;
+    let mp = app
+        .client
+        .find_mp(FindMpRequest {
+            postcode: "gu111aa".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .mp
+        .unwrap();
+    assert_eq!(
+        (mp.name.as_str(), mp.constituency_name.as_str()),
+        ("Alex Baker", "Aldershot")
+    );
+    let malformed = app
+        .client
+        .find_mp(FindMpRequest {
+            postcode: "nowhere".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
+    let unknown = app
+        .client
+        .find_mp(FindMpRequest {
+            postcode: "ZZ1 1ZZ".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+    assert!(unknown.message().contains("could not find a constituency"));
+    let unchecked = app
+        .client
+        .find_mp(FindMpRequest {
+            postcode: BOLTON.into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unchecked.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        unchecked.message().contains("being checked"),
+        "never guessed"
+    );
+}
+
+#[tokio::test]
+async fn a_letter_reaches_the_mp_only_once_confirmed_with_the_supporter_as_reply_to() {
+    let mut app = spawn(50).await;
+    app.client
+        .write_to_mp(letter("Chris Example", "chris@example.org", LETTER))
+        .await
+        .unwrap();
+    let status = app.confirm("chris@example.org").await;
+    assert_eq!(status, "sent");
+    let to_mp = app
+        .email_to(
+            "alex.baker.mp@parliament.uk",
+            "A letter from your constituent",
+        )
+        .await;
+    assert_eq!(
+        to_mp.subject(),
+        "A letter from your constituent Chris Example about NHS support staff"
+    );
+    assert_eq!(
+        to_mp.header("Reply-To").as_deref(),
+        Some("chris@example.org")
+    );
+    let text = to_mp.text_body();
+    assert!(
+        text.contains("the porters and domestics at Frimley Park"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GU11 1AA") && text.contains("chris@example.org"),
+        "{text}"
+    );
+
+    // The link again: nothing more is sent.
+    assert_eq!(app.confirm("chris@example.org").await, "sent");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(app.to_mp().len(), 1);
+}
+
+#[tokio::test]
+async fn copies_limits_and_unusual_volume_are_refused_or_held() {
+    let mut app = spawn(2).await;
+    app.client
+        .write_to_mp(letter("Chris Example", "chris@example.org", LETTER))
+        .await
+        .unwrap();
+
+    // Someone else pasting the same letter (case and punctuation changed) is refused, with why.
+    let pasted = LETTER.to_uppercase().replace(',', "");
+    let copy = app
+        .client
+        .write_to_mp(letter("Dee Example", "dee@example.org", &pasted))
+        .await
+        .unwrap_err();
+    assert_eq!(copy.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        copy.message().contains("almost the same"),
+        "{}",
+        copy.message()
+    );
+
+    // Two letters a day per person per MP, in their own words; a third is refused.
+    app.client
+        .write_to_mp(letter(
+            "Chris Example",
+            "chris@example.org",
+            "Dear Alex, I forgot to say that the catering team at Frimley Park brought my mother \
+             soup every evening when she could not face a full meal. They deserve recognition.",
+        ))
+        .await
+        .unwrap();
+    let third = app
+        .client
+        .write_to_mp(letter(
+            "Chris Example",
+            "CHRIS@example.org",
+            "Dear Alex, one more thing: the hospital's cleaners are agency staff on lower pay than \
+             anyone else in the building, and that seems wrong for the people who keep us safe.",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(third.code(), tonic::Code::FailedPrecondition);
+    assert!(third.message().contains("twice in the last 24 hours"));
+
+    // Too short, and a bad address: field errors.
+    let bad = app
+        .client
+        .write_to_mp(letter("Eve", "eve@", "Please help."))
+        .await
+        .unwrap_err();
+    let fields: Vec<String> = valued_platform::grpc::field_errors(&bad)
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(fields, ["email", "body"]);
+
+    // With the hold threshold at 2 a day, the third confirmed letter to the MP is held.
+    app.client
+        .write_to_mp(letter(
+            "Fay Example",
+            "fay@example.org",
+            "Dear Alex, my brother is a healthcare support worker at Frimley Park and works nights \
+             on a salary that does not cover his rent in Aldershot. Please raise this.",
+        ))
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    for supporter in ["chris@example.org", "fay@example.org"] {
+        statuses.push(app.confirm(supporter).await);
+    }
+    // Chris's two letters: the confirm email the helper reads first is the first letter's.
+    let second_chris = app
+        .smtp
+        .received()
+        .into_iter()
+        .filter(|e| e.rcpt_to == ["chris@example.org"])
+        .nth(1)
+        .expect("a second confirmation email");
+    let text = second_chris.text_body();
+    let (_, after) = text.split_once("/write-to-your-mp/confirm/").unwrap();
+    let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    statuses.push(
+        app.client
+            .confirm_mp_letter(ConfirmMpLetterRequest { token })
+            .await
+            .unwrap()
+            .into_inner()
+            .status,
+    );
+    assert_eq!(statuses, ["sent", "sent", "held"]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(app.to_mp().len(), 2, "the held letter waits for review");
+}
