@@ -74,3 +74,93 @@ pub async fn take_slot(
     txn.commit().await?;
     Ok(slot)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use sea_orm::{ConnectOptions, Database};
+    use sea_orm_migration::MigratorTrait;
+
+    use super::*;
+    use crate::db::delivery::{NewDelivery, insert_once};
+    use crate::email::RenderedEmail;
+
+    /// The embedded default's database: SQLite, where there is no advisory lock.
+    async fn sqlite() -> DatabaseConnection {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).min_connections(1);
+        let db = Database::connect(options).await.unwrap();
+        crate::db::Migrator::up(&db, None).await.unwrap();
+        db
+    }
+
+    async fn delivery(db: &DatabaseConnection, to: &str) -> Uuid {
+        insert_once(
+            db,
+            NewDelivery {
+                cause_event_id: Uuid::now_v7(),
+                recipient: to.into(),
+                reply_to: None,
+                template: crate::templates::FINALIST_NOTICE,
+                email: RenderedEmail {
+                    subject: "s".into(),
+                    text: "t".into(),
+                    html: "h".into(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+        Entity::find()
+            .order_by_desc(Column::Id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    #[tokio::test]
+    async fn the_slot_after_the_last_waits_for_the_oldest_to_leave_the_window() {
+        let db = sqlite().await;
+        let window = Duration::hours(24);
+        let mut taken = Vec::new();
+        for _ in 0..2 {
+            let id = delivery(&db, "sam@example.org").await;
+            assert_eq!(
+                take_slot(&db, id, "sam@example.org", 2, window)
+                    .await
+                    .unwrap(),
+                Slot::Taken
+            );
+            taken.push(id);
+        }
+        let third = delivery(&db, "sam@example.org").await;
+        let Slot::FreeAt(at) = take_slot(&db, third, "sam@example.org", 2, window)
+            .await
+            .unwrap()
+        else {
+            panic!("a third slot in the window");
+        };
+        let first = Entity::find_by_id(taken[0])
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(at, first.counted_at.unwrap() + window);
+        // Another address, and no limit at all, are not held back.
+        let other = delivery(&db, "jo@example.org").await;
+        assert_eq!(
+            take_slot(&db, other, "jo@example.org", 2, window)
+                .await
+                .unwrap(),
+            Slot::Taken
+        );
+        assert_eq!(
+            take_slot(&db, third, "sam@example.org", 0, window)
+                .await
+                .unwrap(),
+            Slot::Taken
+        );
+    }
+}
