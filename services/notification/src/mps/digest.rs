@@ -13,7 +13,7 @@
 //! the inbox transaction, and a lookup that fails is simply tried again on the next round.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -146,6 +146,9 @@ pub struct DigestJob {
     period: chrono::Duration,
     check_every: Duration,
     sender_wake: Arc<Notify>,
+    /// What was last logged about each constituency whose constituents wait, so that a round
+    /// every minute repeats a warning only when the number waiting changes.
+    warned: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl DigestJob {
@@ -164,6 +167,7 @@ impl DigestJob {
             period: chrono::Duration::hours(hours),
             check_every: Duration::from_secs(settings.check_seconds.max(1)),
             sender_wake,
+            warned: Arc::default(),
         })
     }
 
@@ -228,19 +232,24 @@ impl DigestJob {
             .collect();
         for (code, count) in waiting {
             let count = usize::try_from(count).unwrap_or(usize::MAX);
+            let news = self.changed(&code, count);
             let Some(mp) = mps.get(&code) else {
-                tracing::warn!(constituency = %code, waiting = count, "no MP in the directory for this constituency; constituents wait");
+                if news {
+                    tracing::warn!(constituency = %code, waiting = count, "no MP in the directory for this constituency; constituents wait");
+                }
                 report.held_no_mp += count;
                 continue;
             };
             if mp.needs_check || usable_address(&mp.email).is_err() {
-                tracing::warn!(
+                if news {
+                    tracing::warn!(
                     member_id = mp.member_id,
                     constituency = %mp.constituency_name,
                     reason = mp.check_reason.as_deref().unwrap_or_default(),
                     waiting = count,
                     "MP needs a manual check before they can be emailed; constituents wait"
-                );
+                    );
+                }
                 report.held_for_check += count;
                 continue;
             }
@@ -253,6 +262,13 @@ impl DigestJob {
             self.sender_wake.notify_one();
         }
         Ok(report)
+    }
+
+    /// Whether `waiting` is news for `constituency` since the last round that logged it.
+    fn changed(&self, constituency: &str, waiting: usize) -> bool {
+        self.warned.lock().map_or(true, |mut warned| {
+            warned.insert(constituency.to_owned(), waiting) != Some(waiting)
+        })
     }
 
     /// Looks up the constituencies of due items whose postcode was not known when they arrived.
