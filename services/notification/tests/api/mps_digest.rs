@@ -300,3 +300,67 @@ async fn one_digest_per_mp_and_period_and_late_constituents_wait_for_the_next() 
         "Aldershot's postcode was looked up once"
     );
 }
+
+#[tokio::test]
+async fn constituents_wait_while_the_postcode_service_is_down_and_go_once_it_answers() {
+    let app = app().await;
+    let (aldershot, mp) = SEVEN[5];
+    app.publish(&[finalist(1, aldershot, true)]).await;
+    app.wait_for_items(1).await;
+    app.postcodes.slow_down(Duration::from_secs(3));
+    let week_later = Utc::now() + chrono::Duration::weeks(1);
+    let report = app.digest.run(week_later).await.unwrap();
+    assert_eq!(
+        (report.digests, report.awaiting_lookup),
+        (0, 1),
+        "{report:?}"
+    );
+
+    app.postcodes.slow_down(Duration::ZERO);
+    let report = app.digest.run(week_later).await.unwrap();
+    assert_eq!(
+        (report.digests, report.awaiting_lookup),
+        (1, 0),
+        "{report:?}"
+    );
+    let emails = app.emails(2).await;
+    assert_eq!(to_mps(&emails).len(), 1);
+    assert_eq!(to_mps(&emails)[0].rcpt_to, [mp]);
+}
+
+#[tokio::test]
+async fn a_constituent_reaches_whoever_is_their_mp_when_the_digest_goes() {
+    let app = app().await;
+    let (aldershot, _) = SEVEN[5];
+    app.publish(&[finalist(1, aldershot, true)]).await;
+    app.wait_for_items(1).await;
+    // Aldershot's MP changes before the period ends.
+    let next = std::fs::read_to_string(crate::mps_support::MP_LOOKUP_CSV)
+        .unwrap()
+        .replace(
+            "\"5173\",\"Alex Baker MP\",\"Alex Baker\",\"Labour\",\"alex.baker.mp@parliament.uk\"",
+            "\"99999\",\"Sam Example MP\",\"Sam Example\",\"Independent\",\"sam.example.mp@parliament.uk\"",
+        );
+    valued_notification::mps::import(&app.db, next.as_bytes(), &indicatif::ProgressBar::hidden())
+        .await
+        .unwrap();
+    let report = app
+        .digest
+        .run(Utc::now() + chrono::Duration::weeks(1))
+        .await
+        .unwrap();
+    assert_eq!(report.digests, 1);
+    let emails = app.emails(2).await;
+    let digests = to_mps(&emails);
+    assert_eq!(digests.len(), 1);
+    assert_eq!(digests[0].rcpt_to, ["sam.example.mp@parliament.uk"]);
+    assert!(digests[0].text_body().starts_with("Dear Sam Example,"));
+    let listed = sent_to_mps(&app.db, Some(99999), 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        sent_to_mps(&app.db, Some(5173), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
