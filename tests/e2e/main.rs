@@ -10,3 +10,4 @@ mod exactly_once;
 mod graceful;
 mod journey;
 mod migrate;
+mod write_to_mp;

@@ -19,6 +19,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("error.html", include_str!("../templates/error.html")),
     (
+        "write_to_mp/postcode.html",
+        include_str!("../templates/write_to_mp/postcode.html"),
+    ),
+    (
+        "write_to_mp/letter.html",
+        include_str!("../templates/write_to_mp/letter.html"),
+    ),
+    (
+        "write_to_mp/check_email.html",
+        include_str!("../templates/write_to_mp/check_email.html"),
+    ),
+    (
+        "write_to_mp/confirm.html",
+        include_str!("../templates/write_to_mp/confirm.html"),
+    ),
+    (
+        "write_to_mp/sent.html",
+        include_str!("../templates/write_to_mp/sent.html"),
+    ),
+    (
         "campaigns.html",
         include_str!("../templates/campaigns.html"),
     ),

@@ -24,6 +24,7 @@ pub mod health;
 pub mod nominate;
 pub mod outbox;
 pub mod unsubscribe;
+pub mod write_to_mp;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'";
 
@@ -52,6 +53,14 @@ pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSetting
             get(confirm::show).post(confirm::confirm),
         )
         .route("/consent/{token}", get(consent::show).post(consent::record))
+        .route(
+            "/write-to-your-mp",
+            get(write_to_mp::show).post(write_to_mp::write),
+        )
+        .route(
+            "/write-to-your-mp/confirm/{token}",
+            get(write_to_mp::show_confirm).post(write_to_mp::confirm),
+        )
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::show).post(unsubscribe::unsubscribe),
