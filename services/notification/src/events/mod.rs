@@ -27,6 +27,7 @@ use valued_proto::events::v1::{
 };
 
 use crate::db::delivery::{self, NewDelivery};
+use crate::policy::{self, Kind};
 use crate::templates::Templates;
 
 /// The consumer name: the queue `<prefix>.notification`.
@@ -157,9 +158,24 @@ impl Notifications {
             }
             parsed
         });
+        let mut context = email.context;
+        if policy::kind(template) == Kind::NonTransactional
+            && let Some(fields) = context.as_object_mut()
+        {
+            // The same one-click link as the List-Unsubscribe header, for people to see.
+            let token = policy::preference::for_address(txn, &recipient.normalised())
+                .await
+                .map_err(|e| HandlerError::Retry(e.into()))?
+                .token;
+            let url = self
+                .links
+                .to("unsubscribe", &token)
+                .map_err(HandlerError::Poison)?;
+            fields.insert("unsubscribe_url".into(), url.into());
+        }
         let rendered = self
             .templates
-            .render(template, &email.context)
+            .render(template, &context)
             .map_err(|e| HandlerError::Poison(e.into()))?;
         delivery::insert_once(
             txn,

@@ -9,7 +9,7 @@ use valued_proto::events::v1 as ev;
 use valued_proto::notification::v1::{GetUnsubscribeRequest, UnsubscribeRequest};
 use valued_testkit::smtp::ReceivedEmail;
 
-use crate::helpers::{PUBLIC_URL, TestApp, envelope, spawn_app, spawn_app_with};
+use crate::helpers::{PUBLIC_URL, TestApp, envelope, has_link, spawn_app, spawn_app_with};
 
 /// A transactional email (the nominator's confirmation link) to `to`.
 fn confirmation_requested(to: &str) -> ev::NominationConfirmationRequested {
@@ -211,6 +211,10 @@ async fn unsubscribing_stops_the_next_non_transactional_email_but_not_a_transact
     assert!(url.starts_with(&prefix), "{url}");
     let token = url[prefix.len()..].to_owned();
     assert_eq!(token.len(), 64, "an unguessable token");
+    assert!(
+        has_link(&news[0], &url),
+        "the same link in the email, for people to see"
+    );
     assert_eq!(
         news[0].header("List-Unsubscribe-Post").as_deref(),
         Some("List-Unsubscribe=One-Click")
@@ -251,6 +255,8 @@ async fn unsubscribing_stops_the_next_non_transactional_email_but_not_a_transact
         emails[1].header("List-Unsubscribe").is_none(),
         "transactional emails carry no unsubscribe link"
     );
+    assert!(!emails[1].text_body().contains("/unsubscribe/"));
+    assert!(!emails[1].html_body().contains("unsubscribe"));
     app.settled().await;
     let mut statuses = app.statuses("sam@example.org").await;
     statuses.sort_unstable();
