@@ -76,7 +76,9 @@ impl<H: TransactionalHandler> EventHandler for Idempotent<H> {
         .exec_without_returning(&txn)
         .await
         .map_err(retry)?;
-        if matches!(claimed, TryInsertResult::Conflicted) {
+        // sea-orm 2 reports a row skipped by ON CONFLICT DO NOTHING as `Inserted(0)`, not
+        // `Conflicted`: no row written means the event was handled before.
+        if !matches!(claimed, TryInsertResult::Inserted(rows) if rows > 0) {
             tracing::debug!(consumer = %self.consumer, event_id = %envelope.id, "already handled");
             return Ok(());
         }
@@ -84,5 +86,59 @@ impl<H: TransactionalHandler> EventHandler for Idempotent<H> {
         txn.commit().await.map_err(retry)?;
         self.inner.after_commit();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sea_orm::{ConnectionTrait, Database};
+    use sea_orm_migration::MigratorTrait;
+
+    use super::*;
+
+    /// Counts its calls: an effect no unique index protects.
+    struct Counting(Arc<AtomicUsize>);
+
+    #[async_trait]
+    impl TransactionalHandler for Counting {
+        async fn handle(&self, _: &DatabaseTransaction, _: &Envelope) -> Result<(), HandlerError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    struct Messaging;
+
+    impl MigratorTrait for Messaging {
+        fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+            crate::migrations::messaging()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_delivered_three_times_takes_effect_once() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        Messaging::up(&db, None).await.unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let inbox = Idempotent::new("test", db.clone(), Counting(calls.clone()));
+        let envelope = Envelope::new("test", None, &valued_proto::events::v1::VoteCast::default());
+        for _ in 0..3 {
+            inbox.handle(&envelope).await.unwrap();
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let rows = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM inbox",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(rows, 1);
     }
 }

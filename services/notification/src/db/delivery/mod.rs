@@ -78,7 +78,8 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)
     .await?;
-    Ok(matches!(inserted, TryInsertResult::Inserted(_)))
+    // A row skipped by ON CONFLICT DO NOTHING comes back as `Inserted(0)` in sea-orm 2.
+    Ok(matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0))
 }
 
 /// Claims up to `limit` deliveries that are due, or whose previous claim lapsed (its sender died),
