@@ -66,6 +66,12 @@ impl Application {
             public_url: settings.email.public_url.clone(),
             settings: settings.write_to_mp.clone(),
             sender_wake: wake.clone(),
+            count_period: chrono::Duration::hours(
+                i64::try_from(settings.mp_digest.period_hours.max(1)).unwrap_or(168),
+            ),
+            count_check_every: std::time::Duration::from_secs(
+                settings.mp_digest.check_seconds.max(1),
+            ),
         };
         let handler = events::Notifications::new(
             templates,
@@ -110,6 +116,11 @@ impl Application {
             .map(|a| a.port())
     }
 
+    /// The "Email your MP" desk, whose weekly counts this application sends.
+    pub fn letters(&self) -> write_to_mp::LetterDesk {
+        self.letters.clone()
+    }
+
     /// The MP digest job this application runs every `mp_digest.check_seconds`.
     pub fn mp_digest(&self) -> mps::DigestJob {
         self.mp_digest.clone()
@@ -121,6 +132,10 @@ impl Application {
         let webhook = self
             .webhook
             .map(|w| w.spawn(self.host.platform.shutdown.clone()));
+        let letter_counts = self
+            .letters
+            .clone()
+            .spawn_counts(self.host.platform.shutdown.clone());
         let api = grpc::NotificationApi {
             db: self.host.db.clone(),
             letters: self.letters,
@@ -130,6 +145,7 @@ impl Application {
             .await?;
         let _ = sender.await;
         let _ = mp_digest.await;
+        let _ = letter_counts.await;
         if let Some(webhook) = webhook {
             let _ = webhook.await;
         }

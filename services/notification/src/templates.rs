@@ -32,10 +32,12 @@ templates! {
     WINNER_NOTICE = "winner_notice",
     MP_LETTER_CONFIRM = "mp_letter_confirm",
     MP_LETTER = "mp_letter",
+    MP_SUPPORTER_COUNT = "mp_supporter_count",
 }
 
-/// Templates sent at someone's request through the API (not because of an event).
-pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER];
+/// Templates sent at someone's request through the API, or by a periodic job (not because of an
+/// event).
+pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER, MP_SUPPORTER_COUNT];
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");
 const MACROS: &str = include_str!("../templates/_macros.html");

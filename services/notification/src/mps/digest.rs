@@ -194,9 +194,7 @@ impl DigestJob {
 
     /// The start of the period `now` falls in (periods are counted from the Unix epoch).
     pub fn period_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let length = self.period.num_seconds().max(1);
-        let start = now.timestamp().div_euclid(length) * length;
-        Utc.timestamp_opt(start, 0).single().unwrap_or(now)
+        period_start(self.period, now)
     }
 
     /// One round as of `now`: sends the digests due for the periods that have ended.
@@ -443,6 +441,13 @@ impl DigestJob {
     }
 }
 
+/// The start of the `period` that `now` falls in, counting periods from the Unix epoch.
+pub fn period_start(period: chrono::Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+    let length = period.num_seconds().max(1);
+    let start = now.timestamp().div_euclid(length) * length;
+    Utc.timestamp_opt(start, 0).single().unwrap_or(now)
+}
+
 /// Items waiting whose period has ended.
 fn due(period_start: DateTime<Utc>) -> sea_orm::Condition {
     sea_orm::Condition::all()
@@ -452,8 +457,14 @@ fn due(period_start: DateTime<Utc>) -> sea_orm::Condition {
 
 /// The digest's id, and its delivery's cause: the same for one MP and period, wherever computed.
 pub fn digest_id(member_id: i32, period_start: DateTime<Utc>) -> Uuid {
+    period_id("mp_digest", member_id, period_start)
+}
+
+/// A deterministic id for one kind of once-a-period email to one MP: the delivery's cause, so the
+/// database's UNIQUE (cause, recipient, template) lets it be made only once.
+pub fn period_id(kind: &str, member_id: i32, period_start: DateTime<Utc>) -> Uuid {
     let hash = Sha256::digest(format!(
-        "valued/mp_digest/{member_id}/{}",
+        "valued/{kind}/{member_id}/{}",
         period_start.timestamp()
     ));
     let mut bytes = [0u8; 16];

@@ -22,7 +22,7 @@ use valued_platform::link_token::{hash_token, new_link_token};
 use crate::db::delivery::{self, NewDelivery};
 use crate::mps::entity::mp;
 use crate::mps::postcodes::{LookupError, Postcode, PostcodeLookup};
-use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, Templates};
+use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, MP_SUPPORTER_COUNT, Templates};
 pub use similarity::is_copy;
 
 /// Letters one person may send one MP in a day.
@@ -109,6 +109,9 @@ pub struct LetterDesk {
     pub settings: WriteToMpSettings,
     /// Wakes the sender once a letter's email is recorded.
     pub sender_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The MPs' weekly count of letters: its period, and how often to look whether one is due.
+    pub count_period: Duration,
+    pub count_check_every: std::time::Duration,
 }
 
 impl LetterDesk {
@@ -133,6 +136,87 @@ impl LetterDesk {
         let confirmed = confirm(&self.db, &self.templates, token, &self.settings).await?;
         self.sender_wake.notify_one();
         Ok(confirmed)
+    }
+}
+
+impl LetterDesk {
+    /// Sends the MPs' counts whenever a period ends, until shutdown.
+    pub fn spawn_counts(self, shutdown: valued_platform::Shutdown) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.wait() => break,
+                    () = tokio::time::sleep(self.count_check_every) => {}
+                }
+                match self.send_counts(self.count_period, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(told) => tracing::info!(told, "MPs told how many constituents wrote"),
+                    Err(error) => tracing::warn!(%error, "MP letter counts failed"),
+                }
+            }
+        })
+    }
+
+    /// Tells each MP, once a period, how many constituents wrote to them through Valued in the
+    /// period that has just ended. Returns how many MPs were told this round.
+    pub async fn send_counts(
+        &self,
+        period: Duration,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<usize, LetterError> {
+        let end = crate::mps::digest::period_start(period, now);
+        let start = end - period;
+        let mut counts: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+        for letter in entity::Entity::find()
+            .filter(entity::Column::Status.eq(status::SENT))
+            .filter(entity::Column::ConfirmedAt.gte(start))
+            .filter(entity::Column::ConfirmedAt.lt(end))
+            .all(&self.db)
+            .await?
+        {
+            *counts.entry(letter.member_id).or_default() += 1;
+        }
+        let mut told = 0;
+        for (member_id, count) in counts {
+            let Some(member) = mp::Entity::find_by_id(member_id).one(&self.db).await? else {
+                continue;
+            };
+            let Ok(address) = crate::mps::directory::usable_address(&member.email) else {
+                continue;
+            };
+            let email = self.templates.render(
+                MP_SUPPORTER_COUNT,
+                json!({
+                    "mp_name": member.display_as,
+                    "constituency_name": member.constituency_name,
+                    "count": count,
+                    "period_start": start.format("%-d %B %Y").to_string(),
+                    "period_end": end.format("%-d %B %Y").to_string(),
+                }),
+            )?;
+            let made = delivery::insert_once(
+                &self.db,
+                NewDelivery {
+                    cause_event_id: crate::mps::digest::period_id(
+                        "supporter_count",
+                        member_id,
+                        end,
+                    ),
+                    recipient: address.normalised(),
+                    reply_to: None,
+                    template: MP_SUPPORTER_COUNT,
+                    email,
+                },
+            )
+            .await?;
+            if made {
+                told += 1;
+            }
+        }
+        if told > 0 {
+            self.sender_wake.notify_one();
+        }
+        Ok(told)
     }
 }
 

@@ -27,6 +27,7 @@ const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looke
 
 struct LetterApp {
     client: NotificationServiceClient<Channel>,
+    desk: valued_notification::write_to_mp::LetterDesk,
     smtp: SmtpSink,
     _shutdown: ShutdownOnDrop,
 }
@@ -68,6 +69,7 @@ async fn spawn(hold_after_per_day: u64) -> LetterApp {
     };
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
+    let desk = app.letters();
     tokio::spawn(app.run_until_stopped());
     // The stand-in postcode service lives as long as the test.
     std::mem::forget(postcodes);
@@ -76,6 +78,7 @@ async fn spawn(hold_after_per_day: u64) -> LetterApp {
         .unwrap();
     LetterApp {
         client,
+        desk,
         smtp,
         _shutdown: ShutdownOnDrop(shutdown),
     }
@@ -311,4 +314,42 @@ async fn copies_limits_and_unusual_volume_are_refused_or_held() {
     assert_eq!(statuses, ["sent", "sent", "held"]);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.to_mp().len(), 2, "the held letter waits for review");
+}
+
+#[tokio::test]
+async fn each_mp_is_told_once_a_week_how_many_constituents_wrote() {
+    let mut app = spawn(50).await;
+    let bodies = [
+        "Dear Alex, the porters at Frimley Park carried my daughter's cot through the night \
+         without a word of complaint. They deserve to be recognised in the NHS pay review.",
+        "Dear Alex, I work beside the domestic team on ward 12 and nobody sees how hard they \
+         work. Please ask the minister why agency cleaners are paid less than anyone else.",
+        "Dear Alex, as a retired ward clerk I know the admin staff are the glue of every \
+         hospital. Please support a national day of thanks for NHS support staff.",
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let email = format!("supporter-{i}@example.org");
+        app.client
+            .write_to_mp(letter("A Supporter", &email, body))
+            .await
+            .unwrap();
+        assert_eq!(app.confirm(&email).await, "sent");
+    }
+    let week = chrono::Duration::hours(168);
+    let next_week = valued_notification::mps::digest::period_start(week, chrono::Utc::now())
+        + week
+        + chrono::Duration::seconds(1);
+    assert_eq!(app.desk.send_counts(week, next_week).await.unwrap(), 1);
+    assert_eq!(
+        app.desk.send_counts(week, next_week).await.unwrap(),
+        0,
+        "once a week, however often the job looks"
+    );
+    let count = app
+        .email_to("alex.baker.mp@parliament.uk", "3 constituents wrote to you")
+        .await;
+    assert!(count.text_body().contains("Aldershot"));
+    // The letters themselves went one by one; the count is one more email, not three.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(app.to_mp().len(), 4);
 }
