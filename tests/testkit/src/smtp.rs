@@ -91,6 +91,8 @@ struct State {
     received: Vec<ReceivedEmail>,
     /// Replies to the next DATA commands, instead of 250.
     data_faults: VecDeque<String>,
+    /// Replies to the next MAIL commands, instead of 250.
+    mail_faults: VecDeque<String>,
 }
 
 pub struct SmtpSink {
@@ -156,6 +158,15 @@ impl SmtpSink {
         }
     }
 
+    /// Answers the next `count` MAIL FROM commands with `reply` (e.g. `553 5.7.1 Sender rejected`).
+    pub fn fail_next_mail_from(&self, count: usize, reply: &str) {
+        if let Ok(mut state) = self.state.lock() {
+            state
+                .mail_faults
+                .extend(std::iter::repeat_n(reply.to_owned(), count));
+        }
+    }
+
     pub fn received(&self) -> Vec<ReceivedEmail> {
         self.state
             .lock()
@@ -205,9 +216,13 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             "EHLO" => "250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 20000000".into(),
             "HELO" => "250 sink.test".into(),
             "MAIL" => {
+                let fault = state
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.mail_faults.pop_front());
                 mail_from = address_in(&command);
                 rcpt_to.clear();
-                "250 2.1.0 OK".into()
+                fault.unwrap_or_else(|| "250 2.1.0 OK".into())
             }
             "RCPT" => {
                 rcpt_to.push(address_in(&command));

@@ -23,11 +23,11 @@ pub enum SendError {
     #[error("SMTP server unavailable: {0}")]
     Unavailable(String),
     /// Will never succeed, through no fault of the recipient's address: a message that cannot be
-    /// built, TLS settings, a 5xx reply while connecting or signing in.
+    /// built, TLS settings, a 5xx reply while connecting, signing in or to MAIL FROM.
     #[error("permanent failure: {0}")]
     Permanent(String),
-    /// The server answered the mail transaction (MAIL, RCPT or DATA) with a 5xx reply: a hard
-    /// bounce. The address goes on the suppression list.
+    /// The server answered RCPT TO, DATA or the message with a 5xx reply: a hard bounce. The
+    /// address goes on the suppression list.
     #[error("rejected: {0}")]
     Rejected(String),
 }

@@ -9,9 +9,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
 
@@ -60,10 +63,7 @@ impl EmailSender for SmtpSender {
             SendError::Transient(error) => SendError::Unavailable(error),
             other => other,
         })?;
-        match connection
-            .send(message.envelope(), &message.formatted())
-            .await
-        {
+        match transact(&mut connection, &message).await {
             Ok(response) => {
                 if let Ok(mut idle) = self.idle.lock() {
                     idle.push((connection, Instant::now()));
@@ -72,10 +72,7 @@ impl EmailSender for SmtpSender {
             }
             Err(error) => {
                 connection.abort().await;
-                Err(match classify(error) {
-                    SendError::Permanent(error) => SendError::Rejected(error),
-                    transient => transient,
-                })
+                Err(error)
             }
         }
     }
@@ -132,6 +129,58 @@ async fn connect(settings: &SmtpSettings) -> Result<AsyncSmtpConnection, SendErr
             .map_err(classify)?;
     }
     Ok(connection)
+}
+
+/// One mail transaction, step by step as lettre's `send` takes it (MAIL, RCPT, DATA, the message),
+/// so that a refusal says whose it is. A 5xx to MAIL FROM is about us — the sender address, a
+/// relay that wants authentication — and suppresses no one ([`SendError::Permanent`]); a 5xx to
+/// RCPT, DATA or the message is the recipient's hard bounce ([`SendError::Rejected`]). Otherwise a
+/// misconfigured sender would put every recipient on the suppression list, one email at a time.
+async fn transact(
+    connection: &mut AsyncSmtpConnection,
+    message: &lettre::Message,
+) -> Result<Response, SendError> {
+    let envelope = message.envelope();
+    let body = message.formatted();
+    let supports = |extension| connection.server_info().supports_feature(extension);
+    let mut options = Vec::new();
+    let non_ascii = |address: &Address| !AsRef::<str>::as_ref(address).is_ascii();
+    if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {
+        if !supports(Extension::SmtpUtfEight) {
+            return Err(SendError::Permanent(
+                "a non-ASCII address, and the server does not support SMTPUTF8".into(),
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !body.is_ascii() {
+        if !supports(Extension::EightBitMime) {
+            return Err(SendError::Permanent(
+                "non-ASCII content, and the server does not support 8BITMIME".into(),
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    connection
+        .command(Mail::new(envelope.from().cloned(), options))
+        .await
+        .map_err(classify)?;
+    for to in envelope.to() {
+        connection
+            .command(Rcpt::new(to.clone(), Vec::new()))
+            .await
+            .map_err(rejected)?;
+    }
+    connection.command(Data).await.map_err(rejected)?;
+    connection.message(&body).await.map_err(rejected)
+}
+
+/// As [`classify`], with a permanent failure counted as the recipient's hard bounce.
+fn rejected(error: lettre::transport::smtp::Error) -> SendError {
+    match classify(error) {
+        SendError::Permanent(error) => SendError::Rejected(error),
+        other => other,
+    }
 }
 
 fn classify(error: lettre::transport::smtp::Error) -> SendError {

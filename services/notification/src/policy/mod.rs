@@ -1,7 +1,7 @@
 //! Which emails go, and which don't: the rules that make people trust what we send.
 //!
 //! - The **suppression list** ([`suppression`]): an address that bounced permanently (an SMTP 5xx
-//!   reply to the mail transaction, or a permanent bounce reported by the provider's webhook) or
+//!   reply to RCPT TO, DATA or the message, or a permanent bounce reported by the provider's webhook) or
 //!   complained is never sent anything again, from any trust. Checked when a delivery is created and
 //!   again just before it is sent; a skipped delivery is kept with the status `suppressed`.
 //! - **Unsubscribes** ([`preference`]): every non-transactional email carries an RFC 8058 one-click

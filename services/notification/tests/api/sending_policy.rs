@@ -138,6 +138,23 @@ async fn a_rejected_address_is_suppressed_and_never_emailed_again() {
 }
 
 #[tokio::test]
+async fn a_refused_sender_address_suppresses_no_recipient() {
+    let app = spawn_app().await;
+    app.smtp
+        .fail_next_mail_from(1, "553 5.7.1 Sender address rejected: not owned by user");
+    app.publish(&envelope(&confirmation_requested("alex@example.org")))
+        .await;
+    let deliveries = app.settled().await;
+    assert_eq!(deliveries[0].status, "failed");
+    assert!(deliveries[0].last_error.contains("553"));
+    // The recipient did nothing wrong: the next email to them goes.
+    let emails = app
+        .publish_and_receive(&envelope(&nominee_thanked("alex@example.org")), 1)
+        .await;
+    assert_eq!(emails.len(), 1);
+}
+
+#[tokio::test]
 async fn an_address_suppressed_after_its_email_was_queued_is_not_sent_it() {
     let app = spawn_app_with(|settings| settings.sender.retry_base_ms = 1_000).await;
     // The first email is held back by a retry; meanwhile a second one is rejected.
