@@ -4,7 +4,7 @@
 //! Before each send the [`policy`] is asked again (the address may have been suppressed or
 //! unsubscribed since the delivery was made), a non-transactional email takes a slot of its
 //! recipient's throttle, and the service-wide rate limit (`sender.max_per_second`) is waited for.
-//! A 5xx reply to the mail transaction puts the address on the suppression list.
+//! A 5xx reply to RCPT TO, DATA or the message puts the address on the suppression list.
 //!
 //! The window that remains: SMTP has no way to make "the server accepted it" and "we recorded it"
 //! one step. If the process dies after the server's "250" and before the row is marked sent (a

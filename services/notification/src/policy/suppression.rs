@@ -7,7 +7,7 @@ use sea_orm::{ActiveValue, ConnectionTrait, DbErr, EntityTrait};
 pub use self::entity::{Entity, Model};
 
 pub mod reason {
-    /// The SMTP server answered the mail transaction with a 5xx reply.
+    /// The SMTP server answered RCPT TO, DATA or the message with a 5xx reply.
     pub const SMTP_REJECTED: &str = "smtp_rejected";
     /// The provider reported a permanent bounce.
     pub const BOUNCE: &str = "bounce";
