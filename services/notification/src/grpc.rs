@@ -64,6 +64,21 @@ impl NotificationService for NotificationApi {
         }))
     }
 
+    async fn list_mp_emails(
+        &self,
+        request: Request<pb::ListDeliveriesRequest>,
+    ) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        let request = request.into_inner();
+        let limit = u64::from(request.limit.clamp(1, 500));
+        let recipient = Some(request.recipient.as_str()).filter(|r| !r.trim().is_empty());
+        let rows = delivery::recent_of(&self.db, recipient, Some(crate::templates::TO_MPS), limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListDeliveriesResponse {
+            deliveries: rows.into_iter().map(to_message).collect(),
+        }))
+    }
+
     async fn find_mp(
         &self,
         request: Request<pb::FindMpRequest>,

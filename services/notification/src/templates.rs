@@ -35,6 +35,9 @@ templates! {
     MP_SUPPORTER_COUNT = "mp_supporter_count",
 }
 
+/// Every email that goes to an MP.
+pub const TO_MPS: &[&str] = &[crate::mps::MP_DIGEST, MP_LETTER, MP_SUPPORTER_COUNT];
+
 /// Templates sent at someone's request through the API, or by a periodic job (not because of an
 /// event).
 pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER, MP_SUPPORTER_COUNT];

@@ -19,6 +19,7 @@ pub use directory::{ImportError, ImportSummary, import};
 pub use entity::digest_item::Model as DigestItem;
 pub use entity::mp::Model as Mp;
 pub use postcodes::{ConstituencyCode, LookupError, PostcodeLookup};
+pub use template::MP_DIGEST;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PostcodesSettings {

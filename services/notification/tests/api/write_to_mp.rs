@@ -12,7 +12,9 @@ use valued_notification::{Application, Settings};
 use valued_platform::bus::InProcessBus;
 use valued_platform::{DatabaseSettings, EventBus, Platform, RelaySettings, Shutdown};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
-use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, WriteToMpRequest};
+use valued_proto::notification::v1::{
+    ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, WriteToMpRequest,
+};
 use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
 
 use crate::mps_support::{FakePostcodes, directory_database};
@@ -219,6 +221,26 @@ async fn a_letter_reaches_the_mp_only_once_confirmed_with_the_supporter_as_reply
     assert_eq!(app.confirm("chris@example.org").await, "sent");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.to_mp().len(), 1);
+
+    // National admins see what went to MPs, and only that.
+    let logged = app
+        .client
+        .list_mp_emails(ListDeliveriesRequest {
+            limit: 50,
+            recipient: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    let logged: Vec<(&str, &str, &str)> = logged
+        .iter()
+        .map(|d| (d.recipient.as_str(), d.template.as_str(), d.status.as_str()))
+        .collect();
+    assert_eq!(
+        logged,
+        [("alex.baker.mp@parliament.uk", "mp_letter", "sent")]
+    );
 }
 
 #[tokio::test]

@@ -237,12 +237,25 @@ pub async fn recent(
     recipient: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Model>, DbErr> {
+    recent_of(db, recipient, None, limit).await
+}
+
+/// As [`recent`], only of the given templates when `templates` is set.
+pub async fn recent_of(
+    db: &impl ConnectionTrait,
+    recipient: Option<&str>,
+    templates: Option<&[&str]>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
     let mut query = Entity::find()
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
         .limit(limit);
     if let Some(recipient) = recipient {
         query = query.filter(Column::Recipient.eq(recipient.trim().to_lowercase()));
+    }
+    if let Some(templates) = templates {
+        query = query.filter(Column::Template.is_in(templates.iter().copied()));
     }
     query.all(db).await
 }
