@@ -11,6 +11,8 @@ use crate::write_to_mp::{LetterDesk, NewLetter};
 pub struct NotificationApi {
     pub db: DatabaseConnection,
     pub letters: LetterDesk,
+    /// Every template rendered from sample data, made once at start.
+    pub previews: Vec<pb::TemplatePreview>,
 }
 
 #[tonic::async_trait]
@@ -76,6 +78,15 @@ impl NotificationService for NotificationApi {
             .map_err(Error::from)?;
         Ok(Response::new(pb::ListDeliveriesResponse {
             deliveries: rows.into_iter().map(to_message).collect(),
+        }))
+    }
+
+    async fn preview_templates(
+        &self,
+        _: Request<pb::PreviewTemplatesRequest>,
+    ) -> Result<Response<pb::PreviewTemplatesResponse>, Status> {
+        Ok(Response::new(pb::PreviewTemplatesResponse {
+            templates: self.previews.clone(),
         }))
     }
 

@@ -37,6 +37,7 @@ pub struct Application {
     mp_digest: mps::DigestJob,
     webhook: Option<webhook::WebhookServer>,
     letters: write_to_mp::LetterDesk,
+    previews: Vec<valued_proto::notification::v1::TemplatePreview>,
 }
 
 impl Application {
@@ -74,10 +75,24 @@ impl Application {
             ),
         };
         let handler = events::Notifications::new(
-            templates,
+            templates.clone(),
             events::Links::new(&settings.email.public_url),
             wake.clone(),
         );
+        let previews = handler
+            .preview()
+            .into_iter()
+            .chain(write_to_mp::preview(&templates))
+            .map(
+                |(template, email)| valued_proto::notification::v1::TemplatePreview {
+                    template: template.to_owned(),
+                    subject: email.subject,
+                    text_body: email.text,
+                    html_body: email.html,
+                    transactional: policy::kind(template) == policy::Kind::Transactional,
+                },
+            )
+            .collect();
         host.consume(
             Subscription::new(events::CONSUMER, &handler.event_types()),
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
@@ -97,6 +112,7 @@ impl Application {
             mp_digest,
             webhook,
             letters,
+            previews,
         })
     }
 
@@ -139,6 +155,7 @@ impl Application {
         let api = grpc::NotificationApi {
             db: self.host.db.clone(),
             letters: self.letters,
+            previews: self.previews,
         };
         self.host
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)

@@ -10,6 +10,7 @@ mod more_info_requested;
 mod nomination_submitted;
 mod nominee_thanked;
 mod recognised;
+pub mod samples;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -219,11 +220,39 @@ impl TransactionalHandler for Notifications {
     }
 }
 
+impl Notifications {
+    /// Every template an event sends, rendered from a realistic sample event (the admin preview).
+    pub fn preview(&self) -> Vec<(&'static str, crate::email::RenderedEmail)> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut previews = Vec::new();
+        for envelope in samples::samples("Example") {
+            let Some(compose) = self.notices.get(envelope.event_type.as_str()) else {
+                continue;
+            };
+            let Ok(emails) = compose(&envelope, &self.links) else {
+                continue;
+            };
+            for email in emails {
+                if !seen.insert(email.template) {
+                    continue;
+                }
+                let mut context = email.context;
+                if let Some(fields) = context.as_object_mut() {
+                    let url = self.links.to("unsubscribe", "0000").unwrap_or_default();
+                    fields.insert("unsubscribe_url".into(), url.into());
+                }
+                if let Ok(rendered) = self.templates.render(email.template, &context) {
+                    previews.push((email.template, rendered));
+                }
+            }
+        }
+        previews
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-
-    use valued_proto::events::v1 as ev;
 
     use super::*;
     use crate::templates;
@@ -231,90 +260,8 @@ mod tests {
     /// What a user might type, in every field a user fills in.
     const TYPED: &str = "Sam <b>Patel</b> & \"Co\"";
 
-    /// One event of every type handled, with [`TYPED`] wherever a person wrote the text.
     fn samples() -> Vec<Envelope> {
-        let submitted = ev::NominationSubmitted {
-            campaign_name: TYPED.into(),
-            trust_name: TYPED.into(),
-            category_name: TYPED.into(),
-            nominee_name: TYPED.into(),
-            nominee_job_title: TYPED.into(),
-            staff_group: TYPED.into(),
-            nominator_name: TYPED.into(),
-            relationship: TYPED.into(),
-            story_excerpt: TYPED.into(),
-            nominator_email: "alex@example.org".into(),
-            trust_admin_email: "awards@example.org".into(),
-            ..Default::default()
-        };
-        let confirm = ev::NominationConfirmationRequested {
-            campaign_name: TYPED.into(),
-            nominator_name: TYPED.into(),
-            nominee_name: TYPED.into(),
-            nominator_email: "alex@example.org".into(),
-            confirm_token: "c0ffee".into(),
-            ..Default::default()
-        };
-        let draft = ev::DraftSaved {
-            campaign_name: TYPED.into(),
-            nominator_email: "alex@example.org".into(),
-            resume_token: "d00d".into(),
-            expires_at: Some(prost_types::Timestamp {
-                seconds: 1_795_354_200,
-                nanos: 0,
-            }),
-            ..Default::default()
-        };
-        let thanked = |via_manager, nomination_count| ev::NomineeThanked {
-            campaign_name: TYPED.into(),
-            trust_name: TYPED.into(),
-            nominee_name: TYPED.into(),
-            recipient_email: "sam@example.org".into(),
-            via_manager,
-            consent_token: "beef".into(),
-            nomination_count,
-            ..Default::default()
-        };
-        let more_info = |reply_to: &str| ev::MoreInfoRequested {
-            campaign_name: TYPED.into(),
-            trust_name: TYPED.into(),
-            nominee_name: TYPED.into(),
-            nominator_name: TYPED.into(),
-            nominator_email: "alex@example.org".into(),
-            question: TYPED.into(),
-            reply_to: reply_to.into(),
-            ..Default::default()
-        };
-        let recognised = ev::RecognisedNominee {
-            campaign_name: TYPED.into(),
-            category_name: TYPED.into(),
-            trust_name: TYPED.into(),
-            nominee_name: TYPED.into(),
-            nominee_job_title: TYPED.into(),
-            nominee_email: "sam@example.org".into(),
-            nominator_emails: vec!["alex@example.org".into()],
-            ..Default::default()
-        };
-        let finalist = ev::FinalistAnnounced {
-            finalist: Some(recognised.clone()),
-            announced_at: None,
-        };
-        let winner = ev::WinnerAnnounced {
-            winner: Some(recognised),
-            announced_at: None,
-        };
-        vec![
-            Envelope::new("test", None, &submitted),
-            Envelope::new("test", None, &confirm),
-            Envelope::new("test", None, &draft),
-            Envelope::new("test", None, &thanked(false, 1)),
-            Envelope::new("test", None, &thanked(false, 3)),
-            Envelope::new("test", None, &thanked(true, 2)),
-            Envelope::new("test", None, &more_info("awards@example.org")),
-            Envelope::new("test", None, &more_info("")),
-            Envelope::new("test", None, &finalist),
-            Envelope::new("test", None, &winner),
-        ]
+        super::samples::samples(TYPED)
     }
 
     #[test]

@@ -220,6 +220,46 @@ impl LetterDesk {
     }
 }
 
+/// The letters' templates rendered from sample data (the admin preview).
+pub fn preview(templates: &Templates) -> Vec<(&'static str, crate::email::RenderedEmail)> {
+    let samples = [
+        (
+            MP_LETTER_CONFIRM,
+            json!({
+                "supporter_name": "Chris Example",
+                "mp_name": "Alex Baker",
+                "constituency_name": "Aldershot",
+                "confirm_url": "https://valued.example.org/write-to-your-mp/confirm/0000",
+            }),
+        ),
+        (
+            MP_LETTER,
+            json!({
+                "mp_name": "Alex Baker",
+                "constituency_name": "Aldershot",
+                "supporter_name": "Chris Example",
+                "supporter_email": "chris@example.org",
+                "supporter_postcode": "GU11 1AA",
+                "body": "Dear Alex,\n\nThe porters at Frimley Park looked after my mother this winter.",
+            }),
+        ),
+        (
+            MP_SUPPORTER_COUNT,
+            json!({
+                "mp_name": "Alex Baker",
+                "constituency_name": "Aldershot",
+                "count": 12,
+                "period_start": "12 November 2026",
+                "period_end": "19 November 2026",
+            }),
+        ),
+    ];
+    samples
+        .into_iter()
+        .filter_map(|(name, context)| Some((name, templates.render(name, context).ok()?)))
+        .collect()
+}
+
 impl From<LetterError> for tonic::Status {
     fn from(error: LetterError) -> Self {
         match error {

@@ -8,6 +8,7 @@ mod mps_digest;
 mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
+mod preview;
 mod sending_policy;
 mod unsubscribe;
 mod webhook;

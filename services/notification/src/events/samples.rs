@@ -1,0 +1,91 @@
+//! Sample events, realistic enough to render every email from.
+
+use valued_platform::Envelope;
+use valued_proto::events::v1 as ev;
+
+/// One event of every type handled, with `typed` wherever a person writes the text: the templates'
+/// tests and the admin preview.
+pub fn samples(typed: &str) -> Vec<Envelope> {
+    let submitted = ev::NominationSubmitted {
+        campaign_name: typed.into(),
+        trust_name: typed.into(),
+        category_name: typed.into(),
+        nominee_name: typed.into(),
+        nominee_job_title: typed.into(),
+        staff_group: typed.into(),
+        nominator_name: typed.into(),
+        relationship: typed.into(),
+        story_excerpt: typed.into(),
+        nominator_email: "alex@example.org".into(),
+        trust_admin_email: "awards@example.org".into(),
+        ..Default::default()
+    };
+    let confirm = ev::NominationConfirmationRequested {
+        campaign_name: typed.into(),
+        nominator_name: typed.into(),
+        nominee_name: typed.into(),
+        nominator_email: "alex@example.org".into(),
+        confirm_token: "c0ffee".into(),
+        ..Default::default()
+    };
+    let draft = ev::DraftSaved {
+        campaign_name: typed.into(),
+        nominator_email: "alex@example.org".into(),
+        resume_token: "d00d".into(),
+        expires_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+        ..Default::default()
+    };
+    let thanked = |via_manager, nomination_count| ev::NomineeThanked {
+        campaign_name: typed.into(),
+        trust_name: typed.into(),
+        nominee_name: typed.into(),
+        recipient_email: "sam@example.org".into(),
+        via_manager,
+        consent_token: "beef".into(),
+        nomination_count,
+        ..Default::default()
+    };
+    let more_info = |reply_to: &str| ev::MoreInfoRequested {
+        campaign_name: typed.into(),
+        trust_name: typed.into(),
+        nominee_name: typed.into(),
+        nominator_name: typed.into(),
+        nominator_email: "alex@example.org".into(),
+        question: typed.into(),
+        reply_to: reply_to.into(),
+        ..Default::default()
+    };
+    let recognised = ev::RecognisedNominee {
+        campaign_name: typed.into(),
+        category_name: typed.into(),
+        trust_name: typed.into(),
+        nominee_name: typed.into(),
+        nominee_job_title: typed.into(),
+        nominee_email: "sam@example.org".into(),
+        nominator_emails: vec!["alex@example.org".into()],
+        ..Default::default()
+    };
+    let finalist = ev::FinalistAnnounced {
+        finalist: Some(recognised.clone()),
+        announced_at: None,
+    };
+    let winner = ev::WinnerAnnounced {
+        winner: Some(recognised),
+        announced_at: None,
+    };
+    vec![
+        Envelope::new("test", None, &submitted),
+        Envelope::new("test", None, &confirm),
+        Envelope::new("test", None, &draft),
+        Envelope::new("test", None, &thanked(false, 1)),
+        Envelope::new("test", None, &thanked(false, 3)),
+        Envelope::new("test", None, &thanked(true, 2)),
+        Envelope::new("test", None, &more_info("awards@example.org")),
+        Envelope::new("test", None, &more_info("")),
+        Envelope::new("test", None, &finalist),
+        Envelope::new("test", None, &winner),
+    ]
+}
