@@ -3,7 +3,7 @@
 //! the queue and appear in the trust's audit log. Every admin page passes the axe-core check.
 
 use crate::browser::Browser;
-use crate::cluster::{Cluster, DEMO_CAMPAIGN, nomination_form, nomination_id};
+use crate::cluster::{Cluster, DEMO_CAMPAIGN, PLATFORM_ADMIN, nomination_form, nomination_id};
 
 const TRUST_ADMIN: &str = "awards@trust.example.org";
 
@@ -89,5 +89,26 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
         .await;
     let refused = browser.page_text().await;
     assert!(refused.contains("permission"), "{refused}");
+    // The email pages are for platform admins only.
+    browser.goto(&cluster.url("/admin/templates")).await;
+    let refused = browser.page_text().await;
+    assert!(refused.contains("permission"), "{refused}");
+    browser.close().await;
+
+    // A platform admin previews every email and sees what went to MPs.
+    let browser = Browser::start().await;
+    browser.goto(&cluster.url("/admin/templates")).await;
+    browser.fill_named("sub", PLATFORM_ADMIN).await;
+    browser.click("form button[type='submit']").await;
+    browser.expect_page("Email templates").await;
+    let templates = browser.page_text().await;
+    assert!(templates.contains("Confirm your nomination"), "{templates}");
+    browser
+        .goto(&cluster.url("/admin/templates/finalist_notice"))
+        .await;
+    let html = browser.page_text_of("body").await;
+    assert!(html.contains("finalist"), "{html}");
+    browser.goto(&cluster.url("/admin/mp-emails")).await;
+    browser.expect_page("Emails to MPs").await;
     browser.close().await;
 }

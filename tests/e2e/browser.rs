@@ -261,8 +261,13 @@ impl Browser {
     }
 
     pub(crate) async fn page_text(&self) -> String {
+        self.page_text_of("main").await
+    }
+
+    /// The text of the first element matching `css`.
+    pub(crate) async fn page_text_of(&self, css: &str) -> String {
         self.client
-            .find(Locator::Css("main"))
+            .find(Locator::Css(css))
             .await
             .unwrap()
             .text()

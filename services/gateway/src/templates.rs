@@ -116,6 +116,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/audit.html"),
     ),
     (
+        "admin/templates.html",
+        include_str!("../templates/admin/templates.html"),
+    ),
+    (
+        "admin/mp_emails.html",
+        include_str!("../templates/admin/mp_emails.html"),
+    ),
+    (
         "admin/judging.html",
         include_str!("../templates/admin/judging.html"),
     ),

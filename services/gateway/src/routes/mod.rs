@@ -85,7 +85,8 @@ pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSetting
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page may set its own policy (the email preview does: no scripts, the email's styles).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))

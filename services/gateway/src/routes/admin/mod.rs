@@ -25,6 +25,7 @@ use crate::session::{self, AuthSettings, Oidc};
 mod home;
 mod judging;
 mod moderation;
+mod notifications;
 
 #[derive(Clone)]
 pub struct AdminState {
@@ -63,6 +64,9 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
             get(moderation::export),
         )
         .route("/admin/trusts/{code}/audit", get(moderation::audit))
+        .route("/admin/templates", get(notifications::templates))
+        .route("/admin/templates/{name}", get(notifications::template_html))
+        .route("/admin/mp-emails", get(notifications::mp_emails))
         .route("/admin/campaigns/{slug}/judging", get(judging::work))
         .route(
             "/admin/campaigns/{slug}/judging/{id}/score",
