@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod host;
 pub mod inbox;
 pub mod link_token;
+pub mod metrics;
 pub mod migrations;
 pub mod outbox;
 pub mod settings;

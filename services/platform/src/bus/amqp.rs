@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::{BusError, EventBus, EventHandler, HandlerError, Subscription, retry_delay};
 use crate::envelope::{Envelope, EnvelopeError};
+use crate::metrics::Outcome;
 use crate::settings::BusSettings;
 use crate::shutdown::Shutdown;
 
@@ -525,6 +526,7 @@ async fn handle_delivery(
         Ok(envelope) => envelope,
         Err(error) => {
             tracing::error!(consumer, %error, "malformed message: dead-lettering");
+            crate::metrics::event(consumer, "malformed", Outcome::DeadLettered);
             let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
             return;
         }
@@ -538,15 +540,22 @@ async fn handle_delivery(
     );
     crate::telemetry::set_parent(&span, envelope.traceparent.as_deref());
     let outcome = handler.handle(&envelope).instrument(span).await;
+    let event_type = envelope.event_type.as_str();
     let settled = match outcome {
-        Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+        Ok(()) => {
+            crate::metrics::event(consumer, event_type, Outcome::Handled);
+            delivery.ack(BasicAckOptions::default()).await
+        }
         Err(HandlerError::Poison(error)) => {
             tracing::error!(consumer, event_id = %envelope.id, error = %format!("{error:#}"), "poison event: dead-lettering");
+            crate::metrics::event(consumer, event_type, Outcome::DeadLettered);
             delivery.reject(BasicRejectOptions { requeue: false }).await
         }
         Err(HandlerError::Retry(error)) => {
             let count = delivery_count(delivery.properties.headers().as_ref());
             tracing::warn!(consumer, event_id = %envelope.id, deliveries = count + 1, error = %format!("{error:#}"), "handler failed; will be redelivered");
+            // After the delivery limit the broker dead-letters it instead.
+            crate::metrics::event(consumer, event_type, Outcome::Retried);
             // Back off before requeueing so a short outage does not burn the delivery limit.
             tokio::time::sleep(retry_delay(count, Duration::from_secs(5))).await;
             delivery.reject(BasicRejectOptions { requeue: true }).await

@@ -14,6 +14,7 @@ use super::{
     BusError, EventBus, EventHandler, HandlerError, Subscription, TopicPattern, retry_delay,
 };
 use crate::envelope::Envelope;
+use crate::metrics::{self, Outcome};
 use crate::shutdown::Shutdown;
 
 #[derive(Debug, Clone)]
@@ -161,14 +162,24 @@ impl EventBus for InProcessBus {
 impl InProcessBus {
     async fn deliver(&self, consumer: &str, handler: &dyn EventHandler, delivery: Delivery) {
         let envelope = delivery.envelope;
+        let event_type = envelope.event_type.as_str();
         for attempt in 1..=self.delivery_limit {
             let error = match handler.handle(&envelope).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    metrics::event(consumer, event_type, Outcome::Handled);
+                    break;
+                }
                 Err(error) => error,
             };
             let exhausted =
                 matches!(error, HandlerError::Poison(_)) || attempt == self.delivery_limit;
             tracing::warn!(consumer, event_id = %envelope.id, attempt, %error, "handler failed");
+            let outcome = if exhausted {
+                Outcome::DeadLettered
+            } else {
+                Outcome::Retried
+            };
+            metrics::event(consumer, event_type, outcome);
             if exhausted {
                 if let Ok(mut dead) = self.state.dead_letters.lock() {
                     dead.push(DeadLetter {
@@ -257,6 +268,34 @@ mod tests {
         bus.publish(&[Envelope::new("test", None, &VoteCast::default())])
             .await;
         assert_eq!(votes.calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A poison event shows in the `valued.events` counter as dead-lettered, not only in a log.
+    #[tokio::test]
+    async fn dead_letters_are_counted_in_the_metrics() {
+        use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_periodic_exporter(exporter.clone())
+            .build();
+        opentelemetry::global::set_meter_provider(provider.clone());
+
+        let bus = InProcessBus::new(3);
+        let shutdown = Shutdown::new();
+        bus.subscribe(
+            Subscription::new("poisoned", &["nomination.#"]),
+            handler(0, true),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        bus.publish(&[Envelope::new("test", None, &NominationSubmitted::default())])
+            .await;
+        provider.force_flush().unwrap();
+        let exported = format!("{:?}", exporter.get_finished_metrics().unwrap());
+        assert!(exported.contains("valued.events"), "{exported}");
+        assert!(exported.contains("dead_lettered"), "{exported}");
+        assert!(exported.contains("poisoned"), "{exported}");
     }
 
     #[tokio::test]
