@@ -124,6 +124,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/mp_emails.html"),
     ),
     (
+        "admin/rubric.html",
+        include_str!("../templates/admin/rubric.html"),
+    ),
+    (
+        "admin/judges.html",
+        include_str!("../templates/admin/judges.html"),
+    ),
+    (
         "admin/judging.html",
         include_str!("../templates/admin/judging.html"),
     ),

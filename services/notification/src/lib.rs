@@ -78,7 +78,8 @@ impl Application {
             templates.clone(),
             events::Links::new(&settings.email.public_url),
             wake.clone(),
-        );
+        )
+        .with_tenants(settings.tenants.clone());
         let previews = handler
             .preview()
             .into_iter()

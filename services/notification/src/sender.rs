@@ -171,8 +171,13 @@ impl Sender {
             text: row.text_body.clone(),
             html: row.html_body.clone(),
         };
+        // A trust's own sender name, on our address.
+        let from = match &row.sender_name {
+            Some(name) => Mailbox::new(Some(name.clone()), self.from.email.clone()),
+            None => self.from.clone(),
+        };
         let message = build_message(
-            &self.from,
+            &from,
             &row.recipient,
             row.reply_to.as_deref(),
             &row.message_id,

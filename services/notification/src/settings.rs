@@ -20,6 +20,9 @@ pub struct Settings {
     pub mp_digest: crate::mps::MpDigestSettings,
     #[serde(default)]
     pub write_to_mp: crate::write_to_mp::WriteToMpSettings,
+    /// Per trust (by ODS code): the sender name its emails show and where replies go.
+    #[serde(default)]
+    pub tenants: std::collections::BTreeMap<String, TenantSender>,
     #[serde(default)]
     pub throttle: ThrottleSettings,
     #[serde(default)]
@@ -279,4 +282,29 @@ impl Default for DkimSettings {
             private_key_pem: empty_secret(),
         }
     }
+}
+
+/// How one trust's emails present themselves. The From address stays the service's own (so SPF,
+/// DKIM and DMARC still align); only its display name changes.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct TenantSender {
+    /// e.g. "Guy's and St Thomas' Staff Awards".
+    #[serde(default)]
+    pub sender_name: String,
+    /// Where replies go when the email names no one else to answer.
+    #[serde(default)]
+    pub reply_to: String,
+}
+
+/// The sender of `tenant`'s emails, if it has one configured (codes compared case-insensitively,
+/// as environment variables arrive lower-cased).
+pub fn tenant_sender<'a>(
+    tenants: &'a std::collections::BTreeMap<String, TenantSender>,
+    tenant: Option<&str>,
+) -> Option<&'a TenantSender> {
+    let tenant = tenant?;
+    tenants
+        .iter()
+        .find(|(code, _)| code.eq_ignore_ascii_case(tenant))
+        .map(|(_, sender)| sender)
 }

@@ -50,6 +50,20 @@ impl ReceivedEmail {
             .unwrap_or_default()
     }
 
+    /// The From header as a person reads it: display name decoded, then the address.
+    pub fn from(&self) -> (String, String) {
+        self.parsed()
+            .and_then(|m| {
+                m.from().and_then(|from| from.first()).map(|a| {
+                    (
+                        a.name().unwrap_or_default().to_owned(),
+                        a.address().unwrap_or_default().to_owned(),
+                    )
+                })
+            })
+            .unwrap_or_default()
+    }
+
     /// Every header name, as sent.
     pub fn header_names(&self) -> Vec<String> {
         self.parsed()

@@ -15,6 +15,8 @@ use valued_proto::nomination::v1::{
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
+mod setup;
+
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
 struct Admin {

@@ -108,6 +108,8 @@ fn compose<N: Notice>(envelope: &Envelope, links: &Links) -> Result<Vec<Email>, 
 pub struct Notifications {
     templates: Arc<Templates>,
     links: Links,
+    /// Per-trust sender names and reply-to addresses.
+    tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
     sender_wake: Arc<Notify>,
     notices: BTreeMap<&'static str, Compose>,
 }
@@ -117,6 +119,7 @@ impl Notifications {
         Self {
             templates,
             links,
+            tenants: std::collections::BTreeMap::new(),
             sender_wake,
             notices: BTreeMap::new(),
         }
@@ -127,6 +130,15 @@ impl Notifications {
         .on::<MoreInfoRequested>()
         .on::<FinalistAnnounced>()
         .on::<WinnerAnnounced>()
+    }
+
+    /// Emails of these trusts show their own sender name and reply-to.
+    pub fn with_tenants(
+        mut self,
+        tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
+    ) -> Self {
+        self.tenants = tenants;
+        self
     }
 
     fn on<N: Notice>(mut self) -> Self {
@@ -152,7 +164,19 @@ impl Notifications {
             tracing::warn!(event_id = %envelope.id, template, "no usable address; not sending");
             return Ok(());
         };
-        let reply_to = email.reply_to.as_deref().and_then(|address| {
+        let tenant = crate::settings::tenant_sender(&self.tenants, envelope.tenant.as_deref());
+        let sender_name = tenant
+            .map(|t| t.sender_name.trim())
+            .filter(|name| !name.is_empty() && !name.contains(['\r', '\n']))
+            .map(str::to_owned);
+        // The email's own reply-to wins (a moderator's question goes to the trust contact);
+        // otherwise the trust's, when it has one.
+        let reply_to = email.reply_to.clone().or_else(|| {
+            tenant
+                .map(|t| t.reply_to.trim().to_owned())
+                .filter(|address| !address.is_empty())
+        });
+        let reply_to = reply_to.as_deref().and_then(|address| {
             let parsed = EmailAddress::parse("reply_to", address).ok();
             if parsed.is_none() {
                 tracing::warn!(event_id = %envelope.id, template, "unusable reply-to address; left off");
@@ -184,6 +208,7 @@ impl Notifications {
                 cause_event_id: envelope.id,
                 recipient: recipient.normalised(),
                 reply_to: reply_to.map(|address| address.as_str().to_owned()),
+                sender_name,
                 template,
                 email: rendered,
             },

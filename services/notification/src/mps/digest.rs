@@ -387,6 +387,7 @@ impl DigestJob {
                 cause_event_id: digest_id,
                 recipient: recipient.normalised(),
                 reply_to: None,
+                sender_name: None,
                 template: MP_DIGEST,
                 email,
             },

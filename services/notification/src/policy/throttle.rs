@@ -101,6 +101,7 @@ mod tests {
                 cause_event_id: Uuid::now_v7(),
                 recipient: to.into(),
                 reply_to: None,
+                sender_name: None,
                 template: crate::templates::FINALIST_NOTICE,
                 email: RenderedEmail {
                     subject: "s".into(),

@@ -10,6 +10,7 @@ mod mps_postcodes;
 mod mps_support;
 mod preview;
 mod sending_policy;
+mod tenants;
 mod unsubscribe;
 mod webhook;
 mod write_to_mp;

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use valued_proto::nomination::v1::{ListCampaignsRequest, WhoAmIRequest};
+use valued_proto::nomination::v1::WhoAmIRequest;
 
 use super::{AdminError, AdminResult, AdminState, Signed, check_csrf};
 use crate::routes::{CampaignView, forms, see_other, segment};
@@ -39,13 +39,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
         .await
         .map_err(|s| signed.fail(s))?
         .into_inner();
-    let campaigns = signed
-        .nomination()
-        .list_campaigns(ListCampaignsRequest {})
-        .await
-        .map_err(|s| signed.fail(s))?
-        .into_inner()
-        .campaigns;
+    let campaigns = signed.campaigns().await?;
     let roles: Vec<RoleView> = me
         .grants
         .iter()

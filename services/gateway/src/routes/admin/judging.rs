@@ -11,11 +11,14 @@ use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_proto::nomination::v1::{
-    AnnounceFinalistsRequest, AnnounceWinnerRequest, DeclareConflictRequest, GetShortlistRequest,
-    ListJudgingWorkRequest, ScoreNominationRequest,
+    AnnounceFinalistsRequest, AnnounceWinnerRequest, Campaign, DeclareConflictRequest,
+    ForwardWinnerRequest, GetShortlistRequest, ListJudgingWorkRequest, ListRecognisedRequest,
+    Nomination, ScoreNominationRequest,
 };
 
-use super::{AdminResult, NominationView, Signed, check_csrf, field_errors};
+use super::{
+    AdminResult, NominationView, Signed, check_csrf, field_errors, form_field, trust_name,
+};
 use crate::routes::forms::{self, SummaryError};
 use crate::routes::{CampaignView, see_other, segment};
 use crate::templates;
@@ -155,12 +158,11 @@ pub async fn score(
     Path((slug, id)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AdminResult<Response> {
-    let csrf_token = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    check_csrf(&headers, csrf_token, &judging_path(&slug, ""))?;
+    check_csrf(
+        &headers,
+        form_field(&pairs, "csrf_token"),
+        &judging_path(&slug, ""),
+    )?;
     // A score that is not a number 0–5 is sent as one the service will refuse by name.
     let scores: HashMap<String, u32> = pairs
         .iter()
@@ -328,7 +330,15 @@ pub async fn shortlist(
     let done = match query.done.as_str() {
         "finalists" => Some("Finalists announced"),
         "winner" => Some("Winner announced"),
+        "forwarded" => {
+            Some("Winner forwarded: the nomination is entered in that campaign, already approved")
+        }
         _ => None,
+    };
+    let forwards = if campaign.scope == "trust" {
+        forwards(&signed, &campaign, &category.name, &list.entries).await?
+    } else {
+        Vec::new()
     };
     let view = CampaignView::from(&campaign);
     let categories: Vec<_> = campaign
@@ -352,6 +362,7 @@ pub async fn shortlist(
                 categories => categories,
                 trust_campaign => campaign.scope == "trust",
                 regions => regions,
+                forwards => forwards,
                 progress => list.progress.iter().map(|p| context! {
                     judge_email => p.judge_email, scored => p.scored, total => p.total,
                 }).collect::<Vec<_>>(),
@@ -370,17 +381,10 @@ pub async fn finalists(
     Path(slug): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AdminResult<Response> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let category = field("category");
+    let category = form_field(&pairs, "category").to_owned();
     check_csrf(
         &headers,
-        &field("csrf_token"),
+        form_field(&pairs, "csrf_token"),
         &shortlist_path(&slug, &category, ""),
     )?;
     let campaign = signed.campaign(&slug).await?;
@@ -394,7 +398,7 @@ pub async fn finalists(
         .announce_finalists(signed.signed(AnnounceFinalistsRequest {
             campaign_id: campaign.id,
             category_id: category.clone(),
-            region_code: field("region"),
+            region_code: form_field(&pairs, "region").to_owned(),
             nomination_ids,
         }))
         .await
@@ -402,12 +406,15 @@ pub async fn finalists(
     Ok(see_other(&shortlist_path(&slug, &category, "finalists"))?)
 }
 
+/// The winner form, and the form that forwards a winner to another campaign.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct WinnerForm {
     csrf_token: String,
     category: String,
     nomination_id: String,
+    /// Forwarding only.
+    to_campaign_id: String,
 }
 
 /// `POST /admin/campaigns/{slug}/shortlist/winner`
@@ -427,4 +434,100 @@ pub async fn winner(
         .await
         .map_err(|s| signed.refused(s))?;
     Ok(see_other(&shortlist_path(&slug, &form.category, "winner"))?)
+}
+
+/// A trust winner of the shortlist's category, and the campaigns it could go on to.
+#[derive(Debug, Serialize)]
+struct ForwardView {
+    nomination_id: String,
+    nominee: String,
+    trust: String,
+    /// Regional and national campaigns open to the winner's trust.
+    targets: Vec<TargetView>,
+}
+
+#[derive(Debug, Serialize)]
+struct TargetView {
+    value: String,
+    label: String,
+}
+
+/// The announced winners among `entries` (ListRecognised names them; a winner has always agreed to
+/// be listed, so none is missing) with the campaigns each could be forwarded to.
+async fn forwards(
+    signed: &Signed,
+    campaign: &Campaign,
+    category_name: &str,
+    entries: &[valued_proto::nomination::v1::ShortlistEntry],
+) -> AdminResult<Vec<ForwardView>> {
+    let recognised = signed
+        .nomination()
+        .list_recognised(ListRecognisedRequest {
+            campaign_id: campaign.id.clone(),
+        })
+        .await
+        .map_err(|s| signed.fail(s))?
+        .into_inner()
+        .entries;
+    let won = |n: &Nomination| {
+        let trust = trust_name(campaign, &n.trust_code);
+        recognised.iter().any(|r| {
+            r.kind == "winner"
+                && r.category_name == category_name
+                && r.trust_name == trust
+                && r.nominee_name == n.nominee_name
+                && r.nominee_job_title == n.nominee_job_title
+        })
+    };
+    let winners: Vec<&Nomination> = entries
+        .iter()
+        .filter_map(|e| e.nomination.as_ref())
+        .filter(|n| won(n))
+        .collect();
+    if winners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let campaigns = signed.campaigns().await?;
+    Ok(winners
+        .into_iter()
+        .map(|n| ForwardView {
+            nomination_id: n.id.clone(),
+            nominee: n.nominee_name.clone(),
+            trust: trust_name(campaign, &n.trust_code),
+            targets: campaigns
+                .iter()
+                .filter(|c| c.id != campaign.id && c.scope != "trust")
+                .filter(|c| c.trusts.is_empty() || c.trusts.iter().any(|t| t.code == n.trust_code))
+                .map(|c| TargetView {
+                    value: c.id.clone(),
+                    label: c.name.clone(),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// `POST /admin/campaigns/{slug}/shortlist/forward`: enters a trust winner into a regional or
+/// national campaign.
+pub async fn forward(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<WinnerForm>,
+) -> AdminResult<Response> {
+    let back = shortlist_path(&slug, &form.category, "");
+    check_csrf(&headers, &form.csrf_token, &back)?;
+    signed
+        .nomination()
+        .forward_winner(signed.signed(ForwardWinnerRequest {
+            nomination_id: form.nomination_id,
+            to_campaign_id: form.to_campaign_id,
+        }))
+        .await
+        .map_err(|s| signed.refused(s))?;
+    Ok(see_other(&shortlist_path(
+        &slug,
+        &form.category,
+        "forwarded",
+    ))?)
 }

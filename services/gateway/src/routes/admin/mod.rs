@@ -15,7 +15,7 @@ use serde::Serialize;
 use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
-use valued_proto::nomination::v1::{Campaign, Nomination};
+use valued_proto::nomination::v1::{Campaign, ListCampaignsRequest, Nomination};
 
 use super::{forms, segment};
 use crate::clients::{Clients, NOMINATION, Traced};
@@ -26,6 +26,7 @@ mod home;
 mod judging;
 mod moderation;
 mod notifications;
+mod setup;
 
 #[derive(Clone)]
 pub struct AdminState {
@@ -67,6 +68,14 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route("/admin/templates", get(notifications::templates))
         .route("/admin/templates/{name}", get(notifications::template_html))
         .route("/admin/mp-emails", get(notifications::mp_emails))
+        .route(
+            "/admin/campaigns/{slug}/rubric",
+            get(setup::rubric).post(setup::save_rubric),
+        )
+        .route(
+            "/admin/campaigns/{slug}/judges",
+            get(setup::judges).post(setup::assign_judge),
+        )
         .route("/admin/campaigns/{slug}/judging", get(judging::work))
         .route(
             "/admin/campaigns/{slug}/judging/{id}/score",
@@ -84,6 +93,10 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route(
             "/admin/campaigns/{slug}/shortlist/winner",
             post(judging::winner),
+        )
+        .route(
+            "/admin/campaigns/{slug}/shortlist/forward",
+            post(judging::forward),
         )
         .with_state(state)
 }
@@ -239,6 +252,16 @@ impl Signed {
     async fn campaign(&self, slug: &str) -> AdminResult<Campaign> {
         Ok(self.clients.campaign(slug).await?)
     }
+
+    async fn campaigns(&self) -> AdminResult<Vec<Campaign>> {
+        Ok(self
+            .nomination()
+            .list_campaigns(ListCampaignsRequest {})
+            .await
+            .map_err(|s| self.fail(s))?
+            .into_inner()
+            .campaigns)
+    }
 }
 
 /// Field errors of an INVALID_ARGUMENT, or the failure to show instead.
@@ -249,6 +272,15 @@ fn field_errors(signed: &Signed, status: tonic::Status) -> AdminResult<Vec<Field
     } else {
         Ok(errors)
     }
+}
+
+/// The first value of `name` in a form read as pairs (one with repeated or numbered fields).
+fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
 }
 
 /// Checks a POSTed admin form's CSRF token; a mismatch sends the admin back to `back`.

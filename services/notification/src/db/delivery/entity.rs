@@ -10,6 +10,8 @@ pub struct Model {
     pub recipient: String,
     /// The Reply-To address, when replies go somewhere other than the From address.
     pub reply_to: Option<String>,
+    /// The From display name of the email's trust, when it has one.
+    pub sender_name: Option<String>,
     pub template: String,
     pub subject: String,
     pub text_body: String,

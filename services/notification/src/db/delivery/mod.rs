@@ -39,6 +39,8 @@ pub struct NewDelivery {
     pub recipient: String,
     /// Where replies go, when not to the From address.
     pub reply_to: Option<String>,
+    /// The From display name, when not the service's own (a trust's sender name).
+    pub sender_name: Option<String>,
     pub template: &'static str,
     pub email: RenderedEmail,
 }
@@ -60,6 +62,7 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         cause_event_id: ActiveValue::Set(delivery.cause_event_id),
         recipient: ActiveValue::Set(delivery.recipient),
         reply_to: ActiveValue::Set(delivery.reply_to),
+        sender_name: ActiveValue::Set(delivery.sender_name),
         template: ActiveValue::Set(delivery.template.to_owned()),
         subject: ActiveValue::Set(delivery.email.subject),
         text_body: ActiveValue::Set(delivery.email.text),

@@ -5,6 +5,7 @@ mod m20261122_000401_delivery_reply_to;
 mod m20261122_000500_mp_alerts;
 mod m20261122_000600_trusted_sending;
 mod m20261122_000700_mp_letters;
+mod m20261122_000701_delivery_sender_name;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000500_mp_alerts::Migration));
         migrations.push(Box::new(m20261122_000600_trusted_sending::Migration));
         migrations.push(Box::new(m20261122_000700_mp_letters::Migration));
+        migrations.push(Box::new(m20261122_000701_delivery_sender_name::Migration));
         migrations
     }
 }
