@@ -187,23 +187,35 @@ pub async fn serve(
     }
 }
 
-/// `valued import organisations <file>`: regions, trusts and sites from an ODS-layout CSV into the
-/// nomination service's database (migrated first), with a progress bar on the terminal.
-pub async fn import_organisations(settings: &Settings, file: &Path) -> anyhow::Result<()> {
-    let reader =
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+/// The nomination service's database, migrated first (for the command-line tools).
+async fn nomination_db(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
     valued_nomination::migrate(&settings.nomination.settings, &settings.data_dir).await?;
-    let db = valued_platform::db::connect(
+    valued_platform::db::connect(
         &settings.nomination.settings.database,
         &settings.data_dir,
         valued_nomination::NAME,
     )
     .await
-    .context("connecting to the nomination database")?;
-    let progress = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} organisations ({eta} left)")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    .context("connecting to the nomination database")
+}
+
+/// A terminal progress bar counting `what`.
+fn progress_bar(what: &str) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what} ({{eta}} left)"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    )
+}
+
+/// `valued import organisations <file>`: regions, trusts and sites from an ODS-layout CSV into the
+/// nomination service's database (migrated first), with a progress bar on the terminal.
+pub async fn import_organisations(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let db = nomination_db(settings).await?;
+    let progress = progress_bar("organisations");
     let summary =
         valued_nomination::organisations::import(&db, std::io::BufReader::new(reader), &progress)
             .await?;
@@ -240,14 +252,7 @@ pub async fn grant_role(
         Role::RegionAdmin | Role::TrustAdmin => scope.to_uppercase(),
         _ => scope.to_owned(),
     };
-    valued_nomination::migrate(&settings.nomination.settings, &settings.data_dir).await?;
-    let db = valued_platform::db::connect(
-        &settings.nomination.settings.database,
-        &settings.data_dir,
-        valued_nomination::NAME,
-    )
-    .await
-    .context("connecting to the nomination database")?;
+    let db = nomination_db(settings).await?;
     valued_nomination::auth::grant(&db, &email.normalised(), role, &scope).await?;
     println!("{email} is now {} {scope}", role.slug());
     Ok(())
@@ -267,10 +272,7 @@ pub async fn import_mps(settings: &Settings, file: &Path) -> anyhow::Result<()> 
     )
     .await
     .context("connecting to the notification database")?;
-    let progress = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} MPs ({eta} left)")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let progress = progress_bar("MPs");
     let summary =
         valued_notification::mps::import(&db, std::io::BufReader::new(reader), &progress).await?;
     println!(
