@@ -132,6 +132,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/judges.html"),
     ),
     (
+        "admin/deliveries.html",
+        include_str!("../templates/admin/deliveries.html"),
+    ),
+    (
         "admin/judging.html",
         include_str!("../templates/admin/judging.html"),
     ),

@@ -22,8 +22,9 @@ struct OutboxQuery {
     recipient: String,
 }
 
+/// A delivery as the outbox and the admin deliveries search show it.
 #[derive(Serialize)]
-struct DeliveryView {
+pub(crate) struct DeliveryView {
     /// Ready to put in a path.
     id: String,
     recipient: String,

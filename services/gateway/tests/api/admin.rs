@@ -15,6 +15,7 @@ use valued_proto::nomination::v1::{
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
+mod deliveries;
 mod setup;
 
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
@@ -59,6 +60,11 @@ async fn spawn() -> Admin {
 }
 
 async fn spawn_with(sign_in: bool) -> Admin {
+    spawn_full(sign_in, "http://127.0.0.1:9").await
+}
+
+/// As [`spawn_with`], the gateway calling the notification service at `notification`.
+async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
     let provider = OidcProvider::start().await.unwrap();
     let platform = TestPlatform::start("nomination").await.unwrap();
     let url = valued_testkit::postgres::fresh_database("nomination")
@@ -109,7 +115,7 @@ async fn spawn_with(sign_in: bool) -> Admin {
     let shutdown = Shutdown::new();
     let peers = Peers {
         nomination: grpc,
-        notification: "http://127.0.0.1:9".into(),
+        notification: notification.into(),
     };
     let gateway = Application::build(&settings, peers, shutdown.clone())
         .await

@@ -52,20 +52,22 @@ impl FakeNomination {
 
 type Answer<T> = Result<Response<T>, Status>;
 
-/// The service's impl: the methods given, and every other one refused as UNIMPLEMENTED.
+/// A stand-in's impl of a service's trait: the methods given, and every other one refused as
+/// UNIMPLEMENTED.
 macro_rules! service {
-    ({ $($answered:tt)* } refused { $($name:ident: $request:ty => $response:ty;)* }) => {
+    ($fake:ident: $service:ident { $($answered:tt)* } refused { $($name:ident: $request:ty => $response:ty;)* }) => {
         #[tonic::async_trait]
-        impl NominationService for FakeNomination {
+        impl $service for $fake {
             $($answered)*
-            $(async fn $name(&self, _: Request<$request>) -> Answer<$response> {
-                Err(Status::unimplemented(stringify!($name)))
+            $(async fn $name(&self, _: tonic::Request<$request>) -> Result<tonic::Response<$response>, tonic::Status> {
+                Err(tonic::Status::unimplemented(stringify!($name)))
             })*
         }
     };
 }
+pub(crate) use service;
 
-service! {{
+service! { FakeNomination: NominationService {
     async fn get_campaign(&self, request: Request<GetCampaignRequest>) -> Answer<GetCampaignResponse> {
         let campaign = self.state().campaign.clone();
         if request.into_inner().slug == campaign.slug {

@@ -56,6 +56,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
                 .then(|| format!("/admin/trusts/{}/audit", segment(&g.scope))),
         })
         .collect();
+    let platform_admin = me.grants.iter().any(|g| g.role == "platform_admin");
     let campaigns: Vec<CampaignView> = campaigns.iter().map(CampaignView::from).collect();
     Ok(forms::form_page(&headers, StatusCode::OK, |csrf_token| {
         templates::render(
@@ -65,6 +66,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
                 email => me.email,
                 name => me.name,
                 roles => roles,
+                platform_admin => platform_admin,
                 campaigns => campaigns,
                 csrf_token => csrf_token,
             },

@@ -22,6 +22,7 @@ use crate::clients::{Clients, NOMINATION, Traced};
 use crate::error::GatewayError;
 use crate::session::{self, AuthSettings, Oidc};
 
+mod deliveries;
 mod home;
 mod judging;
 mod moderation;
@@ -98,6 +99,7 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
             "/admin/campaigns/{slug}/shortlist/forward",
             post(judging::forward),
         )
+        .route("/admin/deliveries", get(deliveries::search))
         .with_state(state)
 }
 

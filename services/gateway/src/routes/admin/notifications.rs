@@ -21,7 +21,7 @@ const PREVIEW_POLICY: &str =
 
 impl Signed {
     /// Allows platform admins only (as the nomination service knows them).
-    async fn platform_admin(&self) -> AdminResult<()> {
+    pub(super) async fn platform_admin(&self) -> AdminResult<()> {
         let me = self
             .nomination()
             .who_am_i(self.signed(WhoAmIRequest {}))
@@ -36,7 +36,7 @@ impl Signed {
     }
 }
 
-fn notification_failed(status: tonic::Status) -> AdminError {
+pub(super) fn notification_failed(status: tonic::Status) -> AdminError {
     AdminError::Gateway(GatewayError::from_status(NOTIFICATION, status))
 }
 
