@@ -155,6 +155,10 @@ pub async fn import_file(
 /// The notification service with the MP directory imported, the postcode service faked, and the
 /// digest job left to the test (its own loop would not run for an hour).
 pub struct MpApp {
+    /// The gRPC API's port.
+    pub port: u16,
+    /// The "Email your MP" desk, whose weekly counts the test runs itself.
+    pub letters: valued_notification::write_to_mp::LetterDesk,
     pub bus: Arc<InProcessBus>,
     pub smtp: SmtpSink,
     pub db: DatabaseConnection,
@@ -170,6 +174,14 @@ impl Drop for MpApp {
 }
 
 pub async fn spawn_mp_app(postcodes: FakePostcodes) -> MpApp {
+    spawn_mp_app_with(postcodes, |_| {}).await
+}
+
+/// As [`spawn_mp_app`], with the settings changed by `configure` first.
+pub async fn spawn_mp_app_with(
+    postcodes: FakePostcodes,
+    configure: impl FnOnce(&mut Settings),
+) -> MpApp {
     let smtp = SmtpSink::start().await.unwrap();
     let (url, db) = directory_database().await;
     let bus = Arc::new(InProcessBus::new(3));
@@ -180,7 +192,7 @@ pub async fn spawn_mp_app(postcodes: FakePostcodes) -> MpApp {
         data_dir: std::env::temp_dir(),
         relay: RelaySettings::default(),
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database: DatabaseSettings::postgres(url),
         email: EmailSettings {
             transport: Transport::Smtp,
@@ -199,10 +211,15 @@ pub async fn spawn_mp_app(postcodes: FakePostcodes) -> MpApp {
         },
         ..Settings::default()
     };
+    configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let digest = app.mp_digest();
+    let letters = app.letters();
+    let port = app.port();
     tokio::spawn(app.run_until_stopped());
     MpApp {
+        port,
+        letters,
         bus,
         smtp,
         db,

@@ -2,22 +2,17 @@
 //! single-use link, then sent to the MP with the supporter as Reply-To. Copies, over-the-limit letters
 //! and unusual volume are handled as WriteToThem does. Every email goes to the test's own SMTP sink.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::transport::Channel;
-use valued_notification::settings::{EmailSettings, SenderSettings, SmtpSettings, Transport};
 use valued_notification::write_to_mp::WriteToMpSettings;
-use valued_notification::{Application, Settings};
-use valued_platform::bus::InProcessBus;
-use valued_platform::{DatabaseSettings, EventBus, Platform, RelaySettings, Shutdown};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
     ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, WriteToMpRequest,
 };
-use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
+use valued_testkit::smtp::ReceivedEmail;
 
-use crate::mps_support::{FakePostcodes, directory_database};
+use crate::mps_support::{FakePostcodes, MpApp, spawn_mp_app_with};
 
 /// Aldershot (Alex Baker) and Bolton South and Walkden (no usable address in the published list).
 const ALDERSHOT: &str = "GU11 1AA";
@@ -29,61 +24,19 @@ const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looke
 
 struct LetterApp {
     client: NotificationServiceClient<Channel>,
-    desk: valued_notification::write_to_mp::LetterDesk,
-    smtp: SmtpSink,
-    _shutdown: ShutdownOnDrop,
-}
-
-struct ShutdownOnDrop(Shutdown);
-
-impl Drop for ShutdownOnDrop {
-    fn drop(&mut self) {
-        self.0.trigger();
-    }
+    app: MpApp,
 }
 
 async fn spawn(hold_after_per_day: u64) -> LetterApp {
-    let smtp = SmtpSink::start().await.unwrap();
     let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063"), (BOLTON, "E14001111")]).await;
-    let (url, _db) = directory_database().await;
-    let shutdown = Shutdown::new();
-    let platform = Platform {
-        bus: Arc::new(InProcessBus::new(3)) as Arc<dyn EventBus>,
-        shutdown: shutdown.clone(),
-        data_dir: std::env::temp_dir(),
-        relay: RelaySettings::default(),
-    };
-    let settings = Settings {
-        database: DatabaseSettings::postgres(url),
-        email: EmailSettings {
-            transport: Transport::Smtp,
-            public_url: crate::helpers::PUBLIC_URL.into(),
-            ..EmailSettings::default()
-        },
-        smtp: SmtpSettings::local(smtp.port()),
-        sender: SenderSettings {
-            poll_interval_ms: 50,
-            ..SenderSettings::default()
-        },
-        postcodes: postcodes.settings(),
-        write_to_mp: WriteToMpSettings { hold_after_per_day },
-        ..Settings::default()
-    };
-    let app = Application::build(&settings, platform).await.unwrap();
-    let port = app.port();
-    let desk = app.letters();
-    tokio::spawn(app.run_until_stopped());
-    // The stand-in postcode service lives as long as the test.
-    std::mem::forget(postcodes);
-    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+    let app = spawn_mp_app_with(postcodes, |settings| {
+        settings.write_to_mp = WriteToMpSettings { hold_after_per_day };
+    })
+    .await;
+    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{}", app.port))
         .await
         .unwrap();
-    LetterApp {
-        client,
-        desk,
-        smtp,
-        _shutdown: ShutdownOnDrop(shutdown),
-    }
+    LetterApp { client, app }
 }
 
 fn letter(name: &str, email: &str, body: &str) -> WriteToMpRequest {
@@ -99,6 +52,7 @@ impl LetterApp {
     async fn email_to(&self, to: &str, subject_starts: &str) -> ReceivedEmail {
         for _ in 0..100 {
             if let Some(found) = self
+                .app
                 .smtp
                 .received()
                 .into_iter()
@@ -128,7 +82,8 @@ impl LetterApp {
     }
 
     fn to_mp(&self) -> Vec<ReceivedEmail> {
-        self.smtp
+        self.app
+            .smtp
             .received()
             .into_iter()
             .filter(|e| e.rcpt_to == ["alex.baker.mp@parliament.uk"])
@@ -316,6 +271,7 @@ async fn copies_limits_and_unusual_volume_are_refused_or_held() {
     }
     // Chris's two letters: the confirm email the helper reads first is the first letter's.
     let second_chris = app
+        .app
         .smtp
         .received()
         .into_iter()
@@ -361,9 +317,12 @@ async fn each_mp_is_told_once_a_week_how_many_constituents_wrote() {
     let next_week = valued_notification::mps::digest::period_start(week, chrono::Utc::now())
         + week
         + chrono::Duration::seconds(1);
-    assert_eq!(app.desk.send_counts(week, next_week).await.unwrap(), 1);
     assert_eq!(
-        app.desk.send_counts(week, next_week).await.unwrap(),
+        app.app.letters.send_counts(week, next_week).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        app.app.letters.send_counts(week, next_week).await.unwrap(),
         0,
         "once a week, however often the job looks"
     );
