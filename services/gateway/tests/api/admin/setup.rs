@@ -6,6 +6,7 @@ use sea_orm::{ActiveValue, EntityTrait};
 use uuid::Uuid;
 use valued_nomination::auth::{Role, grant};
 use valued_nomination::db::entities::campaign;
+use valued_proto::nomination::v1::Campaign;
 
 use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn};
 
@@ -34,6 +35,19 @@ impl Admin {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Approves a nomination through the moderation queue's form.
+    async fn approve(&self, browser: &reqwest::Client, token: &str, id: &str) {
+        let approved = self
+            .post(
+                browser,
+                &format!("{}/{id}", self.queue_path()),
+                token,
+                &[("action", "approve")],
+            )
+            .await;
+        assert_eq!(approved.status(), StatusCode::SEE_OTHER);
     }
 
     /// Nominations closed a day ago; judging is open for ten more days.
@@ -171,6 +185,13 @@ async fn the_rubric_is_saved_and_shown_and_a_bad_weight_is_named() {
     );
 }
 
+fn shortlist_path(campaign: &Campaign, category: &str) -> String {
+    format!(
+        "/admin/campaigns/{}/shortlist?category={category}",
+        campaign.slug
+    )
+}
+
 /// The criterion ids of a judging page's score form, in order.
 fn criterion_ids(html: &str) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
@@ -194,15 +215,7 @@ async fn a_judge_assigned_on_the_page_scores_and_the_shortlist_shows_the_weighte
         .page(&browser, &admin.queue_path(), StatusCode::OK)
         .await;
     let token = csrf(&queue);
-    let approved = admin
-        .post(
-            &browser,
-            &format!("{}/{sam}", admin.queue_path()),
-            &token,
-            &[("action", "approve")],
-        )
-        .await;
-    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    admin.approve(&browser, &token, &sam).await;
     let saved = admin
         .post(&browser, &admin.rubric_path(), &token, RUBRIC)
         .await;
@@ -285,10 +298,7 @@ async fn a_judge_assigned_on_the_page_scores_and_the_shortlist_shows_the_weighte
     let shortlist = admin
         .page(
             &browser,
-            &format!(
-                "/admin/campaigns/{}/shortlist?category={}",
-                admin.campaign.slug, category.id
-            ),
+            &shortlist_path(&admin.campaign, &category.id),
             StatusCode::OK,
         )
         .await;
@@ -311,4 +321,166 @@ async fn a_judge_assigned_on_the_page_scores_and_the_shortlist_shows_the_weighte
         "{body}"
     );
     assert!(body.contains(r#"value="Courage""#));
+}
+
+/// A trust campaign of RJ1 taking nominations now, with a category named as the demo campaign's
+/// first, so that its winners can go on to the national campaign.
+async fn trust_campaign(admin: &mut Admin) -> Campaign {
+    use valued_nomination::db::entities::{campaign_trust, category};
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    campaign::Entity::insert(campaign::ActiveModel {
+        id: ActiveValue::Set(id),
+        slug: ActiveValue::Set("rj1-stars".into()),
+        name: ActiveValue::Set("RJ1 Stars".into()),
+        description: ActiveValue::Set("Our own awards.".into()),
+        scope: ActiveValue::Set("trust".into()),
+        scope_code: ActiveValue::Set(Some("RJ1".into())),
+        nominations_open_at: ActiveValue::Set(Some(now - Duration::days(1))),
+        nominations_close_at: ActiveValue::Set(Some(now + Duration::days(30))),
+        judging_close_at: ActiveValue::Set(Some(now + Duration::days(40))),
+        vote_open_at: ActiveValue::Set(None),
+        vote_close_at: ActiveValue::Set(None),
+        results_at: ActiveValue::Set(None),
+        finalists_per_region: ActiveValue::Set(1),
+    })
+    .exec_without_returning(&admin.db)
+    .await
+    .unwrap();
+    campaign_trust::Entity::insert(campaign_trust::ActiveModel {
+        campaign_id: ActiveValue::Set(id),
+        trust_code: ActiveValue::Set("RJ1".into()),
+    })
+    .exec_without_returning(&admin.db)
+    .await
+    .unwrap();
+    category::Entity::insert(category::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        campaign_id: ActiveValue::Set(id),
+        name: ActiveValue::Set(admin.campaign.categories[0].name.clone()),
+        description: ActiveValue::Set(String::new()),
+        word_limit: ActiveValue::Set(300),
+        position: ActiveValue::Set(0),
+        eligible_staff_groups: ActiveValue::Set(String::new()),
+        eligible_bands: ActiveValue::Set(String::new()),
+    })
+    .exec_without_returning(&admin.db)
+    .await
+    .unwrap();
+    admin
+        .nomination
+        .get_campaign(valued_proto::nomination::v1::GetCampaignRequest {
+            slug: "rj1-stars".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .campaign
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_announced_trust_winner_is_forwarded_to_the_national_campaign() {
+    use valued_proto::events::v1::NomineeThanked;
+    use valued_proto::nomination::v1::{Consent, RecordConsentRequest};
+
+    let mut admin = spawn().await;
+    let national = admin.campaign.clone();
+    admin.campaign = trust_campaign(&mut admin).await;
+    let sam = admin
+        .confirmed("RJ1", "Sam Patel", "Sam always helps lost visitors.")
+        .await;
+    let consent_token = admin
+        .platform
+        .published(&admin.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == <NomineeThanked as valued_proto::events::Event>::TYPE)
+        .map(|e| e.decode::<NomineeThanked>().unwrap())
+        .find(|e| e.nomination_id == sam)
+        .unwrap()
+        .consent_token;
+    admin
+        .nomination
+        .record_consent(RecordConsentRequest {
+            consent_token,
+            consent: Some(Consent {
+                listed_publicly: true,
+                ..Consent::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let browser = admin.sign_in(PLATFORM_ADMIN).await;
+    let token = csrf(&admin.page(&browser, "/admin", StatusCode::OK).await);
+    admin.approve(&browser, &token, &sam).await;
+
+    // Judging over: the winner is announced, and only then offered for forwarding.
+    let now = Utc::now();
+    campaign::Entity::update(campaign::ActiveModel {
+        id: ActiveValue::Unchanged(admin.campaign.id.parse::<Uuid>().unwrap()),
+        nominations_close_at: ActiveValue::Set(Some(now - Duration::days(2))),
+        judging_close_at: ActiveValue::Set(Some(now - Duration::days(1))),
+        ..Default::default()
+    })
+    .exec(&admin.db)
+    .await
+    .unwrap();
+    let category = admin.campaign.categories[0].id.clone();
+    let before = admin
+        .page(
+            &browser,
+            &shortlist_path(&admin.campaign, &category),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(before.contains("Choose the winner"), "{before}");
+    assert!(!before.contains("Forward to a regional or national campaign"));
+    let announced = admin
+        .post(
+            &browser,
+            &format!("/admin/campaigns/{}/shortlist/winner", admin.campaign.slug),
+            &token,
+            &[("category", &category), ("nomination_id", &sam)],
+        )
+        .await;
+    assert_eq!(announced.status(), StatusCode::SEE_OTHER);
+    let after = admin
+        .page(&browser, &location(&announced), StatusCode::OK)
+        .await;
+    assert!(
+        after.contains("Forward to a regional or national campaign"),
+        "{after}"
+    );
+    assert!(after.contains(&format!(
+        "<option value=\"{}\">{}</option>",
+        national.id, national.name
+    )));
+
+    let forwarded = admin
+        .post(
+            &browser,
+            &format!("/admin/campaigns/{}/shortlist/forward", admin.campaign.slug),
+            &token,
+            &[
+                ("category", &category),
+                ("nomination_id", &sam),
+                ("to_campaign_id", &national.id),
+            ],
+        )
+        .await;
+    assert_eq!(forwarded.status(), StatusCode::SEE_OTHER);
+    let done = admin
+        .page(&browser, &location(&forwarded), StatusCode::OK)
+        .await;
+    assert!(done.contains("Winner forwarded"), "{done}");
+    let theirs = admin
+        .page(
+            &browser,
+            &shortlist_path(&national, &national.categories[0].id),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(theirs.contains("Sam Patel"), "{theirs}");
 }
