@@ -208,6 +208,7 @@ impl NominationService for NominationApi {
                     nominee_name: r.nominee_name,
                     nominee_job_title: r.nominee_job_title,
                     story: r.story_excerpt,
+                    nomination_id: r.nomination_id,
                 })
                 .collect(),
         }))

@@ -336,7 +336,7 @@ pub async fn shortlist(
         _ => None,
     };
     let forwards = if campaign.scope == "trust" {
-        forwards(&signed, &campaign, &category.name, &list.entries).await?
+        forwards(&signed, &campaign, &list.entries).await?
     } else {
         Vec::new()
     };
@@ -452,12 +452,11 @@ struct TargetView {
     label: String,
 }
 
-/// The announced winners among `entries` (ListRecognised names them; a winner has always agreed to
+/// The announced winners among `entries` (ListRecognised lists them; a winner has always agreed to
 /// be listed, so none is missing) with the campaigns each could be forwarded to.
 async fn forwards(
     signed: &Signed,
     campaign: &Campaign,
-    category_name: &str,
     entries: &[valued_proto::nomination::v1::ShortlistEntry],
 ) -> AdminResult<Vec<ForwardView>> {
     let recognised = signed
@@ -470,14 +469,9 @@ async fn forwards(
         .into_inner()
         .entries;
     let won = |n: &Nomination| {
-        let trust = trust_name(campaign, &n.trust_code);
-        recognised.iter().any(|r| {
-            r.kind == "winner"
-                && r.category_name == category_name
-                && r.trust_name == trust
-                && r.nominee_name == n.nominee_name
-                && r.nominee_job_title == n.nominee_job_title
-        })
+        recognised
+            .iter()
+            .any(|r| r.kind == "winner" && r.nomination_id == n.id)
     };
     let winners: Vec<&Nomination> = entries
         .iter()
