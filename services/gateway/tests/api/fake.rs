@@ -192,6 +192,7 @@ service! { FakeNomination: NominationService {
         list_nominations: ListNominationsRequest => ListNominationsResponse;
         review_nominee_match: ReviewNomineeMatchRequest => ReviewNomineeMatchResponse;
         set_rubric: SetRubricRequest => SetRubricResponse;
+        get_rubric: GetRubricRequest => GetRubricResponse;
         assign_judge: AssignJudgeRequest => AssignJudgeResponse;
         list_judging_work: ListJudgingWorkRequest => ListJudgingWorkResponse;
         score_nomination: ScoreNominationRequest => ScoreNominationResponse;

@@ -37,6 +37,20 @@ pub async fn rubric(db: &impl ConnectionTrait, campaign_id: Uuid) -> Result<Vec<
         .await?)
 }
 
+/// A campaign's rubric, for whoever administers or judges it.
+pub async fn rubric_for(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    campaign_id: &str,
+) -> Result<Vec<criterion::Model>> {
+    let campaign = campaign(db, campaign_id).await?;
+    principal.require(
+        principal.administers_campaign(&campaign) || principal.judges(campaign.id),
+        &format!("see the rubric of {}", campaign.name),
+    )?;
+    rubric(db, campaign.id).await
+}
+
 /// Replaces a campaign's rubric; refused once anyone has scored against it.
 pub async fn set_rubric(
     db: &DatabaseConnection,

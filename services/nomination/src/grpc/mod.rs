@@ -352,6 +352,19 @@ impl NominationService for NominationApi {
         .await
     }
 
+    async fn get_rubric(
+        &self,
+        request: Request<pb::GetRubricRequest>,
+    ) -> Result<Response<pb::GetRubricResponse>, Status> {
+        self.admin(request, async |principal, r: pb::GetRubricRequest| {
+            let criteria = judging::rubric_for(&self.db, &principal, &r.campaign_id).await?;
+            Ok(pb::GetRubricResponse {
+                criteria: criteria.into_iter().map(convert::criterion).collect(),
+            })
+        })
+        .await
+    }
+
     async fn assign_judge(
         &self,
         request: Request<pb::AssignJudgeRequest>,

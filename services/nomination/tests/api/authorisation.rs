@@ -29,7 +29,7 @@ struct Target {
     trust_nomination: String,
 }
 
-const RPCS: [&str; 16] = [
+const RPCS: [&str; 17] = [
     "ListModerationQueue",
     "ListModerationQueueAll",
     "ModerateNomination",
@@ -37,6 +37,7 @@ const RPCS: [&str; 16] = [
     "ListNominations",
     "ReviewNomineeMatch",
     "SetRubric",
+    "GetRubric",
     "AssignJudge",
     "ListJudgingWork",
     "ScoreNomination",
@@ -148,6 +149,17 @@ async fn call(
                             name: "Impact".into(),
                             weight: 1,
                         }],
+                    },
+                ))
+                .await?;
+            vec![]
+        }
+        "GetRubric" => {
+            client
+                .get_rubric(signed(
+                    token,
+                    pb::GetRubricRequest {
+                        campaign_id: t.trust_campaign.clone(),
                     },
                 ))
                 .await?;
@@ -371,6 +383,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
                 "ListNominations",
                 "ReviewNomineeMatch",
                 "SetRubric",
+                "GetRubric",
                 "AssignJudge",
                 "GetShortlist",
                 "AnnounceWinner",
@@ -393,7 +406,12 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
         ),
         (
             "judge@example.org",
-            &["ListJudgingWork", "ScoreNomination", "DeclareConflict"],
+            &[
+                "ListJudgingWork",
+                "ScoreNomination",
+                "DeclareConflict",
+                "GetRubric",
+            ],
         ),
     ];
     for (email, rpcs) in allowed {

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::{
-    AssignJudgeRequest, Campaign, Criterion, GetShortlistRequest, SetRubricRequest, WhoAmIRequest,
+    AssignJudgeRequest, Campaign, Criterion, GetRubricRequest, GetShortlistRequest,
+    SetRubricRequest,
 };
 
 use super::{AdminResult, Signed, check_csrf, field_errors, form_field};
@@ -83,13 +84,25 @@ pub async fn rubric(
     Path(slug): Path<String>,
 ) -> AdminResult<Response> {
     let campaign = signed.campaign(&slug).await?;
-    // Only to be sure the session still holds before the admin types a rubric in.
-    signed
+    // The saved rubric, to change; asking also checks the caller may see it before they type.
+    let saved = signed
         .nomination()
-        .who_am_i(signed.signed(WhoAmIRequest {}))
+        .get_rubric(signed.signed(GetRubricRequest {
+            campaign_id: campaign.id.clone(),
+        }))
         .await
-        .map_err(|s| signed.fail(s))?;
-    RubricPage::with_rows(Vec::new()).render(&headers, &campaign)
+        .map_err(|s| signed.fail(s))?
+        .into_inner()
+        .criteria;
+    let rows = saved
+        .into_iter()
+        .map(|c| RowView {
+            name: c.name,
+            weight: c.weight.to_string(),
+            ..RowView::default()
+        })
+        .collect();
+    RubricPage::with_rows(rows).render(&headers, &campaign)
 }
 
 /// `POST /admin/campaigns/{slug}/rubric`: rows `name-<n>` and `weight-<n>`; a row left blank is

@@ -102,6 +102,13 @@ async fn the_rubric_is_saved_and_shown_and_a_bad_weight_is_named() {
     assert!(body.contains(r#"inputmode="numeric" value="40""#));
     assert!(body.contains(r#"id="name-4" name="name-4" type="text" value="""#));
 
+    // Coming back later, the page shows the saved rubric to change.
+    let again = admin
+        .page(&browser, &admin.rubric_path(), StatusCode::OK)
+        .await;
+    assert!(again.contains(r#"id="name-0" name="name-0" type="text" value="Kindness""#));
+    assert!(again.contains(r#"id="name-1" name="name-1" type="text" value="Teamwork""#));
+
     // "Add more rows" saves nothing and offers three more blank rows.
     let more = admin
         .post(
@@ -163,17 +170,19 @@ async fn the_rubric_is_saved_and_shown_and_a_bad_weight_is_named() {
             .contains(r##"<a href="#name-0">Add at least one criterion</a>"##)
     );
 
-    // A trust admin does not run this national campaign: the service refuses, the 403 page shows.
+    // A trust admin does not run this national campaign: the service refuses the page before they
+    // type anything, and a posted rubric too; the 403 page shows.
     let moderator = "moderator.rj1@valued.example.org";
     grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
         .await
         .unwrap();
     let theirs = admin.sign_in(moderator).await;
-    let page = admin
-        .page(&theirs, &admin.rubric_path(), StatusCode::OK)
+    admin
+        .page(&theirs, &admin.rubric_path(), StatusCode::FORBIDDEN)
         .await;
+    let home = admin.page(&theirs, "/admin", StatusCode::OK).await;
     let refused = admin
-        .post(&theirs, &admin.rubric_path(), &csrf(&page), RUBRIC)
+        .post(&theirs, &admin.rubric_path(), &csrf(&home), RUBRIC)
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(
