@@ -84,6 +84,7 @@ impl Application {
             .preview()
             .into_iter()
             .chain(write_to_mp::preview(&templates))
+            .chain(policy::summary::preview(&templates))
             .map(
                 |(template, email)| valued_proto::notification::v1::TemplatePreview {
                     template: template.to_owned(),

@@ -34,7 +34,7 @@ use crate::NAME;
 use crate::db::delivery::{self, Model, status};
 use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
 use crate::policy::throttle::{self, Slot};
-use crate::policy::{self, Kind, Verdict, suppression};
+use crate::policy::{self, Kind, Verdict, summary, suppression};
 use crate::settings::{SenderSettings, Settings, ThrottleSettings};
 
 pub struct Sender {
@@ -50,6 +50,8 @@ pub struct Sender {
     pub dkim: Option<Arc<Dkim>>,
     /// `sender.max_per_second`, when set.
     pub limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// For the summary that carries emails the throttle held back.
+    pub templates: Arc<crate::templates::Templates>,
 }
 
 impl Sender {
@@ -78,6 +80,7 @@ impl Sender {
             throttle: settings.throttle.clone(),
             dkim: Dkim::from_settings(&settings.dkim)?.map(Arc::new),
             limiter,
+            templates: Arc::new(crate::templates::Templates::new()?),
         })
     }
 
@@ -129,7 +132,7 @@ impl Sender {
         Ok(count)
     }
 
-    async fn send_one(&self, row: Model) -> anyhow::Result<()> {
+    async fn send_one(&self, mut row: Model) -> anyhow::Result<()> {
         let unsubscribe = match policy::verdict(&self.db, &row.recipient, &row.template).await? {
             Verdict::Send { unsubscribe_token } => {
                 unsubscribe_token.map(|token| format!("{}/unsubscribe/{token}", self.public_url))
@@ -157,10 +160,12 @@ impl Sender {
                     "throttled: {per_window} non-transactional emails to this address in {}s; waits until {at}",
                     window.num_seconds()
                 );
-                delivery::mark_deferred(&self.db, row.id, at, &note).await?;
+                summary::defer(&self.db, &row, at, &note).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, %at, "throttled");
                 return Ok(());
             }
+            // What waited for this person's slot behind this email goes with it, as one summary.
+            row = summary::with_folded(&self.db, &self.templates, row).await?;
         }
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;

@@ -33,6 +33,7 @@ templates! {
     MP_LETTER_CONFIRM = "mp_letter_confirm",
     MP_LETTER = "mp_letter",
     MP_SUPPORTER_COUNT = "mp_supporter_count",
+    SUMMARY = "summary",
 }
 
 /// Every email that goes to an MP.
@@ -40,7 +41,7 @@ pub const TO_MPS: &[&str] = &[crate::mps::MP_DIGEST, MP_LETTER, MP_SUPPORTER_COU
 
 /// Templates sent at someone's request through the API, or by a periodic job (not because of an
 /// event).
-pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER, MP_SUPPORTER_COUNT];
+pub const ON_REQUEST: &[&str] = &[MP_LETTER_CONFIRM, MP_LETTER, MP_SUPPORTER_COUNT, SUMMARY];
 
 const LAYOUT: &str = include_str!("../templates/_layout.html");
 const MACROS: &str = include_str!("../templates/_macros.html");

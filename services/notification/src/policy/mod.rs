@@ -17,6 +17,7 @@
 //! non-transactional and can be unsubscribed from.
 
 pub mod preference;
+pub mod summary;
 pub mod suppression;
 pub mod throttle;
 

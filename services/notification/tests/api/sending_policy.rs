@@ -320,6 +320,48 @@ async fn non_transactional_emails_beyond_the_daily_limit_wait_for_a_free_slot() 
 }
 
 #[tokio::test]
+async fn emails_held_back_by_the_throttle_go_together_as_one_summary() {
+    let app = spawn_app_with(|settings| {
+        settings.throttle.per_recipient_per_day = 1;
+        settings.throttle.window_seconds = 3;
+    })
+    .await;
+    app.publish(&envelope(&finalist("sam@example.org"))).await;
+    app.smtp.wait_for(1, Duration::from_secs(10)).await;
+    // Three more news emails the same day: over the limit, they wait for the next slot...
+    app.publish(&envelope(&winner("sam@example.org"))).await;
+    app.publish(&envelope(&finalist("sam@example.org"))).await;
+    app.publish(&envelope(&winner("sam@example.org"))).await;
+    // ...and when it frees, one summary carries all three.
+    let emails = app.smtp.wait_for(2, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let emails = if emails.len() >= 2 {
+        app.smtp.received()
+    } else {
+        emails
+    };
+    assert_eq!(
+        to(&emails, "sam@example.org"),
+        2,
+        "the first, then one summary"
+    );
+    let summary = emails
+        .iter()
+        .find(|e| e.subject() == "3 updates from Valued")
+        .expect("a summary");
+    let text = summary.text_body();
+    assert!(
+        text.contains("Congratulations: you have won Porter of the year")
+            && text.contains("Congratulations: you are a finalist in Health Heroes 2026"),
+        "{text}"
+    );
+    assert!(summary.header("List-Unsubscribe").is_some());
+    let mut statuses = app.statuses("sam@example.org").await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["folded", "folded", "sent", "sent"]);
+}
+
+#[tokio::test]
 async fn the_service_wide_rate_limit_spaces_out_sending() {
     let app = spawn_app_with(|settings| settings.sender.max_per_second = 5).await;
     for i in 0..10 {

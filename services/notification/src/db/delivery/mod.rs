@@ -30,6 +30,8 @@ pub mod status {
     pub const SUPPRESSED: &str = "suppressed";
     /// Not sent: the recipient unsubscribed from non-transactional email.
     pub const UNSUBSCRIBED: &str = "unsubscribed";
+    /// Not sent on its own: it went inside another delivery's summary email (the throttle).
+    pub const FOLDED: &str = "folded";
 }
 
 /// An email to send because of an event.
