@@ -124,6 +124,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/mp_emails.html"),
     ),
     (
+        "admin/held_letters.html",
+        include_str!("../templates/admin/held_letters.html"),
+    ),
+    (
         "admin/rubric.html",
         include_str!("../templates/admin/rubric.html"),
     ),

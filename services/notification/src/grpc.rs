@@ -90,6 +90,42 @@ impl NotificationService for NotificationApi {
         }))
     }
 
+    async fn list_held_letters(
+        &self,
+        _: Request<pb::ListHeldLettersRequest>,
+    ) -> Result<Response<pb::ListHeldLettersResponse>, Status> {
+        let held = crate::write_to_mp::held(&self.db).await?;
+        Ok(Response::new(pb::ListHeldLettersResponse {
+            letters: held
+                .into_iter()
+                .map(|(letter, member)| pb::HeldLetter {
+                    id: letter.id.to_string(),
+                    mp: Some(mp(member)),
+                    supporter_name: letter.supporter_name,
+                    supporter_email: letter.supporter_email,
+                    supporter_postcode: letter.supporter_postcode,
+                    body: letter.body,
+                    confirmed_at: letter.confirmed_at.map(|at| prost_types::Timestamp {
+                        seconds: at.timestamp(),
+                        nanos: 0,
+                    }),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn review_held_letter(
+        &self,
+        request: Request<pb::ReviewHeldLetterRequest>,
+    ) -> Result<Response<pb::ReviewHeldLetterResponse>, Status> {
+        let request = request.into_inner();
+        let status = self
+            .letters
+            .review(&request.letter_id, request.send)
+            .await?;
+        Ok(Response::new(pb::ReviewHeldLetterResponse { status }))
+    }
+
     async fn find_mp(
         &self,
         request: Request<pb::FindMpRequest>,

@@ -11,7 +11,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    QueryOrder, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -55,6 +55,8 @@ pub mod status {
     pub const UNCONFIRMED: &str = "unconfirmed";
     pub const SENT: &str = "sent";
     pub const HELD: &str = "held";
+    /// Held, then discarded by a person reviewing it.
+    pub const DISCARDED: &str = "discarded";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +132,12 @@ impl LetterDesk {
         .await?;
         self.sender_wake.notify_one();
         Ok(drafted)
+    }
+
+    pub async fn review(&self, letter_id: &str, send: bool) -> Result<String, LetterError> {
+        let outcome = review(&self.db, &self.templates, letter_id, send).await?;
+        self.sender_wake.notify_one();
+        Ok(outcome)
     }
 
     pub async fn confirm(&self, token: &str) -> Result<Confirmed, LetterError> {
@@ -427,6 +435,106 @@ pub struct Confirmed {
 }
 
 /// Confirms a letter: it goes to the MP, or is held when the MP has had unusually many today.
+/// Records the letter's email to its MP, with the supporter as Reply-To (once per letter).
+async fn send_to_mp(
+    txn: &impl sea_orm::ConnectionTrait,
+    templates: &Templates,
+    letter: &entity::Model,
+    member: &mp::Model,
+) -> Result<(), LetterError> {
+    let to_mp = templates.render(
+        MP_LETTER,
+        json!({
+            "mp_name": member.display_as,
+            "constituency_name": member.constituency_name,
+            "supporter_name": letter.supporter_name,
+            "supporter_email": letter.supporter_email,
+            "supporter_postcode": letter.supporter_postcode,
+            "body": letter.body,
+        }),
+    )?;
+    delivery::insert_once(
+        txn,
+        NewDelivery {
+            cause_event_id: letter.id,
+            recipient: member.email.to_lowercase(),
+            reply_to: Some(letter.supporter_email.clone()),
+            sender_name: None,
+            template: MP_LETTER,
+            email: to_mp,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Letters held for review (unusual volume to their MP), oldest first, with their MP.
+pub async fn held(db: &DatabaseConnection) -> Result<Vec<(entity::Model, mp::Model)>, LetterError> {
+    let letters = entity::Entity::find()
+        .filter(entity::Column::Status.eq(status::HELD))
+        .order_by_asc(entity::Column::ConfirmedAt)
+        .all(db)
+        .await?;
+    let mut held = Vec::with_capacity(letters.len());
+    for letter in letters {
+        if let Some(member) = mp::Entity::find_by_id(letter.member_id).one(db).await? {
+            held.push((letter, member));
+        }
+    }
+    Ok(held)
+}
+
+/// A person's decision on a held letter: send it to the MP after all, or discard it. Only a held
+/// letter can be decided, once.
+pub async fn review(
+    db: &DatabaseConnection,
+    templates: &Templates,
+    letter_id: &str,
+    send: bool,
+) -> Result<String, LetterError> {
+    let id: Uuid = letter_id
+        .trim()
+        .parse()
+        .map_err(|_| LetterError::NotFound)?;
+    let letter = entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(LetterError::NotFound)?;
+    let member = mp::Entity::find_by_id(letter.member_id)
+        .one(db)
+        .await?
+        .ok_or(LetterError::NotFound)?;
+    let outcome = if send {
+        status::SENT
+    } else {
+        status::DISCARDED
+    };
+    let txn = db.begin().await?;
+    let decided = entity::Entity::update_many()
+        .col_expr(entity::Column::Status, Expr::value(outcome))
+        .filter(entity::Column::Id.eq(id))
+        .filter(entity::Column::Status.eq(status::HELD))
+        .exec(&txn)
+        .await?;
+    if decided.rows_affected == 0 {
+        return Err(LetterError::Refused(format!(
+            "This letter is not waiting for review (it is {})",
+            letter.status
+        )));
+    }
+    if send {
+        if member.needs_check {
+            return Err(LetterError::Refused(format!(
+                "{}'s address is being checked: the letter cannot be sent yet",
+                member.display_as
+            )));
+        }
+        send_to_mp(&txn, templates, &letter, &member).await?;
+    }
+    txn.commit().await?;
+    Ok(outcome.to_owned())
+}
+
 pub async fn confirm(
     db: &DatabaseConnection,
     templates: &Templates,
@@ -470,29 +578,7 @@ pub async fn confirm(
         .exec(&txn)
         .await?;
     if claimed.rows_affected == 1 && outcome == status::SENT {
-        let to_mp = templates.render(
-            MP_LETTER,
-            json!({
-                "mp_name": member.display_as,
-                "constituency_name": member.constituency_name,
-                "supporter_name": letter.supporter_name,
-                "supporter_email": letter.supporter_email,
-                "supporter_postcode": letter.supporter_postcode,
-                "body": letter.body,
-            }),
-        )?;
-        delivery::insert_once(
-            &txn,
-            NewDelivery {
-                cause_event_id: letter.id,
-                recipient: member.email.to_lowercase(),
-                reply_to: Some(letter.supporter_email.clone()),
-                sender_name: None,
-                template: MP_LETTER,
-                email: to_mp,
-            },
-        )
-        .await?;
+        send_to_mp(&txn, templates, &letter, &member).await?;
     }
     txn.commit().await?;
     if outcome == status::HELD {

@@ -8,7 +8,8 @@ use tonic::transport::Channel;
 use valued_notification::write_to_mp::WriteToMpSettings;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
-    ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, WriteToMpRequest,
+    ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, ListHeldLettersRequest,
+    ReviewHeldLetterRequest, WriteToMpRequest,
 };
 use valued_testkit::smtp::ReceivedEmail;
 
@@ -292,6 +293,74 @@ async fn copies_limits_and_unusual_volume_are_refused_or_held() {
     assert_eq!(statuses, ["sent", "sent", "held"]);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.to_mp().len(), 2, "the held letter waits for review");
+
+    // Another held letter; a national admin reviews both: one is sent after all, one discarded.
+    app.client
+        .write_to_mp(letter(
+            "Gil Example",
+            "gil@example.org",
+            "Dear Alex, my neighbour is a hospital telephonist who has answered calls at Frimley \
+             Park for thirty years. People like her deserve a thank you from Parliament.",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.confirm("gil@example.org").await, "held");
+    let held = app
+        .client
+        .list_held_letters(ListHeldLettersRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .letters;
+    let held: Vec<(String, String)> = held
+        .into_iter()
+        .map(|l| (l.supporter_email, l.id))
+        .collect();
+    assert_eq!(held.len(), 2);
+    let review = |email: &str, send: bool| ReviewHeldLetterRequest {
+        letter_id: held.iter().find(|(e, _)| e == email).unwrap().1.clone(),
+        send,
+    };
+    let sent = app
+        .client
+        .review_held_letter(review("chris@example.org", true))
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(sent, "sent");
+    let discarded = app
+        .client
+        .review_held_letter(review("gil@example.org", false))
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(discarded, "discarded");
+    let again = app
+        .client
+        .review_held_letter(review("gil@example.org", true))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.code(),
+        tonic::Code::FailedPrecondition,
+        "decided once"
+    );
+    let _ = app
+        .email_to(
+            "alex.baker.mp@parliament.uk",
+            "A letter from your constituent Chris",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let to_mp = app.to_mp();
+    assert_eq!(
+        to_mp.len(),
+        3,
+        "the reviewed letter went, the discarded one did not"
+    );
+    assert!(!to_mp.iter().any(|e| e.text_body().contains("telephonist")));
 }
 
 #[tokio::test]

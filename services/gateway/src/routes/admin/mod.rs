@@ -69,6 +69,11 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route("/admin/templates", get(notifications::templates))
         .route("/admin/templates/{name}", get(notifications::template_html))
         .route("/admin/mp-emails", get(notifications::mp_emails))
+        .route("/admin/held-letters", get(notifications::held_letters))
+        .route(
+            "/admin/held-letters/{id}",
+            post(notifications::review_held_letter),
+        )
         .route(
             "/admin/campaigns/{slug}/rubric",
             get(setup::rubric).post(setup::save_rubric),

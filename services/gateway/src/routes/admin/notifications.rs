@@ -2,18 +2,22 @@
 //! sample data, and everything that went to MPs. The notification service has no sign-in of its own,
 //! so these pages first ask the nomination service who the caller is and allow platform admins only.
 
-use axum::extract::Path;
-use axum::http::{HeaderValue, header};
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
+use serde::Deserialize;
 use serde::Serialize;
 use valued_proto::nomination::v1::WhoAmIRequest;
-use valued_proto::notification::v1::{ListDeliveriesRequest, PreviewTemplatesRequest};
+use valued_proto::notification::v1::{
+    ListDeliveriesRequest, ListHeldLettersRequest, PreviewTemplatesRequest, ReviewHeldLetterRequest,
+};
 
-use super::{AdminError, AdminResult, Signed};
+use super::{AdminError, AdminResult, Signed, check_csrf};
 use crate::clients::NOTIFICATION;
 use crate::error::GatewayError;
-use crate::routes::page;
+use crate::routes::{page, see_other};
 
 /// The email's own styles may apply; nothing else may load or run.
 const PREVIEW_POLICY: &str =
@@ -141,4 +145,114 @@ pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
         "admin/mp_emails.html",
         context! { page_title => "Emails to MPs", rows => rows },
     )?)
+}
+
+const HELD_PATH: &str = "/admin/held-letters";
+
+#[derive(Serialize)]
+struct HeldView {
+    id: String,
+    mp: String,
+    constituency: String,
+    supporter: String,
+    email: String,
+    postcode: String,
+    body: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HeldQuery {
+    done: String,
+}
+
+/// `GET /admin/held-letters`: letters to MPs held back for unusual volume, to send or discard.
+pub async fn held_letters(
+    signed: Signed,
+    headers: HeaderMap,
+    Query(query): Query<HeldQuery>,
+) -> AdminResult<Response> {
+    signed.platform_admin().await?;
+    let letters = signed
+        .clients
+        .notification
+        .clone()
+        .list_held_letters(ListHeldLettersRequest {})
+        .await
+        .map_err(notification_failed)?
+        .into_inner()
+        .letters;
+    let letters: Vec<HeldView> = letters
+        .into_iter()
+        .map(|l| {
+            let mp = l.mp.unwrap_or_default();
+            HeldView {
+                id: l.id,
+                mp: mp.name,
+                constituency: mp.constituency_name,
+                supporter: l.supporter_name,
+                email: l.supporter_email,
+                postcode: l.supporter_postcode,
+                body: l.body,
+            }
+        })
+        .collect();
+    let done = match query.done.as_str() {
+        "sent" => Some("The letter has been sent to the MP."),
+        "discarded" => Some("The letter has been discarded."),
+        _ => None,
+    };
+    Ok(crate::routes::forms::form_page(
+        &headers,
+        axum::http::StatusCode::OK,
+        |csrf_token| {
+            crate::templates::render(
+                "admin/held_letters.html",
+                context! {
+                    page_title => "Letters to MPs held for review",
+                    letters => letters,
+                    done => done,
+                    csrf_token => csrf_token,
+                },
+            )
+        },
+    )?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReviewForm {
+    csrf_token: String,
+    /// `send` or `discard`.
+    decision: String,
+}
+
+/// `POST /admin/held-letters/{id}`
+pub async fn review_held_letter(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<ReviewForm>,
+) -> AdminResult<Response> {
+    check_csrf(&headers, &form.csrf_token, HELD_PATH)?;
+    signed.platform_admin().await?;
+    let reviewed = signed
+        .clients
+        .notification
+        .clone()
+        .review_held_letter(ReviewHeldLetterRequest {
+            letter_id: id,
+            send: form.decision == "send",
+        })
+        .await;
+    match reviewed {
+        Ok(response) => {
+            let status = response.into_inner().status;
+            Ok(see_other(&format!("{HELD_PATH}?done={status}"))?)
+        }
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+            Err(AdminError::Refused(status.message().to_owned()))
+        }
+        Err(status) => Err(notification_failed(status)),
+    }
 }

@@ -19,6 +19,7 @@ use crate::fake::service;
 #[derive(Clone, Default)]
 struct FakeNotification {
     asked: Arc<Mutex<Vec<ListDeliveriesRequest>>>,
+    reviewed: Arc<Mutex<Vec<ReviewHeldLetterRequest>>>,
 }
 
 impl FakeNotification {
@@ -66,6 +67,39 @@ service! { FakeNotification: NotificationService {
                 delivery("nominee_thanked", "failed", 5, "550 5.1.1 mailbox unavailable"),
                 delivery("nomination_received", "sent", 1, ""),
             ],
+        }))
+    }
+
+    async fn list_held_letters(
+        &self,
+        _: Request<ListHeldLettersRequest>,
+    ) -> Answer<ListHeldLettersResponse> {
+        Ok(Response::new(ListHeldLettersResponse {
+            letters: vec![HeldLetter {
+                id: "0193a1b2-0000-7000-8000-0000000000aa".into(),
+                mp: Some(Mp {
+                    name: "Alex Baker".into(),
+                    constituency_name: "Aldershot".into(),
+                    party: "Labour".into(),
+                }),
+                supporter_name: "Chris Example".into(),
+                supporter_email: "chris@example.org".into(),
+                supporter_postcode: "GU11 1AA".into(),
+                body: "The porters at Frimley Park <b>deserve</b> recognition.".into(),
+                confirmed_at: None,
+            }],
+        }))
+    }
+
+    async fn review_held_letter(
+        &self,
+        request: Request<ReviewHeldLetterRequest>,
+    ) -> Answer<ReviewHeldLetterResponse> {
+        let request = request.into_inner();
+        let status = if request.send { "sent" } else { "discarded" };
+        self.reviewed.lock().unwrap().push(request);
+        Ok(Response::new(ReviewHeldLetterResponse {
+            status: status.into(),
         }))
     }
 } refused {
@@ -119,4 +153,44 @@ async fn deliveries_are_refused_to_a_trust_admin_and_shown_to_a_platform_admin()
         assert!(page.contains(shown), "{shown}: {page}");
     }
     assert!(page.contains("Attempts </span>5"));
+}
+
+#[tokio::test]
+async fn held_letters_are_reviewed_by_platform_admins_only() {
+    let notification = FakeNotification::default();
+    let admin = spawn_full(true, &notification.serve().await).await;
+
+    let moderator = "moderator.rj1@valued.example.org";
+    grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
+        .await
+        .unwrap();
+    let theirs = admin.sign_in(moderator).await;
+    admin
+        .page(&theirs, "/admin/held-letters", StatusCode::FORBIDDEN)
+        .await;
+
+    let browser = admin.sign_in(PLATFORM_ADMIN).await;
+    let page = admin
+        .page(&browser, "/admin/held-letters", StatusCode::OK)
+        .await;
+    assert!(page.contains("To Alex Baker, MP for Aldershot"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;deserve&lt;&#x2f;b&gt;"),
+        "escaped: {page}"
+    );
+    let token = super::csrf(&page);
+    let sent = browser
+        .post(admin.url("/admin/held-letters/0193a1b2-0000-7000-8000-0000000000aa"))
+        .form(&[("csrf_token", token.as_str()), ("decision", "send")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let after = admin
+        .page(&browser, "/admin/held-letters?done=sent", StatusCode::OK)
+        .await;
+    assert!(after.contains("The letter has been sent to the MP."));
+    let reviewed = notification.reviewed.lock().unwrap().clone();
+    assert_eq!(reviewed.len(), 1);
+    assert!(reviewed[0].send);
 }
