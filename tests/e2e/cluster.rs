@@ -61,11 +61,18 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
+    /// The services on the machine's PostgreSQL and RabbitMQ.
     pub async fn start() -> Self {
+        let vhost = Vhost::create().unwrap();
+        Self::start_on(vhost, &valued_testkit::postgres::server_url(), &[]).await
+    }
+
+    /// The services on `vhost` and the PostgreSQL server at `postgres`, with `settings`
+    /// (`VALUED__…` variables) beside the cluster's own.
+    pub async fn start_on(vhost: Vhost, postgres: &str, settings: &[(&str, &str)]) -> Self {
         valued_testkit::init_test_logging();
         let smtp = SmtpSink::start().await.unwrap();
         let oidc = OidcProvider::start().await.unwrap();
-        let vhost = Vhost::create().unwrap();
         let logs =
             std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&logs).unwrap();
@@ -121,10 +128,15 @@ impl Cluster {
                 oidc::CLIENT_SECRET.into(),
             ),
         ];
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let mut databases = HashMap::new();
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
             let key = service.replace('-', "_").to_uppercase();
-            let url = valued_testkit::postgres::fresh_database(service)
+            let url = valued_testkit::postgres::fresh_database_on(postgres, service)
                 .await
                 .unwrap();
             env.push((format!("VALUED__{key}__DATABASE__URL"), url.clone()));
@@ -282,6 +294,12 @@ impl Cluster {
     }
 
     pub async fn serving(&self, service: &str) -> bool {
+        self.health(service, "").await
+    }
+
+    /// Whether `service` answers SERVING for the health service `name` ("" for readiness,
+    /// "liveness" for the liveness probe).
+    pub async fn health(&self, service: &str, name: &str) -> bool {
         use tonic_health::pb::HealthCheckRequest;
         use tonic_health::pb::health_client::HealthClient;
         let Ok(channel) = tonic::transport::Endpoint::from_shared(self.grpc_url(service))
@@ -293,7 +311,7 @@ impl Cluster {
         };
         let status = HealthClient::new(channel)
             .check(HealthCheckRequest {
-                service: String::new(),
+                service: name.to_owned(),
             })
             .await;
         status.is_ok_and(|r| r.into_inner().status == 1)

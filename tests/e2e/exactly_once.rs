@@ -54,13 +54,7 @@ async fn no_email_is_lost_or_doubled_when_the_consumer_dies_and_connections_drop
     cluster.start_service("notification");
 
     wait_for_emails(&cluster, 160).await;
-    valued_testkit::rabbitmq::rabbitmqctl(&[
-        "close_all_connections",
-        "-p",
-        &cluster.vhost.name,
-        "fault injected by test",
-    ])
-    .unwrap();
+    cluster.vhost.close_all_connections().unwrap();
 
     let submitted = submitter.await.unwrap();
     assert_eq!(submitted.len(), NOMINATIONS);
