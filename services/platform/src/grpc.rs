@@ -76,11 +76,13 @@ pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request
     Ok(request)
 }
 
-/// The health service name that answers SERVING while the process runs (the liveness probe); the
-/// empty name (readiness) follows the database and the bus.
+/// The health service name for the liveness probe: SERVING while the process can do its work or
+/// is within the bound of getting it back; NOT_SERVING once a consumer or the publisher has been
+/// without the broker for longer than `bus.stalled_seconds`, so that an orchestrator restarts it.
+/// The empty name (readiness) follows what serving calls needs: the database.
 pub const LIVENESS: &str = "liveness";
 
-/// What readiness depends on: the service's database and, when it has one, the bus.
+/// What health depends on: the service's database (readiness) and the bus (liveness).
 #[derive(Clone)]
 pub struct Readiness {
     pub db: Option<DatabaseConnection>,
@@ -88,12 +90,21 @@ pub struct Readiness {
 }
 
 impl Readiness {
+    /// Whether the service can serve calls. A broker outage does not make it unready: events wait
+    /// in the outbox, and taking every replica out of service would turn a broker blip into an
+    /// outage of the site.
     pub async fn is_ready(&self) -> bool {
-        let db_ok = match &self.db {
+        match &self.db {
             Some(db) => db.ping().await.is_ok(),
             None => true,
-        };
-        db_ok && self.bus.as_ref().is_none_or(|bus| bus.is_healthy())
+        }
+    }
+
+    /// Whether the process is live: no part of its bus down for longer than the bound.
+    pub fn is_live(&self) -> bool {
+        self.bus
+            .as_ref()
+            .is_none_or(|bus| bus.health().stalled().is_empty())
     }
 
     async fn monitor(
@@ -102,25 +113,48 @@ impl Readiness {
         names: &'static [&'static str],
         shutdown: Shutdown,
     ) {
-        // Liveness does not depend on dependencies: a pod whose database is down is not restarted.
-        reporter
-            .set_service_status(LIVENESS, ServingStatus::Serving)
-            .await;
-        let mut last = None;
+        let (mut ready, mut live) = (None, None);
+        let mut reported_down = tokio::time::Instant::now();
         loop {
-            let status = if shutdown.is_triggered() {
-                ServingStatus::NotServing
-            } else if self.is_ready().await {
+            let ready_now = if !shutdown.is_triggered() && self.is_ready().await {
                 ServingStatus::Serving
             } else {
                 ServingStatus::NotServing
             };
-            if last != Some(status) {
-                tracing::info!(?status, "health changed");
+            if ready != Some(ready_now) {
+                tracing::info!(status = ?ready_now, "readiness changed");
                 for name in names.iter().copied().chain([""]) {
-                    reporter.set_service_status(name, status).await;
+                    reporter.set_service_status(name, ready_now).await;
                 }
-                last = Some(status);
+                ready = Some(ready_now);
+            }
+            let live_now = if self.is_live() {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if live != Some(live_now) {
+                if live_now == ServingStatus::NotServing {
+                    tracing::error!(
+                        "without the broker for longer than the bound: reporting not live"
+                    );
+                }
+                reporter.set_service_status(LIVENESS, live_now).await;
+                live = Some(live_now);
+            }
+            // Which part is down and since when, every 10 s while it is.
+            if let Some(bus) = &self.bus
+                && reported_down.elapsed() >= Duration::from_secs(10)
+            {
+                for down in bus.health().down() {
+                    tracing::warn!(
+                        part = %down.part,
+                        since = %chrono::DateTime::<chrono::Utc>::from(down.since).to_rfc3339(),
+                        down_for = ?down.duration,
+                        "without the broker"
+                    );
+                }
+                reported_down = tokio::time::Instant::now();
             }
             tokio::select! {
                 _ = shutdown.wait(), if !shutdown.is_triggered() => {}

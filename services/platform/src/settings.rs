@@ -134,6 +134,22 @@ pub struct BusSettings {
     /// Messages a consumer handles at once.
     #[serde(default = "default_prefetch")]
     pub prefetch: u16,
+    /// The longest any wait on the broker may take (connecting, declaring, a publisher confirm,
+    /// an ack): past it the connection or channel is torn down and built afresh.
+    #[serde(default = "default_recovery_seconds")]
+    pub recovery_seconds: u64,
+    /// How long a consumer or the publisher may be without the broker before the process reports
+    /// itself not live (so that an orchestrator restarts it).
+    #[serde(default = "default_stalled_seconds")]
+    pub stalled_seconds: u64,
+}
+
+fn default_recovery_seconds() -> u64 {
+    15
+}
+
+fn default_stalled_seconds() -> u64 {
+    60
 }
 
 fn default_amqp_url() -> SecretString {
@@ -160,6 +176,8 @@ impl Default for BusSettings {
             prefix: default_prefix(),
             delivery_limit: default_delivery_limit(),
             prefetch: default_prefetch(),
+            recovery_seconds: default_recovery_seconds(),
+            stalled_seconds: default_stalled_seconds(),
         }
     }
 }
@@ -176,6 +194,14 @@ impl BusSettings {
 
     pub fn amqp_url(&self) -> &str {
         self.amqp_url.expose_secret()
+    }
+
+    pub fn recovery_bound(&self) -> Duration {
+        Duration::from_secs(self.recovery_seconds.max(1))
+    }
+
+    pub fn stalled_after(&self) -> Duration {
+        Duration::from_secs(self.stalled_seconds.max(1))
     }
 }
 

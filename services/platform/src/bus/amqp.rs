@@ -1,4 +1,4 @@
-//! The RabbitMQ bus (lapin, automatic recovery).
+//! The RabbitMQ bus (lapin).
 //!
 //! Topology, all durable and prefixed by `bus.prefix`:
 //! - `<prefix>.events`: the topic exchange every event is published to. Its alternate exchange
@@ -7,14 +7,23 @@
 //! - per consumer, quorum queue `<prefix>.<consumer>` with `x-delivery-limit`; past it (or when
 //!   rejected as poison) a message is dead-lettered at-least-once through `<prefix>.dead-letter` to
 //!   `<prefix>.<consumer>.dlq`.
-
+//!
+//! Recovery is ours, not lapin's, and bounded. A lost connection fails every channel on it: each
+//! consumer's session ends and is built afresh (connect, declare, consume) with backoff, forever;
+//! the publishing channel is rebuilt on the relay's next round. Every wait on the broker (connect,
+//! declare, consume, a publisher confirm, an ack) gives up after `bus.recovery_seconds`, so nothing
+//! waits on a dead channel, and a consumer never stops watching its channel while its handlers
+//! finish. lapin's automatic recovery is off: it replays the topology onto the same channel objects,
+//! and a handler's ack on a delivery of the lost incarnation could stay pending with its in-flight
+//! permit held, which stopped the consumer from reading its stream (and so from ever noticing the
+//! failure) after a broker restart under load. [`BusHealth`] says which part is down and since when.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
@@ -29,6 +38,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use super::health::{BusHealth, Part};
 use super::{BusError, EventBus, EventHandler, HandlerError, Subscription, retry_delay};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::metrics::Outcome;
@@ -38,20 +48,23 @@ use crate::shutdown::Shutdown;
 pub struct AmqpBus {
     settings: BusSettings,
     connection: Arc<Mutex<Option<Arc<Connection>>>>,
-    publisher: Mutex<Option<Channel>>,
+    publisher: Arc<Mutex<Option<Channel>>>,
+    health: BusHealth,
 }
 
 impl AmqpBus {
+    /// Connects and declares the exchanges. A broker that cannot be reached now is not fatal: the
+    /// relay and the consumers keep trying, and the outbox keeps every event meanwhile.
     pub async fn connect(settings: &BusSettings) -> Result<Self, BusError> {
         let bus = Self {
             settings: settings.clone(),
             connection: Arc::default(),
-            publisher: Mutex::default(),
+            publisher: Arc::default(),
+            health: BusHealth::new(settings.stalled_after()),
         };
-        let channel = bus.channel().await?;
-        declare_exchanges(&channel, &settings.prefix)
-            .await
-            .map_err(unavailable)?;
+        if let Err(error) = bus.connection().await {
+            tracing::warn!(%error, "broker unreachable at start; will keep trying");
+        }
         Ok(bus)
     }
 
@@ -63,49 +76,78 @@ impl AmqpBus {
         format!("{}.{consumer}", self.settings.prefix)
     }
 
-    /// The shared connection, reconnecting if automatic recovery gave up on the old one.
+    fn bound(&self) -> Duration {
+        self.settings.recovery_bound()
+    }
+
+    /// The shared connection while it is connected; otherwise a new one, its exchanges declared,
+    /// within the bound. A connection in any other state is never handed out again.
     async fn connection(&self) -> Result<Arc<Connection>, BusError> {
         let mut current = self.connection.lock().await;
         if let Some(connection) = current.as_ref() {
-            let status = connection.status();
-            if status.connected() || status.connecting() || status.reconnecting() {
+            if connection.status().connected() {
                 return Ok(connection.clone());
+            }
+            if let Some(old) = current.take() {
+                // Whatever state it is in, it is finished: close it in the background.
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        old.close(320, "replaced".into()),
+                    )
+                    .await;
+                });
             }
         }
         let properties = ConnectionProperties::default()
-            .enable_auto_recover()
             .with_connection_name(format!("valued-{}", std::process::id()).into());
-        let connection = Arc::new(
-            Connection::connect(self.settings.amqp_url(), properties)
-                .await
-                .map_err(unavailable)?,
-        );
+        let connection = within(
+            self.bound(),
+            "connecting",
+            Connection::connect(self.settings.amqp_url(), properties),
+        )
+        .await?;
+        let declared = within(self.bound(), "declaring the exchanges", async {
+            let channel = connection.create_channel().await?;
+            declare_exchanges(&channel, &self.settings.prefix).await?;
+            channel.close(200, "declared".into()).await
+        })
+        .await;
+        if let Err(error) = declared {
+            let _ = connection.close(320, "declaring failed".into()).await;
+            return Err(error);
+        }
+        let connection = Arc::new(connection);
         *current = Some(connection.clone());
         Ok(connection)
     }
 
     async fn channel(&self) -> Result<Channel, BusError> {
-        self.connection()
-            .await?
-            .create_channel()
-            .await
-            .map_err(unavailable)
+        let connection = self.connection().await?;
+        within(
+            self.bound(),
+            "opening a channel",
+            connection.create_channel(),
+        )
+        .await
     }
 
-    /// The confirm-mode channel the relay publishes on, recreated when it is closed for good.
+    /// The confirm-mode channel the relay publishes on while it is connected, otherwise a new one.
     async fn publishing_channel(&self) -> Result<Channel, BusError> {
         let mut publisher = self.publisher.lock().await;
-        if let Some(channel) = publisher.as_ref() {
-            let status = channel.status();
-            if status.connected() || status.reconnecting() {
-                return Ok(channel.clone());
-            }
+        if let Some(channel) = publisher.as_ref()
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
         }
+        *publisher = None;
         let channel = self.channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(unavailable)?;
+        within(
+            self.bound(),
+            "confirm.select",
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await?;
         *publisher = Some(channel.clone());
         Ok(channel)
     }
@@ -176,7 +218,8 @@ impl AmqpBus {
         Ok(queue)
     }
 
-    /// One consuming session: declare, consume until shutdown or a failure recovery cannot mend.
+    /// One consuming session: a channel, the queue declared, consuming until shutdown (`Ok`) or
+    /// until the channel is lost (`Err`: the caller builds a new session).
     async fn consume_session(
         &self,
         subscription: &Subscription,
@@ -185,71 +228,86 @@ impl AmqpBus {
     ) -> Result<(), BusError> {
         let channel = self.channel().await?;
         let prefetch = self.settings.prefetch.max(1);
-        channel
-            .basic_qos(prefetch, BasicQosOptions::default())
-            .await
-            .map_err(unavailable)?;
-        let queue = self
-            .declare_queue(&channel, subscription)
-            .await
-            .map_err(unavailable)?;
         let tag = format!("{}-{}", subscription.consumer, Uuid::now_v7());
-        let mut consumer = channel
-            .basic_consume(
-                queue.as_str().into(),
-                tag.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(unavailable)?;
+        let started = within(self.bound(), "starting to consume", async {
+            channel
+                .basic_qos(prefetch, BasicQosOptions::default())
+                .await?;
+            let queue = self.declare_queue(&channel, subscription).await?;
+            let consumer = channel
+                .basic_consume(
+                    queue.as_str().into(),
+                    tag.as_str().into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            Ok((queue, consumer))
+        })
+        .await;
+        let (queue, mut consumer) = match started {
+            Ok(started) => started,
+            Err(error) => {
+                close_quietly(&channel).await;
+                return Err(error);
+            }
+        };
+        self.health.mark_up(&Part::consumer(&subscription.consumer));
         tracing::info!(consumer = %subscription.consumer, %queue, "consuming");
+        // Handlers of this session only: a new session never waits for permits an old one holds.
         let in_flight = Arc::new(Semaphore::new(usize::from(prefetch)));
-        loop {
+        let settle_within = self.bound();
+        let lost = loop {
+            // Both waits also watch the channel, so a lost channel is noticed even while every
+            // permit is held or the stream is silent.
+            let permit = tokio::select! {
+                biased;
+                _ = shutdown.wait() => break None,
+                _ = channel_lost(&channel) => break Some("channel lost".to_owned()),
+                permit = in_flight.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break Some("in-flight limit closed".to_owned()),
+                },
+            };
             let next = tokio::select! {
                 biased;
-                _ = shutdown.wait() => break,
+                _ = shutdown.wait() => break None,
+                _ = channel_lost(&channel) => break Some("channel lost".to_owned()),
                 next = consumer.next() => next,
             };
             match next {
                 Some(Ok(delivery)) => {
-                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
-                        break;
-                    };
                     let handler = handler.clone();
                     let consumer_name = subscription.consumer.clone();
                     tokio::spawn(async move {
-                        handle_delivery(&consumer_name, handler.as_ref(), delivery).await;
+                        handle_delivery(&consumer_name, handler.as_ref(), delivery, settle_within)
+                            .await;
                         drop(permit);
                     });
                 }
-                Some(Err(error)) => {
-                    tracing::warn!(consumer = %subscription.consumer, %error, "consumer interrupted; waiting for recovery");
-                    channel
-                        .wait_for_recovery(error)
-                        .await
-                        .map_err(unavailable)?;
-                }
-                None => {
-                    return Err(BusError::Unavailable(
-                        "consumer cancelled by the broker".into(),
-                    ));
-                }
+                Some(Err(error)) => break Some(error.to_string()),
+                None => break Some("consumer cancelled by the broker".to_owned()),
             }
+        };
+        if let Some(reason) = lost {
+            close_quietly(&channel).await;
+            return Err(BusError::Unavailable(reason));
         }
-        // Stop taking deliveries, then let the in-flight handlers finish and ack.
-        let _ = channel
-            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-            .await;
-        let _ = in_flight.acquire_many(u32::from(prefetch)).await;
+        // Stop taking deliveries, then let the in-flight handlers finish and settle.
+        let _ = tokio::time::timeout(
+            self.bound(),
+            channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()),
+        )
+        .await;
+        let _ =
+            tokio::time::timeout(self.bound(), in_flight.acquire_many(u32::from(prefetch))).await;
         tracing::info!(consumer = %subscription.consumer, "consumer drained");
         Ok(())
     }
-}
 
-#[async_trait]
-impl EventBus for AmqpBus {
-    async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), BusError>> {
+    /// Publishes on the confirm channel; an error means the channel is dropped so that the next
+    /// round builds a new one.
+    async fn publish_confirmed(&self, envelopes: &[Envelope]) -> Vec<Result<(), BusError>> {
         let channel = match self.publishing_channel().await {
             Ok(channel) => channel,
             Err(error) => {
@@ -264,6 +322,8 @@ impl EventBus for AmqpBus {
             mandatory: true,
             ..Default::default()
         };
+        // One deadline for the whole batch: a confirm that never comes fails the round.
+        let deadline = tokio::time::Instant::now() + self.bound();
         // Pipelined: send every message, then await all the confirms.
         let mut pending = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
@@ -275,37 +335,61 @@ impl EventBus for AmqpBus {
                 messaging.message.id = %envelope.id,
             );
             crate::telemetry::set_parent(&span, envelope.traceparent.as_deref());
-            let sent = channel
-                .basic_publish(
-                    exchange.as_str().into(),
-                    envelope.routing_key().into(),
-                    options,
-                    &envelope.payload,
-                    properties(envelope),
-                )
-                .instrument(span)
-                .await;
+            let sent = tokio::time::timeout_at(
+                deadline,
+                channel
+                    .basic_publish(
+                        exchange.as_str().into(),
+                        envelope.routing_key().into(),
+                        options,
+                        &envelope.payload,
+                        properties(envelope),
+                    )
+                    .instrument(span),
+            )
+            .await;
             pending.push(sent);
         }
         let mut results = Vec::with_capacity(pending.len());
         for sent in pending {
             results.push(match sent {
-                Err(error) => Err(unavailable(error)),
-                Ok(confirm) => match confirm.await {
-                    Ok(Confirmation::Ack(None)) => Ok(()),
-                    Ok(Confirmation::Ack(Some(returned))) => Err(BusError::Refused(format!(
+                Err(_) => Err(timed_out("publishing")),
+                Ok(Err(error)) => Err(unavailable(error)),
+                Ok(Ok(confirm)) => match tokio::time::timeout_at(deadline, confirm).await {
+                    Err(_) => Err(timed_out("waiting for the broker's confirm")),
+                    Ok(Ok(Confirmation::Ack(None))) => Ok(()),
+                    Ok(Ok(Confirmation::Ack(Some(returned)))) => Err(BusError::Refused(format!(
                         "returned: {}",
                         returned.reply_text.as_str()
                     ))),
-                    Ok(Confirmation::Nack(_)) => {
+                    Ok(Ok(Confirmation::Nack(_))) => {
                         Err(BusError::Refused("nacked by the broker".into()))
                     }
-                    Ok(Confirmation::NotRequested) => {
+                    Ok(Ok(Confirmation::NotRequested)) => {
                         Err(BusError::Refused("channel not in confirm mode".into()))
                     }
-                    Err(error) => Err(unavailable(error)),
+                    Ok(Err(error)) => Err(unavailable(error)),
                 },
             });
+        }
+        results
+    }
+}
+
+#[async_trait]
+impl EventBus for AmqpBus {
+    async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), BusError>> {
+        let results = self.publish_confirmed(envelopes).await;
+        let part = Part::publisher();
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(BusError::Unavailable(_))))
+        {
+            self.health.mark_down(&part);
+            // Never reuse a channel that failed or timed out.
+            *self.publisher.lock().await = None;
+        } else {
+            self.health.mark_up(&part);
         }
         results
     }
@@ -316,28 +400,50 @@ impl EventBus for AmqpBus {
         handler: Arc<dyn EventHandler>,
         shutdown: Shutdown,
     ) -> Result<JoinHandle<()>, BusError> {
-        // Declare now, so that events published after subscribe returns are queued for us.
-        let channel = self.channel().await?;
-        self.declare_queue(&channel, &subscription)
-            .await
-            .map_err(unavailable)?;
-        let _ = channel.close(200, "declared".into()).await;
+        let part = Part::consumer(&subscription.consumer);
+        // Not consuming until the first session starts.
+        self.health.mark_down(&part);
+        // Declare now, so that events published after subscribe returns are queued for us. If
+        // the broker cannot be reached, the session declares the queue when it can.
+        let declared = async {
+            let channel = self.channel().await?;
+            let declared = within(
+                self.bound(),
+                "declaring the queue",
+                self.declare_queue(&channel, &subscription),
+            )
+            .await;
+            close_quietly(&channel).await;
+            declared
+        };
+        if let Err(error) = declared.await {
+            tracing::warn!(consumer = %subscription.consumer, %error, "could not declare the queue yet; will keep trying");
+        }
         let bus = Self {
             settings: self.settings.clone(),
             connection: self.connection.clone(),
-            publisher: Mutex::default(),
+            publisher: self.publisher.clone(),
+            health: self.health.clone(),
         };
         Ok(tokio::spawn(async move {
             let mut failures = 0;
             while !shutdown.is_triggered() {
+                let started = tokio::time::Instant::now();
                 match bus
                     .consume_session(&subscription, &handler, &shutdown)
                     .await
                 {
                     Ok(()) => break,
                     Err(error) => {
+                        bus.health.mark_down(&part);
+                        // A session that ran a while was a success: start the backoff again.
+                        if started.elapsed() > bus.bound() {
+                            failures = 0;
+                        }
                         failures += 1;
-                        let delay = retry_delay(failures, Duration::from_secs(5));
+                        // Capped low: a connection attempt is cheap, and email should resume
+                        // within a couple of seconds of the broker's return.
+                        let delay = retry_delay(failures, Duration::from_secs(2));
                         tracing::warn!(consumer = %subscription.consumer, %error, ?delay, "consumer lost; reconnecting");
                         tokio::select! {
                             _ = shutdown.wait() => break,
@@ -349,13 +455,42 @@ impl EventBus for AmqpBus {
         }))
     }
 
-    fn is_healthy(&self) -> bool {
-        self.connection
-            .try_lock()
-            .map(|c| c.as_ref().is_some_and(|c| c.status().connected()))
-            // Someone is (re)connecting right now.
-            .unwrap_or(false)
+    fn health(&self) -> BusHealth {
+        self.health.clone()
     }
+}
+
+/// Resolves once `channel` is no longer connected (checked twice a second).
+async fn channel_lost(channel: &Channel) {
+    loop {
+        if !channel.status().connected() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn close_quietly(channel: &Channel) {
+    if channel.status().connected() {
+        let _ =
+            tokio::time::timeout(Duration::from_secs(1), channel.close(200, "done".into())).await;
+    }
+}
+
+/// Runs `step` against the broker, giving up after `bound`.
+async fn within<T>(
+    bound: Duration,
+    what: &'static str,
+    step: impl Future<Output = Result<T, lapin::Error>>,
+) -> Result<T, BusError> {
+    match tokio::time::timeout(bound, step).await {
+        Ok(result) => result.map_err(unavailable),
+        Err(_) => Err(timed_out(what)),
+    }
+}
+
+fn timed_out(what: &str) -> BusError {
+    BusError::Unavailable(format!("{what} took longer than the recovery bound"))
 }
 
 async fn declare_exchanges(channel: &Channel, prefix: &str) -> Result<(), lapin::Error> {
@@ -521,13 +656,18 @@ async fn handle_delivery(
     consumer: &str,
     handler: &dyn EventHandler,
     delivery: lapin::message::Delivery,
+    settle_within: Duration,
 ) {
     let envelope = match envelope_of(&delivery) {
         Ok(envelope) => envelope,
         Err(error) => {
             tracing::error!(consumer, %error, "malformed message: dead-lettering");
             crate::metrics::event(consumer, "malformed", Outcome::DeadLettered);
-            let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+            let _ = tokio::time::timeout(
+                settle_within,
+                delivery.reject(BasicRejectOptions { requeue: false }),
+            )
+            .await;
             return;
         }
     };
@@ -541,15 +681,17 @@ async fn handle_delivery(
     crate::telemetry::set_parent(&span, envelope.traceparent.as_deref());
     let outcome = handler.handle(&envelope).instrument(span).await;
     let event_type = envelope.event_type.as_str();
-    let settled = match outcome {
+    let settle = match outcome {
         Ok(()) => {
             crate::metrics::event(consumer, event_type, Outcome::Handled);
-            delivery.ack(BasicAckOptions::default()).await
+            delivery.ack(BasicAckOptions::default()).boxed()
         }
         Err(HandlerError::Poison(error)) => {
             tracing::error!(consumer, event_id = %envelope.id, error = %format!("{error:#}"), "poison event: dead-lettering");
             crate::metrics::event(consumer, event_type, Outcome::DeadLettered);
-            delivery.reject(BasicRejectOptions { requeue: false }).await
+            delivery
+                .reject(BasicRejectOptions { requeue: false })
+                .boxed()
         }
         Err(HandlerError::Retry(error)) => {
             let count = delivery_count(delivery.properties.headers().as_ref());
@@ -558,12 +700,24 @@ async fn handle_delivery(
             crate::metrics::event(consumer, event_type, Outcome::Retried);
             // Back off before requeueing so a short outage does not burn the delivery limit.
             tokio::time::sleep(retry_delay(count, Duration::from_secs(5))).await;
-            delivery.reject(BasicRejectOptions { requeue: true }).await
+            delivery
+                .reject(BasicRejectOptions { requeue: true })
+                .boxed()
         }
     };
-    if let Err(error) = settled {
-        // The broker redelivers it; the inbox makes the second handling a no-op.
-        tracing::warn!(consumer, event_id = %envelope.id, %error, "could not settle delivery");
+    // Bounded: a settle on a channel that died never holds the handler's permit. Unsettled, the
+    // delivery goes back to the queue with its channel; the inbox makes the second handling a no-op.
+    match tokio::time::timeout(settle_within, settle).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            tracing::warn!(consumer, event_id = %envelope.id, "channel gone before the delivery was settled; the broker redelivers it");
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(consumer, event_id = %envelope.id, %error, "could not settle delivery; the broker redelivers it");
+        }
+        Err(_) => {
+            tracing::warn!(consumer, event_id = %envelope.id, "settling the delivery took longer than the recovery bound; the broker redelivers it");
+        }
     }
 }
 

@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{
-    BusError, EventBus, EventHandler, HandlerError, Subscription, TopicPattern, retry_delay,
+    BusError, BusHealth, EventBus, EventHandler, HandlerError, Subscription, TopicPattern,
+    retry_delay,
 };
 use crate::envelope::Envelope;
 use crate::metrics::{self, Outcome};
@@ -154,8 +155,9 @@ impl EventBus for InProcessBus {
         }))
     }
 
-    fn is_healthy(&self) -> bool {
-        true
+    fn health(&self) -> BusHealth {
+        // Nothing to lose: the bus is the process itself.
+        BusHealth::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! routing-key patterns. Two implementations with the same semantics: RabbitMQ (lapin) and in-process.
 
 mod amqp;
+mod health;
 mod in_process;
 mod topic;
 
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 
 pub use amqp::AmqpBus;
+pub use health::{BusHealth, Down, Part};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use topic::TopicPattern;
 
@@ -72,8 +74,8 @@ pub trait EventBus: Send + Sync + 'static {
         shutdown: Shutdown,
     ) -> Result<JoinHandle<()>, BusError>;
 
-    /// Whether the bus can take and deliver messages now (feeds readiness).
-    fn is_healthy(&self) -> bool;
+    /// Which consumers or publisher cannot reach the broker, and since when (feeds liveness).
+    fn health(&self) -> BusHealth;
 }
 
 /// Builds the bus the settings ask for.
