@@ -10,4 +10,5 @@ mod exactly_once;
 mod graceful;
 mod journey;
 mod migrate;
+mod recovery;
 mod write_to_mp;
