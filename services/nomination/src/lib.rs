@@ -100,7 +100,7 @@ impl Application {
             relay: self.host.relay(),
             limits: self.limits,
             draft_lifetime: self.draft_lifetime,
-            verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.clone())),
+            verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.oidc())),
             auth: self.auth,
         };
         self.host

@@ -2,6 +2,7 @@
 //! envelope, the event bus (RabbitMQ and in-process behind one trait), the transactional outbox and its
 //! relay, and the idempotent inbox.
 
+pub mod auth;
 pub mod bus;
 pub mod db;
 pub mod domain;

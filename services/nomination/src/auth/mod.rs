@@ -3,14 +3,13 @@
 //! settings), each scoped to a trust, a region or a campaign. Every check is made here, in the
 //! service that owns the data, whatever the gateway already showed.
 
-mod id_token;
-
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use tonic::Status;
 use uuid::Uuid;
 
-pub use id_token::{Identity, TokenError, Verifier};
+use valued_platform::auth::OidcSettings;
+pub use valued_platform::auth::Verifier;
 
 use crate::db::entities::{campaign, role_grant, trust};
 
@@ -25,6 +24,16 @@ pub struct AuthSettings {
     /// Emails that are platform admins without a stored grant (to bootstrap a deployment).
     #[serde(default)]
     pub platform_admins: Vec<String>,
+}
+
+impl AuthSettings {
+    /// What the platform's verifier checks ID tokens against.
+    pub fn oidc(&self) -> OidcSettings {
+        OidcSettings {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,16 +136,7 @@ pub async fn principal<T>(
     db: &impl ConnectionTrait,
     request: &tonic::Request<T>,
 ) -> Result<Principal, Status> {
-    let token = request
-        .metadata()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| Status::unauthenticated("Sign in to continue"))?;
-    let identity = verifier.verify(token.trim()).await.map_err(|e| match e {
-        TokenError::Unreachable(_) => Status::unavailable(e.to_string()),
-        _ => Status::unauthenticated(e.to_string()),
-    })?;
+    let identity = valued_platform::auth::identify(verifier, request).await?;
     let email = identity.email.trim().to_lowercase();
     if email.is_empty() {
         return Err(Status::unauthenticated("the ID token carries no email"));

@@ -10,7 +10,7 @@ use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::AuthSettings;
+use super::OidcSettings;
 
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,7 +27,7 @@ pub struct Identity {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("admin sign-in is not configured (set nomination.auth.issuer)")]
+    #[error("admin sign-in is not configured (no OpenID Connect issuer is set)")]
     NotConfigured,
     #[error("the sign-in provider could not be reached: {0}")]
     Unreachable(String),
@@ -41,13 +41,13 @@ struct Discovery {
 }
 
 pub struct Verifier {
-    settings: AuthSettings,
+    settings: OidcSettings,
     http: reqwest::Client,
     keys: Mutex<Option<(JwkSet, Instant)>>,
 }
 
 impl Verifier {
-    pub fn new(settings: AuthSettings) -> Self {
+    pub fn new(settings: OidcSettings) -> Self {
         Self {
             settings,
             http: reqwest::Client::builder()
@@ -93,19 +93,16 @@ impl Verifier {
     }
 
     async fn fetch_keys(&self, issuer: &str) -> Result<JwkSet, TokenError> {
-        let unreachable = |e: reqwest::Error| TokenError::Unreachable(e.to_string());
         let discovery: Discovery = self
-            .http
-            .get(format!("{issuer}/.well-known/openid-configuration"))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unreachable)?
-            .json()
-            .await
-            .map_err(unreachable)?;
+            .get_json(&format!("{issuer}/.well-known/openid-configuration"))
+            .await?;
+        self.get_json(&discovery.jwks_uri).await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, TokenError> {
+        let unreachable = |e: reqwest::Error| TokenError::Unreachable(e.to_string());
         self.http
-            .get(discovery.jwks_uri)
+            .get(url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
