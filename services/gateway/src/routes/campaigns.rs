@@ -5,9 +5,10 @@ use axum::response::Response;
 use minijinja::context;
 use valued_proto::nomination::v1::{ListCampaignsRequest, ListRecognisedRequest, RecognisedEntry};
 
-use super::{CampaignView, page, see_other};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::campaign_view::CampaignView;
+use crate::routes::page::{self, see_other};
 
 /// `GET /`: straight to the campaign when there is one, else the list of campaigns.
 pub async fn index(State(clients): State<Clients>) -> Result<Response> {
@@ -23,7 +24,7 @@ pub async fn index(State(clients): State<Clients>) -> Result<Response> {
     if let [only] = campaigns.as_slice() {
         return see_other(&format!("/campaigns/{}", only.slug));
     }
-    page(
+    page::render(
         "campaigns.html",
         context! {
             page_title => "Do you know a health hero?",
@@ -37,7 +38,7 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
     let campaign = clients.campaign(&slug).await?;
     let recognised = recognised(&clients, &campaign.id).await;
     let campaign = CampaignView::from(&campaign);
-    page(
+    page::render(
         "campaign.html",
         context! {
             page_title => campaign.name.clone(),

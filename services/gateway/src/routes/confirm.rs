@@ -11,9 +11,9 @@ use tonic::Code;
 use valued_proto::nomination::v1::ConfirmNominationRequest;
 
 use super::forms::{self, Sender, form_page};
-use super::{page, segment};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::page::{self, segment};
 use crate::templates;
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +84,7 @@ pub async fn confirm(
 }
 
 fn confirmed(nominee_name: &str, campaign_slug: &str, newly: bool) -> Result<Response> {
-    page(
+    page::render(
         "confirmed.html",
         context! {
             page_title => if newly { "Nomination confirmed" } else { "Nomination already confirmed" },

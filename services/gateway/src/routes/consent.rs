@@ -14,9 +14,9 @@ use valued_proto::nomination::v1::{
 };
 
 use super::forms::{self, Sender, form_page, status_for};
-use super::{page, segment};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::page::{self, segment};
 use crate::templates;
 
 /// The questions, in page order: field, question, hint.
@@ -227,7 +227,7 @@ fn thanked(consent: &Consent) -> Result<Response> {
         ])
         .map(|((_, legend, _), yes)| (*legend, yes))
         .collect();
-    page(
+    page::render(
         "consented.html",
         context! {
             page_title => "Thank you, we have saved your answers",

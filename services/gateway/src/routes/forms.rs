@@ -8,6 +8,7 @@ use valued_platform::domain::FieldError;
 
 use crate::csrf;
 use crate::error::{GatewayError, Result};
+use crate::routes::page;
 
 /// The honeypot: a field people never see. A bot that fills it in is thanked and ignored.
 pub const HONEYPOT: &str = "website";
@@ -85,7 +86,7 @@ pub fn message_page(
         paragraphs => paragraphs,
         link => link.map(|(href, text)| minijinja::context! { href => href, text => text }),
     };
-    super::page_with_status(
+    page::render_with_status(
         status,
         "error.html",
         minijinja::context! { page_title => title, page => page },

@@ -2,19 +2,17 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::routing::get;
-use serde::Serialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use valued_proto::nomination::v1::Campaign;
 
+use crate::assets;
 use crate::clients::Clients;
-use crate::error::{GatewayError, Result};
-use crate::{assets, templates};
+use crate::error::GatewayError;
 
 pub mod admin;
+pub mod campaign_view;
 pub mod campaigns;
 pub mod confirm;
 pub mod consent;
@@ -23,6 +21,7 @@ pub mod forms;
 pub mod health;
 pub mod nominate;
 pub mod outbox;
+pub mod page;
 pub mod unsubscribe;
 pub mod write_to_mp;
 
@@ -121,130 +120,4 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 
 async fn not_found() -> GatewayError {
     GatewayError::NotFound
-}
-
-/// Renders a page with status 200.
-pub(crate) fn page(template: &str, context: impl Serialize) -> Result<Response> {
-    page_with_status(StatusCode::OK, template, context)
-}
-
-pub(crate) fn page_with_status(
-    status: StatusCode,
-    template: &str,
-    context: impl Serialize,
-) -> Result<Response> {
-    Ok((status, Html(templates::render(template, context)?)).into_response())
-}
-
-/// `303 See Other` to a path built from percent-encoded segments.
-pub(crate) fn see_other(location: &str) -> Result<Response> {
-    let location = HeaderValue::from_str(location)
-        .map_err(|_| GatewayError::Internal(format!("invalid redirect {location:?}")))?;
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
-}
-
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
-pub(crate) fn segment(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// A campaign as the templates see it. `slug` is ready to put in a path.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct CampaignView {
-    pub id: String,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    /// The first paragraph of the description.
-    pub summary: String,
-    pub categories: Vec<CategoryView>,
-    /// The story's word limit when every category has the same one.
-    pub word_limit: Option<u32>,
-    /// Whether nominations are taken now (the nomination service decides; this only informs).
-    pub nominations_open: bool,
-    /// "31 March 2027", when scheduled.
-    pub nominations_open_on: Option<String>,
-    pub nominations_close_on: Option<String>,
-}
-
-fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
-    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct CategoryView {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub word_limit: u32,
-}
-
-impl From<&Campaign> for CampaignView {
-    fn from(campaign: &Campaign) -> Self {
-        let categories: Vec<CategoryView> = campaign
-            .categories
-            .iter()
-            .map(|c| CategoryView {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                description: c.description.clone(),
-                word_limit: c.word_limit,
-            })
-            .collect();
-        let word_limit = match categories.first() {
-            Some(first)
-                if first.word_limit > 0
-                    && categories.iter().all(|c| c.word_limit == first.word_limit) =>
-            {
-                Some(first.word_limit)
-            }
-            _ => None,
-        };
-        Self {
-            id: campaign.id.clone(),
-            slug: segment(&campaign.slug),
-            name: campaign.name.clone(),
-            summary: campaign
-                .description
-                .replace("\r\n", "\n")
-                .split("\n\n")
-                .map(str::trim)
-                .find(|p| !p.is_empty())
-                .unwrap_or_default()
-                .to_owned(),
-            description: campaign.description.clone(),
-            categories,
-            word_limit,
-            nominations_open: {
-                let now = chrono::Utc::now();
-                let opens = date_of(campaign.nominations_open_at.as_ref());
-                let closes = date_of(campaign.nominations_close_at.as_ref());
-                opens.is_some_and(|o| o <= now) && closes.is_none_or(|c| now < c)
-            },
-            nominations_open_on: date_of(campaign.nominations_open_at.as_ref())
-                .map(|d| d.format("%-d %B %Y").to_string()),
-            nominations_close_on: date_of(campaign.nominations_close_at.as_ref())
-                .map(|d| d.format("%-d %B %Y").to_string()),
-        }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(segment("health-heroes_2026.x~"), "health-heroes_2026.x~");
-        assert_eq!(segment("a b/c?d\"<é"), "a%20b%2Fc%3Fd%22%3C%C3%A9");
-    }
 }

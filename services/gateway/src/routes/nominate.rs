@@ -21,9 +21,10 @@ pub use answers::NominationForm;
 pub use pages::Page;
 
 use super::forms::{self, Sender, form_page, status_for};
-use super::{CampaignView, page, see_other, segment};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::campaign_view::CampaignView;
+use crate::routes::page::{self, see_other, segment};
 
 /// `GET /campaigns/{slug}/nominate`: the first question.
 pub async fn show(
@@ -177,7 +178,7 @@ pub async fn confirmation(
         return Err(GatewayError::NotFound);
     }
     let campaign = CampaignView::from(&clients.campaign(&slug).await?);
-    page(
+    page::render(
         "nominated.html",
         context! {
             page_title => "Check your email",

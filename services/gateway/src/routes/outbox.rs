@@ -7,9 +7,9 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_proto::notification::v1::{Delivery, ListDeliveriesRequest};
 
-use super::{page, segment};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::page::{self, segment};
 
 /// Rows the outbox page shows.
 const PAGE_SIZE: u32 = 100;
@@ -99,7 +99,7 @@ pub async fn index(State(clients): State<Clients>, RawQuery(query): RawQuery) ->
         .into_iter()
         .map(DeliveryView::from)
         .collect();
-    page(
+    page::render(
         "outbox.html",
         context! {
             page_title => "Mail outbox",
@@ -117,7 +117,7 @@ pub async fn show(State(clients): State<Clients>, Path(id): Path<String>) -> Res
         .find(|d| d.id == id)
         .ok_or(GatewayError::NotFound)?;
     let delivery = DeliveryView::from(delivery);
-    page(
+    page::render(
         "delivery.html",
         context! {
             page_title => if delivery.subject.is_empty() { "Email".to_owned() } else { delivery.subject.clone() },

@@ -22,9 +22,9 @@ use tonic::Code;
 use valued_proto::notification::v1::{GetUnsubscribeRequest, UnsubscribeRequest};
 
 use super::forms::{self, message_page};
-use super::segment;
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::page::segment;
 use crate::{assets, templates};
 
 const PAGE: &str = r#"{% extends "base.html" %}

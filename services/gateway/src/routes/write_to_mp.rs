@@ -13,9 +13,9 @@ use valued_platform::domain::FieldError;
 use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, Mp, WriteToMpRequest};
 
 use super::forms::{self, Sender, form_page};
-use super::{page, segment};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::page::{self, segment};
 use crate::templates;
 
 const PATH: &str = "/write-to-your-mp";
@@ -187,7 +187,7 @@ fn letter_page(
 }
 
 fn check_email(mp_name: &str) -> Result<Response> {
-    page(
+    page::render(
         "write_to_mp/check_email.html",
         context! { page_title => "Check your email", mp_name => mp_name },
     )
@@ -251,7 +251,7 @@ pub async fn confirm(
 }
 
 fn sent(mp_name: &str, status: &str) -> Result<Response> {
-    page(
+    page::render(
         "write_to_mp/sent.html",
         context! {
             page_title => if status == "held" { "Your letter is waiting to be checked" } else { "Your letter has been sent" },

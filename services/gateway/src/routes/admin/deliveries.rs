@@ -47,7 +47,7 @@ pub async fn search(signed: Signed, Query(query): Query<SearchQuery>) -> AdminRe
                 .collect(),
         )
     };
-    Ok(page(
+    Ok(page::render(
         "admin/deliveries.html",
         context! {
             page_title => if recipient.is_empty() { "Email deliveries".to_owned() } else { format!("Email deliveries to {recipient}") },

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use valued_proto::nomination::v1::WhoAmIRequest;
 
 use super::{AdminError, AdminResult, AdminState, Signed, check_csrf};
-use crate::routes::{CampaignView, forms, see_other, segment};
+use crate::routes::campaign_view::CampaignView;
+use crate::routes::forms;
+use crate::routes::page::{see_other, segment};
 use crate::session::{self, SignInError};
 use crate::templates;
 

@@ -19,8 +19,9 @@ use valued_proto::nomination::v1::{
 use super::{
     AdminResult, NominationView, Signed, check_csrf, field_errors, form_field, trust_name,
 };
+use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
-use crate::routes::{CampaignView, see_other, segment};
+use crate::routes::page::{see_other, segment};
 use crate::templates;
 
 #[derive(Debug, Default, Deserialize)]

@@ -17,9 +17,10 @@ use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, ListCampaignsRequest, Nomination};
 
-use super::{forms, segment};
 use crate::clients::{Clients, NOMINATION, Traced};
 use crate::error::GatewayError;
+use crate::routes::forms;
+use crate::routes::page::{see_other, segment};
 use crate::session::{self, AuthSettings, Oidc};
 
 mod deliveries;
@@ -142,7 +143,7 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let shown = match self {
             Self::SignIn { next } => {
-                return super::see_other(&format!(
+                return see_other(&format!(
                     "/admin/sign-in?next={}",
                     segment(session::admin_path(&next))
                 ))

@@ -15,8 +15,9 @@ use valued_proto::nomination::v1::{
 
 use super::{AdminResult, NominationView, Signed, check_csrf, field_errors, trust_name};
 use crate::error::GatewayError;
+use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
-use crate::routes::{CampaignView, see_other, segment};
+use crate::routes::page::{self, see_other, segment};
 use crate::templates;
 
 #[derive(Debug, Default, Deserialize)]
@@ -335,7 +336,7 @@ pub async fn audit(signed: Signed, Path(code): Path<String>) -> AdminResult<Resp
             detail: e.detail,
         })
         .collect();
-    Ok(crate::routes::page(
+    Ok(page::render(
         "admin/audit.html",
         context! {
             page_title => format!("Audit log – {code}"),

@@ -17,7 +17,7 @@ use valued_proto::notification::v1::{
 use super::{AdminError, AdminResult, Signed, check_csrf};
 use crate::clients::NOTIFICATION;
 use crate::error::GatewayError;
-use crate::routes::{page, see_other};
+use crate::routes::page::{self, see_other};
 
 /// The email's own styles may apply; nothing else may load or run.
 const PREVIEW_POLICY: &str =
@@ -73,7 +73,7 @@ pub async fn templates(signed: Signed) -> AdminResult<Response> {
             transactional: p.transactional,
         })
         .collect();
-    Ok(page(
+    Ok(page::render(
         "admin/templates.html",
         context! { page_title => "Email templates", previews => previews },
     )?)
@@ -141,7 +141,7 @@ pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
             status: d.status,
         })
         .collect();
-    Ok(page(
+    Ok(page::render(
         "admin/mp_emails.html",
         context! { page_title => "Emails to MPs", rows => rows },
     )?)

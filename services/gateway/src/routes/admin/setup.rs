@@ -17,8 +17,9 @@ use valued_proto::nomination::v1::{
 };
 
 use super::{AdminResult, Signed, check_csrf, field_errors, form_field};
+use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
-use crate::routes::{CampaignView, see_other, segment};
+use crate::routes::page::{see_other, segment};
 use crate::templates;
 
 /// Blank rows the rubric form offers below the criteria, for adding some without JavaScript.

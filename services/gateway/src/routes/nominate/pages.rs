@@ -10,8 +10,9 @@ use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName}
 use valued_proto::nomination::v1::{Campaign, Category, Choice};
 
 use super::answers::{NominationForm, PERSON, TEAM, UNKNOWN};
+use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
-use crate::routes::{CampaignView, segment};
+use crate::routes::page::segment;
 use crate::templates;
 
 /// A question page.

@@ -1,0 +1,87 @@
+//! A campaign as the public and admin pages show it.
+
+use serde::Serialize;
+use valued_proto::nomination::v1::Campaign;
+
+use crate::routes::page::segment;
+
+/// A campaign as the templates see it. `slug` is ready to put in a path.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CampaignView {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// The first paragraph of the description.
+    pub summary: String,
+    pub categories: Vec<CategoryView>,
+    /// The story's word limit when every category has the same one.
+    pub word_limit: Option<u32>,
+    /// Whether nominations are taken now (the nomination service decides; this only informs).
+    pub nominations_open: bool,
+    /// "31 March 2027", when scheduled.
+    pub nominations_open_on: Option<String>,
+    pub nominations_close_on: Option<String>,
+}
+
+fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub word_limit: u32,
+}
+
+impl From<&Campaign> for CampaignView {
+    fn from(campaign: &Campaign) -> Self {
+        let categories: Vec<CategoryView> = campaign
+            .categories
+            .iter()
+            .map(|c| CategoryView {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                word_limit: c.word_limit,
+            })
+            .collect();
+        let word_limit = match categories.first() {
+            Some(first)
+                if first.word_limit > 0
+                    && categories.iter().all(|c| c.word_limit == first.word_limit) =>
+            {
+                Some(first.word_limit)
+            }
+            _ => None,
+        };
+        Self {
+            id: campaign.id.clone(),
+            slug: segment(&campaign.slug),
+            name: campaign.name.clone(),
+            summary: campaign
+                .description
+                .replace("\r\n", "\n")
+                .split("\n\n")
+                .map(str::trim)
+                .find(|p| !p.is_empty())
+                .unwrap_or_default()
+                .to_owned(),
+            description: campaign.description.clone(),
+            categories,
+            word_limit,
+            nominations_open: {
+                let now = chrono::Utc::now();
+                let opens = date_of(campaign.nominations_open_at.as_ref());
+                let closes = date_of(campaign.nominations_close_at.as_ref());
+                opens.is_some_and(|o| o <= now) && closes.is_none_or(|c| now < c)
+            },
+            nominations_open_on: date_of(campaign.nominations_open_at.as_ref())
+                .map(|d| d.format("%-d %B %Y").to_string()),
+            nominations_close_on: date_of(campaign.nominations_close_at.as_ref())
+                .map(|d| d.format("%-d %B %Y").to_string()),
+        }
+    }
+}
