@@ -9,7 +9,7 @@ use serde::Deserialize;
 use valued_proto::notification::v1::ListDeliveriesRequest;
 
 use super::notifications::notification_failed;
-use super::{AdminResult, Signed};
+use super::signed::{AdminResult, Signed};
 use crate::routes::outbox::DeliveryView;
 use crate::routes::page;
 

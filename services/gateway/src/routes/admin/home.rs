@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_proto::nomination::v1::WhoAmIRequest;
 
-use super::{AdminError, AdminResult, AdminState, Signed, check_csrf};
+use super::signed::{AdminError, AdminResult, AdminState, Signed, check_csrf};
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms;
 use crate::routes::page::{see_other, segment};

@@ -16,9 +16,8 @@ use valued_proto::nomination::v1::{
     Nomination, ScoreNominationRequest,
 };
 
-use super::{
-    AdminResult, NominationView, Signed, check_csrf, field_errors, form_field, trust_name,
-};
+use super::nomination_view::{NominationView, trust_name};
+use super::signed::{AdminResult, Signed, check_csrf, field_errors, form_field};
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
 use crate::routes::page::{see_other, segment};

@@ -13,7 +13,8 @@ use valued_proto::nomination::v1::{
     ListNominationsRequest, ModerateNominationRequest, Nomination, ReviewNomineeMatchRequest,
 };
 
-use super::{AdminResult, NominationView, Signed, check_csrf, field_errors, trust_name};
+use super::nomination_view::{NominationView, trust_name};
+use super::signed::{AdminResult, Signed, check_csrf, field_errors};
 use crate::error::GatewayError;
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};

@@ -14,7 +14,7 @@ use valued_proto::notification::v1::{
     ListDeliveriesRequest, ListHeldLettersRequest, PreviewTemplatesRequest, ReviewHeldLetterRequest,
 };
 
-use super::{AdminError, AdminResult, Signed, check_csrf};
+use super::signed::{AdminError, AdminResult, Signed, check_csrf};
 use crate::clients::NOTIFICATION;
 use crate::error::GatewayError;
 use crate::routes::page::{self, see_other};

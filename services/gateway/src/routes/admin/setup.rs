@@ -16,7 +16,7 @@ use valued_proto::nomination::v1::{
     SetRubricRequest,
 };
 
-use super::{AdminResult, Signed, check_csrf, field_errors, form_field};
+use super::signed::{AdminResult, Signed, check_csrf, field_errors, form_field};
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
 use crate::routes::page::{see_other, segment};

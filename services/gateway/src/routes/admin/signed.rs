@@ -1,0 +1,229 @@
+//! The signed-in admin's request ([`Signed`]), what an admin page shows when it cannot be shown
+//! ([`AdminError`]), and the checks every admin form goes through.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tonic::Code;
+use valued_platform::domain::FieldError;
+use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+use valued_proto::nomination::v1::{Campaign, ListCampaignsRequest};
+
+use crate::clients::{Clients, NOMINATION, Traced};
+use crate::error::GatewayError;
+use crate::routes::forms;
+use crate::routes::page::{see_other, segment};
+use crate::session::{self, AuthSettings, Oidc};
+
+#[derive(Clone)]
+pub struct AdminState {
+    clients: Clients,
+    /// `None` when no issuer is configured.
+    pub(super) oidc: Option<Arc<Oidc>>,
+}
+
+impl AdminState {
+    pub(super) fn new(clients: Clients, auth: &AuthSettings) -> Self {
+        Self {
+            clients,
+            oidc: auth.enabled().then(|| Arc::new(Oidc::new(auth.clone()))),
+        }
+    }
+}
+
+impl FromRef<AdminState> for Clients {
+    fn from_ref(state: &AdminState) -> Self {
+        state.clients.clone()
+    }
+}
+
+/// Why an admin page cannot be shown.
+#[derive(Debug)]
+pub enum AdminError {
+    /// Not signed in, or the session ended: sign in and come back to `next`.
+    SignIn {
+        next: String,
+    },
+    /// Signed in, but the nomination service refuses this to the caller.
+    Denied,
+    /// No OpenID Connect issuer is configured.
+    NotConfigured,
+    /// The service would not do it now (a closed window, a rule of the campaign): its message.
+    Refused(String),
+    Gateway(GatewayError),
+}
+
+impl From<GatewayError> for AdminError {
+    fn from(error: GatewayError) -> Self {
+        Self::Gateway(error)
+    }
+}
+
+impl From<minijinja::Error> for AdminError {
+    fn from(error: minijinja::Error) -> Self {
+        Self::Gateway(error.into())
+    }
+}
+
+pub type AdminResult<T> = std::result::Result<T, AdminError>;
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let shown = match self {
+            Self::SignIn { next } => {
+                return see_other(&format!(
+                    "/admin/sign-in?next={}",
+                    segment(session::admin_path(&next))
+                ))
+                .into_response();
+            }
+            Self::Gateway(error) => return error.into_response(),
+            Self::Denied => {
+                tracing::info!("admin page refused by the nomination service");
+                forms::message_page(
+                    StatusCode::FORBIDDEN,
+                    "You do not have permission to see this page",
+                    &[
+                        "Your account is signed in, but it has no role for this campaign, trust or region.",
+                        "If you think you should have access, ask your platform administrator to give you a role.",
+                    ],
+                    Some(("/admin", "Go to your admin home page")),
+                )
+            }
+            Self::Refused(message) => forms::message_page(
+                StatusCode::CONFLICT,
+                "That could not be done",
+                &[message.as_str()],
+                Some(("/admin", "Go to your admin home page")),
+            ),
+            Self::NotConfigured => forms::message_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Admin sign-in is not configured",
+                &[
+                    "This gateway has no sign-in provider, so nobody can sign in to the admin pages.",
+                    "Set gateway.auth.issuer, client_id and client_secret (VALUED__GATEWAY__AUTH__ISSUER and so on) to turn it on.",
+                ],
+                Some(("/", "See the campaigns")),
+            ),
+        };
+        shown.unwrap_or_else(IntoResponse::into_response)
+    }
+}
+
+/// A signed-in admin's request: the clients, the ID token to forward and the page asked for (to
+/// come back to after signing in again).
+pub struct Signed {
+    pub(super) clients: Clients,
+    token: String,
+    path: String,
+}
+
+impl FromRequestParts<AdminState> for Signed {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AdminState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.oidc.is_none() {
+            return Err(AdminError::NotConfigured);
+        }
+        let path = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default()
+        } else {
+            "/admin".to_owned()
+        };
+        let token = session::id_token(&parts.headers)
+            .ok_or_else(|| AdminError::SignIn { next: path.clone() })?;
+        Ok(Self {
+            clients: state.clients.clone(),
+            token,
+            path,
+        })
+    }
+}
+
+impl Signed {
+    /// The nomination service's client.
+    pub(super) fn nomination(&self) -> NominationServiceClient<Traced> {
+        self.clients.nomination.clone()
+    }
+
+    /// `message` carrying the caller's ID token.
+    pub(super) fn signed<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Ok(value) = format!("Bearer {}", self.token).parse() {
+            request.metadata_mut().insert("authorization", value);
+        }
+        request
+    }
+
+    /// What a failed admin call shows.
+    pub(super) fn fail(&self, status: tonic::Status) -> AdminError {
+        match status.code() {
+            Code::Unauthenticated => AdminError::SignIn {
+                next: self.path.clone(),
+            },
+            Code::PermissionDenied => AdminError::Denied,
+            Code::FailedPrecondition | Code::AlreadyExists => {
+                AdminError::Refused(status.message().to_owned())
+            }
+            _ => AdminError::Gateway(GatewayError::from_status(NOMINATION, status)),
+        }
+    }
+
+    /// As [`Self::fail`], and invalid input shown as the service's message (forms without fields).
+    pub(super) fn refused(&self, status: tonic::Status) -> AdminError {
+        if status.code() == Code::InvalidArgument {
+            AdminError::Refused(status.message().to_owned())
+        } else {
+            self.fail(status)
+        }
+    }
+
+    pub(super) async fn campaign(&self, slug: &str) -> AdminResult<Campaign> {
+        Ok(self.clients.campaign(slug).await?)
+    }
+
+    pub(super) async fn campaigns(&self) -> AdminResult<Vec<Campaign>> {
+        Ok(self
+            .nomination()
+            .list_campaigns(ListCampaignsRequest {})
+            .await
+            .map_err(|s| self.fail(s))?
+            .into_inner()
+            .campaigns)
+    }
+}
+
+/// Field errors of an INVALID_ARGUMENT, or the failure to show instead.
+pub(super) fn field_errors(signed: &Signed, status: tonic::Status) -> AdminResult<Vec<FieldError>> {
+    let errors = valued_platform::grpc::field_errors(&status);
+    if errors.is_empty() {
+        Err(signed.fail(status))
+    } else {
+        Ok(errors)
+    }
+}
+
+/// The first value of `name` in a form read as pairs (one with repeated or numbered fields).
+pub(super) fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+/// Checks a POSTed admin form's CSRF token; a mismatch sends the admin back to `back`.
+pub(super) fn check_csrf(headers: &HeaderMap, submitted: &str, back: &str) -> AdminResult<()> {
+    forms::check_post(headers, submitted, "", || back.to_owned())?;
+    Ok(())
+}
