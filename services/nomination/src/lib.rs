@@ -97,7 +97,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let api = grpc::NominationApi {
             db: self.host.db.clone(),
-            relay: self.host.relay(),
+            outbox: self.host.outbox(),
             limits: self.limits,
             draft_lifetime: self.draft_lifetime,
             verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.oidc())),

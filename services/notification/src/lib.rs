@@ -106,7 +106,7 @@ impl Application {
             &settings.mp_digest,
             wake.clone(),
         )?;
-        let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.relay())?;
+        let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;
         let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
         Ok(Self {
             host,

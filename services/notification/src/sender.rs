@@ -25,12 +25,10 @@ use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use valued_platform::Envelope;
-use valued_platform::outbox::RelayHandle;
+use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
 
-use crate::NAME;
 use crate::db::delivery::{self, Model, status};
 use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
 use crate::policy::throttle::{self, Slot};
@@ -43,7 +41,7 @@ pub struct Sender {
     pub from: Mailbox,
     pub settings: SenderSettings,
     pub wake: Arc<Notify>,
-    pub relay: RelayHandle,
+    pub outbox: Outbox,
     /// The public site, where `/unsubscribe/{token}` is served.
     pub public_url: String,
     pub throttle: ThrottleSettings,
@@ -60,7 +58,7 @@ impl Sender {
         db: DatabaseConnection,
         email: Arc<dyn EmailSender>,
         wake: Arc<Notify>,
-        relay: RelayHandle,
+        outbox: Outbox,
     ) -> anyhow::Result<Self> {
         let from = settings
             .email
@@ -75,7 +73,7 @@ impl Sender {
             from,
             settings: settings.sender.clone(),
             wake,
-            relay,
+            outbox,
             public_url: settings.email.public_url.trim_end_matches('/').to_owned(),
             throttle: settings.throttle.clone(),
             dkim: Dkim::from_settings(&settings.dkim)?.map(Arc::new),
@@ -125,9 +123,6 @@ impl Sender {
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
-        if count > 0 {
-            self.relay.wake();
-        }
         outcomes.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
         Ok(count)
     }
@@ -225,7 +220,7 @@ impl Sender {
                     cause_event_id: row.cause_event_id.to_string(),
                     smtp_message_id: row.message_id.clone(),
                 };
-                valued_platform::outbox::enqueue(&txn, &Envelope::new(NAME, None, &event)).await?;
+                self.outbox.enqueue(&txn, None, &event).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
             }
             // An unreachable server is not this email's fault: it waits out the outage, however
@@ -252,11 +247,11 @@ impl Sender {
                     cause_event_id: row.cause_event_id.to_string(),
                     error: error.clone(),
                 };
-                valued_platform::outbox::enqueue(&txn, &Envelope::new(NAME, None, &event)).await?;
+                self.outbox.enqueue(&txn, None, &event).await?;
                 tracing::error!(delivery_id = %row.id, attempts, %error, "email given up");
             }
         }
-        txn.commit().await?;
+        self.outbox.commit(txn).await?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tonic::service::Routes;
 
 use crate::grpc::Readiness;
-use crate::outbox::{OutboxRelay, RelayHandle};
+use crate::outbox::{Outbox, OutboxRelay};
 use crate::settings::{DatabaseSettings, GrpcSettings};
 use crate::{EventHandler, Platform, Subscription};
 
@@ -59,8 +59,9 @@ impl ServiceHost {
             .unwrap_or_default()
     }
 
-    pub fn relay(&self) -> RelayHandle {
-        self.relay.handle()
+    /// How the service publishes: events stamped with its name, the relay woken on commit.
+    pub fn outbox(&self) -> Outbox {
+        Outbox::new(self.name, self.relay.handle())
     }
 
     /// Starts consuming `subscription` with `handler` (which should be wrapped in the inbox).

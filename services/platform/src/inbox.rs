@@ -110,18 +110,10 @@ mod tests {
         }
     }
 
-    struct Messaging;
-
-    impl MigratorTrait for Messaging {
-        fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-            crate::migrations::messaging()
-        }
-    }
-
     #[tokio::test]
     async fn an_event_delivered_three_times_takes_effect_once() {
         let db = Database::connect("sqlite::memory:").await.unwrap();
-        Messaging::up(&db, None).await.unwrap();
+        crate::migrations::Messaging::up(&db, None).await.unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         let inbox = Idempotent::new("test", db.clone(), Counting(calls.clone()));
         let envelope = Envelope::new("test", None, &valued_proto::events::v1::VoteCast::default());

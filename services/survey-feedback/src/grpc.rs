@@ -2,7 +2,7 @@
 
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
-use valued_platform::outbox::RelayHandle;
+use valued_platform::outbox::Outbox;
 use valued_proto::survey::v1 as pb;
 use valued_proto::survey::v1::survey_service_server::SurveyService;
 
@@ -14,7 +14,7 @@ use crate::error::Error;
 
 pub struct SurveyApi {
     pub db: DatabaseConnection,
-    pub relay: RelayHandle,
+    pub outbox: Outbox,
     pub minimum_group_size: u32,
 }
 
@@ -36,8 +36,7 @@ impl SurveyService for SurveyApi {
         request: Request<pb::SubmitResponseRequest>,
     ) -> Result<Response<pb::SubmitResponseResponse>, Status> {
         let response = NewResponse::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let id = queries::submit_response(&self.db, &response).await?;
-        self.relay.wake();
+        let id = queries::submit_response(&self.db, &self.outbox, &response).await?;
         Ok(Response::new(pb::SubmitResponseResponse {
             response_id: id.to_string(),
         }))

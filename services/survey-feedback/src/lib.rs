@@ -68,7 +68,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let api = grpc::SurveyApi {
             db: self.host.db.clone(),
-            relay: self.host.relay(),
+            outbox: self.host.outbox(),
             minimum_group_size: self.minimum_group_size,
         };
         self.host

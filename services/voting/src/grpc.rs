@@ -3,7 +3,7 @@
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
-use valued_platform::outbox::RelayHandle;
+use valued_platform::outbox::Outbox;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_server::VotingService;
 
@@ -15,7 +15,7 @@ use crate::error::Error;
 
 pub struct VotingApi {
     pub db: DatabaseConnection,
-    pub relay: RelayHandle,
+    pub outbox: Outbox,
     pub voter_key_secret: SecretString,
 }
 
@@ -26,8 +26,7 @@ impl VotingService for VotingApi {
         request: Request<pb::CreateBallotRequest>,
     ) -> Result<Response<pb::CreateBallotResponse>, Status> {
         let ballot = NewBallot::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let id = queries::create_ballot(&self.db, &ballot).await?;
-        self.relay.wake();
+        let id = queries::create_ballot(&self.db, &self.outbox, &ballot).await?;
         Ok(Response::new(pb::CreateBallotResponse {
             ballot_id: id.to_string(),
         }))
@@ -39,8 +38,7 @@ impl VotingService for VotingApi {
     ) -> Result<Response<pb::CastVoteResponse>, Status> {
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
         let voter = VoterKey::derive(&self.voter_key_secret, &vote.voter);
-        let id = queries::cast_vote(&self.db, &vote, &voter).await?;
-        self.relay.wake();
+        let id = queries::cast_vote(&self.db, &self.outbox, &vote, &voter).await?;
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: id.to_string(),
         }))

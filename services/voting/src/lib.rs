@@ -77,7 +77,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let api = grpc::VotingApi {
             db: self.host.db.clone(),
-            relay: self.host.relay(),
+            outbox: self.host.outbox(),
             voter_key_secret: self.voter_key_secret,
         };
         self.host

@@ -4,15 +4,15 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     TransactionTrait,
 };
-use valued_platform::Envelope;
 use valued_platform::domain::EmailAddress;
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::{NominationSubmitted, NomineeThanked};
 
 use super::entities::{campaign, category, nomination, nominee, trust};
-use super::queries::{EXCERPT_WORDS, SERVICE};
+use super::queries::EXCERPT_WORDS;
 use crate::domain::{
     Band, Relationship, StaffGroup, Status, StoryText, hash_token, new_link_token,
 };
@@ -26,7 +26,7 @@ pub struct Confirmed {
 }
 
 /// Confirms the nomination the token belongs to. Following the link twice changes nothing.
-pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<Confirmed> {
+pub async fn confirm(db: &DatabaseConnection, outbox: &Outbox, token: &str) -> Result<Confirmed> {
     let not_found = || Error::NotFound("confirmation link".into());
     let found = nomination::Entity::find()
         .filter(nomination::Column::ConfirmTokenHash.eq(hash_token(token)))
@@ -60,11 +60,10 @@ pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<Confirmed> 
             .await?
             .ok_or_else(not_found)?;
         let event = submitted_event(&found, &campaign, &trust, &category);
-        valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-            .await?;
-        thank_nominee(&txn, &found, &campaign, &trust).await?;
+        outbox.enqueue(&txn, Some(&trust.code), &event).await?;
+        thank_nominee(&txn, outbox, &found, &campaign, &trust).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     if newly {
         tracing::info!(nomination_id = %found.id, "nomination confirmed");
     }
@@ -78,7 +77,8 @@ pub async fn confirm(db: &DatabaseConnection, token: &str) -> Result<Confirmed> 
 /// Thanks the nominee once (however many colleagues nominate them) and asks for their consent: at
 /// their work address when a nominator gave one, else through the trust's contact as their manager.
 pub(crate) async fn thank_nominee(
-    txn: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
+    outbox: &Outbox,
     nomination: &nomination::Model,
     campaign: &campaign::Model,
     trust: &trust::Model,
@@ -125,8 +125,7 @@ pub(crate) async fn thank_nominee(
         consent_token: token,
         nomination_count: confirmed,
     };
-    valued_platform::outbox::enqueue(txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-        .await?;
+    outbox.enqueue(txn, Some(&trust.code), &event).await?;
     Ok(())
 }
 

@@ -6,12 +6,11 @@ use sea_orm::{
     TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
 use valued_platform::domain::{EmailAddress, FieldError};
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::DraftSaved;
 
 use super::entities::{campaign, draft};
-use super::queries::SERVICE;
 use crate::domain::{NominationRequest, hash_token, new_link_token};
 use crate::error::{Error, Result};
 
@@ -24,6 +23,7 @@ pub struct SavedDraft {
 /// Creates or updates a draft. With `email_link`, the nominator is emailed a link to it.
 pub async fn save(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     token: &str,
     answers: &NominationRequest,
     email_link: bool,
@@ -102,9 +102,9 @@ pub async fn save(
                 nanos: 0,
             }),
         };
-        valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, None, &event)).await?;
+        outbox.enqueue(&txn, None, &event).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     Ok(SavedDraft { token, expires_at })
 }
 

@@ -7,13 +7,13 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
 use valued_platform::domain::PersonName;
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::MoreInfoRequested;
 
 use super::confirmation::{display_name, thank_nominee};
 use super::entities::{audit_log, campaign, campaign_trust, nomination, nominee, trust};
-use super::queries::{SERVICE, new_nominee, nominee_for};
+use super::queries::{new_nominee, nominee_for};
 use crate::auth::Principal;
 use crate::domain::{Decision, Status};
 use crate::error::{Error, Result};
@@ -112,6 +112,7 @@ pub async fn list(
 /// Approves, rejects or asks the nominator for more, and records who did it.
 pub async fn decide(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     principal: &Principal,
     nomination_id: &str,
     decision: &Decision,
@@ -160,10 +161,9 @@ pub async fn decide(
             question: question.clone(),
             reply_to: trust.admin_email.clone(),
         };
-        valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-            .await?;
+        outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     super::queries::nomination(db, nomination_id).await
 }
 
@@ -171,6 +171,7 @@ pub async fn decide(
 /// nominator could only describe (who is then thanked and asked for consent).
 pub async fn review_match(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     principal: &Principal,
     nomination_id: &str,
     same_person: bool,
@@ -255,9 +256,9 @@ pub async fn review_match(
     if found.confirmed_at.is_some() {
         let updated = super::queries::nomination(&txn, nomination_id).await?;
         let campaign = campaign(&txn, &found.campaign_id.to_string()).await?;
-        thank_nominee(&txn, &updated, &campaign, &trust).await?;
+        thank_nominee(&txn, outbox, &updated, &campaign, &trust).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     super::queries::nomination(db, nomination_id).await
 }
 

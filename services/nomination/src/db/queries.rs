@@ -7,9 +7,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
 use valued_platform::domain::PersonName;
 use valued_platform::domain::{FieldError, match_key};
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::NominationConfirmationRequested;
 
 use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
@@ -85,6 +85,7 @@ pub struct Limits {
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
 pub async fn submit(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     request: &NominationRequest,
     draft_token: &str,
     limits: Limits,
@@ -256,12 +257,11 @@ pub async fn submit(
         nominee_name: nominee_display,
         confirm_token,
     };
-    valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-        .await?;
+    outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     if !draft_token.trim().is_empty() {
         super::drafts::delete(&txn, draft_token).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     tracing::info!(nomination_id = %id, trust = %trust.code, "nomination received, awaiting confirmation");
     Ok(id)
 }

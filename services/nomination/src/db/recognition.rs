@@ -7,7 +7,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::{FinalistAnnounced, RecognisedNominee, WinnerAnnounced};
 
 use super::campaigns::windows_of;
@@ -17,7 +17,7 @@ use super::entities::{
 };
 use super::judging::category_of;
 use super::moderation::{campaign, nomination_and_trust, record};
-use super::queries::{EXCERPT_WORDS, SERVICE};
+use super::queries::EXCERPT_WORDS;
 use crate::auth::Principal;
 use crate::domain::{Status, StoryText};
 use crate::error::{Error, Result};
@@ -84,6 +84,7 @@ impl Recognised<'_> {
 /// Announces finalists for one region and category from the shortlist.
 pub async fn announce_finalists(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     principal: &Principal,
     campaign_id: &str,
     category_id: &str,
@@ -144,16 +145,16 @@ pub async fn announce_finalists(
             finalist: Some(public),
             announced_at: Some(now_timestamp()),
         };
-        valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-            .await?;
+        outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     Ok(())
 }
 
 /// Announces a nomination as its category's winner.
 pub async fn announce_winner(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     principal: &Principal,
     nomination_id: &str,
 ) -> Result<()> {
@@ -170,10 +171,9 @@ pub async fn announce_winner(
             winner: Some(public),
             announced_at: Some(now_timestamp()),
         };
-        valued_platform::outbox::enqueue(&txn, &Envelope::new(SERVICE, Some(&trust.code), &event))
-            .await?;
+        outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     Ok(())
 }
 

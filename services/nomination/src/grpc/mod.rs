@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
-use valued_platform::outbox::RelayHandle;
+use valued_platform::outbox::Outbox;
 use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
@@ -19,7 +19,7 @@ use crate::domain::Decision;
 
 pub struct NominationApi {
     pub db: DatabaseConnection,
-    pub relay: RelayHandle,
+    pub outbox: Outbox,
     pub limits: queries::Limits,
     pub draft_lifetime: chrono::Duration,
     pub auth: AuthSettings,
@@ -38,7 +38,6 @@ impl NominationApi {
     {
         let principal = self.principal(&request).await?;
         let response = call(principal, request.into_inner()).await?;
-        self.relay.wake();
         Ok(Response::new(response))
     }
 }
@@ -71,8 +70,14 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
         let request = request.into_inner();
         let draft_token = request.draft_token.clone();
-        let id = queries::submit(&self.db, &request.into(), &draft_token, self.limits).await?;
-        self.relay.wake();
+        let id = queries::submit(
+            &self.db,
+            &self.outbox,
+            &request.into(),
+            &draft_token,
+            self.limits,
+        )
+        .await?;
         Ok(Response::new(pb::SubmitNominationResponse {
             nomination_id: id.to_string(),
         }))
@@ -113,13 +118,13 @@ impl NominationService for NominationApi {
         let answers = request.answers.unwrap_or_default().into();
         let saved = drafts::save(
             &self.db,
+            &self.outbox,
             &request.draft_token,
             &answers,
             request.email_resume_link,
             self.draft_lifetime,
         )
         .await?;
-        self.relay.wake();
         Ok(Response::new(pb::SaveDraftResponse {
             draft_token: saved.token,
             expires_at: timestamp(Some(saved.expires_at)),
@@ -144,8 +149,8 @@ impl NominationService for NominationApi {
         request: Request<pb::ConfirmNominationRequest>,
     ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
         let confirmed =
-            confirmation::confirm(&self.db, &request.into_inner().confirm_token).await?;
-        self.relay.wake();
+            confirmation::confirm(&self.db, &self.outbox, &request.into_inner().confirm_token)
+                .await?;
         Ok(Response::new(pb::ConfirmNominationResponse {
             nominee_name: confirmation::display_name(&confirmed.nomination),
             nomination_id: confirmed.nomination.id.to_string(),
@@ -259,8 +264,14 @@ impl NominationService for NominationApi {
             async |principal, r: pb::ModerateNominationRequest| {
                 let decision = Decision::parse(&r.action, &r.reason)
                     .map_err(|e| crate::error::Error::Invalid(vec![e]))?;
-                let updated =
-                    moderation::decide(&self.db, &principal, &r.nomination_id, &decision).await?;
+                let updated = moderation::decide(
+                    &self.db,
+                    &self.outbox,
+                    &principal,
+                    &r.nomination_id,
+                    &decision,
+                )
+                .await?;
                 Ok(pb::ModerateNominationResponse {
                     nomination: Some(to_message(updated)),
                 })
@@ -315,6 +326,7 @@ impl NominationService for NominationApi {
             async |principal, r: pb::ReviewNomineeMatchRequest| {
                 let updated = moderation::review_match(
                     &self.db,
+                    &self.outbox,
                     &principal,
                     &r.nomination_id,
                     r.same_person,
@@ -471,6 +483,7 @@ impl NominationService for NominationApi {
             async |principal, r: pb::AnnounceFinalistsRequest| {
                 recognition::announce_finalists(
                     &self.db,
+                    &self.outbox,
                     &principal,
                     &r.campaign_id,
                     &r.category_id,
@@ -489,7 +502,8 @@ impl NominationService for NominationApi {
         request: Request<pb::AnnounceWinnerRequest>,
     ) -> Result<Response<pb::AnnounceWinnerResponse>, Status> {
         self.admin(request, async |principal, r: pb::AnnounceWinnerRequest| {
-            recognition::announce_winner(&self.db, &principal, &r.nomination_id).await?;
+            recognition::announce_winner(&self.db, &self.outbox, &principal, &r.nomination_id)
+                .await?;
             Ok(pb::AnnounceWinnerResponse {})
         })
         .await

@@ -12,3 +12,14 @@ pub fn messaging() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261122_000002_create_inbox::Migration),
     ]
 }
+
+/// The outbox and inbox tables alone, for the platform's own tests.
+#[cfg(test)]
+pub(crate) struct Messaging;
+
+#[cfg(test)]
+impl sea_orm_migration::MigratorTrait for Messaging {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        messaging()
+    }
+}

@@ -5,14 +5,69 @@ mod entity;
 mod relay;
 
 use chrono::Utc;
-use sea_orm::{ActiveValue, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
+use valued_proto::events::Event;
 
 pub use relay::{OutboxRelay, RelayHandle};
 
 use crate::envelope::Envelope;
 
-/// Adds `envelope` to the outbox inside the caller's transaction.
-pub async fn enqueue(txn: &impl ConnectionTrait, envelope: &Envelope) -> Result<(), DbErr> {
+/// A service's way to publish: every event it enqueues is stamped with the service's name, a
+/// follow-on event carries its cause's correlation, causation and trace, and committing the
+/// transaction that wrote them wakes the relay, so they leave at once rather than at its next poll.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    source: &'static str,
+    relay: RelayHandle,
+}
+
+impl Outbox {
+    pub fn new(source: &'static str, relay: RelayHandle) -> Self {
+        Self { source, relay }
+    }
+
+    /// Adds `event` (of `tenant`, the trust's ODS code, when it belongs to one) in `txn`; it starts
+    /// a correlation and carries the current span's trace.
+    pub async fn enqueue<E: Event>(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: Option<&str>,
+        event: &E,
+    ) -> Result<(), DbErr> {
+        insert(txn, &Envelope::new(self.source, tenant, event)).await
+    }
+
+    /// Adds `event` in `txn` as a consequence of `cause`: same correlation and tenant, `cause` as
+    /// its causation, and `cause`'s trace when no span of ours is current.
+    pub async fn enqueue_caused_by<E: Event>(
+        &self,
+        txn: &DatabaseTransaction,
+        cause: &Envelope,
+        event: &E,
+    ) -> Result<(), DbErr> {
+        let mut envelope = Envelope::caused_by(self.source, cause, event);
+        if envelope.traceparent.is_none() {
+            envelope.traceparent.clone_from(&cause.traceparent);
+        }
+        insert(txn, &envelope).await
+    }
+
+    /// Commits `txn` and wakes the relay for what it enqueued.
+    pub async fn commit(&self, txn: DatabaseTransaction) -> Result<(), DbErr> {
+        txn.commit().await?;
+        self.relay.wake();
+        Ok(())
+    }
+
+    /// Wakes the relay, for a transaction committed elsewhere (the inbox's).
+    pub fn wake(&self) {
+        self.relay.wake();
+    }
+}
+
+/// Adds `envelope` to the outbox inside the caller's transaction. Services publish through their
+/// [`Outbox`]; this is for envelopes made elsewhere (tests, tools).
+pub async fn insert(txn: &impl ConnectionTrait, envelope: &Envelope) -> Result<(), DbErr> {
     let headers =
         serde_json::to_value(envelope.headers()).map_err(|e| DbErr::Custom(e.to_string()))?;
     entity::Entity::insert(entity::ActiveModel {
@@ -37,4 +92,73 @@ pub async fn pending_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .filter(entity::Column::PublishedAt.is_null())
         .count(db)
         .await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use sea_orm::{Database, QueryOrder, TransactionTrait};
+    use sea_orm_migration::MigratorTrait;
+    use valued_proto::events::v1::{FinalistAnnounced, VoteCast};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn events_carry_their_service_and_cause_and_the_commit_wakes_the_relay() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        crate::migrations::Messaging::up(&db, None).await.unwrap();
+        let relay = RelayHandle::default();
+        let outbox = Outbox::new("voting", relay.clone());
+        let mut cause = Envelope::new("nomination", Some("RJ1"), &FinalistAnnounced::default());
+        cause.traceparent =
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+
+        let txn = db.begin().await.unwrap();
+        outbox
+            .enqueue(&txn, Some("RRK"), &VoteCast::default())
+            .await
+            .unwrap();
+        outbox
+            .enqueue_caused_by(&txn, &cause, &VoteCast::default())
+            .await
+            .unwrap();
+        outbox.commit(txn).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), relay.woken())
+            .await
+            .expect("the commit woke the relay");
+
+        let rows = entity::Entity::find()
+            .order_by_asc(entity::Column::Id)
+            .all(&db)
+            .await
+            .unwrap();
+        let envelopes: Vec<Envelope> = rows
+            .iter()
+            .map(|r| relay::to_envelope(r).unwrap())
+            .collect();
+        let [fresh, follow_on] = envelopes.as_slice() else {
+            panic!("two events, got {}", envelopes.len());
+        };
+        assert_eq!(fresh.source, "voting");
+        assert_eq!(fresh.tenant.as_deref(), Some("RRK"));
+        assert_eq!(
+            fresh.correlation_id, fresh.id,
+            "a fresh event starts a correlation"
+        );
+        assert_eq!(fresh.causation_id, None);
+        assert_eq!(follow_on.source, "voting");
+        assert_eq!(
+            follow_on.tenant.as_deref(),
+            Some("RJ1"),
+            "the cause's tenant"
+        );
+        assert_eq!(follow_on.correlation_id, cause.correlation_id);
+        assert_eq!(follow_on.causation_id, Some(cause.id));
+        assert_eq!(
+            follow_on.traceparent, cause.traceparent,
+            "the trace survives the hop"
+        );
+    }
 }

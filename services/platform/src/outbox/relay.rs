@@ -35,6 +35,12 @@ impl RelayHandle {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+
+    /// Resolves once the relay has been woken (tests).
+    #[cfg(test)]
+    pub(crate) async fn woken(&self) {
+        self.wake.notified().await;
+    }
 }
 
 impl OutboxRelay {
@@ -160,7 +166,7 @@ impl OutboxRelay {
     }
 }
 
-fn to_envelope(row: &entity::Model) -> anyhow::Result<Envelope> {
+pub(super) fn to_envelope(row: &entity::Model) -> anyhow::Result<Envelope> {
     let headers: EnvelopeHeaders = serde_json::from_value(row.headers.clone())?;
     Ok(Envelope::from_parts(
         row.id,

@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::SurveyResponseRecorded;
 
 use super::entities::{survey, survey_response};
@@ -37,7 +37,11 @@ pub async fn survey(db: &impl ConnectionTrait, id: Uuid) -> Result<survey::Model
 }
 
 /// Stores an anonymous response with its `survey.response_recorded.v1` event, atomically.
-pub async fn submit_response(db: &DatabaseConnection, new: &NewResponse) -> Result<Uuid> {
+pub async fn submit_response(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    new: &NewResponse,
+) -> Result<Uuid> {
     let survey = survey(db, new.survey_id).await?;
     // Random, not time-ordered: see the entity.
     let id = Uuid::new_v4();
@@ -55,8 +59,8 @@ pub async fn submit_response(db: &DatabaseConnection, new: &NewResponse) -> Resu
     })
     .exec_without_returning(&txn)
     .await?;
-    valued_platform::outbox::enqueue(&txn, &Envelope::new(crate::NAME, None, &event)).await?;
-    txn.commit().await?;
+    outbox.enqueue(&txn, None, &event).await?;
+    outbox.commit(txn).await?;
     // Nothing about the response itself is logged: the log has the precise time.
     tracing::info!(survey_id = %survey.id, "survey response recorded");
     Ok(id)

@@ -2,6 +2,7 @@
 //! event in the same transaction.
 
 use std::collections::HashMap;
+use valued_platform::outbox::Outbox;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -10,7 +11,6 @@ use sea_orm::{
     QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::Envelope;
 use valued_platform::domain::FieldError;
 use valued_proto::events::v1::{BallotOpened, VoteCast};
 
@@ -19,7 +19,11 @@ use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
 use crate::error::{Error, Result};
 
 /// Stores a ballot and its choices with its `ballot.opened.v1` event, atomically.
-pub async fn create_ballot(db: &DatabaseConnection, new: &NewBallot) -> Result<Uuid> {
+pub async fn create_ballot(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    new: &NewBallot,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let event = BallotOpened {
         ballot_id: id.to_string(),
@@ -48,15 +52,20 @@ pub async fn create_ballot(db: &DatabaseConnection, new: &NewBallot) -> Result<U
     ballot_choice::Entity::insert_many(choices)
         .exec_without_returning(&txn)
         .await?;
-    valued_platform::outbox::enqueue(&txn, &Envelope::new(crate::NAME, None, &event)).await?;
-    txn.commit().await?;
+    outbox.enqueue(&txn, None, &event).await?;
+    outbox.commit(txn).await?;
     tracing::info!(ballot_id = %id, choices = new.choices.len(), "ballot opened");
     Ok(id)
 }
 
 /// Stores a vote with its `vote.cast.v1` event, atomically. A second vote by the same voter is
 /// refused by the database's unique constraint, which also settles concurrent attempts.
-pub async fn cast_vote(db: &DatabaseConnection, new: &NewVote, voter: &VoterKey) -> Result<Uuid> {
+pub async fn cast_vote(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    new: &NewVote,
+    voter: &VoterKey,
+) -> Result<Uuid> {
     ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
         .await?
@@ -95,8 +104,8 @@ pub async fn cast_vote(db: &DatabaseConnection, new: &NewVote, voter: &VoterKey)
     .exec_without_returning(&txn)
     .await
     .map_err(already_voted)?;
-    valued_platform::outbox::enqueue(&txn, &Envelope::new(crate::NAME, None, &event)).await?;
-    txn.commit().await?;
+    outbox.enqueue(&txn, None, &event).await?;
+    outbox.commit(txn).await?;
     tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, "vote cast");
     Ok(id)
 }
