@@ -1,7 +1,6 @@
 //! The nominator confirms their email from the link in it, `/confirm/{token}`: the nomination counts
 //! only then. Opening the link only shows a button: email scanners open links, people press buttons.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -10,7 +9,7 @@ use serde::Deserialize;
 use tonic::Code;
 use valued_proto::nomination::v1::ConfirmNominationRequest;
 
-use super::forms::{self, Sender, form_page};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -18,9 +17,25 @@ use crate::templates;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ConfirmForm {
+pub struct ConfirmForm {
     csrf_token: String,
     website: String,
+}
+
+impl PublicPost for ConfirmForm {
+    const NAME: &'static str = "confirm form";
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn honeypot(&self) -> &str {
+        &self.website
+    }
+
+    fn back(params: &PathParams) -> String {
+        format!("/confirm/{}", segment(params.get("token")))
+    }
 }
 
 /// `GET /confirm/{token}`
@@ -44,14 +59,8 @@ pub async fn show(Path(token): Path<String>, headers: HeaderMap) -> Result<Respo
 pub async fn confirm(
     State(clients): State<Clients>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    PublicForm { sender, .. }: PublicForm<ConfirmForm>,
 ) -> Result<Response> {
-    let form: ConfirmForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| GatewayError::BadRequest(format!("confirm form: {e}")))?;
-    let sender = forms::check_post(&headers, &form.csrf_token, &form.website, || {
-        format!("/confirm/{}", segment(&token))
-    })?;
     if !forms::is_token(&token) {
         return not_found();
     }

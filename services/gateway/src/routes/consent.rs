@@ -1,7 +1,6 @@
 //! The nominee (or their manager) says what may be shared about them, from the link in the email they
 //! were sent, `/consent/{token}`: three separate questions, each "no" until they say "yes".
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -13,7 +12,7 @@ use valued_proto::nomination::v1::{
     Consent, GetConsentRequest, GetConsentResponse, RecordConsentRequest,
 };
 
-use super::forms::{self, Sender, form_page, status_for};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page, status_for};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -40,7 +39,7 @@ const QUESTIONS: [(&str, &str, &str); 3] = [
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
-struct ConsentForm {
+pub struct ConsentForm {
     listed_publicly: String,
     story_published: String,
     shared_with_mp: String,
@@ -48,6 +47,22 @@ struct ConsentForm {
     csrf_token: String,
     #[serde(skip_serializing)]
     website: String,
+}
+
+impl PublicPost for ConsentForm {
+    const NAME: &'static str = "consent form";
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn honeypot(&self) -> &str {
+        &self.website
+    }
+
+    fn back(params: &PathParams) -> String {
+        format!("/consent/{}", segment(params.get("token")))
+    }
 }
 
 impl ConsentForm {
@@ -100,13 +115,8 @@ pub async fn record(
     State(clients): State<Clients>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    PublicForm { form, sender }: PublicForm<ConsentForm>,
 ) -> Result<Response> {
-    let form: ConsentForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| GatewayError::BadRequest(format!("consent form: {e}")))?;
-    let sender = forms::check_post(&headers, &form.csrf_token, &form.website, || {
-        format!("/consent/{}", segment(&token))
-    })?;
     if !forms::is_token(&token) {
         return not_found();
     }

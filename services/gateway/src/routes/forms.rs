@@ -1,9 +1,14 @@
 //! What every public form of the gateway does: the CSRF double-submit token (a cookie, repeated in a
-//! hidden field) and the honeypot field that people never see.
+//! hidden field) and the honeypot field that people never see. A public POST handler takes its form
+//! as a [`PublicForm`], which does both before the handler runs.
 
+use axum::RequestExt;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, RawPathParams, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use valued_platform::domain::FieldError;
 
 use crate::csrf;
@@ -37,6 +42,80 @@ pub fn check_post(
     } else {
         tracing::info!("honeypot filled in: form discarded");
         Ok(Sender::Bot)
+    }
+}
+
+/// A public form's body: the CSRF field, the honeypot, and where to fill it in again.
+pub trait PublicPost: DeserializeOwned {
+    /// What the form is called in the log when its body does not parse ("confirm form").
+    const NAME: &'static str;
+
+    /// The form's CSRF field.
+    fn csrf_token(&self) -> &str;
+
+    /// The form's honeypot field.
+    fn honeypot(&self) -> &str;
+
+    /// Where to fill the form in again when its CSRF token fails, from the (decoded) parameters of
+    /// the path it was posted to.
+    fn back(params: &PathParams) -> String;
+}
+
+/// The decoded parameters of a request's path, by name.
+#[derive(Debug, Default)]
+pub struct PathParams(Vec<(String, String)>);
+
+impl PathParams {
+    /// The parameter `name`, or `""` when the path has none of that name.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// A public POST: the body parsed into `T` (a 400 when it does not parse), the CSRF field checked
+/// against the cookie (a 403 pointing back at the form when it does not match, or is malformed), and
+/// who sent it (a filled-in honeypot is a [`Sender::Bot`]).
+#[derive(Debug)]
+pub struct PublicForm<T> {
+    pub form: T,
+    pub sender: Sender,
+}
+
+impl<S, T> FromRequest<S> for PublicForm<T>
+where
+    S: Send + Sync,
+    T: PublicPost,
+{
+    type Rejection = Response;
+
+    async fn from_request(mut request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        // A route without parameters has none to give.
+        let params = request
+            .extract_parts::<RawPathParams>()
+            .await
+            .map(|raw| {
+                PathParams(
+                    raw.iter()
+                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form: T = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| GatewayError::BadRequest(format!("{}: {e}", T::NAME)).into_response())?;
+        let sender = check_post(&headers, form.csrf_token(), form.honeypot(), || {
+            T::back(&params)
+        })
+        .map_err(IntoResponse::into_response)?;
+        Ok(Self { form, sender })
     }
 }
 

@@ -3,7 +3,6 @@
 //! (those of other pages in hidden fields), so the gateway keeps nothing between requests; a form
 //! posted whole to `/campaigns/{slug}/nominate` is a submission, whichever page it came from.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -20,7 +19,7 @@ pub mod pages;
 pub use answers::NominationForm;
 pub use pages::Page;
 
-use super::forms::{self, Sender, form_page, status_for};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page, status_for};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::campaign_view::CampaignView;
@@ -52,11 +51,11 @@ pub async fn step(
     State(clients): State<Clients>,
     Path((slug, page)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    PublicForm { mut form, sender }: PublicForm<NominationForm>,
 ) -> Result<Response> {
-    let Some(mut form) = posted(&slug, &headers, &body)? else {
+    if sender == Sender::Bot {
         return thanked(&slug);
-    };
+    }
     let campaign = clients.campaign(&slug).await?;
     if form.campaign_id.is_empty() {
         form.campaign_id = campaign.id.clone();
@@ -116,11 +115,11 @@ pub async fn submit(
     State(clients): State<Clients>,
     Path(slug): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    PublicForm { mut form, sender }: PublicForm<NominationForm>,
 ) -> Result<Response> {
-    let Some(mut form) = posted(&slug, &headers, &body)? else {
+    if sender == Sender::Bot {
         return thanked(&slug);
-    };
+    }
     // The form names its campaign; without it (a client that did not render the form), the
     // address does. The service checks that the campaign exists and is open.
     if form.campaign_id.is_empty() {
@@ -211,12 +210,21 @@ pub(crate) fn render(
     })
 }
 
-/// The form of a POST that passes the CSRF check; `None` when a bot filled in the honeypot.
-fn posted(slug: &str, headers: &HeaderMap, body: &[u8]) -> Result<Option<NominationForm>> {
-    let form: NominationForm = serde_urlencoded::from_bytes(body)
-        .map_err(|e| GatewayError::BadRequest(format!("nomination form: {e}")))?;
-    let sender = forms::check_post(headers, &form.csrf_token, &form.website, || start(slug))?;
-    Ok((sender == Sender::Person).then_some(form))
+impl PublicPost for NominationForm {
+    const NAME: &'static str = "nomination form";
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn honeypot(&self) -> &str {
+        &self.website
+    }
+
+    /// Every page's form goes back to the start of the form.
+    fn back(params: &PathParams) -> String {
+        start(params.get("slug"))
+    }
 }
 
 fn start(slug: &str) -> String {

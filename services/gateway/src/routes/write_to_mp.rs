@@ -2,7 +2,6 @@
 //! The notification service does the checking (copies, limits, unusual volume) and the sending; these
 //! pages ask, show what it says, and never confirm on GET (email scanners open links).
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -12,7 +11,7 @@ use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, Mp, WriteToMpRequest};
 
-use super::forms::{self, Sender, form_page};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -30,13 +29,29 @@ pub struct FindQuery {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LetterForm {
+pub struct LetterForm {
     postcode: String,
     name: String,
     email: String,
     body: String,
     csrf_token: String,
     website: String,
+}
+
+impl PublicPost for LetterForm {
+    const NAME: &'static str = "letter form";
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn honeypot(&self) -> &str {
+        &self.website
+    }
+
+    fn back(_: &PathParams) -> String {
+        PATH.to_owned()
+    }
 }
 
 /// `GET /write-to-your-mp[?postcode=…]`: the postcode question, then the MP and the letter form.
@@ -79,13 +94,8 @@ pub async fn show(
 pub async fn write(
     State(clients): State<Clients>,
     headers: HeaderMap,
-    body: Bytes,
+    PublicForm { form, sender }: PublicForm<LetterForm>,
 ) -> Result<Response> {
-    let form: LetterForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| GatewayError::BadRequest(format!("letter form: {e}")))?;
-    let sender = forms::check_post(&headers, &form.csrf_token, &form.website, || {
-        PATH.to_owned()
-    })?;
     if sender == Sender::Bot {
         return check_email("your MP");
     }
@@ -212,23 +222,33 @@ pub async fn show_confirm(Path(token): Path<String>, headers: HeaderMap) -> Resu
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ConfirmForm {
+pub struct ConfirmForm {
     csrf_token: String,
     website: String,
+}
+
+impl PublicPost for ConfirmForm {
+    const NAME: &'static str = "confirm form";
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn honeypot(&self) -> &str {
+        &self.website
+    }
+
+    fn back(params: &PathParams) -> String {
+        format!("{PATH}/confirm/{}", segment(params.get("token")))
+    }
 }
 
 /// `POST /write-to-your-mp/confirm/{token}`
 pub async fn confirm(
     State(clients): State<Clients>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    PublicForm { sender, .. }: PublicForm<ConfirmForm>,
 ) -> Result<Response> {
-    let form: ConfirmForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| GatewayError::BadRequest(format!("confirm form: {e}")))?;
-    let sender = forms::check_post(&headers, &form.csrf_token, &form.website, || {
-        format!("{PATH}/confirm/{}", segment(&token))
-    })?;
     if !forms::is_token(&token) {
         return link_not_found();
     }
