@@ -16,7 +16,6 @@ pub mod campaign_view;
 pub mod campaigns;
 pub mod confirm;
 pub mod consent;
-pub mod drafts;
 pub mod forms;
 pub mod health;
 pub mod nominate;
@@ -46,7 +45,7 @@ pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSetting
             "/campaigns/{slug}/nominate/{page}",
             get(nominate::restart).post(nominate::step),
         )
-        .route("/drafts/{token}", get(drafts::resume))
+        .route("/drafts/{token}", get(nominate::drafts::resume))
         .route(
             "/confirm/{token}",
             get(confirm::show).post(confirm::confirm),

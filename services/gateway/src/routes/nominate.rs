@@ -11,15 +11,17 @@ use tonic::Code;
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError};
 use valued_platform::grpc::field_errors;
-use valued_proto::nomination::v1::Campaign;
 
 pub mod answers;
+pub mod drafts;
 pub mod pages;
+pub mod view;
 
 pub use answers::NominationForm;
 pub use pages::Page;
+use view::{Shown, render};
 
-use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page, status_for};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::campaign_view::CampaignView;
@@ -71,7 +73,7 @@ pub async fn step(
                     .into_iter()
                     .collect();
             if errors.is_empty() {
-                super::drafts::save(&clients, &headers, &campaign, form).await
+                drafts::save(&clients, &headers, &campaign, form).await
             } else {
                 render(&headers, Shown::Save, &campaign, &form, &errors)
             }
@@ -89,7 +91,7 @@ pub async fn step(
                     if form.nominator_email.trim().is_empty() {
                         render(&headers, Shown::Save, &campaign, &form, &[])
                     } else {
-                        super::drafts::save(&clients, &headers, &campaign, form).await
+                        drafts::save(&clients, &headers, &campaign, form).await
                     }
                 }
                 _ => {
@@ -187,29 +189,6 @@ pub async fn confirmation(
     )
 }
 
-/// What a nomination form page shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown {
-    Page(Page),
-    Check,
-    Save,
-}
-
-/// Draws a page of the form with `errors`, keeping the browser's CSRF token (or giving it one).
-pub(crate) fn render(
-    headers: &HeaderMap,
-    shown: Shown,
-    campaign: &Campaign,
-    form: &NominationForm,
-    errors: &[FieldError],
-) -> Result<Response> {
-    form_page(headers, status_for(errors), |token| match shown {
-        Shown::Page(page) => pages::render_page(page, campaign, form, errors, token),
-        Shown::Check => pages::render_check(campaign, form, errors, token),
-        Shown::Save => pages::render_save(campaign, form, errors, token),
-    })
-}
-
 impl PublicPost for NominationForm {
     const NAME: &'static str = "nomination form";
 
@@ -243,7 +222,7 @@ fn thanked(slug: &str) -> Result<Response> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
-    use valued_proto::nomination::v1::{Category, Choice, Trust};
+    use valued_proto::nomination::v1::{Campaign, Category, Choice, Trust};
 
     use super::*;
 

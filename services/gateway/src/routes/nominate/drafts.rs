@@ -9,10 +9,12 @@ use valued_platform::domain::FieldError;
 use valued_platform::grpc::field_errors;
 use valued_proto::nomination::v1::{Campaign, GetDraftRequest, SaveDraftRequest};
 
-use super::forms::{self, form_page};
-use super::nominate::{NominationForm, Page, Shown, pages, render};
+use super::answers::NominationForm;
+use super::pages::{self, Page};
+use super::view::{Shown, render};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
+use crate::routes::forms::{self, form_page};
 
 /// Saves the answers of `form` and emails the link to `form.nominator_email`; then "We have emailed
 /// you a link". A refused email address is asked for again.
