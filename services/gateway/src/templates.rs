@@ -98,6 +98,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/consented.html"),
     ),
     ("outbox.html", include_str!("../templates/outbox.html")),
+    (
+        "unsubscribe.html",
+        include_str!("../templates/unsubscribe.html"),
+    ),
     ("delivery.html", include_str!("../templates/delivery.html")),
     (
         "admin/parts.html",

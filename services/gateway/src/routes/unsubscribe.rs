@@ -10,13 +10,11 @@
 //! Transactional emails (confirmation links, saved drafts, questions about a nomination) still go
 //! after an unsubscribe; the page says so.
 
-use std::sync::LazyLock;
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
-use minijinja::{AutoEscape, Environment, Value, context};
+use axum::response::Response;
+use minijinja::{Value, context};
 use serde::Deserialize;
 use tonic::Code;
 use valued_proto::notification::v1::{GetUnsubscribeRequest, UnsubscribeRequest};
@@ -24,74 +22,23 @@ use valued_proto::notification::v1::{GetUnsubscribeRequest, UnsubscribeRequest};
 use super::forms::{self, message_page};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
-use crate::routes::page::segment;
-use crate::{assets, templates};
-
-const PAGE: &str = r#"{% extends "base.html" %}
-{% block content %}
-<div class="nhsuk-grid-row">
-  <div class="nhsuk-grid-column-two-thirds">
-    <h1>{{ page_title }}</h1>
-    {% if unsubscribed %}
-    <p>{{ masked_email }} is unsubscribed: we will not send it news about campaigns, finalists, winners or digests.</p>
-    {% else %}
-    <p>Stop news about campaigns, finalists, winners and digests to {{ masked_email }}.</p>
-    <form method="post" action="{{ action }}" novalidate>
-      <input type="hidden" name="List-Unsubscribe" value="One-Click">
-      <input type="hidden" name="via" value="page">
-      <button class="nhsuk-button" data-module="nhsuk-button" data-prevent-double-click="true" type="submit">
-        Unsubscribe
-      </button>
-    </form>
-    {% endif %}
-    <p>You will still get emails you need for something you did, such as a link to confirm a nomination or a question about one.</p>
-  </div>
-</div>
-{% endblock %}
-"#;
-
-/// The page's own environment, on the site's layout.
-static PAGES: LazyLock<std::result::Result<Environment<'static>, String>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.add_template("base.html", include_str!("../../templates/base.html"))
-        .and_then(|()| env.add_template("unsubscribe.html", PAGE))
-        .map_err(|e| format!("unsubscribe page: {e:#}"))?;
-    env.add_global("service_name", templates::SERVICE_NAME);
-    let asset = |name: &str| Value::from_safe_string(assets::url(name));
-    env.add_global(
-        "assets",
-        context! {
-            stylesheet => asset(assets::STYLESHEET),
-            script => asset(assets::SCRIPT),
-            favicon_ico => asset("images/favicon.ico"),
-            favicon_svg => asset("images/favicon.svg"),
-            mask_icon => asset("images/nhsuk-icon-mask.svg"),
-            apple_touch_icon => asset("images/nhsuk-icon-180.png"),
-            manifest => asset("manifest.json"),
-        },
-    );
-    Ok(env)
-});
+use crate::routes::page::{self, segment};
 
 fn render(token: &str, masked_email: &str, unsubscribed: bool) -> Result<Response> {
-    let env = PAGES
-        .as_ref()
-        .map_err(|e| GatewayError::Internal(e.clone()))?;
     let title = if unsubscribed {
         "You are unsubscribed"
     } else {
         "Unsubscribe from Valued news"
     };
-    let html = env.get_template("unsubscribe.html")?.render(context! {
-        page_title => title,
-        masked_email => masked_email,
-        unsubscribed => unsubscribed,
-        action => Value::from_safe_string(format!("/unsubscribe/{}", segment(token))),
-    })?;
-    Ok((StatusCode::OK, Html(html)).into_response())
+    page::render(
+        "unsubscribe.html",
+        context! {
+            page_title => title,
+            masked_email => masked_email,
+            unsubscribed => unsubscribed,
+            action => Value::from_safe_string(format!("/unsubscribe/{}", segment(token))),
+        },
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
