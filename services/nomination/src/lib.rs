@@ -20,31 +20,18 @@ pub const NAME: &str = "nomination";
 const GRPC_NAMES: &[&str] = &["valued.nomination.v1.NominationService"];
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    #[serde(default)]
     pub database: DatabaseSettings,
-    #[serde(default)]
     pub grpc: GrpcSettings,
     /// Seed the demo campaign when it is missing.
-    #[serde(default)]
     pub seed_demo: bool,
     /// Nominations one person (by email) may make to one campaign.
-    #[serde(default = "default_nominations_per_nominator")]
     pub nominations_per_nominator: u64,
     /// How long a saved draft and its resume link last.
-    #[serde(default = "default_draft_days")]
     pub draft_days: u32,
     /// Admin sign-in: the OpenID Connect issuer whose ID tokens admin calls carry.
-    #[serde(default)]
     pub auth: auth::AuthSettings,
-}
-
-fn default_draft_days() -> u32 {
-    30
-}
-
-fn default_nominations_per_nominator() -> u64 {
-    20
 }
 
 impl Default for Settings {
@@ -53,8 +40,8 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             grpc: GrpcSettings::default(),
             seed_demo: false,
-            nominations_per_nominator: default_nominations_per_nominator(),
-            draft_days: default_draft_days(),
+            nominations_per_nominator: 20,
+            draft_days: 30,
             auth: auth::AuthSettings::default(),
         }
     }

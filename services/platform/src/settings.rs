@@ -26,42 +26,29 @@ pub fn load<T: DeserializeOwned>(
             config::Environment::with_prefix("VALUED")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true)
-                // Only these keys are lists (comma-separated); every other value is kept whole.
-                .list_separator(",")
-                .with_list_parse_key("nomination.auth.platform_admins"),
+                .try_parsing(true),
         )
         .build()?
         .try_deserialize()
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct DatabaseSettings {
     /// `postgres://…` or `sqlite://…`; empty means a SQLite file named after the service in the data
-    /// directory (the embedded default).
-    #[serde(default)]
-    pub url: String,
-    #[serde(default = "default_max_connections")]
+    /// directory (the embedded default). A secret: it usually carries a password, and never prints.
+    pub url: SecretString,
     pub max_connections: u32,
     /// Apply pending migrations when the service starts (the embedded default). Kubernetes turns
     /// this off and runs `valued migrate <service>` as a Job instead.
-    #[serde(default = "default_true")]
     pub migrate_on_start: bool,
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_max_connections() -> u32 {
-    10
 }
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
-            url: String::new(),
-            max_connections: default_max_connections(),
+            url: SecretString::from(""),
+            max_connections: 10,
             migrate_on_start: true,
         }
     }
@@ -70,41 +57,37 @@ impl Default for DatabaseSettings {
 impl DatabaseSettings {
     pub fn postgres(url: impl Into<String>) -> Self {
         Self {
-            url: url.into(),
+            url: SecretString::from(url.into()),
             ..Self::default()
         }
     }
 
     /// The URL to connect to, resolving the embedded default for `service`.
     pub fn resolved_url(&self, data_dir: &Path, service: &str) -> String {
-        if self.url.is_empty() {
+        let url = self.url.expose_secret();
+        if url.is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
                 data_dir.join(format!("{service}.db")).display()
             )
         } else {
-            self.url.clone()
+            url.to_owned()
         }
     }
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct GrpcSettings {
-    #[serde(default = "default_host")]
     pub host: String,
     /// 0 picks a free port (tests).
-    #[serde(default)]
     pub port: u16,
-}
-
-fn default_host() -> String {
-    "127.0.0.1".into()
 }
 
 impl Default for GrpcSettings {
     fn default() -> Self {
         Self {
-            host: default_host(),
+            host: "127.0.0.1".into(),
             port: 0,
         }
     }
@@ -120,64 +103,35 @@ pub enum BusKind {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct BusSettings {
-    #[serde(default)]
     pub kind: BusKind,
-    #[serde(default = "default_amqp_url")]
+    /// A secret: it carries the broker's password.
     pub amqp_url: SecretString,
     /// Prefixes the exchange and every queue, so that deployments (and tests) can share a broker.
-    #[serde(default = "default_prefix")]
     pub prefix: String,
     /// Deliveries of one message before it is dead-lettered.
-    #[serde(default = "default_delivery_limit")]
     pub delivery_limit: u32,
     /// Messages a consumer handles at once.
-    #[serde(default = "default_prefetch")]
     pub prefetch: u16,
     /// The longest any wait on the broker may take (connecting, declaring, a publisher confirm,
     /// an ack): past it the connection or channel is torn down and built afresh.
-    #[serde(default = "default_recovery_seconds")]
     pub recovery_seconds: u64,
     /// How long a consumer or the publisher may be without the broker before the process reports
     /// itself not live (so that an orchestrator restarts it).
-    #[serde(default = "default_stalled_seconds")]
     pub stalled_seconds: u64,
-}
-
-fn default_recovery_seconds() -> u64 {
-    15
-}
-
-fn default_stalled_seconds() -> u64 {
-    60
-}
-
-fn default_amqp_url() -> SecretString {
-    SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f")
-}
-
-fn default_prefix() -> String {
-    "valued".into()
-}
-
-fn default_delivery_limit() -> u32 {
-    10
-}
-
-fn default_prefetch() -> u16 {
-    32
 }
 
 impl Default for BusSettings {
     fn default() -> Self {
         Self {
             kind: BusKind::InProcess,
-            amqp_url: default_amqp_url(),
-            prefix: default_prefix(),
-            delivery_limit: default_delivery_limit(),
-            prefetch: default_prefetch(),
-            recovery_seconds: default_recovery_seconds(),
-            stalled_seconds: default_stalled_seconds(),
+            amqp_url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            prefix: "valued".into(),
+            delivery_limit: 10,
+            prefetch: 32,
+            recovery_seconds: 15,
+            stalled_seconds: 60,
         }
     }
 }
@@ -206,36 +160,22 @@ impl BusSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct RelaySettings {
     /// Outbox rows published per round (confirms are awaited together).
-    #[serde(default = "default_batch_size")]
     pub batch_size: u64,
     /// How often the relay looks for rows when nobody woke it.
-    #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
     /// Ceiling of the exponential backoff after a failed round.
-    #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
-}
-
-fn default_batch_size() -> u64 {
-    100
-}
-
-fn default_poll_interval_ms() -> u64 {
-    200
-}
-
-fn default_max_backoff_ms() -> u64 {
-    5_000
 }
 
 impl Default for RelaySettings {
     fn default() -> Self {
         Self {
-            batch_size: default_batch_size(),
-            poll_interval_ms: default_poll_interval_ms(),
-            max_backoff_ms: default_max_backoff_ms(),
+            batch_size: 100,
+            poll_interval_ms: 200,
+            max_backoff_ms: 5_000,
         }
     }
 }
@@ -259,28 +199,80 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct TelemetrySettings {
     /// `tracing_subscriber::EnvFilter` directives; `RUST_LOG` wins when set.
-    #[serde(default = "default_filter")]
     pub filter: String,
-    #[serde(default)]
     pub format: LogFormat,
     /// OTLP/gRPC endpoint of an OpenTelemetry collector, e.g. `http://otel-collector:4317`; traces and
     /// metrics are exported only when set.
-    #[serde(default)]
     pub otlp_endpoint: String,
-}
-
-fn default_filter() -> String {
-    "info,sqlx=warn,sea_orm=warn,lapin=warn,h2=warn,tower=warn,hyper=warn".into()
 }
 
 impl Default for TelemetrySettings {
     fn default() -> Self {
         Self {
-            filter: default_filter(),
+            filter: "info,sqlx=warn,sea_orm=warn,lapin=warn,h2=warn,tower=warn,hyper=warn".into(),
             format: LogFormat::Pretty,
             otlp_endpoint: String::new(),
         }
+    }
+}
+
+/// Deserializes a list given either as a list (TOML) or as one comma-separated string (an
+/// environment variable, e.g. `VALUED__NOMINATION__AUTH__PLATFORM_ADMINS=a@x.org,b@x.org`); blank
+/// items are dropped. For a service's list settings, so the loader need not know their keys.
+pub fn comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Items::deserialize(deserializer)? {
+        Items::List(items) => items,
+        Items::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Admins {
+        #[serde(deserialize_with = "comma_separated")]
+        list: Vec<String>,
+    }
+
+    #[test]
+    fn a_list_comes_as_a_list_or_as_comma_separated_text() {
+        let from_toml: Admins = toml_like(r#"{"list": ["a@x.org", " b@x.org "]}"#);
+        let from_env: Admins = toml_like(r#"{"list": "a@x.org, b@x.org,"}"#);
+        assert_eq!(from_toml.list, ["a@x.org", "b@x.org"]);
+        assert_eq!(from_env.list, ["a@x.org", "b@x.org"]);
+    }
+
+    fn toml_like<T: DeserializeOwned>(json: &str) -> T {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn database_urls_never_print() {
+        let settings = DatabaseSettings::postgres("postgres://valued:hunter2@db/nomination");
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(
+            settings.resolved_url(Path::new("."), "nomination"),
+            "postgres://valued:hunter2@db/nomination"
+        );
     }
 }

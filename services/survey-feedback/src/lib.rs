@@ -16,19 +16,13 @@ pub const NAME: &str = "survey-feedback";
 const GRPC_NAMES: &[&str] = &["valued.survey.v1.SurveyService"];
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    #[serde(default)]
     pub database: DatabaseSettings,
-    #[serde(default)]
     pub grpc: GrpcSettings,
     /// Groups with fewer responses than this are withheld from summaries, so that nobody's answer
     /// can be picked out of a small group. 11 follows common NHS staff-survey practice.
-    #[serde(default = "default_minimum_group_size")]
     pub minimum_group_size: u32,
-}
-
-fn default_minimum_group_size() -> u32 {
-    11
 }
 
 impl Default for Settings {
@@ -36,7 +30,7 @@ impl Default for Settings {
         Self {
             database: DatabaseSettings::default(),
             grpc: GrpcSettings::default(),
-            minimum_group_size: default_minimum_group_size(),
+            minimum_group_size: 11,
         }
     }
 }

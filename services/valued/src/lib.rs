@@ -313,3 +313,33 @@ pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::R
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_or_the_environment_gives_lists_as_text_and_urls_never_print() {
+        let dir = std::env::temp_dir().join(format!("valued-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("valued.toml");
+        // As an environment variable would give it: one comma-separated string.
+        std::fs::write(
+            &file,
+            "[nomination.auth]\nplatform_admins = \"a@trust.nhs.uk, b@trust.nhs.uk\"\n\
+             [voting.database]\nurl = \"postgres://valued:hunter2@db/voting\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            settings.nomination.settings.auth.platform_admins,
+            ["a@trust.nhs.uk", "b@trust.nhs.uk"]
+        );
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        // Defaults stated once still apply to what the file leaves out.
+        assert_eq!(settings.nomination.settings.draft_days, 30);
+        assert_eq!(settings.bus.prefetch, 32);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -22,19 +22,13 @@ const GRPC_NAMES: &[&str] = &["valued.voting.v1.VotingService"];
 pub const DEV_ONLY_VOTER_KEY_SECRET: &str = "dev-only-voter-key-change-me";
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    #[serde(default)]
     pub database: DatabaseSettings,
-    #[serde(default)]
     pub grpc: GrpcSettings,
     /// The HMAC key that turns a voter's email into the key stored with their vote. Changing it
     /// makes every earlier voter look new, so it must stay fixed while any ballot is open.
-    #[serde(default = "dev_only_voter_key_secret")]
     pub voter_key_secret: SecretString,
-}
-
-fn dev_only_voter_key_secret() -> SecretString {
-    SecretString::from(DEV_ONLY_VOTER_KEY_SECRET)
 }
 
 impl Default for Settings {
@@ -42,7 +36,7 @@ impl Default for Settings {
         Self {
             database: DatabaseSettings::default(),
             grpc: GrpcSettings::default(),
-            voter_key_secret: dev_only_voter_key_secret(),
+            voter_key_secret: SecretString::from(DEV_ONLY_VOTER_KEY_SECRET),
         }
     }
 }

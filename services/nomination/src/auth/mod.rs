@@ -14,15 +14,15 @@ pub use valued_platform::auth::Verifier;
 use crate::db::entities::{campaign, role_grant, trust};
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AuthSettings {
     /// The OpenID Connect issuer URL; empty switches admin sign-in off.
-    #[serde(default)]
     pub issuer: String,
     /// The client id the gateway signs in with: ID tokens must be issued to it.
-    #[serde(default)]
     pub audience: String,
-    /// Emails that are platform admins without a stored grant (to bootstrap a deployment).
-    #[serde(default)]
+    /// Emails that are platform admins without a stored grant (to bootstrap a deployment): a list,
+    /// or comma-separated text in the environment.
+    #[serde(deserialize_with = "valued_platform::settings::comma_separated")]
     pub platform_admins: Vec<String>,
 }
 
