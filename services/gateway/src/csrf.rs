@@ -3,8 +3,10 @@
 //! accepted only when the field matches the cookie. Another site can make a browser send the cookie
 //! (not with `SameSite=Strict`, and never read it), but cannot know the value to put in the field.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use rand::RngCore;
+
+use crate::cookies;
 
 /// Name of the cookie that holds the token.
 pub const COOKIE: &str = "valued_csrf";
@@ -42,14 +44,7 @@ impl CsrfToken {
 
     /// The token of the request's cookie, if it has a well-formed one.
     pub fn from_cookie(headers: &HeaderMap) -> Option<Self> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Self::parse(value.trim()))
+        cookies::value(headers, COOKIE).and_then(Self::parse)
     }
 
     pub fn as_str(&self) -> &str {
@@ -111,6 +106,8 @@ fn is_https(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use axum::http::header;
+
     use super::*;
 
     fn with_cookie(cookie: &str) -> HeaderMap {

@@ -8,6 +8,7 @@ use valued_platform::Shutdown;
 
 pub mod assets;
 pub mod clients;
+pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod routes;

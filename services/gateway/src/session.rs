@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use crate::cookies;
+
 /// The cookie holding the signed-in admin's raw ID token.
 pub const SESSION_COOKIE: &str = "valued_admin";
 /// The cookie holding state, nonce and PKCE verifier between sign-in and callback.
@@ -206,7 +208,7 @@ impl Oidc {
         code: &str,
         state: &str,
     ) -> Result<(String, String), SignInError> {
-        let flow = cookie(headers, FLOW_COOKIE)
+        let flow = cookies::value(headers, FLOW_COOKIE)
             .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
             .and_then(|bytes| serde_json::from_slice::<Flow>(&bytes).ok())
             .ok_or(SignInError::StateMismatch)?;
@@ -316,24 +318,13 @@ impl Oidc {
 
 /// The ID token of the request's session cookie, if it carries one.
 pub fn id_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
+    cookies::value(headers, SESSION_COOKIE)
         .filter(|v| {
             !v.is_empty()
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
         .map(str::to_owned)
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim())
 }
 
 /// `next` when it is an admin page of this site, else `/admin`.
