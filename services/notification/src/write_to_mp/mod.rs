@@ -33,20 +33,16 @@ pub const BODY_MAX_CHARS: usize = 5000;
 const COPY_WINDOW_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct WriteToMpSettings {
     /// Confirmed letters to one MP within 24 hours beyond which further ones are held for review.
-    #[serde(default = "default_hold_after_per_day")]
     pub hold_after_per_day: u64,
-}
-
-fn default_hold_after_per_day() -> u64 {
-    50
 }
 
 impl Default for WriteToMpSettings {
     fn default() -> Self {
         Self {
-            hold_after_per_day: default_hold_after_per_day(),
+            hold_after_per_day: 50,
         }
     }
 }
