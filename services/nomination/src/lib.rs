@@ -1,12 +1,15 @@
 //! The nomination service: campaigns, the trusts they are open to, categories and nominations.
 //! Publishes `nomination.*` events through its outbox.
 
+pub mod admin;
 pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod error;
 mod grpc;
+mod nominees;
 pub mod organisations;
+pub mod public;
 
 use serde::Deserialize;
 use tonic::service::Routes;
@@ -49,7 +52,7 @@ impl Default for Settings {
 
 pub struct Application {
     host: ServiceHost,
-    limits: db::queries::Limits,
+    limits: public::submit::Limits,
     draft_lifetime: chrono::Duration,
     auth: auth::AuthSettings,
 }
@@ -62,7 +65,7 @@ impl Application {
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }
-        let limits = db::queries::Limits {
+        let limits = public::submit::Limits {
             per_nominator: settings.nominations_per_nominator,
         };
         Ok(Self {

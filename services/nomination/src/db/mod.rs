@@ -1,15 +1,9 @@
-//! The nomination service's database: organisations, campaigns, categories and nominations.
+//! The nomination service's database: its entities and migrations, the loaders the flows share, and
+//! the demo seed.
 
-pub mod campaigns;
-pub mod confirmation;
-pub mod consent;
-pub mod drafts;
 pub mod entities;
-pub mod judging;
+pub mod load;
 mod migrations;
-pub mod moderation;
-pub mod queries;
-pub mod recognition;
 pub mod seed;
 
 pub use migrations::Migrator;

@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::campaigns::{self, NewCampaign, NewCategory};
 use super::entities::{campaign, trust};
+use crate::admin::campaigns::{self, NewCampaign, NewCategory};
 use crate::domain::{Scope, StaffGroup, Windows};
 use crate::error::{Error, Result};
 

@@ -1,6 +1,7 @@
 //! The nomination domain: what a well-formed nomination is.
 
 mod campaign;
+mod consent;
 mod nomination;
 mod ods_code;
 mod postcode;
@@ -9,6 +10,7 @@ mod status;
 mod story;
 
 pub use campaign::{Scope, WindowError, Windows, eligible};
+pub use consent::Consent;
 pub use nomination::{NewNomination, NominationRequest, NomineeIdentity};
 pub use ods_code::OdsCode;
 pub use postcode::Postcode;

@@ -7,6 +7,8 @@ pub struct StoryText(String);
 
 impl StoryText {
     pub const MAX_CHARS: usize = 10_000;
+    /// Words of a story that events and public pages carry.
+    pub const EXCERPT_WORDS: usize = 60;
 
     pub fn parse(field: &str, value: &str, word_limit: u32) -> Result<Self, FieldError> {
         let text = value.trim().replace("\r\n", "\n");

@@ -3,7 +3,7 @@
 use valued_proto::nomination::v1 as pb;
 
 use crate::db::entities::nomination;
-use crate::db::queries::CampaignView;
+use crate::db::load::CampaignView;
 use crate::domain::{Band, NominationRequest, Relationship, StaffGroup};
 
 impl From<pb::SubmitNominationRequest> for NominationRequest {

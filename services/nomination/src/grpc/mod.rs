@@ -1,5 +1,5 @@
 //! NominationService over gRPC: authenticates admin calls, converts requests into domain commands
-//! and results into messages. Authorisation itself is checked next to the data, in `db`.
+//! and results into messages. Authorisation itself is checked next to the data, in the flows.
 
 mod convert;
 
@@ -12,15 +12,16 @@ use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use self::convert::{campaign, timestamp, to_message};
+use crate::admin::{audit, judging, moderation, recognition};
 use crate::auth::{self, AuthSettings, Principal, Verifier};
-use crate::db::consent::Consent;
-use crate::db::{confirmation, consent, drafts, judging, moderation, queries, recognition};
-use crate::domain::Decision;
+use crate::db::load;
+use crate::domain::{Consent, Decision};
+use crate::public::{confirm, consent, drafts, submit};
 
 pub struct NominationApi {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
-    pub limits: queries::Limits,
+    pub limits: submit::Limits,
     pub draft_lifetime: chrono::Duration,
     pub auth: AuthSettings,
     pub verifier: Arc<Verifier>,
@@ -48,7 +49,7 @@ impl NominationService for NominationApi {
         &self,
         _: Request<pb::ListCampaignsRequest>,
     ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
-        let campaigns = queries::list_campaigns(&self.db).await?;
+        let campaigns = load::campaign_views(&self.db).await?;
         Ok(Response::new(pb::ListCampaignsResponse {
             campaigns: campaigns.into_iter().map(campaign).collect(),
         }))
@@ -58,7 +59,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetCampaignRequest>,
     ) -> Result<Response<pb::GetCampaignResponse>, Status> {
-        let view = queries::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
+        let view = load::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
         Ok(Response::new(pb::GetCampaignResponse {
             campaign: Some(campaign(view)),
         }))
@@ -70,7 +71,7 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
         let request = request.into_inner();
         let draft_token = request.draft_token.clone();
-        let id = queries::submit(
+        let id = submit::submit(
             &self.db,
             &self.outbox,
             &request.into(),
@@ -88,7 +89,7 @@ impl NominationService for NominationApi {
         request: Request<pb::GetNomineeRequest>,
     ) -> Result<Response<pb::GetNomineeResponse>, Status> {
         let (nominee, nomination_count) =
-            queries::nominee(&self.db, &request.into_inner().nominee_id).await?;
+            load::nominee(&self.db, &request.into_inner().nominee_id).await?;
         Ok(Response::new(pb::GetNomineeResponse {
             nominee: Some(pb::Nominee {
                 id: nominee.id.to_string(),
@@ -104,7 +105,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetNominationRequest>,
     ) -> Result<Response<pb::GetNominationResponse>, Status> {
-        let model = queries::nomination(&self.db, &request.into_inner().nomination_id).await?;
+        let model = load::nomination(&self.db, &request.into_inner().nomination_id).await?;
         Ok(Response::new(pb::GetNominationResponse {
             nomination: Some(to_message(model)),
         }))
@@ -149,10 +150,9 @@ impl NominationService for NominationApi {
         request: Request<pb::ConfirmNominationRequest>,
     ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
         let confirmed =
-            confirmation::confirm(&self.db, &self.outbox, &request.into_inner().confirm_token)
-                .await?;
+            confirm::confirm(&self.db, &self.outbox, &request.into_inner().confirm_token).await?;
         Ok(Response::new(pb::ConfirmNominationResponse {
-            nominee_name: confirmation::display_name(&confirmed.nomination),
+            nominee_name: confirmed.nomination.display_name(),
             nomination_id: confirmed.nomination.id.to_string(),
             campaign_slug: confirmed.campaign.slug,
             newly_confirmed: confirmed.newly,
@@ -164,7 +164,7 @@ impl NominationService for NominationApi {
         request: Request<pb::GetConsentRequest>,
     ) -> Result<Response<pb::GetConsentResponse>, Status> {
         let found = consent::find(&self.db, &request.into_inner().consent_token).await?;
-        let given = Consent::of(&found.nominee);
+        let given = found.nominee.consent();
         Ok(Response::new(pb::GetConsentResponse {
             answered: found.nominee.consent_answered_at.is_some(),
             nominee_name: found.nominee.name,
@@ -285,7 +285,7 @@ impl NominationService for NominationApi {
         request: Request<pb::ListAuditLogRequest>,
     ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
         self.admin(request, async |principal, r: pb::ListAuditLogRequest| {
-            let entries = moderation::audit_log(&self.db, &principal, &r.trust_code).await?;
+            let entries = audit::audit_log(&self.db, &principal, &r.trust_code).await?;
             Ok(pb::ListAuditLogResponse {
                 entries: entries
                     .into_iter()

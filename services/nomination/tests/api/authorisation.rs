@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use sea_orm::TransactionTrait;
 use tonic::transport::Channel;
+use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::{Role, grant};
-use valued_nomination::db::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::domain::{Scope, Windows};
 use valued_proto::nomination::v1::{
     self as pb, nomination_service_client::NominationServiceClient,

@@ -148,7 +148,7 @@ impl TestApp {
     }
 
     pub async fn nomination_count(&self) -> u64 {
-        valued_nomination::db::queries::nomination_count(&self.db)
+        valued_nomination::db::load::nomination_count(&self.db)
             .await
             .unwrap()
     }

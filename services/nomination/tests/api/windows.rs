@@ -1,6 +1,6 @@
 use chrono::{Duration, Utc};
 use sea_orm::TransactionTrait;
-use valued_nomination::db::campaigns::{NewCampaign, NewCategory, create};
+use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::domain::{Band, Scope, StaffGroup, Windows};
 use valued_platform::grpc::field_errors;
 use valued_proto::nomination::v1::GetCampaignRequest;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Windows;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "campaign")]
 pub struct Model {
@@ -25,3 +27,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The campaign's timetable.
+    pub fn windows(&self) -> Windows {
+        Windows {
+            nominations_open_at: self.nominations_open_at,
+            nominations_close_at: self.nominations_close_at,
+            judging_close_at: self.judging_close_at,
+            vote_open_at: self.vote_open_at,
+            vote_close_at: self.vote_close_at,
+            results_at: self.results_at,
+        }
+    }
+}

@@ -47,3 +47,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The nominee as admins see them: the name, or that it is not known yet.
+    pub fn display_name(&self) -> String {
+        if self.nominee_name.is_empty() {
+            "Name not known".to_owned()
+        } else {
+            self.nominee_name.clone()
+        }
+    }
+}

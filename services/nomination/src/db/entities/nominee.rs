@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Consent;
+
 /// A person nominated in a campaign, however many colleagues nominated them.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "nominee")]
@@ -29,3 +31,14 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// What the nominee has agreed to so far.
+    pub fn consent(&self) -> Consent {
+        Consent {
+            listed_publicly: self.listed_publicly,
+            story_published: self.story_published,
+            shared_with_mp: self.shared_with_mp,
+        }
+    }
+}

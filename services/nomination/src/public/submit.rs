@@ -1,80 +1,26 @@
-//! Reads and writes of the nomination service. Every write that others must hear about enqueues its
-//! event in the same transaction.
+//! Submitting a nomination: checked against its campaign, category and trust, stored unconfirmed with
+//! the event that asks its nominator to confirm their email, atomically.
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
+    TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::domain::PersonName;
 use valued_platform::domain::{FieldError, match_key};
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::NominationConfirmationRequested;
 
-use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
+use crate::db::entities::{campaign, category, nomination};
+use crate::db::load::trust_in_campaign;
 use crate::domain::{
     Band, NewNomination, NominationRequest, NomineeIdentity, Status, eligible, new_link_token,
 };
 use crate::error::{Error, Result};
+use crate::nominees::nominee_for;
+use crate::public::drafts;
 
-pub const SERVICE: &str = "nomination";
 const DEFAULT_WORD_LIMIT: u32 = 300;
-pub const EXCERPT_WORDS: usize = 60;
-
-/// A campaign with the trusts it is open to and its categories in display order.
-#[derive(Debug, Clone)]
-pub struct CampaignView {
-    pub campaign: campaign::Model,
-    pub trusts: Vec<trust::Model>,
-    pub categories: Vec<category::Model>,
-}
-
-pub async fn list_campaigns(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
-    let campaigns = campaign::Entity::find()
-        .order_by_asc(campaign::Column::Name)
-        .all(db)
-        .await?;
-    let mut views = Vec::with_capacity(campaigns.len());
-    for campaign in campaigns {
-        views.push(view(db, campaign).await?);
-    }
-    Ok(views)
-}
-
-pub async fn campaign_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<CampaignView> {
-    let campaign = campaign::Entity::find()
-        .filter(campaign::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("campaign {slug}")))?;
-    view(db, campaign).await
-}
-
-async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<CampaignView> {
-    let codes: Vec<String> = campaign_trust::Entity::find()
-        .filter(campaign_trust::Column::CampaignId.eq(campaign.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|link| link.trust_code)
-        .collect();
-    let trusts = trust::Entity::find()
-        .filter(trust::Column::Code.is_in(codes))
-        .order_by_asc(trust::Column::Name)
-        .all(db)
-        .await?;
-    let categories = category::Entity::find()
-        .filter(category::Column::CampaignId.eq(campaign.id))
-        .order_by_asc(category::Column::Position)
-        .all(db)
-        .await?;
-    Ok(CampaignView {
-        campaign,
-        trusts,
-        categories,
-    })
-}
 
 /// How much one nominator may submit to one campaign.
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +54,8 @@ pub async fn submit(
                 "This campaign does not exist",
             )])
         })?;
-    super::campaigns::windows_of(&campaign)
+    campaign
+        .windows()
         .accepts_nominations_at(Utc::now())
         .map_err(|reason| {
             Error::Closed(format!(
@@ -259,112 +206,9 @@ pub async fn submit(
     };
     outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     if !draft_token.trim().is_empty() {
-        super::drafts::delete(&txn, draft_token).await?;
+        drafts::delete(&txn, draft_token).await?;
     }
     outbox.commit(txn).await?;
     tracing::info!(nomination_id = %id, trust = %trust.code, "nomination received, awaiting confirmation");
     Ok(id)
-}
-
-/// The nominee this nomination names: the one colleagues already nominated with the same trust,
-/// name and role (compared by `match_key`), or a new one.
-pub(crate) async fn nominee_for(
-    txn: &impl ConnectionTrait,
-    campaign_id: Uuid,
-    trust_code: &str,
-    name: &PersonName,
-    job_title: &str,
-) -> Result<Uuid> {
-    let name_key = name.match_key();
-    let role_key = match_key(job_title);
-    nominee::Entity::insert(new_nominee(campaign_id, trust_code, name, role_key.clone()))
-        .on_conflict_do_nothing_on([
-            nominee::Column::CampaignId,
-            nominee::Column::TrustCode,
-            nominee::Column::NameKey,
-            nominee::Column::RoleKey,
-        ])
-        .exec_without_returning(txn)
-        .await?;
-    let nominee = nominee::Entity::find()
-        .filter(nominee::Column::CampaignId.eq(campaign_id))
-        .filter(nominee::Column::TrustCode.eq(trust_code))
-        .filter(nominee::Column::NameKey.eq(name_key))
-        .filter(nominee::Column::RoleKey.eq(role_key))
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            Error::Database(sea_orm::DbErr::RecordNotFound(
-                "nominee just written".into(),
-            ))
-        })?;
-    Ok(nominee.id)
-}
-
-/// A nominee not yet thanked, with no consent given.
-pub(crate) fn new_nominee(
-    campaign_id: Uuid,
-    trust_code: &str,
-    name: &PersonName,
-    role_key: String,
-) -> nominee::ActiveModel {
-    nominee::ActiveModel {
-        id: ActiveValue::Set(Uuid::now_v7()),
-        campaign_id: ActiveValue::Set(campaign_id),
-        trust_code: ActiveValue::Set(trust_code.to_owned()),
-        name: ActiveValue::Set(name.to_string()),
-        name_key: ActiveValue::Set(name.match_key()),
-        role_key: ActiveValue::Set(role_key),
-        created_at: ActiveValue::Set(Utc::now()),
-        consent_token_hash: ActiveValue::Set(None),
-        email: ActiveValue::Set(String::new()),
-        listed_publicly: ActiveValue::Set(false),
-        story_published: ActiveValue::Set(false),
-        shared_with_mp: ActiveValue::Set(false),
-        consent_answered_at: ActiveValue::Set(None),
-        thanked_at: ActiveValue::Set(None),
-    }
-}
-
-/// A nominee and how many nominations name them.
-pub async fn nominee(db: &impl ConnectionTrait, id: &str) -> Result<(nominee::Model, u64)> {
-    let not_found = || Error::NotFound(format!("nominee {id}"));
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
-    let nominee = nominee::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    let count = nomination::Entity::find()
-        .filter(nomination::Column::NomineeId.eq(id))
-        .count(db)
-        .await?;
-    Ok((nominee, count))
-}
-
-async fn trust_in_campaign(
-    db: &impl ConnectionTrait,
-    campaign_id: Uuid,
-    code: &str,
-) -> Result<Option<trust::Model>> {
-    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned()))
-        .one(db)
-        .await?;
-    if linked.is_none() {
-        return Ok(None);
-    }
-    Ok(trust::Entity::find_by_id(code.to_owned()).one(db).await?)
-}
-
-pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nomination::Model> {
-    let not_found = || Error::NotFound(format!("nomination {id}"));
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
-    nomination::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)
-}
-
-pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(nomination::Entity::find().count(db).await?)
 }

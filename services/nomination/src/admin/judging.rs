@@ -11,12 +11,13 @@ use sea_orm::{
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, single_line};
 
-use super::campaigns::windows_of;
-use super::entities::{
-    campaign, category, conflict, criterion, judge_assignment, nomination, score, trust,
-};
-use super::moderation::{campaign, nomination_and_trust, record};
+use crate::admin::audit::record;
+use crate::admin::moderation::administered_trusts;
 use crate::auth::{Principal, Role};
+use crate::db::entities::{
+    campaign, conflict, criterion, judge_assignment, nomination, score, trust,
+};
+use crate::db::load::{campaign, category_of, nomination_and_trust};
 use crate::domain::Status;
 use crate::error::{Error, Result};
 
@@ -241,7 +242,8 @@ pub async fn score(
     given: &BTreeMap<String, u32>,
 ) -> Result<()> {
     let (found, trust, campaign) = judgeable(db, principal, nomination_id).await?;
-    windows_of(&campaign)
+    campaign
+        .windows()
         .accepts_scores_at(Utc::now())
         .map_err(|reason| {
             Error::Closed(format!("{} cannot be scored now: {reason}", campaign.name))
@@ -384,19 +386,18 @@ pub async fn shortlist(
 ) -> Result<(Vec<ShortlistEntry>, Vec<Progress>)> {
     let campaign = campaign(db, campaign_id).await?;
     let category = category_of(db, &campaign, category_id).await?;
-    let visible_trusts: Option<HashMap<String, String>> = if principal
-        .administers_campaign(&campaign)
-    {
-        None
-    } else {
-        let trusts = super::moderation::administered_trusts(db, principal, &campaign, "").await?;
-        Some(
-            trusts
-                .into_iter()
-                .map(|t| (t.code, t.region_code.unwrap_or_default()))
-                .collect(),
-        )
-    };
+    let visible_trusts: Option<HashMap<String, String>> =
+        if principal.administers_campaign(&campaign) {
+            None
+        } else {
+            let trusts = administered_trusts(db, principal, &campaign, "").await?;
+            Some(
+                trusts
+                    .into_iter()
+                    .map(|t| (t.code, t.region_code.unwrap_or_default()))
+                    .collect(),
+            )
+        };
     let regions: HashMap<String, String> = trust::Entity::find()
         .all(db)
         .await?
@@ -500,25 +501,6 @@ pub async fn shortlist(
         })
         .collect();
     Ok((entries, progress))
-}
-
-pub(crate) async fn category_of(
-    db: &impl ConnectionTrait,
-    campaign: &campaign::Model,
-    category_id: &str,
-) -> Result<category::Model> {
-    let invalid = || {
-        Error::Invalid(vec![FieldError::new(
-            "category_id",
-            "Select a category of this campaign",
-        )])
-    };
-    let id: Uuid = category_id.trim().parse().map_err(|_| invalid())?;
-    category::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|c| c.campaign_id == campaign.id)
-        .ok_or_else(invalid)
 }
 
 /// The trust an audit entry about a whole campaign is filed under: its trust for a trust campaign.

@@ -1,30 +1,12 @@
-//! A nominee's consent, given separately for being listed, their story, and their MP. Nothing about a
-//! nominee is public or sent to an MP until they say yes.
+//! A nominee's consent, asked for through the link in their thank-you and changeable through it.
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::entities::{campaign, nomination, nominee};
-use crate::domain::hash_token;
+use crate::db::entities::{campaign, nomination, nominee};
+use crate::domain::{Consent, hash_token};
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Consent {
-    pub listed_publicly: bool,
-    pub story_published: bool,
-    pub shared_with_mp: bool,
-}
-
-impl Consent {
-    pub fn of(nominee: &nominee::Model) -> Self {
-        Self {
-            listed_publicly: nominee.listed_publicly,
-            story_published: nominee.story_published,
-            shared_with_mp: nominee.shared_with_mp,
-        }
-    }
-}
 
 pub struct ConsentRequest {
     pub nominee: nominee::Model,

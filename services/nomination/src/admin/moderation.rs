@@ -1,6 +1,5 @@
-//! The moderation queue of each trust, decisions on nominations, and the audit log they write.
+//! The moderation queue of each trust, decisions on nominations, and nominee matches reviewed.
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -11,53 +10,22 @@ use valued_platform::domain::PersonName;
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::MoreInfoRequested;
 
-use super::confirmation::{display_name, thank_nominee};
-use super::entities::{audit_log, campaign, campaign_trust, nomination, nominee, trust};
-use super::queries::{new_nominee, nominee_for};
+use crate::admin::audit::record;
 use crate::auth::Principal;
+use crate::db::entities::{campaign, nomination, nominee, trust};
+use crate::db::load::{self, campaign, nomination_and_trust, trusts_of};
 use crate::domain::{Decision, Status};
 use crate::error::{Error, Result};
-
-/// A nomination with the trust it belongs to, loaded for an admin action.
-pub(crate) async fn nomination_and_trust(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<(nomination::Model, trust::Model)> {
-    let nomination = super::queries::nomination(db, id).await?;
-    let trust = trust::Entity::find_by_id(nomination.trust_code.clone())
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("trust {}", nomination.trust_code)))?;
-    Ok((nomination, trust))
-}
-
-pub(crate) async fn campaign(db: &impl ConnectionTrait, id: &str) -> Result<campaign::Model> {
-    let not_found = || Error::NotFound(format!("campaign {id}"));
-    let id: Uuid = id.trim().parse().map_err(|_| not_found())?;
-    campaign::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)
-}
+use crate::nominees::{new_nominee, nominee_for, thank_nominee};
 
 /// The campaign's trusts that the caller administers; `only` narrows to one, which must be theirs.
-pub(crate) async fn administered_trusts(
+pub async fn administered_trusts(
     db: &impl ConnectionTrait,
     principal: &Principal,
     campaign: &campaign::Model,
     only: &str,
 ) -> Result<Vec<trust::Model>> {
-    let codes: Vec<String> = campaign_trust::Entity::find()
-        .filter(campaign_trust::Column::CampaignId.eq(campaign.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|link| link.trust_code)
-        .collect();
-    let trusts: Vec<trust::Model> = trust::Entity::find()
-        .filter(trust::Column::Code.is_in(codes))
-        .order_by_asc(trust::Column::Name)
-        .all(db)
+    let trusts: Vec<trust::Model> = trusts_of(db, campaign)
         .await?
         .into_iter()
         .filter(|t| principal.administers_trust(t))
@@ -155,7 +123,7 @@ pub async fn decide(
             nomination_id: found.id.to_string(),
             campaign_name: campaign.name,
             trust_name: trust.name.clone(),
-            nominee_name: display_name(&found),
+            nominee_name: found.display_name(),
             nominator_name: found.nominator_name.clone(),
             nominator_email: found.nominator_email.clone(),
             question: question.clone(),
@@ -164,7 +132,7 @@ pub async fn decide(
         outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
     outbox.commit(txn).await?;
-    super::queries::nomination(db, nomination_id).await
+    load::nomination(db, nomination_id).await
 }
 
 /// Confirms a nominee match, splits a wrong one off to a nominee of its own, or names someone the
@@ -254,12 +222,12 @@ pub async fn review_match(
     )
     .await?;
     if found.confirmed_at.is_some() {
-        let updated = super::queries::nomination(&txn, nomination_id).await?;
+        let updated = load::nomination(&txn, nomination_id).await?;
         let campaign = campaign(&txn, &found.campaign_id.to_string()).await?;
         thank_nominee(&txn, outbox, &updated, &campaign, &trust).await?;
     }
     outbox.commit(txn).await?;
-    super::queries::nomination(db, nomination_id).await
+    load::nomination(db, nomination_id).await
 }
 
 async fn link(
@@ -282,47 +250,4 @@ async fn link(
         .exec(txn)
         .await?;
     Ok(())
-}
-
-/// Writes one audit entry in the caller's transaction.
-pub(crate) async fn record(
-    txn: &impl ConnectionTrait,
-    principal: &Principal,
-    action: &str,
-    nomination_id: Option<Uuid>,
-    trust_code: &str,
-    detail: &str,
-) -> Result<()> {
-    audit_log::Entity::insert(audit_log::ActiveModel {
-        id: ActiveValue::Set(Uuid::now_v7()),
-        at: ActiveValue::Set(Utc::now()),
-        actor: ActiveValue::Set(principal.email.clone()),
-        action: ActiveValue::Set(action.to_owned()),
-        nomination_id: ActiveValue::Set(nomination_id),
-        trust_code: ActiveValue::Set(trust_code.to_owned()),
-        detail: ActiveValue::Set(detail.to_owned()),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
-/// One trust's audit log, newest first.
-pub async fn audit_log(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    trust_code: &str,
-) -> Result<Vec<audit_log::Model>> {
-    let trust = trust::Entity::find_by_id(trust_code.trim().to_uppercase())
-        .one(db)
-        .await?;
-    let allowed = trust
-        .as_ref()
-        .is_some_and(|t| principal.administers_trust(t));
-    principal.require(allowed, &format!("read the audit log of {trust_code}"))?;
-    Ok(audit_log::Entity::find()
-        .filter(audit_log::Column::TrustCode.eq(trust_code.trim().to_uppercase()))
-        .order_by_desc(audit_log::Column::At)
-        .all(db)
-        .await?)
 }

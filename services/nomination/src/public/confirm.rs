@@ -3,20 +3,14 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
-};
-use valued_platform::domain::EmailAddress;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::{NominationSubmitted, NomineeThanked};
+use valued_proto::events::v1::NominationSubmitted;
 
-use super::entities::{campaign, category, nomination, nominee, trust};
-use super::queries::EXCERPT_WORDS;
-use crate::domain::{
-    Band, Relationship, StaffGroup, Status, StoryText, hash_token, new_link_token,
-};
+use crate::db::entities::{campaign, category, nomination, trust};
+use crate::domain::{Band, Relationship, StaffGroup, Status, StoryText, hash_token};
 use crate::error::{Error, Result};
+use crate::nominees::thank_nominee;
 
 pub struct Confirmed {
     pub nomination: nomination::Model,
@@ -74,61 +68,6 @@ pub async fn confirm(db: &DatabaseConnection, outbox: &Outbox, token: &str) -> R
     })
 }
 
-/// Thanks the nominee once (however many colleagues nominate them) and asks for their consent: at
-/// their work address when a nominator gave one, else through the trust's contact as their manager.
-pub(crate) async fn thank_nominee(
-    txn: &DatabaseTransaction,
-    outbox: &Outbox,
-    nomination: &nomination::Model,
-    campaign: &campaign::Model,
-    trust: &trust::Model,
-) -> Result<()> {
-    let Some(nominee_id) = nomination.nominee_id else {
-        // "I don't know their name": thanked once their manager identifies them.
-        return Ok(());
-    };
-    let (token, hash) = new_link_token();
-    let claimed = nominee::Entity::update_many()
-        .col_expr(nominee::Column::ThankedAt, Expr::value(Utc::now()))
-        .col_expr(nominee::Column::ConsentTokenHash, Expr::value(hash))
-        .col_expr(
-            nominee::Column::Email,
-            Expr::value(nomination.nominee_email.clone()),
-        )
-        .filter(nominee::Column::Id.eq(nominee_id))
-        .filter(nominee::Column::ThankedAt.is_null())
-        .exec(txn)
-        .await?;
-    if claimed.rows_affected == 0 {
-        return Ok(());
-    }
-    let nominee = nominee::Entity::find_by_id(nominee_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("nominee {nominee_id}")))?;
-    let confirmed = nomination::Entity::find()
-        .filter(nomination::Column::NomineeId.eq(nominee_id))
-        .filter(nomination::Column::ConfirmedAt.is_not_null())
-        .count(txn)
-        .await?;
-    let work_address = EmailAddress::parse("nominee_email", &nomination.nominee_email).ok();
-    let event = NomineeThanked {
-        nominee_id: nominee_id.to_string(),
-        nomination_id: nomination.id.to_string(),
-        campaign_name: campaign.name.clone(),
-        trust_name: trust.name.clone(),
-        nominee_name: nominee.name,
-        via_manager: work_address.is_none(),
-        recipient_email: work_address
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| trust.admin_email.clone()),
-        consent_token: token,
-        nomination_count: confirmed,
-    };
-    outbox.enqueue(txn, Some(&trust.code), &event).await?;
-    Ok(())
-}
-
 fn submitted_event(
     n: &nomination::Model,
     campaign: &campaign::Model,
@@ -147,7 +86,7 @@ fn submitted_event(
         trust_admin_email: trust.admin_email.clone(),
         category_id: category.id.to_string(),
         category_name: category.name.clone(),
-        nominee_name: display_name(n),
+        nominee_name: n.display_name(),
         nominee_job_title: n.nominee_job_title.clone(),
         staff_group: label(&n.staff_group, |s| {
             StaffGroup::parse(s).ok().map(StaffGroup::label)
@@ -157,7 +96,7 @@ fn submitted_event(
         relationship: label(&n.relationship, |s| {
             Relationship::parse(s).ok().map(Relationship::label)
         }),
-        story_excerpt: StoryText::excerpt_of(&n.story, EXCERPT_WORDS),
+        story_excerpt: StoryText::excerpt_of(&n.story, StoryText::EXCERPT_WORDS),
         submitted_at: Some(prost_types::Timestamp {
             seconds: n.submitted_at.timestamp(),
             nanos: 0,
@@ -166,14 +105,5 @@ fn submitted_event(
         band: label(&n.band, |s| {
             Band::parse_optional(s).ok().flatten().map(Band::label)
         }),
-    }
-}
-
-/// The nominee as admins see them: the name, or that it is not known yet.
-pub fn display_name(n: &nomination::Model) -> String {
-    if n.nominee_name.is_empty() {
-        "Name not known".to_owned()
-    } else {
-        n.nominee_name.clone()
     }
 }

@@ -10,7 +10,7 @@ use valued_platform::domain::{EmailAddress, FieldError};
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::DraftSaved;
 
-use super::entities::{campaign, draft};
+use crate::db::entities::{campaign, draft};
 use crate::domain::{NominationRequest, hash_token, new_link_token};
 use crate::error::{Error, Result};
 

@@ -10,17 +10,15 @@ use uuid::Uuid;
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::{FinalistAnnounced, RecognisedNominee, WinnerAnnounced};
 
-use super::campaigns::windows_of;
-use super::consent::Consent;
-use super::entities::{
+use crate::admin::audit::record;
+use crate::auth::Principal;
+use crate::db::entities::{
     campaign, campaign_trust, category, nomination, nominee, recognition, region, site, trust,
 };
-use super::judging::category_of;
-use super::moderation::{campaign, nomination_and_trust, record};
-use super::queries::EXCERPT_WORDS;
-use crate::auth::Principal;
-use crate::domain::{Status, StoryText};
+use crate::db::load::{campaign, category_of, nomination_and_trust};
+use crate::domain::{Consent, Status, StoryText};
 use crate::error::{Error, Result};
+use crate::nominees::nominee_for;
 
 pub const FINALIST: &str = "finalist";
 pub const WINNER: &str = "winner";
@@ -61,7 +59,7 @@ impl Recognised<'_> {
             nominee_name: n.nominee_name.clone(),
             nominee_job_title: n.nominee_job_title.clone(),
             story_excerpt: if self.consent.story_published {
-                StoryText::excerpt_of(&n.story, EXCERPT_WORDS)
+                StoryText::excerpt_of(&n.story, StoryText::EXCERPT_WORDS)
             } else {
                 String::new()
             },
@@ -178,7 +176,8 @@ pub async fn announce_winner(
 }
 
 fn announcements_open(campaign: &campaign::Model) -> Result<()> {
-    windows_of(campaign)
+    campaign
+        .windows()
         .accepts_announcements_at(Utc::now())
         .map_err(|reason| Error::Closed(format!("{}: {reason}", campaign.name)))
 }
@@ -259,7 +258,11 @@ impl Details {
     pub fn recognised(&self) -> Recognised<'_> {
         Recognised {
             nomination: &self.nomination,
-            consent: self.nominee.as_ref().map(Consent::of).unwrap_or_default(),
+            consent: self
+                .nominee
+                .as_ref()
+                .map(nominee::Model::consent)
+                .unwrap_or_default(),
             nominee_email: self.nominee.as_ref().map_or("", |n| n.email.as_str()),
             campaign: &self.campaign,
             category: &self.category,
@@ -420,7 +423,7 @@ pub async fn forward_winner(
     .map_err(|e| Error::Invalid(vec![e]))?;
 
     let txn = db.begin().await?;
-    let nominee_id = super::queries::nominee_for(
+    let nominee_id = nominee_for(
         &txn,
         target.id,
         &trust.code,

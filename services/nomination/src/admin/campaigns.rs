@@ -4,7 +4,7 @@ use sea_orm::{ActiveValue, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
 
-use super::entities::{campaign, campaign_trust, category};
+use crate::db::entities::{campaign, campaign_trust, category};
 use crate::domain::{Band, Scope, StaffGroup, Windows};
 use crate::error::{Error, Result};
 
@@ -89,16 +89,4 @@ pub async fn create(
         .await?;
     }
     Ok(id)
-}
-
-/// The timetable stored on a campaign row.
-pub fn windows_of(campaign: &campaign::Model) -> Windows {
-    Windows {
-        nominations_open_at: campaign.nominations_open_at,
-        nominations_close_at: campaign.nominations_close_at,
-        judging_close_at: campaign.judging_close_at,
-        vote_open_at: campaign.vote_open_at,
-        vote_close_at: campaign.vote_close_at,
-        results_at: campaign.results_at,
-    }
 }

@@ -1,0 +1,156 @@
+//! The loaders the public and signed-in flows share: a campaign (with its trusts and categories), a
+//! category of a campaign, a trust open to a campaign, a nomination with its trust, a nominee.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+use valued_platform::domain::FieldError;
+
+use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
+use crate::error::{Error, Result};
+
+/// A campaign with the trusts it is open to and its categories in display order.
+#[derive(Debug, Clone)]
+pub struct CampaignView {
+    pub campaign: campaign::Model,
+    pub trusts: Vec<trust::Model>,
+    pub categories: Vec<category::Model>,
+}
+
+pub async fn campaign_views(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
+    let campaigns = campaign::Entity::find()
+        .order_by_asc(campaign::Column::Name)
+        .all(db)
+        .await?;
+    let mut views = Vec::with_capacity(campaigns.len());
+    for campaign in campaigns {
+        views.push(view(db, campaign).await?);
+    }
+    Ok(views)
+}
+
+pub async fn campaign_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<CampaignView> {
+    let campaign = campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("campaign {slug}")))?;
+    view(db, campaign).await
+}
+
+async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<CampaignView> {
+    let trusts = trusts_of(db, &campaign).await?;
+    let categories = category::Entity::find()
+        .filter(category::Column::CampaignId.eq(campaign.id))
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?;
+    Ok(CampaignView {
+        campaign,
+        trusts,
+        categories,
+    })
+}
+
+/// The trusts a campaign is open to, by name.
+pub async fn trusts_of(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+) -> Result<Vec<trust::Model>> {
+    let codes: Vec<String> = campaign_trust::Entity::find()
+        .filter(campaign_trust::Column::CampaignId.eq(campaign.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|link| link.trust_code)
+        .collect();
+    Ok(trust::Entity::find()
+        .filter(trust::Column::Code.is_in(codes))
+        .order_by_asc(trust::Column::Name)
+        .all(db)
+        .await?)
+}
+
+pub async fn campaign(db: &impl ConnectionTrait, id: &str) -> Result<campaign::Model> {
+    let not_found = || Error::NotFound(format!("campaign {id}"));
+    let id: Uuid = id.trim().parse().map_err(|_| not_found())?;
+    campaign::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// One of the campaign's categories; anything else is the caller's mistake.
+pub async fn category_of(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    category_id: &str,
+) -> Result<category::Model> {
+    let invalid = || {
+        Error::Invalid(vec![FieldError::new(
+            "category_id",
+            "Select a category of this campaign",
+        )])
+    };
+    let id: Uuid = category_id.trim().parse().map_err(|_| invalid())?;
+    category::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.campaign_id == campaign.id)
+        .ok_or_else(invalid)
+}
+
+/// The trust, when the campaign is open to it.
+pub async fn trust_in_campaign(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    code: &str,
+) -> Result<Option<trust::Model>> {
+    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned()))
+        .one(db)
+        .await?;
+    if linked.is_none() {
+        return Ok(None);
+    }
+    Ok(trust::Entity::find_by_id(code.to_owned()).one(db).await?)
+}
+
+pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nomination::Model> {
+    let not_found = || Error::NotFound(format!("nomination {id}"));
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    nomination::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// A nomination with the trust it belongs to, loaded for an admin action.
+pub async fn nomination_and_trust(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<(nomination::Model, trust::Model)> {
+    let nomination = nomination(db, id).await?;
+    let trust = trust::Entity::find_by_id(nomination.trust_code.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("trust {}", nomination.trust_code)))?;
+    Ok((nomination, trust))
+}
+
+pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {
+    Ok(nomination::Entity::find().count(db).await?)
+}
+
+/// A nominee and how many nominations name them.
+pub async fn nominee(db: &impl ConnectionTrait, id: &str) -> Result<(nominee::Model, u64)> {
+    let not_found = || Error::NotFound(format!("nominee {id}"));
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let nominee = nominee::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let count = nomination::Entity::find()
+        .filter(nomination::Column::NomineeId.eq(id))
+        .count(db)
+        .await?;
+    Ok((nominee, count))
+}
