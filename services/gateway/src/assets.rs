@@ -1,5 +1,5 @@
 //! The NHS.UK frontend (CSS, JavaScript, icons), embedded at build time (see `build.rs`), and the
-//! small module that starts its components. Served below `/assets/`.
+//! small module that starts its components. [`crate::routes::assets`] serves them below `/assets/`.
 //!
 //! Pages link the stylesheet and scripts with `?v=<hash of the content>`, so those are cached for a
 //! year as immutable; the images keep their names (the CSS refers to them by path) and are cached for
@@ -7,12 +7,6 @@
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
-
-use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-
-use crate::error::GatewayError;
 
 mod nhsuk {
     include!(concat!(env!("OUT_DIR"), "/nhsuk_assets.rs"));
@@ -77,26 +71,20 @@ pub fn url(name: &str) -> String {
         .unwrap_or_else(|| format!("/assets/{name}"))
 }
 
-/// `GET /assets/{*path}`
-pub async fn serve(Path(path): Path<String>) -> Response {
-    match ASSETS.get(path.as_str()) {
-        Some(asset) => (
-            StatusCode::OK,
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(asset.content_type),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(asset.cache_control),
-                ),
-            ],
-            asset.bytes.as_slice(),
-        )
-            .into_response(),
-        None => GatewayError::NotFound.into_response(),
-    }
+/// An embedded file: its bytes and the headers it is served with.
+pub struct Served {
+    pub bytes: &'static [u8],
+    pub content_type: &'static str,
+    pub cache_control: &'static str,
+}
+
+/// The embedded file served as `/assets/<name>`, if there is one.
+pub fn get(name: &str) -> Option<Served> {
+    ASSETS.get(name).map(|asset| Served {
+        bytes: asset.bytes.as_slice(),
+        content_type: asset.content_type,
+        cache_control: asset.cache_control,
+    })
 }
 
 fn content_type(name: &str) -> &'static str {

@@ -7,11 +7,11 @@ use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::assets;
 use crate::clients::Clients;
 use crate::error::GatewayError;
 
 pub mod admin;
+pub mod assets;
 pub mod campaign_view;
 pub mod campaigns;
 pub mod confirm;
