@@ -14,6 +14,8 @@ pub enum Outcome {
     Retried,
     /// Poison, or out of deliveries: the event went to the dead-letter queue.
     DeadLettered,
+    /// The database was out of reach: the event waits for it in place, its deliveries unused.
+    Waited,
 }
 
 impl Outcome {
@@ -22,6 +24,7 @@ impl Outcome {
             Self::Handled => "handled",
             Self::Retried => "retried",
             Self::DeadLettered => "dead_lettered",
+            Self::Waited => "waited",
         }
     }
 }

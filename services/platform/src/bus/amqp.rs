@@ -279,9 +279,16 @@ impl AmqpBus {
                 Some(Ok(delivery)) => {
                     let handler = handler.clone();
                     let consumer_name = subscription.consumer.clone();
+                    let shutdown = shutdown.clone();
                     tokio::spawn(async move {
-                        handle_delivery(&consumer_name, handler.as_ref(), delivery, settle_within)
-                            .await;
+                        handle_delivery(
+                            &consumer_name,
+                            handler.as_ref(),
+                            delivery,
+                            settle_within,
+                            shutdown,
+                        )
+                        .await;
                         drop(permit);
                     });
                 }
@@ -657,6 +664,7 @@ async fn handle_delivery(
     handler: &dyn EventHandler,
     delivery: lapin::message::Delivery,
     settle_within: Duration,
+    shutdown: Shutdown,
 ) {
     let envelope = match envelope_of(&delivery) {
         Ok(envelope) => envelope,
@@ -679,7 +687,13 @@ async fn handle_delivery(
         messaging.message.id = %envelope.id,
     );
     crate::telemetry::set_parent(&span, envelope.traceparent.as_deref());
-    let outcome = handler.handle(&envelope).instrument(span).await;
+    let waiting = super::handle_waiting_for_database(consumer, handler, &envelope, || {
+        !shutdown.is_triggered() && delivery.acker.usable()
+    });
+    let Some(outcome) = waiting.instrument(span).await else {
+        // Shutting down, or the channel went: the broker delivers it again.
+        return;
+    };
     let event_type = envelope.event_type.as_str();
     let settle = match outcome {
         Ok(()) => {

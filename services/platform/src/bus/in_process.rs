@@ -148,8 +148,13 @@ impl EventBus for InProcessBus {
                         None => break,
                     },
                 };
-                bus.deliver(&subscription.consumer, handler.as_ref(), delivery)
-                    .await;
+                bus.deliver(
+                    &subscription.consumer,
+                    handler.as_ref(),
+                    delivery,
+                    &shutdown,
+                )
+                .await;
             }
             deliveries.close();
         }))
@@ -162,11 +167,24 @@ impl EventBus for InProcessBus {
 }
 
 impl InProcessBus {
-    async fn deliver(&self, consumer: &str, handler: &dyn EventHandler, delivery: Delivery) {
+    async fn deliver(
+        &self,
+        consumer: &str,
+        handler: &dyn EventHandler,
+        delivery: Delivery,
+        shutdown: &Shutdown,
+    ) {
         let envelope = delivery.envelope;
         let event_type = envelope.event_type.as_str();
         for attempt in 1..=self.delivery_limit {
-            let error = match handler.handle(&envelope).await {
+            let waiting = super::handle_waiting_for_database(consumer, handler, &envelope, || {
+                !shutdown.is_triggered()
+            });
+            let Some(outcome) = waiting.await else {
+                // Shutting down: in-process deliveries end with the process.
+                break;
+            };
+            let error = match outcome {
                 Ok(()) => {
                     metrics::event(consumer, event_type, Outcome::Handled);
                     break;
