@@ -20,8 +20,9 @@ use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName}
 use valued_platform::link_token::{hash_token, new_link_token};
 
 use crate::db::delivery::{self, NewDelivery};
+use crate::error::Error;
 use crate::mps::entity::mp;
-use crate::mps::postcodes::{LookupError, Postcode, PostcodeLookup};
+use crate::mps::postcodes::{Postcode, PostcodeLookup};
 use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, MP_SUPPORTER_COUNT, Templates};
 pub use similarity::is_copy;
 
@@ -55,48 +56,6 @@ pub mod status {
     pub const DISCARDED: &str = "discarded";
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LetterError {
-    #[error("invalid letter: {0:?}")]
-    Invalid(Vec<FieldError>),
-    /// The postcode could not be placed in a constituency (with why, in words for the supporter).
-    #[error("{0}")]
-    Postcode(String),
-    /// The postcode service or the database is down: try again later.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The letter is refused as it stands (a copy, a limit, an MP we cannot write to).
-    #[error("{0}")]
-    Refused(String),
-    #[error("letter not found")]
-    NotFound,
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    #[error("template: {0}")]
-    Template(#[from] minijinja::Error),
-}
-
-impl From<LookupError> for LetterError {
-    fn from(error: LookupError) -> Self {
-        match error {
-            LookupError::InvalidPostcode(_) => Self::Invalid(vec![FieldError::new(
-                "postcode",
-                "Enter a full UK postcode, like SW1A 0AA",
-            )]),
-            LookupError::UnknownPostcode(p) | LookupError::NoConstituency(p) => {
-                Self::Postcode(format!(
-                    "We could not find a constituency for the postcode {p}. Check it and try again."
-                ))
-            }
-            other if other.is_temporary() => Self::Unavailable(
-                "We cannot look up postcodes at the moment. Please try again in a few minutes."
-                    .into(),
-            ),
-            other => Self::Unavailable(other.to_string()),
-        }
-    }
-}
-
 /// Everything the letters need, shared by the gRPC handlers.
 #[derive(Clone)]
 pub struct LetterDesk {
@@ -113,11 +72,11 @@ pub struct LetterDesk {
 }
 
 impl LetterDesk {
-    pub async fn find_mp(&self, postcode: &str) -> Result<mp::Model, LetterError> {
+    pub async fn find_mp(&self, postcode: &str) -> Result<mp::Model, Error> {
         find_mp(&self.db, &self.lookup, postcode).await
     }
 
-    pub async fn write(&self, letter: &NewLetter<'_>) -> Result<Drafted, LetterError> {
+    pub async fn write(&self, letter: &NewLetter<'_>) -> Result<Drafted, Error> {
         let drafted = write(
             &self.db,
             &self.lookup,
@@ -130,13 +89,13 @@ impl LetterDesk {
         Ok(drafted)
     }
 
-    pub async fn review(&self, letter_id: &str, send: bool) -> Result<String, LetterError> {
+    pub async fn review(&self, letter_id: &str, send: bool) -> Result<String, Error> {
         let outcome = review(&self.db, &self.templates, letter_id, send).await?;
         self.sender_wake.notify_one();
         Ok(outcome)
     }
 
-    pub async fn confirm(&self, token: &str) -> Result<Confirmed, LetterError> {
+    pub async fn confirm(&self, token: &str) -> Result<Confirmed, Error> {
         let confirmed = confirm(&self.db, &self.templates, token, &self.settings).await?;
         self.sender_wake.notify_one();
         Ok(confirmed)
@@ -167,7 +126,7 @@ impl LetterDesk {
         &self,
         period: Duration,
         now: chrono::DateTime<Utc>,
-    ) -> Result<usize, LetterError> {
+    ) -> Result<usize, Error> {
         let end = crate::mps::digest::period_start(period, now);
         let start = end - period;
         let mut counts: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
@@ -265,18 +224,8 @@ pub fn preview(templates: &Templates) -> Vec<(&'static str, crate::email::Render
         .collect()
 }
 
-impl From<LetterError> for tonic::Status {
-    fn from(error: LetterError) -> Self {
-        match error {
-            LetterError::Invalid(errors) => valued_platform::grpc::invalid_argument(&errors),
-            LetterError::Postcode(why) => tonic::Status::not_found(why),
-            LetterError::Unavailable(why) => tonic::Status::unavailable(why),
-            LetterError::Refused(why) => tonic::Status::failed_precondition(why),
-            LetterError::NotFound => tonic::Status::not_found("no letter has this link"),
-            LetterError::Database(error) => valued_platform::grpc::database_error(&error),
-            LetterError::Template(error) => valued_platform::grpc::internal(&error),
-        }
-    }
+fn no_such_letter() -> Error {
+    Error::NotFound("no letter has this link".into())
 }
 
 /// The MP for `postcode`, when we may write to them.
@@ -284,19 +233,19 @@ pub async fn find_mp(
     db: &DatabaseConnection,
     lookup: &PostcodeLookup,
     postcode: &str,
-) -> Result<mp::Model, LetterError> {
+) -> Result<mp::Model, Error> {
     let code = lookup.lookup(postcode).await?;
     let member = mp::Entity::find()
         .filter(mp::Column::ConstituencyCode.eq(code.as_str()))
         .one(db)
         .await?
         .ok_or_else(|| {
-            LetterError::Refused(format!(
+            Error::Refused(format!(
                 "We do not have an MP for the constituency {code} yet. Please try again later."
             ))
         })?;
     if member.needs_check {
-        return Err(LetterError::Refused(format!(
+        return Err(Error::Refused(format!(
             "We cannot send letters to {} at the moment: their email address is being checked.",
             member.display_as
         )));
@@ -325,7 +274,7 @@ pub async fn write(
     templates: &Templates,
     public_url: &str,
     letter: &NewLetter<'_>,
-) -> Result<Drafted, LetterError> {
+) -> Result<Drafted, Error> {
     let mut errors = FieldErrors::new();
     let name = errors.check(PersonName::parse("name", "your full name", letter.name));
     let email = errors.check(EmailAddress::parse("email", letter.email));
@@ -346,9 +295,9 @@ pub async fn write(
             format!("Your letter must be {BODY_MAX_CHARS} characters or fewer"),
         ));
     }
-    errors.into_result().map_err(LetterError::Invalid)?;
+    errors.into_result().map_err(Error::Invalid)?;
     let (Some(name), Some(email), Some(postcode)) = (name, email, postcode) else {
-        return Err(LetterError::Invalid(vec![]));
+        return Err(Error::Invalid(vec![]));
     };
     let member = find_mp(db, lookup, postcode.as_str()).await?;
 
@@ -365,13 +314,13 @@ pub async fn write(
         })
         .count();
     if u64::try_from(from_them).unwrap_or(u64::MAX) >= PER_SUPPORTER_PER_DAY {
-        return Err(LetterError::Refused(format!(
+        return Err(Error::Refused(format!(
             "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
             member.display_as
         )));
     }
     if recent.iter().any(|l| is_copy(body, &l.body)) {
-        return Err(LetterError::Refused(format!(
+        return Err(Error::Refused(format!(
             "Your letter is almost the same as one {} has already received. MPs listen to people's own words: please write about why this matters to you.",
             member.display_as
         )));
@@ -437,7 +386,7 @@ async fn send_to_mp(
     templates: &Templates,
     letter: &entity::Model,
     member: &mp::Model,
-) -> Result<(), LetterError> {
+) -> Result<(), Error> {
     let to_mp = templates.render(
         MP_LETTER,
         json!({
@@ -465,7 +414,7 @@ async fn send_to_mp(
 }
 
 /// Letters held for review (unusual volume to their MP), oldest first, with their MP.
-pub async fn held(db: &DatabaseConnection) -> Result<Vec<(entity::Model, mp::Model)>, LetterError> {
+pub async fn held(db: &DatabaseConnection) -> Result<Vec<(entity::Model, mp::Model)>, Error> {
     let letters = entity::Entity::find()
         .filter(entity::Column::Status.eq(status::HELD))
         .order_by_asc(entity::Column::ConfirmedAt)
@@ -487,19 +436,16 @@ pub async fn review(
     templates: &Templates,
     letter_id: &str,
     send: bool,
-) -> Result<String, LetterError> {
-    let id: Uuid = letter_id
-        .trim()
-        .parse()
-        .map_err(|_| LetterError::NotFound)?;
+) -> Result<String, Error> {
+    let id: Uuid = letter_id.trim().parse().map_err(|_| no_such_letter())?;
     let letter = entity::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(LetterError::NotFound)?;
+        .ok_or_else(no_such_letter)?;
     let member = mp::Entity::find_by_id(letter.member_id)
         .one(db)
         .await?
-        .ok_or(LetterError::NotFound)?;
+        .ok_or_else(no_such_letter)?;
     let outcome = if send {
         status::SENT
     } else {
@@ -513,14 +459,14 @@ pub async fn review(
         .exec(&txn)
         .await?;
     if decided.rows_affected == 0 {
-        return Err(LetterError::Refused(format!(
+        return Err(Error::Refused(format!(
             "This letter is not waiting for review (it is {})",
             letter.status
         )));
     }
     if send {
         if member.needs_check {
-            return Err(LetterError::Refused(format!(
+            return Err(Error::Refused(format!(
                 "{}'s address is being checked: the letter cannot be sent yet",
                 member.display_as
             )));
@@ -536,16 +482,16 @@ pub async fn confirm(
     templates: &Templates,
     token: &str,
     settings: &WriteToMpSettings,
-) -> Result<Confirmed, LetterError> {
+) -> Result<Confirmed, Error> {
     let letter = entity::Entity::find()
         .filter(entity::Column::ConfirmTokenHash.eq(hash_token(token)))
         .one(db)
         .await?
-        .ok_or(LetterError::NotFound)?;
+        .ok_or_else(no_such_letter)?;
     let member = mp::Entity::find_by_id(letter.member_id)
         .one(db)
         .await?
-        .ok_or(LetterError::NotFound)?;
+        .ok_or_else(no_such_letter)?;
     if letter.status != status::UNCONFIRMED {
         return Ok(Confirmed {
             mp_name: member.display_as,
