@@ -18,7 +18,7 @@ use crate::db::entities::{
     campaign, conflict, criterion, judge_assignment, nomination, score, trust,
 };
 use crate::db::load::{campaign, category_of, nomination_and_trust};
-use crate::domain::Status;
+use crate::domain::{RecordId, Status};
 use crate::error::{Error, Result};
 
 pub const MAX_SCORE: u32 = 5;
@@ -42,7 +42,7 @@ pub async fn rubric(db: &impl ConnectionTrait, campaign_id: Uuid) -> Result<Vec<
 pub async fn rubric_for(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    campaign_id: &str,
+    campaign_id: &RecordId,
 ) -> Result<Vec<criterion::Model>> {
     let campaign = campaign(db, campaign_id).await?;
     principal.require(
@@ -56,7 +56,7 @@ pub async fn rubric_for(
 pub async fn set_rubric(
     db: &DatabaseConnection,
     principal: &Principal,
-    campaign_id: &str,
+    campaign_id: &RecordId,
     criteria: &[NewCriterion],
 ) -> Result<Vec<criterion::Model>> {
     let campaign = campaign(db, campaign_id).await?;
@@ -133,8 +133,8 @@ pub async fn set_rubric(
 pub async fn assign_judge(
     db: &DatabaseConnection,
     principal: &Principal,
-    campaign_id: &str,
-    category_id: &str,
+    campaign_id: &RecordId,
+    category_id: &RecordId,
     judge_email: &str,
 ) -> Result<()> {
     let campaign = campaign(db, campaign_id).await?;
@@ -178,7 +178,7 @@ pub struct JudgingWork {
 pub async fn work(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    campaign_id: &str,
+    campaign_id: &RecordId,
 ) -> Result<JudgingWork> {
     let campaign = campaign(db, campaign_id).await?;
     principal.require(
@@ -238,7 +238,7 @@ pub async fn work(
 pub async fn score(
     db: &DatabaseConnection,
     principal: &Principal,
-    nomination_id: &str,
+    nomination_id: &RecordId,
     given: &BTreeMap<String, u32>,
 ) -> Result<()> {
     let (found, trust, campaign) = judgeable(db, principal, nomination_id).await?;
@@ -295,7 +295,7 @@ pub async fn score(
 pub async fn declare_conflict(
     db: &DatabaseConnection,
     principal: &Principal,
-    nomination_id: &str,
+    nomination_id: &RecordId,
     reason: &str,
 ) -> Result<()> {
     let (found, trust, _) = judgeable(db, principal, nomination_id).await?;
@@ -333,7 +333,7 @@ pub async fn declare_conflict(
 async fn judgeable(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    nomination_id: &str,
+    nomination_id: &RecordId,
 ) -> Result<(nomination::Model, trust::Model, campaign::Model)> {
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
     let on_panel = judge_assignment::Entity::find_by_id((
@@ -359,7 +359,7 @@ async fn judgeable(
     if found.status != Status::Approved.slug() {
         return Err(Error::Closed("Only approved nominations are judged".into()));
     }
-    let campaign = campaign(db, &found.campaign_id.to_string()).await?;
+    let campaign = campaign(db, &found.campaign_id.into()).await?;
     Ok((found, trust, campaign))
 }
 
@@ -381,8 +381,8 @@ pub struct Progress {
 pub async fn shortlist(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    campaign_id: &str,
-    category_id: &str,
+    campaign_id: &RecordId,
+    category_id: &RecordId,
 ) -> Result<(Vec<ShortlistEntry>, Vec<Progress>)> {
     let campaign = campaign(db, campaign_id).await?;
     let category = category_of(db, &campaign, category_id).await?;

@@ -14,7 +14,7 @@ use crate::admin::audit::record;
 use crate::auth::Principal;
 use crate::db::entities::{campaign, nomination, nominee, trust};
 use crate::db::load::{self, campaign, nomination_and_trust, trusts_of};
-use crate::domain::{Decision, Status};
+use crate::domain::{Decision, RecordId, Status};
 use crate::error::{Error, Result};
 use crate::nominees::{new_nominee, nominee_for, thank_nominee};
 
@@ -47,7 +47,7 @@ pub async fn administered_trusts(
 pub async fn queue(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    campaign_id: &str,
+    campaign_id: &RecordId,
     trust_code: &str,
 ) -> Result<Vec<nomination::Model>> {
     let campaign = campaign(db, campaign_id).await?;
@@ -65,7 +65,7 @@ pub async fn queue(
 pub async fn list(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    campaign_id: &str,
+    campaign_id: &RecordId,
 ) -> Result<Vec<nomination::Model>> {
     let campaign = campaign(db, campaign_id).await?;
     let trusts = administered_trusts(db, principal, &campaign, "").await?;
@@ -77,14 +77,23 @@ pub async fn list(
         .await?)
 }
 
+/// A moderator's decision on one nomination.
+pub struct Moderation {
+    pub nomination: RecordId,
+    pub decision: Decision,
+}
+
 /// Approves, rejects or asks the nominator for more, and records who did it.
 pub async fn decide(
     db: &DatabaseConnection,
     outbox: &Outbox,
     principal: &Principal,
-    nomination_id: &str,
-    decision: &Decision,
+    moderation: &Moderation,
 ) -> Result<nomination::Model> {
+    let Moderation {
+        nomination: nomination_id,
+        decision,
+    } = moderation;
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
     principal.require(
         principal.administers_trust(&trust),
@@ -118,7 +127,7 @@ pub async fn decide(
     )
     .await?;
     if let Decision::RequestInfo { question } = decision {
-        let campaign = campaign(&txn, &found.campaign_id.to_string()).await?;
+        let campaign = campaign(&txn, &found.campaign_id.into()).await?;
         let event = MoreInfoRequested {
             nomination_id: found.id.to_string(),
             campaign_name: campaign.name,
@@ -135,24 +144,39 @@ pub async fn decide(
     load::nomination(db, nomination_id).await
 }
 
+/// What a trust admin says about the nominee a nomination was matched to.
+pub enum MatchVerdict {
+    /// Who someone the nominator could only describe is. The name and job title are as typed
+    /// (a blank job title keeps the nominator's), checked once the caller may review the match.
+    Identify { name: String, job_title: String },
+    /// The match is right.
+    SamePerson,
+    /// A different person with the same name and role.
+    DifferentPerson,
+}
+
+/// A review of one nomination's nominee match.
+pub struct MatchReview {
+    pub nomination: RecordId,
+    pub verdict: MatchVerdict,
+}
+
 /// Confirms a nominee match, splits a wrong one off to a nominee of its own, or names someone the
 /// nominator could only describe (who is then thanked and asked for consent).
 pub async fn review_match(
     db: &DatabaseConnection,
     outbox: &Outbox,
     principal: &Principal,
-    nomination_id: &str,
-    same_person: bool,
-    name: &str,
-    job_title: &str,
+    review: &MatchReview,
 ) -> Result<nomination::Model> {
+    let nomination_id = &review.nomination;
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
     principal.require(
         principal.administers_trust(&trust),
         &format!("review nominees for {}", trust.name),
     )?;
     let txn = db.begin().await?;
-    let (action, detail) = if !name.trim().is_empty() {
+    let (action, detail) = if let MatchVerdict::Identify { name, job_title } = &review.verdict {
         let person = PersonName::parse("nominee_name", "their full name", name)
             .map_err(|e| Error::Invalid(vec![e]))?;
         let job_title = if job_title.trim().is_empty() {
@@ -172,7 +196,7 @@ pub async fn review_match(
         )
         .await?;
         ("identify_nominee", format!("named {person}"))
-    } else if same_person {
+    } else if let MatchVerdict::SamePerson = review.verdict {
         link(
             &txn,
             &found,
@@ -223,7 +247,7 @@ pub async fn review_match(
     .await?;
     if found.confirmed_at.is_some() {
         let updated = load::nomination(&txn, nomination_id).await?;
-        let campaign = campaign(&txn, &found.campaign_id.to_string()).await?;
+        let campaign = campaign(&txn, &found.campaign_id.into()).await?;
         thank_nominee(&txn, outbox, &updated, &campaign, &trust).await?;
     }
     outbox.commit(txn).await?;

@@ -16,7 +16,7 @@ use crate::db::entities::{
     campaign, campaign_trust, category, nomination, nominee, recognition, region, site, trust,
 };
 use crate::db::load::{campaign, category_of, nomination_and_trust};
-use crate::domain::{Consent, Status, StoryText};
+use crate::domain::{Consent, RecordId, Status, StoryText};
 use crate::error::{Error, Result};
 use crate::nominees::nominee_for;
 
@@ -79,20 +79,26 @@ impl Recognised<'_> {
     }
 }
 
+/// Finalists chosen from the shortlist of one category in one region.
+pub struct Finalists {
+    pub campaign: RecordId,
+    pub category: RecordId,
+    /// The region's code, upper case.
+    pub region_code: String,
+    pub nominations: Vec<RecordId>,
+}
+
 /// Announces finalists for one region and category from the shortlist.
 pub async fn announce_finalists(
     db: &DatabaseConnection,
     outbox: &Outbox,
     principal: &Principal,
-    campaign_id: &str,
-    category_id: &str,
-    region_code: &str,
-    nomination_ids: &[String],
+    finalists: &Finalists,
 ) -> Result<()> {
-    let campaign = campaign(db, campaign_id).await?;
-    let region_code = region_code.trim().to_uppercase();
+    let campaign = campaign(db, &finalists.campaign).await?;
+    let region_code = &finalists.region_code;
     principal.require(
-        principal.administers_campaign(&campaign) || principal.administers_region(&region_code),
+        principal.administers_campaign(&campaign) || principal.administers_region(region_code),
         &format!("announce finalists for {region_code}"),
     )?;
     if campaign.scope == "trust" {
@@ -100,7 +106,7 @@ pub async fn announce_finalists(
             "A trust campaign announces winners, not regional finalists".into(),
         ));
     }
-    let category = category_of(db, &campaign, category_id).await?;
+    let category = category_of(db, &campaign, &finalists.category).await?;
     announcements_open(&campaign)?;
     let already = recognition::Entity::find()
         .filter(recognition::Column::CampaignId.eq(campaign.id))
@@ -111,7 +117,7 @@ pub async fn announce_finalists(
         .await?;
     let limit = u64::try_from(campaign.finalists_per_region).unwrap_or(0);
     let mut chosen = Vec::new();
-    for id in nomination_ids {
+    for id in &finalists.nominations {
         let (found, trust) = nomination_and_trust(db, id).await?;
         if found.campaign_id != campaign.id || found.category_id != category.id {
             return Err(Error::Closed(format!(
@@ -154,10 +160,10 @@ pub async fn announce_winner(
     db: &DatabaseConnection,
     outbox: &Outbox,
     principal: &Principal,
-    nomination_id: &str,
+    nomination_id: &RecordId,
 ) -> Result<()> {
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
-    let campaign = campaign(db, &found.campaign_id.to_string()).await?;
+    let campaign = campaign(db, &found.campaign_id.into()).await?;
     principal.require(
         principal.administers_campaign(&campaign),
         &format!("announce the winners of {}", campaign.name),
@@ -334,7 +340,7 @@ async fn details(
 /// A campaign's finalists and winners as the public may see them: consented nominees only.
 pub async fn public_list(
     db: &impl ConnectionTrait,
-    campaign_id: &str,
+    campaign_id: &RecordId,
 ) -> Result<Vec<(String, RecognisedNominee)>> {
     let campaign = campaign(db, campaign_id).await?;
     let recognitions = recognition::Entity::find()
@@ -345,7 +351,7 @@ pub async fn public_list(
         .await?;
     let mut listed = Vec::new();
     for r in recognitions {
-        let (found, trust) = nomination_and_trust(db, &r.nomination_id.to_string()).await?;
+        let (found, trust) = nomination_and_trust(db, &r.nomination_id.into()).await?;
         let details = details(db, &found, &trust, &campaign).await?;
         if let Some(mut public) = details.recognised().public() {
             // Contact addresses are for notifications, never for the public page.
@@ -362,8 +368,8 @@ pub async fn public_list(
 pub async fn forward_winner(
     db: &DatabaseConnection,
     principal: &Principal,
-    nomination_id: &str,
-    to_campaign_id: &str,
+    nomination_id: &RecordId,
+    to_campaign_id: &RecordId,
 ) -> Result<Uuid> {
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
     principal.require(

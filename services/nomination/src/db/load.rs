@@ -6,6 +6,7 @@ use uuid::Uuid;
 use valued_platform::domain::FieldError;
 
 use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
+use crate::domain::RecordId;
 use crate::error::{Error, Result};
 
 /// A campaign with the trusts it is open to and its categories in display order.
@@ -70,9 +71,9 @@ pub async fn trusts_of(
         .await?)
 }
 
-pub async fn campaign(db: &impl ConnectionTrait, id: &str) -> Result<campaign::Model> {
+pub async fn campaign(db: &impl ConnectionTrait, id: &RecordId) -> Result<campaign::Model> {
     let not_found = || Error::NotFound(format!("campaign {id}"));
-    let id: Uuid = id.trim().parse().map_err(|_| not_found())?;
+    let id = id.id().ok_or_else(not_found)?;
     campaign::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -83,7 +84,7 @@ pub async fn campaign(db: &impl ConnectionTrait, id: &str) -> Result<campaign::M
 pub async fn category_of(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
-    category_id: &str,
+    category_id: &RecordId,
 ) -> Result<category::Model> {
     let invalid = || {
         Error::Invalid(vec![FieldError::new(
@@ -91,7 +92,7 @@ pub async fn category_of(
             "Select a category of this campaign",
         )])
     };
-    let id: Uuid = category_id.trim().parse().map_err(|_| invalid())?;
+    let id = category_id.id().ok_or_else(invalid)?;
     category::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -114,9 +115,9 @@ pub async fn trust_in_campaign(
     Ok(trust::Entity::find_by_id(code.to_owned()).one(db).await?)
 }
 
-pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nomination::Model> {
+pub async fn nomination(db: &impl ConnectionTrait, id: &RecordId) -> Result<nomination::Model> {
     let not_found = || Error::NotFound(format!("nomination {id}"));
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let id = id.id().ok_or_else(not_found)?;
     nomination::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -126,7 +127,7 @@ pub async fn nomination(db: &impl ConnectionTrait, id: &str) -> Result<nominatio
 /// A nomination with the trust it belongs to, loaded for an admin action.
 pub async fn nomination_and_trust(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &RecordId,
 ) -> Result<(nomination::Model, trust::Model)> {
     let nomination = nomination(db, id).await?;
     let trust = trust::Entity::find_by_id(nomination.trust_code.clone())
@@ -141,9 +142,9 @@ pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {
 }
 
 /// A nominee and how many nominations name them.
-pub async fn nominee(db: &impl ConnectionTrait, id: &str) -> Result<(nominee::Model, u64)> {
+pub async fn nominee(db: &impl ConnectionTrait, id: &RecordId) -> Result<(nominee::Model, u64)> {
     let not_found = || Error::NotFound(format!("nominee {id}"));
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let id = id.id().ok_or_else(not_found)?;
     let nominee = nominee::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -2,28 +2,96 @@
 
 use valued_proto::nomination::v1 as pb;
 
+use crate::admin::moderation::{MatchReview, MatchVerdict, Moderation};
+use crate::admin::recognition::Finalists;
 use crate::db::entities::nomination;
 use crate::db::load::CampaignView;
-use crate::domain::{Band, NominationRequest, Relationship, StaffGroup};
+use crate::domain::{Band, Decision, NominationRequest, RecordId, Relationship, StaffGroup};
+use crate::error::Error;
+use crate::public::drafts::SaveDraft;
+use crate::public::submit::SubmitNomination;
 
-impl From<pb::SubmitNominationRequest> for NominationRequest {
+impl From<pb::SubmitNominationRequest> for SubmitNomination {
     fn from(r: pb::SubmitNominationRequest) -> Self {
         Self {
-            campaign_id: r.campaign_id,
-            category_id: r.category_id,
-            trust_code: r.trust_code,
-            nominee_name: r.nominee_name,
-            nominee_job_title: r.nominee_job_title,
-            staff_group: r.staff_group,
-            story: r.story,
-            nominator_name: r.nominator_name,
-            nominator_email: r.nominator_email,
-            relationship: r.relationship,
-            band: r.band,
-            nominee_email: r.nominee_email,
-            site_code: r.site_code,
-            nominee_description: r.nominee_description,
-            team: r.team,
+            answers: NominationRequest {
+                campaign_id: r.campaign_id,
+                category_id: r.category_id,
+                trust_code: r.trust_code,
+                nominee_name: r.nominee_name,
+                nominee_job_title: r.nominee_job_title,
+                staff_group: r.staff_group,
+                story: r.story,
+                nominator_name: r.nominator_name,
+                nominator_email: r.nominator_email,
+                relationship: r.relationship,
+                band: r.band,
+                nominee_email: r.nominee_email,
+                site_code: r.site_code,
+                nominee_description: r.nominee_description,
+                team: r.team,
+            },
+            draft_token: given(r.draft_token),
+        }
+    }
+}
+
+impl From<pb::SaveDraftRequest> for SaveDraft {
+    fn from(r: pb::SaveDraftRequest) -> Self {
+        Self {
+            token: given(r.draft_token),
+            answers: SubmitNomination::from(r.answers.unwrap_or_default()).answers,
+            email_link: r.email_resume_link,
+        }
+    }
+}
+
+/// A link token the caller may leave blank: `None` when they did.
+fn given(token: String) -> Option<String> {
+    (!token.trim().is_empty()).then_some(token)
+}
+
+impl TryFrom<pb::ModerateNominationRequest> for Moderation {
+    type Error = Error;
+
+    fn try_from(r: pb::ModerateNominationRequest) -> Result<Self, Error> {
+        Ok(Self {
+            decision: Decision::parse(&r.action, &r.reason).map_err(|e| Error::Invalid(vec![e]))?,
+            nomination: RecordId::parse(&r.nomination_id),
+        })
+    }
+}
+
+impl From<pb::ReviewNomineeMatchRequest> for MatchReview {
+    fn from(r: pb::ReviewNomineeMatchRequest) -> Self {
+        let verdict = if !r.nominee_name.trim().is_empty() {
+            MatchVerdict::Identify {
+                name: r.nominee_name,
+                job_title: r.nominee_job_title,
+            }
+        } else if r.same_person {
+            MatchVerdict::SamePerson
+        } else {
+            MatchVerdict::DifferentPerson
+        };
+        Self {
+            nomination: RecordId::parse(&r.nomination_id),
+            verdict,
+        }
+    }
+}
+
+impl From<pb::AnnounceFinalistsRequest> for Finalists {
+    fn from(r: pb::AnnounceFinalistsRequest) -> Self {
+        Self {
+            campaign: RecordId::parse(&r.campaign_id),
+            category: RecordId::parse(&r.category_id),
+            region_code: r.region_code.trim().to_uppercase(),
+            nominations: r
+                .nomination_ids
+                .iter()
+                .map(|id| RecordId::parse(id))
+                .collect(),
         }
     }
 }
@@ -124,6 +192,7 @@ pub fn to_message(n: nomination::Model) -> pb::Nomination {
     }
 }
 
+/// A draft's answers as the form sent them.
 impl From<NominationRequest> for pb::SubmitNominationRequest {
     fn from(r: NominationRequest) -> Self {
         Self {

@@ -15,7 +15,7 @@ use self::convert::{campaign, timestamp, to_message};
 use crate::admin::{audit, judging, moderation, recognition};
 use crate::auth::{self, AuthSettings, Principal, Verifier};
 use crate::db::load;
-use crate::domain::{Consent, Decision};
+use crate::domain::{Consent, RecordId};
 use crate::public::{confirm, consent, drafts, submit};
 
 pub struct NominationApi {
@@ -69,16 +69,8 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SubmitNominationRequest>,
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
-        let request = request.into_inner();
-        let draft_token = request.draft_token.clone();
-        let id = submit::submit(
-            &self.db,
-            &self.outbox,
-            &request.into(),
-            &draft_token,
-            self.limits,
-        )
-        .await?;
+        let submission = request.into_inner().into();
+        let id = submit::submit(&self.db, &self.outbox, &submission, self.limits).await?;
         Ok(Response::new(pb::SubmitNominationResponse {
             nomination_id: id.to_string(),
         }))
@@ -89,7 +81,7 @@ impl NominationService for NominationApi {
         request: Request<pb::GetNomineeRequest>,
     ) -> Result<Response<pb::GetNomineeResponse>, Status> {
         let (nominee, nomination_count) =
-            load::nominee(&self.db, &request.into_inner().nominee_id).await?;
+            load::nominee(&self.db, &RecordId::parse(&request.into_inner().nominee_id)).await?;
         Ok(Response::new(pb::GetNomineeResponse {
             nominee: Some(pb::Nominee {
                 id: nominee.id.to_string(),
@@ -105,7 +97,8 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetNominationRequest>,
     ) -> Result<Response<pb::GetNominationResponse>, Status> {
-        let model = load::nomination(&self.db, &request.into_inner().nomination_id).await?;
+        let id = RecordId::parse(&request.into_inner().nomination_id);
+        let model = load::nomination(&self.db, &id).await?;
         Ok(Response::new(pb::GetNominationResponse {
             nomination: Some(to_message(model)),
         }))
@@ -115,17 +108,8 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SaveDraftRequest>,
     ) -> Result<Response<pb::SaveDraftResponse>, Status> {
-        let request = request.into_inner();
-        let answers = request.answers.unwrap_or_default().into();
-        let saved = drafts::save(
-            &self.db,
-            &self.outbox,
-            &request.draft_token,
-            &answers,
-            request.email_resume_link,
-            self.draft_lifetime,
-        )
-        .await?;
+        let save = request.into_inner().into();
+        let saved = drafts::save(&self.db, &self.outbox, &save, self.draft_lifetime).await?;
         Ok(Response::new(pb::SaveDraftResponse {
             draft_token: saved.token,
             expires_at: timestamp(Some(saved.expires_at)),
@@ -201,7 +185,8 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::ListRecognisedRequest>,
     ) -> Result<Response<pb::ListRecognisedResponse>, Status> {
-        let listed = recognition::public_list(&self.db, &request.into_inner().campaign_id).await?;
+        let campaign = RecordId::parse(&request.into_inner().campaign_id);
+        let listed = recognition::public_list(&self.db, &campaign).await?;
         Ok(Response::new(pb::ListRecognisedResponse {
             entries: listed
                 .into_iter()
@@ -245,8 +230,9 @@ impl NominationService for NominationApi {
         self.admin(
             request,
             async |principal, r: pb::ListModerationQueueRequest| {
+                let campaign = RecordId::parse(&r.campaign_id);
                 let queue =
-                    moderation::queue(&self.db, &principal, &r.campaign_id, &r.trust_code).await?;
+                    moderation::queue(&self.db, &principal, &campaign, &r.trust_code).await?;
                 Ok(pb::ListModerationQueueResponse {
                     nominations: queue.into_iter().map(to_message).collect(),
                 })
@@ -262,16 +248,9 @@ impl NominationService for NominationApi {
         self.admin(
             request,
             async |principal, r: pb::ModerateNominationRequest| {
-                let decision = Decision::parse(&r.action, &r.reason)
-                    .map_err(|e| crate::error::Error::Invalid(vec![e]))?;
-                let updated = moderation::decide(
-                    &self.db,
-                    &self.outbox,
-                    &principal,
-                    &r.nomination_id,
-                    &decision,
-                )
-                .await?;
+                let moderation = r.try_into()?;
+                let updated =
+                    moderation::decide(&self.db, &self.outbox, &principal, &moderation).await?;
                 Ok(pb::ModerateNominationResponse {
                     nomination: Some(to_message(updated)),
                 })
@@ -309,7 +288,8 @@ impl NominationService for NominationApi {
         request: Request<pb::ListNominationsRequest>,
     ) -> Result<Response<pb::ListNominationsResponse>, Status> {
         self.admin(request, async |principal, r: pb::ListNominationsRequest| {
-            let all = moderation::list(&self.db, &principal, &r.campaign_id).await?;
+            let all =
+                moderation::list(&self.db, &principal, &RecordId::parse(&r.campaign_id)).await?;
             Ok(pb::ListNominationsResponse {
                 nominations: all.into_iter().map(to_message).collect(),
             })
@@ -324,16 +304,8 @@ impl NominationService for NominationApi {
         self.admin(
             request,
             async |principal, r: pb::ReviewNomineeMatchRequest| {
-                let updated = moderation::review_match(
-                    &self.db,
-                    &self.outbox,
-                    &principal,
-                    &r.nomination_id,
-                    r.same_person,
-                    &r.nominee_name,
-                    &r.nominee_job_title,
-                )
-                .await?;
+                let updated =
+                    moderation::review_match(&self.db, &self.outbox, &principal, &r.into()).await?;
                 Ok(pb::ReviewNomineeMatchResponse {
                     nomination: Some(to_message(updated)),
                 })
@@ -355,8 +327,13 @@ impl NominationService for NominationApi {
                     weight: c.weight,
                 })
                 .collect();
-            let stored =
-                judging::set_rubric(&self.db, &principal, &r.campaign_id, &criteria).await?;
+            let stored = judging::set_rubric(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.campaign_id),
+                &criteria,
+            )
+            .await?;
             Ok(pb::SetRubricResponse {
                 criteria: stored.into_iter().map(convert::criterion).collect(),
             })
@@ -369,7 +346,8 @@ impl NominationService for NominationApi {
         request: Request<pb::GetRubricRequest>,
     ) -> Result<Response<pb::GetRubricResponse>, Status> {
         self.admin(request, async |principal, r: pb::GetRubricRequest| {
-            let criteria = judging::rubric_for(&self.db, &principal, &r.campaign_id).await?;
+            let criteria =
+                judging::rubric_for(&self.db, &principal, &RecordId::parse(&r.campaign_id)).await?;
             Ok(pb::GetRubricResponse {
                 criteria: criteria.into_iter().map(convert::criterion).collect(),
             })
@@ -385,8 +363,8 @@ impl NominationService for NominationApi {
             judging::assign_judge(
                 &self.db,
                 &principal,
-                &r.campaign_id,
-                &r.category_id,
+                &RecordId::parse(&r.campaign_id),
+                &RecordId::parse(&r.category_id),
                 &r.judge_email,
             )
             .await?;
@@ -400,7 +378,8 @@ impl NominationService for NominationApi {
         request: Request<pb::ListJudgingWorkRequest>,
     ) -> Result<Response<pb::ListJudgingWorkResponse>, Status> {
         self.admin(request, async |principal, r: pb::ListJudgingWorkRequest| {
-            let work = judging::work(&self.db, &principal, &r.campaign_id).await?;
+            let work =
+                judging::work(&self.db, &principal, &RecordId::parse(&r.campaign_id)).await?;
             let total = u32::try_from(work.items.len()).unwrap_or(u32::MAX);
             let scored = u32::try_from(work.items.iter().filter(|(_, s)| !s.is_empty()).count())
                 .unwrap_or(u32::MAX);
@@ -427,7 +406,13 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::ScoreNominationResponse>, Status> {
         self.admin(request, async |principal, r: pb::ScoreNominationRequest| {
             let scores = r.scores.into_iter().collect();
-            judging::score(&self.db, &principal, &r.nomination_id, &scores).await?;
+            judging::score(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.nomination_id),
+                &scores,
+            )
+            .await?;
             Ok(pb::ScoreNominationResponse {})
         })
         .await
@@ -438,7 +423,13 @@ impl NominationService for NominationApi {
         request: Request<pb::DeclareConflictRequest>,
     ) -> Result<Response<pb::DeclareConflictResponse>, Status> {
         self.admin(request, async |principal, r: pb::DeclareConflictRequest| {
-            judging::declare_conflict(&self.db, &principal, &r.nomination_id, &r.reason).await?;
+            judging::declare_conflict(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.nomination_id),
+                &r.reason,
+            )
+            .await?;
             Ok(pb::DeclareConflictResponse {})
         })
         .await
@@ -449,8 +440,13 @@ impl NominationService for NominationApi {
         request: Request<pb::GetShortlistRequest>,
     ) -> Result<Response<pb::GetShortlistResponse>, Status> {
         self.admin(request, async |principal, r: pb::GetShortlistRequest| {
-            let (entries, progress) =
-                judging::shortlist(&self.db, &principal, &r.campaign_id, &r.category_id).await?;
+            let (entries, progress) = judging::shortlist(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.campaign_id),
+                &RecordId::parse(&r.category_id),
+            )
+            .await?;
             Ok(pb::GetShortlistResponse {
                 entries: entries
                     .into_iter()
@@ -481,16 +477,8 @@ impl NominationService for NominationApi {
         self.admin(
             request,
             async |principal, r: pb::AnnounceFinalistsRequest| {
-                recognition::announce_finalists(
-                    &self.db,
-                    &self.outbox,
-                    &principal,
-                    &r.campaign_id,
-                    &r.category_id,
-                    &r.region_code,
-                    &r.nomination_ids,
-                )
-                .await?;
+                recognition::announce_finalists(&self.db, &self.outbox, &principal, &r.into())
+                    .await?;
                 Ok(pb::AnnounceFinalistsResponse {})
             },
         )
@@ -502,8 +490,13 @@ impl NominationService for NominationApi {
         request: Request<pb::AnnounceWinnerRequest>,
     ) -> Result<Response<pb::AnnounceWinnerResponse>, Status> {
         self.admin(request, async |principal, r: pb::AnnounceWinnerRequest| {
-            recognition::announce_winner(&self.db, &self.outbox, &principal, &r.nomination_id)
-                .await?;
+            recognition::announce_winner(
+                &self.db,
+                &self.outbox,
+                &principal,
+                &RecordId::parse(&r.nomination_id),
+            )
+            .await?;
             Ok(pb::AnnounceWinnerResponse {})
         })
         .await
@@ -517,8 +510,8 @@ impl NominationService for NominationApi {
             let id = recognition::forward_winner(
                 &self.db,
                 &principal,
-                &r.nomination_id,
-                &r.to_campaign_id,
+                &RecordId::parse(&r.nomination_id),
+                &RecordId::parse(&r.to_campaign_id),
             )
             .await?;
             Ok(pb::ForwardWinnerResponse {

@@ -20,15 +20,22 @@ pub struct SavedDraft {
     pub expires_at: chrono::DateTime<Utc>,
 }
 
+/// The answers so far, for a new draft or the one `token` reaches.
+pub struct SaveDraft {
+    pub token: Option<String>,
+    pub answers: NominationRequest,
+    /// Email the nominator a link to the draft.
+    pub email_link: bool,
+}
+
 /// Creates or updates a draft. With `email_link`, the nominator is emailed a link to it.
 pub async fn save(
     db: &DatabaseConnection,
     outbox: &Outbox,
-    token: &str,
-    answers: &NominationRequest,
-    email_link: bool,
+    save: &SaveDraft,
     lifetime: Duration,
 ) -> Result<SavedDraft> {
+    let answers = &save.answers;
     let campaign = match answers.campaign_id.trim().parse::<Uuid>() {
         Ok(id) => campaign::Entity::find_by_id(id).one(db).await?,
         Err(_) => None,
@@ -39,7 +46,7 @@ pub async fn save(
             "This campaign does not exist",
         )])
     })?;
-    let email = if email_link {
+    let email = if save.email_link {
         Some(
             EmailAddress::parse("nominator_email", &answers.nominator_email)
                 .map_err(|e| Error::Invalid(vec![e]))?,
@@ -57,9 +64,12 @@ pub async fn save(
         .filter(draft::Column::ExpiresAt.lt(now))
         .exec(&txn)
         .await?;
-    let existing = match token.trim() {
-        "" => None,
-        token => find(&txn, token).await?.map(|d| (token.to_owned(), d)),
+    let existing = match &save.token {
+        None => None,
+        Some(token) => {
+            let token = token.trim();
+            find(&txn, token).await?.map(|d| (token.to_owned(), d))
+        }
     };
     let token = match existing {
         Some((token, found)) => {

@@ -28,14 +28,20 @@ pub struct Limits {
     pub per_nominator: u64,
 }
 
+/// A nomination as the nominator sent it, and the draft it completes, if any.
+pub struct SubmitNomination {
+    pub answers: NominationRequest,
+    pub draft_token: Option<String>,
+}
+
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
 pub async fn submit(
     db: &DatabaseConnection,
     outbox: &Outbox,
-    request: &NominationRequest,
-    draft_token: &str,
+    submission: &SubmitNomination,
     limits: Limits,
 ) -> Result<Uuid> {
+    let request = &submission.answers;
     let category = match request.category_id.trim().parse::<Uuid>() {
         Ok(id) => category::Entity::find_by_id(id).one(db).await?,
         Err(_) => None,
@@ -205,7 +211,7 @@ pub async fn submit(
         confirm_token,
     };
     outbox.enqueue(&txn, Some(&trust.code), &event).await?;
-    if !draft_token.trim().is_empty() {
+    if let Some(draft_token) = &submission.draft_token {
         drafts::delete(&txn, draft_token).await?;
     }
     outbox.commit(txn).await?;
