@@ -11,27 +11,38 @@ use crate::error::Error;
 use crate::public::drafts::SaveDraft;
 use crate::public::submit::SubmitNomination;
 
+/// Moves a nomination form's answers between the message and `NominationRequest`, which name them
+/// alike: one list of fields for both directions.
+macro_rules! answers {
+    ($from:expr => $to:path { $($extra:tt)* }) => {{
+        let r = $from;
+        $to {
+            campaign_id: r.campaign_id,
+            category_id: r.category_id,
+            trust_code: r.trust_code,
+            nominee_name: r.nominee_name,
+            nominee_job_title: r.nominee_job_title,
+            staff_group: r.staff_group,
+            story: r.story,
+            nominator_name: r.nominator_name,
+            nominator_email: r.nominator_email,
+            relationship: r.relationship,
+            band: r.band,
+            nominee_email: r.nominee_email,
+            site_code: r.site_code,
+            nominee_description: r.nominee_description,
+            team: r.team,
+            $($extra)*
+        }
+    }};
+}
+
 impl From<pb::SubmitNominationRequest> for SubmitNomination {
-    fn from(r: pb::SubmitNominationRequest) -> Self {
+    fn from(mut r: pb::SubmitNominationRequest) -> Self {
+        let draft_token = given(std::mem::take(&mut r.draft_token));
         Self {
-            answers: NominationRequest {
-                campaign_id: r.campaign_id,
-                category_id: r.category_id,
-                trust_code: r.trust_code,
-                nominee_name: r.nominee_name,
-                nominee_job_title: r.nominee_job_title,
-                staff_group: r.staff_group,
-                story: r.story,
-                nominator_name: r.nominator_name,
-                nominator_email: r.nominator_email,
-                relationship: r.relationship,
-                band: r.band,
-                nominee_email: r.nominee_email,
-                site_code: r.site_code,
-                nominee_description: r.nominee_description,
-                team: r.team,
-            },
-            draft_token: given(r.draft_token),
+            answers: answers!(r => NominationRequest {}),
+            draft_token,
         }
     }
 }
@@ -195,24 +206,7 @@ pub fn to_message(n: nomination::Model) -> pb::Nomination {
 /// A draft's answers as the form sent them.
 impl From<NominationRequest> for pb::SubmitNominationRequest {
     fn from(r: NominationRequest) -> Self {
-        Self {
-            campaign_id: r.campaign_id,
-            category_id: r.category_id,
-            trust_code: r.trust_code,
-            nominee_name: r.nominee_name,
-            nominee_job_title: r.nominee_job_title,
-            staff_group: r.staff_group,
-            story: r.story,
-            nominator_name: r.nominator_name,
-            nominator_email: r.nominator_email,
-            relationship: r.relationship,
-            band: r.band,
-            nominee_email: r.nominee_email,
-            site_code: r.site_code,
-            nominee_description: r.nominee_description,
-            team: r.team,
-            draft_token: String::new(),
-        }
+        answers!(r => pb::SubmitNominationRequest { draft_token: String::new() })
     }
 }
 
