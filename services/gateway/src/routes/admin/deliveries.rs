@@ -24,16 +24,13 @@ pub struct SearchQuery {
 
 /// `GET /admin/deliveries?recipient=`
 pub async fn search(signed: Signed, Query(query): Query<SearchQuery>) -> AdminResult<Response> {
-    signed.platform_admin().await?;
+    let mut notification = signed.notification_for_platform_admin().await?;
     let recipient = query.recipient.trim();
     let deliveries: Option<Vec<DeliveryView>> = if recipient.is_empty() {
         None
     } else {
         Some(
-            signed
-                .clients
-                .notification
-                .clone()
+            notification
                 .list_deliveries(ListDeliveriesRequest {
                     limit: LIMIT,
                     recipient: recipient.to_owned(),

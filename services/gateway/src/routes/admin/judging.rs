@@ -12,8 +12,8 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_proto::nomination::v1::{
     AnnounceFinalistsRequest, AnnounceWinnerRequest, Campaign, DeclareConflictRequest,
-    ForwardWinnerRequest, GetShortlistRequest, ListJudgingWorkRequest, ListRecognisedRequest,
-    Nomination, ScoreNominationRequest,
+    ForwardWinnerRequest, ListJudgingWorkRequest, ListRecognisedRequest, Nomination,
+    ScoreNominationRequest,
 };
 
 use super::nomination_view::{NominationView, trust_name};
@@ -300,15 +300,7 @@ pub async fn shortlist(
         .or(campaign.categories.first())
         .cloned()
         .unwrap_or_default();
-    let list = signed
-        .nomination()
-        .get_shortlist(signed.signed(GetShortlistRequest {
-            campaign_id: campaign.id.clone(),
-            category_id: category.id.clone(),
-        }))
-        .await
-        .map_err(|s| signed.fail(s))?
-        .into_inner();
+    let list = signed.shortlist(&campaign, &category.id).await?;
     let mut regions: BTreeMap<String, Vec<ShortlistRow>> = BTreeMap::new();
     for entry in &list.entries {
         let Some(nomination) = entry.nomination.as_ref() else {

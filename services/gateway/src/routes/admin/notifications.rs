@@ -15,7 +15,9 @@ use valued_proto::notification::v1::{
 };
 
 use super::signed::{AdminError, AdminResult, Signed, check_csrf};
-use crate::clients::NOTIFICATION;
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+
+use crate::clients::{NOTIFICATION, Traced};
 use crate::error::GatewayError;
 use crate::routes::page::{self, see_other};
 
@@ -24,8 +26,16 @@ const PREVIEW_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
 impl Signed {
+    /// The notification service, for platform admins only (as the nomination service knows them).
+    pub(super) async fn notification_for_platform_admin(
+        &self,
+    ) -> AdminResult<NotificationServiceClient<Traced>> {
+        self.platform_admin().await?;
+        Ok(self.clients.notification.clone())
+    }
+
     /// Allows platform admins only (as the nomination service knows them).
-    pub(super) async fn platform_admin(&self) -> AdminResult<()> {
+    async fn platform_admin(&self) -> AdminResult<()> {
         let me = self
             .nomination()
             .who_am_i(self.signed(WhoAmIRequest {}))
@@ -54,11 +64,9 @@ struct PreviewView {
 
 /// `GET /admin/templates`
 pub async fn templates(signed: Signed) -> AdminResult<Response> {
-    signed.platform_admin().await?;
     let previews = signed
-        .clients
-        .notification
-        .clone()
+        .notification_for_platform_admin()
+        .await?
         .preview_templates(PreviewTemplatesRequest {})
         .await
         .map_err(notification_failed)?
@@ -81,11 +89,9 @@ pub async fn templates(signed: Signed) -> AdminResult<Response> {
 
 /// `GET /admin/templates/{name}`: the HTML part on its own, for the preview frame.
 pub async fn template_html(signed: Signed, Path(name): Path<String>) -> AdminResult<Response> {
-    signed.platform_admin().await?;
     let html = signed
-        .clients
-        .notification
-        .clone()
+        .notification_for_platform_admin()
+        .await?
         .preview_templates(PreviewTemplatesRequest {})
         .await
         .map_err(notification_failed)?
@@ -114,11 +120,9 @@ struct MpEmailView {
 
 /// `GET /admin/mp-emails`
 pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
-    signed.platform_admin().await?;
     let sent = signed
-        .clients
-        .notification
-        .clone()
+        .notification_for_platform_admin()
+        .await?
         .list_mp_emails(ListDeliveriesRequest {
             limit: 500,
             recipient: String::new(),
@@ -172,11 +176,9 @@ pub async fn held_letters(
     headers: HeaderMap,
     Query(query): Query<HeldQuery>,
 ) -> AdminResult<Response> {
-    signed.platform_admin().await?;
     let letters = signed
-        .clients
-        .notification
-        .clone()
+        .notification_for_platform_admin()
+        .await?
         .list_held_letters(ListHeldLettersRequest {})
         .await
         .map_err(notification_failed)?
@@ -235,11 +237,9 @@ pub async fn review_held_letter(
     Form(form): Form<ReviewForm>,
 ) -> AdminResult<Response> {
     check_csrf(&headers, &form.csrf_token, HELD_PATH)?;
-    signed.platform_admin().await?;
     let reviewed = signed
-        .clients
-        .notification
-        .clone()
+        .notification_for_platform_admin()
+        .await?
         .review_held_letter(ReviewHeldLetterRequest {
             letter_id: id,
             send: form.decision == "send",

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::{
-    AssignJudgeRequest, Campaign, Criterion, GetRubricRequest, GetShortlistRequest,
-    SetRubricRequest,
+    AssignJudgeRequest, Campaign, Criterion, GetRubricRequest, SetRubricRequest,
 };
 
 use super::signed::{AdminResult, Signed, check_csrf, field_errors, form_field};
@@ -270,16 +269,7 @@ async fn judges_page(
     let campaign = signed.campaign(slug).await?;
     let mut panels = Vec::new();
     for category in &campaign.categories {
-        let progress = signed
-            .nomination()
-            .get_shortlist(signed.signed(GetShortlistRequest {
-                campaign_id: campaign.id.clone(),
-                category_id: category.id.clone(),
-            }))
-            .await
-            .map_err(|s| signed.fail(s))?
-            .into_inner()
-            .progress;
+        let progress = signed.shortlist(&campaign, &category.id).await?.progress;
         panels.push(context! {
             name => category.name,
             judges => progress.iter().map(|p| context! {

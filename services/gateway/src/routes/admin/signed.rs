@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
-use valued_proto::nomination::v1::{Campaign, ListCampaignsRequest};
+use valued_proto::nomination::v1::{
+    Campaign, GetShortlistRequest, GetShortlistResponse, ListCampaignsRequest,
+};
 
 use crate::clients::{Clients, NOMINATION, Traced};
 use crate::error::GatewayError;
@@ -190,6 +192,23 @@ impl Signed {
 
     pub(super) async fn campaign(&self, slug: &str) -> AdminResult<Campaign> {
         Ok(self.clients.campaign(slug).await?)
+    }
+
+    /// A category's shortlist and its judges' progress, as the caller may see them.
+    pub(super) async fn shortlist(
+        &self,
+        campaign: &Campaign,
+        category_id: &str,
+    ) -> AdminResult<GetShortlistResponse> {
+        Ok(self
+            .nomination()
+            .get_shortlist(self.signed(GetShortlistRequest {
+                campaign_id: campaign.id.clone(),
+                category_id: category_id.to_owned(),
+            }))
+            .await
+            .map_err(|s| self.fail(s))?
+            .into_inner())
     }
 
     pub(super) async fn campaigns(&self) -> AdminResult<Vec<Campaign>> {
