@@ -1,7 +1,9 @@
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName, single_line};
 
-use super::{Band, OdsCode, Relationship, StaffGroup, StoryText};
+use super::ods_code::OdsCode;
+use super::staff::{Band, Relationship, StaffGroup};
+use super::story::StoryText;
 
 /// A nomination as typed into the form, before anything is known to be valid. Drafts keep it as
 /// JSON.
