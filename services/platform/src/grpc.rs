@@ -1,5 +1,6 @@
-//! gRPC plumbing shared by every service: serving with health, reflection and trace context; health
-//! that follows the database and broker; field-level validation errors as `google.rpc.BadRequest`.
+//! gRPC plumbing shared by every service: serving with health, trace context and (when configured)
+//! reflection; readiness that follows the database and liveness that follows the broker;
+//! field-level validation errors as `google.rpc.BadRequest`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,24 +23,27 @@ pub async fn bind(settings: &GrpcSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind((settings.host.as_str(), settings.port)).await
 }
 
-/// Serves `routes` plus gRPC health and reflection until `shutdown`, then lets in-flight calls finish.
-/// `names` are the fully qualified service names whose health follows the database and the bus.
+/// Serves `routes` plus gRPC health (and reflection when `reflection` is set) until `shutdown`,
+/// then lets in-flight calls finish. `names` are the fully qualified service names whose health
+/// follows the database.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     names: &'static [&'static str],
     readiness: Readiness,
+    reflection: bool,
     shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(valued_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|error| tracing::warn!(%error, "gRPC reflection unavailable"))
-        .ok();
     let mut routes = routes.add_service(health);
-    if let Some(reflection) = reflection {
-        routes = routes.add_service(reflection);
+    if reflection {
+        match tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(valued_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()
+        {
+            Ok(reflection) => routes = routes.add_service(reflection),
+            Err(error) => tracing::warn!(%error, "gRPC reflection unavailable"),
+        }
     }
     let monitor = tokio::spawn(readiness.monitor(reporter, names, shutdown.clone()));
     let served = tonic::transport::Server::builder()

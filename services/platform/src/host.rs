@@ -18,6 +18,7 @@ pub struct ServiceHost {
     pub db: DatabaseConnection,
     pub platform: Platform,
     listener: TcpListener,
+    reflection: bool,
     relay: OutboxRelay,
     consumers: Vec<JoinHandle<()>>,
 }
@@ -47,6 +48,7 @@ impl ServiceHost {
             db,
             platform,
             listener,
+            reflection: grpc.reflection,
             relay,
             consumers: Vec::new(),
         })
@@ -98,7 +100,14 @@ impl ServiceHost {
             port = self.listener.local_addr()?.port(),
             "serving gRPC"
         );
-        crate::grpc::serve(self.listener, routes, grpc_names, readiness, shutdown)
+        crate::grpc::serve(
+            self.listener,
+            routes,
+            grpc_names,
+            readiness,
+            self.reflection,
+            shutdown,
+        )
             .await
             .with_context(|| format!("serving {} gRPC", self.name))?;
         for consumer in self.consumers {

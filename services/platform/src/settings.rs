@@ -82,6 +82,9 @@ pub struct GrpcSettings {
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
+    /// Serve gRPC reflection, which lists every call to anyone who asks: for a developer's
+    /// machine, off unless set.
+    pub reflection: bool,
 }
 
 impl Default for GrpcSettings {
@@ -89,6 +92,7 @@ impl Default for GrpcSettings {
         Self {
             host: "127.0.0.1".into(),
             port: 0,
+            reflection: false,
         }
     }
 }
