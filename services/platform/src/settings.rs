@@ -179,7 +179,7 @@ impl Default for RelaySettings {
         Self {
             batch_size: 100,
             poll_interval_ms: 200,
-            max_backoff_ms: 5_000,
+            max_backoff_ms: 2_000,
         }
     }
 }
