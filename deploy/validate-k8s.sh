@@ -6,8 +6,8 @@
 #   - custom resources (RabbitmqCluster, CloudNativePG Cluster), which kubernetes-validate only warns
 #     about, against the schemas vendored in k8s/schemas/ with `jsonschema`;
 #   - a kind with neither fails;
-# plus a few project rules (restricted securityContext, probes, resources, selectors that select
-# something, no default broker credentials). Installs its tools into target/k8s-validate/venv.
+# plus a few project rules (restricted securityContext, probes, a preStop pause, resources, selectors
+# that select something, no default broker credentials). Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -144,6 +144,14 @@ def rule_errors(doc):
             errors.append(f"container {c['name']}: requests and limits required")
         if doc["kind"] == "Deployment" and not (c.get("readinessProbe") and c.get("livenessProbe")):
             errors.append(f"container {c['name']}: readiness and liveness probes required")
+        if doc["kind"] == "Deployment":
+            pre_stop = c.get("lifecycle", {}).get("preStop")
+            if not pre_stop:
+                errors.append(f"container {c['name']}: a preStop pause required (endpoints drop the pod "
+                              "before SIGTERM)")
+            elif pre_stop.get("sleep", {}).get("seconds", 0) >= spec.get("terminationGracePeriodSeconds", 30):
+                errors.append(f"container {c['name']}: preStop pause leaves no terminationGracePeriodSeconds "
+                              "for the drain")
     return errors
 
 
