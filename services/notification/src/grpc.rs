@@ -5,8 +5,8 @@ use valued_proto::notification::v1::notification_service_server::NotificationSer
 
 use crate::db::delivery;
 use crate::error::Error;
+use crate::mps::write_to_mp::{LetterDesk, NewLetter};
 use crate::policy::preference;
-use crate::write_to_mp::{LetterDesk, NewLetter};
 
 pub struct NotificationApi {
     pub db: DatabaseConnection,
@@ -94,7 +94,7 @@ impl NotificationService for NotificationApi {
         &self,
         _: Request<pb::ListHeldLettersRequest>,
     ) -> Result<Response<pb::ListHeldLettersResponse>, Status> {
-        let held = crate::write_to_mp::held(&self.db).await?;
+        let held = crate::mps::write_to_mp::held(&self.db).await?;
         Ok(Response::new(pb::ListHeldLettersResponse {
             letters: held
                 .into_iter()

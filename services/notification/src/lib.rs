@@ -12,7 +12,6 @@ pub mod sender;
 pub mod settings;
 pub mod templates;
 pub mod webhook;
-pub mod write_to_mp;
 
 use std::sync::Arc;
 
@@ -36,7 +35,7 @@ pub struct Application {
     sender: sender::Sender,
     mp_digest: mps::DigestJob,
     webhook: Option<webhook::WebhookServer>,
-    letters: write_to_mp::LetterDesk,
+    letters: mps::write_to_mp::LetterDesk,
     previews: Vec<valued_proto::notification::v1::TemplatePreview>,
 }
 
@@ -60,7 +59,7 @@ impl Application {
                 .await?;
         let templates = Arc::new(templates::Templates::new()?);
         let wake = Arc::new(Notify::new());
-        let letters = write_to_mp::LetterDesk {
+        let letters = mps::write_to_mp::LetterDesk {
             db: host.db.clone(),
             lookup: mps::PostcodeLookup::new(host.db.clone(), &settings.postcodes)?,
             templates: templates.clone(),
@@ -83,7 +82,7 @@ impl Application {
         let previews = handler
             .preview()
             .into_iter()
-            .chain(write_to_mp::preview(&templates))
+            .chain(mps::write_to_mp::preview(&templates))
             .chain(policy::summary::preview(&templates))
             .map(
                 |(template, email)| valued_proto::notification::v1::TemplatePreview {
@@ -135,7 +134,7 @@ impl Application {
     }
 
     /// The "Email your MP" desk, whose weekly counts this application sends.
-    pub fn letters(&self) -> write_to_mp::LetterDesk {
+    pub fn letters(&self) -> mps::write_to_mp::LetterDesk {
         self.letters.clone()
     }
 

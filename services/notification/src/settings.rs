@@ -12,7 +12,7 @@ pub struct Settings {
     pub sender: SenderSettings,
     pub postcodes: crate::mps::PostcodesSettings,
     pub mp_digest: crate::mps::MpDigestSettings,
-    pub write_to_mp: crate::write_to_mp::WriteToMpSettings,
+    pub write_to_mp: crate::mps::write_to_mp::WriteToMpSettings,
     /// Per trust (by ODS code): the sender name its emails show and where replies go.
     pub tenants: std::collections::BTreeMap<String, TenantSender>,
     pub throttle: ThrottleSettings,

@@ -1,6 +1,7 @@
-//! MPs who hear about their constituents: the House of Commons directory ([`directory`]), workplace
-//! postcode → 2024 constituency ([`postcodes`]), and the periodic digest of the finalists and
-//! winners who agreed to their MP being told ([`digest`]).
+//! Everything about MPs: the House of Commons directory ([`directory`]), workplace postcode → 2024
+//! constituency ([`postcodes`]), the periodic digest of the finalists and winners who agreed to
+//! their MP being told ([`digest`]), and "Email your MP", supporters' own letters and each MP's
+//! weekly count of them ([`write_to_mp`]).
 //!
 //! Nothing reaches an MP without the nominee's `share_with_mp` consent, and an MP without a usable
 //! parliament.uk address is flagged `needs_check` and never emailed: their constituents wait,
@@ -11,6 +12,7 @@ pub mod directory;
 pub mod entity;
 pub mod postcodes;
 mod template;
+pub mod write_to_mp;
 
 use serde::Deserialize;
 

@@ -158,7 +158,7 @@ pub struct MpApp {
     /// The gRPC API's port.
     pub port: u16,
     /// The "Email your MP" desk, whose weekly counts the test runs itself.
-    pub letters: valued_notification::write_to_mp::LetterDesk,
+    pub letters: valued_notification::mps::write_to_mp::LetterDesk,
     pub bus: Arc<InProcessBus>,
     pub smtp: SmtpSink,
     pub db: DatabaseConnection,

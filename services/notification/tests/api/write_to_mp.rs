@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tonic::transport::Channel;
-use valued_notification::write_to_mp::WriteToMpSettings;
+use valued_notification::mps::write_to_mp::WriteToMpSettings;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
     ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, ListHeldLettersRequest,

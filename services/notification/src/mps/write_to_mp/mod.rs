@@ -19,10 +19,10 @@ use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName};
 use valued_platform::link_token::{hash_token, new_link_token};
 
+use super::entity::mp;
+use super::postcodes::{Postcode, PostcodeLookup};
 use crate::db::delivery::{self, NewDelivery};
 use crate::error::Error;
-use crate::mps::entity::mp;
-use crate::mps::postcodes::{Postcode, PostcodeLookup};
 use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, MP_SUPPORTER_COUNT, Templates};
 pub use similarity::is_copy;
 
@@ -127,7 +127,7 @@ impl LetterDesk {
         period: Duration,
         now: chrono::DateTime<Utc>,
     ) -> Result<usize, Error> {
-        let end = crate::mps::digest::period_start(period, now);
+        let end = super::digest::period_start(period, now);
         let start = end - period;
         let mut counts: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
         for letter in entity::Entity::find()
@@ -144,7 +144,7 @@ impl LetterDesk {
             let Some(member) = mp::Entity::find_by_id(member_id).one(&self.db).await? else {
                 continue;
             };
-            let Ok(address) = crate::mps::directory::usable_address(&member.email) else {
+            let Ok(address) = super::directory::usable_address(&member.email) else {
                 continue;
             };
             let email = self.templates.render(
@@ -160,11 +160,7 @@ impl LetterDesk {
             let made = delivery::insert_once(
                 &self.db,
                 NewDelivery {
-                    cause_event_id: crate::mps::digest::period_id(
-                        "supporter_count",
-                        member_id,
-                        end,
-                    ),
+                    cause_event_id: super::digest::period_id("supporter_count", member_id, end),
                     recipient: address.normalised(),
                     reply_to: None,
                     sender_name: None,
@@ -226,6 +222,19 @@ pub fn preview(templates: &Templates) -> Vec<(&'static str, crate::email::Render
 
 fn no_such_letter() -> Error {
     Error::NotFound("no letter has this link".into())
+}
+
+/// The letter `query` finds, and the MP it is to.
+async fn letter_and_mp(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<entity::Entity>,
+) -> Result<(entity::Model, mp::Model), Error> {
+    let letter = query.one(db).await?.ok_or_else(no_such_letter)?;
+    let member = mp::Entity::find_by_id(letter.member_id)
+        .one(db)
+        .await?
+        .ok_or_else(no_such_letter)?;
+    Ok((letter, member))
 }
 
 /// The MP for `postcode`, when we may write to them.
@@ -438,14 +447,7 @@ pub async fn review(
     send: bool,
 ) -> Result<String, Error> {
     let id: Uuid = letter_id.trim().parse().map_err(|_| no_such_letter())?;
-    let letter = entity::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(no_such_letter)?;
-    let member = mp::Entity::find_by_id(letter.member_id)
-        .one(db)
-        .await?
-        .ok_or_else(no_such_letter)?;
+    let (letter, member) = letter_and_mp(db, entity::Entity::find_by_id(id)).await?;
     let outcome = if send {
         status::SENT
     } else {
@@ -483,15 +485,11 @@ pub async fn confirm(
     token: &str,
     settings: &WriteToMpSettings,
 ) -> Result<Confirmed, Error> {
-    let letter = entity::Entity::find()
-        .filter(entity::Column::ConfirmTokenHash.eq(hash_token(token)))
-        .one(db)
-        .await?
-        .ok_or_else(no_such_letter)?;
-    let member = mp::Entity::find_by_id(letter.member_id)
-        .one(db)
-        .await?
-        .ok_or_else(no_such_letter)?;
+    let (letter, member) = letter_and_mp(
+        db,
+        entity::Entity::find().filter(entity::Column::ConfirmTokenHash.eq(hash_token(token))),
+    )
+    .await?;
     if letter.status != status::UNCONFIRMED {
         return Ok(Confirmed {
             mp_name: member.display_as,
