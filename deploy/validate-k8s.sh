@@ -3,8 +3,9 @@
 # document offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
-#   - custom resources (RabbitmqCluster, CloudNativePG Cluster), which kubernetes-validate only warns
-#     about, against the schemas vendored in k8s/schemas/ with `jsonschema`;
+#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster), which
+#     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
+#     `jsonschema`;
 #   - a kind with neither fails;
 # plus a few project rules (restricted securityContext, probes, a preStop pause, resources, selectors
 # that select something, no default broker credentials). Installs its tools into target/k8s-validate/venv.
@@ -160,9 +161,11 @@ def selects(selector, labels):
 
 
 def reference_errors(docs):
-    """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments."""
+    """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments, RabbitMQ
+    policies at a RabbitmqCluster."""
     templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
     errors = []
     for d in docs:
@@ -176,6 +179,11 @@ def reference_errors(docs):
         elif d["kind"] == "HorizontalPodAutoscaler":
             if d["spec"]["scaleTargetRef"]["name"] not in deployments:
                 errors.append(f"{name}: no Deployment {d['spec']['scaleTargetRef']['name']}")
+            continue
+        elif d["kind"] == "Policy" and d["apiVersion"].startswith("rabbitmq.com/"):
+            ref = d["spec"]["rabbitmqClusterReference"]
+            if ref.get("name") and "namespace" not in ref and ref["name"] not in brokers:
+                errors.append(f"{name}: no RabbitmqCluster {ref['name']}")
             continue
         else:
             continue
