@@ -29,10 +29,10 @@ use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
 
-use crate::db::delivery::{self, Model, status};
+use crate::db::delivery::{self, Model};
 use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
 use crate::policy::throttle::{self, Slot};
-use crate::policy::{self, Kind, Verdict, summary, suppression};
+use crate::policy::{self, Kind, summary, suppression};
 use crate::settings::{SenderSettings, Settings, ThrottleSettings};
 
 pub struct Sender {
@@ -128,23 +128,15 @@ impl Sender {
     }
 
     async fn send_one(&self, mut row: Model) -> anyhow::Result<()> {
-        let unsubscribe = match policy::verdict(&self.db, &row.recipient, &row.template).await? {
-            Verdict::Send { unsubscribe_token } => {
-                unsubscribe_token.map(|token| format!("{}/unsubscribe/{token}", self.public_url))
-            }
-            Verdict::Suppressed => {
-                let note = delivery::SUPPRESSED_NOTE;
-                delivery::mark_skipped(&self.db, row.id, status::SUPPRESSED, note).await?;
-                tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
-                return Ok(());
-            }
-            Verdict::Unsubscribed => {
-                let note = delivery::UNSUBSCRIBED_NOTE;
-                delivery::mark_skipped(&self.db, row.id, status::UNSUBSCRIBED, note).await?;
-                tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
-                return Ok(());
-            }
-        };
+        let decision = policy::decide(&self.db, &row.recipient, &row.template).await?;
+        if let Some((status, note)) = decision.verdict.skipped() {
+            delivery::mark_skipped(&self.db, row.id, status, note).await?;
+            tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
+            return Ok(());
+        }
+        let unsubscribe = decision
+            .unsubscribe_token
+            .map(|token| format!("{}/unsubscribe/{token}", self.public_url));
         if policy::kind(&row.template) == Kind::NonTransactional && row.counted_at.is_none() {
             let window = chrono::Duration::seconds(self.throttle.window_seconds.max(1));
             let per_window = self.throttle.per_recipient_per_day;

@@ -28,7 +28,7 @@ use valued_proto::events::v1::{
 };
 
 use crate::db::delivery::{self, NewDelivery};
-use crate::policy::{self, Kind};
+use crate::policy;
 use crate::templates::Templates;
 
 /// The consumer name: the queue `<prefix>.notification`.
@@ -183,18 +183,17 @@ impl Notifications {
             }
             parsed
         });
+        let decision = policy::decide(txn, &recipient.normalised(), template)
+            .await
+            .map_err(|e| HandlerError::Retry(e.into()))?;
         let mut context = email.context;
-        if policy::kind(template) == Kind::NonTransactional
+        if let Some(token) = &decision.unsubscribe_token
             && let Some(fields) = context.as_object_mut()
         {
             // The same one-click link as the List-Unsubscribe header, for people to see.
-            let token = policy::preference::for_address(txn, &recipient.normalised())
-                .await
-                .map_err(|e| HandlerError::Retry(e.into()))?
-                .token;
             let url = self
                 .links
-                .to("unsubscribe", &token)
+                .to("unsubscribe", token)
                 .map_err(HandlerError::Poison)?;
             fields.insert("unsubscribe_url".into(), url.into());
         }
@@ -211,6 +210,7 @@ impl Notifications {
                 sender_name,
                 template,
                 email: rendered,
+                verdict: decision.verdict,
             },
         )
         .await

@@ -40,6 +40,7 @@ use super::entity::{digest, digest_item, mp};
 use super::postcodes::{self, Postcode, PostcodeLookup};
 use super::template::{DigestTemplate, MP_DIGEST};
 use crate::db::delivery::{self, NewDelivery};
+use crate::policy;
 
 pub mod status {
     /// Waiting for its MP's next digest.
@@ -390,6 +391,7 @@ impl DigestJob {
                 sender_name: None,
                 template: MP_DIGEST,
                 email,
+                verdict: policy::verdict(&txn, &recipient.normalised(), MP_DIGEST).await?,
             },
         )
         .await?;

@@ -11,6 +11,9 @@
 //! - **Throttle** ([`throttle`]): at most `throttle.per_recipient_per_day` non-transactional emails
 //!   per address in any 24 hours; the rest wait for a free slot, none is dropped or folded.
 //!
+//! Each email's fate is decided once, by [`decide`], where it is made (and again by the sender just
+//! before it goes); the [`Verdict`] is passed down to `db/`, which records it and asks nothing.
+//!
 //! [`kind`] says which templates are transactional: an email someone's own action or role asks for
 //! and needs (a confirmation link, a saved draft, a question about their nomination, a nomination to
 //! review). Everything else, including any template added later that is not listed here, is
@@ -64,39 +67,51 @@ pub fn kind(template: &str) -> Kind {
     }
 }
 
-/// What happens to an email to `recipient`.
+pub use crate::db::delivery::Verdict;
+
+/// The policy's decision about one email to one recipient, made once and passed down: the
+/// [`Verdict`] that the delivery is recorded (or, at send time, closed) with, and the recipient's
+/// one-click unsubscribe token for a non-transactional email's link and `List-Unsubscribe` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Send it, with this unsubscribe token in its `List-Unsubscribe` link when non-transactional.
-    Send { unsubscribe_token: Option<String> },
-    /// The address is on the suppression list.
-    Suppressed,
-    /// The recipient unsubscribed and the email is non-transactional.
-    Unsubscribed,
+pub struct Decision {
+    pub verdict: Verdict,
+    pub unsubscribe_token: Option<String>,
 }
 
 /// Decides whether an email from `template` goes to `recipient` (a normalised address), making the
-/// recipient's unsubscribe token if a non-transactional email needs one.
+/// recipient's unsubscribe token if the email is non-transactional.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    recipient: &str,
+    template: &str,
+) -> Result<Decision, DbErr> {
+    let preference = match kind(template) {
+        Kind::Transactional => None,
+        Kind::NonTransactional => Some(preference::for_address(db, recipient).await?),
+    };
+    let verdict = if suppression::is_suppressed(db, recipient).await? {
+        Verdict::Suppressed
+    } else if preference
+        .as_ref()
+        .is_some_and(|p| p.unsubscribed_at.is_some())
+    {
+        Verdict::Unsubscribed
+    } else {
+        Verdict::Send
+    };
+    Ok(Decision {
+        verdict,
+        unsubscribe_token: preference.map(|p| p.token),
+    })
+}
+
+/// As [`decide`], for an email that carries no unsubscribe link in its body.
 pub async fn verdict(
     db: &impl ConnectionTrait,
     recipient: &str,
     template: &str,
 ) -> Result<Verdict, DbErr> {
-    if suppression::is_suppressed(db, recipient).await? {
-        return Ok(Verdict::Suppressed);
-    }
-    if kind(template) == Kind::Transactional {
-        return Ok(Verdict::Send {
-            unsubscribe_token: None,
-        });
-    }
-    let preference = preference::for_address(db, recipient).await?;
-    if preference.unsubscribed_at.is_some() {
-        return Ok(Verdict::Unsubscribed);
-    }
-    Ok(Verdict::Send {
-        unsubscribe_token: Some(preference.token),
-    })
+    Ok(decide(db, recipient, template).await?.verdict)
 }
 
 #[cfg(test)]

@@ -108,6 +108,7 @@ mod tests {
                     text: "t".into(),
                     html: "h".into(),
                 },
+                verdict: crate::policy::Verdict::Send,
             },
         )
         .await

@@ -15,7 +15,6 @@ use uuid::Uuid;
 pub use entity::{Column, Entity, Model};
 
 use crate::email::RenderedEmail;
-use crate::policy::{self, Verdict};
 
 /// Why a delivery was not sent, in its `last_error`.
 pub const SUPPRESSED_NOTE: &str = "not sent: the address is on the suppression list";
@@ -34,6 +33,28 @@ pub mod status {
     pub const FOLDED: &str = "folded";
 }
 
+/// What the sending policy (`crate::policy`) decided about one email, once, before it is recorded
+/// or sent: whether it goes, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Send,
+    /// The address is on the suppression list.
+    Suppressed,
+    /// The recipient unsubscribed and the email is non-transactional.
+    Unsubscribed,
+}
+
+impl Verdict {
+    /// The status of a delivery this verdict stops, and the note saying why; `None` for `Send`.
+    pub fn skipped(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Send => None,
+            Self::Suppressed => Some((status::SUPPRESSED, SUPPRESSED_NOTE)),
+            Self::Unsubscribed => Some((status::UNSUBSCRIBED, UNSUBSCRIBED_NOTE)),
+        }
+    }
+}
+
 /// An email to send because of an event.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
@@ -45,19 +66,20 @@ pub struct NewDelivery {
     pub sender_name: Option<String>,
     pub template: &'static str,
     pub email: RenderedEmail,
+    /// The sending policy's verdict on this email.
+    pub verdict: Verdict,
 }
 
 /// Records a delivery unless this event already produced one for this recipient and template.
-/// Returns whether a row was added. A delivery the [`policy`] forbids (a suppressed address, or an
-/// unsubscribed one for a non-transactional email) is recorded as `suppressed` or `unsubscribed`
-/// and never sent.
+/// Returns whether a row was added. A delivery whose [`Verdict`] is not `Send` (a suppressed
+/// address, or an unsubscribed one for a non-transactional email) is recorded as `suppressed` or
+/// `unsubscribed` and never sent.
 pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> Result<bool, DbErr> {
     let id = Uuid::now_v7();
     let now = Utc::now();
-    let (status, note) = match policy::verdict(txn, &delivery.recipient, delivery.template).await? {
-        Verdict::Send { .. } => (status::PENDING, None),
-        Verdict::Suppressed => (status::SUPPRESSED, Some(SUPPRESSED_NOTE.to_owned())),
-        Verdict::Unsubscribed => (status::UNSUBSCRIBED, Some(UNSUBSCRIBED_NOTE.to_owned())),
+    let (status, note) = match delivery.verdict.skipped() {
+        None => (status::PENDING, None),
+        Some((status, note)) => (status, Some(note.to_owned())),
     };
     let inserted = Entity::insert(entity::ActiveModel {
         id: ActiveValue::Set(id),

@@ -23,6 +23,7 @@ use super::entity::mp;
 use super::postcodes::{Postcode, PostcodeLookup};
 use crate::db::delivery::{self, NewDelivery};
 use crate::error::Error;
+use crate::policy;
 use crate::templates::{MP_LETTER, MP_LETTER_CONFIRM, MP_SUPPORTER_COUNT, Templates};
 pub use similarity::is_copy;
 
@@ -166,6 +167,8 @@ impl LetterDesk {
                     sender_name: None,
                     template: MP_SUPPORTER_COUNT,
                     email,
+                    verdict: policy::verdict(&self.db, &address.normalised(), MP_SUPPORTER_COUNT)
+                        .await?,
                 },
             )
             .await?;
@@ -371,6 +374,7 @@ pub async fn write(
             sender_name: None,
             template: MP_LETTER_CONFIRM,
             email: email_to_supporter,
+            verdict: policy::verdict(&txn, &email.normalised(), MP_LETTER_CONFIRM).await?,
         },
     )
     .await?;
@@ -416,6 +420,7 @@ async fn send_to_mp(
             sender_name: None,
             template: MP_LETTER,
             email: to_mp,
+            verdict: policy::verdict(txn, &member.email.to_lowercase(), MP_LETTER).await?,
         },
     )
     .await?;
