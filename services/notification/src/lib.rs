@@ -1,5 +1,12 @@
 //! The notification service: turns events into emails, each sent exactly once per event, recipient
 //! and template, through SMTP (or, in the embedded default, a readable file outbox).
+//!
+//! Two subscriptions, each with its own queue and inbox: `events` (consumer `notification`)
+//! renders the emails each event asks for, and the MP digest ([`mps::digest`], consumer
+//! `notification-mp-digest`) records the finalists and winners whose MP is to be told. Every
+//! email's fate under the sending [`policy`] is decided once and recorded by [`db`] as a verdict;
+//! the [`sender`] sends. Everything about MPs, the "Email your MP" letters included, is in [`mps`];
+//! [`error::Error`] is the one error type, made a gRPC status in one place.
 
 pub mod db;
 pub mod email;
@@ -97,6 +104,15 @@ impl Application {
         host.consume(
             Subscription::new(events::CONSUMER, &handler.event_types()),
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
+        )
+        .await?;
+        host.consume(
+            Subscription::new(mps::digest::CONSUMER, mps::digest::EVENT_TYPES),
+            Idempotent::new(
+                mps::digest::CONSUMER,
+                host.db.clone(),
+                mps::digest::DigestItems,
+            ),
         )
         .await?;
         let mp_digest = mps::DigestJob::new(

@@ -3,6 +3,7 @@
 //! Every event type has a [`Notice`]: the emails it asks for (template, recipient, context). One
 //! handler, [`Notifications`], decodes the event, renders each email and records one delivery per
 //! event, recipient and template in the inbox transaction; the sender sends them after the commit.
+//! The MP digest hears finalists and winners on its own subscription ([`crate::mps::digest`]).
 
 mod confirmation_requested;
 mod draft_saved;
@@ -236,7 +237,6 @@ impl TransactionalHandler for Notifications {
         for email in compose(envelope, &self.links)? {
             self.deliver(txn, envelope, email).await?;
         }
-        crate::mps::digest::record(txn, envelope).await?;
         Ok(())
     }
 

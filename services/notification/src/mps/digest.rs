@@ -1,6 +1,8 @@
 //! The MP digest. A finalist or winner who agreed to their MP being told becomes a waiting item,
-//! written in the event's inbox transaction (one per event). Once a period has ended, the job sends
-//! each MP one email listing their constituents from it (and any earlier ones still waiting).
+//! written by the digest's own subscription ([`DigestItems`], consumer [`CONSUMER`]: its own queue
+//! and its own inbox rows, so it neither waits for nor holds up the notices' emails) in that
+//! event's inbox transaction (one per event). Once a period has ended, the job sends each MP one
+//! email listing their constituents from it (and any earlier ones still waiting).
 //!
 //! Exactly once: the digest's id is derived from the MP's member id and the period; its row (primary
 //! key) claims the period, and it is the `cause_event_id` of an ordinary delivery, whose unique
@@ -17,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -29,6 +32,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+use valued_platform::inbox::TransactionalHandler;
 use valued_platform::shutdown::Shutdown;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
@@ -54,9 +58,30 @@ pub mod status {
 /// Postcodes looked up per round at most.
 const LOOKUPS_PER_ROUND: u64 = 200;
 
+/// The digest's consumer name: the queue `<prefix>.notification-mp-digest`, and its inbox rows.
+pub const CONSUMER: &str = "notification-mp-digest";
+
+/// The event types whose constituents the digest lists.
+pub const EVENT_TYPES: &[&str] = &[FinalistAnnounced::TYPE, WinnerAnnounced::TYPE];
+
+/// The digest's event handler: records each announced constituent who agreed to their MP being
+/// told as a waiting item, once per event (wrap it in the platform's `Idempotent` inbox).
+pub struct DigestItems;
+
+#[async_trait]
+impl TransactionalHandler for DigestItems {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        record(txn, envelope).await
+    }
+}
+
 /// Records a waiting digest item if `envelope` announces a finalist or winner who agreed to their
 /// MP being told; anything else is ignored. Runs in the event's inbox transaction.
-pub async fn record(txn: &DatabaseTransaction, envelope: &Envelope) -> Result<(), HandlerError> {
+async fn record(txn: &DatabaseTransaction, envelope: &Envelope) -> Result<(), HandlerError> {
     let poison = |e: valued_platform::envelope::EnvelopeError| HandlerError::Poison(e.into());
     let (kind, nominee) = match envelope.event_type.as_str() {
         FinalistAnnounced::TYPE => (

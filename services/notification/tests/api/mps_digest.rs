@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use valued_notification::mps::digest::{not_included, waiting_for_check};
 use valued_notification::mps::sent_to_mps;
 use valued_platform::Envelope;
@@ -92,6 +93,29 @@ impl MpApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("{count} constituents were never recorded");
+    }
+
+    /// Waits until the digest's own subscription has handled `count` events.
+    async fn wait_for_digest_to_hear(&self, count: i64) {
+        let statement = sea_orm::Statement::from_sql_and_values(
+            self.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM inbox WHERE consumer = $1",
+            [valued_notification::mps::digest::CONSUMER.into()],
+        );
+        for _ in 0..200 {
+            let heard: i64 = self
+                .db
+                .query_one_raw(statement.clone())
+                .await
+                .unwrap()
+                .and_then(|row| row.try_get("", "n").ok())
+                .unwrap_or_default();
+            if heard >= count {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the MP digest never heard {count} events");
     }
 
     /// Waits for `count` emails in all, then a little longer for any that should not come.
@@ -238,6 +262,7 @@ async fn without_consent_nothing_reaches_an_mp() {
         .collect();
     app.publish(&events).await;
     let emails = app.emails(12).await;
+    app.wait_for_digest_to_hear(12).await;
     for weeks in 1..3 {
         let report = app
             .digest
