@@ -108,8 +108,8 @@ impl ServiceHost {
             self.reflection,
             shutdown,
         )
-            .await
-            .with_context(|| format!("serving {} gRPC", self.name))?;
+        .await
+        .with_context(|| format!("serving {} gRPC", self.name))?;
         for consumer in self.consumers {
             let _ = consumer.await;
         }
