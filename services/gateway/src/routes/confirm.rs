@@ -5,38 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
-use serde::Deserialize;
 use tonic::Code;
 use valued_proto::nomination::v1::ConfirmNominationRequest;
 
-use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page};
+use super::forms::{self, Button, PublicForm, Sender, form_page};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
 use crate::templates;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ConfirmForm {
-    csrf_token: String,
-    website: String,
-}
-
-impl PublicPost for ConfirmForm {
-    const NAME: &'static str = "confirm form";
-
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-
-    fn honeypot(&self) -> &str {
-        &self.website
-    }
-
-    fn back(params: &PathParams) -> String {
-        format!("/confirm/{}", segment(params.get("token")))
-    }
-}
 
 /// `GET /confirm/{token}`
 pub async fn show(Path(token): Path<String>, headers: HeaderMap) -> Result<Response> {
@@ -59,7 +35,7 @@ pub async fn show(Path(token): Path<String>, headers: HeaderMap) -> Result<Respo
 pub async fn confirm(
     State(clients): State<Clients>,
     Path(token): Path<String>,
-    PublicForm { sender, .. }: PublicForm<ConfirmForm>,
+    PublicForm { sender, .. }: PublicForm<Button>,
 ) -> Result<Response> {
     if !forms::is_token(&token) {
         return not_found();

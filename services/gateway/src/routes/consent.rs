@@ -12,7 +12,7 @@ use valued_proto::nomination::v1::{
     Consent, GetConsentRequest, GetConsentResponse, RecordConsentRequest,
 };
 
-use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page, status_for};
+use super::forms::{self, PublicForm, PublicPost, Sender, form_page, status_for};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -43,26 +43,10 @@ pub struct ConsentForm {
     listed_publicly: String,
     story_published: String,
     shared_with_mp: String,
-    #[serde(skip_serializing)]
-    csrf_token: String,
-    #[serde(skip_serializing)]
-    website: String,
 }
 
 impl PublicPost for ConsentForm {
     const NAME: &'static str = "consent form";
-
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-
-    fn honeypot(&self) -> &str {
-        &self.website
-    }
-
-    fn back(params: &PathParams) -> String {
-        format!("/consent/{}", segment(params.get("token")))
-    }
 }
 
 impl ConsentForm {
@@ -72,7 +56,6 @@ impl ConsentForm {
             listed_publicly: answer(consent.listed_publicly),
             story_published: answer(consent.story_published),
             shared_with_mp: answer(consent.shared_with_mp),
-            ..Self::default()
         }
     }
 

@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, RawPathParams, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use valued_platform::domain::FieldError;
 
 use crate::csrf;
@@ -45,20 +45,33 @@ pub fn check_post(
     }
 }
 
-/// A public form's body: the CSRF field, the honeypot, and where to fill it in again.
+/// A public form's own fields. The CSRF field and the honeypot every public form also carries are
+/// read by [`PublicForm`] itself, so a form type need not declare them.
 pub trait PublicPost: DeserializeOwned {
     /// What the form is called in the log when its body does not parse ("confirm form").
     const NAME: &'static str;
 
-    /// The form's CSRF field.
-    fn csrf_token(&self) -> &str;
+    /// Where to fill the form in again when its CSRF token fails: the page it was posted from
+    /// (`path`, as requested), unless the form says otherwise from the (decoded) path parameters.
+    fn back(path: &str, _params: &PathParams) -> String {
+        path.to_owned()
+    }
+}
 
-    /// The form's honeypot field.
-    fn honeypot(&self) -> &str;
+/// The fields every public form carries besides its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Guard {
+    csrf_token: String,
+    website: String,
+}
 
-    /// Where to fill the form in again when its CSRF token fails, from the (decoded) parameters of
-    /// the path it was posted to.
-    fn back(params: &PathParams) -> String;
+/// A form that is only a button (confirm this, send that): nothing of its own.
+#[derive(Debug, Default, Deserialize)]
+pub struct Button {}
+
+impl PublicPost for Button {
+    const NAME: &'static str = "button form";
 }
 
 /// The decoded parameters of a request's path, by name.
@@ -94,6 +107,7 @@ where
 
     async fn from_request(mut request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let headers = request.headers().clone();
+        let path = request.uri().path().to_owned();
         // A route without parameters has none to give.
         let params = request
             .extract_parts::<RawPathParams>()
@@ -109,10 +123,13 @@ where
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let form: T = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| GatewayError::BadRequest(format!("{}: {e}", T::NAME)).into_response())?;
-        let sender = check_post(&headers, form.csrf_token(), form.honeypot(), || {
-            T::back(&params)
+        let bad = |e: serde_urlencoded::de::Error| {
+            GatewayError::BadRequest(format!("{}: {e}", T::NAME)).into_response()
+        };
+        let guard: Guard = serde_urlencoded::from_bytes(&body).map_err(bad)?;
+        let form: T = serde_urlencoded::from_bytes(&body).map_err(bad)?;
+        let sender = check_post(&headers, &guard.csrf_token, &guard.website, || {
+            T::back(&path, &params)
         })
         .map_err(IntoResponse::into_response)?;
         Ok(Self { form, sender })

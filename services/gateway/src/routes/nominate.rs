@@ -192,16 +192,8 @@ pub async fn confirmation(
 impl PublicPost for NominationForm {
     const NAME: &'static str = "nomination form";
 
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-
-    fn honeypot(&self) -> &str {
-        &self.website
-    }
-
     /// Every page's form goes back to the start of the form.
-    fn back(params: &PathParams) -> String {
+    fn back(_: &str, params: &PathParams) -> String {
         start(params.get("slug"))
     }
 }

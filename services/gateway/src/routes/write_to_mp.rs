@@ -11,7 +11,7 @@ use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, Mp, WriteToMpRequest};
 
-use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page};
+use super::forms::{self, Button, PublicForm, PublicPost, Sender, form_page};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -34,24 +34,10 @@ pub struct LetterForm {
     name: String,
     email: String,
     body: String,
-    csrf_token: String,
-    website: String,
 }
 
 impl PublicPost for LetterForm {
     const NAME: &'static str = "letter form";
-
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-
-    fn honeypot(&self) -> &str {
-        &self.website
-    }
-
-    fn back(_: &PathParams) -> String {
-        PATH.to_owned()
-    }
 }
 
 /// `GET /write-to-your-mp[?postcode=…]`: the postcode question, then the MP and the letter form.
@@ -220,34 +206,11 @@ pub async fn show_confirm(Path(token): Path<String>, headers: HeaderMap) -> Resu
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ConfirmForm {
-    csrf_token: String,
-    website: String,
-}
-
-impl PublicPost for ConfirmForm {
-    const NAME: &'static str = "confirm form";
-
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-
-    fn honeypot(&self) -> &str {
-        &self.website
-    }
-
-    fn back(params: &PathParams) -> String {
-        format!("{PATH}/confirm/{}", segment(params.get("token")))
-    }
-}
-
 /// `POST /write-to-your-mp/confirm/{token}`
 pub async fn confirm(
     State(clients): State<Clients>,
     Path(token): Path<String>,
-    PublicForm { sender, .. }: PublicForm<ConfirmForm>,
+    PublicForm { sender, .. }: PublicForm<Button>,
 ) -> Result<Response> {
     if !forms::is_token(&token) {
         return link_not_found();
