@@ -64,12 +64,18 @@ impl Cluster {
     /// The services on the machine's PostgreSQL and RabbitMQ.
     pub async fn start() -> Self {
         let vhost = Vhost::create().unwrap();
-        Self::start_on(vhost, &valued_testkit::postgres::server_url(), &[]).await
+        let server = valued_testkit::postgres::server_url();
+        Self::start_on(vhost, |_| server.clone(), &[]).await
     }
 
-    /// The services on `vhost` and the PostgreSQL server at `postgres`, with `settings`
-    /// (`VALUED__…` variables) beside the cluster's own.
-    pub async fn start_on(vhost: Vhost, postgres: &str, settings: &[(&str, &str)]) -> Self {
+    /// The services on `vhost`, each service's database on the PostgreSQL server `postgres` names
+    /// for it (`postgres://user@host:port`), with `settings` (`VALUED__…` variables) beside the
+    /// cluster's own.
+    pub async fn start_on(
+        vhost: Vhost,
+        postgres: impl Fn(&str) -> String,
+        settings: &[(&str, &str)],
+    ) -> Self {
         valued_testkit::init_test_logging();
         let smtp = SmtpSink::start().await.unwrap();
         let oidc = OidcProvider::start().await.unwrap();
@@ -136,7 +142,7 @@ impl Cluster {
         let mut databases = HashMap::new();
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
             let key = service.replace('-', "_").to_uppercase();
-            let url = valued_testkit::postgres::fresh_database_on(postgres, service)
+            let url = valued_testkit::postgres::fresh_database_on(&postgres(service), service)
                 .await
                 .unwrap();
             env.push((format!("VALUED__{key}__DATABASE__URL"), url.clone()));

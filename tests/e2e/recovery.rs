@@ -3,8 +3,10 @@
 //! through the web form. The broker is restarted 10 times and the database 5 times (some right
 //! after the notification process itself was killed and started again, some under a burst of
 //! load); after each, a nomination made then must reach the SMTP sink within the bound, and the
-//! broker must count the notification consumer again. At the end every nomination the nomination
-//! service stored has exactly one confirmation email.
+//! broker must count the notification consumer again. A database outage longer than an event's
+//! deliveries last dead-letters nothing, and a broker outage past the bound turns liveness off until
+//! the broker is back. At the end every nomination the nomination service stored has exactly one
+//! confirmation email.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -25,6 +27,12 @@ const RECOVERY_SECONDS: &str = "10";
 /// How long a nomination made after a restart may take to reach SMTP: the bound, a reconnect's
 /// backoff and the backlog the restart left behind.
 const RESUMED_WITHIN: Duration = Duration::from_secs(45);
+
+/// Deliveries before an event is dead-lettered: low, so that a database outage that used them up
+/// would show in the dead-letter queue within seconds.
+const DELIVERY_LIMIT: &str = "5";
+/// Longer than those deliveries' backoff takes to run out (about 3 s).
+const DATABASE_OUTAGE: Duration = Duration::from_secs(10);
 
 /// How long a consumer may be without the broker before its process reports itself not live.
 const STALLED_SECONDS: u64 = 20;
@@ -199,13 +207,24 @@ async fn nominators_stored(cluster: &Cluster) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_resumes_by_itself_after_broker_and_database_restarts() {
-    let (broker, postgres) = tokio::join!(Node::start(), Server::start());
-    let (broker, postgres) = (broker.unwrap(), postgres.unwrap());
+    // Notification's database on a server of its own, so that it can be taken away while the
+    // others go on taking nominations.
+    let (broker, postgres, notification_postgres) =
+        tokio::join!(Node::start(), Server::start(), Server::start());
+    let (broker, postgres, notification_postgres) = (
+        broker.unwrap(),
+        postgres.unwrap(),
+        notification_postgres.unwrap(),
+    );
     let mut cluster = Cluster::start_on(
         broker.vhost().unwrap(),
-        &postgres.url(),
+        |service| match service {
+            "notification" => notification_postgres.url(),
+            _ => postgres.url(),
+        },
         &[
             ("VALUED__BUS__RECOVERY_SECONDS", RECOVERY_SECONDS),
+            ("VALUED__BUS__DELIVERY_LIMIT", DELIVERY_LIMIT),
             ("VALUED__BUS__STALLED_SECONDS", &STALLED_SECONDS.to_string()),
         ],
     )
@@ -226,11 +245,28 @@ async fn email_resumes_by_itself_after_broker_and_database_restarts() {
     for round in 1..=5 {
         let what = set_the_scene(&mut cluster, &load, "database restart", round).await;
         // Alternately as a crash (clients cut off, no checkpoint) and as an orderly restart.
-        postgres.restart(round % 2 == 1).unwrap();
+        let crash = round % 2 == 1;
+        postgres.restart(crash).unwrap();
+        notification_postgres.restart(crash).unwrap();
         load.burst.store(false, Ordering::Relaxed);
         let took = assert_email_resumes(&cluster, &campaign, &csrf, &what).await;
         resumed.push((what, took));
     }
+
+    // Notification's database away for longer than an event's deliveries last, while
+    // nominations go on arriving: the consumer waits for it instead of dead-lettering what it
+    // holds, and the backlog waits in its queue.
+    notification_postgres.stop().unwrap();
+    tokio::time::sleep(DATABASE_OUTAGE).await;
+    let waiting = cluster.vhost.message_count("valued.notification").unwrap();
+    assert!(
+        waiting > 0,
+        "events queued for notification during its database outage"
+    );
+    notification_postgres.start_again().unwrap();
+    let what = "a database outage longer than the deliveries last".to_owned();
+    let took = assert_email_resumes(&cluster, &campaign, &csrf, &what).await;
+    resumed.push((what, took));
 
     // A broker away for longer than the bound: the consuming process says it is not live (so an
     // orchestrator would restart it) while staying ready; once the broker is back, it is live
@@ -323,6 +359,15 @@ async fn email_resumes_by_itself_after_broker_and_database_restarts() {
         .map(|(to, ids)| (to, ids.len()))
         .collect();
     assert!(doubled.is_empty(), "confirmations sent twice: {doubled:?}");
+    assert_eq!(
+        cluster
+            .vhost
+            .message_count("valued.notification.dlq")
+            .unwrap(),
+        0,
+        "nothing dead-lettered by an outage; logs in {}",
+        cluster.logs.display()
+    );
     assert_eq!(
         confirmations.len(),
         stored.len(),

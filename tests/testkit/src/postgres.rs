@@ -83,6 +83,15 @@ impl Server {
         self.pg_ctl(&["restart", "-w", "-m", mode])
     }
 
+    /// Stops the server as a crash would; [`Server::start_again`] brings it back.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        self.pg_ctl(&["stop", "-w", "-m", "immediate"])
+    }
+
+    pub fn start_again(&self) -> anyhow::Result<()> {
+        self.pg_ctl(&["start", "-w"])
+    }
+
     fn data(&self) -> String {
         self.dir.join("data").display().to_string()
     }
