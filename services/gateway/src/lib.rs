@@ -21,50 +21,39 @@ pub use error::{GatewayError, Result};
 pub const NAME: &str = "gateway";
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    #[serde(default)]
     pub http: HttpSettings,
     /// Serve `/outbox`, the developer's view of every email sent (with personal details). On in the
     /// embedded default; deployments turn it off until admin sign-in exists.
-    #[serde(default = "default_outbox")]
     pub outbox: bool,
     /// Admin sign-in through OpenID Connect (`gateway.auth.issuer` empty: admin pages say sign-in
     /// is not configured).
-    #[serde(default)]
     pub auth: session::AuthSettings,
-}
-
-fn default_outbox() -> bool {
-    true
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             http: HttpSettings::default(),
-            outbox: default_outbox(),
+            outbox: true,
             auth: session::AuthSettings::default(),
         }
     }
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct HttpSettings {
-    #[serde(default = "default_host")]
     pub host: String,
     /// 0 picks a free port (tests).
-    #[serde(default)]
     pub port: u16,
-}
-
-fn default_host() -> String {
-    "127.0.0.1".into()
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            host: default_host(),
+            host: "127.0.0.1".into(),
             port: 0,
         }
     }

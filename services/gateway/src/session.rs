@@ -29,21 +29,17 @@ const FLOW_SECONDS: u32 = 600;
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AuthSettings {
     /// The OpenID Connect issuer URL; empty switches admin sign-in off.
-    #[serde(default)]
     pub issuer: String,
-    #[serde(default)]
     pub client_id: String,
-    #[serde(default)]
     pub client_secret: Option<SecretString>,
     /// The gateway's address as browsers reach it, e.g. `https://valued.example.nhs.uk`: the
     /// provider sends the browser back to `<public_url>/admin/callback`. Empty: `http://<Host>`,
     /// good enough on a developer's machine.
-    #[serde(default)]
     pub public_url: String,
     /// Mark the sign-in cookies `Secure` (set it whenever the gateway is served over HTTPS).
-    #[serde(default)]
     pub secure_cookies: bool,
 }
 

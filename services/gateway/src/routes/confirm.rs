@@ -8,27 +8,22 @@ use minijinja::context;
 use tonic::Code;
 use valued_proto::nomination::v1::ConfirmNominationRequest;
 
-use super::forms::{self, Button, PublicForm, Sender, form_page};
+use super::forms::{self, Button, PublicForm, Sender};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
-use crate::templates;
 
 /// `GET /confirm/{token}`
 pub async fn show(Path(token): Path<String>, headers: HeaderMap) -> Result<Response> {
     if !forms::is_token(&token) {
         return not_found();
     }
-    form_page(&headers, StatusCode::OK, |csrf_token| {
-        templates::render(
-            "confirm.html",
-            context! {
-                page_title => "Confirm your nomination",
-                action => format!("/confirm/{}", segment(&token)),
-                csrf_token => csrf_token,
-            },
-        )
-    })
+    forms::button_page(
+        &headers,
+        "confirm.html",
+        "Confirm your nomination",
+        &format!("/confirm/{}", segment(&token)),
+    )
 }
 
 /// `POST /confirm/{token}`

@@ -151,6 +151,26 @@ pub fn form_page(
     Ok(response)
 }
 
+/// A page that is only a button, posting to `action`: what an email link opens, since opening a link
+/// (as mail scanners do) must never act by itself.
+pub fn button_page(
+    headers: &HeaderMap,
+    template: &str,
+    page_title: &str,
+    action: &str,
+) -> Result<Response> {
+    form_page(headers, StatusCode::OK, |csrf_token| {
+        crate::templates::render(
+            template,
+            minijinja::context! {
+                page_title => page_title,
+                action => action,
+                csrf_token => csrf_token,
+            },
+        )
+    })
+}
+
 /// A form page shows 400 while it lists errors, 200 otherwise.
 pub fn status_for(errors: &[FieldError]) -> StatusCode {
     if errors.is_empty() {

@@ -194,16 +194,12 @@ pub async fn show_confirm(Path(token): Path<String>, headers: HeaderMap) -> Resu
     if !forms::is_token(&token) {
         return link_not_found();
     }
-    form_page(&headers, StatusCode::OK, |csrf_token| {
-        templates::render(
-            "write_to_mp/confirm.html",
-            context! {
-                page_title => "Send your letter",
-                action => format!("{PATH}/confirm/{}", segment(&token)),
-                csrf_token => csrf_token,
-            },
-        )
-    })
+    forms::button_page(
+        &headers,
+        "write_to_mp/confirm.html",
+        "Send your letter",
+        &format!("{PATH}/confirm/{}", segment(&token)),
+    )
 }
 
 /// `POST /write-to-your-mp/confirm/{token}`
