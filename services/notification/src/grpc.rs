@@ -7,16 +7,26 @@ use crate::db::delivery;
 use crate::error::Error;
 use crate::mps::write_to_mp::{LetterDesk, NewLetter};
 use crate::policy::preference;
+use crate::redact::LinkTokens;
 
+/// The gRPC API. No response carries a live link token: every stored email and letter it returns
+/// goes through [`LinkTokens::redact`] on the way out (the stored rows and the emails sent keep
+/// them).
 pub struct NotificationApi {
     pub db: DatabaseConnection,
     pub letters: LetterDesk,
     /// Every template rendered from sample data, made once at start.
     pub previews: Vec<pb::TemplatePreview>,
+    /// The token links under `email.public_url`, whose tokens responses leave out.
+    pub link_tokens: LinkTokens,
 }
 
 #[tonic::async_trait]
 impl NotificationService for NotificationApi {
+    /// The most recent deliveries, newest first. Each link token in a subject, body or error is
+    /// replaced with `[token removed]`, the link up to its page kept
+    /// (`https://…/confirm/[token removed]`): an admin sees which link an email carried but cannot
+    /// follow it as its recipient.
     async fn list_deliveries(
         &self,
         request: Request<pb::ListDeliveriesRequest>,
@@ -28,7 +38,7 @@ impl NotificationService for NotificationApi {
             .await
             .map_err(Error::from)?;
         Ok(Response::new(pb::ListDeliveriesResponse {
-            deliveries: rows.into_iter().map(to_message).collect(),
+            deliveries: rows.into_iter().map(|row| self.to_message(row)).collect(),
         }))
     }
 
@@ -66,6 +76,8 @@ impl NotificationService for NotificationApi {
         }))
     }
 
+    /// Everything sent to MPs, newest first, with link tokens removed as in
+    /// [`Self::list_deliveries`].
     async fn list_mp_emails(
         &self,
         request: Request<pb::ListDeliveriesRequest>,
@@ -77,10 +89,12 @@ impl NotificationService for NotificationApi {
             .await
             .map_err(Error::from)?;
         Ok(Response::new(pb::ListDeliveriesResponse {
-            deliveries: rows.into_iter().map(to_message).collect(),
+            deliveries: rows.into_iter().map(|row| self.to_message(row)).collect(),
         }))
     }
 
+    /// Every template rendered from sample events, whose tokens are fixed sample values
+    /// (`c0ffee`, `0000`), never a live link: shown as they are, links whole.
     async fn preview_templates(
         &self,
         _: Request<pb::PreviewTemplatesRequest>,
@@ -90,6 +104,8 @@ impl NotificationService for NotificationApi {
         }))
     }
 
+    /// Letters held for review. A letter is what its supporter wrote, not an email of ours, but
+    /// any of our token links pasted into it lose their tokens as in [`Self::list_deliveries`].
     async fn list_held_letters(
         &self,
         _: Request<pb::ListHeldLettersRequest>,
@@ -104,7 +120,7 @@ impl NotificationService for NotificationApi {
                     supporter_name: letter.supporter_name,
                     supporter_email: letter.supporter_email,
                     supporter_postcode: letter.supporter_postcode,
-                    body: letter.body,
+                    body: self.link_tokens.redact(&letter.body),
                     confirmed_at: letter.confirmed_at.map(|at| prost_types::Timestamp {
                         seconds: at.timestamp(),
                         nanos: 0,
@@ -190,21 +206,25 @@ fn mask(email: &str) -> String {
     }
 }
 
-fn to_message(row: delivery::Model) -> pb::Delivery {
-    pb::Delivery {
-        id: row.id.to_string(),
-        recipient: row.recipient,
-        template: row.template,
-        subject: row.subject,
-        text_body: row.text_body,
-        status: row.status,
-        attempts: u32::try_from(row.attempts).unwrap_or_default(),
-        last_error: row.last_error.unwrap_or_default(),
-        created_at: Some(prost_types::Timestamp {
-            seconds: row.created_at.timestamp(),
-            nanos: 0,
-        }),
-        cause_event_id: row.cause_event_id.to_string(),
+impl NotificationApi {
+    /// A delivery as the API shows it: its link tokens removed.
+    fn to_message(&self, row: delivery::Model) -> pb::Delivery {
+        let redact = |text: &str| self.link_tokens.redact(text);
+        pb::Delivery {
+            id: row.id.to_string(),
+            recipient: row.recipient,
+            template: row.template,
+            subject: redact(&row.subject),
+            text_body: redact(&row.text_body),
+            status: row.status,
+            attempts: u32::try_from(row.attempts).unwrap_or_default(),
+            last_error: row.last_error.as_deref().map(redact).unwrap_or_default(),
+            created_at: Some(prost_types::Timestamp {
+                seconds: row.created_at.timestamp(),
+                nanos: 0,
+            }),
+            cause_event_id: row.cause_event_id.to_string(),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod events;
 mod grpc;
 pub mod mps;
 pub mod policy;
+mod redact;
 pub mod sender;
 pub mod settings;
 pub mod templates;
@@ -44,6 +45,7 @@ pub struct Application {
     webhook: Option<webhook::WebhookServer>,
     letters: mps::write_to_mp::LetterDesk,
     previews: Vec<valued_proto::notification::v1::TemplatePreview>,
+    link_tokens: redact::LinkTokens,
 }
 
 impl Application {
@@ -130,6 +132,7 @@ impl Application {
             webhook,
             letters,
             previews,
+            link_tokens: redact::LinkTokens::new(&settings.email.public_url),
         })
     }
 
@@ -173,6 +176,7 @@ impl Application {
             db: self.host.db.clone(),
             letters: self.letters,
             previews: self.previews,
+            link_tokens: self.link_tokens,
         };
         self.host
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)

@@ -4,6 +4,7 @@ mod delivery;
 mod dkim;
 mod helpers;
 mod lifecycle;
+mod link_tokens;
 mod mps_digest;
 mod mps_directory;
 mod mps_postcodes;
