@@ -18,6 +18,7 @@ use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
 use valued_proto::nomination::v1::nomination_service_server::NominationServiceServer;
 
 pub use db::seed::DEMO_CAMPAIGN_SLUG;
+pub use grpc::PUBLIC_RPCS;
 
 pub const NAME: &str = "nomination";
 const GRPC_NAMES: &[&str] = &["valued.nomination.v1.NominationService"];

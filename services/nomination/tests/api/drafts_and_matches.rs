@@ -167,10 +167,15 @@ async fn an_admin_names_someone_described_and_splits_a_wrong_match() {
     let reader = app.client.clone();
     let nominee_of = |id: &str| {
         let mut client = reader.clone();
-        let id = id.to_owned();
+        let request = signed(
+            &admin,
+            pb::GetNominationRequest {
+                nomination_id: id.to_owned(),
+            },
+        );
         async move {
             client
-                .get_nomination(pb::GetNominationRequest { nomination_id: id })
+                .get_nomination(request)
                 .await
                 .unwrap()
                 .into_inner()

@@ -1,5 +1,7 @@
 use tonic::transport::Channel;
 use valued_nomination::auth::AuthSettings;
+use valued_nomination::db::entities::{nomination, nominee};
+use valued_nomination::domain::RecordId;
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
 use valued_proto::events::v1::NominationConfirmationRequested;
@@ -12,6 +14,8 @@ use valued_testkit::platform::TestPlatform;
 
 pub struct TestApp {
     pub client: NominationServiceClient<Channel>,
+    /// The connection `client` uses, for calling a method by its name.
+    pub channel: Channel,
     /// Records every event the service publishes; dropping it stops the service.
     pub platform: TestPlatform,
     pub db: sea_orm::DatabaseConnection,
@@ -40,11 +44,14 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = NominationServiceClient::connect(format!("http://127.0.0.1:{port}"))
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect()
         .await
         .unwrap();
     let mut test = TestApp {
-        client,
+        client: NominationServiceClient::new(channel.clone()),
+        channel,
         platform,
         db,
         campaign: Campaign::default(),
@@ -145,6 +152,29 @@ impl TestApp {
             .into_inner();
         assert_eq!(confirmed.nomination_id, id);
         id
+    }
+
+    /// A nomination as stored (reading one over gRPC takes an admin).
+    pub async fn stored(&self, nomination_id: &str) -> nomination::Model {
+        valued_nomination::db::load::nomination(&self.db, &RecordId::parse(nomination_id))
+            .await
+            .unwrap()
+    }
+
+    /// The nominee of a stored nomination.
+    pub async fn nominee_of(&self, nomination_id: &str) -> String {
+        self.stored(nomination_id)
+            .await
+            .nominee_id
+            .map(|id| id.to_string())
+            .unwrap_or_default()
+    }
+
+    /// A nominee as stored, with how many nominations name them.
+    pub async fn nominee(&self, nominee_id: &str) -> (nominee::Model, u64) {
+        valued_nomination::db::load::nominee(&self.db, &RecordId::parse(nominee_id))
+            .await
+            .unwrap()
     }
 
     pub async fn nomination_count(&self) -> u64 {

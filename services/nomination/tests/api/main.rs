@@ -7,5 +7,6 @@ mod helpers;
 mod lifecycle;
 mod nominees;
 mod organisations;
+mod public_surface;
 mod submit;
 mod windows;

@@ -2,9 +2,9 @@ use valued_proto::events::v1::{
     NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
 };
 use valued_proto::nomination::v1::ConfirmNominationRequest;
-use valued_proto::nomination::v1::{GetNominationRequest, GetNomineeRequest};
+use valued_proto::nomination::v1::GetNomineeRequest;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, spawn_app};
 
 async fn nominate(app: &mut TestApp, nominee: &str, role: &str, nominator: &str) -> String {
     let mut request = app.valid_request();
@@ -18,13 +18,7 @@ async fn nominate(app: &mut TestApp, nominee: &str, role: &str, nominator: &str)
         .unwrap()
         .into_inner()
         .nomination_id;
-    let nomination = app
-        .client
-        .get_nomination(GetNominationRequest { nomination_id: id })
-        .await
-        .unwrap()
-        .into_inner();
-    nomination.nomination.unwrap().nominee_id
+    app.nominee_of(&id).await
 }
 
 #[tokio::test]
@@ -36,18 +30,9 @@ async fn colleagues_nominating_the_same_person_meet_in_one_nominee() {
     assert_eq!(first, second);
     assert_eq!(first, third);
 
-    let nominee = app
-        .client
-        .get_nominee(GetNomineeRequest {
-            nominee_id: first.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .nominee
-        .unwrap();
+    let (nominee, nomination_count) = app.nominee(&first).await;
     assert_eq!(nominee.name, "Sam Patel", "the name as first given");
-    assert_eq!(nominee.nomination_count, 3);
+    assert_eq!(nomination_count, 3);
     assert_eq!(nominee.trust_code, app.campaign.trusts[0].code);
 
     let requested = app.events::<NominationConfirmationRequested>().await;
@@ -89,22 +74,17 @@ async fn another_role_or_trust_is_another_person() {
         .unwrap()
         .into_inner()
         .nomination_id;
-    let other_trust = app
-        .client
-        .get_nomination(GetNominationRequest { nomination_id: id })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_ne!(other_trust.nomination.unwrap().nominee_id, porter);
+    assert_ne!(app.nominee_of(&id).await, porter);
 }
 
 #[tokio::test]
 async fn an_unknown_nominee_is_not_found() {
-    let mut app = spawn_app().await;
+    let (mut app, provider) = spawn_admin_app().await;
+    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
     for id in [uuid::Uuid::now_v7().to_string(), "not-an-id".to_owned()] {
         let status = app
             .client
-            .get_nominee(GetNomineeRequest { nominee_id: id })
+            .get_nominee(signed(&admin, GetNomineeRequest { nominee_id: id }))
             .await
             .unwrap_err();
         assert_eq!(status.code(), tonic::Code::NotFound);
@@ -119,35 +99,19 @@ async fn colleagues_nominating_at_the_same_moment_still_meet_in_one_nominee() {
         let mut request = app.valid_request();
         request.nominator_email = format!("colleague-{i}@example.org");
         async move {
-            let id = client
+            client
                 .submit_nomination(request)
                 .await
                 .unwrap()
                 .into_inner()
-                .nomination_id;
-            client
-                .get_nomination(GetNominationRequest { nomination_id: id })
-                .await
-                .unwrap()
-                .into_inner()
-                .nomination
-                .unwrap()
-                .nominee_id
+                .nomination_id
         }
     });
-    let nominees = futures::future::join_all(submissions).await;
+    let mut nominees = Vec::new();
+    for id in futures::future::join_all(submissions).await {
+        nominees.push(app.nominee_of(&id).await);
+    }
     assert!(nominees.iter().all(|n| *n == nominees[0]), "{nominees:?}");
-    let mut client = app.client.clone();
-    let nominee = client
-        .get_nominee(GetNomineeRequest {
-            nominee_id: nominees[0].clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        nominee.nominee.unwrap().nomination_count,
-        6,
-        "6 colleagues nominated Sam"
-    );
+    let (_, nomination_count) = app.nominee(&nominees[0]).await;
+    assert_eq!(nomination_count, 6, "6 colleagues nominated Sam");
 }

@@ -2,9 +2,7 @@ use valued_platform::grpc::field_errors;
 use valued_proto::events::v1::{
     NominationConfirmationRequested, NominationSubmitted, NomineeThanked,
 };
-use valued_proto::nomination::v1::{
-    ConfirmNominationRequest, GetNominationRequest, ListCampaignsRequest,
-};
+use valued_proto::nomination::v1::{ConfirmNominationRequest, ListCampaignsRequest};
 
 use crate::helpers::spawn_app;
 
@@ -110,16 +108,7 @@ async fn a_nomination_counts_once_its_nominator_confirms_their_email() {
 }
 
 async fn status_of(app: &mut crate::helpers::TestApp, id: &str) -> String {
-    app.client
-        .get_nomination(GetNominationRequest {
-            nomination_id: id.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .nomination
-        .unwrap()
-        .status
+    app.stored(id).await.status
 }
 
 #[tokio::test]

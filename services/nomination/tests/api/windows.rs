@@ -163,14 +163,7 @@ async fn a_category_can_be_limited_to_pay_bands_and_not_sure_is_always_welcome()
         .unwrap()
         .into_inner()
         .nomination_id;
-    let stored = app
-        .client
-        .get_nomination(valued_proto::nomination::v1::GetNominationRequest { nomination_id: id })
-        .await
-        .unwrap()
-        .into_inner()
-        .nomination
-        .unwrap();
+    let stored = app.stored(&id).await;
     assert_eq!(stored.band, "band-2");
     assert_eq!(stored.status, "unconfirmed");
     for request in app

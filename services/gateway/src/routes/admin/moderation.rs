@@ -125,9 +125,9 @@ async fn queue_item(
     let match_count = if !view.match_reviewed && !needs_name && !view.nominee_id.is_empty() {
         let nominee = signed
             .nomination()
-            .get_nominee(GetNomineeRequest {
+            .get_nominee(signed.signed(GetNomineeRequest {
                 nominee_id: view.nominee_id.clone(),
-            })
+            }))
             .await
             .map_err(|s| signed.fail(s))?
             .into_inner()
