@@ -30,6 +30,11 @@ pub struct Settings {
     /// Admin sign-in through OpenID Connect (`gateway.auth.issuer` empty: admin pages say sign-in
     /// is not configured).
     pub auth: session::AuthSettings,
+    /// Where the notification service writes each email as an `.eml` file (the embedded default's
+    /// file transport): `/outbox` then shows an email whole, its links working, where the
+    /// notification API only gives bodies with their link tokens removed. Set by `valued up`.
+    #[serde(skip)]
+    pub mail_files: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -38,6 +43,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             outbox: true,
             auth: session::AuthSettings::default(),
+            mail_files: None,
         }
     }
 }
@@ -99,7 +105,13 @@ impl Application {
         Ok(Self {
             listener,
             port,
-            router: routes::router(clients, settings.outbox, &settings.auth),
+            router: routes::router(
+                clients,
+                settings
+                    .outbox
+                    .then(|| routes::outbox::MailFiles(settings.mail_files.clone())),
+                &settings.auth,
+            ),
             shutdown,
         })
     }

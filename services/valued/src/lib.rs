@@ -124,8 +124,15 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
         nomination: local(nomination.port()),
         notification: local(notification.port()),
     };
+    // In one process with the file transport, the outbox page reads the emails' own files.
+    let mut gateway_settings = settings.gateway.clone();
+    if settings.notification.settings.email.transport
+        == valued_notification::settings::Transport::File
+    {
+        gateway_settings.mail_files = Some(settings.data_dir.join("outbox"));
+    }
     let gateway =
-        valued_gateway::Application::build(&settings.gateway, peers, shutdown.clone()).await?;
+        valued_gateway::Application::build(&gateway_settings, peers, shutdown.clone()).await?;
     let mut running = Running {
         gateway_port: gateway.port(),
         nomination_port: nomination.port(),

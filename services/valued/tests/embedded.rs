@@ -135,6 +135,25 @@ async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_out
         assert!(outbox.contains(subject), "{subject} in {outbox}");
     }
     assert!(outbox.contains("chris@example.org"));
+    // A newcomer follows the confirmation from the outbox page: the email shown there carries the
+    // working link (read from its file; the notification API removes link tokens).
+    let (before, _) = outbox
+        .split_once(">Confirm your nomination of Pat Embedded")
+        .unwrap();
+    let (_, href) = before.rsplit_once("href=\"").unwrap();
+    let email_page = http
+        .get(format!("{base}{}", href.trim_end_matches('"')))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        email_page.contains(&confirm_path.replace('/', "&#x2f;"))
+            || email_page.contains(&confirm_path),
+        "the outbox shows the working link {confirm_path}: {email_page}"
+    );
     let files = std::fs::read_dir(&outbox_dir).unwrap().count();
     assert_eq!(files, wanted.len(), "one .eml file per email");
     for service in ["nomination", "voting", "survey-feedback", "notification"] {

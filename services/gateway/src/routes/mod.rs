@@ -1,5 +1,6 @@
 //! The pages, one module per area, and the layers every response goes through.
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -29,7 +30,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 /// Forms are small: a 300-word story is a few kilobytes.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSettings) -> Router {
+/// The site; `outbox` serves the developer's mail outbox (`/outbox`) when given.
+pub fn router(
+    clients: Clients,
+    outbox: Option<outbox::MailFiles>,
+    auth: &crate::session::AuthSettings,
+) -> Router {
     let pages = Router::new()
         .route("/", get(campaigns::index))
         .route("/campaigns/{slug}", get(campaigns::show))
@@ -66,12 +72,11 @@ pub fn router(clients: Clients, outbox: bool, auth: &crate::session::AuthSetting
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/assets/{*path}", get(assets::serve));
-    let pages = if outbox {
-        pages
+    let pages = match outbox {
+        Some(files) => pages
             .route("/outbox", get(outbox::index))
-            .route("/outbox/{id}", get(outbox::show))
-    } else {
-        pages
+            .route("/outbox/{id}", get(outbox::show).layer(Extension(files))),
+        None => pages,
     };
     pages
         .merge(admin::router(clients.clone(), auth))

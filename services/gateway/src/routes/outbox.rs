@@ -1,6 +1,9 @@
 //! The developer's mail outbox: the most recent emails the notification service made, and each one's
 //! plain-text body.
 
+use std::path::{Path as FsPath, PathBuf};
+
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use minijinja::context;
@@ -10,6 +13,13 @@ use valued_proto::notification::v1::{Delivery, ListDeliveriesRequest};
 use crate::clients::{Clients, NOTIFICATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
+
+/// Where the embedded default's file transport writes each email as an `.eml` file, if it does.
+#[derive(Debug, Clone, Default)]
+pub struct MailFiles(pub Option<PathBuf>);
+
+/// How many of the newest `.eml` files an email is looked for in.
+const FILES_SEARCHED: usize = 2000;
 
 /// Rows the outbox page shows.
 const PAGE_SIZE: u32 = 100;
@@ -109,14 +119,25 @@ pub async fn index(State(clients): State<Clients>, RawQuery(query): RawQuery) ->
     )
 }
 
-/// `GET /outbox/{id}`
-pub async fn show(State(clients): State<Clients>, Path(id): Path<String>) -> Result<Response> {
+/// `GET /outbox/{id}`: the email as the notification service lists it (link tokens removed) or,
+/// where its `.eml` file is at hand, its text whole, links working, for the developer to follow.
+pub async fn show(
+    State(clients): State<Clients>,
+    Extension(files): Extension<MailFiles>,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let delivery = deliveries(&clients, "", LOOKUP_LIMIT)
         .await?
         .into_iter()
         .find(|d| d.id == id)
         .ok_or(GatewayError::NotFound)?;
-    let delivery = DeliveryView::from(delivery);
+    let mut delivery = DeliveryView::from(delivery);
+    if let (Some(dir), Ok(id)) = (files.0, uuid::Uuid::parse_str(&id)) {
+        let found = tokio::task::spawn_blocking(move || text_of_file(&dir, id)).await;
+        if let Ok(Some(text)) = found {
+            delivery.text_body = text;
+        }
+    }
     page::render(
         "delivery.html",
         context! {
@@ -124,6 +145,29 @@ pub async fn show(State(clients): State<Clients>, Path(id): Path<String>) -> Res
             delivery => delivery,
         },
     )
+}
+
+/// The plain-text body of delivery `id`'s `.eml` file in `dir`: the one whose Message-ID the
+/// notification service derived from the delivery (`<id@valued.delivery>`), newest files first.
+fn text_of_file(dir: &FsPath, id: uuid::Uuid) -> Option<String> {
+    let message_id = format!("{}@valued.delivery", id.simple());
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().extension().is_some_and(|e| e == "eml"))
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .collect();
+    files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    files
+        .into_iter()
+        .take(FILES_SEARCHED)
+        .find_map(|(_, path)| {
+            let bytes = std::fs::read(path).ok()?;
+            let message = mail_parser::MessageParser::default().parse(&bytes)?;
+            (message.message_id() == Some(message_id.as_str()))
+                .then(|| message.body_text(0).map(|text| text.into_owned()))
+                .flatten()
+        })
 }
 
 #[cfg(test)]
@@ -168,6 +212,50 @@ mod tests {
         assert!(html.contains("nhsuk-tag--green"));
         assert!(html.contains("21 Sep 2026 14:13:20 UTC"), "{html}");
         assert!(html.contains("nomination_received"));
+    }
+
+    #[test]
+    fn the_file_of_a_delivery_gives_its_text_whole() {
+        let dir = std::env::temp_dir().join(format!("valued-mail-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = uuid::Uuid::now_v7();
+        let eml = |message_id: &str, link: &str| {
+            format!(
+                "From: Valued <no-reply@valued.example.org>\r\nTo: sam@example.com\r\n\
+                 Subject: Confirm your nomination\r\nMessage-ID: <{message_id}>\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                 Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+                 Confirm it here:=20\r\n{link}\r\n"
+            )
+        };
+        std::fs::write(
+            dir.join("other.eml"),
+            eml(
+                "0000@valued.delivery",
+                "http://127.0.0.1:8080/confirm/other",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("this.eml"),
+            eml(
+                &format!("{}@valued.delivery", id.simple()),
+                "http://127.0.0.1:8080/confirm/c0ffee",
+            ),
+        )
+        .unwrap();
+        let text = text_of_file(&dir, id).expect("the delivery's file");
+        assert!(
+            text.contains("Confirm it here: \nhttp://127.0.0.1:8080/confirm/c0ffee")
+                || text.contains("Confirm it here: \r\nhttp://127.0.0.1:8080/confirm/c0ffee"),
+            "{text:?}"
+        );
+        assert_eq!(
+            text_of_file(&dir, uuid::Uuid::now_v7()),
+            None,
+            "no file, no text"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
