@@ -336,24 +336,12 @@ async fn judgeable(
     nomination_id: &RecordId,
 ) -> Result<(nomination::Model, trust::Model, campaign::Model)> {
     let (found, trust) = nomination_and_trust(db, nomination_id).await?;
-    let on_panel = judge_assignment::Entity::find_by_id((
-        found.campaign_id,
-        found.category_id,
-        principal.email.clone(),
-    ))
-    .one(db)
-    .await?
-    .is_some();
     principal.require(
-        on_panel && principal.judges(found.campaign_id),
+        on_panel(db, principal, &found).await?,
         "judge this nomination",
     )?;
-    let conflicted = conflict::Entity::find_by_id((found.id, principal.email.clone()))
-        .one(db)
-        .await?
-        .is_some();
     principal.require(
-        !conflicted,
+        !conflicted(db, principal, &found).await?,
         "judge a nomination you declared a conflict for",
     )?;
     if found.status != Status::Approved.slug() {
@@ -361,6 +349,47 @@ async fn judgeable(
     }
     let campaign = campaign(db, &found.campaign_id.into()).await?;
     Ok((found, trust, campaign))
+}
+
+/// Whether the caller judges the campaign and sits on the panel of the nomination's category.
+async fn on_panel(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    found: &nomination::Model,
+) -> Result<bool> {
+    Ok(principal.judges(found.campaign_id)
+        && judge_assignment::Entity::find_by_id((
+            found.campaign_id,
+            found.category_id,
+            principal.email.clone(),
+        ))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+async fn conflicted(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    found: &nomination::Model,
+) -> Result<bool> {
+    Ok(
+        conflict::Entity::find_by_id((found.id, principal.email.clone()))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Whether the nomination is in the caller's judging work: approved, on their panel, no conflict.
+pub async fn in_work_of(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    found: &nomination::Model,
+) -> Result<bool> {
+    Ok(found.status == Status::Approved.slug()
+        && on_panel(db, principal, found).await?
+        && !conflicted(db, principal, found).await?)
 }
 
 pub struct ShortlistEntry {

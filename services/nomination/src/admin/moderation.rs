@@ -11,6 +11,7 @@ use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::MoreInfoRequested;
 
 use crate::admin::audit::record;
+use crate::admin::judging;
 use crate::auth::Principal;
 use crate::db::entities::{campaign, nomination, nominee, trust};
 use crate::db::load::{self, campaign, nomination_and_trust, trusts_of};
@@ -41,6 +42,32 @@ pub async fn administered_trusts(
         .collect();
     principal.require(!one.is_empty(), &format!("see nominations for {only}"))?;
     Ok(one)
+}
+
+/// One nomination, for whoever administers its trust (its trust's or region's admin, a platform
+/// admin) or has it in their judging work.
+pub async fn nomination_for(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    id: &RecordId,
+) -> Result<nomination::Model> {
+    let (found, trust) = nomination_and_trust(db, id).await?;
+    let allowed =
+        principal.administers_trust(&trust) || judging::in_work_of(db, principal, &found).await?;
+    principal.require(allowed, "see this nomination")?;
+    Ok(found)
+}
+
+/// One nominee and how many nominations name them, for whoever administers their trust.
+pub async fn nominee_for_admin(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    id: &RecordId,
+) -> Result<(nominee::Model, u64)> {
+    let (found, count) = load::nominee(db, id).await?;
+    let trust = load::trust(db, &found.trust_code).await?;
+    principal.require(principal.administers_trust(&trust), "see this nominee")?;
+    Ok((found, count))
 }
 
 /// Confirmed nominations awaiting a decision in the caller's trusts, oldest first.

@@ -130,11 +130,15 @@ pub async fn nomination_and_trust(
     id: &RecordId,
 ) -> Result<(nomination::Model, trust::Model)> {
     let nomination = nomination(db, id).await?;
-    let trust = trust::Entity::find_by_id(nomination.trust_code.clone())
+    let trust = trust(db, &nomination.trust_code).await?;
+    Ok((nomination, trust))
+}
+
+pub async fn trust(db: &impl ConnectionTrait, code: &str) -> Result<trust::Model> {
+    trust::Entity::find_by_id(code.to_owned())
         .one(db)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("trust {}", nomination.trust_code)))?;
-    Ok((nomination, trust))
+        .ok_or_else(|| Error::NotFound(format!("trust {code}")))
 }
 
 pub async fn nomination_count(db: &impl ConnectionTrait) -> Result<u64> {

@@ -125,9 +125,13 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetNomineeRequest>,
     ) -> Result<Response<pb::GetNomineeResponse>, Status> {
-        self.admin(request, async |_, r: pb::GetNomineeRequest| {
-            let (nominee, nomination_count) =
-                load::nominee(&self.db, &RecordId::parse(&r.nominee_id)).await?;
+        self.admin(request, async |principal, r: pb::GetNomineeRequest| {
+            let (nominee, nomination_count) = moderation::nominee_for_admin(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.nominee_id),
+            )
+            .await?;
             Ok(pb::GetNomineeResponse {
                 nominee: Some(pb::Nominee {
                     id: nominee.id.to_string(),
@@ -145,8 +149,13 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetNominationRequest>,
     ) -> Result<Response<pb::GetNominationResponse>, Status> {
-        self.admin(request, async |_, r: pb::GetNominationRequest| {
-            let model = load::nomination(&self.db, &RecordId::parse(&r.nomination_id)).await?;
+        self.admin(request, async |principal, r: pb::GetNominationRequest| {
+            let model = moderation::nomination_for(
+                &self.db,
+                &principal,
+                &RecordId::parse(&r.nomination_id),
+            )
+            .await?;
             Ok(pb::GetNominationResponse {
                 nomination: Some(to_message(model)),
             })

@@ -29,7 +29,8 @@ struct Target {
     trust_nomination: String,
 }
 
-const RPCS: [&str; 17] = [
+const RPCS: [&str; 18] = [
+    "GetNomination",
     "ListModerationQueue",
     "ListModerationQueueAll",
     "ModerateNomination",
@@ -59,6 +60,20 @@ async fn call(
 ) -> Result<Vec<String>, tonic::Status> {
     let codes = |ns: Vec<pb::Nomination>| ns.into_iter().map(|n| n.trust_code).collect();
     Ok(match rpc {
+        "GetNomination" => codes(
+            client
+                .get_nomination(signed(
+                    token,
+                    pb::GetNominationRequest {
+                        nomination_id: t.trust_nomination.clone(),
+                    },
+                ))
+                .await?
+                .into_inner()
+                .nomination
+                .into_iter()
+                .collect(),
+        ),
         "ListModerationQueue" | "ListModerationQueueAll" => codes(
             client
                 .list_moderation_queue(signed(
@@ -320,17 +335,7 @@ async fn target(app: &mut TestApp, admin: &str, trust: &str, region: &str) -> Ta
     request.category_id = trust_category.clone();
     let trust_nomination = app.submit_confirmed(request).await;
     for id in [&nomination, &trust_nomination] {
-        app.client
-            .moderate_nomination(signed(
-                admin,
-                pb::ModerateNominationRequest {
-                    nomination_id: id.clone(),
-                    action: "approve".into(),
-                    reason: String::new(),
-                },
-            ))
-            .await
-            .unwrap();
+        app.approve(admin, id).await;
     }
     Target {
         trust: trust.into(),
@@ -376,6 +381,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
         (
             "trust@rrk.example.org",
             &[
+                "GetNomination",
                 "ListModerationQueue",
                 "ListModerationQueueAll",
                 "ModerateNomination",
@@ -393,6 +399,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
         (
             "region@y60.example.org",
             &[
+                "GetNomination",
                 "ListModerationQueue",
                 "ListModerationQueueAll",
                 "ModerateNomination",
@@ -407,6 +414,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
         (
             "judge@example.org",
             &[
+                "GetNomination",
                 "ListJudgingWork",
                 "ScoreNomination",
                 "DeclareConflict",

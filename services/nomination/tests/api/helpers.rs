@@ -7,7 +7,8 @@ use valued_platform::DatabaseSettings;
 use valued_proto::events::v1::NominationConfirmationRequested;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
-    Campaign, ConfirmNominationRequest, GetCampaignRequest, SubmitNominationRequest,
+    Campaign, ConfirmNominationRequest, GetCampaignRequest, ModerateNominationRequest,
+    SubmitNominationRequest,
 };
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
@@ -152,6 +153,21 @@ impl TestApp {
             .into_inner();
         assert_eq!(confirmed.nomination_id, id);
         id
+    }
+
+    /// `admin` approves nomination `id` in moderation.
+    pub async fn approve(&mut self, admin: &str, id: &str) {
+        self.client
+            .moderate_nomination(signed(
+                admin,
+                ModerateNominationRequest {
+                    nomination_id: id.to_owned(),
+                    action: "approve".into(),
+                    reason: String::new(),
+                },
+            ))
+            .await
+            .unwrap();
     }
 
     /// A nomination as stored (reading one over gRPC takes an admin).

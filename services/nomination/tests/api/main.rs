@@ -5,6 +5,7 @@ mod drafts_and_matches;
 mod duplicates;
 mod helpers;
 mod lifecycle;
+mod nomination_access;
 mod nominees;
 mod organisations;
 mod public_surface;

@@ -1,0 +1,127 @@
+//! Who may read one nomination or nominee: the admins of its trust, and the judges who have it in
+//! their judging work.
+
+use valued_nomination::auth::{Role, grant};
+use valued_proto::nomination::v1 as pb;
+use valued_testkit::oidc::OidcProvider;
+
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app};
+
+const JUDGE: &str = "judge@example.org";
+const OTHER_PANEL: &str = "other.panel@example.org";
+
+/// An approved nomination at the demo campaign's first trust, in its first category, with a judge
+/// on that category's panel and another on the second category's.
+async fn approved_nomination(app: &mut TestApp, provider: &OidcProvider) -> String {
+    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let mut request = app.valid_request();
+    request.nominee_email = "sam.patel@nhs.example.org".into();
+    let id = app.submit_confirmed(request).await;
+    app.approve(&admin, &id).await;
+    for (judge, category) in [(JUDGE, 0), (OTHER_PANEL, 1)] {
+        app.client
+            .assign_judge(signed(
+                &admin,
+                pb::AssignJudgeRequest {
+                    campaign_id: app.campaign.id.clone(),
+                    category_id: app.campaign.categories[category].id.clone(),
+                    judge_email: judge.into(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// `own@` administers the nomination's trust, `other@` the campaign's second trust.
+async fn trust_admins(app: &TestApp) {
+    for (email, trust) in [("own@example.org", 0), ("other@example.org", 1)] {
+        let code = &app.campaign.trusts[trust].code;
+        grant(&app.db, email, Role::TrustAdmin, code).await.unwrap();
+    }
+}
+
+async fn get(app: &mut TestApp, token: &str, id: &str) -> Result<pb::Nomination, tonic::Status> {
+    Ok(app
+        .client
+        .get_nomination(signed(
+            token,
+            pb::GetNominationRequest {
+                nomination_id: id.to_owned(),
+            },
+        ))
+        .await?
+        .into_inner()
+        .nomination
+        .unwrap())
+}
+
+#[tokio::test]
+async fn a_nomination_is_read_only_by_its_trusts_admins_and_its_judges() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let id = approved_nomination(&mut app, &provider).await;
+    let own = app.campaign.trusts[0].code.clone();
+    trust_admins(&app).await;
+
+    for email in [PLATFORM_ADMIN, "own@example.org", JUDGE] {
+        let token = provider.id_token(email).await.unwrap();
+        let nomination = get(&mut app, &token, &id).await.unwrap();
+        assert_eq!(nomination.id, id, "{email}");
+        assert_eq!(nomination.trust_code, own, "{email}");
+    }
+    for email in ["other@example.org", OTHER_PANEL, "nobody@example.org"] {
+        let token = provider.id_token(email).await.unwrap();
+        let status = get(&mut app, &token, &id).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::PermissionDenied, "{email}");
+    }
+
+    // A judge who steps away from it no longer sees it.
+    let judge = provider.id_token(JUDGE).await.unwrap();
+    app.client
+        .declare_conflict(signed(
+            &judge,
+            pb::DeclareConflictRequest {
+                nomination_id: id.clone(),
+                reason: "My manager".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let status = get(&mut app, &judge, &id).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_nominee_is_read_only_by_their_trusts_admins() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let id = approved_nomination(&mut app, &provider).await;
+    let nominee_id = app.nominee_of(&id).await;
+    trust_admins(&app).await;
+    for (email, allowed) in [
+        ("own@example.org", true),
+        ("other@example.org", false),
+        (JUDGE, false),
+    ] {
+        let token = provider.id_token(email).await.unwrap();
+        let found = app
+            .client
+            .get_nominee(signed(
+                &token,
+                pb::GetNomineeRequest {
+                    nominee_id: nominee_id.clone(),
+                },
+            ))
+            .await;
+        match found {
+            Ok(found) => {
+                assert!(allowed, "{email} read the nominee");
+                assert_eq!(found.into_inner().nominee.unwrap().nomination_count, 1);
+            }
+            Err(status) => {
+                assert!(!allowed, "{email}: {status:?}");
+                assert_eq!(status.code(), tonic::Code::PermissionDenied, "{email}");
+            }
+        }
+    }
+}
