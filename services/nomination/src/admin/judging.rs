@@ -222,13 +222,25 @@ pub async fn work(
             u32::try_from(s.score).unwrap_or(0),
         );
     }
+    let administered: HashSet<String> = trust::Entity::find()
+        .filter(trust::Column::Code.is_in(nominations.iter().map(|n| n.trust_code.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|t| principal.administers_trust(t))
+        .map(|t| t.code)
+        .collect();
     Ok(JudgingWork {
         criteria: rubric(db, campaign.id).await?,
         items: nominations
             .into_iter()
             .map(|n| {
                 let given = scores.remove(&n.id).unwrap_or_default();
-                (n, given)
+                if administered.contains(&n.trust_code) {
+                    (n, given)
+                } else {
+                    (for_judge(n), given)
+                }
             })
             .collect(),
     })
@@ -349,6 +361,14 @@ async fn judgeable(
     }
     let campaign = campaign(db, &found.campaign_id.into()).await?;
     Ok((found, trust, campaign))
+}
+
+/// A nomination as a judge reads it: the story and the people, not how to reach them. Whoever also
+/// administers its trust reads it whole.
+pub fn for_judge(mut found: nomination::Model) -> nomination::Model {
+    found.nominator_email.clear();
+    found.nominee_email.clear();
+    found
 }
 
 /// Whether the caller judges the campaign and sits on the panel of the nomination's category.

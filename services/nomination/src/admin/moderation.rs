@@ -45,17 +45,21 @@ pub async fn administered_trusts(
 }
 
 /// One nomination, for whoever administers its trust (its trust's or region's admin, a platform
-/// admin) or has it in their judging work.
+/// admin) or has it in their judging work, who reads it without its email addresses.
 pub async fn nomination_for(
     db: &impl ConnectionTrait,
     principal: &Principal,
     id: &RecordId,
 ) -> Result<nomination::Model> {
     let (found, trust) = nomination_and_trust(db, id).await?;
-    let allowed =
-        principal.administers_trust(&trust) || judging::in_work_of(db, principal, &found).await?;
-    principal.require(allowed, "see this nomination")?;
-    Ok(found)
+    if principal.administers_trust(&trust) {
+        return Ok(found);
+    }
+    principal.require(
+        judging::in_work_of(db, principal, &found).await?,
+        "see this nomination",
+    )?;
+    Ok(judging::for_judge(found))
 }
 
 /// One nominee and how many nominations name them, for whoever administers their trust.

@@ -125,3 +125,86 @@ async fn a_nominee_is_read_only_by_their_trusts_admins() {
         }
     }
 }
+
+/// The nominator's and nominee's email addresses of every nomination in the caller's judging work.
+async fn emails_in_work(app: &mut TestApp, token: &str) -> Vec<(String, String)> {
+    app.client
+        .list_judging_work(signed(
+            token,
+            pb::ListJudgingWorkRequest {
+                campaign_id: app.campaign.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .items
+        .into_iter()
+        .filter_map(|i| i.nomination)
+        .map(|n| (n.nominator_email, n.nominee_email))
+        .collect()
+}
+
+#[tokio::test]
+async fn judges_read_nominations_without_email_addresses_and_admins_with_them() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let id = approved_nomination(&mut app, &provider).await;
+    trust_admins(&app).await;
+    let platform = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    // The trust's admin also sits on the panel: their admin role shows them everything.
+    app.client
+        .assign_judge(signed(
+            &platform,
+            pb::AssignJudgeRequest {
+                campaign_id: app.campaign.id.clone(),
+                category_id: app.campaign.categories[0].id.clone(),
+                judge_email: "own@example.org".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let whole = (
+        "alex@example.org".to_owned(),
+        "sam.patel@nhs.example.org".to_owned(),
+    );
+    let blank = (String::new(), String::new());
+
+    let judge = provider.id_token(JUDGE).await.unwrap();
+    let read = get(&mut app, &judge, &id).await.unwrap();
+    assert_eq!((read.nominator_email, read.nominee_email), blank);
+    assert_eq!(read.nominator_name, "Alex Jones", "the people are named");
+    assert!(!read.story.is_empty());
+    assert_eq!(
+        emails_in_work(&mut app, &judge).await,
+        std::slice::from_ref(&blank)
+    );
+
+    let own = provider.id_token("own@example.org").await.unwrap();
+    for token in [&platform, &own] {
+        let read = get(&mut app, token, &id).await.unwrap();
+        assert_eq!((read.nominator_email, read.nominee_email), whole);
+    }
+    assert_eq!(
+        emails_in_work(&mut app, &own).await,
+        std::slice::from_ref(&whole)
+    );
+
+    // The shortlist is an admin's view: the addresses stay; a judge alone does not get it.
+    let shortlist = |token: String| {
+        let mut client = app.client.clone();
+        let request = pb::GetShortlistRequest {
+            campaign_id: app.campaign.id.clone(),
+            category_id: app.campaign.categories[0].id.clone(),
+        };
+        async move { client.get_shortlist(signed(&token, request)).await }
+    };
+    let entries = shortlist(own.clone()).await.unwrap().into_inner().entries;
+    let listed: Vec<_> = entries
+        .into_iter()
+        .filter_map(|e| e.nomination)
+        .map(|n| (n.nominator_email, n.nominee_email))
+        .collect();
+    assert_eq!(listed, [whole]);
+    let status = shortlist(judge).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
