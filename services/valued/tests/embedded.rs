@@ -34,14 +34,11 @@ async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_out
     assert!(home.contains("Health Heroes 2026"));
     assert!(home.contains("Porter of the year"));
 
-    let form = http
-        .get(format!("{base}/campaigns/health-heroes-2026/nominate"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = page_text(
+        &http,
+        &format!("{base}/campaigns/health-heroes-2026/nominate"),
+    )
+    .await;
     let value_after = |marker: &str| -> String {
         let (_, after) = form
             .split_once(marker)
@@ -141,14 +138,7 @@ async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_out
         .split_once(">Confirm your nomination of Pat Embedded")
         .unwrap();
     let (_, href) = before.rsplit_once("href=\"").unwrap();
-    let email_page = http
-        .get(format!("{base}{}", href.trim_end_matches('"')))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let email_page = page_text(&http, &format!("{base}{}", href.trim_end_matches('"'))).await;
     assert!(
         email_page.contains(&confirm_path.replace('/', "&#x2f;"))
             || email_page.contains(&confirm_path),
@@ -197,4 +187,8 @@ async fn wait_for<T>(mut found: impl FnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("not found within 10 s")
+}
+
+async fn page_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
 }
