@@ -161,4 +161,79 @@ mod tests {
             "the trace survives the hop"
         );
     }
+
+    /// Takes vote events, refuses everything else.
+    struct VotesOnly;
+
+    #[async_trait::async_trait]
+    impl crate::bus::EventBus for VotesOnly {
+        async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), crate::bus::BusError>> {
+            envelopes
+                .iter()
+                .map(|e| {
+                    if e.event_type == <VoteCast as Event>::TYPE {
+                        Ok(())
+                    } else {
+                        Err(crate::bus::BusError::Refused("not a vote".into()))
+                    }
+                })
+                .collect()
+        }
+
+        async fn subscribe(
+            &self,
+            _: crate::bus::Subscription,
+            _: std::sync::Arc<dyn crate::bus::EventHandler>,
+            _: crate::Shutdown,
+        ) -> Result<tokio::task::JoinHandle<()>, crate::bus::BusError> {
+            Ok(tokio::spawn(async {}))
+        }
+
+        fn health(&self) -> crate::bus::BusHealth {
+            crate::bus::BusHealth::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_published_event_leaves_no_row_and_a_refused_one_stays() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        crate::migrations::Messaging::up(&db, None).await.unwrap();
+        let outbox = Outbox::new("voting", RelayHandle::default());
+        let txn = db.begin().await.unwrap();
+        outbox
+            .enqueue(
+                &txn,
+                None,
+                &VoteCast {
+                    vote_id: "a secret only the event should carry".into(),
+                    ..VoteCast::default()
+                },
+            )
+            .await
+            .unwrap();
+        outbox
+            .enqueue(&txn, None, &FinalistAnnounced::default())
+            .await
+            .unwrap();
+        outbox.commit(txn).await.unwrap();
+
+        let relay = OutboxRelay::new(
+            db.clone(),
+            std::sync::Arc::new(VotesOnly),
+            crate::RelaySettings::default(),
+        );
+        assert!(relay.publish_round().await.is_err(), "one was refused");
+        let left = entity::Entity::find().all(&db).await.unwrap();
+        assert_eq!(left.len(), 1, "the published event's row is gone");
+        assert_eq!(left[0].event_type, <FinalistAnnounced as Event>::TYPE);
+        assert_eq!(left[0].attempts, 1);
+        assert!(
+            left[0]
+                .last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("not a vote")
+        );
+        assert_eq!(pending_count(&db).await.unwrap(), 1);
+    }
 }

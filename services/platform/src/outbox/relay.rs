@@ -1,8 +1,9 @@
 //! The relay: takes unpublished outbox rows oldest first (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
-//! replicas share the work), publishes them with confirms pipelined, and marks a row published only
-//! after the broker's ack. Failed rounds back off exponentially and retry forever.
+//! replicas share the work), publishes them with confirms pipelined, and deletes a row only after the
+//! broker's ack: an event's payload can carry a link token or personal details, which then exist only
+//! where the event went. Failed rows stay, with their attempts and last error, and failed rounds back
+//! off exponentially and retry forever.
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -90,7 +91,7 @@ impl OutboxRelay {
         })
     }
 
-    /// One round; returns how many rows were published.
+    /// One round; returns how many rows were published (and so deleted).
     ///
     /// On PostgreSQL the rows stay locked (`FOR UPDATE SKIP LOCKED`) while they are published, so
     /// relay replicas never publish the same row. SQLite has one relay per database (the embedded
@@ -148,9 +149,7 @@ impl OutboxRelay {
             }
         }
         if !published.is_empty() {
-            Entity::update_many()
-                .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
-                .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            Entity::delete_many()
                 .filter(Column::Id.is_in(published.clone()))
                 .exec(db)
                 .await?;
