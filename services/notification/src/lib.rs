@@ -74,6 +74,7 @@ impl Application {
             templates: templates.clone(),
             public_url: settings.email.public_url.clone(),
             settings: settings.write_to_mp.clone(),
+            unsolicited_per_day: settings.policy.unsolicited_per_recipient_per_day,
             sender_wake: wake.clone(),
             count_period: chrono::Duration::hours(
                 i64::try_from(settings.mp_digest.period_hours.max(1)).unwrap_or(168),
@@ -87,7 +88,8 @@ impl Application {
             events::Links::new(&settings.email.public_url),
             wake.clone(),
         )
-        .with_tenants(settings.tenants.clone());
+        .with_tenants(settings.tenants.clone())
+        .with_policy(&settings.policy);
         let previews = handler
             .preview()
             .into_iter()

@@ -16,6 +16,7 @@ pub struct Settings {
     /// Per trust (by ODS code): the sender name its emails show and where replies go.
     pub tenants: std::collections::BTreeMap<String, TenantSender>,
     pub throttle: ThrottleSettings,
+    pub policy: PolicySettings,
     pub webhook: WebhookSettings,
     pub dkim: DkimSettings,
 }
@@ -149,6 +150,24 @@ impl Default for ThrottleSettings {
     }
 }
 
+/// The sending policy's limits that no one can opt out of (see [`crate::policy::unsolicited`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PolicySettings {
+    /// Emails that public forms may make us send to one typed address in any 24 hours
+    /// (confirmation links, resume links, a nominee's thanks); beyond it they are recorded as
+    /// `capped` and never sent (0: no cap).
+    pub unsolicited_per_recipient_per_day: u32,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        Self {
+            unsolicited_per_recipient_per_day: 5,
+        }
+    }
+}
+
 /// The bounce and complaint webhook (see [`crate::webhook`]): served on its own HTTP listener
 /// only when a secret is set.
 #[derive(Debug, Clone, Deserialize)]
@@ -233,5 +252,6 @@ mod tests {
         assert_eq!(partial.mp_digest.period_hours, 168);
         assert_eq!(partial.sender.retry_max_ms, 1_800_000);
         assert_eq!(partial.write_to_mp.hold_after_per_day, 50);
+        assert_eq!(partial.policy.unsolicited_per_recipient_per_day, 5);
     }
 }

@@ -42,6 +42,9 @@ pub struct Email {
     pub template: &'static str,
     pub recipient: String,
     pub reply_to: Option<String>,
+    /// Where the recipient's address came from: typed (as far as this service knows), or the
+    /// trust's configured contact, which the daily cap on unsolicited email leaves alone.
+    pub origin: policy::unsolicited::Origin,
     pub context: serde_json::Value,
 }
 
@@ -51,6 +54,7 @@ impl Email {
             template,
             recipient: recipient.to_owned(),
             reply_to: None,
+            origin: policy::unsolicited::Origin::Typed,
             context,
         }
     }
@@ -113,6 +117,8 @@ pub struct Notifications {
     tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
     sender_wake: Arc<Notify>,
     notices: BTreeMap<&'static str, Compose>,
+    /// `policy.unsolicited_per_recipient_per_day`.
+    unsolicited_per_day: u32,
 }
 
 impl Notifications {
@@ -123,6 +129,8 @@ impl Notifications {
             tenants: std::collections::BTreeMap::new(),
             sender_wake,
             notices: BTreeMap::new(),
+            unsolicited_per_day: crate::settings::PolicySettings::default()
+                .unsolicited_per_recipient_per_day,
         }
         .on::<NominationSubmitted>()
         .on::<NominationConfirmationRequested>()
@@ -139,6 +147,12 @@ impl Notifications {
         tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
     ) -> Self {
         self.tenants = tenants;
+        self
+    }
+
+    /// Emails caused by what someone typed into a public form obey these limits.
+    pub fn with_policy(mut self, policy: &crate::settings::PolicySettings) -> Self {
+        self.unsolicited_per_day = policy.unsolicited_per_recipient_per_day;
         self
     }
 
@@ -184,9 +198,15 @@ impl Notifications {
             }
             parsed
         });
-        let decision = policy::decide(txn, &recipient.normalised(), template)
-            .await
-            .map_err(|e| HandlerError::Retry(e.into()))?;
+        let decision = policy::admit(
+            txn,
+            &recipient.normalised(),
+            template,
+            email.origin,
+            self.unsolicited_per_day,
+        )
+        .await
+        .map_err(|e| HandlerError::Retry(e.into()))?;
         let mut context = email.context;
         if let Some(token) = &decision.unsubscribe_token
             && let Some(fields) = context.as_object_mut()
@@ -212,6 +232,7 @@ impl Notifications {
                 template,
                 email: rendered,
                 verdict: decision.verdict,
+                unsolicited: decision.unsolicited,
             },
         )
         .await

@@ -6,6 +6,7 @@ use serde_json::json;
 use valued_proto::events::v1::NomineeThanked;
 
 use super::{Email, Links, Notice};
+use crate::policy::unsolicited::Origin;
 use crate::templates::NOMINEE_THANKS;
 
 impl Notice for NomineeThanked {
@@ -18,10 +19,11 @@ impl Notice for NomineeThanked {
             "nomination_count": self.nomination_count.max(1),
             "consent_url": links.to("consent", &self.consent_token)?,
         });
-        Ok(vec![Email::new(
-            NOMINEE_THANKS,
-            &self.recipient_email,
-            context,
-        )])
+        let mut email = Email::new(NOMINEE_THANKS, &self.recipient_email, context);
+        // Through their manager: the trust's own contact, not an address anyone typed.
+        if self.via_manager {
+            email.origin = Origin::TrustContact;
+        }
+        Ok(vec![email])
     }
 }

@@ -10,9 +10,13 @@
 //!   still go.
 //! - **Throttle** ([`throttle`]): at most `throttle.per_recipient_per_day` non-transactional emails
 //!   per address in any 24 hours; the rest wait for a free slot, none is dropped or folded.
+//! - **Unsolicited cap** ([`unsolicited`]): at most `policy.unsolicited_per_recipient_per_day` emails
+//!   that a public form makes us send to a typed address, per address in any 24 hours, transactional
+//!   or not; the rest are recorded as `capped` and never sent.
 //!
-//! Each email's fate is decided once, by [`decide`], where it is made (and again by the sender just
-//! before it goes); the [`Verdict`] is passed down to `db/`, which records it and asks nothing.
+//! Each email's fate is decided once, by [`admit`] (which asks [`decide`]), where it is made (and
+//! again by the sender, with [`decide`], just before it goes); the [`Verdict`] is passed down to
+//! `db/`, which records it and asks nothing.
 //!
 //! [`kind`] says which templates are transactional: an email someone's own action or role asks for
 //! and needs (a confirmation link, a saved draft, a question about their nomination, a nomination to
@@ -23,9 +27,11 @@ pub mod preference;
 pub mod summary;
 pub mod suppression;
 pub mod throttle;
+pub mod unsolicited;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
+use self::unsolicited::Origin;
 use crate::templates;
 
 /// Whether a recipient can opt out of an email.
@@ -76,6 +82,8 @@ pub use crate::db::delivery::Verdict;
 pub struct Decision {
     pub verdict: Verdict,
     pub unsubscribe_token: Option<String>,
+    /// Whether the email takes one of its recipient's daily slots of unsolicited email.
+    pub unsolicited: bool,
 }
 
 /// Decides whether an email from `template` goes to `recipient` (a normalised address), making the
@@ -102,7 +110,41 @@ pub async fn decide(
     Ok(Decision {
         verdict,
         unsubscribe_token: preference.map(|p| p.token),
+        unsolicited: false,
     })
+}
+
+/// Decides a new email as [`decide`] does and, when it goes to an address typed into a public form
+/// (see [`unsolicited::CAPPED`]), applies the daily cap: `Capped` when `recipient` (normalised) has
+/// had `unsolicited_per_day` such emails in the last 24 hours (`0` turns the cap off). Call it in the
+/// transaction that records the delivery: the address stays locked until that commits. The sender's
+/// later check asks [`decide`] alone, so an email let through keeps its place.
+pub async fn admit(
+    txn: &impl ConnectionTrait,
+    recipient: &str,
+    template: &str,
+    origin: Origin,
+    unsolicited_per_day: u32,
+) -> Result<Decision, DbErr> {
+    let mut decision = decide(txn, recipient, template).await?;
+    if decision.verdict != Verdict::Send
+        || unsolicited_per_day == 0
+        || !unsolicited::is_capped(template, origin)
+    {
+        return Ok(decision);
+    }
+    if unsolicited::has_slot(txn, recipient, unsolicited_per_day).await? {
+        decision.unsolicited = true;
+    } else {
+        decision.verdict = Verdict::Capped;
+        tracing::warn!(
+            template,
+            recipient = %unsolicited::for_logs(recipient),
+            per_day = unsolicited_per_day,
+            "capped: this address had its day's unsolicited emails; not sending"
+        );
+    }
+    Ok(decision)
 }
 
 /// As [`decide`], for an email that carries no unsubscribe link in its body.

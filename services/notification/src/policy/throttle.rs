@@ -109,6 +109,7 @@ mod tests {
                     html: "h".into(),
                 },
                 verdict: crate::policy::Verdict::Send,
+                unsolicited: false,
             },
         )
         .await

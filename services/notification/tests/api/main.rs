@@ -12,6 +12,7 @@ mod mps_support;
 mod preview;
 mod sending_policy;
 mod tenants;
+mod unsolicited_cap;
 mod unsubscribe;
 mod webhook;
 mod write_to_mp;

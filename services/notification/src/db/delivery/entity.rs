@@ -28,6 +28,9 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// When a non-transactional email took one of its recipient's daily slots (the throttle).
     pub counted_at: Option<DateTimeUtc>,
+    /// When an email caused by what someone typed into a public form took one of its recipient's
+    /// daily slots (`crate::policy::unsolicited`).
+    pub unsolicited_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

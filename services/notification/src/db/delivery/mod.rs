@@ -19,6 +19,8 @@ use crate::email::RenderedEmail;
 /// Why a delivery was not sent, in its `last_error`.
 pub const SUPPRESSED_NOTE: &str = "not sent: the address is on the suppression list";
 pub const UNSUBSCRIBED_NOTE: &str = "not sent: the recipient unsubscribed from these emails";
+pub const CAPPED_NOTE: &str =
+    "not sent: this address had its day's limit of emails asked for through public forms";
 
 pub mod status {
     pub const PENDING: &str = "pending";
@@ -31,6 +33,9 @@ pub mod status {
     pub const UNSUBSCRIBED: &str = "unsubscribed";
     /// Not sent on its own: it went inside another delivery's summary email (the throttle).
     pub const FOLDED: &str = "folded";
+    /// Not sent: its recipient had the day's limit of emails asked for by what someone typed into a
+    /// public form (`crate::policy::unsolicited`). Never retried.
+    pub const CAPPED: &str = "capped";
 }
 
 /// What the sending policy (`crate::policy`) decided about one email, once, before it is recorded
@@ -42,6 +47,8 @@ pub enum Verdict {
     Suppressed,
     /// The recipient unsubscribed and the email is non-transactional.
     Unsubscribed,
+    /// The address had its day's limit of unsolicited email (typed into public forms).
+    Capped,
 }
 
 impl Verdict {
@@ -51,6 +58,7 @@ impl Verdict {
             Self::Send => None,
             Self::Suppressed => Some((status::SUPPRESSED, SUPPRESSED_NOTE)),
             Self::Unsubscribed => Some((status::UNSUBSCRIBED, UNSUBSCRIBED_NOTE)),
+            Self::Capped => Some((status::CAPPED, CAPPED_NOTE)),
         }
     }
 }
@@ -68,12 +76,15 @@ pub struct NewDelivery {
     pub email: RenderedEmail,
     /// The sending policy's verdict on this email.
     pub verdict: Verdict,
+    /// Whether it takes one of its recipient's daily slots of unsolicited email (the policy's
+    /// `Decision::unsolicited`).
+    pub unsolicited: bool,
 }
 
 /// Records a delivery unless this event already produced one for this recipient and template.
 /// Returns whether a row was added. A delivery whose [`Verdict`] is not `Send` (a suppressed
-/// address, or an unsubscribed one for a non-transactional email) is recorded as `suppressed` or
-/// `unsubscribed` and never sent.
+/// address, an unsubscribed one for a non-transactional email, or one over the daily cap on
+/// unsolicited email) is recorded as `suppressed`, `unsubscribed` or `capped` and never sent.
 pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> Result<bool, DbErr> {
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -101,6 +112,9 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         created_at: ActiveValue::Set(now),
         sent_at: ActiveValue::Set(None),
         counted_at: ActiveValue::Set(None),
+        unsolicited_at: ActiveValue::Set(
+            (delivery.unsolicited && delivery.verdict == Verdict::Send).then_some(now),
+        ),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)

@@ -6,6 +6,7 @@ mod m20261122_000500_mp_alerts;
 mod m20261122_000600_trusted_sending;
 mod m20261122_000700_mp_letters;
 mod m20261122_000701_delivery_sender_name;
+mod m20261122_000800_unsolicited_cap;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000600_trusted_sending::Migration));
         migrations.push(Box::new(m20261122_000700_mp_letters::Migration));
         migrations.push(Box::new(m20261122_000701_delivery_sender_name::Migration));
+        migrations.push(Box::new(m20261122_000800_unsolicited_cap::Migration));
         migrations
     }
 }

@@ -65,6 +65,9 @@ pub struct LetterDesk {
     pub templates: std::sync::Arc<Templates>,
     pub public_url: String,
     pub settings: WriteToMpSettings,
+    /// `policy.unsolicited_per_recipient_per_day`: the supporter's confirm link goes to a typed
+    /// address.
+    pub unsolicited_per_day: u32,
     /// Wakes the sender once a letter's email is recorded.
     pub sender_wake: std::sync::Arc<tokio::sync::Notify>,
     /// The MPs' weekly count of letters: its period, and how often to look whether one is due.
@@ -84,6 +87,7 @@ impl LetterDesk {
             &self.templates,
             &self.public_url,
             letter,
+            self.unsolicited_per_day,
         )
         .await?;
         self.sender_wake.notify_one();
@@ -169,6 +173,7 @@ impl LetterDesk {
                     email,
                     verdict: policy::verdict(&self.db, &address.normalised(), MP_SUPPORTER_COUNT)
                         .await?,
+                    unsolicited: false,
                 },
             )
             .await?;
@@ -279,13 +284,16 @@ pub struct Drafted {
     pub mp: mp::Model,
 }
 
-/// Checks and stores a letter, and emails the supporter a single-use link to confirm it.
+/// Checks and stores a letter, and emails the supporter a single-use link to confirm it (unless
+/// their address has had `unsolicited_per_day` emails from public forms today: the delivery is then
+/// recorded as `capped`).
 pub async fn write(
     db: &DatabaseConnection,
     lookup: &PostcodeLookup,
     templates: &Templates,
     public_url: &str,
     letter: &NewLetter<'_>,
+    unsolicited_per_day: u32,
 ) -> Result<Drafted, Error> {
     let mut errors = FieldErrors::new();
     let name = errors.check(PersonName::parse("name", "your full name", letter.name));
@@ -365,6 +373,14 @@ pub async fn write(
             "confirm_url": format!("{}/write-to-your-mp/confirm/{token}", public_url.trim_end_matches('/')),
         }),
     )?;
+    let decision = policy::admit(
+        &txn,
+        &email.normalised(),
+        MP_LETTER_CONFIRM,
+        policy::unsolicited::Origin::Typed,
+        unsolicited_per_day,
+    )
+    .await?;
     delivery::insert_once(
         &txn,
         NewDelivery {
@@ -374,7 +390,8 @@ pub async fn write(
             sender_name: None,
             template: MP_LETTER_CONFIRM,
             email: email_to_supporter,
-            verdict: policy::verdict(&txn, &email.normalised(), MP_LETTER_CONFIRM).await?,
+            verdict: decision.verdict,
+            unsolicited: decision.unsolicited,
         },
     )
     .await?;
@@ -421,6 +438,7 @@ async fn send_to_mp(
             template: MP_LETTER,
             email: to_mp,
             verdict: policy::verdict(txn, &member.email.to_lowercase(), MP_LETTER).await?,
+            unsolicited: false,
         },
     )
     .await?;

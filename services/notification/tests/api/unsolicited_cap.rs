@@ -1,0 +1,233 @@
+//! The daily cap on unsolicited email: whatever is typed into the public forms, one address gets at
+//! most `policy.unsolicited_per_recipient_per_day` of the emails they cause in any 24 hours (5 by
+//! default); the rest are recorded as `capped` and never sent. Emails to the trust's contact are not
+//! capped.
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tonic::transport::Channel;
+use valued_notification::db::delivery::{Column, Entity};
+use valued_platform::{Envelope, EventBus};
+use valued_proto::events::v1 as ev;
+use valued_proto::notification::v1::WriteToMpRequest;
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+
+use crate::helpers::{TestApp, envelope, nomination_submitted, spawn_app};
+use crate::mps_support::{FakePostcodes, spawn_mp_app_with};
+use crate::sending_policy::nominee_thanked;
+
+/// "Save and come back later" with `to` typed as the nominator's address.
+fn draft_saved(to: &str) -> Envelope {
+    envelope(&ev::DraftSaved {
+        draft_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: "Health Heroes 2026".into(),
+        campaign_slug: "health-heroes-2026".into(),
+        nominator_email: to.into(),
+        resume_token: "d1af7000".into(),
+        expires_at: None,
+    })
+}
+
+impl TestApp {
+    /// The statuses of the deliveries to `address` (as stored, normalised) from `template`.
+    async fn statuses_of(&self, address: &str, template: &str) -> Vec<String> {
+        self.deliveries()
+            .await
+            .into_iter()
+            .filter(|d| d.recipient == address && d.template == template)
+            .map(|d| d.status)
+            .collect()
+    }
+
+    async fn sent_to(&self, address: &str) -> usize {
+        self.smtp
+            .received()
+            .iter()
+            .filter(|e| e.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(address)))
+            .count()
+    }
+}
+
+fn count(statuses: &[String], status: &str) -> usize {
+    statuses.iter().filter(|s| *s == status).count()
+}
+
+#[tokio::test]
+async fn six_resume_links_to_one_typed_address_in_a_day_send_five_and_cap_the_sixth() {
+    let app = spawn_app().await;
+    // The same mailbox however it is typed.
+    for typed in [
+        "Victim@Example.org",
+        "victim@example.org",
+        " VICTIM@example.org",
+        "victim@Example.org",
+        "Victim@Example.org",
+        "victim@example.org",
+    ] {
+        app.publish(&draft_saved(typed)).await;
+    }
+    // Someone else's link is not held back by it.
+    app.publish(&draft_saved("alex@example.org")).await;
+    app.smtp.wait_for(6, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settled().await;
+
+    let victim = app.statuses_of("victim@example.org", "draft_resume").await;
+    assert_eq!(victim.len(), 6, "{victim:?}");
+    assert_eq!(count(&victim, "sent"), 5, "{victim:?}");
+    assert_eq!(count(&victim, "capped"), 1, "{victim:?}");
+    assert_eq!(app.sent_to("victim@example.org").await, 5);
+    assert_eq!(
+        app.statuses_of("alex@example.org", "draft_resume").await,
+        ["sent"]
+    );
+    assert_eq!(app.sent_to("alex@example.org").await, 1);
+    let capped = app
+        .deliveries()
+        .await
+        .into_iter()
+        .find(|d| d.status == "capped")
+        .unwrap();
+    assert!(capped.last_error.contains("limit"), "{}", capped.last_error);
+
+    // Every form counts towards the same cap: a nomination confirmation or a nominee's thanks to
+    // the address is capped too, once it has had its five.
+    app.publish(&envelope(&nominee_thanked("victim@example.org")))
+        .await;
+    app.settled().await;
+    assert_eq!(
+        app.statuses_of("victim@example.org", "nominee_thanks")
+            .await,
+        ["capped"]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.sent_to("victim@example.org").await, 5, "never sent");
+}
+
+#[tokio::test]
+async fn emails_to_the_trust_contact_are_not_capped() {
+    let app = spawn_app().await;
+    let contact = "awards@gstt.example.org";
+    for _ in 0..5 {
+        app.publish(&draft_saved(contact)).await;
+    }
+    app.smtp.wait_for(5, Duration::from_secs(10)).await;
+    app.publish(&draft_saved(contact)).await;
+    // Its nominees thanked through it, and its nominations to review, still go.
+    let mut via_manager = ev::NomineeThanked {
+        via_manager: true,
+        ..nominee_thanked(contact)
+    };
+    app.publish(&envelope(&via_manager)).await;
+    via_manager.nominee_id = uuid::Uuid::now_v7().to_string();
+    app.publish(&envelope(&via_manager)).await;
+    app.publish(&nomination_submitted("alex@example.org")).await;
+    app.smtp.wait_for(9, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settled().await;
+
+    assert_eq!(
+        count(&app.statuses_of(contact, "draft_resume").await, "capped"),
+        1
+    );
+    assert_eq!(
+        app.statuses_of(contact, "nominee_thanks").await,
+        ["sent", "sent"]
+    );
+    assert_eq!(
+        app.statuses_of(contact, "nomination_to_review").await,
+        ["sent"]
+    );
+    assert_eq!(app.sent_to(contact).await, 8);
+}
+
+#[tokio::test]
+async fn two_events_at_the_last_slot_send_one() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        app.publish(&draft_saved("victim@example.org")).await;
+    }
+    let (first, second) = (
+        draft_saved("victim@example.org"),
+        draft_saved("Victim@Example.org"),
+    );
+    tokio::join!(app.publish(&first), app.publish(&second));
+    app.smtp.wait_for(5, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settled().await;
+
+    let statuses = app.statuses_of("victim@example.org", "draft_resume").await;
+    assert_eq!(count(&statuses, "sent"), 5, "{statuses:?}");
+    assert_eq!(count(&statuses, "capped"), 1, "{statuses:?}");
+    assert_eq!(app.sent_to("victim@example.org").await, 5);
+}
+
+const ALDERSHOT: &str = "GU11 1AA";
+
+/// Two letters to an MP written at once, each from its own request (its own transaction), from an
+/// address with one slot left: one confirmation link goes, the other is capped.
+#[tokio::test]
+async fn two_letters_written_at_once_at_the_last_slot_send_one_confirmation() {
+    let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063")]).await;
+    let app = spawn_mp_app_with(postcodes, |_| {}).await;
+    let bus = app.bus.clone();
+    for _ in 0..4 {
+        let results = bus
+            .publish(std::slice::from_ref(&draft_saved("chris@example.org")))
+            .await;
+        assert!(results.iter().all(Result::is_ok));
+    }
+    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{}", app.port))
+        .await
+        .unwrap();
+    let write = |mut client: NotificationServiceClient<Channel>, body: &'static str| async move {
+        client
+            .write_to_mp(WriteToMpRequest {
+                name: "Chris Example".into(),
+                email: "Chris@Example.org".into(),
+                postcode: ALDERSHOT.into(),
+                body: body.into(),
+            })
+            .await
+    };
+    let (a, b) = tokio::join!(
+        write(
+            client.clone(),
+            "Dear Alex, the porters at Frimley Park looked after my mother for three weeks this \
+             winter and nobody thanks them. Please speak up for them."
+        ),
+        write(
+            client.clone(),
+            "Dear Alex, I am a domestic at the Royal Surrey and my team keeps the wards safe every \
+             night. We would like you to visit and see what we do."
+        ),
+    );
+    a.unwrap();
+    b.unwrap();
+    let confirmations = Entity::find()
+        .filter(Column::Recipient.eq("chris@example.org"))
+        .filter(Column::Template.eq("mp_letter_confirm"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut statuses: Vec<&str> = confirmations
+        .iter()
+        .map(|d| {
+            if d.status == "capped" {
+                "capped"
+            } else {
+                "goes"
+            }
+        })
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["capped", "goes"]);
+    let slots = Entity::find()
+        .filter(Column::Recipient.eq("chris@example.org"))
+        .filter(Column::UnsolicitedAt.is_not_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(slots.len(), 5);
+}
