@@ -231,3 +231,59 @@ async fn two_letters_written_at_once_at_the_last_slot_send_one_confirmation() {
         .unwrap();
     assert_eq!(slots.len(), 5);
 }
+
+/// The race itself, made certain: while one transaction holds the last slot, not yet committed,
+/// another asking for the same address waits for it and then finds no slot.
+#[tokio::test]
+async fn a_slot_being_taken_holds_back_a_concurrent_ask_until_it_commits() {
+    use sea_orm::TransactionTrait;
+    use valued_notification::db::delivery::{NewDelivery, insert_once};
+    use valued_notification::email::RenderedEmail;
+    use valued_notification::policy::unsolicited::Origin;
+    use valued_notification::policy::{Verdict, admit};
+
+    let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063")]).await;
+    let app = spawn_mp_app_with(postcodes, |_| {}).await;
+    let to = "victim@example.org";
+    let record = |verdict: Verdict, unsolicited: bool| NewDelivery {
+        cause_event_id: uuid::Uuid::now_v7(),
+        recipient: to.into(),
+        reply_to: None,
+        sender_name: None,
+        template: "draft_resume",
+        email: RenderedEmail {
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        },
+        verdict,
+        unsolicited,
+    };
+    for _ in 0..4 {
+        let decision = admit(&app.db, to, "draft_resume", Origin::Typed, 5)
+            .await
+            .unwrap();
+        insert_once(&app.db, record(decision.verdict, decision.unsolicited))
+            .await
+            .unwrap();
+    }
+    let first = app.db.begin().await.unwrap();
+    let last = admit(&first, to, "draft_resume", Origin::Typed, 5)
+        .await
+        .unwrap();
+    assert_eq!((last.verdict, last.unsolicited), (Verdict::Send, true));
+    let second = app.db.begin().await.unwrap();
+    let (asked, ()) = tokio::join!(
+        admit(&second, to, "draft_resume", Origin::Typed, 5),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            insert_once(&first, record(last.verdict, last.unsolicited))
+                .await
+                .unwrap();
+            first.commit().await.unwrap();
+        }
+    );
+    let asked = asked.unwrap();
+    second.rollback().await.unwrap();
+    assert_eq!((asked.verdict, asked.unsolicited), (Verdict::Capped, false));
+}
