@@ -79,7 +79,7 @@ fn status_class(status: &str) -> &'static str {
         "sent" | "delivered" => "nhsuk-tag--green",
         "failed" | "dead" | "bounced" => "nhsuk-tag--red",
         "pending" | "queued" | "retrying" | "sending" => "nhsuk-tag--blue",
-        "suppressed" | "unsubscribed" | "skipped" => "nhsuk-tag--grey",
+        "suppressed" | "unsubscribed" | "capped" | "skipped" => "nhsuk-tag--grey",
         _ => "nhsuk-tag--white",
     }
 }
