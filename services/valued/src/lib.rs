@@ -233,13 +233,19 @@ pub async fn import_organisations(settings: &Settings, file: &Path) -> anyhow::R
     Ok(())
 }
 
-/// `valued grant EMAIL ROLE [SCOPE]`: stores an admin role in the nomination database.
-pub async fn grant_role(
+/// A role as `valued grant` names it: the email, the role and its scope, checked and normalised,
+/// with the nomination database it is stored in.
+async fn role_grant(
     settings: &Settings,
     email: &str,
     role: &str,
     scope: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(
+    sea_orm::DatabaseConnection,
+    String,
+    valued_nomination::auth::Role,
+    String,
+)> {
     use valued_nomination::auth::Role;
     let role = Role::parse(role).with_context(|| {
         format!("unknown role {role:?}: use platform_admin, region_admin, trust_admin or judge")
@@ -260,8 +266,36 @@ pub async fn grant_role(
         _ => scope.to_owned(),
     };
     let db = nomination_db(settings).await?;
-    valued_nomination::auth::grant(&db, &email.normalised(), role, &scope).await?;
+    Ok((db, email.normalised(), role, scope))
+}
+
+/// `valued grant EMAIL ROLE [SCOPE]`: invites someone to an admin role in the nomination database;
+/// it binds to the account that first signs in with that email verified. Audited as the command line.
+pub async fn grant_role(
+    settings: &Settings,
+    email: &str,
+    role: &str,
+    scope: &str,
+) -> anyhow::Result<()> {
+    let (db, email, role, scope) = role_grant(settings, email, role, scope).await?;
+    let actor = valued_nomination::auth::Actor::CommandLine;
+    valued_nomination::auth::grant(&db, &actor, &email, role, &scope).await?;
     println!("{email} is now {} {scope}", role.slug());
+    Ok(())
+}
+
+/// `valued grant --revoke EMAIL ROLE [SCOPE]`: revokes the role at once, whichever account it is
+/// bound to. Recorded (and audited) as revoked by the command line.
+pub async fn revoke_role(
+    settings: &Settings,
+    email: &str,
+    role: &str,
+    scope: &str,
+) -> anyhow::Result<()> {
+    let (db, email, role, scope) = role_grant(settings, email, role, scope).await?;
+    let actor = valued_nomination::auth::Actor::CommandLine;
+    valued_nomination::auth::revoke(&db, &actor, &email, role, &scope).await?;
+    println!("{email} is no longer {} {scope}", role.slug());
     Ok(())
 }
 

@@ -27,11 +27,15 @@ enum Command {
     #[command(subcommand)]
     Import(Import),
     /// Give someone an admin role: platform_admin, region_admin REGION, trust_admin TRUST, or
-    /// judge CAMPAIGN_ID. They sign in through the configured OpenID Connect issuer with that email.
+    /// judge CAMPAIGN_ID. It binds to the account that first signs in through the configured
+    /// OpenID Connect issuer with that email verified. With --revoke, take the role away.
     Grant {
         email: String,
         role: String,
         scope: Option<String>,
+        /// Revoke the role instead (at once, whichever account it is bound to).
+        #[arg(long)]
+        revoke: bool,
     },
 }
 
@@ -65,14 +69,18 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { service } => valued::serve(&settings, service, shutdown).await,
         Command::Migrate { service } => valued::migrate(&settings, service).await,
-        Command::Grant { email, role, scope } => {
-            valued::grant_role(
-                &settings,
-                &email,
-                &role,
-                scope.as_deref().unwrap_or_default(),
-            )
-            .await
+        Command::Grant {
+            email,
+            role,
+            scope,
+            revoke,
+        } => {
+            let scope = scope.as_deref().unwrap_or_default();
+            if revoke {
+                valued::revoke_role(&settings, &email, &role, scope).await
+            } else {
+                valued::grant_role(&settings, &email, &role, scope).await
+            }
         }
         Command::Import(Import::Organisations { file }) => {
             valued::import_organisations(&settings, &file).await

@@ -17,10 +17,30 @@ pub async fn record(
     trust_code: &str,
     detail: &str,
 ) -> Result<()> {
+    record_as(
+        txn,
+        &principal.email,
+        action,
+        nomination_id,
+        trust_code,
+        detail,
+    )
+    .await
+}
+
+/// As [`record`], for an actor named otherwise: someone signing in, the command line, the settings.
+pub async fn record_as(
+    txn: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+    nomination_id: Option<Uuid>,
+    trust_code: &str,
+    detail: &str,
+) -> Result<()> {
     audit_log::Entity::insert(audit_log::ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
         at: ActiveValue::Set(Utc::now()),
-        actor: ActiveValue::Set(principal.email.clone()),
+        actor: ActiveValue::Set(actor.to_owned()),
         action: ActiveValue::Set(action.to_owned()),
         nomination_id: ActiveValue::Set(nomination_id),
         trust_code: ActiveValue::Set(trust_code.to_owned()),

@@ -155,7 +155,14 @@ pub async fn assign_judge(
     .on_conflict_do_nothing()
     .exec_without_returning(&txn)
     .await?;
-    crate::auth::grant(&txn, &email, Role::Judge, &campaign.id.to_string()).await?;
+    crate::auth::grant(
+        &txn,
+        &crate::auth::Actor::Admin(principal),
+        &email,
+        Role::Judge,
+        &campaign.id.to_string(),
+    )
+    .await?;
     record(
         &txn,
         principal,

@@ -93,19 +93,28 @@ pub async fn queue(
 }
 
 /// Every nomination of a campaign in the caller's trusts (for export), unconfirmed ones included.
+/// The export is written to the audit log of each trust it covers, with how many it took.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     principal: &Principal,
     campaign_id: &RecordId,
 ) -> Result<Vec<nomination::Model>> {
     let campaign = campaign(db, campaign_id).await?;
     let trusts = administered_trusts(db, principal, &campaign, "").await?;
-    Ok(nomination::Entity::find()
+    let txn = db.begin().await?;
+    let all = nomination::Entity::find()
         .filter(nomination::Column::CampaignId.eq(campaign.id))
-        .filter(nomination::Column::TrustCode.is_in(trusts.into_iter().map(|t| t.code)))
+        .filter(nomination::Column::TrustCode.is_in(trusts.iter().map(|t| t.code.clone())))
         .order_by_asc(nomination::Column::SubmittedAt)
-        .all(db)
-        .await?)
+        .all(&txn)
+        .await?;
+    for trust in &trusts {
+        let count = all.iter().filter(|n| n.trust_code == trust.code).count();
+        let detail = format!("{count} nominations of {}", campaign.name);
+        record(&txn, principal, "export", None, &trust.code, &detail).await?;
+    }
+    txn.commit().await?;
+    Ok(all)
 }
 
 /// A moderator's decision on one nomination.

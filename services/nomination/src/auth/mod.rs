@@ -1,9 +1,19 @@
 //! Who is calling, and what they may touch. Admin RPCs carry the caller's OpenID Connect ID token;
-//! their roles come from this service's own `role_grant` table (plus platform admins named in
-//! settings), each scoped to a trust, a region or a campaign. Every check is made here, in the
-//! service that owns the data, whatever the gateway already showed.
+//! their roles come from this service's own `role_grant` table, each scoped to a trust, a region or
+//! a campaign. Every check is made here, in the service that owns the data, whatever the gateway
+//! already showed.
+//!
+//! A role is granted to an email (an invitation) and bound, on that person's first sign-in with an
+//! email the issuer has verified, to their account: the token's `iss` and `sub`. From then on only
+//! that account holds it, whatever email another account shows. Platform admins named in settings
+//! are invited the same way. A revoked grant never counts.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionSession, TransactionTrait,
+};
 use serde::Deserialize;
 use tonic::Status;
 use uuid::Uuid;
@@ -11,7 +21,11 @@ use uuid::Uuid;
 use valued_platform::auth::OidcSettings;
 pub use valued_platform::auth::Verifier;
 
+use crate::admin::audit;
 use crate::db::entities::{campaign, role_grant, trust};
+use crate::error::{Error, Result};
+
+mod claims;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -20,8 +34,9 @@ pub struct AuthSettings {
     pub issuer: String,
     /// The client id the gateway signs in with: ID tokens must be issued to it.
     pub audience: String,
-    /// Emails that are platform admins without a stored grant (to bootstrap a deployment): a list,
-    /// or comma-separated text in the environment.
+    /// Emails invited as platform admins (to bootstrap a deployment): each is stored as a grant on
+    /// its first sign-in with the email verified, bound to that account and revocable like any other.
+    /// A list, or comma-separated text in the environment.
     #[serde(deserialize_with = "valued_platform::settings::comma_separated")]
     pub platform_admins: Vec<String>,
 }
@@ -119,30 +134,85 @@ impl Principal {
         self.holds(Role::Judge, &campaign_id.to_string())
     }
 
-    pub fn require(&self, allowed: bool, what: &str) -> crate::error::Result<()> {
+    pub fn require(&self, allowed: bool, what: &str) -> Result<()> {
         if allowed {
             Ok(())
         } else {
             tracing::warn!(caller = %self.email, what, "permission denied");
-            Err(crate::error::Error::Forbidden(what.to_owned()))
+            Err(Error::Forbidden(what.to_owned()))
+        }
+    }
+
+    /// Revoking `role` over `scope`: platform admins any grant; a region admin the trust admins of
+    /// its trusts; whoever chooses a campaign's judges its judges.
+    async fn may_revoke(&self, db: &impl ConnectionTrait, role: Role, scope: &str) -> Result<bool> {
+        if self.is_platform_admin() {
+            return Ok(true);
+        }
+        Ok(match role {
+            Role::PlatformAdmin | Role::RegionAdmin => false,
+            Role::TrustAdmin => trust::Entity::find_by_id(scope.to_owned())
+                .one(db)
+                .await?
+                .and_then(|t| t.region_code)
+                .is_some_and(|region| self.holds(Role::RegionAdmin, &region)),
+            Role::Judge => match Uuid::parse_str(scope) {
+                Ok(id) => campaign::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .is_some_and(|c| self.administers_campaign(&c)),
+                Err(_) => false,
+            },
+        })
+    }
+}
+
+/// Who a grant or revocation is recorded as made by, in `role_grant` and the audit log.
+pub enum Actor<'a> {
+    /// A signed-in admin, whose roles decide what they may revoke.
+    Admin(&'a Principal),
+    /// `valued grant` on the server, with the database's own authority.
+    CommandLine,
+    /// `nomination.auth.platform_admins` in the settings.
+    Settings,
+}
+
+impl Actor<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Self::Admin(principal) => &principal.email,
+            Self::CommandLine => "command line",
+            Self::Settings => "settings",
         }
     }
 }
 
-/// Authenticates the caller from the request's `authorization: Bearer` metadata.
+/// Authenticates the caller from the request's `authorization: Bearer` metadata, binding the
+/// invitations for their email to their account if the issuer has verified that email.
 pub async fn principal<T>(
     verifier: &Verifier,
     settings: &AuthSettings,
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     request: &tonic::Request<T>,
-) -> Result<Principal, Status> {
+) -> std::result::Result<Principal, Status> {
     let identity = valued_platform::auth::identify(verifier, request).await?;
+    let account = claims::Account::of(request, &identity)
+        .ok_or_else(|| Status::unauthenticated("the ID token names no issuer"))?;
     let email = identity.email.trim().to_lowercase();
     if email.is_empty() {
         return Err(Status::unauthenticated("the ID token carries no email"));
     }
-    let mut grants: Vec<Grant> = role_grant::Entity::find()
-        .filter(role_grant::Column::Email.eq(email.clone()))
+    if account.email_verified {
+        let named_admin = settings
+            .platform_admins
+            .iter()
+            .any(|admin| admin.trim().eq_ignore_ascii_case(&email));
+        bind_invitations(db, &account, &email, named_admin).await?;
+    }
+    let grants = role_grant::Entity::find()
+        .filter(role_grant::Column::Issuer.eq(account.issuer.as_str()))
+        .filter(role_grant::Column::Subject.eq(account.subject.as_str()))
+        .filter(role_grant::Column::RevokedAt.is_null())
         .all(db)
         .await
         .map_err(|e| valued_platform::grpc::database_error(&e))?
@@ -154,16 +224,6 @@ pub async fn principal<T>(
             })
         })
         .collect();
-    if settings
-        .platform_admins
-        .iter()
-        .any(|admin| admin.trim().eq_ignore_ascii_case(&email))
-    {
-        grants.push(Grant {
-            role: Role::PlatformAdmin,
-            scope: String::new(),
-        });
-    }
     Ok(Principal {
         email,
         name: identity.name,
@@ -171,21 +231,199 @@ pub async fn principal<T>(
     })
 }
 
-/// Gives `email` a role over `scope` (idempotent).
+/// The unbound, unrevoked grants to `email`.
+fn invitations(email: &str) -> sea_orm::Select<role_grant::Entity> {
+    role_grant::Entity::find()
+        .filter(role_grant::Column::Email.eq(email))
+        .filter(role_grant::Column::Issuer.is_null())
+        .filter(role_grant::Column::RevokedAt.is_null())
+}
+
+fn primary_key(email: &str, role: &str, scope: &str) -> sea_orm::sea_query::Condition {
+    sea_orm::Condition::all()
+        .add(role_grant::Column::Email.eq(email))
+        .add(role_grant::Column::Role.eq(role))
+        .add(role_grant::Column::Scope.eq(scope))
+}
+
+/// Binds every invitation to `email` to `account` (whose issuer verified that email), the settings'
+/// platform admin invitation first stored if `named_admin` and never stored before. Each binding is
+/// audited; an invitation another account bound first stays theirs.
+async fn bind_invitations(
+    db: &DatabaseConnection,
+    account: &claims::Account,
+    email: &str,
+    named_admin: bool,
+) -> Result<()> {
+    let admin_key = (
+        email.to_owned(),
+        Role::PlatformAdmin.slug().to_owned(),
+        String::new(),
+    );
+    let invite_admin = named_admin
+        && role_grant::Entity::find_by_id(admin_key)
+            .one(db)
+            .await?
+            .is_none();
+    if !invite_admin && invitations(email).one(db).await?.is_none() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    if invite_admin {
+        grant(&txn, &Actor::Settings, email, Role::PlatformAdmin, "").await?;
+    }
+    for invitation in invitations(email).all(&txn).await? {
+        let bound = role_grant::Entity::update_many()
+            .col_expr(
+                role_grant::Column::Issuer,
+                Expr::value(account.issuer.clone()),
+            )
+            .col_expr(
+                role_grant::Column::Subject,
+                Expr::value(account.subject.clone()),
+            )
+            .filter(primary_key(email, &invitation.role, &invitation.scope))
+            .filter(role_grant::Column::Issuer.is_null())
+            .filter(role_grant::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if bound == 1 {
+            let detail = format!(
+                "{email} {} {} bound to {} {}",
+                invitation.role, invitation.scope, account.issuer, account.subject
+            );
+            let trust_code = audit_trust(&txn, &invitation.role, &invitation.scope).await?;
+            audit::record_as(&txn, email, "bind_role", None, &trust_code, &detail).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The trust an entry about a grant is filed under in the audit log: a trust admin's trust, a judge's
+/// campaign's trust; none for regions, national campaigns and platform admins.
+async fn audit_trust(db: &impl ConnectionTrait, role: &str, scope: &str) -> Result<String> {
+    Ok(match Role::parse(role) {
+        Some(Role::TrustAdmin) => scope.to_owned(),
+        Some(Role::Judge) => match Uuid::parse_str(scope) {
+            Ok(id) => campaign::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .filter(|c| c.scope == "trust")
+                .and_then(|c| c.scope_code)
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        },
+        _ => String::new(),
+    })
+}
+
+/// The grant to an email of a role over a scope.
+type GrantKey<'a> = (&'a str, Role, &'a str);
+
+/// Sets `changes` on the grant `key` if it is revoked (`revoked`), or if not; how many rows changed.
+async fn update_grant(
+    txn: &impl ConnectionTrait,
+    (email, role, scope): GrantKey<'_>,
+    revoked: bool,
+    changes: role_grant::ActiveModel,
+) -> Result<u64> {
+    let revoked_at = role_grant::Column::RevokedAt;
+    Ok(role_grant::Entity::update_many()
+        .set(changes)
+        .filter(primary_key(email, role.slug(), scope))
+        .filter(if revoked {
+            revoked_at.is_not_null()
+        } else {
+            revoked_at.is_null()
+        })
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// Writes a change to the grant `key` to the audit log.
+async fn audit_grant(
+    txn: &impl ConnectionTrait,
+    actor: &Actor<'_>,
+    action: &str,
+    (email, role, scope): GrantKey<'_>,
+) -> Result<()> {
+    let trust_code = audit_trust(txn, role.slug(), scope).await?;
+    let detail = format!("{email} {} {scope}", role.slug());
+    audit::record_as(txn, actor.name(), action, None, &trust_code, &detail).await
+}
+
+/// Invites `email` to `role` over `scope`: the grant binds to the account that first signs in with
+/// that email verified. Granting a held role again changes nothing; granting a revoked one invites
+/// afresh. Each change is audited as made by `actor`.
 pub async fn grant(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
+    actor: &Actor<'_>,
     email: &str,
     role: Role,
     scope: &str,
-) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::ActiveValue::Set;
-    role_grant::Entity::insert(role_grant::ActiveModel {
-        email: Set(email.trim().to_lowercase()),
-        role: Set(role.slug().to_owned()),
-        scope: Set(scope.to_owned()),
+) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    let txn = db.begin().await?;
+    let renewed = role_grant::ActiveModel {
+        issuer: ActiveValue::Set(None),
+        subject: ActiveValue::Set(None),
+        revoked_at: ActiveValue::Set(None),
+        revoked_by: ActiveValue::Set(None),
+        ..Default::default()
+    };
+    let renewed = update_grant(&txn, (&email, role, scope), true, renewed).await?;
+    let inserted = role_grant::Entity::insert(role_grant::ActiveModel {
+        email: ActiveValue::Set(email.clone()),
+        role: ActiveValue::Set(role.slug().to_owned()),
+        scope: ActiveValue::Set(scope.to_owned()),
+        issuer: ActiveValue::Set(None),
+        subject: ActiveValue::Set(None),
+        revoked_at: ActiveValue::Set(None),
+        revoked_by: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing()
-    .exec_without_returning(db)
+    .exec_without_returning(&txn)
     .await?;
+    let inserted = matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0);
+    if renewed > 0 || inserted {
+        audit_grant(&txn, actor, "grant_role", (&email, role, scope)).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Revokes `email`'s `role` over `scope` at once, recording who revoked it and when. An admin may
+/// revoke only what [`Principal::may_revoke`] allows; a grant not held (or already revoked) is
+/// NotFound.
+pub async fn revoke(
+    db: &impl TransactionTrait,
+    actor: &Actor<'_>,
+    email: &str,
+    role: Role,
+    scope: &str,
+) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    let txn = db.begin().await?;
+    if let Actor::Admin(principal) = actor {
+        let allowed = principal.may_revoke(&txn, role, scope).await?;
+        principal.require(allowed, &format!("revoke {} {scope}", role.slug()))?;
+    }
+    let revoked = role_grant::ActiveModel {
+        revoked_at: ActiveValue::Set(Some(Utc::now())),
+        revoked_by: ActiveValue::Set(Some(actor.name().to_owned())),
+        ..Default::default()
+    };
+    let revoked = update_grant(&txn, (&email, role, scope), false, revoked).await?;
+    if revoked == 0 {
+        return Err(Error::NotFound(format!(
+            "a grant of {} {scope} to {email}",
+            role.slug()
+        )));
+    }
+    audit_grant(&txn, actor, "revoke_role", (&email, role, scope)).await?;
+    txn.commit().await?;
     Ok(())
 }

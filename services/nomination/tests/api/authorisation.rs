@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use sea_orm::TransactionTrait;
 use tonic::transport::Channel;
 use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::{Actor, Role, grant};
 use valued_nomination::domain::{Scope, Windows};
 use valued_proto::nomination::v1::{
     self as pb, nomination_service_client::NominationServiceClient,
 };
 use valued_testkit::oidc::OidcProvider;
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app};
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_token};
 
 /// What one side of the matrix points at: a trust, its region, its own trust campaign and one
 /// approved nomination in the national campaign and in the trust campaign.
@@ -352,16 +352,28 @@ async fn target(app: &mut TestApp, admin: &str, trust: &str, region: &str) -> Ta
 #[tokio::test]
 async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
     let (mut app, provider): (TestApp, OidcProvider) = spawn_admin_app().await;
-    let platform = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let platform = verified_token(&provider, PLATFORM_ADMIN).await;
     let own = target(&mut app, &platform, "RRK", "Y60").await;
     let other = target(&mut app, &platform, "RJ1", "Y56").await;
 
-    grant(&app.db, "trust@rrk.example.org", Role::TrustAdmin, "RRK")
-        .await
-        .unwrap();
-    grant(&app.db, "region@y60.example.org", Role::RegionAdmin, "Y60")
-        .await
-        .unwrap();
+    grant(
+        &app.db,
+        &Actor::CommandLine,
+        "trust@rrk.example.org",
+        Role::TrustAdmin,
+        "RRK",
+    )
+    .await
+    .unwrap();
+    grant(
+        &app.db,
+        &Actor::CommandLine,
+        "region@y60.example.org",
+        Role::RegionAdmin,
+        "Y60",
+    )
+    .await
+    .unwrap();
     // The judge sits on the RRK campaign's panel.
     app.client
         .assign_judge(signed(
@@ -423,7 +435,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
         ),
     ];
     for (email, rpcs) in allowed {
-        let token = provider.id_token(email).await.unwrap();
+        let token = verified_token(&provider, email).await;
         for rpc in rpcs {
             if let Err(status) = call(&mut app.client, &token, rpc, &own).await {
                 assert_ne!(
@@ -442,7 +454,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
     ];
     let mut cross_calls = 0;
     for (role, email) in roles {
-        let token = provider.id_token(email).await.unwrap();
+        let token = verified_token(&provider, email).await;
         for rpc in RPCS {
             cross_calls += 1;
             match call(&mut app.client, &token, rpc, &other).await {

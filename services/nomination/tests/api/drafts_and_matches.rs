@@ -3,7 +3,7 @@
 use valued_proto::events::v1::{DraftSaved, NomineeThanked};
 use valued_proto::nomination::v1::{self as pb, SubmitNominationRequest};
 
-use crate::helpers::{PLATFORM_ADMIN, signed, spawn_admin_app, spawn_app};
+use crate::helpers::{PLATFORM_ADMIN, signed, spawn_admin_app, spawn_app, verified_token};
 
 #[tokio::test]
 async fn a_draft_is_kept_emailed_and_gone_once_submitted() {
@@ -129,7 +129,7 @@ async fn spawn_app_with_draft_days(days: u32) -> crate::helpers::TestApp {
 #[tokio::test]
 async fn an_admin_names_someone_described_and_splits_a_wrong_match() {
     let (mut app, provider) = spawn_admin_app().await;
-    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
 
     // "I don't know their name": no nominee and no thank-you until the manager identifies them.
     let mut described = app.valid_request();

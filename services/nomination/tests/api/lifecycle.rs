@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue, EntityTrait};
 use uuid::Uuid;
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::{Actor, Role, grant};
 use valued_nomination::db::entities::campaign;
 use valued_proto::events::v1::{FinalistAnnounced, MoreInfoRequested, NomineeThanked};
 use valued_proto::nomination::v1::{self as pb, SubmitNominationRequest};
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app};
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_token};
 
 /// Moves the campaign's timetable so that `now` falls in judging (`judging = true`) or after it.
 async fn advance(app: &TestApp, judging: bool) {
@@ -113,15 +113,17 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
     );
 
     // Trust admins moderate their own trust's queue.
-    let rj1 = provider.id_token("awards@rj1.example.org").await.unwrap();
-    let rrk = provider.id_token("awards@rrk.example.org").await.unwrap();
-    let rx1 = provider.id_token("awards@rx1.example.org").await.unwrap();
+    let rj1 = verified_token(&provider, "awards@rj1.example.org").await;
+    let rrk = verified_token(&provider, "awards@rrk.example.org").await;
+    let rx1 = verified_token(&provider, "awards@rx1.example.org").await;
     for (email, code) in [
         ("awards@rj1.example.org", "RJ1"),
         ("awards@rrk.example.org", "RRK"),
         ("awards@rx1.example.org", "RX1"),
     ] {
-        grant(&app.db, email, Role::TrustAdmin, code).await.unwrap();
+        grant(&app.db, &Actor::CommandLine, email, Role::TrustAdmin, code)
+            .await
+            .unwrap();
     }
     let queue = app
         .client
@@ -227,14 +229,16 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
         actions,
         [
             ("awards@rrk.example.org", "approve"),
-            ("awards@rrk.example.org", "request_info")
+            ("awards@rrk.example.org", "request_info"),
+            ("awards@rrk.example.org", "bind_role"),
+            ("command line", "grant_role"),
         ],
-        "newest first, with who did it"
+        "newest first, with who did it (the admin's own role granted and bound first)"
     );
     assert!(audit.iter().all(|e| e.at.is_some()));
 
     // The platform admin sets the rubric and the porters' panel.
-    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
     let rubric = app
         .client
         .set_rubric(signed(
@@ -272,8 +276,8 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
             .await
             .unwrap();
     }
-    let one = provider.id_token("judge.one@example.org").await.unwrap();
-    let two = provider.id_token("judge.two@example.org").await.unwrap();
+    let one = verified_token(&provider, "judge.one@example.org").await;
+    let two = verified_token(&provider, "judge.two@example.org").await;
     let scores = |impact: u32, extra: u32| -> HashMap<String, u32> {
         HashMap::from([
             (rubric[0].id.clone(), impact),
@@ -394,14 +398,26 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
     );
 
     // Finalists are chosen once judging closes, per region, by that region's admin.
-    let midlands = provider.id_token("midlands@example.org").await.unwrap();
-    let london = provider.id_token("london@example.org").await.unwrap();
-    grant(&app.db, "midlands@example.org", Role::RegionAdmin, "Y60")
-        .await
-        .unwrap();
-    grant(&app.db, "london@example.org", Role::RegionAdmin, "Y56")
-        .await
-        .unwrap();
+    let midlands = verified_token(&provider, "midlands@example.org").await;
+    let london = verified_token(&provider, "london@example.org").await;
+    grant(
+        &app.db,
+        &Actor::CommandLine,
+        "midlands@example.org",
+        Role::RegionAdmin,
+        "Y60",
+    )
+    .await
+    .unwrap();
+    grant(
+        &app.db,
+        &Actor::CommandLine,
+        "london@example.org",
+        Role::RegionAdmin,
+        "Y56",
+    )
+    .await
+    .unwrap();
     let announce = |token: &str, region: &str, ids: Vec<String>| {
         signed(
             token,

@@ -9,5 +9,6 @@ mod nomination_access;
 mod nominees;
 mod organisations;
 mod public_surface;
+mod role_grants;
 mod submit;
 mod windows;

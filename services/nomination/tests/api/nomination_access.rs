@@ -1,11 +1,11 @@
 //! Who may read one nomination or nominee: the admins of its trust, and the judges who have it in
 //! their judging work.
 
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::{Actor, Role, grant};
 use valued_proto::nomination::v1 as pb;
 use valued_testkit::oidc::OidcProvider;
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app};
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_token};
 
 const JUDGE: &str = "judge@example.org";
 const OTHER_PANEL: &str = "other.panel@example.org";
@@ -13,7 +13,7 @@ const OTHER_PANEL: &str = "other.panel@example.org";
 /// An approved nomination at the demo campaign's first trust, in its first category, with a judge
 /// on that category's panel and another on the second category's.
 async fn approved_nomination(app: &mut TestApp, provider: &OidcProvider) -> String {
-    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let admin = verified_token(provider, PLATFORM_ADMIN).await;
     let mut request = app.valid_request();
     request.nominee_email = "sam.patel@nhs.example.org".into();
     let id = app.submit_confirmed(request).await;
@@ -38,7 +38,9 @@ async fn approved_nomination(app: &mut TestApp, provider: &OidcProvider) -> Stri
 async fn trust_admins(app: &TestApp) {
     for (email, trust) in [("own@example.org", 0), ("other@example.org", 1)] {
         let code = &app.campaign.trusts[trust].code;
-        grant(&app.db, email, Role::TrustAdmin, code).await.unwrap();
+        grant(&app.db, &Actor::CommandLine, email, Role::TrustAdmin, code)
+            .await
+            .unwrap();
     }
 }
 
@@ -65,19 +67,19 @@ async fn a_nomination_is_read_only_by_its_trusts_admins_and_its_judges() {
     trust_admins(&app).await;
 
     for email in [PLATFORM_ADMIN, "own@example.org", JUDGE] {
-        let token = provider.id_token(email).await.unwrap();
+        let token = verified_token(&provider, email).await;
         let nomination = get(&mut app, &token, &id).await.unwrap();
         assert_eq!(nomination.id, id, "{email}");
         assert_eq!(nomination.trust_code, own, "{email}");
     }
     for email in ["other@example.org", OTHER_PANEL, "nobody@example.org"] {
-        let token = provider.id_token(email).await.unwrap();
+        let token = verified_token(&provider, email).await;
         let status = get(&mut app, &token, &id).await.unwrap_err();
         assert_eq!(status.code(), tonic::Code::PermissionDenied, "{email}");
     }
 
     // A judge who steps away from it no longer sees it.
-    let judge = provider.id_token(JUDGE).await.unwrap();
+    let judge = verified_token(&provider, JUDGE).await;
     app.client
         .declare_conflict(signed(
             &judge,
@@ -103,7 +105,7 @@ async fn a_nominee_is_read_only_by_their_trusts_admins() {
         ("other@example.org", false),
         (JUDGE, false),
     ] {
-        let token = provider.id_token(email).await.unwrap();
+        let token = verified_token(&provider, email).await;
         let found = app
             .client
             .get_nominee(signed(
@@ -150,7 +152,7 @@ async fn judges_read_nominations_without_email_addresses_and_admins_with_them() 
     let (mut app, provider) = spawn_admin_app().await;
     let id = approved_nomination(&mut app, &provider).await;
     trust_admins(&app).await;
-    let platform = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let platform = verified_token(&provider, PLATFORM_ADMIN).await;
     // The trust's admin also sits on the panel: their admin role shows them everything.
     app.client
         .assign_judge(signed(
@@ -169,7 +171,7 @@ async fn judges_read_nominations_without_email_addresses_and_admins_with_them() 
     );
     let blank = (String::new(), String::new());
 
-    let judge = provider.id_token(JUDGE).await.unwrap();
+    let judge = verified_token(&provider, JUDGE).await;
     let read = get(&mut app, &judge, &id).await.unwrap();
     assert_eq!((read.nominator_email, read.nominee_email), blank);
     assert_eq!(read.nominator_name, "Alex Jones", "the people are named");
@@ -179,7 +181,7 @@ async fn judges_read_nominations_without_email_addresses_and_admins_with_them() 
         std::slice::from_ref(&blank)
     );
 
-    let own = provider.id_token("own@example.org").await.unwrap();
+    let own = verified_token(&provider, "own@example.org").await;
     for token in [&platform, &own] {
         let read = get(&mut app, token, &id).await.unwrap();
         assert_eq!((read.nominator_email, read.nominee_email), whole);

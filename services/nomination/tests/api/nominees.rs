@@ -4,7 +4,7 @@ use valued_proto::events::v1::{
 use valued_proto::nomination::v1::ConfirmNominationRequest;
 use valued_proto::nomination::v1::GetNomineeRequest;
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, spawn_app};
+use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, spawn_app, verified_token};
 
 async fn nominate(app: &mut TestApp, nominee: &str, role: &str, nominator: &str) -> String {
     let mut request = app.valid_request();
@@ -80,7 +80,7 @@ async fn another_role_or_trust_is_another_person() {
 #[tokio::test]
 async fn an_unknown_nominee_is_not_found() {
     let (mut app, provider) = spawn_admin_app().await;
-    let admin = provider.id_token(PLATFORM_ADMIN).await.unwrap();
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
     for id in [uuid::Uuid::now_v7().to_string(), "not-an-id".to_owned()] {
         let status = app
             .client

@@ -9,7 +9,7 @@ use tonic::transport::Channel;
 use valued_nomination::PUBLIC_RPCS;
 use valued_proto::nomination::v1::nomination_service_server::SERVICE_NAME;
 
-use crate::helpers::spawn_admin_app;
+use crate::helpers::{spawn_admin_app, verified_token};
 
 /// The full gRPC name of every method of NominationService, read from the generated descriptor.
 fn every_method() -> Vec<String> {
@@ -105,7 +105,7 @@ fn the_public_list_names_only_real_methods_once() {
 async fn every_method_off_the_public_list_refuses_anonymous_and_forged_callers() {
     let (app, provider) = spawn_admin_app().await;
     let channel = app.channel.clone();
-    let real = provider.id_token("someone@example.org").await.unwrap();
+    let real = verified_token(&provider, "someone@example.org").await;
     let tampered = format!("{}x", &real[..real.len() - 1]);
     let forged = ["not-a-token", "a.b.c", tampered.as_str()];
 

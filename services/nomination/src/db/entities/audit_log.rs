@@ -1,13 +1,14 @@
 use sea_orm::entity::prelude::*;
 
-/// One moderation or judging action: who did what, when.
+/// One admin action (moderation, judging, a grant, its binding or revocation, an export): who did
+/// what, when.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_log")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub at: DateTimeUtc,
-    /// The email of the signed-in admin.
+    /// The email of the signed-in admin, or `command line` / `settings` for grants made there.
     pub actor: String,
     pub action: String,
     pub nomination_id: Option<Uuid>,

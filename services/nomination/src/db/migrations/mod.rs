@@ -8,6 +8,7 @@ mod m20261122_000104_nomination_duplicates;
 mod m20261122_000105_create_nominees;
 mod m20261122_000106_pay_bands;
 mod m20261122_000107_nomination_lifecycle;
+mod m20261122_000108_role_grant_subject_and_revocation;
 
 pub struct Migrator;
 
@@ -28,6 +29,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000105_create_nominees::Migration));
         migrations.push(Box::new(m20261122_000106_pay_bands::Migration));
         migrations.push(Box::new(m20261122_000107_nomination_lifecycle::Migration));
+        migrations.push(Box::new(
+            m20261122_000108_role_grant_subject_and_revocation::Migration,
+        ));
         migrations
     }
 }
