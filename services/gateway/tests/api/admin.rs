@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use valued_gateway::session::AuthSettings;
 use valued_gateway::{Application, Peers, Settings};
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::{Actor, Role, grant};
 use valued_platform::Shutdown;
 use valued_proto::events::v1::NominationConfirmationRequested;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
@@ -134,6 +134,13 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
 }
 
 impl Admin {
+    /// Invites `email` to `role` over `scope`, as `valued grant` does.
+    async fn grant(&self, email: &str, role: Role, scope: &str) {
+        grant(&self.db, &Actor::CommandLine, email, role, scope)
+            .await
+            .unwrap();
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.gateway)
     }
@@ -169,6 +176,14 @@ impl Admin {
                 .iter()
                 .any(|(k, v)| k == "code_challenge_method" && v == "S256")
         );
+        // The account's email is one the provider has verified: nomination binds roles only then.
+        let verified = browser
+            .put(format!("{}/users/{email}", self.provider.issuer))
+            .json(&serde_json::json!({"email": email, "email_verified": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(verified.status().is_success());
         // The provider's sign-in form, as a person would fill it in.
         let form = browser.get(&authorize).send().await.unwrap();
         assert!(form.status().is_success());
@@ -339,9 +354,7 @@ async fn without_an_issuer_the_admin_pages_say_sign_in_is_not_configured() {
 async fn a_trust_admin_approves_from_the_queue_and_sees_it_in_the_audit_log() {
     let mut admin = spawn().await;
     let moderator = "moderator.rj1@valued.example.org";
-    grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
-        .await
-        .unwrap();
+    admin.grant(moderator, Role::TrustAdmin, "RJ1").await;
     let first = admin
         .confirmed("RJ1", "Sam Patel", "Sam always helps lost visitors.")
         .await;
@@ -489,9 +502,7 @@ async fn the_csv_export_neutralises_formulas() {
 async fn a_judge_without_work_sees_no_progress_and_others_are_refused() {
     let admin = spawn().await;
     let judge = "judge@valued.example.org";
-    grant(&admin.db, judge, Role::Judge, &admin.campaign.id)
-        .await
-        .unwrap();
+    admin.grant(judge, Role::Judge, &admin.campaign.id).await;
     let browser = admin.sign_in(judge).await;
     let work = admin
         .page(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
 use tonic::{Request, Response, Status};
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::Role;
 use valued_proto::notification::v1::notification_service_server::{
     NotificationService, NotificationServiceServer,
 };
@@ -119,9 +119,7 @@ async fn deliveries_are_refused_to_a_trust_admin_and_shown_to_a_platform_admin()
     let search = "/admin/deliveries?recipient=sam.patel%40example.org";
 
     let moderator = "moderator.rj1@valued.example.org";
-    grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
-        .await
-        .unwrap();
+    admin.grant(moderator, Role::TrustAdmin, "RJ1").await;
     let theirs = admin.sign_in(moderator).await;
     let home = admin.page(&theirs, "/admin", StatusCode::OK).await;
     assert!(!home.contains("/admin/deliveries"), "{home}");
@@ -161,9 +159,7 @@ async fn held_letters_are_reviewed_by_platform_admins_only() {
     let admin = spawn_full(true, &notification.serve().await).await;
 
     let moderator = "moderator.rj1@valued.example.org";
-    grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
-        .await
-        .unwrap();
+    admin.grant(moderator, Role::TrustAdmin, "RJ1").await;
     let theirs = admin.sign_in(moderator).await;
     admin
         .page(&theirs, "/admin/held-letters", StatusCode::FORBIDDEN)

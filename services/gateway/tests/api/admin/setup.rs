@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue, EntityTrait};
 use uuid::Uuid;
-use valued_nomination::auth::{Role, grant};
+use valued_nomination::auth::Role;
 use valued_nomination::db::entities::campaign;
 use valued_proto::nomination::v1::Campaign;
 
@@ -173,9 +173,7 @@ async fn the_rubric_is_saved_and_shown_and_a_bad_weight_is_named() {
     // A trust admin does not run this national campaign: the service refuses the page before they
     // type anything, and a posted rubric too; the 403 page shows.
     let moderator = "moderator.rj1@valued.example.org";
-    grant(&admin.db, moderator, Role::TrustAdmin, "RJ1")
-        .await
-        .unwrap();
+    admin.grant(moderator, Role::TrustAdmin, "RJ1").await;
     let theirs = admin.sign_in(moderator).await;
     admin
         .page(&theirs, &admin.rubric_path(), StatusCode::FORBIDDEN)
