@@ -47,7 +47,13 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
         String::from_utf8_lossy(&granted.stderr)
     );
 
-    // Signing in: the admin page sends the browser to the provider, whose form takes the subject.
+    // Signing in: the admin page sends the browser to the provider, whose form takes the subject
+    // (an account whose provider has verified its address, as NHSmail's are).
+    cluster
+        .oidc
+        .register(TRUST_ADMIN, TRUST_ADMIN, true)
+        .await
+        .unwrap();
     let browser = Browser::start().await;
     browser
         .goto(&cluster.url(&format!("/admin/campaigns/{DEMO_CAMPAIGN}/moderation")))
@@ -96,6 +102,11 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
     browser.close().await;
 
     // A platform admin previews every email and sees what went to MPs.
+    cluster
+        .oidc
+        .register(PLATFORM_ADMIN, PLATFORM_ADMIN, true)
+        .await
+        .unwrap();
     let browser = Browser::start().await;
     browser.goto(&cluster.url("/admin/templates")).await;
     browser.fill_named("sub", PLATFORM_ADMIN).await;

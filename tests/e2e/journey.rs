@@ -179,7 +179,11 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     let mut client = NominationServiceClient::connect(cluster.grpc_url("nomination"))
         .await
         .unwrap();
-    let admin = cluster.oidc.id_token(PLATFORM_ADMIN).await.unwrap();
+    let admin = cluster
+        .oidc
+        .verified_id_token(PLATFORM_ADMIN)
+        .await
+        .unwrap();
     client
         .moderate_nomination(signed(
             &admin,
@@ -219,7 +223,11 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
         .await
         .unwrap();
     advance(&cluster, &campaign.id, true).await;
-    let judge = cluster.oidc.id_token("judge@example.org").await.unwrap();
+    let judge = cluster
+        .oidc
+        .verified_id_token("judge@example.org")
+        .await
+        .unwrap();
     client
         .score_nomination(signed(
             &judge,

@@ -1,6 +1,7 @@
 //! A real OpenID Connect provider for tests: PyPI's `oidc-provider-mock` (Flask + Authlib), started
-//! on a free port. Any subject may sign in; its `email` claim is the subject. `scripts/test` installs
-//! it into `target/tools/oidc`; `VALUED_OIDC_PROVIDER` overrides the path to its executable.
+//! on a free port. Any subject may sign in; its `email` claim is the subject, unverified, unless the
+//! account was given claims first ([`OidcProvider::register`]). `scripts/test` installs it into
+//! `target/tools/oidc`; `VALUED_OIDC_PROVIDER` overrides the path to its executable.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -63,6 +64,24 @@ impl OidcProvider {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("the OIDC provider did not start on port {port}")
+    }
+
+    /// Gives account `sub` the claims `email` and `email_verified` (the provider's
+    /// `PUT /users/{sub}`), as an identity provider that has or has not verified the address would.
+    pub async fn register(&self, sub: &str, email: &str, verified: bool) -> anyhow::Result<()> {
+        reqwest::Client::new()
+            .put(format!("{}/users/{sub}", self.issuer))
+            .json(&serde_json::json!({"email": email, "email_verified": verified}))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// `email` signed in with the address its provider verified, as an admin normally is.
+    pub async fn verified_id_token(&self, email: &str) -> anyhow::Result<String> {
+        self.register(email, email, true).await?;
+        self.id_token(email).await
     }
 
     /// Signs `email` in through the authorization-code flow and returns the ID token the provider

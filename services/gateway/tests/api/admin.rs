@@ -177,13 +177,7 @@ impl Admin {
                 .any(|(k, v)| k == "code_challenge_method" && v == "S256")
         );
         // The account's email is one the provider has verified: nomination binds roles only then.
-        let verified = browser
-            .put(format!("{}/users/{email}", self.provider.issuer))
-            .json(&serde_json::json!({"email": email, "email_verified": true}))
-            .send()
-            .await
-            .unwrap();
-        assert!(verified.status().is_success());
+        self.provider.register(email, email, true).await.unwrap();
         // The provider's sign-in form, as a person would fill it in.
         let form = browser.get(&authorize).send().await.unwrap();
         assert!(form.status().is_success());

@@ -86,27 +86,10 @@ pub async fn spawn_admin_app() -> (TestApp, OidcProvider) {
 
 pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
-/// Signs in the provider's account `sub`, first given the claims `email` and `email_verified` (the
-/// provider's `PUT /users/{sub}`), and returns the ID token it issued.
+/// Signs in the provider's account `sub`, first given the claims `email` and `email_verified`, and
+/// returns the ID token it issued.
 pub async fn sign_in_as(provider: &OidcProvider, sub: &str, email: &str, verified: bool) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = serde_json::json!({"email": email, "email_verified": verified}).to_string();
-    let host = provider.issuer.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(
-            format!(
-                "PUT /users/{sub} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    provider.register(sub, email, verified).await.unwrap();
     provider.id_token(sub).await.unwrap()
 }
 
