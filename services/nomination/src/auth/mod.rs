@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 
 mod claims;
 
+use claims::Account;
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct AuthSettings {
@@ -196,7 +198,7 @@ pub async fn principal<T>(
     request: &tonic::Request<T>,
 ) -> std::result::Result<Principal, Status> {
     let identity = valued_platform::auth::identify(verifier, request).await?;
-    let account = claims::Account::of(request, &identity)
+    let account = Account::of(&identity)
         .ok_or_else(|| Status::unauthenticated("the ID token names no issuer"))?;
     let email = identity.email.trim().to_lowercase();
     if email.is_empty() {
@@ -251,7 +253,7 @@ fn primary_key(email: &str, role: &str, scope: &str) -> sea_orm::sea_query::Cond
 /// audited; an invitation another account bound first stays theirs.
 async fn bind_invitations(
     db: &DatabaseConnection,
-    account: &claims::Account,
+    account: &Account,
     email: &str,
     named_admin: bool,
 ) -> Result<()> {

@@ -15,14 +15,27 @@ use super::OidcSettings;
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Who the issuer says the caller is.
+/// Who the issuer says the caller is. `iss` and `sub` together name the account; `email` is only
+/// the issuer's word for an address, to rely on only when `email_verified`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Identity {
+    pub iss: String,
     pub sub: String,
     #[serde(default)]
     pub email: String,
+    /// A boolean by the specification; some issuers send the text "true".
+    #[serde(default, deserialize_with = "true_or_text_true")]
+    pub email_verified: bool,
     #[serde(default)]
     pub name: String,
+}
+
+fn true_or_text_true<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Bool(verified) => verified,
+        serde_json::Value::String(text) => text == "true",
+        _ => false,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

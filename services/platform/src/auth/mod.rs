@@ -60,4 +60,25 @@ mod tests {
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
         assert!(status.message().contains("not configured"));
     }
+
+    #[test]
+    fn email_verified_is_true_only_when_the_issuer_says_so() {
+        let identity = |claims: &str| serde_json::from_str::<Identity>(claims).unwrap();
+        let verified = identity(r#"{"iss":"https://id.example","sub":"1","email_verified":true}"#);
+        assert!(verified.email_verified);
+        assert_eq!(verified.iss, "https://id.example");
+        assert!(identity(r#"{"iss":"i","sub":"1","email_verified":"true"}"#).email_verified);
+        for claims in [
+            r#"{"iss":"i","sub":"1"}"#,
+            r#"{"iss":"i","sub":"1","email_verified":false}"#,
+            r#"{"iss":"i","sub":"1","email_verified":"false"}"#,
+            r#"{"iss":"i","sub":"1","email_verified":1}"#,
+        ] {
+            assert!(!identity(claims).email_verified, "{claims}");
+        }
+        assert!(
+            serde_json::from_str::<Identity>(r#"{"sub":"1"}"#).is_err(),
+            "no issuer, no identity"
+        );
+    }
 }
