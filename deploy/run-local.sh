@@ -11,6 +11,7 @@
 #   GATEWAY_PORT   the web UI [8080]
 #   OTLP_ENDPOINT  an OpenTelemetry collector, e.g. http://127.0.0.1:4317 [none]
 #   BUS_PREFIX     exchange and queue prefix, to share a broker [valued]
+#   VOTER_KEY_SECRET  the voting service's voter key [made once, kept in target/run-local/voter-key]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +54,13 @@ for service in "${services[@]}"; do
   export "VALUED__${section}__GRPC__PORT=${grpc_port[$service]}"
   export "VALUED__${section}__URL=http://127.0.0.1:${grpc_port[$service]}"
 done
+# The voter key must stay the same while a ballot is open: made once, kept beside the build.
+if [[ -z ${VOTER_KEY_SECRET:-} ]]; then
+  mkdir -p target/run-local
+  [[ -s target/run-local/voter-key ]] || head -c 32 /dev/urandom | base64 > target/run-local/voter-key
+  VOTER_KEY_SECRET=$(cat target/run-local/voter-key)
+fi
+export VALUED__VOTING__VOTER_KEY_SECRET=$VOTER_KEY_SECRET
 export VALUED__NOTIFICATION__EMAIL__TRANSPORT=smtp
 export VALUED__NOTIFICATION__EMAIL__PUBLIC_URL=http://127.0.0.1:${GATEWAY_PORT:-8080}
 export VALUED__NOTIFICATION__SMTP__HOST=${SMTP_HOST:-127.0.0.1}

@@ -93,6 +93,11 @@ impl Cluster {
                 "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into(),
             ),
             ("VALUED__NOMINATION__SEED_DEMO".into(), "true".into()),
+            // `valued serve` refuses the development voter key.
+            (
+                "VALUED__VOTING__VOTER_KEY_SECRET".into(),
+                uuid::Uuid::new_v4().simple().to_string(),
+            ),
             (
                 "VALUED__NOMINATION__AUTH__ISSUER".into(),
                 oidc.issuer.clone(),

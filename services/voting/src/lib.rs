@@ -41,6 +41,13 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Whether the voter key is the compiled-in development one.
+    pub fn uses_development_key(&self) -> bool {
+        self.voter_key_secret.expose_secret() == DEV_ONLY_VOTER_KEY_SECRET
+    }
+}
+
 pub struct Application {
     host: ServiceHost,
     voter_key_secret: SecretString,
@@ -51,7 +58,7 @@ impl Application {
         let host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
-        if settings.voter_key_secret.expose_secret() == DEV_ONLY_VOTER_KEY_SECRET {
+        if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }
         Ok(Self {
