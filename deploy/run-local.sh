@@ -12,6 +12,7 @@
 #   OTLP_ENDPOINT  an OpenTelemetry collector, e.g. http://127.0.0.1:4317 [none]
 #   BUS_PREFIX     exchange and queue prefix, to share a broker [valued]
 #   VOTER_KEY_SECRET  the voting service's voter key [made once, kept in target/run-local/voter-key]
+# Each service's key for service credentials is made once and kept in target/run-local/service-key-*.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,6 +62,14 @@ if [[ -z ${VOTER_KEY_SECRET:-} ]]; then
   VOTER_KEY_SECRET=$(cat target/run-local/voter-key)
 fi
 export VALUED__VOTING__VOTER_KEY_SECRET=$VOTER_KEY_SECRET
+# Each service's key for the credentials its callers sign with: made once, read by the service and
+# by the gateway alike.
+mkdir -p target/run-local
+for service in "${!grpc_port[@]}"; do
+  section=$(echo "${service//-/_}" | tr '[:lower:]' '[:upper:]')
+  [[ -s target/run-local/service-key-$service ]] || head -c 32 /dev/urandom | base64 > "target/run-local/service-key-$service"
+  export "VALUED__${section}__GRPC__SERVICE_KEY=$(cat "target/run-local/service-key-$service")"
+done
 export VALUED__NOTIFICATION__EMAIL__TRANSPORT=smtp
 export VALUED__NOTIFICATION__EMAIL__PUBLIC_URL=http://127.0.0.1:${GATEWAY_PORT:-8080}
 export VALUED__NOTIFICATION__SMTP__HOST=${SMTP_HOST:-127.0.0.1}

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use tokio::process::{Child, Command};
+use valued_platform::GrpcSettings;
+use valued_platform::grpc::Credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
 use valued_testkit::oidc::{self, OidcProvider};
@@ -30,6 +33,9 @@ pub struct Cluster {
     pub vhost: Vhost,
     pub ports: HashMap<&'static str, u16>,
     pub databases: HashMap<&'static str, String>,
+    /// Each service's gRPC settings as its process has them: its service key, which calls must be
+    /// signed with.
+    pub grpc: HashMap<&'static str, GrpcSettings>,
     env: Vec<(String, String)>,
     children: HashMap<&'static str, Child>,
     pub logs: PathBuf,
@@ -145,8 +151,20 @@ impl Cluster {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let mut databases = HashMap::new();
+        let mut grpc = HashMap::new();
         for service in ["nomination", "voting", "survey-feedback", "notification"] {
             let key = service.replace('-', "_").to_uppercase();
+            // The service and the gateway that calls it both read this one variable.
+            let settings = valued_testkit::grpc::settings();
+            env.push((
+                format!("VALUED__{key}__GRPC__SERVICE_KEY"),
+                settings
+                    .service_key
+                    .as_ref()
+                    .map(|k| k.expose_secret().to_owned())
+                    .unwrap_or_default(),
+            ));
+            grpc.insert(service, settings);
             let url = valued_testkit::postgres::fresh_database_on(&postgres(service), service)
                 .await
                 .unwrap();
@@ -173,6 +191,7 @@ impl Cluster {
             vhost,
             ports,
             databases,
+            grpc,
             env,
             children: HashMap::new(),
             logs,
@@ -272,6 +291,13 @@ impl Cluster {
         format!("http://127.0.0.1:{}", self.ports[service])
     }
 
+    /// A channel to `service` whose calls carry a service credential signed with its key.
+    pub async fn channel(&self, service: &str) -> Credentialed {
+        valued_testkit::grpc::connect(self.grpc_url(service), &self.grpc[service], service)
+            .await
+            .unwrap()
+    }
+
     /// Every gRPC service answers SERVING on health, and the gateway's /readyz says 200.
     pub async fn wait_until_ready(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -329,9 +355,7 @@ impl Cluster {
     }
 
     pub async fn demo_campaign(&self) -> Campaign {
-        let mut client = NominationServiceClient::connect(self.grpc_url("nomination"))
-            .await
-            .unwrap();
+        let mut client = NominationServiceClient::new(self.channel("nomination").await);
         client
             .get_campaign(GetCampaignRequest {
                 slug: DEMO_CAMPAIGN.into(),

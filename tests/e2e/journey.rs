@@ -176,9 +176,7 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     assert!(consented.status().is_success(), "{}", consented.status());
 
     // 4. The trust admin approves; 5. a judge scores; 6. the region admin announces the finalist.
-    let mut client = NominationServiceClient::connect(cluster.grpc_url("nomination"))
-        .await
-        .unwrap();
+    let mut client = NominationServiceClient::new(cluster.channel("nomination").await);
     let admin = cluster
         .oidc
         .verified_id_token(PLATFORM_ADMIN)

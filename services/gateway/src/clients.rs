@@ -1,16 +1,17 @@
 //! The gRPC clients of the services the gateway calls. Channels connect lazily (the gateway may start
-//! first) and every call carries the caller's trace context.
+//! first) and every call carries the caller's trace context and the gateway's service credential
+//! for the callee.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use tonic::service::interceptor::InterceptedService;
+use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use valued_platform::grpc::propagate_trace;
+pub use valued_platform::grpc::Credentialed as Traced;
+use valued_platform::grpc::credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
@@ -25,9 +26,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
-type TraceInterceptor = fn(Request<()>) -> std::result::Result<Request<()>, Status>;
-pub type Traced = InterceptedService<Channel, TraceInterceptor>;
-
 #[derive(Clone)]
 pub struct Clients {
     pub nomination: NominationServiceClient<Traced>,
@@ -38,18 +36,17 @@ pub struct Clients {
 
 impl Clients {
     pub fn connect_lazy(peers: &Peers) -> anyhow::Result<Self> {
-        let nomination_channel = channel(&peers.nomination).context("nomination peer")?;
-        let notification_channel = channel(&peers.notification).context("notification peer")?;
-        let trace: TraceInterceptor = propagate_trace;
+        let nomination_channel = channel(&peers.nomination.url).context("nomination peer")?;
+        let notification_channel = channel(&peers.notification.url).context("notification peer")?;
         Ok(Self {
-            nomination: NominationServiceClient::with_interceptor(
+            nomination: NominationServiceClient::new(credentialed(
                 nomination_channel.clone(),
-                trace,
-            ),
-            notification: NotificationServiceClient::with_interceptor(
+                peers.nomination.credential.clone(),
+            )),
+            notification: NotificationServiceClient::new(credentialed(
                 notification_channel.clone(),
-                trace,
-            ),
+                peers.notification.credential.clone(),
+            )),
             nomination_channel,
             notification_channel,
         })

@@ -65,11 +65,33 @@ impl Default for HttpSettings {
     }
 }
 
-/// Where the services the gateway calls listen: gRPC URLs like `http://127.0.0.1:50051`.
+/// A service the gateway calls: where it listens (a gRPC URL like `http://127.0.0.1:50051`) and
+/// the credential the gateway signs its calls to it with.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub url: String,
+    pub credential: valued_platform::auth::service::Credential,
+}
+
+impl Peer {
+    /// The service `name` at `url`, whose gRPC settings hold its service key.
+    pub fn new(
+        name: &str,
+        url: String,
+        grpc: &valued_platform::GrpcSettings,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            url,
+            credential: grpc.credential(NAME, name)?,
+        })
+    }
+}
+
+/// The services the gateway calls.
 #[derive(Debug, Clone)]
 pub struct Peers {
-    pub nomination: String,
-    pub notification: String,
+    pub nomination: Peer,
+    pub notification: Peer,
 }
 
 pub struct Application {

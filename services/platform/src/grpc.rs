@@ -14,6 +14,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::auth::service::{self, Credential, Gate};
 use crate::bus::EventBus;
 use crate::domain::FieldError;
 use crate::settings::GrpcSettings;
@@ -25,13 +26,15 @@ pub async fn bind(settings: &GrpcSettings) -> std::io::Result<TcpListener> {
 
 /// Serves `routes` plus gRPC health (and reflection when `reflection` is set) until `shutdown`,
 /// then lets in-flight calls finish. `names` are the fully qualified service names whose health
-/// follows the database.
+/// follows the database. Every call but health and reflection must carry a service credential that
+/// `gate` accepts.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     names: &'static [&'static str],
     readiness: Readiness,
     reflection: bool,
+    gate: Gate,
     shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -48,6 +51,7 @@ pub async fn serve(
     let monitor = tokio::spawn(readiness.monitor(reporter, names, shutdown.clone()));
     let served = tonic::transport::Server::builder()
         .trace_fn(request_span)
+        .layer(GateLayer(Arc::new(gate)))
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.wait())
         .await;
@@ -70,6 +74,73 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
+/// Calls that answer without a service credential: health (for probes, which carry no metadata)
+/// and reflection (served only when configured).
+fn open_to_anyone(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
+}
+
+/// Refuses, UNAUTHENTICATED, every call whose service credential the gate does not accept, and
+/// tells the handlers which service is calling ([`Caller`] in the request's extensions).
+#[derive(Clone)]
+struct GateLayer(Arc<Gate>);
+
+impl<S> tower::Layer<S> for GateLayer {
+    type Service = Gated<S>;
+
+    fn layer(&self, inner: S) -> Gated<S> {
+        Gated {
+            inner,
+            gate: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Gated<S> {
+    inner: S,
+    gate: Arc<Gate>,
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, B> tower::Service<http::Request<B>> for Gated<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if !open_to_anyone(request.uri().path()) {
+            let token = request
+                .headers()
+                .get(service::HEADER)
+                .and_then(|v| v.to_str().ok());
+            match self.gate.verify(token) {
+                Ok(caller) => {
+                    request.extensions_mut().insert(caller);
+                }
+                Err(status) => {
+                    tracing::warn!(path = %request.uri().path(), reason = %status.message(), "call refused");
+                    return Box::pin(std::future::ready(Ok(status.into_http())));
+                }
+            }
+        }
+        Box::pin(self.inner.call(request))
+    }
+}
+
 /// A client interceptor that carries the caller's trace context to the server.
 pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
     if let Some(traceparent) = crate::telemetry::current_traceparent()
@@ -78,6 +149,34 @@ pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request
         request.metadata_mut().insert("traceparent", value);
     }
     Ok(request)
+}
+
+/// What every client of a Valued service adds to each call: the caller's trace context and a fresh
+/// service credential for the callee.
+#[derive(Clone, Debug)]
+pub struct Outgoing(pub Credential);
+
+impl tonic::service::Interceptor for Outgoing {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        let mut request = propagate_trace(request)?;
+        let token = self
+            .0
+            .token()
+            .parse()
+            .map_err(|_| Status::internal("unencodable service credential"))?;
+        request.metadata_mut().insert(service::HEADER, token);
+        Ok(request)
+    }
+}
+
+/// A channel to a Valued service whose every call carries `Outgoing`.
+pub type Credentialed =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Outgoing>;
+
+/// `channel` wrapped so that each call is signed with `credential`; use it with any generated client:
+/// `VotingServiceClient::new(credentialed(channel, credential))`.
+pub fn credentialed(channel: tonic::transport::Channel, credential: Credential) -> Credentialed {
+    tonic::service::interceptor::InterceptedService::new(channel, Outgoing(credential))
 }
 
 /// The health service name for the liveness probe: SERVING while the process can do its work or

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
 
+use crate::auth::service::Gate;
 use crate::grpc::Readiness;
 use crate::outbox::{Outbox, OutboxRelay};
 use crate::settings::{DatabaseSettings, GrpcSettings};
@@ -19,6 +20,7 @@ pub struct ServiceHost {
     pub platform: Platform,
     listener: TcpListener,
     reflection: bool,
+    gate: Gate,
     relay: OutboxRelay,
     consumers: Vec<JoinHandle<()>>,
 }
@@ -31,6 +33,7 @@ impl ServiceHost {
         grpc: &GrpcSettings,
         platform: Platform,
     ) -> anyhow::Result<Self> {
+        let gate = grpc.gate(name)?;
         let db = crate::db::connect(database, &platform.data_dir, name)
             .await
             .with_context(|| format!("connecting to the {name} database"))?;
@@ -49,6 +52,7 @@ impl ServiceHost {
             platform,
             listener,
             reflection: grpc.reflection,
+            gate,
             relay,
             consumers: Vec::new(),
         })
@@ -106,6 +110,7 @@ impl ServiceHost {
             grpc_names,
             readiness,
             self.reflection,
+            self.gate,
             shutdown,
         )
         .await

@@ -85,6 +85,13 @@ pub struct GrpcSettings {
     /// Serve gRPC reflection, which lists every call to anyone who asks: for a developer's
     /// machine, off unless set.
     pub reflection: bool,
+    /// The key the service's callers sign their service credentials with (see
+    /// [`crate::auth::service`]): a secret of at least 32 random bytes, shared with the processes
+    /// that call this service and with no other. No default: a service without one does not start
+    /// (`valued up` makes random ones for its single process).
+    pub service_key: Option<SecretString>,
+    /// While the key is being rotated, the one before it, still accepted.
+    pub previous_service_key: Option<SecretString>,
 }
 
 impl Default for GrpcSettings {
@@ -93,7 +100,38 @@ impl Default for GrpcSettings {
             host: "127.0.0.1".into(),
             port: 0,
             reflection: false,
+            service_key: None,
+            previous_service_key: None,
         }
+    }
+}
+
+impl GrpcSettings {
+    /// The gate that checks callers of `service`: an error naming the setting when the key is
+    /// missing or short.
+    pub fn gate(&self, service: &str) -> anyhow::Result<crate::auth::service::Gate> {
+        let key = crate::auth::service::check_key(
+            &format!("{}.grpc.service_key", service.replace('-', "_")),
+            self.service_key.as_ref(),
+        )?;
+        Ok(crate::auth::service::Gate::new(
+            service,
+            key,
+            self.previous_service_key.as_ref(),
+        ))
+    }
+
+    /// How a process calling `service` (this service's settings) signs its calls as `caller`.
+    pub fn credential(
+        &self,
+        caller: &str,
+        service: &str,
+    ) -> anyhow::Result<crate::auth::service::Credential> {
+        let key = crate::auth::service::check_key(
+            &format!("{}.grpc.service_key", service.replace('-', "_")),
+            self.service_key.as_ref(),
+        )?;
+        Ok(crate::auth::service::Credential::new(caller, service, key))
     }
 }
 

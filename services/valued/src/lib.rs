@@ -53,6 +53,25 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// These settings with a random service key for every service that has none: for `valued up`,
+    /// where every caller and callee is in this one process and the keys never leave it.
+    pub fn with_service_keys(&self) -> Self {
+        let mut settings = self.clone();
+        for grpc in [
+            &mut settings.nomination.settings.grpc,
+            &mut settings.voting.settings.grpc,
+            &mut settings.survey_feedback.settings.grpc,
+            &mut settings.notification.settings.grpc,
+        ] {
+            if grpc.service_key.is_none() {
+                grpc.service_key = Some(valued_platform::auth::service::random_key());
+            }
+        }
+        settings
+    }
+}
+
 /// The services a single process can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Service {
@@ -105,6 +124,7 @@ impl Running {
 /// `valued up`: every service in this process, sharing one bus; the gateway is pointed at the
 /// ports the services actually bound.
 pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
+    let settings = &settings.with_service_keys();
     let platform = platform(settings, &shutdown).await?;
     let nomination =
         valued_nomination::Application::build(&settings.nomination.settings, platform.clone())
@@ -121,8 +141,16 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
             .await?;
     let local = |port: u16| format!("http://127.0.0.1:{port}");
     let peers = valued_gateway::Peers {
-        nomination: local(nomination.port()),
-        notification: local(notification.port()),
+        nomination: valued_gateway::Peer::new(
+            valued_nomination::NAME,
+            local(nomination.port()),
+            &settings.nomination.settings.grpc,
+        )?,
+        notification: valued_gateway::Peer::new(
+            valued_notification::NAME,
+            local(notification.port()),
+            &settings.notification.settings.grpc,
+        )?,
     };
     // In one process with the file transport, the outbox page reads the emails' own files.
     let mut gateway_settings = settings.gateway.clone();
@@ -158,8 +186,16 @@ pub async fn serve(
     refuse_development_secrets(settings, service)?;
     if service == Service::Gateway {
         let peers = valued_gateway::Peers {
-            nomination: settings.nomination.url.clone(),
-            notification: settings.notification.url.clone(),
+            nomination: valued_gateway::Peer::new(
+                valued_nomination::NAME,
+                settings.nomination.url.clone(),
+                &settings.nomination.settings.grpc,
+            )?,
+            notification: valued_gateway::Peer::new(
+                valued_notification::NAME,
+                settings.notification.url.clone(),
+                &settings.notification.settings.grpc,
+            )?,
         };
         let gateway =
             valued_gateway::Application::build(&settings.gateway, peers, shutdown).await?;

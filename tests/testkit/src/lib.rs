@@ -2,6 +2,7 @@
 //! controls, a fresh PostgreSQL database per test, a fresh RabbitMQ vhost per test and an
 //! in-process platform whose every event is recorded.
 
+pub mod grpc;
 pub mod oidc;
 pub mod platform;
 pub mod postgres;

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use valued_gateway::session::AuthSettings;
-use valued_gateway::{Application, Peers, Settings};
+use valued_gateway::{Application, Peer, Peers, Settings};
 use valued_nomination::auth::{Actor, Role, grant};
 use valued_platform::Shutdown;
 use valued_proto::events::v1::NominationConfirmationRequested;
@@ -23,7 +23,7 @@ const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 struct Admin {
     gateway: String,
     provider: OidcProvider,
-    nomination: NominationServiceClient<tonic::transport::Channel>,
+    nomination: NominationServiceClient<valued_platform::grpc::Credentialed>,
     platform: TestPlatform,
     db: sea_orm::DatabaseConnection,
     campaign: Campaign,
@@ -78,6 +78,7 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
             audience: oidc::CLIENT_ID.into(),
             platform_admins: vec![PLATFORM_ADMIN.into()],
         },
+        grpc: valued_testkit::grpc::settings(),
         ..valued_nomination::Settings::default()
     };
     let app = valued_nomination::Application::build(&settings, platform.platform())
@@ -86,9 +87,11 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
     let grpc = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let mut nomination = NominationServiceClient::connect(grpc.clone())
-        .await
-        .unwrap();
+    let mut nomination = NominationServiceClient::new(
+        valued_testkit::grpc::connect(grpc.clone(), &settings.grpc, valued_nomination::NAME)
+            .await
+            .unwrap(),
+    );
     let campaign = nomination
         .get_campaign(GetCampaignRequest {
             slug: valued_nomination::DEMO_CAMPAIGN_SLUG.into(),
@@ -99,6 +102,7 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
         .campaign
         .unwrap();
 
+    let nomination_grpc = settings.grpc.clone();
     let settings = Settings {
         auth: if sign_in {
             AuthSettings {
@@ -114,8 +118,8 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
     };
     let shutdown = Shutdown::new();
     let peers = Peers {
-        nomination: grpc,
-        notification: notification.into(),
+        nomination: Peer::new(valued_nomination::NAME, grpc, &nomination_grpc).unwrap(),
+        notification: Peer::new("notification", notification.into(), &nomination_grpc).unwrap(),
     };
     let gateway = Application::build(&settings, peers, shutdown.clone())
         .await

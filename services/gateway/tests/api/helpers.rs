@@ -1,4 +1,4 @@
-use valued_gateway::{Application, Peers, Settings};
+use valued_gateway::{Application, Peer, Peers, Settings};
 use valued_platform::Shutdown;
 
 pub struct TestApp {
@@ -59,9 +59,15 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 /// The gateway on port 0 calling the nomination service at `nomination` (a fake, say).
 pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> TestApp {
     valued_testkit::init_test_logging();
+    let keys = valued_testkit::grpc::settings();
     let peers = Peers {
-        nomination,
-        notification: format!("http://127.0.0.1:{}", closed_port().await),
+        nomination: Peer::new("nomination", nomination, &keys).unwrap(),
+        notification: Peer::new(
+            "notification",
+            format!("http://127.0.0.1:{}", closed_port().await),
+            &keys,
+        )
+        .unwrap(),
     };
     let shutdown = Shutdown::new();
     let app = Application::build(&settings, peers, shutdown.clone())

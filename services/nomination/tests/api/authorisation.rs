@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use sea_orm::TransactionTrait;
-use tonic::transport::Channel;
 use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::{Actor, Role, grant};
 use valued_nomination::domain::{Scope, Windows};
+use valued_platform::grpc::Credentialed;
 use valued_proto::nomination::v1::{
     self as pb, nomination_service_client::NominationServiceClient,
 };
@@ -53,7 +53,7 @@ const RPCS: [&str; 18] = [
 /// Calls `rpc` against `t` and returns the trust codes of every nomination or audit entry in the
 /// response.
 async fn call(
-    client: &mut NominationServiceClient<Channel>,
+    client: &mut NominationServiceClient<Credentialed>,
     token: &str,
     rpc: &str,
     t: &Target,

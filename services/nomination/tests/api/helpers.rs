@@ -1,9 +1,9 @@
-use tonic::transport::Channel;
 use valued_nomination::auth::AuthSettings;
 use valued_nomination::db::entities::{nomination, nominee};
 use valued_nomination::domain::RecordId;
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
+use valued_platform::grpc::Credentialed;
 use valued_proto::events::v1::NominationConfirmationRequested;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
@@ -14,9 +14,10 @@ use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
 pub struct TestApp {
-    pub client: NominationServiceClient<Channel>,
-    /// The connection `client` uses, for calling a method by its name.
-    pub channel: Channel,
+    pub client: NominationServiceClient<Credentialed>,
+    /// The connection `client` uses (signing each call as a Valued service), for calling a method
+    /// by its name.
+    pub channel: Credentialed,
     /// Records every event the service publishes; dropping it stops the service.
     pub platform: TestPlatform,
     pub db: sea_orm::DatabaseConnection,
@@ -36,6 +37,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .unwrap();
     let settings = Settings {
         database: DatabaseSettings::postgres(url),
+        grpc: valued_testkit::grpc::settings(),
         seed_demo: true,
         ..settings
     };
@@ -45,9 +47,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .unwrap()
-        .connect()
+    let url = format!("http://127.0.0.1:{port}");
+    let channel = valued_testkit::grpc::connect(url, &settings.grpc, valued_nomination::NAME)
         .await
         .unwrap();
     let mut test = TestApp {

@@ -5,8 +5,8 @@ use prost::Message;
 use prost::bytes::Buf;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::transport::Channel;
 use valued_nomination::PUBLIC_RPCS;
+use valued_platform::grpc::Credentialed;
 use valued_proto::nomination::v1::nomination_service_server::SERVICE_NAME;
 
 use crate::helpers::{spawn_admin_app, verified_token};
@@ -69,7 +69,7 @@ impl Decoder for EmptyCodec {
 
 /// Calls `path` with an empty message (valid for any proto3 request), optionally with a bearer token.
 async fn call_empty(
-    channel: &Channel,
+    channel: &Credentialed,
     path: &str,
     bearer: Option<&str>,
 ) -> Result<(), tonic::Status> {

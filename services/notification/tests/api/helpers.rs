@@ -1,10 +1,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use valued_notification::settings::{EmailSettings, SenderSettings, SmtpSettings, Transport};
 use valued_notification::{Application, Settings};
 use valued_platform::bus::InProcessBus;
+use valued_platform::grpc::Credentialed;
 use valued_platform::{DatabaseSettings, Envelope, EventBus, Platform, RelaySettings, Shutdown};
 use valued_proto::events::Event;
 use valued_proto::events::v1::NominationSubmitted;
@@ -15,7 +15,9 @@ use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
 pub struct TestApp {
     pub bus: Arc<InProcessBus>,
     pub smtp: SmtpSink,
-    pub client: NotificationServiceClient<Channel>,
+    pub client: NotificationServiceClient<Credentialed>,
+    /// Its gRPC settings, with the key calls are signed with.
+    pub grpc: valued_platform::GrpcSettings,
     /// The bounce and complaint webhook's address (`http://127.0.0.1:<port>`), signed with
     /// [`WEBHOOK_SECRET`].
     pub webhook_url: String,
@@ -74,6 +76,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.webhook.secret = WEBHOOK_SECRET.into();
     settings.webhook.listen = "127.0.0.1:0".into();
+    settings.grpc = valued_testkit::grpc::settings();
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
@@ -83,13 +86,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     );
     tokio::spawn(app.run_until_stopped());
     let grpc_url = format!("http://127.0.0.1:{port}");
-    let client = NotificationServiceClient::connect(grpc_url.clone())
-        .await
-        .unwrap();
+    let client = NotificationServiceClient::new(
+        valued_testkit::grpc::connect(grpc_url.clone(), &settings.grpc, valued_notification::NAME)
+            .await
+            .unwrap(),
+    );
     TestApp {
         bus,
         smtp,
         client,
+        grpc: settings.grpc.clone(),
         webhook_url,
         grpc_url,
         shutdown,

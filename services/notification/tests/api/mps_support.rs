@@ -157,6 +157,8 @@ pub async fn import_file(
 pub struct MpApp {
     /// The gRPC API's port.
     pub port: u16,
+    /// Its gRPC settings, with the key calls are signed with.
+    pub grpc: valued_platform::GrpcSettings,
     /// The "Email your MP" desk, whose weekly counts the test runs itself.
     pub letters: valued_notification::mps::write_to_mp::LetterDesk,
     pub bus: Arc<InProcessBus>,
@@ -211,6 +213,7 @@ pub async fn spawn_mp_app_with(
         },
         ..Settings::default()
     };
+    settings.grpc = valued_testkit::grpc::settings();
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let digest = app.mp_digest();
@@ -219,6 +222,7 @@ pub async fn spawn_mp_app_with(
     tokio::spawn(app.run_until_stopped());
     MpApp {
         port,
+        grpc: settings.grpc.clone(),
         letters,
         bus,
         smtp,
@@ -230,6 +234,20 @@ pub async fn spawn_mp_app_with(
 }
 
 impl MpApp {
+    /// A client of its gRPC API, signing calls as a Valued service.
+    pub async fn client(
+        &self,
+    ) -> valued_proto::notification::v1::notification_service_client::NotificationServiceClient<
+        valued_platform::grpc::Credentialed,
+    > {
+        let url = format!("http://127.0.0.1:{}", self.port);
+        valued_proto::notification::v1::notification_service_client::NotificationServiceClient::new(
+            valued_testkit::grpc::connect(url, &self.grpc, valued_notification::NAME)
+                .await
+                .unwrap(),
+        )
+    }
+
     pub async fn publish(&self, envelopes: &[Envelope]) {
         let results = self.bus.publish(envelopes).await;
         assert!(results.iter().all(Result::is_ok));

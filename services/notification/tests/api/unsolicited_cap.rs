@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use tonic::transport::Channel;
 use valued_notification::db::delivery::{Column, Entity};
+use valued_platform::grpc::Credentialed;
 use valued_platform::{Envelope, EventBus};
 use valued_proto::events::v1 as ev;
 use valued_proto::notification::v1::WriteToMpRequest;
@@ -178,10 +178,8 @@ async fn two_letters_written_at_once_at_the_last_slot_send_one_confirmation() {
             .await;
         assert!(results.iter().all(Result::is_ok));
     }
-    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{}", app.port))
-        .await
-        .unwrap();
-    let write = |mut client: NotificationServiceClient<Channel>, body: &'static str| async move {
+    let client = app.client().await;
+    let write = |mut client: NotificationServiceClient<Credentialed>, body: &'static str| async move {
         client
             .write_to_mp(WriteToMpRequest {
                 name: "Chris Example".into(),

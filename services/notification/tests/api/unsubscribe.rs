@@ -2,7 +2,7 @@
 //! service: a POST with no session, no cookie and no CSRF token, as a mail provider sends it, stops
 //! the next non-transactional email and not a transactional one; opening the link changes nothing.
 
-use valued_gateway::{Peers, Settings as GatewaySettings};
+use valued_gateway::{Peer, Peers, Settings as GatewaySettings};
 use valued_platform::Shutdown;
 
 use crate::helpers::{PUBLIC_URL, TestApp, envelope, spawn_app};
@@ -22,9 +22,16 @@ impl Drop for Gateway {
 /// The gateway on port 0, calling `app` for notifications.
 async fn gateway(app: &TestApp) -> Gateway {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nomination = valued_testkit::grpc::settings();
     let peers = Peers {
-        nomination: format!("http://{}", closed.local_addr().unwrap()),
-        notification: app.grpc_url.clone(),
+        nomination: Peer::new(
+            "nomination",
+            format!("http://{}", closed.local_addr().unwrap()),
+            &nomination,
+        )
+        .unwrap(),
+        notification: Peer::new(valued_notification::NAME, app.grpc_url.clone(), &app.grpc)
+            .unwrap(),
     };
     let shutdown = Shutdown::new();
     let gateway =

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use valued_notification::mps::write_to_mp::WriteToMpSettings;
+use valued_platform::grpc::Credentialed;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
     ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, ListHeldLettersRequest,
@@ -24,7 +24,7 @@ const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looke
     for NHS support staff in Parliament.";
 
 struct LetterApp {
-    client: NotificationServiceClient<Channel>,
+    client: NotificationServiceClient<Credentialed>,
     app: MpApp,
 }
 
@@ -34,9 +34,7 @@ async fn spawn(hold_after_per_day: u64) -> LetterApp {
         settings.write_to_mp = WriteToMpSettings { hold_after_per_day };
     })
     .await;
-    let client = NotificationServiceClient::connect(format!("http://127.0.0.1:{}", app.port))
-        .await
-        .unwrap();
+    let client = app.client().await;
     LetterApp { client, app }
 }
 

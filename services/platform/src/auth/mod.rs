@@ -4,6 +4,7 @@
 //! business, decided from its own grants.
 
 mod id_token;
+pub mod service;
 
 pub use id_token::{Identity, TokenError, Verifier};
 

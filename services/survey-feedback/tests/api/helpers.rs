@@ -2,8 +2,8 @@
 //! in-process bus whose every event a recorder keeps, and a gRPC client talking to it.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use tonic::transport::Channel;
-use valued_platform::{DatabaseSettings, Envelope, GrpcSettings};
+use valued_platform::grpc::Credentialed;
+use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::survey::v1 as pb;
 use valued_proto::survey::v1::survey_service_client::SurveyServiceClient;
 use valued_survey_feedback::{Application, Settings};
@@ -15,7 +15,7 @@ pub const CLINICAL: &str = "additional-clinical-services";
 pub const OTHER: &str = "other";
 
 pub struct TestApp {
-    pub client: SurveyServiceClient<Channel>,
+    pub client: SurveyServiceClient<Credentialed>,
     pub db: DatabaseConnection,
     /// Records every event the service publishes; dropping it stops the service.
     platform: TestPlatform,
@@ -52,7 +52,7 @@ async fn spawn_app_with(mut settings: Settings) -> TestApp {
 }
 
 async fn spawn_app_on(mut settings: Settings) -> TestApp {
-    settings.grpc = GrpcSettings::default();
+    settings.grpc = valued_testkit::grpc::settings();
     let platform = TestPlatform::start("survey")
         .await
         .expect("an in-process platform");
@@ -62,9 +62,12 @@ async fn spawn_app_on(mut settings: Settings) -> TestApp {
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = SurveyServiceClient::connect(format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a gRPC connection");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = SurveyServiceClient::new(
+        valued_testkit::grpc::connect(url, &settings.grpc, valued_survey_feedback::NAME)
+            .await
+            .unwrap(),
+    );
     TestApp {
         client,
         db,

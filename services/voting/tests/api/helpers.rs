@@ -3,8 +3,8 @@
 
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
-use tonic::transport::Channel;
-use valued_platform::{DatabaseSettings, Envelope, GrpcSettings};
+use valued_platform::grpc::Credentialed;
+use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::events::Event;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
@@ -12,7 +12,7 @@ use valued_testkit::platform::TestPlatform;
 use valued_voting::{Application, Settings};
 
 pub struct TestApp {
-    pub client: VotingServiceClient<Channel>,
+    pub client: VotingServiceClient<Credentialed>,
     pub db: DatabaseConnection,
     /// Records every event the service publishes; dropping it stops the service.
     platform: TestPlatform,
@@ -36,7 +36,7 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
         .expect("an in-process platform");
     let settings = Settings {
         database,
-        grpc: GrpcSettings::default(),
+        grpc: valued_testkit::grpc::settings(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
     };
     let app = Application::build(&settings, platform.platform())
@@ -45,9 +45,12 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = VotingServiceClient::connect(format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a gRPC connection");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = VotingServiceClient::new(
+        valued_testkit::grpc::connect(url, &settings.grpc, valued_voting::NAME)
+            .await
+            .unwrap(),
+    );
     TestApp {
         client,
         db,
