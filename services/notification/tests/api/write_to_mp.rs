@@ -401,3 +401,47 @@ async fn each_mp_is_told_once_a_week_how_many_constituents_wrote() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(app.to_mp().len(), 4);
 }
+
+/// Letters from one person to one MP sent at once, each its own request: the daily limit is counted
+/// under a lock with the letter it admits, so exactly two are taken whatever the timing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn letters_written_at_once_by_one_person_pass_the_daily_limit_only_twice() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use valued_notification::mps::write_to_mp::entity::{Column, Entity};
+
+    let app = spawn(50).await;
+    let writes: Vec<_> = (0..8)
+        .map(|i| {
+            let mut client = app.client.clone();
+            tokio::spawn(async move {
+                // Each different: no two share a word triple.
+                let words: Vec<String> = (0..16).map(|j| format!("thought{i}x{j}")).collect();
+                let body = format!("Dear Alex, {}.", words.join(" "));
+                client
+                    .write_to_mp(letter("Chris Example", "Chris@Example.org", &body))
+                    .await
+            })
+        })
+        .collect();
+    let mut taken = 0;
+    for write in writes {
+        match write.await.unwrap() {
+            Ok(_) => taken += 1,
+            Err(refused) => {
+                assert_eq!(
+                    refused.code(),
+                    tonic::Code::FailedPrecondition,
+                    "{refused:?}"
+                );
+                assert!(refused.message().contains("twice in the last 24 hours"));
+            }
+        }
+    }
+    assert_eq!(taken, 2);
+    let stored = Entity::find()
+        .filter(Column::SupporterEmail.eq("chris@example.org"))
+        .count(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+}

@@ -1,8 +1,10 @@
 //! "Email your MP": a supporter finds their MP by postcode, writes in their own words, confirms their
 //! email by a single-use link, and the letter goes to the MP with the supporter's name, postcode and
 //! email (as Reply-To). In the spirit of WriteToThem: near-identical copies of another letter to the
-//! same MP are refused with an explanation; at most two letters per person per MP per 24 hours; and
-//! an unusual volume to one MP is held for a person to review instead of sent.
+//! same MP are refused with an explanation; at most two letters per person per MP per 24 hours (the
+//! count and the new letter are one transaction under a lock on the normalised address and the MP,
+//! so requests sent at once cannot all pass the count: see [`begin_locked`]); and an unusual volume
+//! to one MP is held for a person to review instead of sent.
 
 pub mod entity;
 mod similarity;
@@ -10,8 +12,9 @@ mod similarity;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -33,6 +36,29 @@ pub const BODY_MIN_CHARS: usize = 50;
 pub const BODY_MAX_CHARS: usize = 5000;
 /// How far back letters are compared for copies.
 const COPY_WINDOW_DAYS: i64 = 30;
+
+/// Begins a transaction that no other transaction locking `key` runs beside: on PostgreSQL a
+/// transaction-scoped advisory lock on the key, held until commit or rollback; on SQLite (the
+/// embedded default) the database's one write lock, taken at `BEGIN IMMEDIATE`, so nothing read
+/// in the transaction can change before it commits. Either way a second caller waits (SQLite: up to
+/// its busy timeout) instead of failing.
+async fn begin_locked(db: &DatabaseConnection, key: &str) -> Result<DatabaseTransaction, Error> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("notification.write_to_mp:{key}").into()],
+        ))
+        .await?;
+    }
+    Ok(txn)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -321,24 +347,11 @@ pub async fn write(
     };
     let member = find_mp(db, lookup, postcode.as_str()).await?;
 
-    let now = Utc::now();
     let recent = entity::Entity::find()
         .filter(entity::Column::MemberId.eq(member.member_id))
-        .filter(entity::Column::CreatedAt.gt(now - Duration::days(COPY_WINDOW_DAYS)))
+        .filter(entity::Column::CreatedAt.gt(Utc::now() - Duration::days(COPY_WINDOW_DAYS)))
         .all(db)
         .await?;
-    let from_them = recent
-        .iter()
-        .filter(|l| {
-            l.supporter_email == email.normalised() && l.created_at > now - Duration::days(1)
-        })
-        .count();
-    if u64::try_from(from_them).unwrap_or(u64::MAX) >= PER_SUPPORTER_PER_DAY {
-        return Err(Error::Refused(format!(
-            "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
-            member.display_as
-        )));
-    }
     if recent.iter().any(|l| is_copy(body, &l.body)) {
         return Err(Error::Refused(format!(
             "Your letter is almost the same as one {} has already received. MPs listen to people's own words: please write about why this matters to you.",
@@ -346,9 +359,29 @@ pub async fn write(
         )));
     }
 
+    // Counted and recorded under one lock per person and MP: letters written at once are counted
+    // one after another.
+    let txn = begin_locked(
+        db,
+        &format!("supporter:{}:{}", member.member_id, email.normalised()),
+    )
+    .await?;
+    let now = Utc::now();
+    let from_them = entity::Entity::find()
+        .filter(entity::Column::SupporterEmail.eq(email.normalised()))
+        .filter(entity::Column::MemberId.eq(member.member_id))
+        .filter(entity::Column::CreatedAt.gt(now - Duration::days(1)))
+        .count(&txn)
+        .await?;
+    if from_them >= PER_SUPPORTER_PER_DAY {
+        return Err(Error::Refused(format!(
+            "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
+            member.display_as
+        )));
+    }
+
     let (token, token_hash) = new_link_token();
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
     entity::Entity::insert(entity::ActiveModel {
         id: ActiveValue::Set(id),
         member_id: ActiveValue::Set(member.member_id),
@@ -558,7 +591,105 @@ pub async fn confirm(
 
 #[cfg(test)]
 mod tests {
+    use sea_orm_migration::MigratorTrait;
+
     use super::*;
+    use crate::mps::PostcodesSettings;
+    use crate::mps::entity::postcode_cache;
+
+    /// The embedded default's database (a SQLite file, its pool of connections as the service
+    /// opens it) with Aldershot's MP, and a lookup that knows GU11 1AA without asking anyone.
+    async fn embedded(dir: &std::path::Path) -> (DatabaseConnection, PostcodeLookup) {
+        let db = valued_platform::db::connect(
+            &valued_platform::DatabaseSettings::default(),
+            dir,
+            crate::NAME,
+        )
+        .await
+        .unwrap();
+        crate::db::Migrator::up(&db, None).await.unwrap();
+        mp::Entity::insert(mp::ActiveModel {
+            member_id: ActiveValue::Set(4_078),
+            constituency_code: ActiveValue::Set("E14001063".into()),
+            constituency_name: ActiveValue::Set("Aldershot".into()),
+            display_as: ActiveValue::Set("Alex Baker".into()),
+            full_title: ActiveValue::Set("Alex Baker MP".into()),
+            party: ActiveValue::Set("Labour".into()),
+            email: ActiveValue::Set("alex.baker.mp@parliament.uk".into()),
+            needs_check: ActiveValue::Set(false),
+            check_reason: ActiveValue::Set(None),
+            imported_at: ActiveValue::Set(Utc::now()),
+        })
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+        postcode_cache::Entity::insert(postcode_cache::ActiveModel {
+            postcode: ActiveValue::Set("GU11 1AA".into()),
+            constituency_code: ActiveValue::Set("E14001063".into()),
+            fetched_at: ActiveValue::Set(Utc::now()),
+        })
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+        let nowhere = PostcodesSettings {
+            base_url: "http://127.0.0.1:9".into(),
+            timeout_ms: 100,
+        };
+        let lookup = PostcodeLookup::new(db.clone(), &nowhere).unwrap();
+        (db, lookup)
+    }
+
+    /// A different letter for each `i`: no two share a word triple, so none is a copy of another.
+    fn own_words(i: usize) -> String {
+        let words: Vec<String> = (0..16).map(|j| format!("thought{i}x{j}")).collect();
+        format!("Dear Alex, {}.", words.join(" "))
+    }
+
+    /// On SQLite, letters from one person written at once, each on its own connection: exactly
+    /// [`PER_SUPPORTER_PER_DAY`] are taken, the rest refused (none fails on a busy database).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn on_sqlite_letters_written_at_once_pass_the_daily_limit_only_twice() {
+        let dir = std::env::temp_dir().join(format!("valued-write-to-mp-{}", Uuid::new_v4()));
+        let (db, lookup) = embedded(&dir).await;
+        let templates = std::sync::Arc::new(Templates::new().unwrap());
+        let writes: Vec<_> = (0..8)
+            .map(|i| {
+                let (db, lookup, templates) = (db.clone(), lookup.clone(), templates.clone());
+                tokio::spawn(async move {
+                    let body = own_words(i);
+                    let letter = NewLetter {
+                        name: "Chris Example",
+                        email: "chris@example.org",
+                        postcode: "GU11 1AA",
+                        body: &body,
+                    };
+                    write(
+                        &db,
+                        &lookup,
+                        &templates,
+                        "https://valued.example.org",
+                        &letter,
+                        100,
+                    )
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .collect();
+        let mut taken = 0;
+        for write in writes {
+            match write.await.unwrap() {
+                Ok(()) => taken += 1,
+                Err(Error::Refused(why)) => assert!(why.contains("twice"), "{why}"),
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(taken, PER_SUPPORTER_PER_DAY);
+        let stored = entity::Entity::find().count(&db).await.unwrap();
+        assert_eq!(stored, PER_SUPPORTER_PER_DAY);
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn letters_render_with_what_people_typed_escaped_and_no_header_breaks() {
