@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use valued_notification::mps::write_to_mp::WriteToMpSettings;
+use valued_notification::mps::write_to_mp::{self, WriteToMpSettings};
 use valued_platform::grpc::Credentialed;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
@@ -48,6 +48,14 @@ fn letter(name: &str, email: &str, body: &str) -> WriteToMpRequest {
 }
 
 impl LetterApp {
+    /// Writes a letter, which must be taken.
+    async fn write(&mut self, name: &str, email: &str, body: &str) {
+        self.client
+            .write_to_mp(letter(name, email, body))
+            .await
+            .unwrap();
+    }
+
     async fn email_to(&self, to: &str, subject_starts: &str) -> ReceivedEmail {
         for _ in 0..100 {
             if let Some(found) = self
@@ -198,26 +206,12 @@ async fn a_letter_reaches_the_mp_only_once_confirmed_with_the_supporter_as_reply
 }
 
 #[tokio::test]
-async fn copies_limits_and_unusual_volume_are_refused_or_held() {
+async fn limits_and_unusual_volume_are_refused_or_held() {
     let mut app = spawn(2).await;
     app.client
         .write_to_mp(letter("Chris Example", "chris@example.org", LETTER))
         .await
         .unwrap();
-
-    // Someone else pasting the same letter (case and punctuation changed) is refused, with why.
-    let pasted = LETTER.to_uppercase().replace(',', "");
-    let copy = app
-        .client
-        .write_to_mp(letter("Dee Example", "dee@example.org", &pasted))
-        .await
-        .unwrap_err();
-    assert_eq!(copy.code(), tonic::Code::FailedPrecondition);
-    assert!(
-        copy.message().contains("almost the same"),
-        "{}",
-        copy.message()
-    );
 
     // Two letters a day per person per MP, in their own words; a third is refused.
     app.client
@@ -444,4 +438,85 @@ async fn letters_written_at_once_by_one_person_pass_the_daily_limit_only_twice()
         .await
         .unwrap();
     assert_eq!(stored, 2);
+}
+
+/// A pasted copy (case and punctuation changed) of LETTER.
+fn pasted() -> String {
+    LETTER.to_uppercase().replace(',', "")
+}
+
+#[tokio::test]
+async fn an_unconfirmed_letter_blocks_no_one_however_alike() {
+    let mut app = spawn(50).await;
+    // Typed, never confirmed: anyone can type anything with any address.
+    app.write("Chris Example", "chris@example.org", LETTER)
+        .await;
+    app.write("Dee Example", "dee@example.org", &pasted()).await;
+    assert_eq!(app.confirm("dee@example.org").await, "sent");
+    let to_mp = app
+        .email_to(
+            "alex.baker.mp@parliament.uk",
+            "A letter from your constituent Dee",
+        )
+        .await;
+    assert!(to_mp.text_body().contains("FRIMLEY PARK"));
+}
+
+/// Copies of a confirmed letter are held for a person, never refused: nothing tells an abuser's
+/// letters from a supporter's, so someone confirming an organiser's suggested wording from
+/// addresses of their own must not stop anyone else writing.
+#[tokio::test]
+async fn a_copy_of_a_letter_someone_else_confirmed_is_held_for_review_not_refused() {
+    let mut app = spawn(50).await;
+    // Someone confirms the suggested wording first, from two addresses of their own.
+    for address in ["first@example.net", "second@example.net"] {
+        app.write("Pat Example", address, LETTER).await;
+    }
+    assert_eq!(app.confirm("first@example.net").await, "sent");
+    assert_eq!(app.confirm("second@example.net").await, "held");
+
+    // A supporter using that wording can still write; a person reads the letter before it goes.
+    app.write("Dee Example", "dee@example.org", &pasted()).await;
+    assert_eq!(app.confirm("dee@example.org").await, "held");
+    // One in their own words goes straight away.
+    app.write(
+        "Fay Example",
+        "fay@example.org",
+        "Dear Alex, my brother is a healthcare support worker at Frimley Park and works nights \
+         on a salary that does not cover his rent in Aldershot. Please raise this.",
+    )
+    .await;
+    assert_eq!(app.confirm("fay@example.org").await, "sent");
+
+    // Held with the letters waiting for review; a person sends the supporter's.
+    let held = write_to_mp::held(&app.app.db).await.unwrap();
+    let mut held_from: Vec<&str> = held
+        .iter()
+        .map(|(l, _)| l.supporter_email.as_str())
+        .collect();
+    held_from.sort_unstable();
+    assert_eq!(held_from, ["dee@example.org", "second@example.net"]);
+    let (dee, _) = held
+        .iter()
+        .find(|(l, _)| l.supporter_email == "dee@example.org")
+        .unwrap();
+    app.app
+        .letters
+        .review(&dee.id.to_string(), true)
+        .await
+        .unwrap();
+    let _ = app
+        .email_to(
+            "alex.baker.mp@parliament.uk",
+            "A letter from your constituent Dee",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let senders: Vec<String> = app
+        .to_mp()
+        .iter()
+        .filter_map(|e| e.header("Reply-To"))
+        .collect();
+    assert_eq!(senders.len(), 3, "{senders:?}");
+    assert!(!senders.iter().any(|s| s == "second@example.net"));
 }

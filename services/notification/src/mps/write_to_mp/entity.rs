@@ -13,7 +13,8 @@ pub struct Model {
     pub supporter_email: String,
     pub supporter_postcode: String,
     pub body: String,
-    /// `unconfirmed`, `sent` (handed to the sender) or `held` (unusual volume: a person reviews it).
+    /// `unconfirmed`, `sent` (handed to the sender), `held` (a copy of a letter already confirmed
+    /// to the MP, or unusual volume: a person reviews it) or `discarded` (held, then not sent).
     pub status: String,
     /// SHA-256 of the single-use confirmation link's token; cleared when used.
     pub confirm_token_hash: Option<String>,
@@ -25,3 +26,28 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A confirmed letter's MinHash band hashes, by which the copy check finds the letters worth
+/// comparing (see `write_to_mp::fingerprint`).
+pub mod fingerprint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mp_letter_fingerprint")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub letter_id: Uuid,
+        /// 0 to `BANDS - 1`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub band: i16,
+        /// The band's hash, which mixes in the band's number.
+        pub band_hash: i64,
+        pub member_id: i32,
+        pub confirmed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

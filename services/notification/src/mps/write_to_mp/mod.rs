@@ -1,12 +1,25 @@
 //! "Email your MP": a supporter finds their MP by postcode, writes in their own words, confirms their
 //! email by a single-use link, and the letter goes to the MP with the supporter's name, postcode and
-//! email (as Reply-To). In the spirit of WriteToThem: near-identical copies of another letter to the
-//! same MP are refused with an explanation; at most two letters per person per MP per 24 hours (the
-//! count and the new letter are one transaction under a lock on the normalised address and the MP,
-//! so requests sent at once cannot all pass the count: see [`begin_locked`]); and an unusual volume
-//! to one MP is held for a person to review instead of sent.
+//! email (as Reply-To). In the spirit of WriteToThem:
+//!
+//! - **Two letters per person per MP in 24 hours.** A third is refused when written, with why. The
+//!   count and the new letter are one transaction under a lock on (normalised address, MP), so
+//!   requests sent at once cannot all pass the count (see [`begin_locked`]).
+//! - **Copies are held for a person to read, never refused.** A letter sharing most of its phrasing
+//!   ([`similarity`], word triples, Jaccard ≥ 0.7) with one already confirmed to the same MP in the
+//!   last 30 days is not sent when confirmed: it is `held`, and platform admins send or discard it
+//!   as they do letters held for volume. Only confirmed letters count ([`fingerprint`]), so a letter
+//!   someone typed and never confirmed affects no one. Copies are held rather than refused because
+//!   nothing tells an abuser's letters from a supporter's: someone who confirmed, from addresses
+//!   of their own, letters close to an organiser's suggested wording would otherwise stop every
+//!   supporter who starts from that wording. Held, such a letter waits for a person and still
+//!   reaches the MP. Written in their own words it goes straight away, whatever anyone else sent.
+//!   The check runs as the letter is confirmed, against what is confirmed by then, so of two copies
+//!   written at once the one confirmed second is held.
+//! - **Unusual volume is held too**: past `hold_after_per_day` letters sent to one MP in 24 hours.
 
 pub mod entity;
+mod fingerprint;
 mod similarity;
 
 use chrono::{Duration, Utc};
@@ -34,7 +47,7 @@ pub use similarity::is_copy;
 pub const PER_SUPPORTER_PER_DAY: u64 = 2;
 pub const BODY_MIN_CHARS: usize = 50;
 pub const BODY_MAX_CHARS: usize = 5000;
-/// How far back letters are compared for copies.
+/// How far back confirmed letters are compared for copies.
 const COPY_WINDOW_DAYS: i64 = 30;
 
 /// Begins a transaction that no other transaction locking `key` runs beside: on PostgreSQL a
@@ -347,18 +360,6 @@ pub async fn write(
     };
     let member = find_mp(db, lookup, postcode.as_str()).await?;
 
-    let recent = entity::Entity::find()
-        .filter(entity::Column::MemberId.eq(member.member_id))
-        .filter(entity::Column::CreatedAt.gt(Utc::now() - Duration::days(COPY_WINDOW_DAYS)))
-        .all(db)
-        .await?;
-    if recent.iter().any(|l| is_copy(body, &l.body)) {
-        return Err(Error::Refused(format!(
-            "Your letter is almost the same as one {} has already received. MPs listen to people's own words: please write about why this matters to you.",
-            member.display_as
-        )));
-    }
-
     // Counted and recorded under one lock per person and MP: letters written at once are counted
     // one after another.
     let txn = begin_locked(
@@ -442,7 +443,6 @@ pub struct Confirmed {
     pub status: String,
 }
 
-/// Confirms a letter: it goes to the MP, or is held when the MP has had unusually many today.
 /// Records the letter's email to its MP, with the supporter as Reply-To (once per letter).
 async fn send_to_mp(
     txn: &impl sea_orm::ConnectionTrait,
@@ -530,11 +530,17 @@ pub async fn review(
             )));
         }
         send_to_mp(&txn, templates, &letter, &member).await?;
+    } else {
+        // It never reached the MP: later letters are not copies of it.
+        fingerprint::forget(&txn, letter.id).await?;
     }
     txn.commit().await?;
     Ok(outcome.to_owned())
 }
 
+/// Confirms a letter: it goes to the MP, or is held for review when it is a copy of a letter
+/// already confirmed to the MP (see the module's documentation) or the MP has had unusually many
+/// today. Either way it now counts for the copy check.
 pub async fn confirm(
     db: &DatabaseConnection,
     templates: &Templates,
@@ -552,15 +558,25 @@ pub async fn confirm(
             status: letter.status,
         });
     }
+    // One MP's confirmations one at a time: the volume count and the copy check see every letter
+    // confirmed before this one.
+    let txn = begin_locked(db, &format!("mp:{}", member.member_id)).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
     let today = entity::Entity::find()
         .filter(entity::Column::MemberId.eq(member.member_id))
         .filter(entity::Column::Status.eq(status::SENT))
         .filter(entity::Column::ConfirmedAt.gt(now - Duration::days(1)))
         .count(&txn)
         .await?;
-    let outcome = if today >= settings.hold_after_per_day || member.needs_check {
+    let copy_of = fingerprint::find_copy(
+        &txn,
+        member.member_id,
+        &letter.body,
+        now - Duration::days(COPY_WINDOW_DAYS),
+    )
+    .await?;
+    let busy = today >= settings.hold_after_per_day;
+    let outcome = if busy || copy_of.is_some() || member.needs_check {
         status::HELD
     } else {
         status::SENT
@@ -573,14 +589,20 @@ pub async fn confirm(
         .filter(entity::Column::Status.eq(status::UNCONFIRMED))
         .exec(&txn)
         .await?;
-    if claimed.rows_affected == 1 && outcome == status::SENT {
-        send_to_mp(&txn, templates, &letter, &member).await?;
+    if claimed.rows_affected == 1 {
+        fingerprint::record(&txn, &letter, now).await?;
+        if outcome == status::SENT {
+            send_to_mp(&txn, templates, &letter, &member).await?;
+        }
     }
     txn.commit().await?;
-    if outcome == status::HELD {
+    if claimed.rows_affected == 1 && outcome == status::HELD {
         tracing::warn!(
             member_id = member.member_id,
-            "letter held for review: unusual volume"
+            letter_id = %letter.id,
+            copy_of = ?copy_of,
+            unusual_volume = busy,
+            "letter held for review"
         );
     }
     Ok(Confirmed {
