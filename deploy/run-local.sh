@@ -70,6 +70,8 @@ for service in "${!grpc_port[@]}"; do
   [[ -s target/run-local/service-key-$service ]] || head -c 32 /dev/urandom | base64 > "target/run-local/service-key-$service"
   export "VALUED__${section}__GRPC__SERVICE_KEY=$(cat "target/run-local/service-key-$service")"
 done
+# The gateway's developer outbox (on here) lists deliveries on its own behalf.
+export VALUED__NOTIFICATION__DEVELOPER_OUTBOX=true
 export VALUED__NOTIFICATION__EMAIL__TRANSPORT=smtp
 export VALUED__NOTIFICATION__EMAIL__PUBLIC_URL=http://127.0.0.1:${GATEWAY_PORT:-8080}
 export VALUED__NOTIFICATION__SMTP__HOST=${SMTP_HOST:-127.0.0.1}

@@ -62,6 +62,7 @@ pub mod events {
         MoreInfoRequested => "nomination.more_info_requested.v1",
         FinalistAnnounced => "finalist.announced.v1",
         WinnerAnnounced => "winner.announced.v1",
+        RoleChanged => "role.changed.v1",
         BallotOpened => "ballot.opened.v1",
         VoteCast => "vote.cast.v1",
         SurveyResponseRecorded => "survey.response_recorded.v1",

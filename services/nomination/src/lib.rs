@@ -66,6 +66,7 @@ impl Application {
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }
+        auth::announce_all(&host.db, &host.outbox()).await?;
         let limits = public::submit::Limits {
             per_nominator: settings.nominations_per_nominator,
         };

@@ -1,5 +1,6 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
+use valued_platform::auth::roles::Admins;
 use valued_proto::notification::v1 as pb;
 use valued_proto::notification::v1::notification_service_server::NotificationService;
 
@@ -8,6 +9,32 @@ use crate::error::Error;
 use crate::mps::write_to_mp::{LetterDesk, NewLetter};
 use crate::policy::preference;
 use crate::redact::LinkTokens;
+
+/// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
+/// why. Reviewed list: every other RPC needs a signed-in platform admin (listing deliveries also
+/// the gateway on its own behalf where `developer_outbox` is set).
+pub const PUBLIC_RPCS: &[(&str, &str)] = &[
+    (
+        "/valued.notification.v1.NotificationService/GetUnsubscribe",
+        "needs the secret unsubscribe token from the recipient's own email; shows a masked address",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/Unsubscribe",
+        "needs the secret unsubscribe token from the recipient's own email",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/FindMp",
+        "the public directory of MPs by constituency postcode",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/WriteToMp",
+        "anyone may write to their MP; nothing is sent until the writer confirms by email",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/ConfirmMpLetter",
+        "needs the secret confirm token emailed to the writer",
+    ),
+];
 
 /// The gRPC API. No response carries a live link token: every stored email and letter it returns
 /// goes through [`LinkTokens::redact`] on the way out (the stored rows and the emails sent keep
@@ -19,6 +46,11 @@ pub struct NotificationApi {
     pub previews: Vec<pb::TemplatePreview>,
     /// The token links under `email.public_url`, whose tokens responses leave out.
     pub link_tokens: LinkTokens,
+    /// Checks signed-in callers against this service's copy of the grants.
+    pub admins: Admins,
+    /// Whether a Valued service (the gateway, for the developer outbox) may list deliveries without
+    /// a signed-in admin.
+    pub developer_outbox: bool,
 }
 
 #[tonic::async_trait]
@@ -31,6 +63,14 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ListDeliveriesRequest>,
     ) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        // The service credential was checked before any handler runs.
+        let for_developer =
+            self.developer_outbox && !request.metadata().contains_key("authorization");
+        if !for_developer {
+            self.admins
+                .platform_admin(&request, "list deliveries")
+                .await?;
+        }
         let request = request.into_inner();
         let limit = u64::from(request.limit.clamp(1, 500));
         let recipient = Some(request.recipient.as_str()).filter(|r| !r.trim().is_empty());
@@ -82,6 +122,9 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ListDeliveriesRequest>,
     ) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "list emails to MPs")
+            .await?;
         let request = request.into_inner();
         let limit = u64::from(request.limit.clamp(1, 500));
         let recipient = Some(request.recipient.as_str()).filter(|r| !r.trim().is_empty());
@@ -97,8 +140,11 @@ impl NotificationService for NotificationApi {
     /// (`c0ffee`, `0000`), never a live link: shown as they are, links whole.
     async fn preview_templates(
         &self,
-        _: Request<pb::PreviewTemplatesRequest>,
+        request: Request<pb::PreviewTemplatesRequest>,
     ) -> Result<Response<pb::PreviewTemplatesResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "preview email templates")
+            .await?;
         Ok(Response::new(pb::PreviewTemplatesResponse {
             templates: self.previews.clone(),
         }))
@@ -108,8 +154,11 @@ impl NotificationService for NotificationApi {
     /// any of our token links pasted into it lose their tokens as in [`Self::list_deliveries`].
     async fn list_held_letters(
         &self,
-        _: Request<pb::ListHeldLettersRequest>,
+        request: Request<pb::ListHeldLettersRequest>,
     ) -> Result<Response<pb::ListHeldLettersResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "read letters held for review")
+            .await?;
         let held = crate::mps::write_to_mp::held(&self.db).await?;
         Ok(Response::new(pb::ListHeldLettersResponse {
             letters: held
@@ -134,6 +183,9 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ReviewHeldLetterRequest>,
     ) -> Result<Response<pb::ReviewHeldLetterResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "send or discard held letters")
+            .await?;
         let request = request.into_inner();
         let status = self
             .letters

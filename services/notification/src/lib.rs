@@ -13,6 +13,8 @@ pub mod email;
 pub mod error;
 mod events;
 mod grpc;
+
+pub use grpc::PUBLIC_RPCS;
 pub mod mps;
 pub mod policy;
 mod redact;
@@ -46,6 +48,8 @@ pub struct Application {
     letters: mps::write_to_mp::LetterDesk,
     previews: Vec<valued_proto::notification::v1::TemplatePreview>,
     link_tokens: redact::LinkTokens,
+    admins: valued_platform::auth::roles::Admins,
+    developer_outbox: bool,
 }
 
 impl Application {
@@ -127,7 +131,10 @@ impl Application {
         )?;
         let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;
         let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
+        let admins = host.admins(&settings.auth).await?;
         Ok(Self {
+            admins,
+            developer_outbox: settings.developer_outbox,
             host,
             sender,
             mp_digest,
@@ -179,6 +186,8 @@ impl Application {
             letters: self.letters,
             previews: self.previews,
             link_tokens: self.link_tokens,
+            admins: self.admins,
+            developer_outbox: self.developer_outbox,
         };
         self.host
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)

@@ -19,6 +19,14 @@ pub struct Settings {
     pub policy: PolicySettings,
     pub webhook: WebhookSettings,
     pub dkim: DkimSettings,
+    /// The OpenID Connect issuer and audience signed-in admins' ID tokens are checked against
+    /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
+    /// own copy of the grants.
+    pub auth: valued_platform::auth::OidcSettings,
+    /// Let the gateway list deliveries on its own behalf (any caller with a service credential and
+    /// no ID token), for the developer's `/outbox` page (every email, with personal details). `valued up` sets it with `gateway.outbox`; a deployment
+    /// leaves it off, and then only platform admins list deliveries.
+    pub developer_outbox: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

@@ -8,8 +8,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
 
+use crate::auth::OidcSettings;
+use crate::auth::roles::{self, Admins};
 use crate::auth::service::Gate;
 use crate::grpc::Readiness;
+use crate::inbox::Idempotent;
 use crate::outbox::{Outbox, OutboxRelay};
 use crate::settings::{DatabaseSettings, GrpcSettings};
 use crate::{EventHandler, Platform, Subscription};
@@ -85,6 +88,20 @@ impl ServiceHost {
             .with_context(|| format!("subscribing {consumer}"))?;
         self.consumers.push(task);
         Ok(())
+    }
+
+    /// Keeps this service's copy of the admin role grants (consuming `role.changed.v1` through the
+    /// inbox; the service's migrator must list `migrations::access()`) and returns what checks its
+    /// signed-in callers against it.
+    pub async fn admins(&mut self, oidc: &OidcSettings) -> anyhow::Result<Admins> {
+        let subscription = roles::subscription(self.name);
+        let consumer = subscription.consumer.clone();
+        self.consume(
+            subscription,
+            Idempotent::new(&consumer, self.db.clone(), roles::RoleCopy),
+        )
+        .await?;
+        Ok(Admins::new(oidc.clone(), self.db.clone()))
     }
 
     /// Serves until shutdown, then waits for consumers and the relay to finish what they started.

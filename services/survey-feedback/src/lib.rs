@@ -6,8 +6,12 @@ pub mod domain;
 pub mod error;
 mod grpc;
 
+pub use grpc::PUBLIC_RPCS;
+
 use serde::Deserialize;
 use tonic::service::Routes;
+use valued_platform::auth::OidcSettings;
+use valued_platform::auth::roles::Admins;
 use valued_platform::host::ServiceHost;
 use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
 use valued_proto::survey::v1::survey_service_server::SurveyServiceServer;
@@ -23,6 +27,10 @@ pub struct Settings {
     /// Groups with fewer responses than this are withheld from summaries, so that nobody's answer
     /// can be picked out of a small group. 11 follows common NHS staff-survey practice.
     pub minimum_group_size: u32,
+    /// The OpenID Connect issuer and audience signed-in admins' ID tokens are checked against
+    /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
+    /// own copy of the grants.
+    pub auth: OidcSettings,
 }
 
 impl Default for Settings {
@@ -31,6 +39,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             grpc: GrpcSettings::default(),
             minimum_group_size: 11,
+            auth: OidcSettings::default(),
         }
     }
 }
@@ -38,16 +47,19 @@ impl Default for Settings {
 pub struct Application {
     host: ServiceHost,
     minimum_group_size: u32,
+    admins: Admins,
 }
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host =
+        let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
+        let admins = host.admins(&settings.auth).await?;
         Ok(Self {
             host,
             minimum_group_size: settings.minimum_group_size,
+            admins,
         })
     }
 
@@ -64,6 +76,7 @@ impl Application {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
             minimum_group_size: self.minimum_group_size,
+            admins: self.admins,
         };
         self.host
             .run(Routes::new(SurveyServiceServer::new(api)), GRPC_NAMES)

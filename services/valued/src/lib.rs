@@ -37,12 +37,14 @@ pub struct Settings {
 impl Settings {
     /// Defaults → optional file → `VALUED__…` environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
-        valued_platform::settings::load(DEFAULTS, file).context("reading configuration")
+        let settings: Self =
+            valued_platform::settings::load(DEFAULTS, file).context("reading configuration")?;
+        Ok(settings.with_shared_sign_in())
     }
 
     /// The same settings on free ports under `data_dir` (tests).
     pub fn embedded_on_free_ports(data_dir: &Path) -> anyhow::Result<Self> {
-        let mut settings: Self = valued_platform::settings::load(DEFAULTS, None)?;
+        let mut settings = Self::load(None)?;
         settings.data_dir = data_dir.to_owned();
         settings.nomination.settings.grpc.port = 0;
         settings.voting.settings.grpc.port = 0;
@@ -54,6 +56,22 @@ impl Settings {
 }
 
 impl Settings {
+    /// These settings with what every service shares filled in where a service has not set its
+    /// own: the OpenID Connect issuer and audience admins sign in with, from `nomination.auth`.
+    pub fn with_shared_sign_in(mut self) -> Self {
+        let nomination = self.nomination.settings.auth.oidc();
+        for auth in [
+            &mut self.voting.settings.auth,
+            &mut self.survey_feedback.settings.auth,
+            &mut self.notification.settings.auth,
+        ] {
+            if auth.issuer.is_empty() {
+                auth.clone_from(&nomination);
+            }
+        }
+        self
+    }
+
     /// These settings with a random service key for every service that has none: for `valued up`,
     /// where every caller and callee is in this one process and the keys never leave it.
     pub fn with_service_keys(&self) -> Self {
@@ -124,7 +142,10 @@ impl Running {
 /// `valued up`: every service in this process, sharing one bus; the gateway is pointed at the
 /// ports the services actually bound.
 pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
-    let settings = &settings.with_service_keys();
+    let mut settings = settings.with_service_keys();
+    // The gateway's developer outbox lists deliveries on its own behalf.
+    settings.notification.settings.developer_outbox |= settings.gateway.outbox;
+    let settings = &settings;
     let platform = platform(settings, &shutdown).await?;
     let nomination =
         valued_nomination::Application::build(&settings.nomination.settings, platform.clone())
@@ -335,7 +356,8 @@ pub async fn grant_role(
 ) -> anyhow::Result<()> {
     let (db, email, role, scope) = role_grant(settings, email, role, scope).await?;
     let actor = valued_nomination::auth::Actor::CommandLine;
-    valued_nomination::auth::grant(&db, &actor, &email, role, &scope).await?;
+    let outbox = valued_platform::outbox::Outbox::detached(valued_nomination::NAME);
+    valued_nomination::auth::grant(&db, &outbox, &actor, &email, role, &scope).await?;
     println!("{email} is now {} {scope}", role.slug());
     Ok(())
 }
@@ -350,7 +372,8 @@ pub async fn revoke_role(
 ) -> anyhow::Result<()> {
     let (db, email, role, scope) = role_grant(settings, email, role, scope).await?;
     let actor = valued_nomination::auth::Actor::CommandLine;
-    valued_nomination::auth::revoke(&db, &actor, &email, role, &scope).await?;
+    let outbox = valued_platform::outbox::Outbox::detached(valued_nomination::NAME);
+    valued_nomination::auth::revoke(&db, &outbox, &actor, &email, role, &scope).await?;
     println!("{email} is no longer {} {scope}", role.slug());
     Ok(())
 }

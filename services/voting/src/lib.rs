@@ -6,9 +6,13 @@ pub mod domain;
 pub mod error;
 mod grpc;
 
+pub use grpc::PUBLIC_RPCS;
+
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tonic::service::Routes;
+use valued_platform::auth::OidcSettings;
+use valued_platform::auth::roles::Admins;
 use valued_platform::host::ServiceHost;
 use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
 use valued_proto::voting::v1::voting_service_server::VotingServiceServer;
@@ -29,6 +33,10 @@ pub struct Settings {
     /// The HMAC key that turns a voter's email into the key stored with their vote. Changing it
     /// makes every earlier voter look new, so it must stay fixed while any ballot is open.
     pub voter_key_secret: SecretString,
+    /// The OpenID Connect issuer and audience signed-in admins' ID tokens are checked against
+    /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
+    /// own copy of the grants.
+    pub auth: OidcSettings,
 }
 
 impl Default for Settings {
@@ -37,6 +45,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             grpc: GrpcSettings::default(),
             voter_key_secret: SecretString::from(DEV_ONLY_VOTER_KEY_SECRET),
+            auth: OidcSettings::default(),
         }
     }
 }
@@ -51,19 +60,22 @@ impl Settings {
 pub struct Application {
     host: ServiceHost,
     voter_key_secret: SecretString,
+    admins: Admins,
 }
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host =
+        let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
+        let admins = host.admins(&settings.auth).await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }
         Ok(Self {
             host,
             voter_key_secret: settings.voter_key_secret.clone(),
+            admins,
         })
     }
 
@@ -80,6 +92,7 @@ impl Application {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
             voter_key_secret: self.voter_key_secret,
+            admins: self.admins,
         };
         self.host
             .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)

@@ -7,6 +7,7 @@ pub mod oidc;
 pub mod platform;
 pub mod postgres;
 pub mod rabbitmq;
+pub mod roles;
 pub mod smtp;
 
 /// Prints traces when `TEST_LOG` is set.

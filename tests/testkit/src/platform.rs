@@ -35,6 +35,8 @@ pub struct TestPlatform {
     pub shutdown: Shutdown,
     pub data_dir: PathBuf,
     recorder: Arc<Recorder>,
+    /// Events the test published as another service would: not the service's own.
+    from_peers: Mutex<HashSet<uuid::Uuid>>,
 }
 
 impl TestPlatform {
@@ -58,6 +60,7 @@ impl TestPlatform {
             shutdown,
             data_dir,
             recorder,
+            from_peers: Mutex::default(),
         })
     }
 
@@ -74,13 +77,35 @@ impl TestPlatform {
         }
     }
 
-    /// Every event delivered so far, in delivery order, redeliveries included.
+    /// Publishes `envelopes` as another service would (e.g. the nomination service's
+    /// `role.changed.v1`); [`Self::events`] leaves them out.
+    pub async fn publish_as_peer(&self, envelopes: &[Envelope]) -> anyhow::Result<()> {
+        self.from_peers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(envelopes.iter().map(|e| e.id));
+        for result in self.bus.publish(envelopes).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Every event delivered so far that the test did not publish itself as a peer, in delivery
+    /// order, redeliveries included.
     pub fn events(&self) -> Vec<Envelope> {
+        let from_peers = self
+            .from_peers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         self.recorder
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .filter(|e| !from_peers.contains(&e.id))
+            .cloned()
+            .collect()
     }
 
     /// Waits (up to 5 s) until at least `count` events have been delivered, then returns every

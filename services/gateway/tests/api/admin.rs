@@ -7,6 +7,7 @@ use valued_gateway::session::AuthSettings;
 use valued_gateway::{Application, Peer, Peers, Settings};
 use valued_nomination::auth::{Actor, Role, grant};
 use valued_platform::Shutdown;
+use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::NominationConfirmationRequested;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
@@ -140,9 +141,16 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
 impl Admin {
     /// Invites `email` to `role` over `scope`, as `valued grant` does.
     async fn grant(&self, email: &str, role: Role, scope: &str) {
-        grant(&self.db, &Actor::CommandLine, email, role, scope)
-            .await
-            .unwrap();
+        grant(
+            &self.db,
+            &Outbox::detached("nomination"),
+            &Actor::CommandLine,
+            email,
+            role,
+            scope,
+        )
+        .await
+        .unwrap();
     }
 
     fn url(&self, path: &str) -> String {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::entities::{audit_log, trust};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Writes one audit entry in the caller's transaction.
 pub async fn record(
@@ -60,6 +60,11 @@ pub async fn audit_log(
     let trust = trust::Entity::find_by_id(trust_code.trim().to_uppercase())
         .one(db)
         .await?;
+    // An unknown trust is refused like another's, so that its existence is not given away; a
+    // platform admin, who may read every trust's, is told it is not there.
+    if trust.is_none() && principal.is_platform_admin() {
+        return Err(Error::NotFound(format!("trust {trust_code}")));
+    }
     let allowed = trust
         .as_ref()
         .is_some_and(|t| principal.administers_trust(t));

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, single_line};
+use valued_platform::outbox::Outbox;
 
 use crate::admin::audit::record;
 use crate::admin::moderation::administered_trusts;
@@ -132,6 +133,7 @@ pub async fn set_rubric(
 /// Puts a judge on a category's panel and gives them the judge role for the campaign.
 pub async fn assign_judge(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     principal: &Principal,
     campaign_id: &RecordId,
     category_id: &RecordId,
@@ -157,6 +159,7 @@ pub async fn assign_judge(
     .await?;
     crate::auth::grant(
         &txn,
+        outbox,
         &crate::auth::Actor::Admin(principal),
         &email,
         Role::Judge,
@@ -172,7 +175,7 @@ pub async fn assign_judge(
         &format!("{email} judges {}", category.name),
     )
     .await?;
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     Ok(())
 }
 

@@ -7,12 +7,16 @@
 //! email the issuer has verified, to their account: the token's `iss` and `sub`. From then on only
 //! that account holds it, whatever email another account shows. Platform admins named in settings
 //! are invited the same way. A revoked grant never counts.
+//!
+//! Every change to a grant is announced as `role.changed.v1` with the grant's whole state and its
+//! version, in the transaction that makes it: the other services keep their own copy from these
+//! (`valued_platform::auth::roles`) to check their own callers.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionSession, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde::Deserialize;
 use tonic::Status;
@@ -20,6 +24,8 @@ use uuid::Uuid;
 
 use valued_platform::auth::OidcSettings;
 pub use valued_platform::auth::Verifier;
+use valued_platform::outbox::Outbox;
+use valued_proto::events::v1::RoleChanged;
 
 use crate::admin::audit;
 use crate::db::entities::{campaign, role_grant, trust};
@@ -53,42 +59,7 @@ impl AuthSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    PlatformAdmin,
-    RegionAdmin,
-    TrustAdmin,
-    Judge,
-}
-
-impl Role {
-    pub const ALL: [Self; 4] = [
-        Self::PlatformAdmin,
-        Self::RegionAdmin,
-        Self::TrustAdmin,
-        Self::Judge,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::PlatformAdmin => "platform_admin",
-            Self::RegionAdmin => "region_admin",
-            Self::TrustAdmin => "trust_admin",
-            Self::Judge => "judge",
-        }
-    }
-
-    pub fn parse(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.slug() == slug)
-    }
-}
-
-/// A role over a scope: a region or trust code, a campaign id for judges, nothing for platform admins.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub role: Role,
-    pub scope: String,
-}
+pub use valued_platform::auth::roles::{Grant, Role};
 
 /// The signed-in caller and everything they hold.
 #[derive(Debug, Clone)]
@@ -195,6 +166,7 @@ pub async fn principal<T>(
     verifier: &Verifier,
     settings: &AuthSettings,
     db: &DatabaseConnection,
+    outbox: &Outbox,
     request: &tonic::Request<T>,
 ) -> std::result::Result<Principal, Status> {
     let identity = valued_platform::auth::identify(verifier, request).await?;
@@ -209,7 +181,7 @@ pub async fn principal<T>(
             .platform_admins
             .iter()
             .any(|admin| admin.trim().eq_ignore_ascii_case(&email));
-        bind_invitations(db, &account, &email, named_admin).await?;
+        bind_invitations(db, outbox, &account, &email, named_admin).await?;
     }
     let grants = role_grant::Entity::find()
         .filter(role_grant::Column::Issuer.eq(account.issuer.as_str()))
@@ -253,6 +225,7 @@ fn primary_key(email: &str, role: &str, scope: &str) -> sea_orm::sea_query::Cond
 /// audited; an invitation another account bound first stays theirs.
 async fn bind_invitations(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     account: &Account,
     email: &str,
     named_admin: bool,
@@ -272,7 +245,15 @@ async fn bind_invitations(
     }
     let txn = db.begin().await?;
     if invite_admin {
-        grant(&txn, &Actor::Settings, email, Role::PlatformAdmin, "").await?;
+        grant(
+            &txn,
+            outbox,
+            &Actor::Settings,
+            email,
+            Role::PlatformAdmin,
+            "",
+        )
+        .await?;
     }
     for invitation in invitations(email).all(&txn).await? {
         let bound = role_grant::Entity::update_many()
@@ -284,6 +265,7 @@ async fn bind_invitations(
                 role_grant::Column::Subject,
                 Expr::value(account.subject.clone()),
             )
+            .col_expr(role_grant::Column::Version, next_version())
             .filter(primary_key(email, &invitation.role, &invitation.scope))
             .filter(role_grant::Column::Issuer.is_null())
             .filter(role_grant::Column::RevokedAt.is_null())
@@ -297,9 +279,57 @@ async fn bind_invitations(
             );
             let trust_code = audit_trust(&txn, &invitation.role, &invitation.scope).await?;
             audit::record_as(&txn, email, "bind_role", None, &trust_code, &detail).await?;
+            announce(&txn, outbox, (email, &invitation.role, &invitation.scope)).await?;
         }
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
+    Ok(())
+}
+
+/// The grant's version, one more.
+fn next_version() -> Expr {
+    Expr::col(role_grant::Column::Version).add(1)
+}
+
+/// Announces the grant `(email, role, scope)` as it now stands in `txn`.
+async fn announce(
+    txn: &DatabaseTransaction,
+    outbox: &Outbox,
+    (email, role, scope): (&str, &str, &str),
+) -> Result<()> {
+    let key = (email.to_owned(), role.to_owned(), scope.to_owned());
+    if let Some(grant) = role_grant::Entity::find_by_id(key).one(txn).await? {
+        outbox.enqueue(txn, None, &role_changed(&grant)).await?;
+    }
+    Ok(())
+}
+
+fn role_changed(grant: &role_grant::Model) -> RoleChanged {
+    RoleChanged {
+        email: grant.email.clone(),
+        role: grant.role.clone(),
+        scope: grant.scope.clone(),
+        issuer: grant.issuer.clone().unwrap_or_default(),
+        subject: grant.subject.clone().unwrap_or_default(),
+        revoked: grant.revoked_at.is_some(),
+        changed_at: Some(prost_types::Timestamp {
+            seconds: Utc::now().timestamp(),
+            nanos: 0,
+        }),
+        version: u64::try_from(grant.version).unwrap_or_default(),
+    }
+}
+
+/// Announces every grant as it stands (at start-up), so that a service whose copy missed a change,
+/// or that was added later, catches up. The versions make announcing again harmless.
+pub async fn announce_all(db: &DatabaseConnection, outbox: &Outbox) -> Result<()> {
+    let grants = role_grant::Entity::find().all(db).await?;
+    let txn = db.begin().await?;
+    for grant in &grants {
+        outbox.enqueue(&txn, None, &role_changed(grant)).await?;
+    }
+    outbox.commit(txn).await?;
+    tracing::info!(grants = grants.len(), "announced the role grants");
     Ok(())
 }
 
@@ -334,6 +364,7 @@ async fn update_grant(
     let revoked_at = role_grant::Column::RevokedAt;
     Ok(role_grant::Entity::update_many()
         .set(changes)
+        .col_expr(role_grant::Column::Version, next_version())
         .filter(primary_key(email, role.slug(), scope))
         .filter(if revoked {
             revoked_at.is_not_null()
@@ -361,7 +392,8 @@ async fn audit_grant(
 /// that email verified. Granting a held role again changes nothing; granting a revoked one invites
 /// afresh. Each change is audited as made by `actor`.
 pub async fn grant(
-    db: &impl TransactionTrait,
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
     actor: &Actor<'_>,
     email: &str,
     role: Role,
@@ -385,6 +417,7 @@ pub async fn grant(
         subject: ActiveValue::Set(None),
         revoked_at: ActiveValue::Set(None),
         revoked_by: ActiveValue::Set(None),
+        version: ActiveValue::Set(1),
     })
     .on_conflict_do_nothing()
     .exec_without_returning(&txn)
@@ -392,8 +425,9 @@ pub async fn grant(
     let inserted = matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0);
     if renewed > 0 || inserted {
         audit_grant(&txn, actor, "grant_role", (&email, role, scope)).await?;
+        announce(&txn, outbox, (&email, role.slug(), scope)).await?;
     }
-    txn.commit().await?;
+    outbox.commit(txn).await?;
     Ok(())
 }
 
@@ -401,7 +435,8 @@ pub async fn grant(
 /// revoke only what [`Principal::may_revoke`] allows; a grant not held (or already revoked) is
 /// NotFound.
 pub async fn revoke(
-    db: &impl TransactionTrait,
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
     actor: &Actor<'_>,
     email: &str,
     role: Role,
@@ -426,6 +461,7 @@ pub async fn revoke(
         )));
     }
     audit_grant(&txn, actor, "revoke_role", (&email, role, scope)).await?;
-    txn.commit().await?;
+    announce(&txn, outbox, (&email, role.slug(), scope)).await?;
+    outbox.commit(txn).await?;
     Ok(())
 }

@@ -74,15 +74,18 @@ pub struct NominationApi {
 
 impl NominationApi {
     async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
-        auth::principal(&self.verifier, &self.auth, &self.db, request).await
+        auth::principal(&self.verifier, &self.auth, &self.db, &self.outbox, request).await
     }
 
-    /// Runs an admin call: authenticates it, then hands the principal and the message to `call`.
+    /// Runs an admin call: authenticates it, refuses a caller holding no role at all (before
+    /// anything is looked up, so that nobody without a role learns which records exist), then hands
+    /// the principal and the message to `call`, which checks the role against what it touches.
     async fn admin<T, R, F>(&self, request: Request<T>, call: F) -> Result<Response<R>, Status>
     where
         F: AsyncFnOnce(Principal, T) -> crate::error::Result<R>,
     {
         let principal = self.principal(&request).await?;
+        principal.require(!principal.grants.is_empty(), "use the admin pages")?;
         let response = call(principal, request.into_inner()).await?;
         Ok(Response::new(response))
     }
@@ -421,6 +424,7 @@ impl NominationService for NominationApi {
         self.admin(request, async |principal, r: pb::AssignJudgeRequest| {
             judging::assign_judge(
                 &self.db,
+                &self.outbox,
                 &principal,
                 &RecordId::parse(&r.campaign_id),
                 &RecordId::parse(&r.category_id),

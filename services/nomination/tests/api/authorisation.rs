@@ -2,6 +2,7 @@
 //! another trust. Every cross-trust call is denied, and no response carries another trust's data.
 
 use std::collections::HashMap;
+use valued_platform::outbox::Outbox;
 
 use sea_orm::TransactionTrait;
 use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
@@ -358,6 +359,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
 
     grant(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         "trust@rrk.example.org",
         Role::TrustAdmin,
@@ -367,6 +369,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
     .unwrap();
     grant(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         "region@y60.example.org",
         Role::RegionAdmin,

@@ -2,6 +2,7 @@
 //! judges and a platform admin, every admin call signed in through a real OpenID Connect provider.
 
 use std::collections::HashMap;
+use valued_platform::outbox::Outbox;
 
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue, EntityTrait};
@@ -121,9 +122,16 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
         ("awards@rrk.example.org", "RRK"),
         ("awards@rx1.example.org", "RX1"),
     ] {
-        grant(&app.db, &Actor::CommandLine, email, Role::TrustAdmin, code)
-            .await
-            .unwrap();
+        grant(
+            &app.db,
+            &Outbox::detached("nomination"),
+            &Actor::CommandLine,
+            email,
+            Role::TrustAdmin,
+            code,
+        )
+        .await
+        .unwrap();
     }
     let queue = app
         .client
@@ -402,6 +410,7 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
     let london = verified_token(&provider, "london@example.org").await;
     grant(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         "midlands@example.org",
         Role::RegionAdmin,
@@ -411,6 +420,7 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
     .unwrap();
     grant(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         "london@example.org",
         Role::RegionAdmin,

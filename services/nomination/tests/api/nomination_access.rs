@@ -2,6 +2,7 @@
 //! their judging work.
 
 use valued_nomination::auth::{Actor, Role, grant};
+use valued_platform::outbox::Outbox;
 use valued_proto::nomination::v1 as pb;
 use valued_testkit::oidc::OidcProvider;
 
@@ -38,9 +39,16 @@ async fn approved_nomination(app: &mut TestApp, provider: &OidcProvider) -> Stri
 async fn trust_admins(app: &TestApp) {
     for (email, trust) in [("own@example.org", 0), ("other@example.org", 1)] {
         let code = &app.campaign.trusts[trust].code;
-        grant(&app.db, &Actor::CommandLine, email, Role::TrustAdmin, code)
-            .await
-            .unwrap();
+        grant(
+            &app.db,
+            &Outbox::detached("nomination"),
+            &Actor::CommandLine,
+            email,
+            Role::TrustAdmin,
+            code,
+        )
+        .await
+        .unwrap();
     }
 }
 

@@ -5,6 +5,7 @@
 use sea_orm::{EntityTrait, QueryOrder};
 use valued_nomination::auth::{Actor, Grant, Principal, Role, grant, revoke};
 use valued_nomination::db::entities::{audit_log, role_grant};
+use valued_platform::outbox::Outbox;
 use valued_proto::nomination::v1 as pb;
 
 use crate::helpers::{
@@ -53,6 +54,7 @@ async fn invite_trust_admin(app: &TestApp) -> String {
     let trust = app.campaign.trusts[0].code.clone();
     grant(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         TRUST_ADMIN,
         Role::TrustAdmin,
@@ -157,6 +159,7 @@ async fn settings_platform_admins_bind_like_any_grant_and_can_be_revoked_at_once
 
     revoke(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::CommandLine,
         PLATFORM_ADMIN,
         Role::PlatformAdmin,
@@ -240,7 +243,15 @@ async fn admins_revoke_only_below_them_and_judges_lose_their_panel_at_once() {
         (&elsewhere, Role::TrustAdmin, TRUST_ADMIN, trust.as_str()),
         (&elsewhere, Role::PlatformAdmin, PLATFORM_ADMIN, ""),
     ] {
-        let refused = revoke(&app.db, &Actor::Admin(who), email, role, scope).await;
+        let refused = revoke(
+            &app.db,
+            &Outbox::detached("nomination"),
+            &Actor::Admin(who),
+            email,
+            role,
+            scope,
+        )
+        .await;
         assert!(
             matches!(refused, Err(valued_nomination::error::Error::Forbidden(_))),
             "{role:?} {scope}: {refused:?}"
@@ -253,6 +264,7 @@ async fn admins_revoke_only_below_them_and_judges_lose_their_panel_at_once() {
     }]);
     revoke(
         &app.db,
+        &Outbox::detached("nomination"),
         &Actor::Admin(&platform_admin),
         "judge@example.org",
         Role::Judge,

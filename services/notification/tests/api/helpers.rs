@@ -77,6 +77,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.webhook.secret = WEBHOOK_SECRET.into();
     settings.webhook.listen = "127.0.0.1:0".into();
     settings.grpc = valued_testkit::grpc::settings();
+    // The tests read deliveries as the developer outbox does.
+    settings.developer_outbox = true;
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();

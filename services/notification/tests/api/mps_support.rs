@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
+use valued_testkit::oidc::OidcProvider;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -159,6 +160,10 @@ pub struct MpApp {
     pub port: u16,
     /// Its gRPC settings, with the key calls are signed with.
     pub grpc: valued_platform::GrpcSettings,
+    /// A platform admin's ID token (see [`MpApp::signed`]).
+    pub admin_token: String,
+    /// The provider admins sign in through, kept running.
+    _provider: OidcProvider,
     /// The "Email your MP" desk, whose weekly counts the test runs itself.
     pub letters: valued_notification::mps::write_to_mp::LetterDesk,
     pub bus: Arc<InProcessBus>,
@@ -214,13 +219,26 @@ pub async fn spawn_mp_app_with(
         ..Settings::default()
     };
     settings.grpc = valued_testkit::grpc::settings();
+    let provider = OidcProvider::start().await.unwrap();
+    settings.auth = valued_platform::auth::OidcSettings {
+        issuer: provider.issuer.clone(),
+        audience: valued_testkit::oidc::CLIENT_ID.into(),
+    };
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let digest = app.mp_digest();
     let letters = app.letters();
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
+    let admin = "platform.admin@valued.example.org";
+    let admin_token =
+        valued_testkit::roles::announce_platform_admin(bus.as_ref(), &provider, admin)
+            .await
+            .unwrap();
+    valued_testkit::roles::copied(&db, admin).await.unwrap();
     MpApp {
+        admin_token,
+        _provider: provider,
         port,
         grpc: settings.grpc.clone(),
         letters,
@@ -234,6 +252,11 @@ pub async fn spawn_mp_app_with(
 }
 
 impl MpApp {
+    /// `message` as a platform admin sends it.
+    pub fn signed<T>(&self, message: T) -> tonic::Request<T> {
+        valued_testkit::roles::signed(&self.admin_token, message)
+    }
+
     /// A client of its gRPC API, signing calls as a Valued service.
     pub async fn client(
         &self,

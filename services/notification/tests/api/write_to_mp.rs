@@ -187,10 +187,10 @@ async fn a_letter_reaches_the_mp_only_once_confirmed_with_the_supporter_as_reply
     // National admins see what went to MPs, and only that.
     let logged = app
         .client
-        .list_mp_emails(ListDeliveriesRequest {
+        .list_mp_emails(app.app.signed(ListDeliveriesRequest {
             limit: 50,
             recipient: String::new(),
-        })
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -299,7 +299,7 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
     assert_eq!(app.confirm("gil@example.org").await, "held");
     let held = app
         .client
-        .list_held_letters(ListHeldLettersRequest {})
+        .list_held_letters(app.app.signed(ListHeldLettersRequest {}))
         .await
         .unwrap()
         .into_inner()
@@ -315,7 +315,7 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
     };
     let sent = app
         .client
-        .review_held_letter(review("chris@example.org", true))
+        .review_held_letter(app.app.signed(review("chris@example.org", true)))
         .await
         .unwrap()
         .into_inner()
@@ -323,7 +323,7 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
     assert_eq!(sent, "sent");
     let discarded = app
         .client
-        .review_held_letter(review("gil@example.org", false))
+        .review_held_letter(app.app.signed(review("gil@example.org", false)))
         .await
         .unwrap()
         .into_inner()
@@ -331,7 +331,7 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
     assert_eq!(discarded, "discarded");
     let again = app
         .client
-        .review_held_letter(review("gil@example.org", true))
+        .review_held_letter(app.app.signed(review("gil@example.org", true)))
         .await
         .unwrap_err();
     assert_eq!(

@@ -4,13 +4,15 @@
 //! business, decided from its own grants.
 
 mod id_token;
+pub mod roles;
 pub mod service;
 
 pub use id_token::{Identity, TokenError, Verifier};
 
 /// The issuer ID tokens must come from and the audience (the gateway's client id) they must be
 /// issued to. An empty issuer switches admin sign-in off: every signed-in call is refused.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct OidcSettings {
     pub issuer: String,
     pub audience: String,

@@ -5,12 +5,19 @@ use sea_orm_migration::MigrationTrait;
 
 mod m20261122_000001_create_outbox;
 mod m20261122_000002_create_inbox;
+mod m20261126_000003_create_role_copy;
 
 pub fn messaging() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261122_000001_create_outbox::Migration),
         Box::new(m20261122_000002_create_inbox::Migration),
     ]
+}
+
+/// The copy of admin role grants (`auth::roles`) kept by a service that checks signed-in callers
+/// but does not own the grants. Listed after [`messaging`].
+pub fn access() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261126_000003_create_role_copy::Migration)]
 }
 
 /// The outbox and inbox tables alone, for the platform's own tests.

@@ -26,6 +26,12 @@ impl Outbox {
         Self { source, relay }
     }
 
+    /// For a command-line tool writing to a service's database from another process: what it
+    /// enqueues is published by the running service's relay at its next poll.
+    pub fn detached(source: &'static str) -> Self {
+        Self::new(source, RelayHandle::default())
+    }
+
     /// Adds `event` (of `tenant`, the trust's ODS code, when it belongs to one) in `txn`; it starts
     /// a correlation and carries the current span's trace.
     pub async fn enqueue<E: Event>(

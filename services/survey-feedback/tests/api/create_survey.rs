@@ -31,14 +31,54 @@ async fn a_survey_needs_a_title_and_a_question() {
     let refused = app
         .client
         .clone()
-        .create_survey(pb::CreateSurveyRequest {
+        .create_survey(app.signed(pb::CreateSurveyRequest {
             title: " ".into(),
             question: String::new(),
-        })
+        }))
         .await
         .unwrap_err();
 
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(fields(&refused), ["title", "question"]);
     assert!(app.strings("SELECT title FROM survey").await.is_empty());
+}
+
+#[tokio::test]
+async fn only_a_platform_admin_creates_surveys_and_reads_results() {
+    let app = spawn_app().await;
+    let survey = app.create_survey().await;
+    let someone = app
+        .provider
+        .verified_id_token("someone@example.org")
+        .await
+        .unwrap();
+    let mut client = app.client.clone();
+    let new_survey = || pb::CreateSurveyRequest {
+        title: "Another survey".into(),
+        question: "Do you feel valued?".into(),
+    };
+    let summary = || pb::GetSummaryRequest {
+        survey_id: survey.clone(),
+    };
+
+    let anonymous = client.create_survey(new_survey()).await.unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let not_an_admin = client
+        .create_survey(valued_testkit::roles::signed(&someone, new_survey()))
+        .await
+        .unwrap_err();
+    assert_eq!(not_an_admin.code(), Code::PermissionDenied);
+    assert_eq!(
+        client.get_summary(summary()).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        client
+            .get_summary(valued_testkit::roles::signed(&someone, summary()))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(app.strings("SELECT title FROM survey").await.len(), 1);
 }

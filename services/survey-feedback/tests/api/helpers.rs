@@ -2,11 +2,13 @@
 //! in-process bus whose every event a recorder keeps, and a gRPC client talking to it.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use valued_platform::auth::OidcSettings;
 use valued_platform::grpc::Credentialed;
 use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::survey::v1 as pb;
 use valued_proto::survey::v1::survey_service_client::SurveyServiceClient;
 use valued_survey_feedback::{Application, Settings};
+use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
 pub const ESTATES: &str = "estates-and-ancillary";
@@ -14,8 +16,15 @@ pub const ADMIN: &str = "administrative-and-clerical";
 pub const CLINICAL: &str = "additional-clinical-services";
 pub const OTHER: &str = "other";
 
+/// Signed in through the test's OpenID Connect provider, a platform admin.
+pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
+
 pub struct TestApp {
     pub client: SurveyServiceClient<Credentialed>,
+    /// A platform admin's ID token (see [`TestApp::signed`]).
+    pub admin_token: String,
+    /// The provider admins sign in through.
+    pub provider: OidcProvider,
     pub db: DatabaseConnection,
     /// Records every event the service publishes; dropping it stops the service.
     platform: TestPlatform,
@@ -53,6 +62,13 @@ async fn spawn_app_with(mut settings: Settings) -> TestApp {
 
 async fn spawn_app_on(mut settings: Settings) -> TestApp {
     settings.grpc = valued_testkit::grpc::settings();
+    let provider = OidcProvider::start()
+        .await
+        .expect("an OpenID Connect provider");
+    settings.auth = OidcSettings {
+        issuer: provider.issuer.clone(),
+        audience: oidc::CLIENT_ID.into(),
+    };
     let platform = TestPlatform::start("survey")
         .await
         .expect("an in-process platform");
@@ -68,21 +84,32 @@ async fn spawn_app_on(mut settings: Settings) -> TestApp {
             .await
             .unwrap(),
     );
+    let admin_token =
+        valued_testkit::roles::platform_admin(&platform, &db, &provider, PLATFORM_ADMIN)
+            .await
+            .expect("a platform admin");
     TestApp {
         client,
+        admin_token,
+        provider,
         db,
         platform,
     }
 }
 
 impl TestApp {
+    /// `message` as the platform admin sends it.
+    pub fn signed<T>(&self, message: T) -> tonic::Request<T> {
+        valued_testkit::roles::signed(&self.admin_token, message)
+    }
+
     pub async fn create_survey(&self) -> String {
         self.client
             .clone()
-            .create_survey(pb::CreateSurveyRequest {
+            .create_survey(self.signed(pb::CreateSurveyRequest {
                 title: "Staff survey 2026".into(),
                 question: "Do you feel valued at work?".into(),
-            })
+            }))
             .await
             .expect("the survey is created")
             .into_inner()
@@ -118,9 +145,9 @@ impl TestApp {
     pub async fn summary(&self, survey_id: &str) -> pb::GetSummaryResponse {
         self.client
             .clone()
-            .get_summary(pb::GetSummaryRequest {
+            .get_summary(self.signed(pb::GetSummaryRequest {
                 survey_id: survey_id.into(),
-            })
+            }))
             .await
             .expect("a summary")
             .into_inner()

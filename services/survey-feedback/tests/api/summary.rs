@@ -101,17 +101,17 @@ async fn an_unknown_survey_has_no_summary_and_a_malformed_id_is_named() {
     let mut client = app.client.clone();
 
     let unknown = client
-        .get_summary(pb::GetSummaryRequest {
+        .get_summary(app.signed(pb::GetSummaryRequest {
             survey_id: uuid::Uuid::now_v7().to_string(),
-        })
+        }))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 
     let malformed = client
-        .get_summary(pb::GetSummaryRequest {
+        .get_summary(app.signed(pb::GetSummaryRequest {
             survey_id: "staff-survey".into(),
-        })
+        }))
         .await
         .unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);

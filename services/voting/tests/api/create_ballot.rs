@@ -38,10 +38,10 @@ async fn a_malformed_ballot_is_refused_naming_each_bad_field_and_nothing_is_stor
     let mut client = app.client.clone();
 
     let one_choice = client
-        .create_ballot(ballot_request(
+        .create_ballot(app.signed(ballot_request(
             "Porter of the year",
             &[("sam", "Sam Patel")],
-        ))
+        )))
         .await
         .unwrap_err();
     assert_eq!(one_choice.code(), Code::InvalidArgument);
@@ -49,10 +49,10 @@ async fn a_malformed_ballot_is_refused_naming_each_bad_field_and_nothing_is_stor
 
     let long_title = "x".repeat(201);
     let many_faults = client
-        .create_ballot(ballot_request(
+        .create_ballot(app.signed(ballot_request(
             &long_title,
             &[("sam", "Sam"), ("sam", "Jo"), ("ali", "")],
-        ))
+        )))
         .await
         .unwrap_err();
     assert_eq!(many_faults.code(), Code::InvalidArgument);
@@ -62,4 +62,56 @@ async fn a_malformed_ballot_is_refused_naming_each_bad_field_and_nothing_is_stor
     );
 
     assert!(app.published().await.is_empty());
+}
+
+#[tokio::test]
+async fn only_a_platform_admin_creates_ballots_and_reads_tallies() {
+    let app = spawn_app().await;
+    let ballot_id = app
+        .create_ballot("Porter of the year", &[("a", "A"), ("b", "B")])
+        .await;
+    let someone = app
+        .provider
+        .verified_id_token("someone@example.org")
+        .await
+        .unwrap();
+    let mut client = app.client.clone();
+
+    let anonymous = client
+        .create_ballot(ballot_request(
+            "Cleaner of the year",
+            &[("a", "A"), ("b", "B")],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let not_an_admin = client
+        .create_ballot(valued_testkit::roles::signed(
+            &someone,
+            ballot_request("Cleaner of the year", &[("a", "A"), ("b", "B")]),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(not_an_admin.code(), Code::PermissionDenied);
+    let tally = |ballot_id: &str| valued_proto::voting::v1::GetTallyRequest {
+        ballot_id: ballot_id.into(),
+    };
+    assert_eq!(
+        client
+            .get_tally(tally(&ballot_id))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        client
+            .get_tally(valued_testkit::roles::signed(&someone, tally(&ballot_id)))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+    // Nothing was created by the refused calls: the admin's ballot is the only one announced.
+    assert_eq!(app.published_of::<BallotOpened>().await.len(), 1);
 }

@@ -3,16 +3,25 @@
 
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
+use valued_platform::auth::OidcSettings;
 use valued_platform::grpc::Credentialed;
 use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::events::Event;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
+use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 use valued_voting::{Application, Settings};
 
+/// Signed in through the test's OpenID Connect provider, a platform admin.
+pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
+
 pub struct TestApp {
     pub client: VotingServiceClient<Credentialed>,
+    /// A platform admin's ID token (see [`TestApp::signed`]).
+    pub admin_token: String,
+    /// The provider admins sign in through.
+    pub provider: OidcProvider,
     pub db: DatabaseConnection,
     /// Records every event the service publishes; dropping it stops the service.
     platform: TestPlatform,
@@ -34,10 +43,17 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
     let platform = TestPlatform::start("voting")
         .await
         .expect("an in-process platform");
+    let provider = OidcProvider::start()
+        .await
+        .expect("an OpenID Connect provider");
     let settings = Settings {
         database,
         grpc: valued_testkit::grpc::settings(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
+        auth: OidcSettings {
+            issuer: provider.issuer.clone(),
+            audience: oidc::CLIENT_ID.into(),
+        },
     };
     let app = Application::build(&settings, platform.platform())
         .await
@@ -51,19 +67,30 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
             .await
             .unwrap(),
     );
+    let admin_token =
+        valued_testkit::roles::platform_admin(&platform, &db, &provider, PLATFORM_ADMIN)
+            .await
+            .expect("a platform admin");
     TestApp {
         client,
+        admin_token,
+        provider,
         db,
         platform,
     }
 }
 
 impl TestApp {
+    /// `message` as the platform admin sends it.
+    pub fn signed<T>(&self, message: T) -> tonic::Request<T> {
+        valued_testkit::roles::signed(&self.admin_token, message)
+    }
+
     /// Creates a ballot with the given `(id, label)` choices and returns its id.
     pub async fn create_ballot(&self, title: &str, choices: &[(&str, &str)]) -> String {
         self.client
             .clone()
-            .create_ballot(ballot_request(title, choices))
+            .create_ballot(self.signed(ballot_request(title, choices)))
             .await
             .expect("the ballot is created")
             .into_inner()
@@ -90,9 +117,9 @@ impl TestApp {
     pub async fn tally(&self, ballot_id: &str) -> pb::GetTallyResponse {
         self.client
             .clone()
-            .get_tally(pb::GetTallyRequest {
+            .get_tally(self.signed(pb::GetTallyRequest {
                 ballot_id: ballot_id.into(),
-            })
+            }))
             .await
             .expect("a tally")
             .into_inner()

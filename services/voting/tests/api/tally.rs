@@ -30,17 +30,17 @@ async fn an_unknown_ballot_has_no_tally_and_a_malformed_id_is_named() {
     let mut client = app.client.clone();
 
     let unknown = client
-        .get_tally(pb::GetTallyRequest {
+        .get_tally(app.signed(pb::GetTallyRequest {
             ballot_id: uuid::Uuid::now_v7().to_string(),
-        })
+        }))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
 
     let malformed = client
-        .get_tally(pb::GetTallyRequest {
+        .get_tally(app.signed(pb::GetTallyRequest {
             ballot_id: "ballot-1".into(),
-        })
+        }))
         .await
         .unwrap_err();
     assert_eq!(malformed.code(), Code::InvalidArgument);

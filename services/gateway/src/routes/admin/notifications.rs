@@ -1,6 +1,9 @@
 //! What the notification service sends, for platform admins: every email template previewed from
-//! sample data, and everything that went to MPs. The notification service has no sign-in of its own,
-//! so these pages first ask the nomination service who the caller is and allow platform admins only.
+//! sample data, and everything that went to MPs. Each call carries the admin's ID token and the
+//! notification service allows platform admins only; the pages first ask the nomination service
+//! who the caller is, to say "not for you" before any notification call.
+
+use std::time::Duration;
 
 use axum::Form;
 use axum::extract::{Path, Query};
@@ -27,7 +30,7 @@ const PREVIEW_POLICY: &str =
 
 impl Signed {
     /// The notification service, for platform admins only (as the nomination service knows them).
-    pub(super) async fn notification_for_platform_admin(
+    async fn notification_for_platform_admin(
         &self,
     ) -> AdminResult<NotificationServiceClient<Traced>> {
         self.platform_admin().await?;
@@ -35,7 +38,7 @@ impl Signed {
     }
 
     /// Allows platform admins only (as the nomination service knows them).
-    async fn platform_admin(&self) -> AdminResult<()> {
+    pub(super) async fn platform_admin(&self) -> AdminResult<()> {
         let me = self
             .nomination()
             .who_am_i(self.signed(WhoAmIRequest {}))
@@ -50,8 +53,48 @@ impl Signed {
     }
 }
 
-pub(super) fn notification_failed(status: tonic::Status) -> AdminError {
-    AdminError::Gateway(GatewayError::from_status(NOTIFICATION, status))
+/// How long a platform admin's refusal by the notification service is tried again for: the time its
+/// copy of the grants may take to learn of an admin's first sign-in.
+const GRANT_COPY_WAIT: Duration = Duration::from_secs(3);
+
+impl Signed {
+    /// What a failed call to the notification service shows (which checks the caller itself).
+    pub(super) fn notification_failed(&self, status: tonic::Status) -> AdminError {
+        match status.code() {
+            tonic::Code::Unauthenticated
+            | tonic::Code::PermissionDenied
+            | tonic::Code::FailedPrecondition => self.fail(status),
+            _ => AdminError::Gateway(GatewayError::from_status(NOTIFICATION, status)),
+        }
+    }
+
+    /// Calls the notification service with `message` as the signed-in platform admin. The
+    /// notification service checks the caller against its own copy of the grants, which learns of
+    /// a grant a moment after the admin's first sign-in binds it: a refusal of someone the
+    /// nomination service calls a platform admin is tried again for up to [`GRANT_COPY_WAIT`].
+    pub(super) async fn notification<T: Clone, R>(
+        &self,
+        message: T,
+        call: impl AsyncFn(
+            NotificationServiceClient<Traced>,
+            tonic::Request<T>,
+        ) -> Result<tonic::Response<R>, tonic::Status>,
+    ) -> AdminResult<R> {
+        let client = self.notification_for_platform_admin().await?;
+        let deadline = tokio::time::Instant::now() + GRANT_COPY_WAIT;
+        loop {
+            match call(client.clone(), self.signed(message.clone())).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(status)
+                    if status.code() == tonic::Code::PermissionDenied
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(status) => return Err(self.notification_failed(status)),
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -65,12 +108,10 @@ struct PreviewView {
 /// `GET /admin/templates`
 pub async fn templates(signed: Signed) -> AdminResult<Response> {
     let previews = signed
-        .notification_for_platform_admin()
+        .notification(PreviewTemplatesRequest {}, async |mut c, r| {
+            c.preview_templates(r).await
+        })
         .await?
-        .preview_templates(PreviewTemplatesRequest {})
-        .await
-        .map_err(notification_failed)?
-        .into_inner()
         .templates;
     let previews: Vec<PreviewView> = previews
         .into_iter()
@@ -90,12 +131,10 @@ pub async fn templates(signed: Signed) -> AdminResult<Response> {
 /// `GET /admin/templates/{name}`: the HTML part on its own, for the preview frame.
 pub async fn template_html(signed: Signed, Path(name): Path<String>) -> AdminResult<Response> {
     let html = signed
-        .notification_for_platform_admin()
+        .notification(PreviewTemplatesRequest {}, async |mut c, r| {
+            c.preview_templates(r).await
+        })
         .await?
-        .preview_templates(PreviewTemplatesRequest {})
-        .await
-        .map_err(notification_failed)?
-        .into_inner()
         .templates
         .into_iter()
         .find(|p| p.template == name)
@@ -120,16 +159,13 @@ struct MpEmailView {
 
 /// `GET /admin/mp-emails`
 pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
+    let request = ListDeliveriesRequest {
+        limit: 500,
+        recipient: String::new(),
+    };
     let sent = signed
-        .notification_for_platform_admin()
+        .notification(request, async |mut c, r| c.list_mp_emails(r).await)
         .await?
-        .list_mp_emails(ListDeliveriesRequest {
-            limit: 500,
-            recipient: String::new(),
-        })
-        .await
-        .map_err(notification_failed)?
-        .into_inner()
         .deliveries;
     let rows: Vec<MpEmailView> = sent
         .into_iter()
@@ -177,12 +213,10 @@ pub async fn held_letters(
     Query(query): Query<HeldQuery>,
 ) -> AdminResult<Response> {
     let letters = signed
-        .notification_for_platform_admin()
+        .notification(ListHeldLettersRequest {}, async |mut c, r| {
+            c.list_held_letters(r).await
+        })
         .await?
-        .list_held_letters(ListHeldLettersRequest {})
-        .await
-        .map_err(notification_failed)?
-        .into_inner()
         .letters;
     let letters: Vec<HeldView> = letters
         .into_iter()
@@ -237,22 +271,13 @@ pub async fn review_held_letter(
     Form(form): Form<ReviewForm>,
 ) -> AdminResult<Response> {
     check_csrf(&headers, &form.csrf_token, HELD_PATH)?;
-    let reviewed = signed
-        .notification_for_platform_admin()
+    let request = ReviewHeldLetterRequest {
+        letter_id: id,
+        send: form.decision == "send",
+    };
+    let status = signed
+        .notification(request, async |mut c, r| c.review_held_letter(r).await)
         .await?
-        .review_held_letter(ReviewHeldLetterRequest {
-            letter_id: id,
-            send: form.decision == "send",
-        })
-        .await;
-    match reviewed {
-        Ok(response) => {
-            let status = response.into_inner().status;
-            Ok(see_other(&format!("{HELD_PATH}?done={status}"))?)
-        }
-        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
-            Err(AdminError::Refused(status.message().to_owned()))
-        }
-        Err(status) => Err(notification_failed(status)),
-    }
+        .status;
+    Ok(see_other(&format!("{HELD_PATH}?done={status}"))?)
 }

@@ -20,6 +20,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// The email of the admin who revoked it, or `command line`.
     pub revoked_by: Option<String>,
+    /// One more at every change: what `role.changed.v1` carries for the copies to order by.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

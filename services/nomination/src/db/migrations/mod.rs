@@ -9,6 +9,7 @@ mod m20261122_000105_create_nominees;
 mod m20261122_000106_pay_bands;
 mod m20261122_000107_nomination_lifecycle;
 mod m20261122_000108_role_grant_subject_and_revocation;
+mod m20261126_000109_role_grant_version;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261122_000108_role_grant_subject_and_revocation::Migration,
         ));
+        migrations.push(Box::new(m20261126_000109_role_grant_version::Migration));
         migrations
     }
 }

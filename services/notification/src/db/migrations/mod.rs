@@ -14,6 +14,7 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
+        migrations.extend(valued_platform::migrations::access());
         migrations.push(Box::new(m20261122_000400_create_delivery::Migration));
         migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
         migrations.push(Box::new(m20261122_000500_mp_alerts::Migration));
