@@ -82,9 +82,26 @@ impl Cluster {
         postgres: impl Fn(&str) -> String,
         settings: &[(&str, &str)],
     ) -> Self {
+        Self::start_with(vhost, postgres, settings, None).await
+    }
+
+    /// The services on the machine's PostgreSQL and RabbitMQ, admins' ID tokens expiring
+    /// `token_lifetime` seconds after they are issued.
+    pub async fn start_with_token_lifetime(token_lifetime: u64) -> Self {
+        let vhost = Vhost::create().unwrap();
+        let server = valued_testkit::postgres::server_url();
+        Self::start_with(vhost, |_| server.clone(), &[], Some(token_lifetime)).await
+    }
+
+    async fn start_with(
+        vhost: Vhost,
+        postgres: impl Fn(&str) -> String,
+        settings: &[(&str, &str)],
+        token_lifetime: Option<u64>,
+    ) -> Self {
         valued_testkit::init_test_logging();
         let smtp = SmtpSink::start().await.unwrap();
-        let oidc = OidcProvider::start().await.unwrap();
+        let oidc = OidcProvider::start_with(token_lifetime).await.unwrap();
         let logs =
             std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&logs).unwrap();

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod authorisation;
 mod browser;
 mod cluster;
 mod exactly_once;

@@ -31,12 +31,27 @@ fn executable() -> PathBuf {
 
 impl OidcProvider {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// A provider whose ID tokens expire `token_lifetime` seconds after they are issued (by default
+    /// the provider's own lifetime).
+    pub async fn start_with(token_lifetime: Option<u64>) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let path = executable();
+        let mut args = vec![
+            "--host".to_owned(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+        ];
+        if let Some(seconds) = token_lifetime {
+            args.extend(["--token-max-age".to_owned(), seconds.to_string()]);
+        }
         let child = Command::new(&path)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -1,10 +1,6 @@
 //! Every method of NominationService is classified: on the reviewed public list, or refusing a caller
 //! without a verified ID token. A new RPC that is neither fails here.
 
-use prost::Message;
-use prost::bytes::Buf;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::uri::PathAndQuery;
 use valued_nomination::PUBLIC_RPCS;
 use valued_platform::grpc::Credentialed;
 use valued_proto::nomination::v1::nomination_service_server::SERVICE_NAME;
@@ -13,58 +9,9 @@ use crate::helpers::{spawn_admin_app, verified_token};
 
 /// The full gRPC name of every method of NominationService, read from the generated descriptor.
 fn every_method() -> Vec<String> {
-    let files = prost_types::FileDescriptorSet::decode(valued_proto::FILE_DESCRIPTOR_SET).unwrap();
-    let mut methods = Vec::new();
-    for file in &files.file {
-        for service in &file.service {
-            let full = format!("{}.{}", file.package(), service.name());
-            if full == SERVICE_NAME {
-                for method in &service.method {
-                    methods.push(format!("/{full}/{}", method.name()));
-                }
-            }
-        }
-    }
+    let methods = valued_testkit::grpc::methods_of(SERVICE_NAME).unwrap();
     assert!(methods.len() > PUBLIC_RPCS.len(), "{methods:?}");
     methods
-}
-
-/// Sends an empty message, which is valid for every proto3 request, and ignores the reply's bytes.
-#[derive(Debug, Clone, Copy, Default)]
-struct EmptyCodec;
-
-impl Codec for EmptyCodec {
-    type Encode = ();
-    type Decode = ();
-    type Encoder = Self;
-    type Decoder = Self;
-
-    fn encoder(&mut self) -> Self {
-        *self
-    }
-
-    fn decoder(&mut self) -> Self {
-        *self
-    }
-}
-
-impl Encoder for EmptyCodec {
-    type Item = ();
-    type Error = tonic::Status;
-
-    fn encode(&mut self, (): (), _: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        Ok(())
-    }
-}
-
-impl Decoder for EmptyCodec {
-    type Item = ();
-    type Error = tonic::Status;
-
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
-        buf.advance(buf.remaining());
-        Ok(Some(()))
-    }
 }
 
 /// Calls `path` with an empty message (valid for any proto3 request), optionally with a bearer token.
@@ -73,19 +20,7 @@ async fn call_empty(
     path: &str,
     bearer: Option<&str>,
 ) -> Result<(), tonic::Status> {
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready()
-        .await
-        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let mut request = tonic::Request::new(());
-    if let Some(token) = bearer {
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    }
-    grpc.unary(request, path.parse::<PathAndQuery>().unwrap(), EmptyCodec)
-        .await
-        .map(|_| ())
+    valued_testkit::grpc::call_empty(channel.clone(), path, bearer).await
 }
 
 #[test]

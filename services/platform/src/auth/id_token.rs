@@ -13,6 +13,9 @@ use tokio::sync::Mutex;
 use super::OidcSettings;
 
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
+/// How far the issuer's clock and ours may differ (seconds): both keep time by NTP, and a stolen
+/// token's life should not be stretched by more.
+const CLOCK_SKEW: u64 = 10;
 const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Who the issuer says the caller is. `iss` and `sub` together name the account; `email` is only
@@ -100,6 +103,7 @@ impl Verifier {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[&self.settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = CLOCK_SKEW;
         let data = decode::<Identity>(token, &key, &validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         Ok(data.claims)
