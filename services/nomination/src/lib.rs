@@ -10,6 +10,7 @@ mod grpc;
 mod nominees;
 pub mod organisations;
 pub mod public;
+pub mod retention;
 
 use serde::Deserialize;
 use tonic::service::Routes;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub draft_days: u32,
     /// Admin sign-in: the OpenID Connect issuer whose ID tokens admin calls carry.
     pub auth: auth::AuthSettings,
+    /// How long what never counted is kept.
+    pub retention: retention::RetentionSettings,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             nominations_per_nominator: 20,
             draft_days: 30,
             auth: auth::AuthSettings::default(),
+            retention: retention::RetentionSettings::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ pub struct Application {
     limits: public::submit::Limits,
     draft_lifetime: chrono::Duration,
     auth: auth::AuthSettings,
+    retention: retention::RetentionSettings,
 }
 
 impl Application {
@@ -75,6 +80,7 @@ impl Application {
             limits,
             draft_lifetime: chrono::Duration::days(i64::from(settings.draft_days)),
             auth: settings.auth.clone(),
+            retention: settings.retention.clone(),
         })
     }
 
@@ -87,6 +93,24 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let purge = {
+            let (db, settings) = (self.host.db.clone(), self.retention.clone());
+            valued_platform::periodic::every(
+                "nomination retention",
+                std::time::Duration::from_secs(self.retention.check_seconds.max(1)),
+                self.host.platform.shutdown.clone(),
+                move || {
+                    let (db, settings) = (db.clone(), settings.clone());
+                    async move {
+                        let purged = retention::purge(&db, &settings, chrono::Utc::now()).await?;
+                        if purged != retention::Purged::default() {
+                            tracing::info!(?purged, "retention purge");
+                        }
+                        Ok(())
+                    }
+                },
+            )
+        };
         let api = grpc::NominationApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
@@ -95,9 +119,12 @@ impl Application {
             verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.oidc())),
             auth: self.auth,
         };
-        self.host
+        let served = self
+            .host
             .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)
-            .await
+            .await;
+        let _ = purge.await;
+        served
     }
 }
 

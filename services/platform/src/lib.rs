@@ -14,6 +14,7 @@ pub mod link_token;
 pub mod metrics;
 pub mod migrations;
 pub mod outbox;
+pub mod periodic;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

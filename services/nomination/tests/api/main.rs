@@ -9,6 +9,7 @@ mod nomination_access;
 mod nominees;
 mod organisations;
 mod public_surface;
+mod retention;
 mod role_grants;
 mod submit;
 mod windows;
