@@ -183,15 +183,57 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ReviewHeldLetterRequest>,
     ) -> Result<Response<pb::ReviewHeldLetterResponse>, Status> {
-        self.admins
+        let admin = self
+            .admins
             .platform_admin(&request, "send or discard held letters")
             .await?;
         let request = request.into_inner();
         let status = self
             .letters
-            .review(&request.letter_id, request.send)
+            .review(&request.letter_id, request.send, &admin.identity)
             .await?;
         Ok(Response::new(pb::ReviewHeldLetterResponse { status }))
+    }
+
+    /// The record of decisions on held letters, newest first.
+    async fn list_held_letter_decisions(
+        &self,
+        request: Request<pb::ListHeldLetterDecisionsRequest>,
+    ) -> Result<Response<pb::ListHeldLetterDecisionsResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "read decisions on held letters")
+            .await?;
+        let request = request.into_inner();
+        let letter_id = match request.letter_id.trim() {
+            "" => None,
+            id => Some(
+                id.parse()
+                    .map_err(|_| Error::NotFound("no letter has this id".into()))?,
+            ),
+        };
+        let limit = u64::from(request.limit.clamp(1, 500));
+        let decisions = crate::mps::write_to_mp::decisions(&self.db, letter_id, limit).await?;
+        Ok(Response::new(pb::ListHeldLetterDecisionsResponse {
+            decisions: decisions
+                .into_iter()
+                .map(|d| pb::HeldLetterDecision {
+                    id: d.id.to_string(),
+                    letter_id: d.letter_id.to_string(),
+                    decision: d.decision,
+                    mp_member_id: d.member_id,
+                    mp_name: d.mp_name,
+                    constituency_code: d.constituency_code,
+                    constituency_name: d.constituency_name,
+                    admin_email: d.admin_email,
+                    admin_issuer: d.admin_issuer,
+                    admin_subject: d.admin_subject,
+                    decided_at: Some(prost_types::Timestamp {
+                        seconds: d.decided_at.timestamp(),
+                        nanos: 0,
+                    }),
+                })
+                .collect(),
+        }))
     }
 
     async fn find_mp(

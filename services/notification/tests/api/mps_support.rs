@@ -153,6 +153,9 @@ pub async fn import_file(
     mps::import(db, file, &indicatif::ProgressBar::hidden()).await
 }
 
+/// The platform admin the MP tests sign in as (the test provider names the account by it too).
+pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
+
 /// The notification service with the MP directory imported, the postcode service faked, and the
 /// digest job left to the test (its own loop would not run for an hour).
 pub struct MpApp {
@@ -162,8 +165,8 @@ pub struct MpApp {
     pub grpc: valued_platform::GrpcSettings,
     /// A platform admin's ID token (see [`MpApp::signed`]).
     pub admin_token: String,
-    /// The provider admins sign in through, kept running.
-    _provider: OidcProvider,
+    /// The provider admins sign in through, kept running (its issuer names their accounts).
+    pub provider: OidcProvider,
     /// The "Email your MP" desk, whose weekly counts the test runs itself.
     pub letters: valued_notification::mps::write_to_mp::LetterDesk,
     pub bus: Arc<InProcessBus>,
@@ -230,7 +233,7 @@ pub async fn spawn_mp_app_with(
     let letters = app.letters();
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let admin = "platform.admin@valued.example.org";
+    let admin = PLATFORM_ADMIN;
     let admin_token =
         valued_testkit::roles::announce_platform_admin(bus.as_ref(), &provider, admin)
             .await
@@ -238,7 +241,7 @@ pub async fn spawn_mp_app_with(
     valued_testkit::roles::copied(&db, admin).await.unwrap();
     MpApp {
         admin_token,
-        _provider: provider,
+        provider,
         port,
         grpc: settings.grpc.clone(),
         letters,

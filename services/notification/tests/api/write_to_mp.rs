@@ -8,12 +8,13 @@ use valued_notification::mps::write_to_mp::{self, WriteToMpSettings};
 use valued_platform::grpc::Credentialed;
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{
-    ConfirmMpLetterRequest, FindMpRequest, ListDeliveriesRequest, ListHeldLettersRequest,
-    ReviewHeldLetterRequest, WriteToMpRequest,
+    ConfirmMpLetterRequest, FindMpRequest, HeldLetterDecision, ListDeliveriesRequest,
+    ListHeldLetterDecisionsRequest, ListHeldLettersRequest, ReviewHeldLetterRequest,
+    WriteToMpRequest,
 };
 use valued_testkit::smtp::ReceivedEmail;
 
-use crate::mps_support::{FakePostcodes, MpApp, spawn_mp_app_with};
+use crate::mps_support::{FakePostcodes, MpApp, PLATFORM_ADMIN, spawn_mp_app_with};
 
 /// Aldershot (Alex Baker) and Bolton South and Walkden (no usable address in the published list).
 const ALDERSHOT: &str = "GU11 1AA";
@@ -86,6 +87,31 @@ impl LetterApp {
             .unwrap()
             .into_inner()
             .status
+    }
+
+    /// The platform admin the test signs in as, as the provider names them.
+    fn admin(&self) -> valued_platform::auth::Identity {
+        valued_platform::auth::Identity {
+            iss: self.app.provider.issuer.clone(),
+            sub: PLATFORM_ADMIN.into(),
+            email: PLATFORM_ADMIN.into(),
+            email_verified: true,
+            name: String::new(),
+        }
+    }
+
+    /// The decisions on held letters, as a platform admin reads them.
+    async fn decisions(&mut self) -> Vec<HeldLetterDecision> {
+        let request = self.app.signed(ListHeldLetterDecisionsRequest {
+            limit: 100,
+            letter_id: String::new(),
+        });
+        self.client
+            .list_held_letter_decisions(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .decisions
     }
 
     fn to_mp(&self) -> Vec<ReceivedEmail> {
@@ -502,7 +528,7 @@ async fn a_copy_of_a_letter_someone_else_confirmed_is_held_for_review_not_refuse
         .unwrap();
     app.app
         .letters
-        .review(&dee.id.to_string(), true)
+        .review(&dee.id.to_string(), true, &app.admin())
         .await
         .unwrap();
     let _ = app
@@ -519,4 +545,128 @@ async fn a_copy_of_a_letter_someone_else_confirmed_is_held_for_review_not_refuse
         .collect();
     assert_eq!(senders.len(), 3, "{senders:?}");
     assert!(!senders.iter().any(|s| s == "second@example.net"));
+}
+
+/// Every decision on a held letter is recorded with the platform admin who made it, in the
+/// decision's own transaction: a refused decision (the letter was decided already) records
+/// nothing, and the database refuses to change or remove what is recorded.
+#[tokio::test]
+async fn each_decision_on_a_held_letter_is_recorded_with_the_admin_who_made_it() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    // Every letter is held: the MP's day is "full" from the first.
+    let mut app = spawn(0).await;
+    app.write("Chris Example", "chris@example.org", LETTER)
+        .await;
+    app.write(
+        "Gil Example",
+        "gil@example.org",
+        "Dear Alex, my neighbour is a hospital telephonist who has answered calls at Frimley \
+         Park for thirty years. People like her deserve a thank you from Parliament.",
+    )
+    .await;
+    assert_eq!(app.confirm("chris@example.org").await, "held");
+    assert_eq!(app.confirm("gil@example.org").await, "held");
+    let held = app
+        .client
+        .list_held_letters(app.app.signed(ListHeldLettersRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .letters;
+    let id_of = |email: &str| {
+        held.iter()
+            .find(|l| l.supporter_email == email)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (chris, gil) = (id_of("chris@example.org"), id_of("gil@example.org"));
+    assert!(app.decisions().await.is_empty());
+
+    let before = chrono::Utc::now().timestamp();
+    for (letter_id, send) in [(&chris, true), (&gil, false)] {
+        app.client
+            .review_held_letter(app.app.signed(ReviewHeldLetterRequest {
+                letter_id: letter_id.clone(),
+                send,
+            }))
+            .await
+            .unwrap();
+    }
+    // Decided already: refused, and nothing recorded.
+    let again = app
+        .client
+        .review_held_letter(app.app.signed(ReviewHeldLetterRequest {
+            letter_id: gil.clone(),
+            send: true,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+
+    let decisions = app.decisions().await;
+    let what: Vec<(&str, &str)> = decisions
+        .iter()
+        .map(|d| (d.letter_id.as_str(), d.decision.as_str()))
+        .collect();
+    assert_eq!(
+        what,
+        [(gil.as_str(), "discard"), (chris.as_str(), "send")],
+        "newest first, one each"
+    );
+    for decision in &decisions {
+        assert_eq!(decision.admin_email, PLATFORM_ADMIN);
+        assert_eq!(decision.admin_issuer, app.app.provider.issuer);
+        assert_eq!(
+            decision.admin_subject, PLATFORM_ADMIN,
+            "the provider's account id"
+        );
+        assert_eq!(decision.mp_name, "Alex Baker");
+        assert_eq!(decision.constituency_name, "Aldershot");
+        assert_eq!(decision.constituency_code, "E14001063");
+        let at = decision.decided_at.unwrap().seconds;
+        assert!(at >= before - 1 && at <= chrono::Utc::now().timestamp() + 1);
+    }
+    let one = app
+        .client
+        .list_held_letter_decisions(app.app.signed(ListHeldLetterDecisionsRequest {
+            limit: 10,
+            letter_id: chris.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .decisions;
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].decision, "send");
+    // Only for platform admins.
+    let anonymous = app
+        .client
+        .list_held_letter_decisions(ListHeldLetterDecisionsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    // Append-only: not even the service's own database account can rewrite the record.
+    for sql in [
+        "UPDATE held_letter_decision SET decision = 'send'",
+        "DELETE FROM held_letter_decision",
+        "TRUNCATE held_letter_decision",
+    ] {
+        let refused = app
+            .app
+            .db
+            .execute_raw(Statement::from_string(
+                app.app.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("append-only"),
+            "{sql}: {refused}"
+        );
+    }
+    assert_eq!(app.decisions().await.len(), 2);
 }

@@ -8,6 +8,7 @@ mod m20261122_000700_mp_letters;
 mod m20261122_000701_delivery_sender_name;
 mod m20261122_000800_unsolicited_cap;
 mod m20261126_000900_letter_fingerprints;
+mod m20261126_001000_held_letter_decisions;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000701_delivery_sender_name::Migration));
         migrations.push(Box::new(m20261122_000800_unsolicited_cap::Migration));
         migrations.push(Box::new(m20261126_000900_letter_fingerprints::Migration));
+        migrations.push(Box::new(m20261126_001000_held_letter_decisions::Migration));
         migrations
     }
 }

@@ -51,3 +51,35 @@ pub mod fingerprint {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A person's decision on a held letter (see `write_to_mp::review`): append-only, the database
+/// refuses to change or remove a row.
+pub mod decision {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "held_letter_decision")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub letter_id: Uuid,
+        /// `send` or `discard`.
+        pub decision: String,
+        /// The letter's MP, as the directory named them when the decision was made.
+        pub member_id: i32,
+        pub mp_name: String,
+        pub constituency_code: String,
+        pub constituency_name: String,
+        /// The signed-in admin: the email their provider gave, and the account (issuer and
+        /// subject) that holds the role.
+        pub admin_email: String,
+        pub admin_issuer: String,
+        pub admin_subject: String,
+        pub decided_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

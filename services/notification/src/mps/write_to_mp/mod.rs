@@ -26,12 +26,13 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+use valued_platform::auth::Identity;
 use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName};
 use valued_platform::link_token::{hash_token, new_link_token};
 
@@ -133,8 +134,14 @@ impl LetterDesk {
         Ok(drafted)
     }
 
-    pub async fn review(&self, letter_id: &str, send: bool) -> Result<String, Error> {
-        let outcome = review(&self.db, &self.templates, letter_id, send).await?;
+    /// `reviewer`'s decision on a held letter, recorded with it (see [`review`]).
+    pub async fn review(
+        &self,
+        letter_id: &str,
+        send: bool,
+        reviewer: &Identity,
+    ) -> Result<String, Error> {
+        let outcome = review(&self.db, &self.templates, letter_id, send, reviewer).await?;
         self.sender_wake.notify_one();
         Ok(outcome)
     }
@@ -494,13 +501,22 @@ pub async fn held(db: &DatabaseConnection) -> Result<Vec<(entity::Model, mp::Mod
     Ok(held)
 }
 
+/// What a reviewer decided, as the audit records it.
+pub mod decision {
+    pub const SEND: &str = "send";
+    pub const DISCARD: &str = "discard";
+}
+
 /// A person's decision on a held letter: send it to the MP after all, or discard it. Only a held
-/// letter can be decided, once.
+/// letter can be decided, once. The decision is recorded in `held_letter_decision` (who: the
+/// `reviewer`'s email, issuer and subject; what; which letter and MP; when) in the transaction
+/// that makes it, so no decision goes unrecorded and a refused one records nothing.
 pub async fn review(
     db: &DatabaseConnection,
     templates: &Templates,
     letter_id: &str,
     send: bool,
+    reviewer: &Identity,
 ) -> Result<String, Error> {
     let id: Uuid = letter_id.trim().parse().map_err(|_| no_such_letter())?;
     let (letter, member) = letter_and_mp(db, entity::Entity::find_by_id(id)).await?;
@@ -534,8 +550,46 @@ pub async fn review(
         // It never reached the MP: later letters are not copies of it.
         fingerprint::forget(&txn, letter.id).await?;
     }
+    let decided = if send {
+        decision::SEND
+    } else {
+        decision::DISCARD
+    };
+    entity::decision::Entity::insert(entity::decision::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        letter_id: ActiveValue::Set(letter.id),
+        decision: ActiveValue::Set(decided.to_owned()),
+        member_id: ActiveValue::Set(member.member_id),
+        mp_name: ActiveValue::Set(member.display_as.clone()),
+        constituency_code: ActiveValue::Set(member.constituency_code.clone()),
+        constituency_name: ActiveValue::Set(member.constituency_name.clone()),
+        admin_email: ActiveValue::Set(reviewer.email.clone()),
+        admin_issuer: ActiveValue::Set(reviewer.iss.clone()),
+        admin_subject: ActiveValue::Set(reviewer.sub.clone()),
+        decided_at: ActiveValue::Set(Utc::now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
     txn.commit().await?;
+    tracing::info!(letter_id = %letter.id, member_id = member.member_id, decision = decided, "held letter decided");
     Ok(outcome.to_owned())
+}
+
+/// Decisions on held letters, newest first, optionally on one letter: the audit of [`review`].
+pub async fn decisions(
+    db: &DatabaseConnection,
+    letter_id: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<entity::decision::Model>, Error> {
+    use entity::decision::{Column, Entity};
+    let mut query = Entity::find()
+        .order_by_desc(Column::DecidedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit);
+    if let Some(letter_id) = letter_id {
+        query = query.filter(Column::LetterId.eq(letter_id));
+    }
+    Ok(query.all(db).await?)
 }
 
 /// Confirms a letter: it goes to the MP, or is held for review when it is a copy of a letter
@@ -709,6 +763,88 @@ mod tests {
         assert_eq!(taken, PER_SUPPORTER_PER_DAY);
         let stored = entity::Entity::find().count(&db).await.unwrap();
         assert_eq!(stored, PER_SUPPORTER_PER_DAY);
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// On SQLite too, a decision is recorded with its reviewer, a refused one records nothing, and
+    /// the record cannot be changed or removed.
+    #[tokio::test]
+    async fn on_sqlite_a_decision_is_recorded_once_and_the_record_is_append_only() {
+        let dir = std::env::temp_dir().join(format!("valued-held-audit-{}", Uuid::new_v4()));
+        let (db, lookup) = embedded(&dir).await;
+        let templates = Templates::new().unwrap();
+        let body = own_words(1);
+        let letter = NewLetter {
+            name: "Chris Example",
+            email: "chris@example.org",
+            postcode: "GU11 1AA",
+            body: &body,
+        };
+        let drafted = write(
+            &db,
+            &lookup,
+            &templates,
+            "https://v.example.org",
+            &letter,
+            10,
+        )
+        .await
+        .unwrap();
+        entity::Entity::update_many()
+            .col_expr(entity::Column::Status, Expr::value(status::HELD))
+            .exec(&db)
+            .await
+            .unwrap();
+        let reviewer = Identity {
+            iss: "https://issuer.example.org".into(),
+            sub: "account-7".into(),
+            email: "admin@example.org".into(),
+            email_verified: true,
+            name: String::new(),
+        };
+        let id = drafted.letter_id.to_string();
+        assert_eq!(
+            review(&db, &templates, &id, false, &reviewer)
+                .await
+                .unwrap(),
+            status::DISCARDED
+        );
+        let refused = review(&db, &templates, &id, true, &reviewer).await;
+        assert!(matches!(refused, Err(Error::Refused(_))), "{refused:?}");
+        let recorded = decisions(&db, None, 10).await.unwrap();
+        let [only] = recorded.as_slice() else {
+            panic!("one decision: {recorded:?}");
+        };
+        assert_eq!(
+            (
+                only.letter_id,
+                only.decision.as_str(),
+                only.member_id,
+                only.admin_email.as_str(),
+                only.admin_issuer.as_str(),
+                only.admin_subject.as_str(),
+            ),
+            (
+                drafted.letter_id,
+                decision::DISCARD,
+                4_078,
+                "admin@example.org",
+                "https://issuer.example.org",
+                "account-7",
+            )
+        );
+        for sql in [
+            "UPDATE held_letter_decision SET decision = 'send'",
+            "DELETE FROM held_letter_decision",
+        ] {
+            let refused = db
+                .execute_raw(Statement::from_string(DbBackend::Sqlite, sql))
+                .await
+                .unwrap_err();
+            assert!(refused.to_string().contains("append-only"), "{refused}");
+        }
+        assert_eq!(decisions(&db, None, 10).await.unwrap().len(), 1);
         db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }
