@@ -380,6 +380,13 @@ pub mod hostile {
             && strip_hidden_controls(&error.message) == error.message
     }
 
+    /// Whether every error is [`readable`] and names one of `fields`.
+    pub fn all_readable(errors: &[FieldError], fields: &[&str]) -> bool {
+        errors
+            .iter()
+            .all(|error| fields.iter().any(|field| readable(error, field)))
+    }
+
     /// Whether text keeps the promises of a parsed single line of at most `max_chars`
     /// characters: something to read, trimmed, no control characters or line separators, and
     /// nothing left to strip.
