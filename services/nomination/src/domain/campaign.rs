@@ -130,6 +130,7 @@ pub fn eligible(eligible_slugs: &str, slug: &str) -> bool {
 mod tests {
     use chrono::Duration;
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
     use crate::domain::StaffGroup;
@@ -221,6 +222,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_list_of_slugs_is_read(list in hostile::TEXT, slug in hostile::TEXT) {
+            let listed = list.split(',').any(|s| !s.trim().is_empty() && s.trim() == slug);
+            let nothing_listed = list.split(',').all(|s| s.trim().is_empty());
+            prop_assert_eq!(eligible(&list, &slug), listed || nothing_listed);
+        }
+
         #[test]
         fn a_valid_timetable_accepts_nominations_exactly_between_open_and_close(
             open in -1_000i64..1_000, length in 1i64..500, probe in -2_000i64..2_000

@@ -1,5 +1,7 @@
 use uuid::Uuid;
-use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, PersonName, single_line};
+use valued_platform::domain::{
+    EmailAddress, FieldError, FieldErrors, PersonName, is_blank, single_line, tidy,
+};
 
 use super::ods_code::OdsCode;
 use super::staff::{Band, Relationship, StaffGroup};
@@ -163,7 +165,7 @@ impl NewNomination {
 
 /// A name, or for "I don't know their name" a description; never both missing.
 fn nominee_identity(request: &NominationRequest) -> Result<NomineeIdentity, FieldError> {
-    if request.nominee_name.trim().is_empty() && !request.nominee_description.trim().is_empty() {
+    if blank(&request.nominee_name) && !blank(&request.nominee_description) {
         return single_line(
             "nominee_description",
             "a description of them",
@@ -180,12 +182,17 @@ fn nominee_identity(request: &NominationRequest) -> Result<NomineeIdentity, Fiel
     PersonName::parse("nominee_name", label, &request.nominee_name).map(NomineeIdentity::Named)
 }
 
+/// Whether an answer shows nothing once tidied: it was not given.
+fn blank(value: &str) -> bool {
+    is_blank(&tidy(value))
+}
+
 /// An optional answer: `None` when blank, else parsed.
 fn optional<T>(
     value: &str,
     parse: impl FnOnce(&str) -> Result<T, FieldError>,
 ) -> Result<Option<T>, FieldError> {
-    if value.trim().is_empty() {
+    if blank(value) {
         Ok(None)
     } else {
         parse(value).map(Some)
@@ -201,6 +208,9 @@ fn parse_id(field: &str, value: &str, missing: &str) -> Result<Uuid, FieldError>
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use valued_platform::domain::hostile;
+
     use super::*;
 
     pub fn valid_request() -> NominationRequest {
@@ -274,5 +284,137 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["nominee_email", "site_code"]);
+    }
+
+    #[test]
+    fn invisible_answers_count_as_not_given() {
+        let request = NominationRequest {
+            nominee_name: "\u{200B}\u{202E}".into(),
+            nominee_description: "The porter with the red scarf".into(),
+            nominee_email: "\u{FEFF}".into(),
+            site_code: "\u{2066}\u{2069}".into(),
+            ..valid_request()
+        };
+        let nomination = NewNomination::parse(&request, 300).unwrap();
+        assert!(matches!(nomination.nominee, NomineeIdentity::Described(_)));
+        assert!(nomination.nominee_email.is_none() && nomination.site_code.is_none());
+    }
+
+    /// The form a nomination would be typed as: parsing it again gives the same nomination.
+    fn rendered(nomination: &NewNomination) -> NominationRequest {
+        let (nominee_name, nominee_description) = match &nomination.nominee {
+            NomineeIdentity::Named(name) => (name.to_string(), String::new()),
+            NomineeIdentity::Described(description) => (String::new(), description.clone()),
+        };
+        NominationRequest {
+            campaign_id: nomination.campaign_id.to_string(),
+            category_id: nomination.category_id.to_string(),
+            trust_code: nomination.trust_code.to_string(),
+            nominee_name,
+            nominee_job_title: nomination.nominee_job_title.clone(),
+            staff_group: nomination.staff_group.slug().into(),
+            story: nomination.story.as_str().into(),
+            nominator_name: nomination.nominator_name.to_string(),
+            nominator_email: nomination.nominator_email.to_string(),
+            relationship: nomination.relationship.slug().into(),
+            band: nomination.band.map_or("", Band::slug).into(),
+            nominee_email: nomination
+                .nominee_email
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            site_code: nomination
+                .site_code
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            nominee_description,
+            team: nomination.team,
+        }
+    }
+
+    /// A valid form with any of its answers replaced by hostile text.
+    fn hostile_request() -> impl Strategy<Value = NominationRequest> {
+        (
+            proptest::collection::vec(proptest::option::weighted(0.1, hostile::TEXT), 14),
+            any::<bool>(),
+        )
+            .prop_map(|(answers, team)| {
+                let mut request = NominationRequest {
+                    team,
+                    ..valid_request()
+                };
+                let fields = [
+                    &mut request.campaign_id,
+                    &mut request.category_id,
+                    &mut request.trust_code,
+                    &mut request.nominee_name,
+                    &mut request.nominee_job_title,
+                    &mut request.staff_group,
+                    &mut request.story,
+                    &mut request.nominator_name,
+                    &mut request.nominator_email,
+                    &mut request.relationship,
+                    &mut request.band,
+                    &mut request.nominee_email,
+                    &mut request.site_code,
+                    &mut request.nominee_description,
+                ];
+                for (field, answer) in fields.into_iter().zip(answers) {
+                    if let Some(answer) = answer {
+                        *field = answer;
+                    }
+                }
+                request
+            })
+    }
+
+    const FIELDS: [&str; 14] = [
+        "campaign_id",
+        "category_id",
+        "trust_code",
+        "nominee_name",
+        "nominee_job_title",
+        "staff_group",
+        "story",
+        "nominator_name",
+        "nominator_email",
+        "relationship",
+        "band",
+        "nominee_email",
+        "site_code",
+        "nominee_description",
+    ];
+
+    proptest! {
+        #[test]
+        fn nominations_are_clean_or_refused_field_by_field(
+            request in hostile_request(),
+            limit in 1u32..300,
+        ) {
+            match NewNomination::parse(&request, limit) {
+                Ok(nomination) => {
+                    let job_title = &nomination.nominee_job_title;
+                    let max = NewNomination::JOB_TITLE_MAX_CHARS;
+                    prop_assert!(hostile::clean_line(job_title, max));
+                    let (nominee, max) = match &nomination.nominee {
+                        NomineeIdentity::Named(name) => (name.as_str(), PersonName::MAX_CHARS),
+                        NomineeIdentity::Described(description) => {
+                            (description.as_str(), NewNomination::DESCRIPTION_MAX_CHARS)
+                        }
+                    };
+                    prop_assert!(hostile::clean_line(nominee, max));
+                    let again = NewNomination::parse(&rendered(&nomination), limit);
+                    prop_assert_eq!(format!("{again:?}"), format!("{:?}", Ok::<_, ()>(nomination)));
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(hostile::all_readable(&errors, &FIELDS), "{errors:?}");
+                    let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                    fields.dedup();
+                    prop_assert_eq!(fields.len(), errors.len(), "one error a field");
+                }
+            }
+        }
     }
 }

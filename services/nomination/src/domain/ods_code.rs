@@ -36,6 +36,7 @@ impl fmt::Display for OdsCode {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
 
@@ -49,6 +50,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn codes_are_well_formed_or_refused_with_a_reason(input in hostile::TEXT) {
+            match OdsCode::parse("trust_code", &input) {
+                Ok(code) => {
+                    prop_assert_eq!(code.as_str(), input.trim().to_ascii_uppercase());
+                    let again = OdsCode::parse("trust_code", &code.to_string());
+                    prop_assert_eq!(again, Ok(code.clone()));
+                }
+                Err(error) => prop_assert!(hostile::readable(&error, "trust_code"), "{error:?}"),
+            }
+        }
+
         #[test]
         fn parsed_codes_are_short_and_alphanumeric(input in "\\PC{0,8}") {
             if let Ok(code) = OdsCode::parse("t", &input) {

@@ -50,6 +50,7 @@ impl fmt::Display for Postcode {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
 
@@ -69,6 +70,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn postcodes_are_normal_or_refused_with_a_reason(
+            input in prop_oneof![
+                hostile::TEXT,
+                "[ \t]{0,2}[a-zA-Z]{1,2}[0-9][0-9a-zA-Z]? ?[0-9][a-zA-Z]{2}[ \t]{0,2}",
+            ],
+        ) {
+            match Postcode::parse("postcode", &input) {
+                Ok(postcode) => {
+                    let compact: String = input.split_whitespace().collect();
+                    let upper = compact.to_ascii_uppercase();
+                    prop_assert_eq!(postcode.as_str().replace(' ', ""), upper);
+                    let again = Postcode::parse("postcode", &postcode.to_string());
+                    prop_assert_eq!(again, Ok(postcode.clone()));
+                }
+                Err(error) => prop_assert!(hostile::readable(&error, "postcode"), "{error:?}"),
+            }
+        }
+
         #[test]
         fn parsed_postcodes_have_one_space_before_a_digit_and_two_letters(input in "\\PC{0,10}") {
             if let Ok(postcode) = Postcode::parse("p", &input) {

@@ -75,6 +75,9 @@ choice! {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use valued_platform::domain::hostile;
+
     use super::*;
 
     #[test]
@@ -96,5 +99,46 @@ mod tests {
             StaffGroup::parse("surgeons").unwrap_err().message,
             "Select their staff group from the list"
         );
+    }
+
+    /// Whatever is sent, a choice is one of the slugs (give or take spaces) or refused in words.
+    fn chosen_or_refused<T: Copy>(
+        input: &str,
+        field: &str,
+        parsed: Result<T, FieldError>,
+        slug: fn(T) -> &'static str,
+    ) -> Result<(), TestCaseError> {
+        match parsed {
+            Ok(choice) => prop_assert_eq!(slug(choice), input.trim()),
+            Err(error) => prop_assert!(hostile::readable(&error, field), "{error:?}"),
+        }
+        Ok(())
+    }
+
+    fn every_slug() -> Vec<&'static str> {
+        let groups = StaffGroup::ALL.iter().map(|c| c.slug());
+        let bands = Band::ALL.iter().map(|c| c.slug());
+        groups
+            .chain(bands)
+            .chain(Relationship::ALL.iter().map(|c| c.slug()))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn choices_are_slugs_or_refused_with_a_reason(
+            input in prop_oneof![
+                hostile::TEXT,
+                proptest::sample::select(every_slug()).prop_map(|slug| format!(" {slug}\t")),
+            ],
+        ) {
+            chosen_or_refused(&input, "staff_group", StaffGroup::parse(&input), StaffGroup::slug)?;
+            chosen_or_refused(&input, "band", Band::parse(&input), Band::slug)?;
+            let relationship = Relationship::parse(&input);
+            chosen_or_refused(&input, "relationship", relationship, Relationship::slug)?;
+            if let Ok(band) = Band::parse_optional(&input) {
+                prop_assert_eq!(band.map_or("", Band::slug), input.trim());
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Where a nomination is in its life: it counts once its nominator confirms their email, then a
 //! moderator approves it (or rejects it, or asks the nominator for more).
 
+use valued_platform::domain::{FieldError, multi_line};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Waiting for the nominator to follow the confirmation link.
@@ -39,22 +41,10 @@ pub enum Decision {
 impl Decision {
     pub const REASON_MAX_CHARS: usize = 1000;
 
-    pub fn parse(action: &str, reason: &str) -> Result<Self, valued_platform::domain::FieldError> {
-        use valued_platform::domain::FieldError;
-        let reason = reason.trim();
-        let needs_reason = |label: &str| {
-            if reason.is_empty() {
-                Err(FieldError::new("reason", format!("Enter {label}")))
-            } else if reason.chars().count() > Self::REASON_MAX_CHARS {
-                Err(FieldError::new(
-                    "reason",
-                    format!("{label} must be 1000 characters or fewer"),
-                ))
-            } else {
-                Ok(reason.to_owned())
-            }
-        };
-        match action {
+    pub fn parse(action: &str, reason: &str) -> Result<Self, FieldError> {
+        let needs_reason =
+            |label: &str| multi_line("reason", label, reason, Self::REASON_MAX_CHARS);
+        match action.trim() {
             "approve" => Ok(Self::Approve),
             "reject" => Ok(Self::Reject {
                 reason: needs_reason("the reason for rejecting")?,
@@ -96,6 +86,9 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use valued_platform::domain::hostile;
+
     use super::*;
 
     #[test]
@@ -109,5 +102,53 @@ mod tests {
             Status::MoreInfoRequested
         );
         assert_eq!(Decision::parse("delete", "").unwrap_err().field, "action");
+    }
+
+    #[test]
+    fn reasons_are_tidied_and_refused_in_words() {
+        assert_eq!(
+            Decision::parse(" reject ", "\u{202E}Not\r\nNHS staff\u{200B} ")
+                .unwrap()
+                .reason(),
+            "Not\nNHS staff"
+        );
+        assert_eq!(
+            Decision::parse("reject", &"x".repeat(1001))
+                .unwrap_err()
+                .message,
+            "Reason for rejecting must be 1000 characters or fewer"
+        );
+        assert_eq!(
+            Decision::parse("request_info", "Which\0ward?")
+                .unwrap_err()
+                .message,
+            "Your question for the nominator contains characters we cannot accept"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn decisions_are_clean_or_refused_with_a_reason(
+            action in prop_oneof![
+                Just("approve".to_owned()),
+                Just("reject".to_owned()),
+                Just("request_info".to_owned()),
+                hostile::TEXT,
+            ],
+            reason in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+        ) {
+            match Decision::parse(&action, &reason) {
+                Ok(Decision::Approve) => prop_assert_eq!(action.trim(), "approve"),
+                Ok(decision) => {
+                    prop_assert!(hostile::clean(decision.reason(), Decision::REASON_MAX_CHARS));
+                    let again = Decision::parse(decision.action(), decision.reason());
+                    prop_assert_eq!(again, Ok(decision.clone()));
+                }
+                Err(error) => {
+                    let errors = [error];
+                    prop_assert!(hostile::all_readable(&errors, &["action", "reason"]), "{errors:?}");
+                }
+            }
+        }
     }
 }

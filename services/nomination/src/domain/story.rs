@@ -1,7 +1,9 @@
-use valued_platform::domain::FieldError;
+use valued_platform::domain::{FieldError, allowed_in_multi_line, is_blank, tidy};
 
 /// Why someone deserves recognition, in their nominator's words: not empty, within the category's
-/// word limit, and within a hard character ceiling whatever the word count.
+/// word limit, and within a hard character ceiling whatever the word count. It is shown to
+/// moderators, judges and (with consent) the public, so it is [tidied](tidy) like every text
+/// people type: hidden controls removed, line breaks as LF, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoryText(String);
 
@@ -11,8 +13,8 @@ impl StoryText {
     pub const EXCERPT_WORDS: usize = 60;
 
     pub fn parse(field: &str, value: &str, word_limit: u32) -> Result<Self, FieldError> {
-        let text = value.trim().replace("\r\n", "\n");
-        if text.is_empty() {
+        let text = tidy(value);
+        if is_blank(&text) {
             return Err(FieldError::new(
                 field,
                 "Tell us why they deserve to be recognised",
@@ -31,10 +33,7 @@ impl StoryText {
                 format!("Your story must be {} characters or fewer", Self::MAX_CHARS),
             ));
         }
-        if text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        if !text.chars().all(allowed_in_multi_line) {
             return Err(FieldError::new(
                 field,
                 "Your story contains characters we cannot accept",
@@ -71,6 +70,7 @@ pub fn word_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
 
@@ -105,7 +105,52 @@ mod tests {
         assert_eq!(story.excerpt(100), story.as_str());
     }
 
+    #[test]
+    fn stories_lose_hidden_controls_and_keep_their_lines() {
+        let story =
+            |text: &str| StoryText::parse("story", text, 300).map(|s| s.as_str().to_owned());
+        assert_eq!(
+            story("\u{FEFF}Sam \u{202E}always\u{202C} helps.\r\nEvery day.\rThanks\u{200B}!"),
+            Ok("Sam always helps.\nEvery day.\nThanks!".into())
+        );
+        for kept in [
+            "שרה תמיד עוזרת.\nתודה!",
+            "فاطمة تساعد دائما 👩\u{200D}⚕\u{FE0F}",
+        ] {
+            assert_eq!(story(kept), Ok(kept.into()));
+        }
+        assert_eq!(
+            story("\u{202E}\u{3164} \u{200B}").unwrap_err().message,
+            "Tell us why they deserve to be recognised"
+        );
+        assert!(story("Sam\0").is_err());
+    }
+
     proptest! {
+        #[test]
+        fn stories_are_clean_or_refused_with_a_reason(
+            text in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+            limit in 1u32..400,
+        ) {
+            match StoryText::parse("story", &text, limit) {
+                Ok(story) => {
+                    prop_assert!(hostile::clean(story.as_str(), StoryText::MAX_CHARS));
+                    prop_assert!(word_count(story.as_str()) <= limit as usize);
+                    let again = StoryText::parse("story", story.as_str(), limit);
+                    prop_assert_eq!(again, Ok(story.clone()));
+                }
+                Err(error) => prop_assert!(hostile::readable(&error, "story"), "{error:?}"),
+            }
+        }
+
+        #[test]
+        fn excerpts_are_the_first_words(text in hostile::LONG_TEXT, words in 0usize..100) {
+            let excerpt = StoryText::excerpt_of(&text, words);
+            let kept = excerpt.strip_suffix('…').filter(|_| word_count(&text) > words);
+            let head: Vec<&str> = text.split_whitespace().take(words).collect();
+            prop_assert_eq!(kept.unwrap_or(&excerpt), head.join(" "));
+        }
+
         #[test]
         fn accepted_stories_respect_the_limit(text in "\\PC{0,400}", limit in 1u32..50) {
             if let Ok(story) = StoryText::parse("story", &text, limit) {
