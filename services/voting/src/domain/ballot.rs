@@ -105,6 +105,7 @@ impl NewBallot {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
 
@@ -117,6 +118,16 @@ mod tests {
                     id: (*id).into(),
                     label: (*label).into(),
                 })
+                .collect(),
+        }
+    }
+
+    fn owned_request(title: String, choices: Vec<(String, String)>) -> BallotRequest {
+        BallotRequest {
+            title,
+            choices: choices
+                .into_iter()
+                .map(|(id, label)| ChoiceRequest { id, label })
                 .collect(),
         }
     }
@@ -168,16 +179,66 @@ mod tests {
         );
     }
 
+    #[test]
+    fn labels_that_look_the_same_are_the_same_label() {
+        let errors = NewBallot::parse(&request(&[
+            ("a", "Sam Patel"),
+            ("b", "Sam\u{200B} Patel"),
+            ("c", "\u{202E}Sam Patel\u{202C}"),
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(&errors), ["choices[1].label", "choices[2].label"]);
+    }
+
+    /// A field a ballot's error may name: the title, the choices, or one choice's id or label.
+    fn ballot_field(field: &str) -> bool {
+        let choice = field
+            .strip_prefix("choices[")
+            .and_then(|rest| rest.split_once("]."));
+        matches!(field, "title" | "choices")
+            || choice.is_some_and(|(index, part)| {
+                index.parse::<usize>().is_ok() && matches!(part, "id" | "label")
+            })
+    }
+
     proptest! {
+        #[test]
+        fn ballots_are_clean_or_refused_field_by_field(
+            title in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+            choices in proptest::collection::vec(
+                (prop_oneof!["[a-z]{1,3}", hostile::TEXT], hostile::TEXT),
+                0..8,
+            ),
+        ) {
+            let request = owned_request(title, choices);
+            match NewBallot::parse(&request) {
+                Ok(ballot) => {
+                    prop_assert!(hostile::clean_line(&ballot.title, NewBallot::TITLE_MAX_CHARS));
+                    for NewChoice { id, label } in &ballot.choices {
+                        prop_assert!(hostile::clean_line(id, NewBallot::CHOICE_ID_MAX_CHARS));
+                        prop_assert!(hostile::clean_line(label, NewBallot::LABEL_MAX_CHARS));
+                    }
+                    let choices = ballot.choices.iter().map(|c| (c.id.clone(), c.label.clone()));
+                    let rendered = owned_request(ballot.title.clone(), choices.collect());
+                    let again = NewBallot::parse(&rendered);
+                    prop_assert_eq!(format!("{again:?}"), format!("{:?}", Ok::<_, ()>(ballot)));
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for error in &errors {
+                        prop_assert!(ballot_field(&error.field), "{error:?}");
+                        prop_assert!(hostile::readable(error, &error.field), "{error:?}");
+                    }
+                }
+            }
+        }
+
         #[test]
         fn parsed_ballots_have_unique_ids_and_bounded_text(
             title in "\\PC{0,250}",
             choices in proptest::collection::vec(("[a-c ]{0,3}", "\\PC{0,10}"), 0..6),
         ) {
-            let request = BallotRequest {
-                title,
-                choices: choices.into_iter().map(|(id, label)| ChoiceRequest { id, label }).collect(),
-            };
+            let request = owned_request(title, choices);
             if let Ok(ballot) = NewBallot::parse(&request) {
                 prop_assert!(ballot.title.chars().count() <= NewBallot::TITLE_MAX_CHARS);
                 prop_assert_eq!(ballot.choices.len(), request.choices.len());

@@ -2,7 +2,9 @@
 //! [`VoterKey`](super::VoterKey)).
 
 use uuid::Uuid;
-use valued_platform::domain::{EmailAddress, FieldError, FieldErrors};
+use valued_platform::domain::{EmailAddress, FieldError, FieldErrors, is_blank, single_line, tidy};
+
+use super::NewBallot;
 
 #[derive(Debug, Clone, Default)]
 pub struct VoteRequest {
@@ -24,21 +26,33 @@ impl NewVote {
     pub fn parse(request: &VoteRequest) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let ballot_id = errors.check(parse_ballot_id(&request.ballot_id));
-        let choice_id = request.choice_id.trim();
-        if choice_id.is_empty() {
-            errors.push(FieldError::new("choice_id", "Select a choice"));
-        }
+        let choice_id = errors.check(parse_choice_id(&request.choice_id));
         let voter = errors.check(EmailAddress::parse("voter_email", &request.voter_email));
         errors.into_result()?;
-        match (ballot_id, voter) {
-            (Some(ballot_id), Some(voter)) => Ok(Self {
+        match (ballot_id, choice_id, voter) {
+            (Some(ballot_id), Some(choice_id), Some(voter)) => Ok(Self {
                 ballot_id,
-                choice_id: choice_id.to_owned(),
+                choice_id,
                 voter,
             }),
             _ => Err(vec![FieldError::new("form", "The form could not be read")]),
         }
     }
+}
+
+/// A choice id is read as a ballot's choice ids were when it was created, so that one typed the
+/// same way names the same choice, and nothing that could not be a choice id (control characters,
+/// an id longer than any) reaches the database.
+fn parse_choice_id(value: &str) -> Result<String, FieldError> {
+    if is_blank(&tidy(value)) {
+        return Err(FieldError::new("choice_id", "Select a choice"));
+    }
+    single_line(
+        "choice_id",
+        "a choice",
+        value,
+        NewBallot::CHOICE_ID_MAX_CHARS,
+    )
 }
 
 /// A ballot id is a UUID; anything else cannot name a ballot.
@@ -52,6 +66,9 @@ pub fn parse_ballot_id(value: &str) -> Result<Uuid, FieldError> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use proptest::prelude::*;
+    use valued_platform::domain::hostile;
+
     use super::*;
 
     #[test]
@@ -76,5 +93,49 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["ballot_id", "choice_id", "voter_email"]);
+    }
+
+    #[test]
+    fn a_choice_id_is_read_as_the_ballot_read_it() {
+        let vote = |choice_id: &str| {
+            NewVote::parse(&VoteRequest {
+                ballot_id: Uuid::now_v7().to_string(),
+                choice_id: choice_id.into(),
+                voter_email: "jo@nhs.net".into(),
+            })
+        };
+        assert_eq!(vote("\u{202E}sam\u{200B}").unwrap().choice_id, "sam");
+        for bad in ["sam\0", "sam\nsam", &"s".repeat(65), "\u{2066}\u{2069}"] {
+            let errors = vote(bad).unwrap_err();
+            assert!(hostile::readable(&errors[0], "choice_id"), "{errors:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn votes_are_clean_or_refused_field_by_field(
+            ballot_id in prop_oneof![hostile::TEXT, Just(Uuid::now_v7().to_string())],
+            choice_id in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+            voter_email in prop_oneof![hostile::TEXT, Just("jo@nhs.net".to_owned())],
+        ) {
+            let request = VoteRequest { ballot_id, choice_id, voter_email };
+            match NewVote::parse(&request) {
+                Ok(vote) => {
+                    prop_assert_eq!(Some(vote.ballot_id), request.ballot_id.trim().parse().ok());
+                    let max = NewBallot::CHOICE_ID_MAX_CHARS;
+                    prop_assert!(hostile::clean_line(&vote.choice_id, max));
+                    let again = NewVote::parse(&VoteRequest {
+                        ballot_id: vote.ballot_id.to_string(),
+                        choice_id: vote.choice_id.clone(),
+                        voter_email: vote.voter.to_string(),
+                    });
+                    prop_assert_eq!(format!("{again:?}"), format!("{:?}", Ok::<_, ()>(vote)));
+                }
+                Err(errors) => {
+                    let fields = ["ballot_id", "choice_id", "voter_email"];
+                    prop_assert!(hostile::all_readable(&errors, &fields), "{errors:?}");
+                }
+            }
+        }
     }
 }
