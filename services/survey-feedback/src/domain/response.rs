@@ -71,6 +71,7 @@ pub fn parse_survey_id(value: &str) -> Result<Uuid, FieldError> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use proptest::prelude::*;
+    use valued_platform::domain::hostile;
 
     use super::*;
 
@@ -87,6 +88,30 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn responses_are_read_or_refused_field_by_field(
+            survey_id in prop_oneof![hostile::TEXT, Just(Uuid::now_v7().to_string())],
+            staff_group in prop_oneof![
+                hostile::TEXT,
+                proptest::sample::select(StaffGroup::ALL).prop_map(|g| format!(" {}", g.slug())),
+            ],
+            score in prop_oneof![0u32..8, any::<u32>()],
+        ) {
+            let request = ResponseRequest { survey_id, staff_group, score };
+            match NewResponse::parse(&request) {
+                Ok(response) => {
+                    let survey_id = request.survey_id.trim().parse().ok();
+                    prop_assert_eq!(Some(response.survey_id), survey_id);
+                    prop_assert_eq!(response.staff_group.slug(), request.staff_group.trim());
+                    prop_assert_eq!(u32::from(response.score.value()), request.score);
+                }
+                Err(errors) => {
+                    let fields = ["survey_id", "staff_group", "score"];
+                    prop_assert!(hostile::all_readable(&errors, &fields), "{errors:?}");
+                }
+            }
+        }
+
         #[test]
         fn only_one_to_five_is_a_score(value in any::<u32>()) {
             match Score::parse(value) {

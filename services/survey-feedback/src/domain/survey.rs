@@ -42,6 +42,9 @@ impl NewSurvey {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use proptest::prelude::*;
+    use valued_platform::domain::hostile;
+
     use super::*;
 
     #[test]
@@ -66,5 +69,30 @@ mod tests {
                 "Question must be on one line, without special characters"
             ]
         );
+    }
+
+    proptest! {
+        #[test]
+        fn surveys_are_clean_or_refused_field_by_field(
+            title in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+            question in prop_oneof![hostile::TEXT, hostile::LONG_TEXT],
+        ) {
+            match NewSurvey::parse(&SurveyRequest { title, question }) {
+                Ok(survey) => {
+                    prop_assert!(hostile::clean_line(&survey.title, NewSurvey::TITLE_MAX_CHARS));
+                    let max = NewSurvey::QUESTION_MAX_CHARS;
+                    prop_assert!(hostile::clean_line(&survey.question, max));
+                    let again = NewSurvey::parse(&SurveyRequest {
+                        title: survey.title.clone(),
+                        question: survey.question.clone(),
+                    });
+                    prop_assert_eq!(format!("{again:?}"), format!("{:?}", Ok::<_, ()>(survey)));
+                }
+                Err(errors) => {
+                    let fields = ["title", "question"];
+                    prop_assert!(hostile::all_readable(&errors, &fields), "{errors:?}");
+                }
+            }
+        }
     }
 }
