@@ -1,19 +1,35 @@
 //! Settings shared by every service. Each service crate adds its own section; the `valued` binary
 //! composes them and loads defaults → optional file → `VALUED__SECTION__KEY` environment.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use config::{Source, Value, ValueKind};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
+
+/// Environment variables named `VALUED__SECTION__KEY` set `section.key`.
+const ENVIRONMENT_PREFIX: &str = "VALUED__";
+/// How `config` marks a value that came from the environment.
+const FROM_ENVIRONMENT: &str = "the environment";
 
 /// Loads `T` from compiled-in TOML defaults, then an optional file, then the environment
-/// (`VALUED__BUS__KIND=amqp` sets `bus.kind`).
-pub fn load<T: DeserializeOwned>(
+/// (`VALUED__BUS__KIND=amqp` sets `bus.kind`). A key that no settings struct reads — a typo in the
+/// file or in a `VALUED__…` variable — is refused, not ignored.
+pub fn load<T: DeserializeOwned>(defaults_toml: &str, file: Option<&Path>) -> Result<T, LoadError> {
+    load_from(defaults_toml, file, environment()?)
+}
+
+/// [`load`] with `environment` (name, value) in place of the process's own variables
+/// ([`environment`]).
+pub fn load_from<T: DeserializeOwned>(
     defaults_toml: &str,
     file: Option<&Path>,
-) -> Result<T, config::ConfigError> {
+    environment: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, LoadError> {
     let mut builder = config::Config::builder().add_source(config::File::from_str(
         defaults_toml,
         config::FileFormat::Toml,
@@ -21,15 +37,494 @@ pub fn load<T: DeserializeOwned>(
     if let Some(file) = file {
         builder = builder.add_source(config::File::from(file).required(true));
     }
-    builder
+    let config = builder
         .add_source(
             config::Environment::with_prefix("VALUED")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .source(Some(environment.into_iter().collect())),
         )
-        .build()?
-        .try_deserialize()
+        .build()?;
+    let given = config.collect()?;
+    let mut ignored = Vec::new();
+    let settings = serde_ignored::deserialize(config, |path| ignored.push(segments(&path)))?;
+    if ignored.is_empty() {
+        return Ok(settings);
+    }
+    Err(LoadError::Unknown(UnknownSettings::new(
+        &ignored,
+        &given,
+        &known_keys::<T>(),
+        file,
+    )))
+}
+
+/// The process's `VALUED__…` variables.
+pub fn environment() -> Result<Vec<(String, String)>, LoadError> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            let ours = name
+                .get(..ENVIRONMENT_PREFIX.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(ENVIRONMENT_PREFIX));
+            ours.then(|| match value.into_string() {
+                Ok(value) => Ok((name, value)),
+                Err(_) => Err(LoadError::Config(config::ConfigError::Message(format!(
+                    "{name} is not valid Unicode"
+                )))),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Unknown(#[from] UnknownSettings),
+}
+
+/// Keys that no settings struct reads, as they were given: each would otherwise be ignored, and
+/// the setting it was meant to be left at its default.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown setting{}: {}", if .0.len() == 1 { "" } else { "s" }, list(.0))]
+pub struct UnknownSettings(Vec<UnknownKey>);
+
+impl UnknownSettings {
+    /// Each leaf under the `ignored` paths of the `given` tree, named as its source (the
+    /// environment, `file` or the defaults) names it, with the nearest of the `known` keys.
+    fn new(
+        ignored: &[Vec<String>],
+        given: &config::Map<String, Value>,
+        known: &BTreeSet<String>,
+        file: Option<&Path>,
+    ) -> Self {
+        let mut unknown = Vec::new();
+        for path in ignored {
+            match find(given, path) {
+                Some(value) => leaves(value, path.clone(), &mut unknown),
+                None => unknown.push((path.clone(), None)),
+            }
+        }
+        let unknown_paths: BTreeSet<String> =
+            unknown.iter().map(|(path, _)| path.join(".")).collect();
+        let mut given_leaves = Vec::new();
+        for (key, value) in given {
+            leaves(value, vec![key.clone()], &mut given_leaves);
+        }
+        let candidates: BTreeSet<String> = given_leaves
+            .into_iter()
+            .map(|(path, _)| path.join("."))
+            .filter(|path| !unknown_paths.contains(path))
+            .chain(known.iter().cloned())
+            .collect();
+        let mut keys: Vec<UnknownKey> = unknown
+            .into_iter()
+            .map(|(path, origin)| {
+                let nearest = nearest(&path, &candidates);
+                let source = match origin.as_deref() {
+                    Some(FROM_ENVIRONMENT) => KeySource::Environment,
+                    Some(origin) => KeySource::File(
+                        file.map_or_else(|| origin.to_owned(), |f| f.display().to_string()),
+                    ),
+                    None => KeySource::Defaults,
+                };
+                UnknownKey {
+                    path,
+                    source,
+                    nearest,
+                }
+            })
+            .collect();
+        keys.sort_by(|a, b| a.path.cmp(&b.path));
+        Self(keys)
+    }
+
+    /// The unknown keys, as given (`VALUED__A__B` or `a.b`).
+    pub fn keys(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|key| key.source.name(&key.path))
+            .collect()
+    }
+}
+
+fn list(keys: &[UnknownKey]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Debug)]
+struct UnknownKey {
+    path: Vec<String>,
+    source: KeySource,
+    nearest: Option<Vec<String>>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source.name(&self.path))?;
+        match &self.source {
+            KeySource::Environment => {}
+            KeySource::File(file) => write!(f, " in {file}")?,
+            KeySource::Defaults => f.write_str(" in the compiled-in defaults")?,
+        }
+        match &self.nearest {
+            Some(nearest) => write!(f, " (did you mean {}?)", self.source.name(nearest)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum KeySource {
+    Environment,
+    File(String),
+    Defaults,
+}
+
+impl KeySource {
+    /// `path` as this source spells it: `VALUED__A__B` in the environment, `a.b` in a file.
+    fn name(&self, path: &[String]) -> String {
+        match self {
+            Self::Environment => format!("{ENVIRONMENT_PREFIX}{}", path.join("__").to_uppercase()),
+            _ => path.join("."),
+        }
+    }
+}
+
+/// The keys of an ignored path, as `config` does: a map key or a list index each.
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => [segments(parent), vec![index.to_string()]].concat(),
+        Path::Map { parent, key } => [segments(parent), vec![key.clone()]].concat(),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => segments(parent),
+    }
+}
+
+fn find<'a>(given: &'a config::Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(given.get(first)?, |value, key| match &value.kind {
+            ValueKind::Table(table) => table.get(key),
+            ValueKind::Array(items) => items.get(key.parse::<usize>().ok()?),
+            _ => None,
+        })
+}
+
+/// Every value under `value` that is not a non-empty table, with where it came from.
+fn leaves(value: &Value, path: Vec<String>, out: &mut Vec<(Vec<String>, Option<String>)>) {
+    match &value.kind {
+        ValueKind::Table(table) if !table.is_empty() => {
+            for (key, value) in table {
+                leaves(value, [path.clone(), vec![key.clone()]].concat(), out);
+            }
+        }
+        _ => out.push((path, value.origin().map(str::to_owned))),
+    }
+}
+
+/// The known key closest to `unknown` in spelling, if it is close enough to be a typo of it. A
+/// `*` in a known key (a map's own keys) matches the unknown key's word in its place.
+fn nearest(unknown: &[String], candidates: &BTreeSet<String>) -> Option<Vec<String>> {
+    let given = unknown.join(".");
+    let close_enough = (given.len() / 5).max(3);
+    candidates
+        .iter()
+        .map(|candidate| {
+            let filled: Vec<String> = candidate
+                .split('.')
+                .enumerate()
+                .map(|(i, word)| match (word, unknown.get(i)) {
+                    ("*", Some(given)) => given.clone(),
+                    _ => word.to_owned(),
+                })
+                .collect();
+            (strsim::osa_distance(&given, &filled.join(".")), filled)
+        })
+        .filter(|(distance, _)| *distance <= close_enough)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, filled)| filled)
+}
+
+/// Every key `T` reads, as `a.b.c`; a map's own keys are `*`. Found by deserializing `T` from a
+/// stand-in that offers each struct every field it names and each map one key, so it needs no
+/// list kept by hand. A type the stand-in cannot satisfy ends the walk with the keys found so far.
+pub fn known_keys<T: DeserializeOwned>() -> BTreeSet<String> {
+    let keys = RefCell::new(BTreeSet::new());
+    let _ = T::deserialize(Probe {
+        path: String::new(),
+        keys: &keys,
+    });
+    keys.into_inner()
+}
+
+type ProbeError = de::value::Error;
+
+struct Probe<'a> {
+    path: String,
+    keys: &'a RefCell<BTreeSet<String>>,
+}
+
+impl<'a> Probe<'a> {
+    fn child(&self, key: &str) -> Self {
+        Self {
+            path: if self.path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{}.{key}", self.path)
+            },
+            keys: self.keys,
+        }
+    }
+
+    fn leaf(&self) {
+        self.keys.borrow_mut().insert(self.path.clone());
+    }
+
+    fn fields(self, fields: &'static [&'static str]) -> ProbeFields<'a> {
+        ProbeFields {
+            probe: self,
+            fields: fields.iter(),
+            current: "",
+        }
+    }
+
+    fn empty_seq() -> de::value::SeqDeserializer<std::iter::Empty<String>, ProbeError> {
+        de::value::SeqDeserializer::new(std::iter::empty())
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Probe<'_> {
+    type Error = ProbeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_str("")
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_bool(false)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_i64(0)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_u64(0)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_f64(0.0)
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_char('x')
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        visitor.visit_seq(Self::empty_seq())
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        visitor.visit_map(self.fields(&["*"]))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        visitor.visit_map(self.fields(fields))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.leaf();
+        let variant = variants
+            .first()
+            .ok_or_else(|| de::Error::custom("an enum without variants"))?;
+        visitor.visit_enum(ProbeVariant {
+            probe: self,
+            variant,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        str string bytes byte_buf identifier ignored_any
+    }
+}
+
+/// A struct's fields (or a map's one key, `*`), each with a [`Probe`] for its value.
+struct ProbeFields<'a> {
+    probe: Probe<'a>,
+    fields: std::slice::Iter<'static, &'static str>,
+    current: &'static str,
+}
+
+impl<'de> de::MapAccess<'de> for ProbeFields<'_> {
+    type Error = ProbeError;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ProbeError> {
+        let Some(field) = self.fields.next() else {
+            return Ok(None);
+        };
+        self.current = field;
+        seed.deserialize(IntoDeserializer::<ProbeError>::into_deserializer(*field))
+            .map(Some)
+    }
+
+    fn next_value_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, ProbeError> {
+        seed.deserialize(self.probe.child(self.current))
+    }
+}
+
+/// An enum's first variant.
+struct ProbeVariant<'a> {
+    probe: Probe<'a>,
+    variant: &'static str,
+}
+
+impl<'de> de::EnumAccess<'de> for ProbeVariant<'_> {
+    type Error = ProbeError;
+    type Variant = Self;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self), ProbeError> {
+        let variant = seed.deserialize(IntoDeserializer::<ProbeError>::into_deserializer(
+            self.variant,
+        ))?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for ProbeVariant<'_> {
+    type Error = ProbeError;
+
+    fn unit_variant(self) -> Result<(), ProbeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, ProbeError> {
+        seed.deserialize(self.probe)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        visitor.visit_seq(Probe::empty_seq())
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        visitor.visit_map(self.probe.fields(fields))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -305,6 +800,124 @@ mod tests {
 
     fn toml_like<T: DeserializeOwned>(json: &str) -> T {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Sample {
+        smtp: Smtp,
+        tenants: std::collections::BTreeMap<String, Tenant>,
+        kind: BusKind,
+        key: Option<SecretString>,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Smtp {
+        host: String,
+        port: u16,
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Tenant {
+        sender_name: String,
+    }
+
+    fn from_environment(variables: &[(&str, &str)]) -> Result<Sample, LoadError> {
+        let variables = variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()));
+        load_from("", None, variables)
+    }
+
+    fn refusal(loaded: Result<Sample, LoadError>) -> String {
+        match loaded {
+            Err(LoadError::Unknown(unknown)) => unknown.to_string(),
+            other => panic!("expected unknown settings, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_refused_naming_it_and_the_nearest_key() {
+        let refused = refusal(from_environment(&[
+            ("VALUED__SMTP__PROT", "2525"),
+            ("VALUED__SMTP__HOST", "relay"),
+        ]));
+        assert_eq!(
+            refused,
+            "unknown setting: VALUED__SMTP__PROT (did you mean VALUED__SMTP__PORT?)"
+        );
+        // A key far from every known one is named without a guess; a whole unknown section by
+        // each variable under it.
+        let refused = refusal(from_environment(&[
+            ("VALUED__SMTP__COLOUR", "blue"),
+            ("valued__smpt__host", "relay"),
+        ]));
+        assert_eq!(
+            refused,
+            "unknown settings: VALUED__SMPT__HOST (did you mean VALUED__SMTP__HOST?); \
+             VALUED__SMTP__COLOUR"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_file_key_is_refused_naming_the_file() {
+        let dir = std::env::temp_dir().join(format!("valued-unknown-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("valued.toml");
+        std::fs::write(&file, "[smtp]\nhost = \"relay\"\nprot = 2525\n").unwrap();
+        let loaded: Result<Sample, _> = load_from("", Some(&file), []);
+        let refused = refusal(loaded);
+        assert_eq!(
+            refused,
+            format!(
+                "unknown setting: smtp.prot in {} (did you mean smtp.port?)",
+                file.display()
+            )
+        );
+        // The compiled-in defaults are checked as well.
+        let loaded: Result<Sample, _> = load_from("[smtp]\nhots = \"x\"\n", None, []);
+        assert_eq!(
+            refusal(loaded),
+            "unknown setting: smtp.hots in the compiled-in defaults (did you mean smtp.host?)"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_map_takes_any_key_but_its_entries_only_known_fields() {
+        let loaded = from_environment(&[
+            ("VALUED__TENANTS__RXX__SENDER_NAME", "Trust staff awards"),
+            ("VALUED__KIND", "amqp"),
+            ("VALUED__KEY", "a key"),
+        ])
+        .unwrap();
+        assert_eq!(loaded.tenants["rxx"].sender_name, "Trust staff awards");
+        let refused = refusal(from_environment(&[(
+            "VALUED__TENANTS__RXX__SENDER_NAM",
+            "Trust staff awards",
+        )]));
+        assert_eq!(
+            refused,
+            "unknown setting: VALUED__TENANTS__RXX__SENDER_NAM \
+             (did you mean VALUED__TENANTS__RXX__SENDER_NAME?)"
+        );
+    }
+
+    #[test]
+    fn the_known_keys_are_every_field_with_maps_as_a_star() {
+        let known: Vec<String> = known_keys::<Sample>().into_iter().collect();
+        assert_eq!(
+            known,
+            [
+                "key",
+                "kind",
+                "smtp.host",
+                "smtp.port",
+                "tenants.*.sender_name"
+            ]
+        );
     }
 
     #[test]
