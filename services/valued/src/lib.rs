@@ -1,94 +1,15 @@
 //! The `valued` binary's library: configuration for every service, and the three ways to run them —
 //! all in one process (`up`), one service (`serve`), or migrations (`migrate`).
 
-use std::path::{Path, PathBuf};
+mod settings;
+
+use std::path::Path;
 
 use anyhow::Context;
-use serde::Deserialize;
 use tokio::task::JoinSet;
-use valued_platform::{BusSettings, Platform, RelaySettings, Shutdown, TelemetrySettings};
+use valued_platform::{BusSettings, Platform, Shutdown};
 
-const DEFAULTS: &str = include_str!("defaults.toml");
-
-/// A service's own settings plus the URL its peers reach it on (`VALUED__NOMINATION__URL`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Peer<S> {
-    #[serde(default)]
-    pub url: String,
-    #[serde(flatten)]
-    pub settings: S,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Settings {
-    pub data_dir: PathBuf,
-    pub telemetry: TelemetrySettings,
-    pub bus: BusSettings,
-    #[serde(default)]
-    pub relay: RelaySettings,
-    pub nomination: Peer<valued_nomination::Settings>,
-    pub voting: Peer<valued_voting::Settings>,
-    pub survey_feedback: Peer<valued_survey_feedback::Settings>,
-    pub notification: Peer<valued_notification::Settings>,
-    #[serde(default)]
-    pub gateway: valued_gateway::Settings,
-}
-
-impl Settings {
-    /// Defaults → optional file → `VALUED__…` environment.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
-        let settings: Self =
-            valued_platform::settings::load(DEFAULTS, file).context("reading configuration")?;
-        Ok(settings.with_shared_sign_in())
-    }
-
-    /// The same settings on free ports under `data_dir` (tests).
-    pub fn embedded_on_free_ports(data_dir: &Path) -> anyhow::Result<Self> {
-        let mut settings = Self::load(None)?;
-        settings.data_dir = data_dir.to_owned();
-        settings.nomination.settings.grpc.port = 0;
-        settings.voting.settings.grpc.port = 0;
-        settings.survey_feedback.settings.grpc.port = 0;
-        settings.notification.settings.grpc.port = 0;
-        settings.gateway.http.port = 0;
-        Ok(settings)
-    }
-}
-
-impl Settings {
-    /// These settings with what every service shares filled in where a service has not set its
-    /// own: the OpenID Connect issuer and audience admins sign in with, from `nomination.auth`.
-    pub fn with_shared_sign_in(mut self) -> Self {
-        let nomination = self.nomination.settings.auth.oidc();
-        for auth in [
-            &mut self.voting.settings.auth,
-            &mut self.survey_feedback.settings.auth,
-            &mut self.notification.settings.auth,
-        ] {
-            if auth.issuer.is_empty() {
-                auth.clone_from(&nomination);
-            }
-        }
-        self
-    }
-
-    /// These settings with a random service key for every service that has none: for `valued up`,
-    /// where every caller and callee is in this one process and the keys never leave it.
-    pub fn with_service_keys(&self) -> Self {
-        let mut settings = self.clone();
-        for grpc in [
-            &mut settings.nomination.settings.grpc,
-            &mut settings.voting.settings.grpc,
-            &mut settings.survey_feedback.settings.grpc,
-            &mut settings.notification.settings.grpc,
-        ] {
-            if grpc.service_key.is_none() {
-                grpc.service_key = Some(valued_platform::auth::service::random_key());
-            }
-        }
-        settings
-    }
-}
+pub use settings::{Peer, Settings};
 
 /// The services a single process can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -438,30 +359,6 @@ pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::R
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_file_or_the_environment_gives_lists_as_text_and_urls_never_print() {
-        let dir = std::env::temp_dir().join(format!("valued-settings-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("valued.toml");
-        // As an environment variable would give it: one comma-separated string.
-        std::fs::write(
-            &file,
-            "[nomination.auth]\nplatform_admins = \"a@trust.nhs.uk, b@trust.nhs.uk\"\n\
-             [voting.database]\nurl = \"postgres://valued:hunter2@db/voting\"\n",
-        )
-        .unwrap();
-        let settings = Settings::load(Some(&file)).unwrap();
-        assert_eq!(
-            settings.nomination.settings.auth.platform_admins,
-            ["a@trust.nhs.uk", "b@trust.nhs.uk"]
-        );
-        assert!(!format!("{settings:?}").contains("hunter2"));
-        // Defaults stated once still apply to what the file leaves out.
-        assert_eq!(settings.nomination.settings.draft_days, 30);
-        assert_eq!(settings.bus.prefetch, 32);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 
     #[tokio::test]
     async fn a_development_secret_stops_a_production_service() {
