@@ -12,6 +12,8 @@
 //! version, in the transaction that makes it: the other services keep their own copy from these
 //! (`valued_platform::auth::roles`) to check their own callers.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -116,27 +118,90 @@ impl Principal {
         }
     }
 
-    /// Revoking `role` over `scope`: platform admins any grant; a region admin the trust admins of
-    /// its trusts; whoever chooses a campaign's judges its judges.
-    async fn may_revoke(&self, db: &impl ConnectionTrait, role: Role, scope: &str) -> Result<bool> {
+    /// The grants this admin manages: may see, invite to and revoke.
+    pub async fn managed(&self, db: &impl ConnectionTrait) -> Result<Managed> {
         if self.is_platform_admin() {
-            return Ok(true);
+            return Ok(Managed::All);
         }
-        Ok(match role {
-            Role::PlatformAdmin | Role::RegionAdmin => false,
-            Role::TrustAdmin => trust::Entity::find_by_id(scope.to_owned())
-                .one(db)
+        let regions_trusts = if self.grants.iter().any(|g| g.role == Role::RegionAdmin) {
+            trust::Entity::find()
+                .filter(trust::Column::RegionCode.is_not_null())
+                .all(db)
                 .await?
-                .and_then(|t| t.region_code)
-                .is_some_and(|region| self.holds(Role::RegionAdmin, &region)),
-            Role::Judge => match Uuid::parse_str(scope) {
-                Ok(id) => campaign::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .is_some_and(|c| self.administers_campaign(&c)),
-                Err(_) => false,
-            },
+                .into_iter()
+                .filter(|t| {
+                    t.region_code
+                        .as_deref()
+                        .is_some_and(|region| self.holds(Role::RegionAdmin, region))
+                })
+                .map(|t| t.code)
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let campaigns = campaign::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|c| self.administers_campaign(c))
+            .map(|c| c.id)
+            .collect();
+        Ok(Managed::Some {
+            trust_admins_of: regions_trusts,
+            judges_of: campaigns,
         })
+    }
+
+    /// Whether this admin manages the grant of `role` over `scope` (see [`Managed`]).
+    async fn manages(&self, db: &impl ConnectionTrait, role: Role, scope: &str) -> Result<bool> {
+        Ok(self.managed(db).await?.covers(role, scope))
+    }
+}
+
+/// The grants an admin manages: every grant for a platform admin; else the trust admins of the
+/// trusts in the regions they administer and the judges of the campaigns they run. Nobody else
+/// manages a platform or region admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Managed {
+    All,
+    Some {
+        /// Trust codes whose trust admins are managed.
+        trust_admins_of: HashSet<String>,
+        /// Campaigns whose judges are managed.
+        judges_of: HashSet<Uuid>,
+    },
+}
+
+impl Managed {
+    pub fn covers(&self, role: Role, scope: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Some {
+                trust_admins_of,
+                judges_of,
+            } => match role {
+                Role::PlatformAdmin | Role::RegionAdmin => false,
+                Role::TrustAdmin => trust_admins_of.contains(scope),
+                Role::Judge => Uuid::parse_str(scope).is_ok_and(|id| judges_of.contains(&id)),
+            },
+        }
+    }
+
+    /// The roles that can be granted over some scope managed.
+    pub fn roles(&self) -> Vec<Role> {
+        match self {
+            Self::All => Role::ALL.to_vec(),
+            Self::Some {
+                trust_admins_of,
+                judges_of,
+            } => [
+                (!trust_admins_of.is_empty()).then_some(Role::TrustAdmin),
+                (!judges_of.is_empty()).then_some(Role::Judge),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
     }
 }
 
@@ -388,9 +453,27 @@ async fn audit_grant(
     audit::record_as(txn, actor.name(), action, None, &trust_code, &detail).await
 }
 
+/// Refuses an admin `actor` who does not manage the grant of `role` over `scope` (see
+/// [`Principal::managed`]); `what` they tried names it in the refusal. The command line and the
+/// settings act with the database's own authority.
+async fn require_manages(
+    txn: &impl ConnectionTrait,
+    actor: &Actor<'_>,
+    what: &str,
+    role: Role,
+    scope: &str,
+) -> Result<()> {
+    if let Actor::Admin(principal) = actor {
+        let allowed = principal.manages(txn, role, scope).await?;
+        principal.require(allowed, &format!("{what} {} {scope}", role.slug()))?;
+    }
+    Ok(())
+}
+
 /// Invites `email` to `role` over `scope`: the grant binds to the account that first signs in with
 /// that email verified. Granting a held role again changes nothing; granting a revoked one invites
-/// afresh. Each change is audited as made by `actor`.
+/// afresh. An admin may grant only what they manage (as with [`revoke`]). Each change is audited as
+/// made by `actor`.
 pub async fn grant(
     db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
     outbox: &Outbox,
@@ -401,6 +484,7 @@ pub async fn grant(
 ) -> Result<()> {
     let email = email.trim().to_lowercase();
     let txn = db.begin().await?;
+    require_manages(&txn, actor, "invite someone as", role, scope).await?;
     let renewed = role_grant::ActiveModel {
         issuer: ActiveValue::Set(None),
         subject: ActiveValue::Set(None),
@@ -432,7 +516,7 @@ pub async fn grant(
 }
 
 /// Revokes `email`'s `role` over `scope` at once, recording who revoked it and when. An admin may
-/// revoke only what [`Principal::may_revoke`] allows; a grant not held (or already revoked) is
+/// revoke only what they manage ([`Principal::managed`]); a grant not held (or already revoked) is
 /// NotFound.
 pub async fn revoke(
     db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
@@ -444,10 +528,7 @@ pub async fn revoke(
 ) -> Result<()> {
     let email = email.trim().to_lowercase();
     let txn = db.begin().await?;
-    if let Actor::Admin(principal) = actor {
-        let allowed = principal.may_revoke(&txn, role, scope).await?;
-        principal.require(allowed, &format!("revoke {} {scope}", role.slug()))?;
-    }
+    require_manages(&txn, actor, "revoke", role, scope).await?;
     let revoked = role_grant::ActiveModel {
         revoked_at: ActiveValue::Set(Some(Utc::now())),
         revoked_by: ActiveValue::Set(Some(actor.name().to_owned())),
