@@ -5,4 +5,5 @@ pub mod audit;
 pub mod campaigns;
 pub mod judging;
 pub mod moderation;
+pub mod people;
 pub mod recognition;

@@ -3,6 +3,7 @@
 use valued_proto::nomination::v1 as pb;
 
 use crate::admin::moderation::{MatchReview, MatchVerdict, Moderation};
+use crate::admin::people::{GrantKey, Listed};
 use crate::admin::recognition::Finalists;
 use crate::db::entities::nomination;
 use crate::db::load::CampaignView;
@@ -104,6 +105,36 @@ impl From<pb::AnnounceFinalistsRequest> for Finalists {
                 .map(|id| RecordId::parse(id))
                 .collect(),
         }
+    }
+}
+
+impl TryFrom<pb::GrantRoleRequest> for GrantKey {
+    type Error = Error;
+
+    fn try_from(r: pb::GrantRoleRequest) -> Result<Self, Error> {
+        Self::parse(&r.email, &r.role, &r.scope).map_err(Error::Invalid)
+    }
+}
+
+impl TryFrom<pb::RevokeRoleRequest> for GrantKey {
+    type Error = Error;
+
+    fn try_from(r: pb::RevokeRoleRequest) -> Result<Self, Error> {
+        Self::parse(&r.email, &r.role, &r.scope).map_err(Error::Invalid)
+    }
+}
+
+pub fn role_grant(listed: Listed) -> pb::RoleGrant {
+    let grant = listed.grant;
+    pb::RoleGrant {
+        bound: grant.issuer.is_some(),
+        revoked: grant.revoked_at.is_some(),
+        revoked_at: timestamp(grant.revoked_at),
+        revoked_by: grant.revoked_by.unwrap_or_default(),
+        email: grant.email,
+        role: grant.role,
+        scope: grant.scope,
+        scope_name: listed.scope_name,
     }
 }
 

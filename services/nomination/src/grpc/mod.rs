@@ -16,6 +16,7 @@ use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use self::convert::{campaign, timestamp, to_message};
+use crate::admin::people::{self, GrantKey};
 use crate::admin::{audit, judging, moderation, recognition};
 use crate::auth::{self, AuthSettings, Principal, Verifier};
 use crate::db::load;
@@ -580,6 +581,58 @@ impl NominationService for NominationApi {
             Ok(pb::ForwardWinnerResponse {
                 nomination_id: id.to_string(),
             })
+        })
+        .await
+    }
+
+    async fn list_role_grants(
+        &self,
+        request: Request<pb::ListRoleGrantsRequest>,
+    ) -> Result<Response<pb::ListRoleGrantsResponse>, Status> {
+        self.admin(request, async |principal, _: pb::ListRoleGrantsRequest| {
+            let listed = people::list(&self.db, &principal).await?;
+            Ok(pb::ListRoleGrantsResponse {
+                grants: listed.grants.into_iter().map(convert::role_grant).collect(),
+                grantable_roles: listed
+                    .grantable
+                    .into_iter()
+                    .map(|role| role.slug().to_owned())
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    async fn grant_role(
+        &self,
+        request: Request<pb::GrantRoleRequest>,
+    ) -> Result<Response<pb::GrantRoleResponse>, Status> {
+        self.admin(request, async |principal, r: pb::GrantRoleRequest| {
+            let key = GrantKey::try_from(r)?;
+            let stored = people::invite(&self.db, &self.outbox, &principal, &key).await?;
+            Ok(pb::GrantRoleResponse {
+                grant: Some(convert::role_grant(stored)),
+            })
+        })
+        .await
+    }
+
+    async fn revoke_role(
+        &self,
+        request: Request<pb::RevokeRoleRequest>,
+    ) -> Result<Response<pb::RevokeRoleResponse>, Status> {
+        self.admin(request, async |principal, r: pb::RevokeRoleRequest| {
+            let key = GrantKey::try_from(r)?;
+            auth::revoke(
+                &self.db,
+                &self.outbox,
+                &auth::Actor::Admin(&principal),
+                &key.email.normalised(),
+                key.role,
+                &key.scope,
+            )
+            .await?;
+            Ok(pb::RevokeRoleResponse {})
         })
         .await
     }

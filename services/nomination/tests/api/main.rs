@@ -8,6 +8,7 @@ mod lifecycle;
 mod nomination_access;
 mod nominees;
 mod organisations;
+mod people;
 mod public_surface;
 mod retention;
 mod role_grants;
