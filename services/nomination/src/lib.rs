@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod erasure;
 pub mod error;
 mod grpc;
 mod nominees;
@@ -15,6 +16,7 @@ pub mod retention;
 use serde::Deserialize;
 use tonic::service::Routes;
 use valued_platform::host::ServiceHost;
+use valued_platform::inbox::Idempotent;
 use valued_platform::{DatabaseSettings, GrpcSettings, Platform};
 use valued_proto::nomination::v1::nomination_service_server::NominationServiceServer;
 
@@ -65,9 +67,17 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let host =
+        let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
+        host.erasure(erasure::Nominations).await?;
+        let answers = erasure::answers_subscription();
+        let consumer = answers.consumer.clone();
+        host.consume(
+            answers,
+            Idempotent::new(&consumer, host.db.clone(), erasure::Answers),
+        )
+        .await?;
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }

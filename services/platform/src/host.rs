@@ -11,6 +11,7 @@ use tonic::service::Routes;
 use crate::auth::OidcSettings;
 use crate::auth::roles::{self, Admins};
 use crate::auth::service::Gate;
+use crate::erasure::{self, Erase, Eraser};
 use crate::grpc::Readiness;
 use crate::inbox::Idempotent;
 use crate::outbox::{Outbox, OutboxRelay};
@@ -102,6 +103,23 @@ impl ServiceHost {
         )
         .await?;
         Ok(Admins::new(oidc.clone(), self.db.clone()))
+    }
+
+    /// Takes this service's part in erasing people: each `person.erasure_requested.v1` is handled
+    /// by `erase` through the inbox and answered with `person.erased.v1`.
+    pub async fn erasure(&mut self, erase: impl Erase) -> anyhow::Result<()> {
+        let subscription = erasure::subscription(self.name);
+        let consumer = subscription.consumer.clone();
+        let eraser = Eraser {
+            service: self.name,
+            outbox: self.outbox(),
+            erase,
+        };
+        self.consume(
+            subscription,
+            Idempotent::new(&consumer, self.db.clone(), eraser),
+        )
+        .await
     }
 
     /// Serves until shutdown, then waits for consumers and the relay to finish what they started.

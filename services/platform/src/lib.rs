@@ -7,6 +7,7 @@ pub mod bus;
 pub mod db;
 pub mod domain;
 pub mod envelope;
+pub mod erasure;
 pub mod grpc;
 pub mod host;
 pub mod inbox;

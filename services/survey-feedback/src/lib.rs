@@ -56,6 +56,9 @@ impl Application {
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
         let admins = host.admins(&settings.auth).await?;
+        // Nothing here is kept by email address (see `erasure` in README).
+        host.erasure(valued_platform::erasure::NothingByEmail)
+            .await?;
         Ok(Self {
             host,
             minimum_group_size: settings.minimum_group_size,

@@ -69,6 +69,9 @@ impl Application {
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
         let admins = host.admins(&settings.auth).await?;
+        // Nothing here is kept by email address (see `erasure` in README).
+        host.erasure(valued_platform::erasure::NothingByEmail)
+            .await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }

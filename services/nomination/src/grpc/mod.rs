@@ -233,6 +233,7 @@ impl NominationService for NominationApi {
         let given = request.consent.unwrap_or_default();
         consent::record(
             &self.db,
+            &self.outbox,
             &request.consent_token,
             Consent {
                 listed_publicly: given.listed_publicly,

@@ -2,9 +2,15 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
+};
+use uuid::Uuid;
+use valued_platform::outbox::Outbox;
+use valued_proto::events::v1::ConsentChanged;
 
-use crate::db::entities::{campaign, nomination, nominee};
+use crate::db::entities::{campaign, consent_record, nomination, nominee};
 use crate::domain::{Consent, hash_token};
 use crate::error::{Error, Result};
 
@@ -37,8 +43,17 @@ pub async fn find(db: &impl ConnectionTrait, token: &str) -> Result<ConsentReque
     })
 }
 
-/// Records the nominee's answers; they may change them later through the same link.
-pub async fn record(db: &impl ConnectionTrait, token: &str, consent: Consent) -> Result<()> {
+/// Records the nominee's answers, in the nominee's current consent and as a dated entry in their
+/// consent history, and announces them (`nominee.consent_changed.v1`) in the same transaction; they
+/// may change them later through the same link.
+pub async fn record(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
+    token: &str,
+    consent: Consent,
+) -> Result<()> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
     let updated = nominee::Entity::update_many()
         .col_expr(
             nominee::Column::ListedPublicly,
@@ -52,12 +67,44 @@ pub async fn record(db: &impl ConnectionTrait, token: &str, consent: Consent) ->
             nominee::Column::SharedWithMp,
             Expr::value(consent.shared_with_mp),
         )
-        .col_expr(nominee::Column::ConsentAnsweredAt, Expr::value(Utc::now()))
+        .col_expr(nominee::Column::ConsentAnsweredAt, Expr::value(now))
         .filter(nominee::Column::ConsentTokenHash.eq(hash_token(token)))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    if updated.rows_affected == 0 {
-        return Err(Error::NotFound("consent link".into()));
+    let nominee = match updated.rows_affected {
+        0 => None,
+        _ => {
+            nominee::Entity::find()
+                .filter(nominee::Column::ConsentTokenHash.eq(hash_token(token)))
+                .one(&txn)
+                .await?
+        }
     }
+    .ok_or_else(|| Error::NotFound("consent link".into()))?;
+    consent_record::Entity::insert(consent_record::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        nominee_id: ActiveValue::Set(nominee.id),
+        listed_publicly: ActiveValue::Set(consent.listed_publicly),
+        story_published: ActiveValue::Set(consent.story_published),
+        shared_with_mp: ActiveValue::Set(consent.shared_with_mp),
+        recorded_at: ActiveValue::Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let changed = ConsentChanged {
+        nominee_id: nominee.id.to_string(),
+        campaign_id: nominee.campaign_id.to_string(),
+        listed_publicly: consent.listed_publicly,
+        story_published: consent.story_published,
+        shared_with_mp: consent.shared_with_mp,
+        changed_at: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: 0,
+        }),
+    };
+    outbox
+        .enqueue(&txn, Some(&nominee.trust_code), &changed)
+        .await?;
+    outbox.commit(txn).await?;
     Ok(())
 }

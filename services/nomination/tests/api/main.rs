@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorisation;
+mod consent_history;
 mod drafts_and_matches;
 mod duplicates;
+mod erasure;
 mod helpers;
 mod lifecycle;
 mod nomination_access;

@@ -10,6 +10,8 @@ mod m20261122_000106_pay_bands;
 mod m20261122_000107_nomination_lifecycle;
 mod m20261122_000108_role_grant_subject_and_revocation;
 mod m20261126_000109_role_grant_version;
+mod m20261126_000110_consent_record;
+mod m20261126_000111_erasure;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             m20261122_000108_role_grant_subject_and_revocation::Migration,
         ));
         migrations.push(Box::new(m20261126_000109_role_grant_version::Migration));
+        migrations.push(Box::new(m20261126_000110_consent_record::Migration));
+        migrations.push(Box::new(m20261126_000111_erasure::Migration));
         migrations
     }
 }

@@ -1,0 +1,228 @@
+//! Erasing a person (UK GDPR Article 17). The nomination service takes the request (`valued erase`),
+//! keeps it under a hash of the address, and announces `person.erasure_requested.v1`; every service,
+//! this one included, erases its own data and answers `person.erased.v1`, which this service records
+//! so that the request's progress can be followed until all have answered.
+//!
+//! Here a person's data is pseudonymised rather than deleted wherever deleting would change what a
+//! campaign counted: a nomination they made stays (with its votes of confidence in the nominee and
+//! its scores) but no longer names them; a nomination about them stays but loses their name, story
+//! and address; their unconfirmed nominations and their drafts are deleted. The audit log is kept as
+//! it is: it records what admins did, which the trust must be able to show.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+use valued_platform::erasure::{Erase, SERVICES};
+use valued_platform::inbox::TransactionalHandler;
+use valued_platform::outbox::Outbox;
+use valued_platform::{Envelope, HandlerError, Subscription};
+use valued_proto::events::Event;
+use valued_proto::events::v1::{ErasureRequested, PersonErased};
+
+use crate::db::entities::{draft, erasure_answer, erasure_request, nomination, nominee};
+use crate::domain::{Status, hash_token};
+use crate::error::{Error, Result};
+
+/// What stands in for an erased name or text.
+pub const ERASED: &str = "[erased]";
+
+/// Records a request to erase `email` (already checked and normalised) made by `requested_by`, and
+/// announces it to every service; its id.
+pub async fn request(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
+    email: &str,
+    requested_by: &str,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    erasure_request::Entity::insert(erasure_request::ActiveModel {
+        id: ActiveValue::Set(id),
+        email_hash: ActiveValue::Set(hash_token(email)),
+        requested_by: ActiveValue::Set(requested_by.to_owned()),
+        requested_at: ActiveValue::Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let requested = ErasureRequested {
+        request_id: id.to_string(),
+        email: email.to_owned(),
+        requested_at: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: 0,
+        }),
+    };
+    outbox.enqueue(&txn, None, &requested).await?;
+    outbox.commit(txn).await?;
+    Ok(id)
+}
+
+/// A request and the services that have answered it.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub requested_at: DateTime<Utc>,
+    /// `(service, rows erased, when)` for each service that has answered.
+    pub answered: Vec<(String, i64, DateTime<Utc>)>,
+    /// The services yet to answer.
+    pub waiting: Vec<&'static str>,
+}
+
+/// Where the request `id` stands.
+pub async fn progress(db: &impl ConnectionTrait, id: Uuid) -> Result<Progress> {
+    let request = erasure_request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("erasure request {id}")))?;
+    let answered: Vec<(String, i64, DateTime<Utc>)> = erasure_answer::Entity::find()
+        .filter(erasure_answer::Column::RequestId.eq(id))
+        .order_by_asc(erasure_answer::Column::ErasedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.service, a.records, a.erased_at))
+        .collect();
+    let waiting = SERVICES
+        .into_iter()
+        .filter(|s| !answered.iter().any(|(answered, ..)| answered == s))
+        .collect();
+    Ok(Progress {
+        requested_at: request.requested_at,
+        answered,
+        waiting,
+    })
+}
+
+/// The nomination service's own data about a person.
+pub struct Nominations;
+
+#[async_trait]
+impl Erase for Nominations {
+    async fn erase(
+        &self,
+        txn: &DatabaseTransaction,
+        email: &str,
+    ) -> std::result::Result<u64, sea_orm::DbErr> {
+        let mut records = 0;
+        // What they never confirmed never counted: gone.
+        records += nomination::Entity::delete_many()
+            .filter(same_email(nomination::Column::NominatorEmail, email))
+            .filter(nomination::Column::Status.eq(Status::Unconfirmed.slug()))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // What they nominated stays, no longer naming them.
+        records += nomination::Entity::update_many()
+            .col_expr(nomination::Column::NominatorName, Expr::value(ERASED))
+            .col_expr(nomination::Column::NominatorEmail, Expr::value(""))
+            .filter(same_email(nomination::Column::NominatorEmail, email))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // Nominations about them, by their work address, keep their place but lose them.
+        let about: Vec<nominee::Model> = nominee::Entity::find()
+            .filter(same_email(nominee::Column::Email, email))
+            .all(txn)
+            .await?;
+        for person in &about {
+            records += nomination::Entity::update_many()
+                .col_expr(nomination::Column::NomineeName, Expr::value(ERASED))
+                .col_expr(nomination::Column::NomineeJobTitle, Expr::value(""))
+                .col_expr(nomination::Column::Story, Expr::value(ERASED))
+                .col_expr(nomination::Column::NomineeEmail, Expr::value(""))
+                .filter(nomination::Column::NomineeId.eq(person.id))
+                .exec(txn)
+                .await?
+                .rows_affected;
+        }
+        records += nomination::Entity::update_many()
+            .col_expr(nomination::Column::NomineeEmail, Expr::value(""))
+            .filter(same_email(nomination::Column::NomineeEmail, email))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        records += nominee::Entity::update_many()
+            .col_expr(nominee::Column::Name, Expr::value(ERASED))
+            .col_expr(nominee::Column::Email, Expr::value(""))
+            .col_expr(
+                nominee::Column::NameKey,
+                Expr::value(format!("erased {}", Uuid::now_v7())),
+            )
+            .col_expr(
+                nominee::Column::ConsentTokenHash,
+                Expr::value(None::<String>),
+            )
+            .col_expr(nominee::Column::ListedPublicly, Expr::value(false))
+            .col_expr(nominee::Column::StoryPublished, Expr::value(false))
+            .col_expr(nominee::Column::SharedWithMp, Expr::value(false))
+            .filter(same_email(nominee::Column::Email, email))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // Half-finished forms that carry their address.
+        records += draft::Entity::delete_many()
+            .filter(
+                Expr::expr(Func::lower(Expr::col(draft::Column::Answers)))
+                    .like(LikeExpr::new(format!("%{}%", escape_like(email))).escape('\\')),
+            )
+            .exec(txn)
+            .await?
+            .rows_affected;
+        Ok(records)
+    }
+}
+
+/// `text` with LIKE's wildcards taken literally (escaped with `\`).
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `column` holds `email` (normalised), however its letters were typed.
+fn same_email(column: impl sea_orm::sea_query::IntoColumnRef, email: &str) -> Expr {
+    Expr::expr(Func::lower(Expr::col(column))).eq(email)
+}
+
+/// The consumer recording each service's answer: `nomination-erasure-answers`.
+pub fn answers_subscription() -> Subscription {
+    Subscription::new("nomination-erasure-answers", &[PersonErased::TYPE])
+}
+
+/// Records `person.erased.v1` answers. Wrap it in the inbox.
+pub struct Answers;
+
+#[async_trait]
+impl TransactionalHandler for Answers {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+    ) -> std::result::Result<(), HandlerError> {
+        let answer: PersonErased = envelope
+            .decode()
+            .map_err(|e| HandlerError::Poison(e.into()))?;
+        let request_id =
+            Uuid::parse_str(&answer.request_id).map_err(|e| HandlerError::Poison(e.into()))?;
+        let erased_at = answer
+            .erased_at
+            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+            .unwrap_or_else(Utc::now);
+        erasure_answer::Entity::insert(erasure_answer::ActiveModel {
+            request_id: ActiveValue::Set(request_id),
+            service: ActiveValue::Set(answer.service),
+            records: ActiveValue::Set(i64::try_from(answer.records).unwrap_or(i64::MAX)),
+            erased_at: ActiveValue::Set(erased_at),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(txn)
+        .await
+        .map_err(|e| HandlerError::Retry(e.into()))?;
+        Ok(())
+    }
+}

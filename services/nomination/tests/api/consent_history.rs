@@ -1,0 +1,79 @@
+//! Consent history: every answer a nominee gives is kept, dated, and announced; the latest is what
+//! counts.
+
+use sea_orm::{EntityTrait, QueryOrder};
+use valued_nomination::db::entities::consent_record;
+use valued_proto::events::v1::{ConsentChanged, NomineeThanked};
+use valued_proto::nomination::v1 as pb;
+
+use crate::helpers::spawn_app;
+
+fn answer(token: &str, listed: bool, story: bool, mp: bool) -> pb::RecordConsentRequest {
+    pb::RecordConsentRequest {
+        consent_token: token.to_owned(),
+        consent: Some(pb::Consent {
+            listed_publicly: listed,
+            story_published: story,
+            shared_with_mp: mp,
+        }),
+    }
+}
+
+#[tokio::test]
+async fn every_answer_is_kept_dated_and_announced_and_the_latest_counts() {
+    let mut app = spawn_app().await;
+    let id = app.submit_confirmed(app.valid_request()).await;
+    let thanks = app.events::<NomineeThanked>().await;
+    let token = thanks[0].consent_token.clone();
+
+    app.client
+        .record_consent(answer(&token, true, true, true))
+        .await
+        .unwrap();
+    // They change their mind: still listed, but no story and nothing to their MP.
+    app.client
+        .record_consent(answer(&token, true, false, false))
+        .await
+        .unwrap();
+    let refused = app
+        .client
+        .record_consent(answer("not-a-token", false, false, false))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+
+    let history: Vec<(bool, bool, bool)> = consent_record::Entity::find()
+        .order_by_asc(consent_record::Column::RecordedAt)
+        .order_by_asc(consent_record::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.listed_publicly, r.story_published, r.shared_with_mp))
+        .collect();
+    assert_eq!(history, [(true, true, true), (true, false, false)]);
+
+    let nominee_id = app.nominee_of(&id).await;
+    let announced: Vec<(String, bool, bool, bool)> = app
+        .events::<ConsentChanged>()
+        .await
+        .into_iter()
+        .map(|c| {
+            (
+                c.nominee_id,
+                c.listed_publicly,
+                c.story_published,
+                c.shared_with_mp,
+            )
+        })
+        .collect();
+    assert_eq!(
+        announced,
+        [
+            (nominee_id.clone(), true, true, true),
+            (nominee_id.clone(), true, false, false)
+        ]
+    );
+    let (nominee, _) = app.nominee(&nominee_id).await;
+    assert!(nominee.listed_publicly && !nominee.story_published && !nominee.shared_with_mp);
+}
