@@ -643,14 +643,25 @@ pub async fn confirm(
         .filter(entity::Column::Status.eq(status::UNCONFIRMED))
         .exec(&txn)
         .await?;
-    if claimed.rows_affected == 1 {
-        fingerprint::record(&txn, &letter, now).await?;
-        if outcome == status::SENT {
-            send_to_mp(&txn, templates, &letter, &member).await?;
-        }
+    if claimed.rows_affected == 0 {
+        // Another click confirmed it first (what it decided stands, not what this one would have),
+        // or retention deleted it unconfirmed meanwhile.
+        txn.rollback().await?;
+        let decided = entity::Entity::find_by_id(letter.id)
+            .one(db)
+            .await?
+            .ok_or_else(no_such_letter)?;
+        return Ok(Confirmed {
+            mp_name: member.display_as,
+            status: decided.status,
+        });
+    }
+    fingerprint::record(&txn, &letter, now).await?;
+    if outcome == status::SENT {
+        send_to_mp(&txn, templates, &letter, &member).await?;
     }
     txn.commit().await?;
-    if claimed.rows_affected == 1 && outcome == status::HELD {
+    if outcome == status::HELD {
         tracing::warn!(
             member_id = member.member_id,
             letter_id = %letter.id,
@@ -763,6 +774,43 @@ mod tests {
         assert_eq!(taken, PER_SUPPORTER_PER_DAY);
         let stored = entity::Entity::find().count(&db).await.unwrap();
         assert_eq!(stored, PER_SUPPORTER_PER_DAY);
+        db.close().await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The link followed twice at once: both answers say what was decided. (The second used to
+    /// find the letter's own fingerprint, recorded by the first, and answer "held" for a letter
+    /// that had been sent.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn on_sqlite_two_clicks_at_once_both_answer_what_was_decided() {
+        let dir = std::env::temp_dir().join(format!("valued-two-clicks-{}", Uuid::new_v4()));
+        let (db, lookup) = embedded(&dir).await;
+        let templates = Templates::new().unwrap();
+        let body = own_words(2);
+        let letter = NewLetter {
+            name: "Chris Example",
+            email: "chris@example.org",
+            postcode: "GU11 1AA",
+            body: &body,
+        };
+        write(&db, &lookup, &templates, "https://v.example.org", &letter, 10)
+            .await
+            .unwrap();
+        let email = delivery::recent(&db, None, 1).await.unwrap().remove(0);
+        let (_, after) = email
+            .text_body
+            .split_once("/write-to-your-mp/confirm/")
+            .unwrap();
+        let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+        let settings = WriteToMpSettings::default();
+        let (first, second) = tokio::join!(
+            confirm(&db, &templates, &token, &settings),
+            confirm(&db, &templates, &token, &settings)
+        );
+        let stored = entity::Entity::find().one(&db).await.unwrap().unwrap();
+        assert_eq!(stored.status, status::SENT);
+        assert_eq!(first.unwrap().status, stored.status);
+        assert_eq!(second.unwrap().status, stored.status);
         db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }
