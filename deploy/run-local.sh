@@ -70,7 +70,9 @@ for service in "${!grpc_port[@]}"; do
   [[ -s target/run-local/service-key-$service ]] || head -c 32 /dev/urandom | base64 > "target/run-local/service-key-$service"
   export "VALUED__${section}__GRPC__SERVICE_KEY=$(cat "target/run-local/service-key-$service")"
 done
-# The gateway's developer outbox (on here) lists deliveries on its own behalf.
+# This is a developer's machine: `valued serve` may serve the developer outbox (every email, with
+# personal details, at /outbox), which the gateway lists on its own behalf.
+export VALUED__DEVELOPER_MACHINE=true
 export VALUED__NOTIFICATION__DEVELOPER_OUTBOX=true
 export VALUED__NOTIFICATION__EMAIL__TRANSPORT=smtp
 export VALUED__NOTIFICATION__EMAIL__PUBLIC_URL=http://127.0.0.1:${GATEWAY_PORT:-8080}

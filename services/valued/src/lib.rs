@@ -1,13 +1,14 @@
 //! The `valued` binary's library: configuration for every service, and the three ways to run them —
 //! all in one process (`up`), one service (`serve`), or migrations (`migrate`).
 
+mod production;
 mod settings;
 
 use std::path::Path;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
-use valued_platform::{BusSettings, Platform, Shutdown};
+use valued_platform::{Platform, Shutdown};
 
 pub use settings::{Peer, Settings};
 
@@ -125,7 +126,7 @@ pub async fn serve(
     service: Service,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    refuse_development_secrets(settings, service)?;
+    let settings = &production::for_serve(settings, service)?;
     if service == Service::Gateway {
         let peers = valued_gateway::Peers {
             nomination: valued_gateway::Peer::new(
@@ -171,25 +172,6 @@ pub async fn serve(
         }
         Service::Gateway => Ok(()),
     }
-}
-
-/// `valued serve` is how a service runs in production: it does not start on a secret whose value
-/// is the compiled-in development one (`valued up`, on a developer's machine, may).
-fn refuse_development_secrets(settings: &Settings, service: Service) -> anyhow::Result<()> {
-    let default_bus = BusSettings::default();
-    anyhow::ensure!(
-        service == Service::Gateway
-            || settings.bus.kind != valued_platform::settings::BusKind::Amqp
-            || settings.bus.amqp_url() != default_bus.amqp_url(),
-        "bus.amqp_url is the development broker's guest account: set VALUED__BUS__AMQP_URL"
-    );
-    anyhow::ensure!(
-        service != Service::Voting || !settings.voting.settings.uses_development_key(),
-        "voting.voter_key_secret is the development key, with which anyone holding the source \
-         could test guessed emails against stored votes: set VALUED__VOTING__VOTER_KEY_SECRET \
-         to a long random value that stays fixed while any ballot is open"
-    );
-    Ok(())
 }
 
 /// The nomination service's database, migrated first (for the command-line tools).
@@ -353,32 +335,4 @@ pub async fn migrate(settings: &Settings, service: Option<Service>) -> anyhow::R
         valued_notification::migrate(&settings.notification.settings, data_dir).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_development_secret_stops_a_production_service() {
-        let dir = std::env::temp_dir().join(format!("valued-secrets-{}", std::process::id()));
-        let mut settings = Settings::embedded_on_free_ports(&dir).unwrap();
-        let refused = serve(&settings, Service::Voting, Shutdown::new())
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            refused.contains("VALUED__VOTING__VOTER_KEY_SECRET"),
-            "{refused}"
-        );
-
-        settings.voting.settings.voter_key_secret = "a long random value".to_owned().into();
-        settings.bus.kind = valued_platform::settings::BusKind::Amqp;
-        let refused = serve(&settings, Service::Voting, Shutdown::new())
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(refused.contains("VALUED__BUS__AMQP_URL"), "{refused}");
-    }
 }
