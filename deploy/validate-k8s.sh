@@ -8,7 +8,8 @@
 #     `jsonschema`;
 #   - a kind with neither fails;
 # plus a few project rules (restricted securityContext, probes, a preStop pause, resources, selectors
-# that select something, no default broker credentials). Installs its tools into target/k8s-validate/venv.
+# that select something, no default broker credentials, every secret setting read from a Secret that
+# k8s/README.md lists). Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -62,6 +63,7 @@ done
 "$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
 import json
 import pathlib
+import re
 import sys
 
 import jsonschema
@@ -156,6 +158,40 @@ def rule_errors(doc):
     return errors
 
 
+# Settings that hold a secret, by the end of their variable's name.
+SECRET_SETTING = re.compile(r"^VALUED__.*(SECRET|PASSWORD|SERVICE_KEY|PRIVATE_KEY_PEM|DATABASE__URL|AMQP_URL)$")
+readme = pathlib.Path("k8s/README.md").read_text()
+secrets_table = readme.split("\n## Secrets", 1)[1].split("\n## ", 1)[0]
+
+
+def secret_errors(doc):
+    """A setting that holds a secret is read from a Secret, or composed only of variables that are
+    (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod reads is
+    in k8s/README.md's Secrets table, so that whoever installs Valued knows to make it."""
+    if doc["kind"] == "ConfigMap":
+        return [f"{key}: a secret setting in a ConfigMap; read it from a Secret"
+                for key in doc.get("data", {}) if SECRET_SETTING.match(key)]
+    spec = pod_spec(doc)
+    if spec is None:
+        return []
+    errors = []
+    for c in spec["containers"]:
+        env = c.get("env", [])
+        from_secret = {e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
+        for e in env:
+            if not SECRET_SETTING.match(e["name"]) or "secretKeyRef" in e.get("valueFrom", {}):
+                continue
+            parts = re.findall(r"\$\((\w+)\)", e.get("value", ""))
+            if not parts or not all(part in from_secret for part in parts):
+                errors.append(f"container {c['name']}: {e['name']} must come from a Secret")
+        for e in env:
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref and f"`{ref['name']}`" not in secrets_table:
+                errors.append(f"container {c['name']}: the Secret {ref['name']} is missing from "
+                              "k8s/README.md's Secrets table")
+    return errors
+
+
 def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -199,7 +235,7 @@ for path in files:
     for doc in docs:
         total += 1
         name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc):
+        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
     for err in reference_errors(docs):
