@@ -12,4 +12,5 @@ mod graceful;
 mod journey;
 mod migrate;
 mod recovery;
+mod settings;
 mod write_to_mp;
