@@ -303,6 +303,17 @@ impl<'a> Probe<'a> {
     }
 }
 
+/// Deserializer methods for the narrower numbers, each as its widest.
+macro_rules! narrower {
+    ($($($method:ident)+ => $widest:ident),+ $(,)?) => {
+        $($(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+                self.$widest(visitor)
+            }
+        )+)+
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Probe<'_> {
     type Error = ProbeError;
 
@@ -331,32 +342,10 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         visitor.visit_f64(0.0)
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
-        self.deserialize_f64(visitor)
+    narrower! {
+        deserialize_i8 deserialize_i16 deserialize_i32 => deserialize_i64,
+        deserialize_u8 deserialize_u16 deserialize_u32 => deserialize_u64,
+        deserialize_f32 => deserialize_f64,
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {

@@ -201,19 +201,28 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutUrl<'_, A> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_file_or_the_environment_gives_lists_as_text_and_urls_never_print() {
-        let dir = std::env::temp_dir().join(format!("valued-settings-{}", std::process::id()));
+    /// A `valued.toml` holding `text`, in a directory of its own named after `test`.
+    fn config_file(test: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("valued-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("valued.toml");
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    fn remove(file: &Path) {
+        std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_file_or_the_environment_gives_lists_as_text_and_urls_never_print() {
         // As an environment variable would give it: one comma-separated string.
-        std::fs::write(
-            &file,
+        let file = config_file(
+            "lists",
             "[nomination.auth]\nplatform_admins = \"a@trust.nhs.uk, b@trust.nhs.uk\"\n\
              [voting.database]\nurl = \"postgres://valued:hunter2@db/voting\"\n",
-        )
-        .unwrap();
-        let settings = Settings::load(Some(&file)).unwrap();
+        );
+        let settings = Settings::load_from(Some(&file), []).unwrap();
         assert_eq!(
             settings.nomination.settings.auth.platform_admins,
             ["a@trust.nhs.uk", "b@trust.nhs.uk"]
@@ -222,7 +231,7 @@ mod tests {
         // Defaults stated once still apply to what the file leaves out.
         assert_eq!(settings.nomination.settings.draft_days, 30);
         assert_eq!(settings.bus.prefetch, 32);
-        std::fs::remove_dir_all(&dir).unwrap();
+        remove(&file);
     }
 
     fn load(variables: &[(&str, &str)]) -> anyhow::Result<Settings> {
@@ -272,14 +281,10 @@ mod tests {
 
     #[test]
     fn a_misspelt_file_key_is_refused_naming_it_and_the_file() {
-        let dir = std::env::temp_dir().join(format!("valued-misspelt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("valued.toml");
-        std::fs::write(
-            &file,
+        let file = config_file(
+            "misspelt",
             "[notification.smtp]\nhost = \"relay\"\nprot = 2525\n",
-        )
-        .unwrap();
+        );
         let refused = Settings::load_from(Some(&file), []).unwrap_err();
         assert_eq!(
             format!("{refused:#}"),
@@ -289,7 +294,7 @@ mod tests {
                 file.display()
             )
         );
-        std::fs::remove_dir_all(&dir).unwrap();
+        remove(&file);
     }
 
     #[test]
