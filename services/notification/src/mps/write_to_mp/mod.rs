@@ -778,24 +778,38 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    /// The link followed twice at once: both answers say what was decided. (The second used to
-    /// find the letter's own fingerprint, recorded by the first, and answer "held" for a letter
-    /// that had been sent.)
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn on_sqlite_two_clicks_at_once_both_answer_what_was_decided() {
-        let dir = std::env::temp_dir().join(format!("valued-two-clicks-{}", Uuid::new_v4()));
+    /// The embedded default's database (in a directory of its own, removed by the test) with one
+    /// letter from Chris to Alex Baker, written and not yet confirmed.
+    async fn one_letter_written() -> (std::path::PathBuf, DatabaseConnection, Templates, Drafted) {
+        let dir = std::env::temp_dir().join(format!("valued-one-letter-{}", Uuid::new_v4()));
         let (db, lookup) = embedded(&dir).await;
         let templates = Templates::new().unwrap();
-        let body = own_words(2);
+        let body = own_words(1);
         let letter = NewLetter {
             name: "Chris Example",
             email: "chris@example.org",
             postcode: "GU11 1AA",
             body: &body,
         };
-        write(&db, &lookup, &templates, "https://v.example.org", &letter, 10)
-            .await
-            .unwrap();
+        let drafted = write(
+            &db,
+            &lookup,
+            &templates,
+            "https://v.example.org",
+            &letter,
+            10,
+        )
+        .await
+        .unwrap();
+        (dir, db, templates, drafted)
+    }
+
+    /// The link followed twice at once: both answers say what was decided. (The second used to
+    /// find the letter's own fingerprint, recorded by the first, and answer "held" for a letter
+    /// that had been sent.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn on_sqlite_two_clicks_at_once_both_answer_what_was_decided() {
+        let (dir, db, templates, _) = one_letter_written().await;
         let email = delivery::recent(&db, None, 1).await.unwrap().remove(0);
         let (_, after) = email
             .text_body
@@ -819,26 +833,7 @@ mod tests {
     /// the record cannot be changed or removed.
     #[tokio::test]
     async fn on_sqlite_a_decision_is_recorded_once_and_the_record_is_append_only() {
-        let dir = std::env::temp_dir().join(format!("valued-held-audit-{}", Uuid::new_v4()));
-        let (db, lookup) = embedded(&dir).await;
-        let templates = Templates::new().unwrap();
-        let body = own_words(1);
-        let letter = NewLetter {
-            name: "Chris Example",
-            email: "chris@example.org",
-            postcode: "GU11 1AA",
-            body: &body,
-        };
-        let drafted = write(
-            &db,
-            &lookup,
-            &templates,
-            "https://v.example.org",
-            &letter,
-            10,
-        )
-        .await
-        .unwrap();
+        let (dir, db, templates, drafted) = one_letter_written().await;
         entity::Entity::update_many()
             .col_expr(entity::Column::Status, Expr::value(status::HELD))
             .exec(&db)
