@@ -18,6 +18,7 @@ pub use grpc::PUBLIC_RPCS;
 pub mod mps;
 pub mod policy;
 mod redact;
+pub mod retention;
 pub mod sender;
 pub mod settings;
 pub mod templates;
@@ -46,6 +47,7 @@ pub struct Application {
     mp_digest: mps::DigestJob,
     webhook: Option<webhook::WebhookServer>,
     letters: mps::write_to_mp::LetterDesk,
+    retention: retention::RetentionJob,
     previews: Vec<valued_proto::notification::v1::TemplatePreview>,
     link_tokens: redact::LinkTokens,
     admins: valued_platform::auth::roles::Admins,
@@ -54,11 +56,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
-        let email: Arc<dyn EmailSender> = match settings.email.transport {
-            Transport::Smtp => Arc::new(SmtpSender::new(&settings.smtp)?),
-            Transport::File => Arc::new(FileOutbox::new(platform.data_dir.join("outbox"))?),
+        let (email, outbox): (Arc<dyn EmailSender>, _) = match settings.email.transport {
+            Transport::Smtp => (Arc::new(SmtpSender::new(&settings.smtp)?), None),
+            Transport::File => {
+                let outbox = FileOutbox::new(platform.data_dir.join("outbox"))?;
+                let dir = outbox.dir.clone();
+                (Arc::new(outbox), Some(dir))
+            }
         };
-        Self::build_with_sender(settings, platform, email).await
+        Self::build_with(settings, platform, email, outbox).await
     }
 
     /// As [`Application::build`], with the email transport supplied by the caller.
@@ -66,6 +72,17 @@ impl Application {
         settings: &Settings,
         platform: Platform,
         email: Arc<dyn EmailSender>,
+    ) -> anyhow::Result<Self> {
+        Self::build_with(settings, platform, email, None).await
+    }
+
+    /// The application sending through `email`; `outbox` is the file transport's directory, whose
+    /// emails retention deletes with the deliveries' bodies.
+    async fn build_with(
+        settings: &Settings,
+        platform: Platform,
+        email: Arc<dyn EmailSender>,
+        outbox: Option<std::path::PathBuf>,
     ) -> anyhow::Result<Self> {
         let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
@@ -132,7 +149,9 @@ impl Application {
         let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;
         let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
         let admins = host.admins(&settings.auth).await?;
+        let retention = retention::RetentionJob::new(host.db.clone(), settings, outbox);
         Ok(Self {
+            retention,
             admins,
             developer_outbox: settings.developer_outbox,
             host,
@@ -171,9 +190,15 @@ impl Application {
         self.mp_digest.clone()
     }
 
+    /// The retention job this application runs every `retention.check_seconds`.
+    pub fn retention(&self) -> retention::RetentionJob {
+        self.retention.clone()
+    }
+
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let sender = self.sender.spawn(self.host.platform.shutdown.clone());
         let mp_digest = self.mp_digest.spawn(self.host.platform.shutdown.clone());
+        let retention = self.retention.spawn(self.host.platform.shutdown.clone());
         let webhook = self
             .webhook
             .map(|w| w.spawn(self.host.platform.shutdown.clone()));
@@ -194,6 +219,7 @@ impl Application {
             .await?;
         let _ = sender.await;
         let _ = mp_digest.await;
+        let _ = retention.await;
         let _ = letter_counts.await;
         if let Some(webhook) = webhook {
             let _ = webhook.await;

@@ -19,6 +19,8 @@ pub struct Settings {
     pub policy: PolicySettings,
     pub webhook: WebhookSettings,
     pub dkim: DkimSettings,
+    /// How long deliveries, inbox rows and letters to MPs keep what they hold about people.
+    pub retention: crate::retention::RetentionSettings,
     /// The OpenID Connect issuer and audience signed-in admins' ID tokens are checked against
     /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
     /// own copy of the grants.
@@ -261,5 +263,6 @@ mod tests {
         assert_eq!(partial.sender.retry_max_ms, 1_800_000);
         assert_eq!(partial.write_to_mp.hold_after_per_day, 50);
         assert_eq!(partial.policy.unsolicited_per_recipient_per_day, 5);
+        assert_eq!(partial.retention.email_body_days, 30);
     }
 }

@@ -139,6 +139,7 @@ async fn insert_item(
         digest_id: ActiveValue::Set(None),
         created_at: ActiveValue::Set(Utc::now()),
         included_at: ActiveValue::Set(None),
+        pseudonymised_at: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing_on([digest_item::Column::EventId])
     .exec_without_returning(txn)

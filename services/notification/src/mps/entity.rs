@@ -98,6 +98,9 @@ pub mod digest_item {
         pub digest_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
         pub included_at: Option<DateTimeUtc>,
+        /// When retention replaced the constituent's details with a marker, some time after the
+        /// digest listing them was sent (`crate::retention`).
+        pub pseudonymised_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

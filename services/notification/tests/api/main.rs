@@ -10,6 +10,7 @@ mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
 mod preview;
+mod retention;
 mod sending_policy;
 mod tenants;
 mod unsolicited_cap;

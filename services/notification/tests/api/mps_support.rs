@@ -173,6 +173,8 @@ pub struct MpApp {
     pub smtp: SmtpSink,
     pub db: DatabaseConnection,
     pub digest: DigestJob,
+    /// The retention job, whose rounds the test runs itself.
+    pub retention: valued_notification::retention::RetentionJob,
     pub postcodes: FakePostcodes,
     shutdown: Shutdown,
 }
@@ -230,6 +232,7 @@ pub async fn spawn_mp_app_with(
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let digest = app.mp_digest();
+    let retention = app.retention();
     let letters = app.letters();
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -249,6 +252,7 @@ pub async fn spawn_mp_app_with(
         smtp,
         db,
         digest,
+        retention,
         postcodes,
         shutdown,
     }

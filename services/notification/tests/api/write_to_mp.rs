@@ -24,6 +24,16 @@ const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looke
     for three weeks this winter and nobody thanks them. Please speak up for fair pay and recognition \
     for NHS support staff in Parliament.";
 
+/// Three letters, each in its writer's own words.
+const OWN_WORDS: [&str; 3] = [
+    "Dear Alex, the porters at Frimley Park carried my daughter's cot through the night \
+         without a word of complaint. They deserve to be recognised in the NHS pay review.",
+    "Dear Alex, I work beside the domestic team on ward 12 and nobody sees how hard they \
+         work. Please ask the minister why agency cleaners are paid less than anyone else.",
+    "Dear Alex, as a retired ward clerk I know the admin staff are the glue of every \
+     hospital. Please support a national day of thanks for NHS support staff.",
+];
+
 struct LetterApp {
     client: NotificationServiceClient<Credentialed>,
     app: MpApp,
@@ -384,15 +394,7 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
 #[tokio::test]
 async fn each_mp_is_told_once_a_week_how_many_constituents_wrote() {
     let mut app = spawn(50).await;
-    let bodies = [
-        "Dear Alex, the porters at Frimley Park carried my daughter's cot through the night \
-         without a word of complaint. They deserve to be recognised in the NHS pay review.",
-        "Dear Alex, I work beside the domestic team on ward 12 and nobody sees how hard they \
-         work. Please ask the minister why agency cleaners are paid less than anyone else.",
-        "Dear Alex, as a retired ward clerk I know the admin staff are the glue of every \
-         hospital. Please support a national day of thanks for NHS support staff.",
-    ];
-    for (i, body) in bodies.iter().enumerate() {
+    for (i, body) in OWN_WORDS.iter().enumerate() {
         let email = format!("supporter-{i}@example.org");
         app.client
             .write_to_mp(letter("A Supporter", &email, body))
@@ -669,4 +671,112 @@ async fn each_decision_on_a_held_letter_is_recorded_with_the_admin_who_made_it()
         );
     }
     assert_eq!(app.decisions().await.len(), 2);
+}
+
+/// Five weeks on, retention has taken what supporters typed out of their letters and out of every
+/// stored email, with the links those emails carried; a letter never confirmed is gone with its
+/// confirm-token hash, so its link finds nothing; and the MP's count of letters for the week they
+/// were confirmed in is what it was.
+#[tokio::test]
+async fn after_retention_no_supporter_details_or_links_remain_and_the_mps_count_stays_right() {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use valued_notification::db::delivery;
+    use valued_notification::mps::write_to_mp::entity::{Column, Entity};
+
+    let mut app = spawn(50).await;
+    for (i, body) in OWN_WORDS[..2].iter().enumerate() {
+        let email = format!("supporter-{i}@example.org");
+        app.write("A Supporter", &email, body).await;
+        assert_eq!(app.confirm(&email).await, "sent");
+    }
+    app.write("Una Example", "una@example.org", OWN_WORDS[2])
+        .await;
+    let unconfirmed = app.email_to("una@example.org", "Confirm your letter").await;
+    let text = unconfirmed.text_body();
+    let (_, after) = text.split_once("/write-to-your-mp/confirm/").unwrap();
+    let una_token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    for _ in 0..100 {
+        if app.to_mp().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.to_mp().len(), 2);
+
+    // Five weeks pass.
+    for sql in [
+        "UPDATE mp_letter SET created_at = created_at - INTERVAL '35 days', \
+         confirmed_at = confirmed_at - INTERVAL '35 days'",
+        "UPDATE delivery SET created_at = created_at - INTERVAL '35 days', \
+         unsolicited_at = unsolicited_at - INTERVAL '35 days', \
+         counted_at = counted_at - INTERVAL '35 days'",
+    ] {
+        app.app.db.execute_unprepared(sql).await.unwrap();
+    }
+    let report = app.app.retention.run(chrono::Utc::now()).await.unwrap();
+    assert_eq!((report.sent_letters, report.unconfirmed_letters), (2, 1));
+    assert_eq!(
+        report.deliveries, 5,
+        "three links to confirm, two letters to the MP"
+    );
+
+    // Not in the database, let alone the API: no stored email holds a link, a supporter's address
+    // or their words.
+    for row in delivery::Entity::find().all(&app.app.db).await.unwrap() {
+        for text in [&row.subject, &row.text_body, &row.html_body] {
+            assert_eq!(text, "[removed after 30 days]");
+        }
+        assert_eq!(row.reply_to, None);
+        if row.template == "mp_letter" {
+            assert_eq!(row.recipient, "alex.baker.mp@parliament.uk");
+        } else {
+            assert!(!row.recipient.contains('@'), "{}", row.recipient);
+        }
+    }
+    let listed = app
+        .client
+        .list_deliveries(app.app.signed(ListDeliveriesRequest {
+            limit: 100,
+            recipient: String::new(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert_eq!(listed.len(), 5);
+    assert!(listed.iter().all(|d| !d.text_body.contains("example.org")));
+    // The never-confirmed letter's link leads nowhere; no letter keeps a confirm-token hash.
+    let gone = app
+        .client
+        .confirm_mp_letter(ConfirmMpLetterRequest { token: una_token })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), tonic::Code::NotFound);
+    let with_hash = Entity::find()
+        .filter(Column::ConfirmTokenHash.is_not_null())
+        .count(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(with_hash, 0);
+    let letters = Entity::find().all(&app.app.db).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    assert!(letters.iter().all(|l| l.body == "[removed after 30 days]"));
+
+    // The MP's count for the week the letters were confirmed in.
+    let week = chrono::Duration::hours(168);
+    let confirmed = letters[0].confirmed_at.unwrap();
+    let that_week_over = valued_notification::mps::digest::period_start(week, confirmed)
+        + week
+        + chrono::Duration::seconds(1);
+    assert_eq!(
+        app.app
+            .letters
+            .send_counts(week, that_week_over)
+            .await
+            .unwrap(),
+        1
+    );
+    let _ = app
+        .email_to("alex.baker.mp@parliament.uk", "2 constituents wrote to you")
+        .await;
 }

@@ -31,6 +31,9 @@ pub struct Model {
     /// When an email caused by what someone typed into a public form took one of its recipient's
     /// daily slots (`crate::policy::unsolicited`).
     pub unsolicited_at: Option<DateTimeUtc>,
+    /// When retention replaced its subject and bodies with a marker and its recipient with a
+    /// pseudonym (`crate::retention`).
+    pub pseudonymised_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

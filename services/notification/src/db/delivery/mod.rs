@@ -115,6 +115,7 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         unsolicited_at: ActiveValue::Set(
             (delivery.unsolicited && delivery.verdict == Verdict::Send).then_some(now),
         ),
+        pseudonymised_at: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)

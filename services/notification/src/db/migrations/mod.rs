@@ -9,6 +9,7 @@ mod m20261122_000701_delivery_sender_name;
 mod m20261122_000800_unsolicited_cap;
 mod m20261126_000900_letter_fingerprints;
 mod m20261126_001000_held_letter_decisions;
+mod m20261126_001100_retention;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261122_000800_unsolicited_cap::Migration));
         migrations.push(Box::new(m20261126_000900_letter_fingerprints::Migration));
         migrations.push(Box::new(m20261126_001000_held_letter_decisions::Migration));
+        migrations.push(Box::new(m20261126_001100_retention::Migration));
         migrations
     }
 }

@@ -20,6 +20,9 @@ pub struct Model {
     pub confirm_token_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
+    /// When retention replaced the supporter's details and the letter with a marker, keeping the
+    /// row for the MP's counts (`crate::retention`).
+    pub pseudonymised_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -146,6 +146,7 @@ mod tests {
             confirm_token_hash: None,
             created_at: Utc::now(),
             confirmed_at: Some(Utc::now()),
+            pseudonymised_at: None,
         }
     }
 

@@ -49,7 +49,7 @@ pub const PER_SUPPORTER_PER_DAY: u64 = 2;
 pub const BODY_MIN_CHARS: usize = 50;
 pub const BODY_MAX_CHARS: usize = 5000;
 /// How far back confirmed letters are compared for copies.
-const COPY_WINDOW_DAYS: i64 = 30;
+pub const COPY_WINDOW_DAYS: i64 = 30;
 
 /// Begins a transaction that no other transaction locking `key` runs beside: on PostgreSQL a
 /// transaction-scoped advisory lock on the key, held until commit or rollback; on SQLite (the
@@ -402,6 +402,7 @@ pub async fn write(
         confirm_token_hash: ActiveValue::Set(Some(token_hash)),
         created_at: ActiveValue::Set(now),
         confirmed_at: ActiveValue::Set(None),
+        pseudonymised_at: ActiveValue::Set(None),
     })
     .exec_without_returning(&txn)
     .await?;
