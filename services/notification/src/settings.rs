@@ -265,4 +265,21 @@ mod tests {
         assert_eq!(partial.policy.unsolicited_per_recipient_per_day, 5);
         assert_eq!(partial.retention.email_body_days, 30);
     }
+
+    #[test]
+    fn the_retention_keys_are_known_to_the_check_for_misspelt_ones() {
+        let known = valued_platform::settings::known_keys::<Settings>();
+        for key in [
+            "email_body_days",
+            "inbox_days",
+            "held_letter_days",
+            "unconfirmed_letter_days",
+            "check_seconds",
+        ] {
+            assert!(
+                known.contains(&format!("retention.{key}")),
+                "{key}: {known:?}"
+            );
+        }
+    }
 }
