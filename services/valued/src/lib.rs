@@ -281,6 +281,42 @@ pub async fn revoke_role(
     Ok(())
 }
 
+/// `valued erase EMAIL`: records the request in the nomination database and announces it (the
+/// running nomination service's relay publishes it); every service erases its own data about the
+/// person and answers. Audited as the command line.
+pub async fn request_erasure(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let email = valued_platform::domain::EmailAddress::parse("email", email)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+        .normalised();
+    let db = nomination_db(settings).await?;
+    let outbox = valued_platform::outbox::Outbox::detached(valued_nomination::NAME);
+    let id = valued_nomination::erasure::request(&db, &outbox, &email, "command line").await?;
+    println!("Erasure requested: {id}");
+    println!("Follow it with: valued erase --status {id}");
+    Ok(())
+}
+
+/// `valued erase --status ID`: which services have erased the person, and which are still to.
+pub async fn erasure_status(settings: &Settings, id: &str) -> anyhow::Result<()> {
+    let id = uuid::Uuid::parse_str(id.trim()).context("an erasure request id is a UUID")?;
+    let db = nomination_db(settings).await?;
+    let progress = valued_nomination::erasure::progress(&db, id).await?;
+    println!("Requested {}", progress.requested_at.to_rfc3339());
+    for (service, records, at) in &progress.answered {
+        println!(
+            "  {service}: erased {records} records at {}",
+            at.to_rfc3339()
+        );
+    }
+    for service in &progress.waiting {
+        println!("  {service}: waiting");
+    }
+    if progress.waiting.is_empty() {
+        println!("Done: every service has erased its data.");
+    }
+    Ok(())
+}
+
 /// `valued import mps <file>`: the House of Commons directory from a CSV in the layout of
 /// `mp_lookup.csv` into the notification service's database (migrated first), with a progress bar.
 /// MPs without a usable parliament.uk address are listed: they get no email until a person checks.

@@ -37,6 +37,14 @@ enum Command {
         #[arg(long)]
         revoke: bool,
     },
+    /// Erase a person: every service erases or pseudonymises what it holds about this email
+    /// address. Prints the request's id; `--status ID` shows which services have done so.
+    Erase {
+        /// The person's email address (or, with --status, the request id).
+        email_or_id: String,
+        #[arg(long)]
+        status: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,5 +94,13 @@ async fn main() -> anyhow::Result<()> {
             valued::import_organisations(&settings, &file).await
         }
         Command::Import(Import::Mps { file }) => valued::import_mps(&settings, &file).await,
+        Command::Erase {
+            email_or_id,
+            status: false,
+        } => valued::request_erasure(&settings, &email_or_id).await,
+        Command::Erase {
+            email_or_id,
+            status: true,
+        } => valued::erasure_status(&settings, &email_or_id).await,
     }
 }
