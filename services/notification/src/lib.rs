@@ -15,6 +15,7 @@ mod events;
 mod grpc;
 
 pub use grpc::PUBLIC_RPCS;
+pub mod erasure;
 pub mod mps;
 pub mod policy;
 mod redact;
@@ -149,6 +150,7 @@ impl Application {
         let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;
         let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
         let admins = host.admins(&settings.auth).await?;
+        host.erasure(erasure::Notifications).await?;
         let retention = retention::RetentionJob::new(host.db.clone(), settings, outbox);
         Ok(Self {
             retention,

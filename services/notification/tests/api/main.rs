@@ -2,6 +2,7 @@
 
 mod delivery;
 mod dkim;
+mod erasure;
 mod helpers;
 mod lifecycle;
 mod link_tokens;

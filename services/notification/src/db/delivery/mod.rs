@@ -36,6 +36,8 @@ pub mod status {
     /// Not sent: its recipient had the day's limit of emails asked for by what someone typed into a
     /// public form (`crate::policy::unsolicited`). Never retried.
     pub const CAPPED: &str = "capped";
+    /// Not sent: its recipient was erased (`crate::erasure`) before it went.
+    pub const ERASED: &str = "erased";
 }
 
 /// What the sending policy (`crate::policy`) decided about one email, once, before it is recorded
