@@ -4,17 +4,16 @@
 use std::collections::HashMap;
 use valued_platform::outbox::Outbox;
 
-use sea_orm::TransactionTrait;
-use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::{Actor, Role, grant};
-use valued_nomination::domain::{Scope, Windows};
 use valued_platform::grpc::Credentialed;
 use valued_proto::nomination::v1::{
     self as pb, nomination_service_client::NominationServiceClient,
 };
 use valued_testkit::oidc::OidcProvider;
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_token};
+use crate::helpers::{
+    PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, trust_campaign, verified_token,
+};
 
 /// What one side of the matrix points at: a trust, its region, its own trust campaign and one
 /// approved nomination in the national campaign and in the trust campaign.
@@ -30,7 +29,7 @@ struct Target {
     trust_nomination: String,
 }
 
-const RPCS: [&str; 18] = [
+const RPCS: [&str; 21] = [
     "GetNomination",
     "ListModerationQueue",
     "ListModerationQueueAll",
@@ -49,6 +48,9 @@ const RPCS: [&str; 18] = [
     "AnnounceWinner",
     "ForwardWinner",
     "ListTrustNominations",
+    "ListRoleGrants",
+    "GrantRole",
+    "RevokeRole",
 ];
 
 /// Calls `rpc` against `t` and returns the trust codes of every nomination or audit entry in the
@@ -282,47 +284,45 @@ async fn call(
                 .await?;
             vec![]
         }
+        // The trusts whose admins' grants the caller is shown.
+        "ListRoleGrants" => client
+            .list_role_grants(signed(token, pb::ListRoleGrantsRequest {}))
+            .await?
+            .into_inner()
+            .grants
+            .into_iter()
+            .filter(|g| g.role == "trust_admin")
+            .map(|g| g.scope)
+            .collect(),
+        "GrantRole" => {
+            client
+                .grant_role(signed(
+                    token,
+                    pb::GrantRoleRequest {
+                        email: "new.admin@example.org".into(),
+                        role: "trust_admin".into(),
+                        scope: t.trust.clone(),
+                    },
+                ))
+                .await?;
+            vec![]
+        }
+        // A grant nobody holds: NOT_FOUND where allowed, so that the matrix revokes nothing.
+        "RevokeRole" => {
+            client
+                .revoke_role(signed(
+                    token,
+                    pb::RevokeRoleRequest {
+                        email: "nobody@example.org".into(),
+                        role: "trust_admin".into(),
+                        scope: t.trust.clone(),
+                    },
+                ))
+                .await?;
+            vec![]
+        }
         other => panic!("no such RPC {other}"),
     })
-}
-
-async fn trust_campaign(app: &mut TestApp, trust: &str) -> (String, String) {
-    let txn = app.db.begin().await.unwrap();
-    let slug = format!("{}-staff-awards", trust.to_lowercase());
-    create(
-        &txn,
-        NewCampaign {
-            slug: &slug,
-            name: &format!("{trust} staff awards"),
-            description: "",
-            scope: Scope::Trust(trust.into()),
-            windows: Windows {
-                nominations_open_at: Some(chrono::Utc::now() - chrono::Duration::days(1)),
-                nominations_close_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
-                ..Windows::default()
-            },
-            trusts: &[trust],
-        },
-        &[NewCategory {
-            name: "Porter of the year",
-            description: "",
-            word_limit: 300,
-            eligible: &[],
-            bands: &[],
-        }],
-    )
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
-    let campaign = app
-        .client
-        .get_campaign(pb::GetCampaignRequest { slug })
-        .await
-        .unwrap()
-        .into_inner()
-        .campaign
-        .unwrap();
-    (campaign.id, campaign.categories[0].id.clone())
 }
 
 async fn target(app: &mut TestApp, admin: &str, trust: &str, region: &str) -> Target {
@@ -409,6 +409,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
                 "GetShortlist",
                 "AnnounceWinner",
                 "ListTrustNominations",
+                "ListRoleGrants",
             ],
         ),
         (
@@ -424,6 +425,9 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
                 "GetShortlist",
                 "AnnounceFinalists",
                 "ListTrustNominations",
+                "ListRoleGrants",
+                "GrantRole",
+                "RevokeRole",
             ],
         ),
         (
@@ -434,6 +438,7 @@ async fn every_cross_trust_call_is_denied_and_leaks_nothing() {
                 "ScoreNomination",
                 "DeclareConflict",
                 "GetRubric",
+                "ListRoleGrants",
             ],
         ),
     ];

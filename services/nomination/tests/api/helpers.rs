@@ -1,6 +1,8 @@
+use sea_orm::TransactionTrait;
+use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::AuthSettings;
 use valued_nomination::db::entities::{nomination, nominee};
-use valued_nomination::domain::RecordId;
+use valued_nomination::domain::{RecordId, Scope, Windows};
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
 use valued_platform::grpc::Credentialed;
@@ -83,6 +85,47 @@ pub async fn spawn_admin_app() -> (TestApp, OidcProvider) {
         ..Settings::default()
     };
     (spawn_app_with(settings).await, provider)
+}
+
+/// A campaign of `trust`'s own (`<trust>-staff-awards`, open for nominations), run by its trust
+/// admins, with one category: the campaign's id and the category's.
+pub async fn trust_campaign(app: &mut TestApp, trust: &str) -> (String, String) {
+    let txn = app.db.begin().await.unwrap();
+    let slug = format!("{}-staff-awards", trust.to_lowercase());
+    create(
+        &txn,
+        NewCampaign {
+            slug: &slug,
+            name: &format!("{trust} staff awards"),
+            description: "",
+            scope: Scope::Trust(trust.into()),
+            windows: Windows {
+                nominations_open_at: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+                nominations_close_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+                ..Windows::default()
+            },
+            trusts: &[trust],
+        },
+        &[NewCategory {
+            name: "Porter of the year",
+            description: "",
+            word_limit: 300,
+            eligible: &[],
+            bands: &[],
+        }],
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let campaign = app
+        .client
+        .get_campaign(GetCampaignRequest { slug })
+        .await
+        .unwrap()
+        .into_inner()
+        .campaign
+        .unwrap();
+    (campaign.id, campaign.categories[0].id.clone())
 }
 
 pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";

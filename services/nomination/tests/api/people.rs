@@ -2,19 +2,19 @@
 //! GrantRole invites and RevokeRole revokes within the same rights as `valued grant --revoke`
 //! allows an admin, with field errors for a bad invitation, and every change in the audit log.
 
-use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, TransactionTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use tonic::Code;
-use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::{Actor, Role, grant};
 use valued_nomination::db::entities::{audit_log, role_grant};
-use valued_nomination::domain::{Scope, Windows};
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::RoleChanged;
 use valued_proto::nomination::v1 as pb;
 
 use valued_testkit::oidc::OidcProvider;
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_token};
+use crate::helpers::{
+    PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, trust_campaign, verified_token,
+};
 
 const LONDON: &str = "region@y56.example.org";
 const GSTT: &str = "awards@rj1.example.org";
@@ -415,38 +415,11 @@ async fn a_bad_invitation_names_each_field_and_stores_nothing() {
     );
 }
 
-/// A campaign of trust RJ1's own, run by its trust admins; its id.
-async fn rj1_campaign(app: &TestApp) -> String {
-    let txn = app.db.begin().await.unwrap();
-    let id = create(
-        &txn,
-        NewCampaign {
-            slug: "rj1-staff-awards",
-            name: "RJ1 staff awards",
-            description: "",
-            scope: Scope::Trust("RJ1".into()),
-            windows: Windows::default(),
-            trusts: &["RJ1"],
-        },
-        &[NewCategory {
-            name: "Porter of the year",
-            description: "",
-            word_limit: 300,
-            eligible: &[],
-            bands: &[],
-        }],
-    )
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
-    id.to_string()
-}
-
 #[tokio::test]
 async fn a_campaigns_admins_manage_its_judges_only() {
     let (mut app, provider) = spawn_admin_app().await;
     some_people(&app).await;
-    let own = rj1_campaign(&app).await;
+    let (own, _) = trust_campaign(&mut app, "RJ1").await;
     cli_grant(&app, "panel@example.org", Role::Judge, &own).await;
     let gstt = signed_in(&mut app, &provider, GSTT).await;
 
