@@ -201,6 +201,9 @@ service! { FakeNomination: NominationService {
         announce_finalists: AnnounceFinalistsRequest => AnnounceFinalistsResponse;
         announce_winner: AnnounceWinnerRequest => AnnounceWinnerResponse;
         forward_winner: ForwardWinnerRequest => ForwardWinnerResponse;
+        list_role_grants: ListRoleGrantsRequest => ListRoleGrantsResponse;
+        grant_role: GrantRoleRequest => GrantRoleResponse;
+        revoke_role: RevokeRoleRequest => RevokeRoleResponse;
 }}
 
 fn choices(pairs: &[(&str, &str)]) -> Vec<Choice> {

@@ -110,6 +110,7 @@ service! { FakeNotification: NotificationService {
     confirm_mp_letter: ConfirmMpLetterRequest => ConfirmMpLetterResponse;
     list_mp_emails: ListDeliveriesRequest => ListDeliveriesResponse;
     preview_templates: PreviewTemplatesRequest => PreviewTemplatesResponse;
+    list_held_letter_decisions: ListHeldLetterDecisionsRequest => ListHeldLetterDecisionsResponse;
 }}
 
 #[tokio::test]
