@@ -7,6 +7,7 @@ mod admin;
 mod authorisation;
 mod browser;
 mod cluster;
+mod erasure;
 mod exactly_once;
 mod graceful;
 mod journey;

@@ -17,7 +17,7 @@ use sea_orm::{
     QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
-use valued_platform::erasure::{Erase, SERVICES};
+use valued_platform::erasure::{Erase, Person, SERVICES};
 use valued_platform::inbox::TransactionalHandler;
 use valued_platform::outbox::Outbox;
 use valued_platform::{Envelope, HandlerError, Subscription};
@@ -53,6 +53,7 @@ pub async fn request(
     let requested = ErasureRequested {
         request_id: id.to_string(),
         email: email.to_owned(),
+        names: names_of(&txn, email).await?,
         requested_at: Some(prost_types::Timestamp {
             seconds: now.timestamp(),
             nanos: 0,
@@ -61,6 +62,29 @@ pub async fn request(
     outbox.enqueue(&txn, None, &requested).await?;
     outbox.commit(txn).await?;
     Ok(id)
+}
+
+/// The names `email`'s person goes by here: as a nominator and as a nominee.
+async fn names_of(db: &impl ConnectionTrait, email: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = nomination::Entity::find()
+        .filter(same_email(nomination::Column::NominatorEmail, email))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| n.nominator_name)
+        .chain(
+            nominee::Entity::find()
+                .filter(same_email(nominee::Column::Email, email))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|n| n.name),
+        )
+        .filter(|name| !name.trim().is_empty() && name != ERASED)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// A request and the services that have answered it.
@@ -106,8 +130,9 @@ impl Erase for Nominations {
     async fn erase(
         &self,
         txn: &DatabaseTransaction,
-        email: &str,
+        person: &Person,
     ) -> std::result::Result<u64, sea_orm::DbErr> {
+        let email = person.email.as_str();
         let mut records = 0;
         // What they never confirmed never counted: gone.
         records += nomination::Entity::delete_many()
@@ -120,6 +145,9 @@ impl Erase for Nominations {
         records += nomination::Entity::update_many()
             .col_expr(nomination::Column::NominatorName, Expr::value(ERASED))
             .col_expr(nomination::Column::NominatorEmail, Expr::value(""))
+            // Out of the duplicate check (which skips an empty key): two erased nominators of one
+            // nominee would otherwise clash there.
+            .col_expr(nomination::Column::NomineeKey, Expr::value(""))
             .filter(same_email(nomination::Column::NominatorEmail, email))
             .exec(txn)
             .await?
@@ -135,6 +163,7 @@ impl Erase for Nominations {
                 .col_expr(nomination::Column::NomineeJobTitle, Expr::value(""))
                 .col_expr(nomination::Column::Story, Expr::value(ERASED))
                 .col_expr(nomination::Column::NomineeEmail, Expr::value(""))
+                .col_expr(nomination::Column::NomineeKey, Expr::value(""))
                 .filter(nomination::Column::NomineeId.eq(person.id))
                 .exec(txn)
                 .await?

@@ -9,20 +9,28 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     sea_query::IntoColumnRef,
 };
 use uuid::Uuid;
-use valued_platform::erasure::Erase;
+use valued_platform::erasure::{Erase, Person};
 
 use crate::db::delivery::{self as delivery_entity, status};
 use crate::mps::write_to_mp::entity as letter;
+use crate::policy::preference;
 use crate::retention::{removed_recipient, without_address};
 
 /// What stands where an erased person's details were.
 pub const ERASED: &str = "[erased]";
+
+/// `text` with LIKE's wildcards taken literally (escaped with `\`).
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
 
 /// `column` holds `email` (normalised), however its letters were typed.
 fn same_email(column: impl IntoColumnRef, email: &str) -> Expr {
@@ -33,7 +41,12 @@ pub struct Notifications;
 
 #[async_trait]
 impl Erase for Notifications {
-    async fn erase(&self, txn: &DatabaseTransaction, email: &str) -> Result<u64, sea_orm::DbErr> {
+    async fn erase(
+        &self,
+        txn: &DatabaseTransaction,
+        person: &Person,
+    ) -> Result<u64, sea_orm::DbErr> {
+        let email = person.email.as_str();
         let now = Utc::now();
         let mut records = 0;
         // Not yet sent: never sent.
@@ -92,6 +105,37 @@ impl Erase for Notifications {
             )
             .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
             .filter(same_email(delivery_entity::Column::ReplyTo, email))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // Emails to others that name them (a trust told of their nomination, a nominator told of
+        // theirs): the words go, the record that an email went stays.
+        let mut mentioned = Condition::any();
+        for needle in std::iter::once(email).chain(person.names.iter().map(String::as_str)) {
+            let pattern =
+                LikeExpr::new(format!("%{}%", escape_like(&needle.to_lowercase()))).escape('\\');
+            for column in [
+                delivery_entity::Column::Subject,
+                delivery_entity::Column::TextBody,
+                delivery_entity::Column::HtmlBody,
+            ] {
+                mentioned =
+                    mentioned.add(Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone()));
+            }
+        }
+        records += delivery_entity::Entity::update_many()
+            .col_expr(delivery_entity::Column::Subject, Expr::value(ERASED))
+            .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
+            .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
+            .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
+            .filter(mentioned)
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // Their preferences, unless they objected: an unsubscribe is kept so it is honoured.
+        records += preference::Entity::delete_many()
+            .filter(same_email(preference::Column::Email, email))
+            .filter(preference::Column::UnsubscribedAt.is_null())
             .exec(txn)
             .await?
             .rows_affected;

@@ -21,11 +21,23 @@ use crate::outbox::Outbox;
 /// Every service that holds data about people and so must answer an erasure request.
 pub const SERVICES: [&str; 4] = ["nomination", "voting", "survey-feedback", "notification"];
 
-/// A service's own erasure of one person, by their normalised email address, inside `txn`; the
-/// number of rows erased, deleted or pseudonymised.
+/// Who is to be erased: their normalised email address, and the names the requesting service knows
+/// them by (for data that holds them only in free text).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub email: String,
+    pub names: Vec<String>,
+}
+
+/// A service's own erasure of one person inside `txn`; the number of rows erased, deleted or
+/// pseudonymised.
 #[async_trait]
 pub trait Erase: Send + Sync + 'static {
-    async fn erase(&self, txn: &DatabaseTransaction, email: &str) -> Result<u64, sea_orm::DbErr>;
+    async fn erase(
+        &self,
+        txn: &DatabaseTransaction,
+        person: &Person,
+    ) -> Result<u64, sea_orm::DbErr>;
 }
 
 /// The consumer that erases a service's data: `<service>-erasure`.
@@ -57,9 +69,18 @@ impl<E: Erase> TransactionalHandler for Eraser<E> {
                 request.request_id
             )));
         }
+        let person = Person {
+            email,
+            names: request
+                .names
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| n.chars().count() >= 3)
+                .collect(),
+        };
         let records = self
             .erase
-            .erase(txn, &email)
+            .erase(txn, &person)
             .await
             .map_err(|e| HandlerError::Retry(e.into()))?;
         let now = Utc::now();
@@ -96,7 +117,7 @@ pub struct NothingByEmail;
 
 #[async_trait]
 impl Erase for NothingByEmail {
-    async fn erase(&self, _: &DatabaseTransaction, _: &str) -> Result<u64, sea_orm::DbErr> {
+    async fn erase(&self, _: &DatabaseTransaction, _: &Person) -> Result<u64, sea_orm::DbErr> {
         Ok(0)
     }
 }

@@ -45,6 +45,7 @@ async fn an_erased_person_is_sent_nothing_more_and_no_email_keeps_them() {
             request_id: uuid::Uuid::now_v7().to_string(),
             email: "alex@example.org".into(),
             requested_at: None,
+            names: vec!["Alex Jones".into()],
         },
     ))
     .await;

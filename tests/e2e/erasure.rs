@@ -1,0 +1,228 @@
+//! Erasure across separate processes: a person who nominated, was nominated and wrote to their MP
+//! is erased with `valued erase`; every service answers, nothing of them is left in any service's
+//! database, and what was counted stays counted.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use valued_proto::nomination::v1 as pb;
+use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+use valued_proto::notification::v1 as notification;
+use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+
+use crate::cluster::Cluster;
+
+const PERSON: &str = "alex.erase@example.org";
+
+/// The token after `marker` in the first email to `recipient` whose text has it.
+async fn token_in_email(cluster: &Cluster, recipient: &str, marker: &str) -> String {
+    for _ in 0..300 {
+        let found = cluster.smtp.received().into_iter().find_map(|e| {
+            let text = e.text_body();
+            (e.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(recipient)))
+                .then_some(())
+                .and_then(|()| text.split_once(marker).map(|(_, after)| after.to_owned()))
+                .map(|after| {
+                    after
+                        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+        });
+        if let Some(token) = found {
+            return token;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no email to {recipient} with {marker}; logs in {}", cluster.logs.display());
+}
+
+/// Rows, in every text column of every table of the database at `url`, that mention `needle`.
+async fn mentions(url: &str, needle: &str) -> Vec<String> {
+    let db = Database::connect(url).await.unwrap();
+    let backend = db.get_database_backend();
+    let columns = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT table_name, column_name FROM information_schema.columns \
+             WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json')",
+        ))
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for column in columns {
+        let table: String = column.try_get("", "table_name").unwrap();
+        let name: String = column.try_get("", "column_name").unwrap();
+        let count = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT COUNT(*) AS n FROM \"{table}\" WHERE lower(\"{name}\"::text) LIKE '%{}%'",
+                    needle.to_lowercase()
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        if count > 0 {
+            found.push(format!("{table}.{name} ({count})"));
+        }
+    }
+    found
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    let db = Database::connect(url).await.unwrap();
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+fn valued(cluster: &Cluster, args: &[&str]) -> String {
+    let output = std::process::Command::new(crate::cluster::binary())
+        .args(args)
+        .env(
+            "VALUED__NOMINATION__DATABASE__URL",
+            &cluster.databases["nomination"],
+        )
+        .env(
+            "VALUED__NOTIFICATION__DATABASE__URL",
+            &cluster.databases["notification"],
+        )
+        .env("VALUED__DATA_DIR", &cluster.logs)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "valued {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
+    let cluster = Cluster::start().await;
+    let directory = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../services/notification/data/mp_lookup.csv"
+    );
+    valued(&cluster, &["import", "mps", directory]);
+    let campaign = cluster.demo_campaign().await;
+    let mut nominations = NominationServiceClient::new(cluster.channel("nomination").await);
+    let mut letters = NotificationServiceClient::new(cluster.channel("notification").await);
+    let form = |nominee: &str, email: &str, nominator: &str, nominator_email: &str| {
+        pb::SubmitNominationRequest {
+            campaign_id: campaign.id.clone(),
+            category_id: campaign.categories[0].id.clone(),
+            trust_code: campaign.trusts[0].code.clone(),
+            nominee_name: nominee.into(),
+            nominee_email: email.into(),
+            nominee_job_title: "Porter".into(),
+            staff_group: "estates-and-ancillary".into(),
+            story: format!("{nominee} always stops to help lost visitors find their way."),
+            nominator_name: nominator.into(),
+            nominator_email: nominator_email.into(),
+            relationship: "colleague".into(),
+            ..pb::SubmitNominationRequest::default()
+        }
+    };
+
+    // They nominate Sam, and Chris nominates them (at their work address); both confirmed.
+    nominations
+        .submit_nomination(form("Sam Patel", "", "Alex Erase", PERSON))
+        .await
+        .unwrap();
+    let token = token_in_email(&cluster, PERSON, "/confirm/").await;
+    nominations
+        .confirm_nomination(pb::ConfirmNominationRequest {
+            confirm_token: token,
+        })
+        .await
+        .unwrap();
+    nominations
+        .submit_nomination(form("Alex Erase", PERSON, "Chris Day", "chris@example.org"))
+        .await
+        .unwrap();
+    let token = token_in_email(&cluster, "chris@example.org", "/confirm/").await;
+    nominations
+        .confirm_nomination(pb::ConfirmNominationRequest {
+            confirm_token: token,
+        })
+        .await
+        .unwrap();
+    // They write to their MP and confirm.
+    letters
+        .write_to_mp(notification::WriteToMpRequest {
+            name: "Alex Erase".into(),
+            email: PERSON.into(),
+            postcode: "SE1 7EH".into(),
+            body: "Dear Florence, the porters and domestics at St Thomas' looked after my mother for \
+                   three weeks this winter. Please speak up for NHS support staff."
+                .into(),
+        })
+        .await
+        .unwrap();
+    let token = token_in_email(&cluster, PERSON, "/write-to-your-mp/confirm/").await;
+    letters
+        .confirm_mp_letter(notification::ConfirmMpLetterRequest { token })
+        .await
+        .unwrap();
+    // The thank-you to them (as the nominee) has gone too.
+    token_in_email(&cluster, PERSON, "/consent/").await;
+
+    let nomination_db = &cluster.databases["nomination"];
+    let notification_db = &cluster.databases["notification"];
+    let confirmed = "SELECT COUNT(*) AS n FROM nomination WHERE confirmed_at IS NOT NULL";
+    let letters_sql = "SELECT COUNT(*) AS n FROM mp_letter WHERE confirmed_at IS NOT NULL";
+    let before = (
+        count(nomination_db, confirmed).await,
+        count(notification_db, letters_sql).await,
+    );
+    assert_eq!(before, (2, 1));
+    assert!(!mentions(nomination_db, PERSON).await.is_empty());
+    assert!(!mentions(notification_db, PERSON).await.is_empty());
+
+    let requested = valued(&cluster, &["erase", PERSON]);
+    let id = requested
+        .lines()
+        .find_map(|l| l.strip_prefix("Erasure requested: "))
+        .expect("the request's id")
+        .trim()
+        .to_owned();
+    let mut status = String::new();
+    for _ in 0..300 {
+        status = valued(&cluster, &["erase", "--status", &id]);
+        if status.contains("Done") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status.contains("Done"), "{status}; logs in {}", cluster.logs.display());
+    for service in ["nomination", "voting", "survey-feedback", "notification"] {
+        assert!(status.contains(&format!("{service}: erased")), "{status}");
+    }
+
+    for service in ["nomination", "voting", "survey-feedback", "notification"] {
+        let left = mentions(&cluster.databases[service], PERSON).await;
+        assert!(left.is_empty(), "{service} still holds them in {left:?}");
+    }
+    for db in [nomination_db, notification_db] {
+        let left = mentions(db, "Alex Erase").await;
+        assert!(left.is_empty(), "their name is still in {left:?}");
+    }
+    assert_eq!(
+        (
+            count(nomination_db, confirmed).await,
+            count(notification_db, letters_sql).await,
+        ),
+        before,
+        "what was counted stays counted"
+    );
+}
