@@ -26,8 +26,11 @@ const TOKEN_LIFETIME: u64 = 10;
 /// The verifier's allowance for clock skew (`auth::id_token::CLOCK_SKEW`).
 const CLOCK_SKEW: u64 = 10;
 
-/// Every service, its gRPC name and its reviewed public list.
-const SERVICES: [(&str, &str, &[(&str, &str)]); 4] = [
+/// A service's name, its gRPC name and its reviewed public list of `(method, why)`.
+type Service = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+/// Every service.
+const SERVICES: [Service; 4] = [
     (
         "nomination",
         "valued.nomination.v1.NominationService",
