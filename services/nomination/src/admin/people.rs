@@ -102,6 +102,8 @@ fn parse_scope(role: Role, scope: &str) -> std::result::Result<String, FieldErro
 pub struct Listed {
     pub grant: role_grant::Model,
     pub scope_name: String,
+    /// A grant to the admin who asked.
+    pub yours: bool,
 }
 
 /// What the people page shows an admin: the grants they manage and the roles they may grant.
@@ -122,7 +124,13 @@ pub async fn list(db: &DatabaseConnection, principal: &Principal) -> Result<Peop
             let role = Role::parse(&grant.role)?;
             managed.covers(role, &grant.scope).then(|| {
                 let scope_name = scopes.name(role, &grant.scope);
-                (role, Listed { grant, scope_name })
+                let yours = grant.email == principal.email;
+                let listed = Listed {
+                    grant,
+                    scope_name,
+                    yours,
+                };
+                (role, listed)
             })
         })
         .collect();
@@ -168,6 +176,7 @@ pub async fn invite(
         .await?
         .ok_or_else(|| Error::NotFound("the grant just stored".to_owned()))?;
     Ok(Listed {
+        yours: stored.email == principal.email,
         grant: stored,
         scope_name,
     })

@@ -135,6 +135,7 @@ pub fn role_grant(listed: Listed) -> pb::RoleGrant {
         role: grant.role,
         scope: grant.scope,
         scope_name: listed.scope_name,
+        yours: listed.yours,
     }
 }
 

@@ -172,6 +172,8 @@ async fn each_admin_is_shown_only_the_grants_they_manage() {
         ]
     );
     assert!(all.grants[0].bound, "the platform admin has signed in");
+    assert!(all.grants[0].yours, "their own grant");
+    assert!(all.grants[1..].iter().all(|g| !g.yours));
     assert!(all.grants[1..].iter().all(|g| !g.bound && !g.revoked));
 
     // The London region admin sees London's trust admins only: not the Midlands', not the national
