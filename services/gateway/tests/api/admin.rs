@@ -17,6 +17,7 @@ use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
 mod deliveries;
+mod people;
 mod setup;
 
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";

@@ -23,7 +23,8 @@ struct RoleView {
     audit_path: Option<String>,
 }
 
-fn role_name(role: &str) -> &'static str {
+/// A role's name as pages show it.
+pub(super) fn role_name(role: &str) -> &'static str {
     match role {
         "platform_admin" => "Platform administrator",
         "region_admin" => "Regional administrator",
@@ -59,6 +60,8 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
         })
         .collect();
     let platform_admin = me.grants.iter().any(|g| g.role == "platform_admin");
+    // Judges manage nobody's roles; every other admin may manage some (the page says whose).
+    let manages_roles = me.grants.iter().any(|g| g.role != "judge");
     let campaigns: Vec<CampaignView> = campaigns.iter().map(CampaignView::from).collect();
     Ok(forms::form_page(&headers, StatusCode::OK, |csrf_token| {
         templates::render(
@@ -69,6 +72,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
                 name => me.name,
                 roles => roles,
                 platform_admin => platform_admin,
+                manages_roles => manages_roles,
                 campaigns => campaigns,
                 csrf_token => csrf_token,
             },

@@ -1,7 +1,7 @@
-//! The admin pages: moderation, the audit log, the CSV export, judging and the shortlist. The gateway
-//! signs admins in (see [`crate::session`]) and forwards their ID token with every call; the
-//! nomination service alone decides what each may see and do. Its UNAUTHENTICATED sends the browser to
-//! sign in again, its PERMISSION_DENIED shows a 403 page.
+//! The admin pages: moderation, the audit log, the CSV export, judging, the shortlist and people's
+//! roles. The gateway signs admins in (see [`crate::session`]) and forwards their ID token with
+//! every call; the nomination service alone decides what each may see and do. Its UNAUTHENTICATED
+//! sends the browser to sign in again, its PERMISSION_DENIED shows a 403 page.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ mod judging;
 mod moderation;
 mod nomination_view;
 mod notifications;
+mod people;
 mod setup;
 mod signed;
 
@@ -80,5 +81,7 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
             post(judging::forward),
         )
         .route("/admin/deliveries", get(deliveries::search))
+        .route("/admin/people", get(people::people).post(people::invite))
+        .route("/admin/people/revoke", post(people::revoke))
         .with_state(state)
 }

@@ -20,7 +20,7 @@ impl Admin {
     }
 
     /// POSTs `fields` and the page's CSRF token to `path`.
-    async fn post(
+    pub(super) async fn post(
         &self,
         browser: &reqwest::Client,
         path: &str,
