@@ -36,7 +36,9 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::shutdown::Shutdown;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
-use valued_proto::events::v1::{FinalistAnnounced, RecognisedNominee, WinnerAnnounced};
+use valued_proto::events::v1::{
+    ConsentChanged, FinalistAnnounced, RecognisedNominee, WinnerAnnounced,
+};
 
 use super::MpDigestSettings;
 use super::directory::usable_address;
@@ -62,7 +64,11 @@ const LOOKUPS_PER_ROUND: u64 = 200;
 pub const CONSUMER: &str = "notification-mp-digest";
 
 /// The event types whose constituents the digest lists.
-pub const EVENT_TYPES: &[&str] = &[FinalistAnnounced::TYPE, WinnerAnnounced::TYPE];
+pub const EVENT_TYPES: &[&str] = &[
+    FinalistAnnounced::TYPE,
+    WinnerAnnounced::TYPE,
+    ConsentChanged::TYPE,
+];
 
 /// The digest's event handler: records each announced constituent who agreed to their MP being
 /// told as a waiting item, once per event (wrap it in the platform's `Idempotent` inbox).
@@ -95,6 +101,12 @@ async fn record(txn: &DatabaseTransaction, envelope: &Envelope) -> Result<(), Ha
             "winner",
             envelope.decode::<WinnerAnnounced>().map_err(poison)?.winner,
         ),
+        ConsentChanged::TYPE => {
+            let changed = envelope.decode::<ConsentChanged>().map_err(poison)?;
+            return withdraw(txn, &changed)
+                .await
+                .map_err(|e| HandlerError::Retry(e.into()));
+        }
         _ => return Ok(()),
     };
     let Some(nominee) = nominee.filter(|n| n.share_with_mp) else {
@@ -103,6 +115,42 @@ async fn record(txn: &DatabaseTransaction, envelope: &Envelope) -> Result<(), Ha
     insert_item(txn, envelope.id, kind, nominee)
         .await
         .map_err(|e| HandlerError::Retry(e.into()))
+}
+
+/// Acts on a nominee's changed consent in the digests not yet sent: without MP consent they leave
+/// them; without publication consent their story does.
+async fn withdraw(txn: &DatabaseTransaction, changed: &ConsentChanged) -> Result<(), DbErr> {
+    let waiting = || {
+        digest_item::Entity::find()
+            .filter(digest_item::Column::NomineeId.eq(changed.nominee_id.as_str()))
+            .filter(digest_item::Column::DigestId.is_null())
+    };
+    if !changed.shared_with_mp {
+        let ids: Vec<Uuid> = waiting()
+            .select_only()
+            .column(digest_item::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if !ids.is_empty() {
+            digest_item::Entity::delete_many()
+                .filter(digest_item::Column::Id.is_in(ids.clone()))
+                .exec(txn)
+                .await?;
+            tracing::info!(
+                items = ids.len(),
+                "MP consent withdrawn: left out of digests"
+            );
+        }
+    } else if !changed.story_published {
+        digest_item::Entity::update_many()
+            .col_expr(digest_item::Column::StoryExcerpt, Expr::value(""))
+            .filter(digest_item::Column::NomineeId.eq(changed.nominee_id.as_str()))
+            .filter(digest_item::Column::DigestId.is_null())
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert_item(
@@ -140,6 +188,7 @@ async fn insert_item(
         created_at: ActiveValue::Set(Utc::now()),
         included_at: ActiveValue::Set(None),
         pseudonymised_at: ActiveValue::Set(None),
+        nominee_id: ActiveValue::Set(Some(nominee.nominee_id)),
     })
     .on_conflict_do_nothing_on([digest_item::Column::EventId])
     .exec_without_returning(txn)

@@ -101,6 +101,8 @@ pub mod digest_item {
         /// When retention replaced the constituent's details with a marker, some time after the
         /// digest listing them was sent (`crate::retention`).
         pub pseudonymised_at: Option<DateTimeUtc>,
+        /// The nominee it is about (none on items from before this was kept).
+        pub nominee_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -389,3 +389,53 @@ async fn a_constituent_reaches_whoever_is_their_mp_when_the_digest_goes() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_withdrawn_consent_takes_a_constituent_or_their_story_out_of_digests_not_yet_sent() {
+    let app = app().await;
+    let (southwark, mp) = SEVEN[0];
+    let withdrawn = recognised(1, southwark, true);
+    let storyless = recognised(2, southwark, true);
+    let events: Vec<Envelope> = [&withdrawn, &storyless]
+        .into_iter()
+        .map(|nominee| {
+            envelope(&ev::FinalistAnnounced {
+                finalist: Some(nominee.clone()),
+                announced_at: None,
+            })
+        })
+        .collect();
+    app.publish(&events).await;
+    app.wait_for_digest_to_hear(2).await;
+    let changed = |nominee: &ev::RecognisedNominee, story: bool, mp: bool| {
+        envelope(&ev::ConsentChanged {
+            nominee_id: nominee.nominee_id.clone(),
+            listed_publicly: true,
+            story_published: story,
+            shared_with_mp: mp,
+            ..Default::default()
+        })
+    };
+    app.publish(&[
+        changed(&withdrawn, true, false),
+        changed(&storyless, false, true),
+    ])
+    .await;
+    app.wait_for_digest_to_hear(4).await;
+
+    let report = app
+        .digest
+        .run(Utc::now() + chrono::Duration::weeks(1))
+        .await
+        .unwrap();
+    assert_eq!(report.digests, 1);
+    let digests = app.emails(3).await;
+    let digest = to_mps(&digests)
+        .into_iter()
+        .find(|e| e.rcpt_to == [mp])
+        .expect("the digest to the MP");
+    let text = digest.text_body();
+    assert!(text.contains(&storyless.nominee_name), "{text}");
+    assert!(!text.contains(&withdrawn.nominee_name), "{text}");
+    assert!(!text.contains(&storyless.story_excerpt), "{text}");
+}

@@ -223,6 +223,7 @@ async fn digest_item(db: &DatabaseConnection, included: Option<i64>) -> Uuid {
         created_at: ActiveValue::Set(days_ago(included.unwrap_or(40) + 1)),
         included_at: ActiveValue::Set(included.map(days_ago)),
         pseudonymised_at: ActiveValue::Set(None),
+        nominee_id: ActiveValue::Set(None),
     })
     .exec_without_returning(db)
     .await

@@ -10,6 +10,7 @@ mod m20261122_000800_unsolicited_cap;
 mod m20261126_000900_letter_fingerprints;
 mod m20261126_001000_held_letter_decisions;
 mod m20261126_001100_retention;
+mod m20261126_001200_digest_item_nominee;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000900_letter_fingerprints::Migration));
         migrations.push(Box::new(m20261126_001000_held_letter_decisions::Migration));
         migrations.push(Box::new(m20261126_001100_retention::Migration));
+        migrations.push(Box::new(m20261126_001200_digest_item_nominee::Migration));
         migrations
     }
 }
