@@ -151,6 +151,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin/shortlist.html",
         include_str!("../templates/admin/shortlist.html"),
     ),
+    (
+        "admin/people.html",
+        include_str!("../templates/admin/people.html"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(build);
