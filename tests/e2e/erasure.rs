@@ -35,7 +35,10 @@ async fn token_in_email(cluster: &Cluster, recipient: &str, marker: &str) -> Str
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no email to {recipient} with {marker}; logs in {}", cluster.logs.display());
+    panic!(
+        "no email to {recipient} with {marker}; logs in {}",
+        cluster.logs.display()
+    );
 }
 
 /// Rows, in every text column of every table of the database at `url`, that mention `needle`.
@@ -84,6 +87,25 @@ async fn count(url: &str, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// What `valued export-person` says Valued holds about `email`.
+fn export(cluster: &Cluster, email: &str) -> serde_json::Value {
+    let file = cluster
+        .logs
+        .join(format!("export-{}.json", uuid::Uuid::new_v4()));
+    valued(
+        cluster,
+        &["export-person", email, "--out", file.to_str().unwrap()],
+    );
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn count_of(export: &serde_json::Value, service: &str, what: &str) -> usize {
+    export[service][what]
+        .as_array()
+        .unwrap_or_else(|| panic!("{service}.{what} in {export:#}"))
+        .len()
+}
+
 fn valued(cluster: &Cluster, args: &[&str]) -> String {
     let output = std::process::Command::new(crate::cluster::binary())
         .args(args)
@@ -94,6 +116,10 @@ fn valued(cluster: &Cluster, args: &[&str]) -> String {
         .env(
             "VALUED__NOTIFICATION__DATABASE__URL",
             &cluster.databases["notification"],
+        )
+        .env(
+            "VALUED__VOTING__DATABASE__URL",
+            &cluster.databases["voting"],
         )
         .env("VALUED__DATA_DIR", &cluster.logs)
         .output()
@@ -163,9 +189,10 @@ async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
             name: "Alex Erase".into(),
             email: PERSON.into(),
             postcode: "SE1 7EH".into(),
-            body: "Dear Florence, the porters and domestics at St Thomas' looked after my mother for \
+            body:
+                "Dear Florence, the porters and domestics at St Thomas' looked after my mother for \
                    three weeks this winter. Please speak up for NHS support staff."
-                .into(),
+                    .into(),
         })
         .await
         .unwrap();
@@ -189,6 +216,34 @@ async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
     assert!(!mentions(nomination_db, PERSON).await.is_empty());
     assert!(!mentions(notification_db, PERSON).await.is_empty());
 
+    // Subject access: what they can be given matches what the databases hold.
+    let held = export(&cluster, "Alex.Erase@example.org");
+    assert_eq!(
+        count_of(&held, "nomination", "nominations_made"),
+        1,
+        "{held:#}"
+    );
+    assert_eq!(count_of(&held, "nomination", "nominations_about_them"), 1);
+    assert_eq!(count_of(&held, "nomination", "nominee_records"), 1);
+    assert_eq!(count_of(&held, "notification", "letters_to_mps"), 1);
+    assert_eq!(
+        count_of(&held, "notification", "emails_to_them") as i64,
+        count(
+            notification_db,
+            &format!("SELECT COUNT(*) AS n FROM delivery WHERE lower(recipient) = '{PERSON}'")
+        )
+        .await
+    );
+    let text = held.to_string();
+    assert!(
+        text.contains("Sam Patel") && text.contains("St Thomas"),
+        "{held:#}"
+    );
+    assert!(
+        !text.contains("/confirm/") || text.contains("[token removed]"),
+        "links in the export carry no live token: {held:#}"
+    );
+
     let requested = valued(&cluster, &["erase", PERSON]);
     let id = requested
         .lines()
@@ -204,7 +259,11 @@ async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(status.contains("Done"), "{status}; logs in {}", cluster.logs.display());
+    assert!(
+        status.contains("Done"),
+        "{status}; logs in {}",
+        cluster.logs.display()
+    );
     for service in ["nomination", "voting", "survey-feedback", "notification"] {
         assert!(status.contains(&format!("{service}: erased")), "{status}");
     }
@@ -212,6 +271,21 @@ async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
     for service in ["nomination", "voting", "survey-feedback", "notification"] {
         let left = mentions(&cluster.databases[service], PERSON).await;
         assert!(left.is_empty(), "{service} still holds them in {left:?}");
+    }
+    let after = export(&cluster, PERSON);
+    for (service, what) in [
+        ("nomination", "nominations_made"),
+        ("nomination", "nominations_about_them"),
+        ("nomination", "nominee_records"),
+        ("notification", "emails_to_them"),
+        ("notification", "letters_to_mps"),
+        ("notification", "email_preferences"),
+    ] {
+        assert_eq!(
+            count_of(&after, service, what),
+            0,
+            "{service}.{what}: {after:#}"
+        );
     }
     for db in [nomination_db, notification_db] {
         let left = mentions(db, "Alex Erase").await;

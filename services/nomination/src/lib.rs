@@ -12,6 +12,7 @@ mod nominees;
 pub mod organisations;
 pub mod public;
 pub mod retention;
+pub mod subject_access;
 
 use serde::Deserialize;
 use tonic::service::Routes;

@@ -22,6 +22,7 @@ mod redact;
 pub mod retention;
 pub mod sender;
 pub mod settings;
+pub mod subject_access;
 pub mod templates;
 pub mod webhook;
 

@@ -281,6 +281,66 @@ pub async fn revoke_role(
     Ok(())
 }
 
+/// `valued export-person EMAIL`: what every service holds about the person, each reading its own
+/// database with its own code, as one JSON document (to `out`, or standard output).
+pub async fn export_person(
+    settings: &Settings,
+    email: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let address = valued_platform::domain::EmailAddress::parse("email", email)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let email = address.normalised();
+    let connect = async |service: &str, database: &valued_platform::DatabaseSettings| {
+        valued_platform::db::connect(database, &settings.data_dir, service)
+            .await
+            .with_context(|| format!("connecting to the {service} database"))
+    };
+    let nomination = connect(
+        valued_nomination::NAME,
+        &settings.nomination.settings.database,
+    )
+    .await?;
+    let voting = connect(valued_voting::NAME, &settings.voting.settings.database).await?;
+    let notification = connect(
+        valued_notification::NAME,
+        &settings.notification.settings.database,
+    )
+    .await?;
+    let export = serde_json::json!({
+        "email": email,
+        "exported_at": chrono::Utc::now(),
+        "nomination": valued_nomination::subject_access::export(&nomination, &email).await?,
+        "voting": valued_voting::subject_access::export(
+            &voting,
+            &settings.voting.settings.voter_key_secret,
+            &address,
+        )
+        .await?,
+        "survey_feedback": {
+            "note": "survey answers are stored without anything that identifies who gave them"
+        },
+        "notification": valued_notification::subject_access::export(
+            &notification,
+            &email,
+            &settings.notification.settings.email.public_url,
+        )
+        .await?,
+    });
+    let text = serde_json::to_string_pretty(&export)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "Wrote what Valued holds about {email} to {}",
+                path.display()
+            );
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
 /// `valued erase EMAIL`: records the request in the nomination database and announces it (the
 /// running nomination service's relay publishes it); every service erases its own data about the
 /// person and answers. Audited as the command line.

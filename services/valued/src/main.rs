@@ -37,6 +37,13 @@ enum Command {
         #[arg(long)]
         revoke: bool,
     },
+    /// Everything Valued holds about a person (subject access), gathered from every service's
+    /// database, as one JSON document: to standard output, or to --out FILE.
+    ExportPerson {
+        email: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Erase a person: every service erases or pseudonymises what it holds about this email
     /// address. Prints the request's id; `--status ID` shows which services have done so.
     Erase {
@@ -94,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
             valued::import_organisations(&settings, &file).await
         }
         Command::Import(Import::Mps { file }) => valued::import_mps(&settings, &file).await,
+        Command::ExportPerson { email, out } => {
+            valued::export_person(&settings, &email, out.as_deref()).await
+        }
         Command::Erase {
             email_or_id,
             status: false,

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveValue, ConnectionTrait, DbErr, EntityTrait};
 
-pub use self::entity::{Entity, Model};
+pub use self::entity::{Column, Entity, Model};
 
 pub mod reason {
     /// The SMTP server answered RCPT TO, DATA or the message with a 5xx reply.
