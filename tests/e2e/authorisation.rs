@@ -27,7 +27,11 @@ const TOKEN_LIFETIME: u64 = 10;
 const CLOCK_SKEW: u64 = 10;
 
 /// A service's name, its gRPC name and its reviewed public list of `(method, why)`.
-type Service = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Service = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// Every service.
 const SERVICES: [Service; 4] = [
