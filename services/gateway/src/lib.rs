@@ -35,6 +35,8 @@ pub struct Settings {
     /// notification API only gives bodies with their link tokens removed. Set by `valued up`.
     #[serde(skip)]
     pub mail_files: Option<std::path::PathBuf>,
+    /// The privacy notice at `/privacy`, linked from every page and email.
+    pub privacy: routes::privacy::PrivacySettings,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             outbox: true,
             auth: session::AuthSettings::default(),
             mail_files: None,
+            privacy: routes::privacy::PrivacySettings::default(),
         }
     }
 }
@@ -133,6 +136,7 @@ impl Application {
                     .outbox
                     .then(|| routes::outbox::MailFiles(settings.mail_files.clone())),
                 &settings.auth,
+                settings.privacy.clone(),
             ),
             shutdown,
         })

@@ -98,6 +98,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/consented.html"),
     ),
     ("outbox.html", include_str!("../templates/outbox.html")),
+    ("privacy.html", include_str!("../templates/privacy.html")),
     (
         "unsubscribe.html",
         include_str!("../templates/unsubscribe.html"),

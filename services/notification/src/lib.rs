@@ -89,7 +89,8 @@ impl Application {
         let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
-        let templates = Arc::new(templates::Templates::new()?);
+        let templates =
+            Arc::new(templates::Templates::new()?.with_privacy_notice(&settings.email.public_url));
         let wake = Arc::new(Notify::new());
         let letters = mps::write_to_mp::LetterDesk {
             db: host.db.clone(),

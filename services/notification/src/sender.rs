@@ -78,7 +78,9 @@ impl Sender {
             throttle: settings.throttle.clone(),
             dkim: Dkim::from_settings(&settings.dkim)?.map(Arc::new),
             limiter,
-            templates: Arc::new(crate::templates::Templates::new()?),
+            templates: Arc::new(
+                crate::templates::Templates::new()?.with_privacy_notice(&settings.email.public_url),
+            ),
         })
     }
 

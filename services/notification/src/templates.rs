@@ -48,6 +48,8 @@ const MACROS: &str = include_str!("../templates/_macros.html");
 
 pub struct Templates {
     env: Environment<'static>,
+    /// The privacy notice every email links to, when the deployment has a public address.
+    privacy_url: Option<String>,
 }
 
 impl Templates {
@@ -55,12 +57,26 @@ impl Templates {
         let mut env = Environment::new();
         // A name a template uses but the context lacks is an error, not a blank in an email.
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_global("privacy_url", "");
         env.add_template("_layout.html", LAYOUT)?;
         env.add_template("_macros.html", MACROS)?;
         for (name, source) in FILES {
             env.add_template(name, source)?;
         }
-        Ok(Self { env })
+        Ok(Self {
+            env,
+            privacy_url: None,
+        })
+    }
+
+    /// These templates with every email linking to the privacy notice under `public_url`
+    /// (`/privacy`): in the HTML footer and as the text part's last line.
+    #[must_use]
+    pub fn with_privacy_notice(mut self, public_url: &str) -> Self {
+        let url = format!("{}/privacy", public_url.trim_end_matches('/'));
+        self.env.add_global("privacy_url", url.clone());
+        self.privacy_url = Some(url);
+        self
     }
 
     pub fn render(
@@ -79,7 +95,13 @@ impl Templates {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
-            text: render("txt")?,
+            text: match &self.privacy_url {
+                Some(url) => format!(
+                    "{}\n\nHow we use your information: {url}\n",
+                    render("txt")?.trim_end()
+                ),
+                None => render("txt")?,
+            },
             html: render("html")?,
         })
     }

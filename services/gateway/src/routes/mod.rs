@@ -22,6 +22,7 @@ pub mod health;
 pub mod nominate;
 pub mod outbox;
 pub mod page;
+pub mod privacy;
 pub mod unsubscribe;
 pub mod write_to_mp;
 
@@ -35,6 +36,7 @@ pub fn router(
     clients: Clients,
     outbox: Option<outbox::MailFiles>,
     auth: &crate::session::AuthSettings,
+    privacy: privacy::PrivacySettings,
 ) -> Router {
     let pages = Router::new()
         .route("/", get(campaigns::index))
@@ -68,6 +70,10 @@ pub fn router(
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::show).post(unsubscribe::unsubscribe),
+        )
+        .route(
+            "/privacy",
+            get(privacy::show).layer(Extension(std::sync::Arc::new(privacy))),
         )
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))

@@ -106,3 +106,27 @@ async fn a_matching_token_reaches_the_service() {
     // Past the CSRF check, the service is down.
     assert_eq!(response.status(), 503);
 }
+
+#[tokio::test]
+async fn every_page_links_to_the_privacy_notice_and_a_trust_adds_its_own_section() {
+    let mut settings = valued_gateway::Settings::default();
+    settings.privacy.trusts.insert(
+        "RJ1".into(),
+        "Our data protection officer is dpo@gstt.example.org.".into(),
+    );
+    let app = crate::helpers::spawn_app_with(settings).await;
+
+    let privacy = app.get("/privacy").await;
+    assert_eq!(privacy.status(), 200);
+    let body = privacy.text().await.unwrap();
+    assert!(body.contains("How we use your information"), "{body}");
+    assert!(body.contains("deleted after 30 days"), "{body}");
+    assert!(!body.contains("dpo@gstt"), "no trust asked for: {body}");
+    assert!(body.contains("href=\"/privacy\""), "the footer links to it");
+
+    let trust = app.get("/privacy?trust=rj1").await.text().await.unwrap();
+    assert!(trust.contains("Your trust (RJ1)"), "{trust}");
+    assert!(trust.contains("dpo@gstt.example.org"), "{trust}");
+    let other = app.get("/privacy?trust=RX1").await.text().await.unwrap();
+    assert!(!other.contains("Your trust"), "{other}");
+}

@@ -16,6 +16,8 @@ impl DigestTemplate {
     pub fn new() -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // The shared layout's privacy link: MPs are not data subjects of a digest, so none.
+        env.add_global("privacy_url", "");
         for (name, source) in [
             ("_layout.html", include_str!("../../templates/_layout.html")),
             ("_macros.html", include_str!("../../templates/_macros.html")),

@@ -60,3 +60,27 @@ async fn the_deliveries_list_shows_a_confirmation_without_its_token() {
         "everything but the token as sent"
     );
 }
+
+#[tokio::test]
+async fn every_email_links_to_the_privacy_notice() {
+    let app = spawn_app().await;
+    let event = NominationConfirmationRequested {
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: "Health Heroes 2026".into(),
+        nominator_name: "Alex Jones".into(),
+        nominator_email: "alex@example.org".into(),
+        nominee_name: "Sam Patel".into(),
+        confirm_token: "c0ffee".into(),
+    };
+    let emails = app.publish_and_receive(&envelope(&event), 1).await;
+    let privacy = format!("{PUBLIC_URL}/privacy");
+    assert!(
+        emails[0]
+            .text_body()
+            .trim_end()
+            .ends_with(&format!("How we use your information: {privacy}")),
+        "{}",
+        emails[0].text_body()
+    );
+    assert!(has_link(&emails[0], &privacy), "{}", emails[0].html_body());
+}
