@@ -34,6 +34,9 @@ async fn a_supporter_writes_to_their_mp_and_the_letter_arrives_once_confirmed() 
     );
 
     let browser = Browser::start().await;
+    // The privacy notice every page links to passes the same checks.
+    browser.goto(&cluster.url("/privacy")).await;
+    browser.expect_page("How we use your information").await;
     browser.goto(&cluster.url("/write-to-your-mp")).await;
     browser
         .expect_page("Email your MP about NHS support staff")
