@@ -11,12 +11,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
+use valued_platform::db::{contains_text, same_email};
 use valued_platform::erasure::{Erase, Person, SERVICES};
 use valued_platform::inbox::TransactionalHandler;
 use valued_platform::outbox::Outbox;
@@ -195,27 +196,12 @@ impl Erase for Nominations {
             .rows_affected;
         // Half-finished forms that carry their address.
         records += draft::Entity::delete_many()
-            .filter(
-                Expr::expr(Func::lower(Expr::col(draft::Column::Answers)))
-                    .like(LikeExpr::new(format!("%{}%", escape_like(email))).escape('\\')),
-            )
+            .filter(contains_text(draft::Column::Answers, email))
             .exec(txn)
             .await?
             .rows_affected;
         Ok(records)
     }
-}
-
-/// `text` with LIKE's wildcards taken literally (escaped with `\`).
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// `column` holds `email` (normalised), however its letters were typed.
-fn same_email(column: impl sea_orm::sea_query::IntoColumnRef, email: &str) -> Expr {
-    Expr::expr(Func::lower(Expr::col(column))).eq(email)
 }
 
 /// The consumer recording each service's answer: `nomination-erasure-answers`.

@@ -2,16 +2,12 @@
 //! address: the nominations they made and those about them, their nominee record with its consent
 //! history, their drafts, their admin roles and what the audit log records them doing.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
+use valued_platform::db::{contains_text, same_email};
 
 use crate::db::entities::{audit_log, consent_record, draft, nomination, nominee, role_grant};
 use crate::error::Result;
-
-fn same_email(column: impl sea_orm::sea_query::IntoColumnRef, email: &str) -> Expr {
-    Expr::expr(Func::lower(Expr::col(column))).eq(email)
-}
 
 /// Everything held about `email` (normalised), as JSON rows per table.
 pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {
@@ -47,16 +43,8 @@ pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {
         .into_json()
         .all(db)
         .await?;
-    let pattern = LikeExpr::new(format!(
-        "%{}%",
-        email
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    ))
-    .escape('\\');
     let drafts = draft::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(draft::Column::Answers))).like(pattern))
+        .filter(contains_text(draft::Column::Answers, email))
         .into_json()
         .all(db)
         .await?;

@@ -9,12 +9,10 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::IntoColumnRef,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
+use valued_platform::db::{contains_text, same_email};
 use valued_platform::erasure::{Erase, Person};
 
 use crate::db::delivery::{self as delivery_entity, status};
@@ -24,18 +22,6 @@ use crate::retention::{removed_recipient, without_address};
 
 /// What stands where an erased person's details were.
 pub const ERASED: &str = "[erased]";
-
-/// `text` with LIKE's wildcards taken literally (escaped with `\`).
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// `column` holds `email` (normalised), however its letters were typed.
-fn same_email(column: impl IntoColumnRef, email: &str) -> Expr {
-    Expr::expr(Func::lower(Expr::col(column))).eq(email)
-}
 
 pub struct Notifications;
 
@@ -112,15 +98,12 @@ impl Erase for Notifications {
         // theirs): the words go, the record that an email went stays.
         let mut mentioned = Condition::any();
         for needle in std::iter::once(email).chain(person.names.iter().map(String::as_str)) {
-            let pattern =
-                LikeExpr::new(format!("%{}%", escape_like(&needle.to_lowercase()))).escape('\\');
             for column in [
                 delivery_entity::Column::Subject,
                 delivery_entity::Column::TextBody,
                 delivery_entity::Column::HtmlBody,
             ] {
-                mentioned =
-                    mentioned.add(Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone()));
+                mentioned = mentioned.add(contains_text(column, needle));
             }
         }
         records += delivery_entity::Entity::update_many()

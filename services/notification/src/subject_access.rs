@@ -2,18 +2,14 @@
 //! address: the emails sent to them (link tokens removed: the file may pass through other hands),
 //! the letters they wrote to MPs, their email preferences and any suppression of their address.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
+use valued_platform::db::same_email;
 
 use crate::db::delivery;
 use crate::mps::write_to_mp::entity as letter;
 use crate::policy::{preference, suppression};
 use crate::redact::LinkTokens;
-
-fn same_email(column: impl sea_orm::sea_query::IntoColumnRef, email: &str) -> Expr {
-    Expr::expr(Func::lower(Expr::col(column))).eq(email)
-}
 
 /// Everything held about `email` (normalised), as JSON rows per table; links under `public_url`
 /// lose their tokens.

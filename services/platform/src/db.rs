@@ -37,3 +37,29 @@ pub async fn connect(
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
+
+/// `column` holds the normalised address `email`, however its letters were typed (finding a
+/// person's rows for subject access and erasure).
+pub fn same_email(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    email: &str,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    Expr::expr(Func::lower(Expr::col(column))).eq(email.to_lowercase())
+}
+
+/// `column` contains `text` anywhere, ignoring case, with LIKE's wildcards in `text` taken
+/// literally.
+pub fn contains_text(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(column)))
+        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
