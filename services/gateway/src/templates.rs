@@ -244,6 +244,13 @@ mod tests {
     }
 
     #[test]
+    fn no_template_styles_inline_what_the_content_security_policy_would_drop() {
+        for (name, source) in TEMPLATES {
+            assert!(!source.contains("style="), "{name} has an inline style");
+        }
+    }
+
+    #[test]
     fn only_plain_local_paths_skip_escaping() {
         assert!(path("/campaigns/health-heroes/nominate").is_safe());
         assert!(!path("//evil.example/x").is_safe());
