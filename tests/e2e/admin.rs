@@ -121,5 +121,10 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
     assert!(html.contains("finalist"), "{html}");
     browser.goto(&cluster.url("/admin/mp-emails")).await;
     browser.expect_page("Emails to MPs").await;
+    // The people page lists the grants and passes the same checks.
+    browser.goto(&cluster.url("/admin/people")).await;
+    browser.expect_page("People and roles").await;
+    let people = browser.page_text().await;
+    assert!(people.contains(TRUST_ADMIN), "{people}");
     browser.close().await;
 }
