@@ -23,6 +23,15 @@ use crate::retention::{removed_recipient, without_address};
 /// What stands where an erased person's details were.
 pub const ERASED: &str = "[erased]";
 
+/// An update of deliveries that replaces their subject and both bodies with [`ERASED`], as of `now`.
+fn emptied(now: chrono::DateTime<Utc>) -> sea_orm::UpdateMany<delivery_entity::Entity> {
+    delivery_entity::Entity::update_many()
+        .col_expr(delivery_entity::Column::Subject, Expr::value(ERASED))
+        .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
+        .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
+        .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
+}
+
 pub struct Notifications;
 
 #[async_trait]
@@ -54,14 +63,11 @@ impl Erase for Notifications {
             .await?;
         for (id, last_error, smtp_response) in to_them {
             let scrub = |text: Option<String>| text.map(|t| without_address(&t, email));
-            records += delivery_entity::Entity::update_many()
+            records += emptied(now)
                 .col_expr(
                     delivery_entity::Column::Recipient,
                     Expr::value(removed_recipient(id)),
                 )
-                .col_expr(delivery_entity::Column::Subject, Expr::value(ERASED))
-                .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
-                .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
                 .col_expr(
                     delivery_entity::Column::ReplyTo,
                     Expr::value(None::<String>),
@@ -74,22 +80,17 @@ impl Erase for Notifications {
                     delivery_entity::Column::SmtpResponse,
                     Expr::value(scrub(smtp_response)),
                 )
-                .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
                 .filter(delivery_entity::Column::Id.eq(id))
                 .exec(txn)
                 .await?
                 .rows_affected;
         }
         // Their letters as emailed to MPs, with their address to reply to.
-        records += delivery_entity::Entity::update_many()
-            .col_expr(delivery_entity::Column::Subject, Expr::value(ERASED))
-            .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
-            .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
+        records += emptied(now)
             .col_expr(
                 delivery_entity::Column::ReplyTo,
                 Expr::value(None::<String>),
             )
-            .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
             .filter(same_email(delivery_entity::Column::ReplyTo, email))
             .exec(txn)
             .await?
@@ -106,11 +107,7 @@ impl Erase for Notifications {
                 mentioned = mentioned.add(contains_text(column, needle));
             }
         }
-        records += delivery_entity::Entity::update_many()
-            .col_expr(delivery_entity::Column::Subject, Expr::value(ERASED))
-            .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
-            .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
-            .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
+        records += emptied(now)
             .filter(mentioned)
             .exec(txn)
             .await?
