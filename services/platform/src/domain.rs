@@ -329,6 +329,22 @@ impl EmailAddress {
     pub fn normalised(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// The mailbox behind the address, for counting what is done toward one person: lower-cased,
+    /// without a `+tag` (which nearly every provider delivers to the untagged mailbox), and, at
+    /// Gmail, without dots in the local part and with `googlemail.com` as `gmail.com` (Gmail ignores
+    /// both). `Victim@`, `victim+1@` and `v.ictim@gmail.com` are one person. Never an address to
+    /// send to.
+    pub fn identity(&self) -> String {
+        let lowered = self.normalised();
+        let (local, domain) = lowered.rsplit_once('@').unwrap_or((&lowered, ""));
+        let local = local.split_once('+').map_or(local, |(mailbox, _)| mailbox);
+        let local = if local.is_empty() { "+" } else { local };
+        match domain {
+            "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+            _ => format!("{local}@{domain}"),
+        }
+    }
 }
 
 impl fmt::Display for EmailAddress {
@@ -410,6 +426,18 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn one_mailbox_is_one_identity_however_it_is_typed() {
+        let identity = |text: &str| EmailAddress::parse("e", text).unwrap().identity();
+        assert_eq!(identity("Victim@Example.org"), "victim@example.org");
+        assert_eq!(identity("victim+1@example.org"), "victim@example.org");
+        assert_eq!(identity("v.ic.tim+x@GoogleMail.com"), "victim@gmail.com");
+        // Dots count everywhere but Gmail.
+        assert_eq!(identity("sam.patel@nhs.net"), "sam.patel@nhs.net");
+        assert_ne!(identity("sam.patel@nhs.net"), identity("sampatel@nhs.net"));
+        assert_eq!(identity("+tag@example.org"), "+@example.org");
+    }
 
     #[test]
     fn accepts_ordinary_addresses() {

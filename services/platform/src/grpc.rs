@@ -151,8 +151,9 @@ pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request
     Ok(request)
 }
 
-/// What every client of a Valued service adds to each call: the caller's trace context and a fresh
-/// service credential for the callee.
+/// What every client of a Valued service adds to each call: the caller's trace context, a fresh
+/// service credential for the callee and, within a public request, the client address it came from
+/// (`limits::as_client`).
 #[derive(Clone, Debug)]
 pub struct Outgoing(pub Credential);
 
@@ -165,6 +166,11 @@ impl tonic::service::Interceptor for Outgoing {
             .parse()
             .map_err(|_| Status::internal("unencodable service credential"))?;
         request.metadata_mut().insert(service::HEADER, token);
+        if let Some(client) = crate::limits::current_client()
+            && let Ok(value) = client.parse()
+        {
+            request.metadata_mut().insert(crate::limits::CLIENT_HEADER, value);
+        }
         Ok(request)
     }
 }

@@ -11,6 +11,7 @@ pub mod erasure;
 pub mod grpc;
 pub mod host;
 pub mod inbox;
+pub mod limits;
 pub mod link_token;
 pub mod metrics;
 pub mod migrations;

@@ -6,6 +6,7 @@ use sea_orm_migration::MigrationTrait;
 mod m20261122_000001_create_outbox;
 mod m20261122_000002_create_inbox;
 mod m20261126_000003_create_role_copy;
+mod m20261126_000004_create_rate_limit;
 
 pub fn messaging() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -18,6 +19,12 @@ pub fn messaging() -> Vec<Box<dyn MigrationTrait>> {
 /// but does not own the grants. Listed after [`messaging`].
 pub fn access() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261126_000003_create_role_copy::Migration)]
+}
+
+/// The counters of the rate limits on public actions (`limits`), for a service that takes them.
+/// Listed after the service's own migrations.
+pub fn limits() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261126_000004_create_rate_limit::Migration)]
 }
 
 /// The outbox and inbox tables alone, for the platform's own tests.
