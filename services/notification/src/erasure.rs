@@ -30,6 +30,10 @@ fn emptied(now: chrono::DateTime<Utc>) -> sea_orm::UpdateMany<delivery_entity::E
         .col_expr(delivery_entity::Column::TextBody, Expr::value(ERASED))
         .col_expr(delivery_entity::Column::HtmlBody, Expr::value(ERASED))
         .col_expr(delivery_entity::Column::PseudonymisedAt, Expr::value(now))
+        .col_expr(
+            delivery_entity::Column::UnsolicitedKey,
+            Expr::value(None::<String>),
+        )
 }
 
 pub struct Notifications;

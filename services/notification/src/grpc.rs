@@ -1,6 +1,7 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 use valued_platform::auth::roles::Admins;
+use valued_platform::limits::{self, Named, RateLimits};
 use valued_proto::notification::v1 as pb;
 use valued_proto::notification::v1::notification_service_server::NotificationService;
 
@@ -51,6 +52,8 @@ pub struct NotificationApi {
     /// Whether a Valued service (the gateway, for the developer outbox) may list deliveries without
     /// a signed-in admin.
     pub developer_outbox: bool,
+    /// The budgets of the public forms (see `valued_platform::limits`).
+    pub rate_limits: RateLimits,
 }
 
 #[tonic::async_trait]
@@ -276,6 +279,11 @@ impl NotificationService for NotificationApi {
         }))
     }
 }
+        let writer = Named {
+            field: "email",
+            typed: &request.get_ref().email,
+        };
+        limits::admit(&self.db, self.rate_limits, &request, "write to mp", &[writer]).await?;
 
 fn mp(member: crate::mps::Mp) -> pb::Mp {
     pb::Mp {
@@ -295,6 +303,7 @@ fn mask(email: &str) -> String {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
             format!("{first}***@{domain}")
+        limits::admit(&self.db, self.rate_limits, &request, "confirm mp letter", &[]).await?;
         }
         None => "***".into(),
     }

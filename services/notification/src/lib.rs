@@ -54,6 +54,7 @@ pub struct Application {
     link_tokens: redact::LinkTokens,
     admins: valued_platform::auth::roles::Admins,
     developer_outbox: bool,
+    rate_limits: valued_platform::limits::RateLimits,
 }
 
 impl Application {
@@ -158,6 +159,7 @@ impl Application {
             retention,
             admins,
             developer_outbox: settings.developer_outbox,
+            rate_limits: settings.rate_limits,
             host,
             sender,
             mp_digest,
@@ -217,6 +219,7 @@ impl Application {
             link_tokens: self.link_tokens,
             admins: self.admins,
             developer_outbox: self.developer_outbox,
+            rate_limits: self.rate_limits,
         };
         self.host
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)

@@ -312,6 +312,8 @@ pub struct Report {
     pub outbox_files: u64,
     /// Letters still held for review past `held_letter_days` (left alone).
     pub held_letters_waiting: u64,
+    /// Rate-limit counters of windows that have ended.
+    pub rate_limit_windows: u64,
 }
 
 /// The periodic retention job.
@@ -452,6 +454,9 @@ impl RetentionJob {
                 .count(db)
                 .await?;
         }
+        report.rate_limit_windows = valued_platform::limits::purge(db)
+            .await
+            .context("rate limits")?;
         Ok(report)
     }
 }
@@ -593,7 +598,8 @@ async fn pseudonymise_deliveries(
                 delivery::Column::SmtpResponse,
                 Expr::value(scrub(smtp_response)),
             )
-            .col_expr(delivery::Column::PseudonymisedAt, Expr::value(now));
+            .col_expr(delivery::Column::PseudonymisedAt, Expr::value(now))
+            .col_expr(delivery::Column::UnsolicitedKey, Expr::value(None::<String>));
         if !TO_MPS.contains(&template.as_str()) {
             update = update.col_expr(
                 delivery::Column::Recipient,

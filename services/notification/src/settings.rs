@@ -29,6 +29,8 @@ pub struct Settings {
     /// no ID token), for the developer's `/outbox` page (every email, with personal details). `valued up` sets it with `gateway.outbox`; a deployment
     /// leaves it off, and then only platform admins list deliveries.
     pub developer_outbox: bool,
+    /// How often one client address and one email address may write to an MP and confirm letters.
+    pub rate_limits: valued_platform::limits::RateLimits,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

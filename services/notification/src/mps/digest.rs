@@ -467,7 +467,7 @@ impl DigestJob {
                 template: MP_DIGEST,
                 email,
                 verdict: policy::verdict(&txn, &recipient.normalised(), MP_DIGEST).await?,
-                unsolicited: false,
+                unsolicited: None,
             },
         )
         .await?;

@@ -82,8 +82,9 @@ pub use crate::db::delivery::Verdict;
 pub struct Decision {
     pub verdict: Verdict,
     pub unsubscribe_token: Option<String>,
-    /// Whether the email takes one of its recipient's daily slots of unsolicited email.
-    pub unsolicited: bool,
+    /// When the email takes one of its recipient's daily slots of unsolicited email: the key the
+    /// slots are counted by ([`unsolicited::key`]).
+    pub unsolicited: Option<String>,
 }
 
 /// Decides whether an email from `template` goes to `recipient` (a normalised address), making the
@@ -110,7 +111,7 @@ pub async fn decide(
     Ok(Decision {
         verdict,
         unsubscribe_token: preference.map(|p| p.token),
-        unsolicited: false,
+        unsolicited: None,
     })
 }
 
@@ -134,7 +135,7 @@ pub async fn admit(
         return Ok(decision);
     }
     if unsolicited::has_slot(txn, recipient, unsolicited_per_day).await? {
-        decision.unsolicited = true;
+        decision.unsolicited = Some(unsolicited::key(recipient));
     } else {
         decision.verdict = Verdict::Capped;
         tracing::warn!(

@@ -109,7 +109,7 @@ mod tests {
                     html: "h".into(),
                 },
                 verdict: crate::policy::Verdict::Send,
-                unsolicited: false,
+                unsolicited: None,
             },
         )
         .await

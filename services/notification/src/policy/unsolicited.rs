@@ -16,6 +16,7 @@ use sea_orm::{
     Statement,
 };
 use sha2::{Digest, Sha256};
+use valued_platform::domain::EmailAddress;
 
 use crate::db::delivery::{Column, Entity};
 use crate::templates;
@@ -60,9 +61,20 @@ pub fn is_capped(template: &str, origin: Origin) -> bool {
     origin == Origin::Typed && CAPPED.contains(&template)
 }
 
-/// Whether `recipient` (normalised) has a slot left today: fewer than `per_day` emails took one in
-/// the last 24 hours. On PostgreSQL this takes the address's lock, held until `txn` ends: the caller
-/// records the delivery, with its slot, in the same transaction.
+/// What the cap counts `recipient` by: a digest of the mailbox behind the address
+/// ([`EmailAddress::identity`]), so that `Victim@`, `victim+1@` and `victim+2@` share one day's slots.
+/// A digest, not the address: the slot outlives nothing but the cap's window.
+pub fn key(recipient: &str) -> String {
+    let identity = EmailAddress::parse("recipient", recipient)
+        .map_or_else(|_| recipient.to_lowercase(), |address| address.identity());
+    let digest = Sha256::digest(identity.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `recipient`'s mailbox has a slot left today: fewer than `per_day` emails took one in
+/// the last 24 hours, whatever form of its address they went to. On PostgreSQL this takes the
+/// mailbox's lock, held until `txn` ends: the caller records the delivery, with its slot, in the
+/// same transaction.
 pub async fn has_slot(
     txn: &impl ConnectionTrait,
     recipient: &str,
@@ -72,12 +84,12 @@ pub async fn has_slot(
         txn.query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_advisory_xact_lock(hashtext($1))",
-            [format!("notification.unsolicited:{recipient}").into()],
+            [format!("notification.unsolicited:{}", key(recipient)).into()],
         ))
         .await?;
     }
     let taken = Entity::find()
-        .filter(Column::Recipient.eq(recipient))
+        .filter(Column::UnsolicitedKey.eq(key(recipient)))
         .filter(Column::UnsolicitedAt.gt(Utc::now() - window()))
         .count(txn)
         .await?;

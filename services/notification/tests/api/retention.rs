@@ -75,7 +75,9 @@ async fn delivery(
                 html: format!("<p>Hello {to}</p>"),
             },
             verdict: Verdict::Send,
-            unsolicited: unsolicited::CAPPED.contains(&template),
+            unsolicited: unsolicited::CAPPED
+                .contains(&template)
+                .then(|| unsolicited::key(to)),
         },
     )
     .await
@@ -425,6 +427,7 @@ async fn purges_what_is_past_its_time(db: DatabaseConnection) {
             sent_letters: 2,
             outbox_files: 0,
             held_letters_waiting: 1,
+            rate_limit_windows: 0,
         }
     );
 

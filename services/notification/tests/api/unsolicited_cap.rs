@@ -243,7 +243,7 @@ async fn a_slot_being_taken_holds_back_a_concurrent_ask_until_it_commits() {
     let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063")]).await;
     let app = spawn_mp_app_with(postcodes, |_| {}).await;
     let to = "victim@example.org";
-    let record = |verdict: Verdict, unsolicited: bool| NewDelivery {
+    let record = |verdict: Verdict, unsolicited: Option<String>| NewDelivery {
         cause_event_id: uuid::Uuid::now_v7(),
         recipient: to.into(),
         reply_to: None,
@@ -269,7 +269,10 @@ async fn a_slot_being_taken_holds_back_a_concurrent_ask_until_it_commits() {
     let last = admit(&first, to, "draft_resume", Origin::Typed, 5)
         .await
         .unwrap();
-    assert_eq!((last.verdict, last.unsolicited), (Verdict::Send, true));
+    assert_eq!(
+        (last.verdict, last.unsolicited.is_some()),
+        (Verdict::Send, true)
+    );
     let second = app.db.begin().await.unwrap();
     let (asked, ()) = tokio::join!(
         admit(&second, to, "draft_resume", Origin::Typed, 5),
@@ -283,5 +286,8 @@ async fn a_slot_being_taken_holds_back_a_concurrent_ask_until_it_commits() {
     );
     let asked = asked.unwrap();
     second.rollback().await.unwrap();
-    assert_eq!((asked.verdict, asked.unsolicited), (Verdict::Capped, false));
+    assert_eq!(
+        (asked.verdict, asked.unsolicited.is_some()),
+        (Verdict::Capped, false)
+    );
 }

@@ -31,6 +31,9 @@ pub struct Model {
     /// When an email caused by what someone typed into a public form took one of its recipient's
     /// daily slots (`crate::policy::unsolicited`).
     pub unsolicited_at: Option<DateTimeUtc>,
+    /// With `unsolicited_at`: a digest of the recipient's mailbox, which the cap counts by
+    /// (`crate::policy::unsolicited::key`).
+    pub unsolicited_key: Option<String>,
     /// When retention replaced its subject and bodies with a marker and its recipient with a
     /// pseudonym (`crate::retention`).
     pub pseudonymised_at: Option<DateTimeUtc>,

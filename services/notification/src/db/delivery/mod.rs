@@ -78,9 +78,9 @@ pub struct NewDelivery {
     pub email: RenderedEmail,
     /// The sending policy's verdict on this email.
     pub verdict: Verdict,
-    /// Whether it takes one of its recipient's daily slots of unsolicited email (the policy's
+    /// The key of the recipient's daily slots of unsolicited email when it takes one (the policy's
     /// `Decision::unsolicited`).
-    pub unsolicited: bool,
+    pub unsolicited: Option<String>,
 }
 
 /// Records a delivery unless this event already produced one for this recipient and template.
@@ -94,6 +94,9 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         None => (status::PENDING, None),
         Some((status, note)) => (status, Some(note.to_owned())),
     };
+    let slot = delivery
+        .unsolicited
+        .filter(|_| delivery.verdict == Verdict::Send);
     let inserted = Entity::insert(entity::ActiveModel {
         id: ActiveValue::Set(id),
         cause_event_id: ActiveValue::Set(delivery.cause_event_id),
@@ -114,9 +117,8 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         created_at: ActiveValue::Set(now),
         sent_at: ActiveValue::Set(None),
         counted_at: ActiveValue::Set(None),
-        unsolicited_at: ActiveValue::Set(
-            (delivery.unsolicited && delivery.verdict == Verdict::Send).then_some(now),
-        ),
+        unsolicited_at: ActiveValue::Set(slot.is_some().then_some(now)),
+        unsolicited_key: ActiveValue::Set(slot),
         pseudonymised_at: ActiveValue::Set(None),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])

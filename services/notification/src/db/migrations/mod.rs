@@ -11,12 +11,14 @@ mod m20261126_000900_letter_fingerprints;
 mod m20261126_001000_held_letter_decisions;
 mod m20261126_001100_retention;
 mod m20261126_001200_digest_item_nominee;
+mod m20261126_001300_unsolicited_key;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
+        migrations.extend(valued_platform::migrations::limits());
         migrations.extend(valued_platform::migrations::access());
         migrations.push(Box::new(m20261122_000400_create_delivery::Migration));
         migrations.push(Box::new(m20261122_000401_delivery_reply_to::Migration));
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_001000_held_letter_decisions::Migration));
         migrations.push(Box::new(m20261126_001100_retention::Migration));
         migrations.push(Box::new(m20261126_001200_digest_item_nominee::Migration));
+        migrations.push(Box::new(m20261126_001300_unsolicited_key::Migration));
         migrations
     }
 }

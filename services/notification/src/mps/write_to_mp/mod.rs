@@ -219,7 +219,7 @@ impl LetterDesk {
                     email,
                     verdict: policy::verdict(&self.db, &address.normalised(), MP_SUPPORTER_COUNT)
                         .await?,
-                    unsolicited: false,
+                    unsolicited: None,
                 },
             )
             .await?;
@@ -479,7 +479,7 @@ async fn send_to_mp(
             template: MP_LETTER,
             email: to_mp,
             verdict: policy::verdict(txn, &member.email.to_lowercase(), MP_LETTER).await?,
-            unsolicited: false,
+            unsolicited: None,
         },
     )
     .await?;
