@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 
 use crate::templates;
 
@@ -18,6 +19,13 @@ pub enum GatewayError {
     Forbidden { form: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A service's rate limit refused the action: too many from the client's network (the status
+    /// carries how long to wait).
+    #[error("{service} refused: {status}")]
+    TooManyRequests {
+        service: &'static str,
+        status: Status,
+    },
     /// A service did not answer (down, unreachable, overloaded or too slow).
     #[error("{service} is unavailable: {status}")]
     Unavailable {
@@ -36,11 +44,20 @@ pub enum GatewayError {
     Internal(String),
 }
 
+/// Whether a service refused the call under its rate limit (too many from the client's network);
+/// a form shows the service's message above the answers, keeping them.
+pub fn rate_limited(status: &Status) -> bool {
+    status.code() == Code::ResourceExhausted && status.get_details_retry_info().is_some()
+}
+
 impl GatewayError {
     /// Classifies the failure of a call to `service`.
     pub fn from_status(service: &'static str, status: Status) -> Self {
         match status.code() {
             Code::NotFound => Self::NotFound,
+            Code::ResourceExhausted if rate_limited(&status) => {
+                Self::TooManyRequests { service, status }
+            }
             Code::Unavailable
             | Code::DeadlineExceeded
             | Code::ResourceExhausted
@@ -54,6 +71,7 @@ impl GatewayError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { .. } | Self::Template(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -90,6 +108,14 @@ impl GatewayError {
                 paragraphs: &["Go back and try again."],
                 link: None,
             },
+            Self::TooManyRequests { .. } => ErrorPage {
+                title: "Sorry, there have been too many requests",
+                paragraphs: &[
+                    "There have been too many requests from your network. Wait a while and try again.",
+                    "Nothing you entered has been sent.",
+                ],
+                link: None,
+            },
             Self::Unavailable { .. }
             | Self::Upstream { .. }
             | Self::Template(_)
@@ -120,7 +146,7 @@ impl IntoResponse for GatewayError {
         let status = self.status_code();
         match &self {
             Self::NotFound => tracing::debug!("not found"),
-            Self::Forbidden { .. } | Self::BadRequest(_) => {
+            Self::Forbidden { .. } | Self::BadRequest(_) | Self::TooManyRequests { .. } => {
                 tracing::info!(error = %self, "refused")
             }
             Self::Unavailable { .. } => tracing::warn!(error = %self, "dependency unavailable"),
@@ -131,13 +157,26 @@ impl IntoResponse for GatewayError {
             page_title => page.title,
             page => page,
         };
-        match templates::render("error.html", context) {
+        let retry_after = match &self {
+            Self::TooManyRequests { status, .. } => status
+                .get_details_retry_info()
+                .and_then(|info| info.retry_delay)
+                .map(|delay| delay.as_secs().max(1)),
+            _ => None,
+        };
+        let mut response = match templates::render("error.html", context) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(error) => {
                 tracing::error!(error = %error, "cannot render the error page");
                 (status, page_title_only(status)).into_response()
             }
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
+        response
     }
 }
 
@@ -146,6 +185,7 @@ fn page_title_only(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "Page not found",
         StatusCode::FORBIDDEN => "Sorry, your form could not be sent",
         StatusCode::BAD_REQUEST => "Sorry, we could not understand your request",
+        StatusCode::TOO_MANY_REQUESTS => "Sorry, there have been too many requests",
         _ => "Sorry, there is a problem with the service",
     }
 }

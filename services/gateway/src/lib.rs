@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use valued_platform::Shutdown;
 
 pub mod assets;
+pub mod client_address;
 pub mod clients;
 pub mod cookies;
 pub mod csrf;
@@ -57,6 +58,10 @@ pub struct HttpSettings {
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
+    /// How many proxies in front of the gateway (an ingress, a load balancer) append the client's
+    /// address to `X-Forwarded-For`; 0 when clients connect directly. Rate limits count clients by
+    /// this address.
+    pub trusted_proxies: usize,
 }
 
 impl Default for HttpSettings {
@@ -64,6 +69,7 @@ impl Default for HttpSettings {
         Self {
             host: "127.0.0.1".into(),
             port: 0,
+            trusted_proxies: 0,
         }
     }
 }
@@ -137,7 +143,11 @@ impl Application {
                     .then(|| routes::outbox::MailFiles(settings.mail_files.clone())),
                 &settings.auth,
                 settings.privacy.clone(),
-            ),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                client_address::TrustedProxies(settings.http.trusted_proxies),
+                client_address::carry,
+            )),
             shutdown,
         })
     }
@@ -149,7 +159,10 @@ impl Application {
     /// Serves until the shutdown is triggered, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let shutdown = self.shutdown;
-        axum::serve(self.listener, self.router)
+        let router = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, router)
             .with_graceful_shutdown(async move { shutdown.wait().await })
             .await
             .context("gateway HTTP server")

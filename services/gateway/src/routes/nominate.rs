@@ -23,7 +23,7 @@ use view::{Shown, render};
 
 use super::forms::{self, PathParams, PublicForm, PublicPost, Sender};
 use crate::clients::{Clients, NOMINATION};
-use crate::error::{GatewayError, Result};
+use crate::error::{GatewayError, Result, rate_limited};
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::page::{self, see_other, segment};
 
@@ -151,10 +151,12 @@ pub async fn submit(
                 errors
             }
         }
-        // The campaign is closed, or this was already sent: the service's message says so.
+        // The campaign is closed, this was already sent, or too much came from the network: the
+        // service's message says so.
         Code::FailedPrecondition | Code::AlreadyExists => {
             vec![FieldError::new("", status.message())]
         }
+        _ if rate_limited(&status) => vec![FieldError::new("", status.message())],
         _ => return Err(GatewayError::from_status(NOMINATION, status)),
     };
     tracing::info!(fields = errors.len(), "nomination refused");

@@ -13,7 +13,7 @@ use valued_proto::notification::v1::{ConfirmMpLetterRequest, FindMpRequest, Mp, 
 
 use super::forms::{self, Button, PublicForm, PublicPost, Sender, form_page};
 use crate::clients::{Clients, NOTIFICATION};
-use crate::error::{GatewayError, Result};
+use crate::error::{GatewayError, Result, rate_limited};
 use crate::routes::page::{self, segment};
 use crate::templates;
 
@@ -105,6 +105,7 @@ pub async fn write(
                 Code::InvalidArgument => valued_platform::grpc::field_errors(&status),
                 // A copy or the daily limit: the service's explanation, for the whole letter.
                 Code::FailedPrecondition => vec![FieldError::new("", status.message())],
+                _ if rate_limited(&status) => vec![FieldError::new("", status.message())],
                 _ => match postcode_problem(&status) {
                     Some(error) => return postcode_page(&headers, &form.postcode, &[error]),
                     None => return Err(GatewayError::from_status(NOTIFICATION, status)),

@@ -13,7 +13,7 @@ use super::answers::NominationForm;
 use super::pages::{self, Page};
 use super::view::{Shown, render};
 use crate::clients::{Clients, NOMINATION};
-use crate::error::{GatewayError, Result};
+use crate::error::{GatewayError, Result, rate_limited};
 use crate::routes::forms::{self, form_page};
 
 /// Saves the answers of `form` and emails the link to `form.nominator_email`; then "We have emailed
@@ -53,7 +53,7 @@ pub async fn save(
                 pages::render_saved(campaign, &form, expires_on, token)
             })
         }
-        Err(status) if status.code() == Code::InvalidArgument => {
+        Err(status) if status.code() == Code::InvalidArgument || rate_limited(&status) => {
             let mut errors = field_errors(&status);
             if errors.is_empty() {
                 errors.push(FieldError::new("", status.message()));
