@@ -42,6 +42,8 @@ pub struct Settings {
     pub auth: auth::AuthSettings,
     /// How long what never counted is kept.
     pub retention: retention::RetentionSettings,
+    /// How often one client address and one email address may take each public action.
+    pub rate_limits: valued_platform::limits::RateLimits,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             draft_days: 30,
             auth: auth::AuthSettings::default(),
             retention: retention::RetentionSettings::default(),
+            rate_limits: valued_platform::limits::RateLimits::default(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl Default for Settings {
 pub struct Application {
     host: ServiceHost,
     limits: public::submit::Limits,
+    rate_limits: valued_platform::limits::RateLimits,
     draft_lifetime: chrono::Duration,
     auth: auth::AuthSettings,
     retention: retention::RetentionSettings,
@@ -89,6 +93,7 @@ impl Application {
         Ok(Self {
             host,
             limits,
+            rate_limits: settings.rate_limits,
             draft_lifetime: chrono::Duration::days(i64::from(settings.draft_days)),
             auth: settings.auth.clone(),
             retention: settings.retention.clone(),
@@ -117,6 +122,7 @@ impl Application {
                         if purged != retention::Purged::default() {
                             tracing::info!(?purged, "retention purge");
                         }
+                        valued_platform::limits::purge(&db).await?;
                         Ok(())
                     }
                 },
@@ -126,6 +132,7 @@ impl Application {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
             limits: self.limits,
+            rate_limits: self.rate_limits,
             draft_lifetime: self.draft_lifetime,
             verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.oidc())),
             auth: self.auth,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
+use valued_platform::limits::{self, Named, RateLimits};
 use valued_platform::outbox::Outbox;
 use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
@@ -80,6 +81,7 @@ impl NominationApi {
 
     /// Runs an admin call: authenticates it, refuses a caller holding no role at all (before
     /// anything is looked up, so that nobody without a role learns which records exist), then hands
+    pub rate_limits: RateLimits,
     /// the principal and the message to `call`, which checks the role against what it touches.
     async fn admin<T, R, F>(&self, request: Request<T>, call: F) -> Result<Response<R>, Status>
     where
@@ -90,6 +92,25 @@ impl NominationApi {
         let response = call(principal, request.into_inner()).await?;
         Ok(Response::new(response))
     }
+    /// Counts a public `action` against the rate limits of the caller's client address and of the
+    /// nominator's address (`nominator_email` as typed, when it is one), refusing it before anything
+    /// is looked up or stored once either is spent.
+    async fn limit<T>(
+        &self,
+        request: &Request<T>,
+        action: &str,
+        nominator_email: Option<&str>,
+    ) -> Result<(), Status> {
+        let named: Vec<Named<'_>> = nominator_email
+            .map(|typed| Named {
+                field: "nominator_email",
+                typed,
+            })
+            .into_iter()
+            .collect();
+        limits::admit(&self.db, self.rate_limits, request, action, &named).await
+    }
+
 }
 
 #[tonic::async_trait]
@@ -130,6 +151,9 @@ impl NominationService for NominationApi {
         request: Request<pb::GetNomineeRequest>,
     ) -> Result<Response<pb::GetNomineeResponse>, Status> {
         self.admin(request, async |principal, r: pb::GetNomineeRequest| {
+        let email = request.get_ref().nominator_email.clone();
+        self.limit(&request, "submit nomination", Some(&email))
+            .await?;
             let (nominee, nomination_count) = moderation::nominee_for_admin(
                 &self.db,
                 &principal,
@@ -183,6 +207,13 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetDraftRequest>,
     ) -> Result<Response<pb::GetDraftResponse>, Status> {
+        let email = request
+            .get_ref()
+            .answers
+            .as_ref()
+            .filter(|_| request.get_ref().email_resume_link)
+            .map(|a| a.nominator_email.clone());
+        self.limit(&request, "save draft", email.as_deref()).await?;
         let (answers, campaign, expires_at) =
             drafts::load(&self.db, &request.into_inner().draft_token).await?;
         Ok(Response::new(pb::GetDraftResponse {
@@ -208,6 +239,7 @@ impl NominationService for NominationApi {
 
     async fn get_consent(
         &self,
+        self.limit(&request, "confirm nomination", None).await?;
         request: Request<pb::GetConsentRequest>,
     ) -> Result<Response<pb::GetConsentResponse>, Status> {
         let found = consent::find(&self.db, &request.into_inner().consent_token).await?;
@@ -242,6 +274,7 @@ impl NominationService for NominationApi {
             },
         )
         .await?;
+        self.limit(&request, "record consent", None).await?;
         Ok(Response::new(pb::RecordConsentResponse {}))
     }
 

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
         migrations.push(Box::new(
+        migrations.extend(valued_platform::migrations::limits());
             m20261122_000100_create_organisations_and_campaigns::Migration,
         ));
         migrations.push(Box::new(m20261122_000101_create_nominations::Migration));
