@@ -4,6 +4,8 @@ use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
 use valued_platform::auth::roles::Admins;
+use valued_platform::domain::EmailAddress;
+use valued_platform::limits::{self, Named, RateLimits};
 use valued_platform::outbox::Outbox;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_server::VotingService;
@@ -21,6 +23,8 @@ pub struct VotingApi {
     pub outbox: Outbox,
     pub voter_key_secret: SecretString,
     pub admins: Admins,
+    /// The budgets of the public vote (see `valued_platform::limits`).
+    pub rate_limits: RateLimits,
 }
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
@@ -50,6 +54,11 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::CastVoteRequest>,
     ) -> Result<Response<pb::CastVoteResponse>, Status> {
+        let voter = Named {
+            field: "voter_email",
+            typed: &request.get_ref().voter_email,
+        };
+        limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
         let voter = VoterKey::derive(&self.voter_key_secret, &vote.voter);
         let id = queries::cast_vote(&self.db, &self.outbox, &vote, &voter).await?;

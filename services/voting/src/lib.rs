@@ -38,6 +38,8 @@ pub struct Settings {
     /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
     /// own copy of the grants.
     pub auth: OidcSettings,
+    /// How often one client address and one voter's address may vote.
+    pub rate_limits: valued_platform::limits::RateLimits,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             grpc: GrpcSettings::default(),
             voter_key_secret: SecretString::from(DEV_ONLY_VOTER_KEY_SECRET),
             auth: OidcSettings::default(),
+            rate_limits: valued_platform::limits::RateLimits::default(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl Settings {
 pub struct Application {
     host: ServiceHost,
     voter_key_secret: SecretString,
+    rate_limits: valued_platform::limits::RateLimits,
     admins: Admins,
 }
 
@@ -79,6 +83,7 @@ impl Application {
         Ok(Self {
             host,
             voter_key_secret: settings.voter_key_secret.clone(),
+            rate_limits: settings.rate_limits,
             admins,
         })
     }
@@ -96,11 +101,28 @@ impl Application {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
             voter_key_secret: self.voter_key_secret,
+            rate_limits: self.rate_limits,
             admins: self.admins,
         };
-        self.host
+        let db = self.host.db.clone();
+        let purge = valued_platform::periodic::every(
+            "voting rate limits",
+            std::time::Duration::from_secs(3600),
+            self.host.platform.shutdown.clone(),
+            move || {
+                let db = db.clone();
+                async move {
+                    valued_platform::limits::purge(&db).await?;
+                    Ok(())
+                }
+            },
+        );
+        let served = self
+            .host
             .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)
-            .await
+            .await;
+        let _ = purge.await;
+        served
     }
 }
 

@@ -8,6 +8,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
         migrations.extend(valued_platform::migrations::access());
+        migrations.extend(valued_platform::migrations::limits());
         migrations.push(Box::new(
             m20261122_000200_create_ballots_and_votes::Migration,
         ));
