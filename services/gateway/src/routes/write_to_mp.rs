@@ -226,6 +226,13 @@ pub async fn confirm(
             sent(&response.mp_name, &response.status)
         }
         Err(status) if status.code() == Code::NotFound => link_not_found(),
+        // Two letters to this MP confirmed today already: this one waits unsent.
+        Err(status) if status.code() == Code::FailedPrecondition => forms::message_page(
+            StatusCode::CONFLICT,
+            "Your letter has not been sent",
+            &[status.message()],
+            None,
+        ),
         Err(status) => Err(GatewayError::from_status(NOTIFICATION, status)),
     }
 }

@@ -330,6 +330,30 @@ pub struct Drafted {
     pub mp: mp::Model,
 }
 
+/// Refuses a letter from `supporter` (normalised) to `member` when they have already had
+/// [`PER_SUPPORTER_PER_DAY`] letters confirmed to that MP in the last 24 hours. Only confirmed
+/// letters count: whoever types someone else's address into the form cannot use up their day.
+async fn refuse_a_third(
+    txn: &impl sea_orm::ConnectionTrait,
+    supporter: &str,
+    member: &mp::Model,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Error> {
+    let confirmed = entity::Entity::find()
+        .filter(entity::Column::SupporterEmail.eq(supporter))
+        .filter(entity::Column::MemberId.eq(member.member_id))
+        .filter(entity::Column::ConfirmedAt.gt(now - Duration::days(1)))
+        .count(txn)
+        .await?;
+    if confirmed >= PER_SUPPORTER_PER_DAY {
+        return Err(Error::Refused(format!(
+            "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
+            member.display_as
+        )));
+    }
+    Ok(())
+}
+
 /// Checks and stores a letter, and emails the supporter a single-use link to confirm it (unless
 /// their address has had `unsolicited_per_day` emails from public forms today: the delivery is then
 /// recorded as `capped`).
@@ -375,18 +399,7 @@ pub async fn write(
     )
     .await?;
     let now = Utc::now();
-    let from_them = entity::Entity::find()
-        .filter(entity::Column::SupporterEmail.eq(email.normalised()))
-        .filter(entity::Column::MemberId.eq(member.member_id))
-        .filter(entity::Column::CreatedAt.gt(now - Duration::days(1)))
-        .count(&txn)
-        .await?;
-    if from_them >= PER_SUPPORTER_PER_DAY {
-        return Err(Error::Refused(format!(
-            "You have already written to {} twice in the last 24 hours. Please wait a day before writing again.",
-            member.display_as
-        )));
-    }
+    refuse_a_third(&txn, &email.normalised(), &member, now).await?;
 
     let (token, token_hash) = new_link_token();
     let id = Uuid::now_v7();
@@ -613,10 +626,11 @@ pub async fn confirm(
             status: letter.status,
         });
     }
-    // One MP's confirmations one at a time: the volume count and the copy check see every letter
-    // confirmed before this one.
+    // One MP's confirmations one at a time: the volume count, the supporter's daily limit and the
+    // copy check see every letter confirmed before this one.
     let txn = begin_locked(db, &format!("mp:{}", member.member_id)).await?;
     let now = Utc::now();
+    refuse_a_third(&txn, &letter.supporter_email, &member, now).await?;
     let today = entity::Entity::find()
         .filter(entity::Column::MemberId.eq(member.member_id))
         .filter(entity::Column::Status.eq(status::SENT))
@@ -733,48 +747,72 @@ mod tests {
         format!("Dear Alex, {}.", words.join(" "))
     }
 
-    /// On SQLite, letters from one person written at once, each on its own connection: exactly
-    /// [`PER_SUPPORTER_PER_DAY`] are taken, the rest refused (none fails on a busy database).
+    /// On SQLite, letters from one person confirmed at once, each on its own connection: exactly
+    /// [`PER_SUPPORTER_PER_DAY`] are taken, the rest refused (none fails on a busy database). Writing
+    /// them is not limited: only confirmed letters count.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn on_sqlite_letters_written_at_once_pass_the_daily_limit_only_twice() {
+    async fn on_sqlite_letters_confirmed_at_once_pass_the_daily_limit_only_twice() {
         let dir = std::env::temp_dir().join(format!("valued-write-to-mp-{}", Uuid::new_v4()));
         let (db, lookup) = embedded(&dir).await;
         let templates = std::sync::Arc::new(Templates::new().unwrap());
-        let writes: Vec<_> = (0..8)
-            .map(|i| {
-                let (db, lookup, templates) = (db.clone(), lookup.clone(), templates.clone());
+        for i in 0..6 {
+            let body = own_words(i);
+            let letter = NewLetter {
+                name: "Chris Example",
+                email: "chris@example.org",
+                postcode: "GU11 1AA",
+                body: &body,
+            };
+            write(
+                &db,
+                &lookup,
+                &templates,
+                "https://valued.example.org",
+                &letter,
+                100,
+            )
+            .await
+            .unwrap();
+        }
+        let tokens: Vec<String> = delivery::recent(&db, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|email| {
+                let (_, after) = email
+                    .text_body
+                    .split_once("/write-to-your-mp/confirm/")
+                    .unwrap();
+                after.chars().take_while(char::is_ascii_hexdigit).collect()
+            })
+            .collect();
+        assert_eq!(tokens.len(), 6);
+        let confirms: Vec<_> = tokens
+            .into_iter()
+            .map(|token| {
+                let (db, templates) = (db.clone(), templates.clone());
                 tokio::spawn(async move {
-                    let body = own_words(i);
-                    let letter = NewLetter {
-                        name: "Chris Example",
-                        email: "chris@example.org",
-                        postcode: "GU11 1AA",
-                        body: &body,
-                    };
-                    write(
-                        &db,
-                        &lookup,
-                        &templates,
-                        "https://valued.example.org",
-                        &letter,
-                        100,
-                    )
-                    .await
-                    .map(|_| ())
+                    confirm(&db, &templates, &token, &WriteToMpSettings::default())
+                        .await
+                        .map(|_| ())
                 })
             })
             .collect();
         let mut taken = 0;
-        for write in writes {
-            match write.await.unwrap() {
+        for confirmed in confirms {
+            match confirmed.await.unwrap() {
                 Ok(()) => taken += 1,
                 Err(Error::Refused(why)) => assert!(why.contains("twice"), "{why}"),
                 Err(other) => panic!("{other:?}"),
             }
         }
         assert_eq!(taken, PER_SUPPORTER_PER_DAY);
-        let stored = entity::Entity::find().count(&db).await.unwrap();
-        assert_eq!(stored, PER_SUPPORTER_PER_DAY);
+        let confirmed = entity::Entity::find()
+            .filter(entity::Column::ConfirmedAt.is_not_null())
+            .count(&db)
+            .await
+            .unwrap();
+        assert_eq!(confirmed, PER_SUPPORTER_PER_DAY);
         db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }
