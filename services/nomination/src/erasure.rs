@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::db::{contains_text, same_email};
@@ -25,20 +25,23 @@ use valued_platform::{Envelope, HandlerError, Subscription};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{ErasureRequested, PersonErased};
 
+use crate::admin::audit;
+use crate::auth::Actor;
 use crate::db::entities::{draft, erasure_answer, erasure_request, nomination, nominee};
 use crate::domain::{Status, hash_token};
 use crate::error::{Error, Result};
+use crate::subject_access::address;
 
 /// What stands in for an erased name or text.
 pub const ERASED: &str = "[erased]";
 
-/// Records a request to erase `email` (already checked and normalised) made by `requested_by`, and
-/// announces it to every service; its id.
+/// Records a request to erase `email` (already checked and normalised) made by `actor`, audited
+/// (naming the address by its hash only), and announces it to every service; its id.
 pub async fn request(
     db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
     outbox: &Outbox,
     email: &str,
-    requested_by: &str,
+    actor: &Actor<'_>,
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -46,11 +49,13 @@ pub async fn request(
     erasure_request::Entity::insert(erasure_request::ActiveModel {
         id: ActiveValue::Set(id),
         email_hash: ActiveValue::Set(hash_token(email)),
-        requested_by: ActiveValue::Set(requested_by.to_owned()),
+        requested_by: ActiveValue::Set(actor.name().to_owned()),
         requested_at: ActiveValue::Set(now),
     })
     .exec_without_returning(&txn)
     .await?;
+    let detail = format!("erasure request {id}: {}", address(email));
+    audit::record_as(&txn, actor.name(), "request_erasure", None, "", &detail).await?;
     let requested = ErasureRequested {
         request_id: id.to_string(),
         email: email.to_owned(),
@@ -91,7 +96,10 @@ async fn names_of(db: &impl ConnectionTrait, email: &str) -> Result<Vec<String>>
 /// A request and the services that have answered it.
 #[derive(Debug, Clone)]
 pub struct Progress {
+    pub id: Uuid,
     pub requested_at: DateTime<Utc>,
+    /// An admin's email, or `command line`.
+    pub requested_by: String,
     /// `(service, rows erased, when)` for each service that has answered.
     pub answered: Vec<(String, i64, DateTime<Utc>)>,
     /// The services yet to answer.
@@ -104,23 +112,51 @@ pub async fn progress(db: &impl ConnectionTrait, id: Uuid) -> Result<Progress> {
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound(format!("erasure request {id}")))?;
-    let answered: Vec<(String, i64, DateTime<Utc>)> = erasure_answer::Entity::find()
-        .filter(erasure_answer::Column::RequestId.eq(id))
+    Ok(progress_of(db, vec![request]).await?.remove(0))
+}
+
+/// The `limit` most recent requests, newest first, and where each stands.
+pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Progress>> {
+    let requests = erasure_request::Entity::find()
+        .order_by_desc(erasure_request::Column::RequestedAt)
+        .order_by_desc(erasure_request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    progress_of(db, requests).await
+}
+
+/// Where each of `requests` stands, in their order.
+async fn progress_of(
+    db: &impl ConnectionTrait,
+    requests: Vec<erasure_request::Model>,
+) -> Result<Vec<Progress>> {
+    let answers = erasure_answer::Entity::find()
+        .filter(erasure_answer::Column::RequestId.is_in(requests.iter().map(|r| r.id)))
         .order_by_asc(erasure_answer::Column::ErasedAt)
         .all(db)
-        .await?
+        .await?;
+    Ok(requests
         .into_iter()
-        .map(|a| (a.service, a.records, a.erased_at))
-        .collect();
-    let waiting = SERVICES
-        .into_iter()
-        .filter(|s| !answered.iter().any(|(answered, ..)| answered == s))
-        .collect();
-    Ok(Progress {
-        requested_at: request.requested_at,
-        answered,
-        waiting,
-    })
+        .map(|request| {
+            let answered: Vec<(String, i64, DateTime<Utc>)> = answers
+                .iter()
+                .filter(|a| a.request_id == request.id)
+                .map(|a| (a.service.clone(), a.records, a.erased_at))
+                .collect();
+            let waiting = SERVICES
+                .into_iter()
+                .filter(|s| !answered.iter().any(|(answered, ..)| answered == s))
+                .collect();
+            Progress {
+                id: request.id,
+                requested_at: request.requested_at,
+                requested_by: request.requested_by,
+                answered,
+                waiting,
+            }
+        })
+        .collect())
 }
 
 /// The nomination service's own data about a person.

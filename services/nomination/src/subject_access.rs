@@ -1,13 +1,33 @@
 //! What the nomination service holds about a person (UK GDPR Article 15), found by their email
 //! address: the nominations they made and those about them, their nominee record with its consent
-//! history, their drafts, their admin roles and what the audit log records them doing.
+//! history, their drafts, their admin roles and what the audit log records them doing. Every
+//! export is itself recorded in the audit log ([`record_export`]).
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use valued_platform::db::{contains_text, same_email};
 
+use crate::admin::audit;
+use crate::auth::Actor;
 use crate::db::entities::{audit_log, consent_record, draft, nomination, nominee, role_grant};
+use crate::domain::hash_token;
 use crate::error::Result;
+
+/// An address as the audit log names it: by its SHA-256 only, as the erasure request keeps it, since
+/// the log is kept when the person is erased.
+pub fn address(email: &str) -> String {
+    format!("the address with SHA-256 {}", hash_token(email))
+}
+
+/// Records in the audit log that `actor` exported what Valued holds about `email` (normalised).
+pub async fn record_export(
+    db: &impl ConnectionTrait,
+    actor: &Actor<'_>,
+    email: &str,
+) -> Result<()> {
+    let detail = format!("everything held about {}", address(email));
+    audit::record_as(db, actor.name(), "export_person", None, "", &detail).await
+}
 
 /// Everything held about `email` (normalised), as JSON rows per table.
 pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {

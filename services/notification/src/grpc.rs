@@ -198,6 +198,32 @@ impl NotificationService for NotificationApi {
         Ok(Response::new(pb::ReviewHeldLetterResponse { status }))
     }
 
+    /// What this service holds about an address, link tokens removed as everywhere else.
+    async fn export_person(
+        &self,
+        request: Request<pb::ExportPersonRequest>,
+    ) -> Result<Response<pb::ExportPersonResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "export what Valued holds about a person")
+            .await?;
+        let email =
+            valued_platform::domain::EmailAddress::parse("email", &request.into_inner().email)
+                .map_err(|error| Error::Invalid(vec![error]))?;
+        let held = crate::subject_access::export_redacted(
+            &self.db,
+            &email.normalised(),
+            &self.link_tokens,
+        )
+        .await
+        .map_err(Error::Database)?;
+        // The nomination service's audit log records the export; this says who asked here too.
+        tracing::info!(admin = %admin.identity.email, "emails and letters exported for subject access");
+        Ok(Response::new(pb::ExportPersonResponse {
+            json: held.to_string(),
+        }))
+    }
+
     /// The record of decisions on held letters, newest first.
     async fn list_held_letter_decisions(
         &self,

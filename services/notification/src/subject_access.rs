@@ -18,7 +18,15 @@ pub async fn export(
     email: &str,
     public_url: &str,
 ) -> Result<Value, sea_orm::DbErr> {
-    let tokens = LinkTokens::new(public_url);
+    export_redacted(db, email, &LinkTokens::new(public_url)).await
+}
+
+/// As [`export`], links losing their tokens to `tokens`.
+pub(crate) async fn export_redacted(
+    db: &impl ConnectionTrait,
+    email: &str,
+    tokens: &LinkTokens,
+) -> Result<Value, sea_orm::DbErr> {
     let emails: Vec<Value> = delivery::Entity::find()
         .filter(same_email(delivery::Column::Recipient, email))
         .order_by_asc(delivery::Column::CreatedAt)

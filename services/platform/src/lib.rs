@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod periodic;
 pub mod settings;
 pub mod shutdown;
+pub mod subject_access;
 pub mod telemetry;
 
 pub use bus::{EventBus, EventHandler, HandlerError, Subscription};

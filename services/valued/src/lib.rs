@@ -282,7 +282,8 @@ pub async fn revoke_role(
 }
 
 /// `valued export-person EMAIL`: what every service holds about the person, each reading its own
-/// database with its own code, as one JSON document (to `out`, or standard output).
+/// database with its own code, as one JSON document (to `out`, or standard output). Audited as the
+/// command line.
 pub async fn export_person(
     settings: &Settings,
     email: &str,
@@ -307,26 +308,24 @@ pub async fn export_person(
         &settings.notification.settings.database,
     )
     .await?;
-    let export = serde_json::json!({
-        "email": email,
-        "exported_at": chrono::Utc::now(),
-        "nomination": valued_nomination::subject_access::export(&nomination, &email).await?,
-        "voting": valued_voting::subject_access::export(
+    let actor = valued_nomination::auth::Actor::CommandLine;
+    valued_nomination::subject_access::record_export(&nomination, &actor, &email).await?;
+    let answers = valued_platform::subject_access::Answers {
+        nomination: valued_nomination::subject_access::export(&nomination, &email).await?,
+        voting: valued_voting::subject_access::export(
             &voting,
             &settings.voting.settings.voter_key_secret,
             &address,
         )
         .await?,
-        "survey_feedback": {
-            "note": "survey answers are stored without anything that identifies who gave them"
-        },
-        "notification": valued_notification::subject_access::export(
+        notification: valued_notification::subject_access::export(
             &notification,
             &email,
             &settings.notification.settings.email.public_url,
         )
         .await?,
-    });
+    };
+    let export = valued_platform::subject_access::document(&email, chrono::Utc::now(), answers);
     let text = serde_json::to_string_pretty(&export)?;
     match out {
         Some(path) => {
@@ -350,7 +349,8 @@ pub async fn request_erasure(settings: &Settings, email: &str) -> anyhow::Result
         .normalised();
     let db = nomination_db(settings).await?;
     let outbox = valued_platform::outbox::Outbox::detached(valued_nomination::NAME);
-    let id = valued_nomination::erasure::request(&db, &outbox, &email, "command line").await?;
+    let actor = valued_nomination::auth::Actor::CommandLine;
+    let id = valued_nomination::erasure::request(&db, &outbox, &email, &actor).await?;
     println!("Erasure requested: {id}");
     println!("Follow it with: valued erase --status {id}");
     Ok(())

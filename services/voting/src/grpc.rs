@@ -16,8 +16,8 @@ use crate::domain::{
 };
 use crate::error::Error;
 
-/// Anyone may vote through the web; creating ballots and reading tallies is for platform admins,
-/// checked here against this service's copy of the grants.
+/// Anyone may vote through the web; creating ballots, reading tallies and exporting a person's votes
+/// are for platform admins, checked here against this service's copy of the grants.
 pub struct VotingApi {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
@@ -87,6 +87,26 @@ impl VotingService for VotingApi {
                 })
                 .collect(),
             total_votes: tally.total,
+        }))
+    }
+
+    async fn export_person(
+        &self,
+        request: Request<pb::ExportPersonRequest>,
+    ) -> Result<Response<pb::ExportPersonResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "export what Valued holds about a person")
+            .await?;
+        let email = EmailAddress::parse("email", &request.into_inner().email)
+            .map_err(|error| Error::Invalid(vec![error]))?;
+        let held = crate::subject_access::export(&self.db, &self.voter_key_secret, &email)
+            .await
+            .map_err(Error::Database)?;
+        // The nomination service's audit log records the export; this says who asked here too.
+        tracing::info!(admin = %admin.identity.email, "votes exported for subject access");
+        Ok(Response::new(pb::ExportPersonResponse {
+            json: held.to_string(),
         }))
     }
 }

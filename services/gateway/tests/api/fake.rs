@@ -204,6 +204,10 @@ service! { FakeNomination: NominationService {
         list_role_grants: ListRoleGrantsRequest => ListRoleGrantsResponse;
         grant_role: GrantRoleRequest => GrantRoleResponse;
         revoke_role: RevokeRoleRequest => RevokeRoleResponse;
+        export_person: ExportPersonRequest => ExportPersonResponse;
+        request_erasure: RequestErasureRequest => RequestErasureResponse;
+        get_erasure_progress: GetErasureProgressRequest => GetErasureProgressResponse;
+        list_erasure_requests: ListErasureRequestsRequest => ListErasureRequestsResponse;
 }}
 
 fn choices(pairs: &[(&str, &str)]) -> Vec<Choice> {

@@ -1,9 +1,11 @@
-//! The signed-in flows, for admins and judges: campaigns, moderation, judging and recognition, each
-//! authorised next to the data it touches and written to the audit log.
+//! The signed-in flows, for admins and judges: campaigns, moderation, judging, recognition, people's
+//! roles and people's data (subject access and erasure), each authorised next to the data it
+//! touches and written to the audit log.
 
 pub mod audit;
 pub mod campaigns;
 pub mod judging;
 pub mod moderation;
 pub mod people;
+pub mod privacy;
 pub mod recognition;

@@ -216,7 +216,8 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn name(&self) -> &str {
+    /// How the audit log and `role_grant` name this actor.
+    pub fn name(&self) -> &str {
         match self {
             Self::Admin(principal) => &principal.email,
             Self::CommandLine => "command line",

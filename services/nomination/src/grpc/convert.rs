@@ -8,6 +8,7 @@ use crate::admin::recognition::Finalists;
 use crate::db::entities::nomination;
 use crate::db::load::CampaignView;
 use crate::domain::{Band, Decision, NominationRequest, RecordId, Relationship, StaffGroup};
+use crate::erasure::Progress;
 use crate::error::Error;
 use crate::public::drafts::SaveDraft;
 use crate::public::submit::SubmitNomination;
@@ -136,6 +137,30 @@ pub fn role_grant(listed: Listed) -> pb::RoleGrant {
         scope: grant.scope,
         scope_name: listed.scope_name,
         yours: listed.yours,
+    }
+}
+
+/// An erasure request: the services that answered, in the order they did, then those waiting.
+pub fn erasure_progress(progress: Progress) -> pb::ErasureProgress {
+    let answered = progress
+        .answered
+        .into_iter()
+        .map(|(service, records, at)| pb::ServiceErasure {
+            service,
+            erased: true,
+            records: u64::try_from(records).unwrap_or_default(),
+            erased_at: timestamp(Some(at)),
+        });
+    let waiting = progress.waiting.iter().map(|service| pb::ServiceErasure {
+        service: (*service).to_owned(),
+        ..pb::ServiceErasure::default()
+    });
+    pb::ErasureProgress {
+        request_id: progress.id.to_string(),
+        requested_at: timestamp(Some(progress.requested_at)),
+        requested_by: progress.requested_by,
+        done: progress.waiting.is_empty(),
+        services: answered.chain(waiting).collect(),
     }
 }
 

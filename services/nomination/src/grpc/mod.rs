@@ -18,7 +18,7 @@ use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use self::convert::{campaign, timestamp, to_message};
 use crate::admin::people::{self, GrantKey};
-use crate::admin::{audit, judging, moderation, recognition};
+use crate::admin::{audit, judging, moderation, privacy, recognition};
 use crate::auth::{self, AuthSettings, Principal, Verifier};
 use crate::db::load;
 use crate::domain::{Consent, RecordId};
@@ -668,6 +668,66 @@ impl NominationService for NominationApi {
             .await?;
             Ok(pb::RevokeRoleResponse {})
         })
+        .await
+    }
+
+    async fn export_person(
+        &self,
+        request: Request<pb::ExportPersonRequest>,
+    ) -> Result<Response<pb::ExportPersonResponse>, Status> {
+        self.admin(request, async |principal, r: pb::ExportPersonRequest| {
+            let json = privacy::export(&self.db, &principal, &r.email).await?;
+            Ok(pb::ExportPersonResponse { json })
+        })
+        .await
+    }
+
+    async fn request_erasure(
+        &self,
+        request: Request<pb::RequestErasureRequest>,
+    ) -> Result<Response<pb::RequestErasureResponse>, Status> {
+        self.admin(request, async |principal, r: pb::RequestErasureRequest| {
+            let id = privacy::request_erasure(&self.db, &self.outbox, &principal, &r.email).await?;
+            Ok(pb::RequestErasureResponse {
+                request_id: id.to_string(),
+            })
+        })
+        .await
+    }
+
+    async fn get_erasure_progress(
+        &self,
+        request: Request<pb::GetErasureProgressRequest>,
+    ) -> Result<Response<pb::GetErasureProgressResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::GetErasureProgressRequest| {
+                let progress =
+                    privacy::erasure_progress(&self.db, &principal, &r.request_id).await?;
+                Ok(pb::GetErasureProgressResponse {
+                    progress: Some(convert::erasure_progress(progress)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn list_erasure_requests(
+        &self,
+        request: Request<pb::ListErasureRequestsRequest>,
+    ) -> Result<Response<pb::ListErasureRequestsResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, _: pb::ListErasureRequestsRequest| {
+                let requests = privacy::erasure_requests(&self.db, &principal).await?;
+                Ok(pb::ListErasureRequestsResponse {
+                    requests: requests
+                        .into_iter()
+                        .map(convert::erasure_progress)
+                        .collect(),
+                })
+            },
+        )
         .await
     }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
+use valued_nomination::auth::Actor;
 use valued_nomination::db::entities::{draft, nomination};
 use valued_nomination::erasure::{ERASED, progress, request};
 use valued_platform::outbox::Outbox;
@@ -52,7 +53,7 @@ async fn an_erased_nominator_and_nominee_leave_the_counts_but_not_their_names() 
     let before = app.nomination_count().await;
 
     let outbox = Outbox::detached("nomination");
-    let id = request(&app.db, &outbox, "alex@example.org", "command line")
+    let id = request(&app.db, &outbox, "alex@example.org", &Actor::CommandLine)
         .await
         .unwrap();
 

@@ -11,6 +11,7 @@ mod nomination_access;
 mod nominees;
 mod organisations;
 mod people;
+mod privacy;
 mod public_surface;
 mod retention;
 mod role_grants;

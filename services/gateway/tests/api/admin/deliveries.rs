@@ -111,6 +111,7 @@ service! { FakeNotification: NotificationService {
     list_mp_emails: ListDeliveriesRequest => ListDeliveriesResponse;
     preview_templates: PreviewTemplatesRequest => PreviewTemplatesResponse;
     list_held_letter_decisions: ListHeldLetterDecisionsRequest => ListHeldLetterDecisionsResponse;
+    export_person: ExportPersonRequest => ExportPersonResponse;
 }}
 
 #[tokio::test]

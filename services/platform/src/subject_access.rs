@@ -1,0 +1,51 @@
+//! Subject access (UK GDPR Article 15): the one document gathering what every service holds about
+//! an email address, each service answering for its own data. `valued export-person` writes it and
+//! the admin page downloads it, in this one shape.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// What the survey service says about a person: it holds nothing that identifies anyone.
+pub const SURVEY_FEEDBACK_NOTE: &str =
+    "survey answers are stored without anything that identifies who gave them";
+
+/// Each service's own answer: a JSON object, one array of rows per kind of record.
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    pub nomination: Value,
+    pub voting: Value,
+    pub notification: Value,
+}
+
+/// The document about `email` (normalised), exported at `exported_at`.
+pub fn document(email: &str, exported_at: DateTime<Utc>, answers: Answers) -> Value {
+    json!({
+        "email": email,
+        "exported_at": exported_at,
+        "nomination": answers.nomination,
+        "voting": answers.voting,
+        "survey_feedback": { "note": SURVEY_FEEDBACK_NOTE },
+        "notification": answers.notification,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_has_its_place() {
+        let answers = Answers {
+            nomination: json!({ "nominations_made": [1] }),
+            voting: json!({ "votes": [] }),
+            notification: json!({ "emails_to_them": [2, 3] }),
+        };
+        let document = document("sam@example.org", DateTime::UNIX_EPOCH, answers);
+        assert_eq!(document["email"], "sam@example.org");
+        assert_eq!(document["exported_at"], "1970-01-01T00:00:00Z");
+        assert_eq!(document["nomination"]["nominations_made"], json!([1]));
+        assert_eq!(document["voting"]["votes"], json!([]));
+        assert_eq!(document["survey_feedback"]["note"], SURVEY_FEEDBACK_NOTE);
+        assert_eq!(document["notification"]["emails_to_them"], json!([2, 3]));
+    }
+}
