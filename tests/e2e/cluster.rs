@@ -240,6 +240,38 @@ impl Cluster {
         self.children.insert(service, child);
     }
 
+    /// Another gateway process beside the first, on its own port, calling the same services (as a
+    /// second replica would); returns its port once it is ready.
+    pub async fn start_second_gateway(&mut self) -> u16 {
+        let port = free_port();
+        let log = std::fs::File::create(self.logs.join("gateway-2.log")).unwrap();
+        let child = Command::new(binary())
+            .args(["serve", "gateway"])
+            .env_clear()
+            .envs(self.env.iter().cloned())
+            .env("VALUED__GATEWAY__HTTP__PORT", port.to_string())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.children.insert("gateway-2", child);
+        let ready = format!("http://127.0.0.1:{port}/readyz");
+        for _ in 0..300 {
+            if let Ok(response) = self.http.get(&ready).send().await
+                && response.status().is_success()
+            {
+                return port;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the second gateway never became ready; logs in {}",
+            self.logs.display()
+        );
+    }
+
     /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
     pub async fn terminate(&mut self, service: &'static str) -> bool {
         let mut child = self.children.remove(service).expect("a running service");

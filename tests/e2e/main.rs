@@ -12,6 +12,7 @@ mod exactly_once;
 mod graceful;
 mod journey;
 mod migrate;
+mod rate_limits;
 mod recovery;
 mod settings;
 mod write_to_mp;
