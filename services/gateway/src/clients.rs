@@ -15,12 +15,14 @@ use valued_platform::grpc::credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 
 use crate::Peers;
 use crate::error::{GatewayError, Result};
 
 pub const NOMINATION: &str = "nomination";
 pub const NOTIFICATION: &str = "notification";
+pub const VOTING: &str = "voting";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,6 +32,8 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Clients {
     pub nomination: NominationServiceClient<Traced>,
     pub notification: NotificationServiceClient<Traced>,
+    /// Only the admin pages call it: readiness does not wait for it.
+    pub voting: VotingServiceClient<Traced>,
     nomination_channel: Channel,
     notification_channel: Channel,
 }
@@ -38,6 +42,7 @@ impl Clients {
     pub fn connect_lazy(peers: &Peers) -> anyhow::Result<Self> {
         let nomination_channel = channel(&peers.nomination.url).context("nomination peer")?;
         let notification_channel = channel(&peers.notification.url).context("notification peer")?;
+        let voting_channel = channel(&peers.voting.url).context("voting peer")?;
         Ok(Self {
             nomination: NominationServiceClient::new(credentialed(
                 nomination_channel.clone(),
@@ -46,6 +51,10 @@ impl Clients {
             notification: NotificationServiceClient::new(credentialed(
                 notification_channel.clone(),
                 peers.notification.credential.clone(),
+            )),
+            voting: VotingServiceClient::new(credentialed(
+                voting_channel,
+                peers.voting.credential.clone(),
             )),
             nomination_channel,
             notification_channel,

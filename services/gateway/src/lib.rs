@@ -101,6 +101,8 @@ impl Peer {
 pub struct Peers {
     pub nomination: Peer,
     pub notification: Peer,
+    /// For the admin page's subject access export only.
+    pub voting: Peer,
 }
 
 pub struct Application {

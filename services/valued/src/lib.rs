@@ -94,6 +94,11 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
             local(notification.port()),
             &settings.notification.settings.grpc,
         )?,
+        voting: valued_gateway::Peer::new(
+            valued_voting::NAME,
+            local(voting.port()),
+            &settings.voting.settings.grpc,
+        )?,
     };
     // In one process with the file transport, the outbox page reads the emails' own files.
     let mut gateway_settings = settings.gateway.clone();
@@ -138,6 +143,11 @@ pub async fn serve(
                 valued_notification::NAME,
                 settings.notification.url.clone(),
                 &settings.notification.settings.grpc,
+            )?,
+            voting: valued_gateway::Peer::new(
+                valued_voting::NAME,
+                settings.voting.url.clone(),
+                &settings.voting.settings.grpc,
             )?,
         };
         let gateway =

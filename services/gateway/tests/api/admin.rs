@@ -122,6 +122,7 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
     let peers = Peers {
         nomination: Peer::new(valued_nomination::NAME, grpc, &nomination_grpc).unwrap(),
         notification: Peer::new("notification", notification.into(), &nomination_grpc).unwrap(),
+        voting: Peer::new("voting", "http://127.0.0.1:9".into(), &nomination_grpc).unwrap(),
     };
     let gateway = Application::build(&settings, peers, shutdown.clone())
         .await

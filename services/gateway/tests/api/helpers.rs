@@ -68,6 +68,12 @@ pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> Tes
             &keys,
         )
         .unwrap(),
+        voting: Peer::new(
+            "voting",
+            format!("http://127.0.0.1:{}", closed_port().await),
+            &keys,
+        )
+        .unwrap(),
     };
     let shutdown = Shutdown::new();
     let app = Application::build(&settings, peers, shutdown.clone())

@@ -32,6 +32,12 @@ async fn gateway(app: &TestApp) -> Gateway {
         .unwrap(),
         notification: Peer::new(valued_notification::NAME, app.grpc_url.clone(), &app.grpc)
             .unwrap(),
+        voting: Peer::new(
+            "voting",
+            format!("http://{}", closed.local_addr().unwrap()),
+            &nomination,
+        )
+        .unwrap(),
     };
     let shutdown = Shutdown::new();
     let gateway =
