@@ -58,6 +58,7 @@ pub mod events {
         NominationSubmitted => "nomination.submitted.v1",
         NominationConfirmationRequested => "nomination.confirmation_requested.v1",
         DraftSaved => "nomination.draft_saved.v1",
+        NominationDeclined => "nomination.declined.v1",
         NomineeThanked => "nominee.thanked.v1",
         ConsentChanged => "nominee.consent_changed.v1",
         MoreInfoRequested => "nomination.more_info_requested.v1",

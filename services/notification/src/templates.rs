@@ -26,6 +26,7 @@ templates! {
     NOMINATION_TO_REVIEW = "nomination_to_review",
     NOMINATION_CONFIRM = "nomination_confirm",
     DRAFT_RESUME = "draft_resume",
+    NOMINATION_DECLINED = "nomination_declined",
     NOMINEE_THANKS = "nominee_thanks",
     MORE_INFO_NEEDED = "more_info_needed",
     FINALIST_NOTICE = "finalist_notice",

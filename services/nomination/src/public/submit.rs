@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 use valued_platform::domain::{FieldError, match_key};
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::NominationConfirmationRequested;
+use valued_proto::events::v1::{NominationConfirmationRequested, NominationDeclined};
 
 use crate::db::entities::{campaign, category, nomination};
 use crate::db::load::trust_in_campaign;
@@ -32,6 +32,25 @@ pub struct Limits {
 pub struct SubmitNomination {
     pub answers: NominationRequest,
     pub draft_token: Option<String>,
+}
+
+const ALREADY_NOMINATED: &str = "already_nominated";
+const LIMIT_REACHED: &str = "limit_reached";
+
+/// Answers a nomination that is not taken (already made, or one too many) as if it had been, so that
+/// the form tells nobody who nominated whom, and announces `nomination.declined.v1` so that the
+/// nominator's own mailbox hears why. The id returned belongs to nothing stored.
+async fn decline(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    trust_code: &str,
+    event: &NominationDeclined,
+) -> Result<Uuid> {
+    let txn = db.begin().await?;
+    outbox.enqueue(&txn, Some(trust_code), event).await?;
+    outbox.commit(txn).await?;
+    tracing::info!(reason = %event.reason, "nomination declined");
+    Ok(Uuid::now_v7())
 }
 
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
@@ -118,11 +137,17 @@ pub async fn submit(
         .filter(nomination::Column::NominatorEmail.eq(nomination.nominator_email.to_string()))
         .count(db)
         .await?;
+    let declined = |reason: &str| NominationDeclined {
+        campaign_name: campaign.name.clone(),
+        campaign_slug: campaign.slug.clone(),
+        nominator_email: nomination.nominator_email.to_string(),
+        nominee_name: nomination.nominee.display(),
+        category_name: category.name.clone(),
+        reason: reason.into(),
+        limit: limits.per_nominator,
+    };
     if already >= limits.per_nominator {
-        return Err(Error::Closed(format!(
-            "You have already made {already} nominations to {}, the most one person can make",
-            campaign.name
-        )));
+        return decline(db, outbox, &trust.code, &declined(LIMIT_REACHED)).await;
     }
 
     let id = Uuid::now_v7();
@@ -137,6 +162,7 @@ pub async fn submit(
             format!("described {}", match_key(description)),
         ),
     };
+    let event = declined(ALREADY_NOMINATED);
     let txn = db.begin().await?;
     let nominee_id = match &nomination.nominee {
         NomineeIdentity::Named(name) => Some(
@@ -151,7 +177,7 @@ pub async fn submit(
         ),
         NomineeIdentity::Described(_) => None,
     };
-    nomination::Entity::insert(nomination::ActiveModel {
+    let inserted = nomination::Entity::insert(nomination::ActiveModel {
         id: ActiveValue::Set(id),
         campaign_id: ActiveValue::Set(campaign.id),
         category_id: ActiveValue::Set(category.id),
@@ -194,14 +220,16 @@ pub async fn submit(
         forwarded_from: ActiveValue::Set(None),
     })
     .exec_without_returning(&txn)
-    .await
-    .map_err(|error| match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Duplicate(format!(
-            "You have already nominated {nominee_display} for {}",
-            category.name
-        )),
-        _ => Error::Database(error),
-    })?;
+    .await;
+    if let Err(error) = inserted {
+        return match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                txn.rollback().await?;
+                decline(db, outbox, &trust.code, &event).await
+            }
+            _ => Err(Error::Database(error)),
+        };
+    }
     let event = NominationConfirmationRequested {
         nomination_id: id.to_string(),
         campaign_name: campaign.name.clone(),

@@ -1,28 +1,38 @@
+//! A nomination already made, or one too many, is not taken; the form answers as it does for any
+//! nomination, so that nobody learns from it who nominated whom, and the nominator's own mailbox is
+//! told why (`nomination.declined.v1`).
+
 use valued_nomination::Settings;
+use valued_proto::events::v1::{NominationConfirmationRequested, NominationDeclined};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
-async fn nominating_the_same_person_twice_is_refused_with_a_clear_message() {
+async fn nominating_the_same_person_twice_stores_one_and_tells_only_the_nominators_mailbox() {
     let mut app = spawn_app().await;
-    app.client
+    let first = app
+        .client
         .submit_nomination(app.valid_request())
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
     let mut again = app.valid_request();
     again.nominee_name = "  sam   PATEL ".into();
-    let status = app.client.submit_nomination(again).await.unwrap_err();
-    assert_eq!(status.code(), tonic::Code::AlreadyExists);
-    assert_eq!(
-        status.message(),
-        "You have already nominated sam   PATEL for Porter of the year"
-    );
+    // Whoever typed the nominator's address learns nothing from the answer.
+    let second = app.client.submit_nomination(again).await.unwrap().into_inner();
+    assert_ne!(second.nomination_id, first.nomination_id);
     assert_eq!(app.nomination_count().await, 1);
     assert_eq!(
-        app.platform.wait_for_events(1).await.len(),
+        app.events::<NominationConfirmationRequested>().await.len(),
         1,
-        "one event, for the first"
+        "one confirmation, for the first"
     );
+    let declined = app.events::<NominationDeclined>().await;
+    assert_eq!(declined.len(), 1);
+    assert_eq!(declined[0].reason, "already_nominated");
+    assert_eq!(declined[0].nominator_email, "alex@example.org");
+    assert_eq!(declined[0].nominee_name, "sam   PATEL");
+    assert_eq!(declined[0].category_name, "Porter of the year");
 
     // The same person in another category is a different nomination.
     let mut other_category = app.valid_request();
@@ -40,18 +50,13 @@ async fn identical_submissions_at_the_same_moment_store_one() {
         async move { client.submit_nomination(request).await }
     });
     let results = futures::future::join_all(attempts).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(
-        results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .all(|s| s.code() == tonic::Code::AlreadyExists)
-    );
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(app.nomination_count().await, 1);
+    assert_eq!(app.events::<NominationDeclined>().await.len(), 4);
 }
 
 #[tokio::test]
-async fn one_person_can_make_only_so_many_nominations_to_a_campaign() {
+async fn one_person_can_make_only_so_many_nominations_to_a_campaign_and_hears_so_by_email() {
     let mut app = spawn_app_with(Settings {
         nominations_per_nominator: 2,
         ..Settings::default()
@@ -64,16 +69,13 @@ async fn one_person_can_make_only_so_many_nominations_to_a_campaign() {
     }
     let mut third = app.valid_request();
     third.nominee_name = "Alex Smith".into();
-    let status = app
-        .client
-        .submit_nomination(third.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
-    assert!(
-        status.message().contains("the most one person can make"),
-        "{}",
-        status.message()
+    app.client.submit_nomination(third.clone()).await.unwrap();
+    assert_eq!(app.nomination_count().await, 2);
+    let declined = app.events::<NominationDeclined>().await;
+    assert_eq!(declined.len(), 1);
+    assert_eq!(
+        (declined[0].reason.as_str(), declined[0].limit),
+        ("limit_reached", 2)
     );
 
     // Someone else still can.

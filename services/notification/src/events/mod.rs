@@ -7,6 +7,7 @@
 
 mod confirmation_requested;
 mod draft_saved;
+mod nomination_declined;
 mod more_info_requested;
 mod nomination_submitted;
 mod nominee_thanked;
@@ -24,8 +25,8 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
-    DraftSaved, FinalistAnnounced, MoreInfoRequested, NominationConfirmationRequested,
-    NominationSubmitted, NomineeThanked, WinnerAnnounced,
+    DraftSaved, FinalistAnnounced, NominationDeclined, MoreInfoRequested, NominationConfirmationRequested,
+    NominationSubmitted, NomineeClaimed, NomineeThanked, WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -136,6 +137,7 @@ impl Notifications {
         .on::<NominationConfirmationRequested>()
         .on::<DraftSaved>()
         .on::<NomineeThanked>()
+        .on::<NominationDeclined>()
         .on::<MoreInfoRequested>()
         .on::<FinalistAnnounced>()
         .on::<WinnerAnnounced>()

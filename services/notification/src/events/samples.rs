@@ -38,6 +38,15 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         }),
         ..Default::default()
     };
+    let declined = |reason: &str| ev::NominationDeclined {
+        campaign_name: typed.into(),
+        nominee_name: typed.into(),
+        category_name: typed.into(),
+        nominator_email: "alex@example.org".into(),
+        reason: reason.into(),
+        limit: 20,
+        ..Default::default()
+    };
     let thanked = |via_manager, nomination_count| ev::NomineeThanked {
         campaign_name: typed.into(),
         trust_name: typed.into(),
@@ -89,3 +98,5 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         Envelope::new("test", None, &winner),
     ]
 }
+        Envelope::new("test", None, &declined("already_nominated")),
+        Envelope::new("test", None, &declined("limit_reached")),

@@ -50,6 +50,8 @@ const TRANSACTIONAL: &[&str] = &[
     templates::NOMINATION_CONFIRM,
     // The link back to a saved draft, asked for by the nominator.
     templates::DRAFT_RESUME,
+    // Why a nomination the nominator just tried to send was not taken.
+    templates::NOMINATION_DECLINED,
     // The receipt for a nomination just made.
     templates::NOMINATION_RECEIVED,
     // A question about a nomination, which only the nominator can answer.

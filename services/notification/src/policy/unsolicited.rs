@@ -34,6 +34,9 @@ pub const CAPPED: &[&str] = &[
     templates::NOMINATION_CONFIRM,
     // "Save and come back later": the resume link, to whatever address was typed.
     templates::DRAFT_RESUME,
+    // The public nomination form again: why a nomination was not taken, to the nominator's address
+    // as typed.
+    templates::NOMINATION_DECLINED,
     // "Email your MP": the link that sends the letter, to the supporter's address as typed.
     templates::MP_LETTER_CONFIRM,
     // The nominee's thank-you, when it goes to the work address the nominator typed (a confirmed
@@ -115,6 +118,7 @@ mod tests {
         assert!(is_capped(templates::NOMINATION_CONFIRM, Origin::Typed));
         assert!(is_capped(templates::MP_LETTER_CONFIRM, Origin::Typed));
         assert!(is_capped(templates::NOMINEE_THANKS, Origin::Typed));
+        assert!(is_capped(templates::NOMINATION_DECLINED, Origin::Typed));
         assert!(!is_capped(templates::NOMINEE_THANKS, Origin::TrustContact));
         assert!(!is_capped(templates::NOMINATION_TO_REVIEW, Origin::Typed));
         assert!(!is_capped(templates::NOMINATION_RECEIVED, Origin::Typed));

@@ -291,3 +291,42 @@ async fn a_slot_being_taken_holds_back_a_concurrent_ask_until_it_commits() {
         (Verdict::Capped, false)
     );
 }
+
+/// A nomination the form did not take is explained to the nominator's address as typed, and that
+/// email is one of the address's unsolicited slots like the confirmation it stands in for.
+#[tokio::test]
+async fn a_declined_nomination_is_explained_to_the_typed_address_within_the_cap() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        app.publish(&draft_saved("alex@example.org")).await;
+    }
+    app.smtp.wait_for(5, Duration::from_secs(10)).await;
+    let declined = |nominator: &str| {
+        envelope(&ev::NominationDeclined {
+            campaign_name: "Health Heroes 2026".into(),
+            campaign_slug: "health-heroes-2026".into(),
+            nominator_email: nominator.into(),
+            nominee_name: "Sam Patel".into(),
+            category_name: "Porter of the year".into(),
+            reason: "already_nominated".into(),
+            limit: 20,
+        })
+    };
+    app.publish(&declined("jo@example.org")).await;
+    app.publish(&declined("Alex@example.org")).await;
+    app.smtp.wait_for(6, Duration::from_secs(10)).await;
+    app.settled().await;
+    let to_jo = app
+        .smtp
+        .received()
+        .into_iter()
+        .find(|e| e.rcpt_to == ["jo@example.org"])
+        .expect("an email to the nominator");
+    assert!(to_jo.subject().contains("You have already nominated Sam Patel"));
+    assert!(to_jo.text_body().contains("Your earlier nomination still counts"));
+    assert_eq!(
+        app.statuses_of("alex@example.org", "nomination_declined")
+            .await,
+        ["capped"]
+    );
+}
