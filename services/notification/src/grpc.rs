@@ -203,13 +203,12 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ExportPersonRequest>,
     ) -> Result<Response<pb::ExportPersonResponse>, Status> {
-        let admin = self
-            .admins
-            .platform_admin(&request, "export what Valued holds about a person")
-            .await?;
-        let email =
-            valued_platform::domain::EmailAddress::parse("email", &request.into_inner().email)
-                .map_err(|error| Error::Invalid(vec![error]))?;
+        let (admin, email) = valued_platform::subject_access::exporter(
+            &self.admins,
+            &request,
+            &request.get_ref().email,
+        )
+        .await?;
         let held = crate::subject_access::export_redacted(
             &self.db,
             &email.normalised(),

@@ -5,6 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::auth::roles::{Admin, Admins};
+use crate::domain::EmailAddress;
+
 /// What the survey service says about a person: it holds nothing that identifies anyone.
 pub const SURVEY_FEEDBACK_NOTE: &str =
     "survey answers are stored without anything that identifies who gave them";
@@ -15,6 +18,22 @@ pub struct Answers {
     pub nomination: Value,
     pub voting: Value,
     pub notification: Value,
+}
+
+/// Checks an `ExportPerson` call asking about `email`: the caller must be a platform admin (by the
+/// service's copy of the grants in `admins`) and `email` an address (else INVALID_ARGUMENT naming
+/// the field `email`). The admin, and the address.
+pub async fn exporter<T>(
+    admins: &Admins,
+    request: &tonic::Request<T>,
+    email: &str,
+) -> Result<(Admin, EmailAddress), tonic::Status> {
+    let admin = admins
+        .platform_admin(request, "export what Valued holds about a person")
+        .await?;
+    let email = EmailAddress::parse("email", email)
+        .map_err(|error| crate::grpc::invalid_argument(&[error]))?;
+    Ok((admin, email))
 }
 
 /// The document about `email` (normalised), exported at `exported_at`.

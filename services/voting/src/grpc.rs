@@ -4,9 +4,9 @@ use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
 use valued_platform::auth::roles::Admins;
-use valued_platform::domain::EmailAddress;
 use valued_platform::limits::{self, Named, RateLimits};
 use valued_platform::outbox::Outbox;
+use valued_platform::subject_access;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_server::VotingService;
 
@@ -94,12 +94,8 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::ExportPersonRequest>,
     ) -> Result<Response<pb::ExportPersonResponse>, Status> {
-        let admin = self
-            .admins
-            .platform_admin(&request, "export what Valued holds about a person")
-            .await?;
-        let email = EmailAddress::parse("email", &request.into_inner().email)
-            .map_err(|error| Error::Invalid(vec![error]))?;
+        let (admin, email) =
+            subject_access::exporter(&self.admins, &request, &request.get_ref().email).await?;
         let held = crate::subject_access::export(&self.db, &self.voter_key_secret, &email)
             .await
             .map_err(Error::Database)?;
