@@ -156,6 +156,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin/people.html",
         include_str!("../templates/admin/people.html"),
     ),
+    (
+        "admin/privacy.html",
+        include_str!("../templates/admin/privacy.html"),
+    ),
+    (
+        "admin/erase.html",
+        include_str!("../templates/admin/erase.html"),
+    ),
+    (
+        "admin/erasure.html",
+        include_str!("../templates/admin/erasure.html"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(build);

@@ -18,6 +18,7 @@ use valued_testkit::platform::TestPlatform;
 
 mod deliveries;
 mod people;
+mod privacy;
 mod setup;
 
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
@@ -67,6 +68,11 @@ async fn spawn_with(sign_in: bool) -> Admin {
 
 /// As [`spawn_with`], the gateway calling the notification service at `notification`.
 async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
+    spawn_peers(sign_in, notification, "http://127.0.0.1:9").await
+}
+
+/// As [`spawn_full`], the gateway calling the voting service at `voting`.
+async fn spawn_peers(sign_in: bool, notification: &str, voting: &str) -> Admin {
     let provider = OidcProvider::start().await.unwrap();
     let platform = TestPlatform::start("nomination").await.unwrap();
     let url = valued_testkit::postgres::fresh_database("nomination")
@@ -122,7 +128,7 @@ async fn spawn_full(sign_in: bool, notification: &str) -> Admin {
     let peers = Peers {
         nomination: Peer::new(valued_nomination::NAME, grpc, &nomination_grpc).unwrap(),
         notification: Peer::new("notification", notification.into(), &nomination_grpc).unwrap(),
-        voting: Peer::new("voting", "http://127.0.0.1:9".into(), &nomination_grpc).unwrap(),
+        voting: Peer::new("voting", voting.into(), &nomination_grpc).unwrap(),
     };
     let gateway = Application::build(&settings, peers, shutdown.clone())
         .await
@@ -224,6 +230,18 @@ impl Admin {
 
     /// Submits a nomination to `trust` and confirms it as its nominator would.
     async fn confirmed(&mut self, trust: &str, nominee: &str, story: &str) -> String {
+        let nominator = format!("alex.{}@example.org", uuid::Uuid::new_v4().simple());
+        self.confirmed_by(trust, nominee, story, &nominator).await
+    }
+
+    /// As [`Self::confirmed`], nominated by `nominator` (an email address).
+    async fn confirmed_by(
+        &mut self,
+        trust: &str,
+        nominee: &str,
+        story: &str,
+        nominator: &str,
+    ) -> String {
         let id = self
             .nomination
             .submit_nomination(SubmitNominationRequest {
@@ -235,7 +253,7 @@ impl Admin {
                 staff_group: "estates-and-ancillary".into(),
                 story: story.into(),
                 nominator_name: "Alex Jones".into(),
-                nominator_email: format!("alex.{}@example.org", uuid::Uuid::new_v4().simple()),
+                nominator_email: nominator.into(),
                 relationship: "colleague".into(),
                 ..SubmitNominationRequest::default()
             })

@@ -1,7 +1,8 @@
-//! The admin pages: moderation, the audit log, the CSV export, judging, the shortlist and people's
-//! roles. The gateway signs admins in (see [`crate::session`]) and forwards their ID token with
-//! every call; the nomination service alone decides what each may see and do. Its UNAUTHENTICATED
-//! sends the browser to sign in again, its PERMISSION_DENIED shows a 403 page.
+//! The admin pages: moderation, the audit log, the CSV export, judging, the shortlist, people's
+//! roles and people's data (subject access and erasure). The gateway signs admins in (see
+//! [`crate::session`]) and forwards their ID token with every call; the nomination service alone
+//! decides what each may see and do. Its UNAUTHENTICATED sends the browser to sign in again, its
+//! PERMISSION_DENIED shows a 403 page.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -16,6 +17,7 @@ mod moderation;
 mod nomination_view;
 mod notifications;
 mod people;
+mod privacy;
 mod setup;
 mod signed;
 
@@ -83,5 +85,10 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route("/admin/deliveries", get(deliveries::search))
         .route("/admin/people", get(people::people).post(people::invite))
         .route("/admin/people/revoke", post(people::revoke))
+        .route("/admin/privacy", get(privacy::privacy))
+        .route("/admin/privacy/export", post(privacy::export))
+        .route("/admin/privacy/erase", post(privacy::confirm_erasure))
+        .route("/admin/privacy/erasures", post(privacy::request_erasure))
+        .route("/admin/privacy/erasures/{id}", get(privacy::erasure))
         .with_state(state)
 }

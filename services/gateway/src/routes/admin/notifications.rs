@@ -60,18 +60,21 @@ const GRANT_COPY_WAIT: Duration = Duration::from_secs(3);
 impl Signed {
     /// What a failed call to the notification service shows (which checks the caller itself).
     pub(super) fn notification_failed(&self, status: tonic::Status) -> AdminError {
+        self.failed_at(NOTIFICATION, status)
+    }
+
+    /// What a failed call to `service`, which checks the caller itself, shows.
+    pub(super) fn failed_at(&self, service: &'static str, status: tonic::Status) -> AdminError {
         match status.code() {
             tonic::Code::Unauthenticated
             | tonic::Code::PermissionDenied
             | tonic::Code::FailedPrecondition => self.fail(status),
-            _ => AdminError::Gateway(GatewayError::from_status(NOTIFICATION, status)),
+            _ => AdminError::Gateway(GatewayError::from_status(service, status)),
         }
     }
 
-    /// Calls the notification service with `message` as the signed-in platform admin. The
-    /// notification service checks the caller against its own copy of the grants, which learns of
-    /// a grant a moment after the admin's first sign-in binds it: a refusal of someone the
-    /// nomination service calls a platform admin is tried again for up to [`GRANT_COPY_WAIT`].
+    /// Calls the notification service with `message` as the signed-in platform admin (see
+    /// [`through_grant_copy`]).
     pub(super) async fn notification<T: Clone, R>(
         &self,
         message: T,
@@ -81,18 +84,30 @@ impl Signed {
         ) -> Result<tonic::Response<R>, tonic::Status>,
     ) -> AdminResult<R> {
         let client = self.notification_for_platform_admin().await?;
-        let deadline = tokio::time::Instant::now() + GRANT_COPY_WAIT;
-        loop {
-            match call(client.clone(), self.signed(message.clone())).await {
-                Ok(response) => return Ok(response.into_inner()),
-                Err(status)
-                    if status.code() == tonic::Code::PermissionDenied
-                        && tokio::time::Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(status) => return Err(self.notification_failed(status)),
+        through_grant_copy(|| call(client.clone(), self.signed(message.clone())))
+            .await
+            .map_err(|status| self.notification_failed(status))
+    }
+}
+
+/// Calls a service that checks the caller against its own copy of the grants, which learns of a
+/// grant a moment after the admin's first sign-in binds it: a refusal of someone the nomination
+/// service calls a platform admin is tried again for up to [`GRANT_COPY_WAIT`].
+pub(super) async fn through_grant_copy<R, F>(call: impl Fn() -> F) -> Result<R, tonic::Status>
+where
+    F: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+{
+    let deadline = tokio::time::Instant::now() + GRANT_COPY_WAIT;
+    loop {
+        match call().await {
+            Ok(response) => return Ok(response.into_inner()),
+            Err(status)
+                if status.code() == tonic::Code::PermissionDenied
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
+            Err(status) => return Err(status),
         }
     }
 }
