@@ -83,6 +83,10 @@ impl Application {
             Idempotent::new(&consumer, host.db.clone(), erasure::Answers),
         )
         .await?;
+        host.retain_messaging(valued_platform::inbox::InboxRetention {
+            inbox_days: settings.retention.inbox_days,
+            check_seconds: settings.retention.check_seconds,
+        });
         if settings.seed_demo {
             db::seed::demo(&host.db).await?;
         }
@@ -122,7 +126,6 @@ impl Application {
                         if purged != retention::Purged::default() {
                             tracing::info!(?purged, "retention purge");
                         }
-                        valued_platform::limits::purge(&db).await?;
                         Ok(())
                     }
                 },

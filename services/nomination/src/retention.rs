@@ -24,6 +24,8 @@ pub struct RetentionSettings {
     pub check_seconds: u64,
 }
 
+    /// Days a handled event's inbox row is kept (`0`: kept).
+    pub inbox_days: u32,
 impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
@@ -31,6 +33,7 @@ impl Default for RetentionSettings {
             check_seconds: 3_600,
         }
     }
+            inbox_days: 30,
 }
 
 /// What one purge removed.

@@ -43,7 +43,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Deserialize;
@@ -284,15 +284,6 @@ fn held_letters_waiting(before: DateTime<Utc>) -> Condition {
         .add(letter::Column::ConfirmedAt.lt(before))
 }
 
-/// The platform's inbox table, in this service's database.
-#[derive(Clone, Copy, sea_orm::DeriveIden)]
-enum Inbox {
-    Table,
-    Consumer,
-    EventId,
-    ProcessedAt,
-}
-
 /// What one round changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -412,21 +403,7 @@ impl RetentionJob {
         }
         if let Some(before) = due.inbox {
             report.inbox = in_batches(go, || {
-                use sea_orm::sea_query::ExprTrait;
-                let keys = Query::select()
-                    .columns([Inbox::Consumer, Inbox::EventId])
-                    .from(Inbox::Table)
-                    .and_where(Expr::col(Inbox::ProcessedAt).lt(before))
-                    .limit(BATCH)
-                    .to_owned();
-                let delete = Query::delete()
-                    .from_table(Inbox::Table)
-                    .and_where(
-                        Expr::tuple([Expr::col(Inbox::Consumer), Expr::col(Inbox::EventId)])
-                            .in_subquery(keys),
-                    )
-                    .to_owned();
-                async move { Ok(db.execute(&delete).await?.rows_affected()) }
+                valued_platform::inbox::delete_handled_before(db, before, BATCH)
             })
             .await
             .context("inbox")?;

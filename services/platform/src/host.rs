@@ -13,7 +13,7 @@ use crate::auth::roles::{self, Admins};
 use crate::auth::service::Gate;
 use crate::erasure::{self, Erase, Eraser};
 use crate::grpc::Readiness;
-use crate::inbox::Idempotent;
+use crate::inbox::{Idempotent, InboxRetention};
 use crate::outbox::{Outbox, OutboxRelay};
 use crate::settings::{DatabaseSettings, GrpcSettings};
 use crate::{EventHandler, Platform, Subscription};
@@ -27,6 +27,7 @@ pub struct ServiceHost {
     gate: Gate,
     relay: OutboxRelay,
     consumers: Vec<JoinHandle<()>>,
+    retention: Option<InboxRetention>,
 }
 
 impl ServiceHost {
@@ -59,6 +60,7 @@ impl ServiceHost {
             gate,
             relay,
             consumers: Vec::new(),
+            retention: None,
         })
     }
 
@@ -122,6 +124,13 @@ impl ServiceHost {
         .await
     }
 
+    /// While serving, deletes on a schedule the inbox rows of events handled longer ago than
+    /// `retention` says, and the counters of rate-limit windows that have ended. (Notification's
+    /// own retention job does both itself.)
+    pub fn retain_messaging(&mut self, retention: InboxRetention) {
+        self.retention = Some(retention);
+    }
+
     /// Serves until shutdown, then waits for consumers and the relay to finish what they started.
     pub async fn run(
         self,
@@ -130,6 +139,28 @@ impl ServiceHost {
     ) -> anyhow::Result<()> {
         let shutdown = self.platform.shutdown.clone();
         let relay = self.relay.spawn(shutdown.clone());
+        let retention = self.retention.map(|retention| {
+            let db = self.db.clone();
+            crate::periodic::every(
+                "messaging retention",
+                std::time::Duration::from_secs(retention.check_seconds.max(1)),
+                shutdown.clone(),
+                move || {
+                    let db = db.clone();
+                    async move {
+                        let now = chrono::Utc::now();
+                        if let Some(before) = retention.due_before(now) {
+                            let inbox = crate::inbox::purge(&db, before).await?;
+                            if inbox > 0 {
+                                tracing::info!(inbox, "retention purge");
+                            }
+                        }
+                        crate::limits::purge(&db).await?;
+                        Ok(())
+                    }
+                },
+            )
+        });
         let readiness = Readiness {
             db: Some(self.db.clone()),
             bus: Some(self.platform.bus.clone()),
@@ -154,6 +185,9 @@ impl ServiceHost {
             let _ = consumer.await;
         }
         let _ = relay.await;
+        if let Some(retention) = retention {
+            let _ = retention.await;
+        }
         tracing::info!(service = self.name, "stopped");
         Ok(())
     }

@@ -32,6 +32,77 @@ mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// How long a service keeps the inbox rows of the events it handled (`<service>.retention.*`): long
+/// enough to recognise a redelivery (which comes back within moments) and to replay a dead letter
+/// by hand, not for ever.
+#[derive(Debug, Clone, Copy, serde::Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct InboxRetention {
+    /// Days a handled event's row is kept (`0`: kept).
+    pub inbox_days: u32,
+    /// How often the purge runs.
+    pub check_seconds: u64,
+}
+
+impl Default for InboxRetention {
+    fn default() -> Self {
+        Self {
+            inbox_days: 30,
+            check_seconds: 3_600,
+        }
+    }
+}
+
+impl InboxRetention {
+    /// Rows of events handled before this are due, as of `now`; `None` when they are kept.
+    pub fn due_before(&self, now: chrono::DateTime<Utc>) -> Option<chrono::DateTime<Utc>> {
+        (self.inbox_days > 0).then(|| now - chrono::Duration::days(i64::from(self.inbox_days)))
+    }
+}
+
+/// Deletes at most `limit` inbox rows of events handled before `before` (one short statement);
+/// returns how many.
+pub async fn delete_handled_before(
+    db: &impl sea_orm::ConnectionTrait,
+    before: chrono::DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let keys = Query::select()
+        .columns([entity::Column::Consumer, entity::Column::EventId])
+        .from(entity::Entity)
+        .and_where(Expr::col(entity::Column::ProcessedAt).lt(before))
+        .limit(limit)
+        .to_owned();
+    let delete = Query::delete()
+        .from_table(entity::Entity)
+        .and_where(
+            Expr::tuple([
+                Expr::col(entity::Column::Consumer),
+                Expr::col(entity::Column::EventId),
+            ])
+            .in_subquery(keys),
+        )
+        .to_owned();
+    Ok(db.execute(&delete).await?.rows_affected())
+}
+
+/// Deletes every inbox row of an event handled before `before`, 500 at a time; returns how many.
+pub async fn purge(
+    db: &impl sea_orm::ConnectionTrait,
+    before: chrono::DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    const BATCH: u64 = 500;
+    let mut deleted = 0;
+    loop {
+        let batch = delete_handled_before(db, before, BATCH).await?;
+        deleted += batch;
+        if batch < BATCH {
+            return Ok(deleted);
+        }
+    }
+}
+
 /// An event handler whose work happens in one database transaction.
 #[async_trait]
 pub trait TransactionalHandler: Send + Sync + 'static {
@@ -94,7 +165,7 @@ impl<H: TransactionalHandler> EventHandler for Idempotent<H> {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use sea_orm::{ConnectionTrait, Database};
+    use sea_orm::{ConnectionTrait, Database, PaginatorTrait};
     use sea_orm_migration::MigratorTrait;
 
     use super::*;
@@ -132,5 +203,36 @@ mod tests {
             .try_get::<i64>("", "n")
             .unwrap();
         assert_eq!(rows, 1);
+    }
+
+    #[tokio::test]
+    async fn rows_of_events_handled_before_the_retention_go_in_batches_and_newer_stay() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        crate::migrations::Messaging::up(&db, None).await.unwrap();
+        let now = Utc::now();
+        let rows = (0..1_203).map(|i| entity::ActiveModel {
+            consumer: ActiveValue::Set("test".into()),
+            event_id: ActiveValue::Set(uuid::Uuid::now_v7()),
+            processed_at: ActiveValue::Set(if i < 1_200 {
+                now - chrono::Duration::days(31)
+            } else {
+                now - chrono::Duration::days(29)
+            }),
+        });
+        for chunk in rows.collect::<Vec<_>>().chunks(300) {
+            entity::Entity::insert_many(chunk.to_vec())
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+        let retention = InboxRetention::default();
+        let before = retention.due_before(now).unwrap();
+        assert_eq!(purge(&db, before).await.unwrap(), 1_200);
+        assert_eq!(entity::Entity::find().count(&db).await.unwrap(), 3);
+        let kept = InboxRetention {
+            inbox_days: 0,
+            ..retention
+        };
+        assert_eq!(kept.due_before(now), None);
     }
 }

@@ -31,6 +31,8 @@ pub struct Settings {
     /// (`valued` takes them from `nomination.auth` when not set). Roles come from this service's
     /// own copy of the grants.
     pub auth: OidcSettings,
+    /// How long handled events' inbox rows are kept.
+    pub retention: valued_platform::inbox::InboxRetention,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             grpc: GrpcSettings::default(),
             minimum_group_size: 11,
             auth: OidcSettings::default(),
+            retention: valued_platform::inbox::InboxRetention::default(),
         }
     }
 }
@@ -59,6 +62,7 @@ impl Application {
         // Nothing here is kept by email address (see `erasure` in README).
         host.erasure(valued_platform::erasure::NothingByEmail)
             .await?;
+        host.retain_messaging(settings.retention);
         Ok(Self {
             host,
             minimum_group_size: settings.minimum_group_size,

@@ -40,6 +40,8 @@ pub struct Settings {
     pub auth: OidcSettings,
     /// How often one client address and one voter's address may vote.
     pub rate_limits: valued_platform::limits::RateLimits,
+    /// How long handled events' inbox rows are kept.
+    pub retention: valued_platform::inbox::InboxRetention,
 }
 
 impl Default for Settings {
@@ -50,6 +52,7 @@ impl Default for Settings {
             voter_key_secret: SecretString::from(DEV_ONLY_VOTER_KEY_SECRET),
             auth: OidcSettings::default(),
             rate_limits: valued_platform::limits::RateLimits::default(),
+            retention: valued_platform::inbox::InboxRetention::default(),
         }
     }
 }
@@ -74,6 +77,7 @@ impl Application {
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
         let admins = host.admins(&settings.auth).await?;
+        host.retain_messaging(settings.retention);
         // Nothing here is kept by email address (see `erasure` in README).
         host.erasure(valued_platform::erasure::NothingByEmail)
             .await?;
@@ -104,25 +108,9 @@ impl Application {
             rate_limits: self.rate_limits,
             admins: self.admins,
         };
-        let db = self.host.db.clone();
-        let purge = valued_platform::periodic::every(
-            "voting rate limits",
-            std::time::Duration::from_secs(3600),
-            self.host.platform.shutdown.clone(),
-            move || {
-                let db = db.clone();
-                async move {
-                    valued_platform::limits::purge(&db).await?;
-                    Ok(())
-                }
-            },
-        );
-        let served = self
-            .host
+        self.host
             .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)
-            .await;
-        let _ = purge.await;
-        served
+            .await
     }
 }
 

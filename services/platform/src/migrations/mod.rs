@@ -21,8 +21,8 @@ pub fn access() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261126_000003_create_role_copy::Migration)]
 }
 
-/// The counters of the rate limits on public actions (`limits`), for a service that takes them.
-/// Listed after the service's own migrations.
+/// The counters of the rate limits on public actions (`limits`). Every service lists it (the host's
+/// retention round empties ended windows), right after [`messaging`].
 pub fn limits() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261126_000004_create_rate_limit::Migration)]
 }
