@@ -119,9 +119,14 @@ fn typed_text(
 }
 
 /// What free text typed by a person is stored as: [hidden controls](strip_hidden_controls)
-/// removed, line breaks as LF, and trimmed. Parsers check what is left.
+/// removed, in Unicode normalisation form C (an accented letter typed as one character or as a
+/// letter and a combining accent is stored the same way), line breaks as LF, and trimmed. Parsers
+/// check what is left.
 pub fn tidy(value: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     strip_hidden_controls(value)
+        .nfc()
+        .collect::<String>()
         .replace("\r\n", "\n")
         .replace('\r', "\n")
         .trim()
@@ -239,10 +244,14 @@ fn capitalise(label: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Text as compared to recognise the same thing typed twice: lower case, letters and digits only,
-/// single spaces (`"Sam  O'Brien"` and `"sam obrien"` match).
+/// Text as compared to recognise the same thing typed twice: in compatibility form (NFKC: composed
+/// accents, full-width and ligature letters as their plain forms), lower case, letters and digits
+/// only, single spaces (`"Sam  O'Brien"` and `"sam obrien"` match, as do `"Zoë"` typed either way).
 pub fn match_key(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let kept: String = text
+        .nfkc()
+        .collect::<String>()
         .to_lowercase()
         .chars()
         .filter(|c| c.is_alphanumeric() || c.is_whitespace())
@@ -473,6 +482,16 @@ mod tests {
         assert_eq!(key("Sam  O'Brien"), key("sam obrien"));
         assert_eq!(key("Zoë Ó Súilleabháin"), "zoë ó súilleabháin");
         assert_ne!(key("Sam Patel"), key("Sam Patil"));
+    }
+
+    #[test]
+    fn accents_typed_as_one_character_or_two_are_stored_and_matched_alike() {
+        let composed = "Zo\u{eb} Ren\u{e9}e";
+        let decomposed = "Zoe\u{308} Rene\u{301}e";
+        let name = |text: &str| PersonName::parse("n", "a name", text).unwrap();
+        assert_eq!(name(decomposed).as_str(), composed);
+        assert_eq!(name(decomposed).match_key(), name(composed).match_key());
+        assert_eq!(match_key("\u{ff33}am \u{fb01}nn"), "sam finn");
     }
 
     #[test]
