@@ -60,6 +60,7 @@ pub mod events {
         DraftSaved => "nomination.draft_saved.v1",
         NominationDeclined => "nomination.declined.v1",
         NomineeThanked => "nominee.thanked.v1",
+        NomineeClaimed => "nominee.claimed.v1",
         ConsentChanged => "nominee.consent_changed.v1",
         MoreInfoRequested => "nomination.more_info_requested.v1",
         FinalistAnnounced => "finalist.announced.v1",

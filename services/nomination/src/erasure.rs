@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::db::{contains_text, same_email};
@@ -27,9 +27,12 @@ use valued_proto::events::v1::{ErasureRequested, PersonErased};
 
 use crate::admin::audit;
 use crate::auth::Actor;
-use crate::db::entities::{draft, erasure_answer, erasure_request, nomination, nominee};
+use crate::db::entities::{
+    consent_record, draft, erasure_answer, erasure_request, nomination, nominee, nominee_address,
+};
 use crate::domain::{Status, hash_token};
 use crate::error::{Error, Result};
+use crate::nominees::known_by;
 use crate::subject_access::address;
 
 /// What stands in for an erased name or text.
@@ -78,14 +81,7 @@ async fn names_of(db: &impl ConnectionTrait, email: &str) -> Result<Vec<String>>
         .await?
         .into_iter()
         .map(|n| n.nominator_name)
-        .chain(
-            nominee::Entity::find()
-                .filter(same_email(nominee::Column::Email, email))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|n| n.name),
-        )
+        .chain(known_by(db, email).await?.into_iter().map(|n| n.name))
         .filter(|name| !name.trim().is_empty() && name != ERASED)
         .collect();
     names.sort();
@@ -189,11 +185,10 @@ impl Erase for Nominations {
             .exec(txn)
             .await?
             .rows_affected;
-        // Nominations about them, by their work address, keep their place but lose them.
-        let about: Vec<nominee::Model> = nominee::Entity::find()
-            .filter(same_email(nominee::Column::Email, email))
-            .all(txn)
-            .await?;
+        // Nominations about them, by their work address or one they verified, keep their place but
+        // lose them.
+        let about = known_by(txn, email).await?;
+        let about_ids: Vec<Uuid> = about.iter().map(|n| n.id).collect();
         for person in &about {
             records += nomination::Entity::update_many()
                 .col_expr(nomination::Column::NomineeName, Expr::value(ERASED))
@@ -219,14 +214,37 @@ impl Erase for Nominations {
                 nominee::Column::NameKey,
                 Expr::value(format!("erased {}", Uuid::now_v7())),
             )
+            .col_expr(nominee::Column::ClaimTokenHash, Expr::value(None::<String>))
             .col_expr(
-                nominee::Column::ConsentTokenHash,
-                Expr::value(None::<String>),
+                nominee::Column::ClaimExpiresAt,
+                Expr::value(None::<DateTime<Utc>>),
             )
             .col_expr(nominee::Column::ListedPublicly, Expr::value(false))
             .col_expr(nominee::Column::StoryPublished, Expr::value(false))
             .col_expr(nominee::Column::SharedWithMp, Expr::value(false))
-            .filter(same_email(nominee::Column::Email, email))
+            .filter(nominee::Column::Id.is_in(about_ids.clone()))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        // Every address (and consent link) of the nominee they are, and their address wherever it
+        // was given for someone else; the consent history keeps its answers but not the address.
+        records += nominee_address::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(nominee_address::Column::NomineeId.is_in(about_ids.clone()))
+                    .add(same_email(nominee_address::Column::Email, email)),
+            )
+            .exec(txn)
+            .await?
+            .rows_affected;
+        records += consent_record::Entity::update_many()
+            .col_expr(consent_record::Column::Address, Expr::value(None::<String>))
+            .filter(consent_record::Column::Address.is_not_null())
+            .filter(
+                Condition::any()
+                    .add(consent_record::Column::NomineeId.is_in(about_ids))
+                    .add(same_email(consent_record::Column::Address, email)),
+            )
             .exec(txn)
             .await?
             .rows_affected;

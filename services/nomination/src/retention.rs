@@ -1,15 +1,17 @@
 //! What the nomination service keeps and for how long (UK GDPR storage limitation). A draft is gone
 //! once it expires; a nomination whose nominator never confirmed it never counted, so after
 //! `unconfirmed_days` it is deleted with its confirm-token hash, and a nominee it created that no
-//! other nomination names and who was never thanked goes with it. Confirmed nominations, the audit
-//! log and the recognised are kept: they are what the campaign is.
+//! other nomination names and who was never thanked goes with it. A nominee's claim link and a
+//! consent link nobody answered go once they expire, with the address an unanswered link was sent
+//! to. Confirmed nominations, the audit log and the recognised are kept: they are what the campaign
+//! is.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 
-use crate::db::entities::{draft, nomination, nominee};
+use crate::db::entities::{draft, nomination, nominee, nominee_address};
 use crate::domain::Status;
 
 /// Rows one statement deletes at most, so that a purge never holds a long lock.
@@ -22,18 +24,18 @@ pub struct RetentionSettings {
     pub unconfirmed_days: u32,
     /// How often the purge runs.
     pub check_seconds: u64,
-}
-
     /// Days a handled event's inbox row is kept (`0`: kept).
     pub inbox_days: u32,
+}
+
 impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
             unconfirmed_days: 30,
             check_seconds: 3_600,
+            inbox_days: 30,
         }
     }
-            inbox_days: 30,
 }
 
 /// What one purge removed.
@@ -42,10 +44,13 @@ pub struct Purged {
     pub drafts: u64,
     pub unconfirmed: u64,
     pub nominees: u64,
+    /// Expired claim links, and expired unanswered consent links with their addresses.
+    pub links: u64,
 }
 
 /// Deletes, as of `now`, every expired draft and every nomination left unconfirmed for longer than
-/// `settings.unconfirmed_days`, with the nominees only they named; in batches of [`BATCH`].
+/// `settings.unconfirmed_days`, with the nominees only they named, in batches of [`BATCH`]; and the
+/// expired claim and unanswered consent links.
 pub async fn purge(
     db: &impl ConnectionTrait,
     settings: &RetentionSettings,
@@ -106,6 +111,22 @@ pub async fn purge(
         .filter(nominee::Column::ThankedAt.is_null())
         .filter(nominee::Column::CreatedAt.lt(cutoff))
         .filter(Expr::exists(named).not())
+        .exec(db)
+        .await?
+        .rows_affected;
+    purged.links += nominee::Entity::update_many()
+        .col_expr(nominee::Column::ClaimTokenHash, Expr::value(None::<String>))
+        .col_expr(
+            nominee::Column::ClaimExpiresAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(nominee::Column::ClaimExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    purged.links += nominee_address::Entity::delete_many()
+        .filter(nominee_address::Column::VerifiedAt.is_null())
+        .filter(nominee_address::Column::ExpiresAt.lt(now))
         .exec(db)
         .await?
         .rows_affected;

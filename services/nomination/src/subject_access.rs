@@ -3,15 +3,18 @@
 //! history, their drafts, their admin roles and what the audit log records them doing. Every
 //! export is itself recorded in the audit log ([`record_export`]).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use valued_platform::db::{contains_text, same_email};
 
 use crate::admin::audit;
 use crate::auth::Actor;
-use crate::db::entities::{audit_log, consent_record, draft, nomination, nominee, role_grant};
+use crate::db::entities::{
+    audit_log, consent_record, draft, nomination, nominee, nominee_address, role_grant,
+};
 use crate::domain::hash_token;
 use crate::error::Result;
+use crate::nominees::known_by;
 
 /// An address as the audit log names it: by its SHA-256 only, as the erasure request keeps it, since
 /// the log is kept when the person is erased.
@@ -37,10 +40,7 @@ pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {
         .into_json()
         .all(db)
         .await?;
-    let nominees = nominee::Entity::find()
-        .filter(same_email(nominee::Column::Email, email))
-        .all(db)
-        .await?;
+    let nominees = known_by(db, email).await?;
     let ids: Vec<uuid::Uuid> = nominees.iter().map(|n| n.id).collect();
     let about = nomination::Entity::find()
         .filter(
@@ -55,6 +55,26 @@ pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {
     let consent = consent_record::Entity::find()
         .filter(consent_record::Column::NomineeId.is_in(ids.clone()))
         .order_by_asc(consent_record::Column::RecordedAt)
+        .into_json()
+        .all(db)
+        .await?;
+    // Their addresses as nominees, and their address wherever it was given for someone (the
+    // link's secret is not theirs to see, even hashed).
+    let addresses = nominee_address::Entity::find()
+        .select_only()
+        .columns([
+            nominee_address::Column::NomineeId,
+            nominee_address::Column::Email,
+            nominee_address::Column::CreatedAt,
+            nominee_address::Column::ExpiresAt,
+            nominee_address::Column::VerifiedAt,
+        ])
+        .filter(
+            sea_orm::Condition::any()
+                .add(nominee_address::Column::NomineeId.is_in(ids.clone()))
+                .add(same_email(nominee_address::Column::Email, email)),
+        )
+        .order_by_asc(nominee_address::Column::CreatedAt)
         .into_json()
         .all(db)
         .await?;
@@ -84,6 +104,7 @@ pub async fn export(db: &impl ConnectionTrait, email: &str) -> Result<Value> {
         "nominations_about_them": about,
         "nominee_records": nominees,
         "consent_history": consent,
+        "nominee_addresses": addresses,
         "drafts": drafts,
         "admin_roles": roles,
         "audit_log_as_actor": acted,

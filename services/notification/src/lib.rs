@@ -148,6 +148,7 @@ impl Application {
             host.db.clone(),
             mps::PostcodeLookup::new(host.db.clone(), &settings.postcodes)?,
             &settings.mp_digest,
+            &settings.email.public_url,
             wake.clone(),
         )?;
         let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;

@@ -28,6 +28,7 @@ templates! {
     DRAFT_RESUME = "draft_resume",
     NOMINATION_DECLINED = "nomination_declined",
     NOMINEE_THANKS = "nominee_thanks",
+    NOMINEE_CONSENT_LINK = "nominee_consent_link",
     MORE_INFO_NEEDED = "more_info_needed",
     FINALIST_NOTICE = "finalist_notice",
     WINNER_NOTICE = "winner_notice",
@@ -74,7 +75,7 @@ impl Templates {
     /// (`/privacy`): in the HTML footer and as the text part's last line.
     #[must_use]
     pub fn with_privacy_notice(mut self, public_url: &str) -> Self {
-        let url = format!("{}/privacy", public_url.trim_end_matches('/'));
+        let url = privacy_url(public_url);
         self.env.add_global("privacy_url", url.clone());
         self.privacy_url = Some(url);
         self
@@ -96,15 +97,25 @@ impl Templates {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
-            text: match &self.privacy_url {
-                Some(url) => format!(
-                    "{}\n\nHow we use your information: {url}\n",
-                    render("txt")?.trim_end()
-                ),
-                None => render("txt")?,
-            },
+            text: with_privacy_line(render("txt")?, self.privacy_url.as_deref()),
             html: render("html")?,
         })
+    }
+}
+
+/// The privacy notice under `public_url`, every email's last link.
+pub fn privacy_url(public_url: &str) -> String {
+    format!("{}/privacy", public_url.trim_end_matches('/'))
+}
+
+/// A text part ending with the link to the privacy notice, when there is one.
+pub fn with_privacy_line(text: String, privacy_url: Option<&str>) -> String {
+    match privacy_url {
+        Some(url) => format!(
+            "{}\n\nHow we use your information: {url}\n",
+            text.trim_end()
+        ),
+        None => text,
     }
 }
 

@@ -26,6 +26,12 @@ pub struct State {
     pub confirmed: Vec<String>,
     pub consents: HashMap<String, GetConsentResponse>,
     pub recorded: Vec<RecordConsentRequest>,
+    /// Consent links whose holder said "this is not me".
+    pub disowned: Vec<String>,
+    /// Claim links by token, and what ClaimNominee refuses (field by field; empty: it accepts).
+    pub claims: HashMap<String, GetNomineeClaimResponse>,
+    pub refuse_claim: Vec<FieldError>,
+    pub claimed: Vec<ClaimNomineeRequest>,
 }
 
 #[derive(Clone, Default)]
@@ -178,6 +184,53 @@ service! { FakeNomination: NominationService {
         }
         state.recorded.push(request);
         Ok(Response::new(RecordConsentResponse {}))
+    }
+
+    async fn disown_consent_link(
+        &self,
+        request: Request<DisownConsentLinkRequest>,
+    ) -> Answer<DisownConsentLinkResponse> {
+        let token = request.into_inner().consent_token;
+        let mut state = self.state();
+        match state.consents.get(&token) {
+            None => Err(Status::not_found("no such consent link")),
+            Some(nominee) if nominee.answered => Err(Status::failed_precondition(
+                "This link has been used to answer already",
+            )),
+            Some(_) => {
+                state.consents.remove(&token);
+                state.disowned.push(token);
+                Ok(Response::new(DisownConsentLinkResponse {}))
+            }
+        }
+    }
+
+    async fn get_nominee_claim(
+        &self,
+        request: Request<GetNomineeClaimRequest>,
+    ) -> Answer<GetNomineeClaimResponse> {
+        self.state()
+            .claims
+            .get(&request.into_inner().claim_token)
+            .cloned()
+            .map(Response::new)
+            .ok_or_else(|| Status::not_found("no such claim link"))
+    }
+
+    async fn claim_nominee(
+        &self,
+        request: Request<ClaimNomineeRequest>,
+    ) -> Answer<ClaimNomineeResponse> {
+        let request = request.into_inner();
+        let mut state = self.state();
+        if !state.claims.contains_key(&request.claim_token) {
+            return Err(Status::not_found("no such claim link"));
+        }
+        if !state.refuse_claim.is_empty() {
+            return Err(invalid_argument(&state.refuse_claim));
+        }
+        state.claimed.push(request);
+        Ok(Response::new(ClaimNomineeResponse {}))
     }
 
 } refused {

@@ -446,7 +446,6 @@ pub async fn forward_winner(
             story_published: ActiveValue::Set(source.story_published),
             shared_with_mp: ActiveValue::Set(source.shared_with_mp),
             consent_answered_at: ActiveValue::Set(source.consent_answered_at),
-            consent_token_hash: ActiveValue::Set(None),
             thanked_at: ActiveValue::Set(source.thanked_at),
             ..Default::default()
         })

@@ -1,5 +1,6 @@
 //! Conversions between gRPC messages and the service's own types.
 
+use valued_platform::domain::EmailAddress;
 use valued_proto::nomination::v1 as pb;
 
 use crate::admin::moderation::{MatchReview, MatchVerdict, Moderation};
@@ -10,6 +11,7 @@ use crate::db::load::CampaignView;
 use crate::domain::{Band, Decision, NominationRequest, RecordId, Relationship, StaffGroup};
 use crate::erasure::Progress;
 use crate::error::Error;
+use crate::public::claim::{self, Claim};
 use crate::public::drafts::SaveDraft;
 use crate::public::submit::SubmitNomination;
 
@@ -56,6 +58,18 @@ impl From<pb::SaveDraftRequest> for SaveDraft {
             answers: SubmitNomination::from(r.answers.unwrap_or_default()).answers,
             email_link: r.email_resume_link,
         }
+    }
+}
+
+impl TryFrom<pb::ClaimNomineeRequest> for Claim {
+    type Error = Error;
+
+    fn try_from(r: pb::ClaimNomineeRequest) -> Result<Self, Error> {
+        Ok(Self {
+            email: EmailAddress::parse(claim::EMAIL, &r.email)
+                .map_err(|e| Error::Invalid(vec![e]))?,
+            token: r.claim_token,
+        })
     }
 }
 

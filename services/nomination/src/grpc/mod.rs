@@ -22,7 +22,7 @@ use crate::admin::{audit, judging, moderation, privacy, recognition};
 use crate::auth::{self, AuthSettings, Principal, Verifier};
 use crate::db::load;
 use crate::domain::{Consent, RecordId};
-use crate::public::{confirm, consent, drafts, submit};
+use crate::public::{claim, confirm, consent, drafts, submit};
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
 /// why. Reviewed list: adding to it exposes the RPC to the whole internet.
@@ -60,6 +60,18 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
         "needs the secret consent token emailed to the nominee",
     ),
     (
+        "/valued.nomination.v1.NominationService/DisownConsentLink",
+        "needs the secret consent token; it only turns that link off",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/GetNomineeClaim",
+        "needs the secret claim token a manager passes on to the nominee",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/ClaimNominee",
+        "needs the secret claim token; the address given gets only a consent link, once",
+    ),
+    (
         "/valued.nomination.v1.NominationService/ListRecognised",
         "only finalists and winners whose nominees consented to be listed",
     ),
@@ -69,6 +81,7 @@ pub struct NominationApi {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
     pub limits: submit::Limits,
+    pub rate_limits: RateLimits,
     pub draft_lifetime: chrono::Duration,
     pub auth: AuthSettings,
     pub verifier: Arc<Verifier>,
@@ -79,19 +92,6 @@ impl NominationApi {
         auth::principal(&self.verifier, &self.auth, &self.db, &self.outbox, request).await
     }
 
-    /// Runs an admin call: authenticates it, refuses a caller holding no role at all (before
-    /// anything is looked up, so that nobody without a role learns which records exist), then hands
-    pub rate_limits: RateLimits,
-    /// the principal and the message to `call`, which checks the role against what it touches.
-    async fn admin<T, R, F>(&self, request: Request<T>, call: F) -> Result<Response<R>, Status>
-    where
-        F: AsyncFnOnce(Principal, T) -> crate::error::Result<R>,
-    {
-        let principal = self.principal(&request).await?;
-        principal.require(!principal.grants.is_empty(), "use the admin pages")?;
-        let response = call(principal, request.into_inner()).await?;
-        Ok(Response::new(response))
-    }
     /// Counts a public `action` against the rate limits of the caller's client address and of the
     /// nominator's address (`nominator_email` as typed, when it is one), refusing it before anything
     /// is looked up or stored once either is spent.
@@ -111,6 +111,18 @@ impl NominationApi {
         limits::admit(&self.db, self.rate_limits, request, action, &named).await
     }
 
+    /// Runs an admin call: authenticates it, refuses a caller holding no role at all (before
+    /// anything is looked up, so that nobody without a role learns which records exist), then hands
+    /// the principal and the message to `call`, which checks the role against what it touches.
+    async fn admin<T, R, F>(&self, request: Request<T>, call: F) -> Result<Response<R>, Status>
+    where
+        F: AsyncFnOnce(Principal, T) -> crate::error::Result<R>,
+    {
+        let principal = self.principal(&request).await?;
+        principal.require(!principal.grants.is_empty(), "use the admin pages")?;
+        let response = call(principal, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
 }
 
 #[tonic::async_trait]
@@ -139,6 +151,9 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SubmitNominationRequest>,
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
+        let email = request.get_ref().nominator_email.clone();
+        self.limit(&request, "submit nomination", Some(&email))
+            .await?;
         let submission = request.into_inner().into();
         let id = submit::submit(&self.db, &self.outbox, &submission, self.limits).await?;
         Ok(Response::new(pb::SubmitNominationResponse {
@@ -151,9 +166,6 @@ impl NominationService for NominationApi {
         request: Request<pb::GetNomineeRequest>,
     ) -> Result<Response<pb::GetNomineeResponse>, Status> {
         self.admin(request, async |principal, r: pb::GetNomineeRequest| {
-        let email = request.get_ref().nominator_email.clone();
-        self.limit(&request, "submit nomination", Some(&email))
-            .await?;
             let (nominee, nomination_count) = moderation::nominee_for_admin(
                 &self.db,
                 &principal,
@@ -195,6 +207,13 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SaveDraftRequest>,
     ) -> Result<Response<pb::SaveDraftResponse>, Status> {
+        let email = request
+            .get_ref()
+            .answers
+            .as_ref()
+            .filter(|_| request.get_ref().email_resume_link)
+            .map(|a| a.nominator_email.clone());
+        self.limit(&request, "save draft", email.as_deref()).await?;
         let save = request.into_inner().into();
         let saved = drafts::save(&self.db, &self.outbox, &save, self.draft_lifetime).await?;
         Ok(Response::new(pb::SaveDraftResponse {
@@ -207,13 +226,6 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::GetDraftRequest>,
     ) -> Result<Response<pb::GetDraftResponse>, Status> {
-        let email = request
-            .get_ref()
-            .answers
-            .as_ref()
-            .filter(|_| request.get_ref().email_resume_link)
-            .map(|a| a.nominator_email.clone());
-        self.limit(&request, "save draft", email.as_deref()).await?;
         let (answers, campaign, expires_at) =
             drafts::load(&self.db, &request.into_inner().draft_token).await?;
         Ok(Response::new(pb::GetDraftResponse {
@@ -227,6 +239,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::ConfirmNominationRequest>,
     ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
+        self.limit(&request, "confirm nomination", None).await?;
         let confirmed =
             confirm::confirm(&self.db, &self.outbox, &request.into_inner().confirm_token).await?;
         Ok(Response::new(pb::ConfirmNominationResponse {
@@ -239,13 +252,13 @@ impl NominationService for NominationApi {
 
     async fn get_consent(
         &self,
-        self.limit(&request, "confirm nomination", None).await?;
         request: Request<pb::GetConsentRequest>,
     ) -> Result<Response<pb::GetConsentResponse>, Status> {
         let found = consent::find(&self.db, &request.into_inner().consent_token).await?;
-        let given = found.nominee.consent();
+        // What was answered through this link, not through another of the nominee's addresses.
+        let given = found.given.unwrap_or_default();
         Ok(Response::new(pb::GetConsentResponse {
-            answered: found.nominee.consent_answered_at.is_some(),
+            answered: found.address.verified_at.is_some(),
             nominee_name: found.nominee.name,
             campaign_name: found.campaign.name,
             nomination_count: found.confirmed_nominations,
@@ -261,6 +274,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::RecordConsentRequest>,
     ) -> Result<Response<pb::RecordConsentResponse>, Status> {
+        self.limit(&request, "record consent", None).await?;
         let request = request.into_inner();
         let given = request.consent.unwrap_or_default();
         consent::record(
@@ -274,8 +288,38 @@ impl NominationService for NominationApi {
             },
         )
         .await?;
-        self.limit(&request, "record consent", None).await?;
         Ok(Response::new(pb::RecordConsentResponse {}))
+    }
+
+    async fn disown_consent_link(
+        &self,
+        request: Request<pb::DisownConsentLinkRequest>,
+    ) -> Result<Response<pb::DisownConsentLinkResponse>, Status> {
+        self.limit(&request, "disown consent link", None).await?;
+        consent::disown(&self.db, &self.outbox, &request.into_inner().consent_token).await?;
+        Ok(Response::new(pb::DisownConsentLinkResponse {}))
+    }
+
+    async fn get_nominee_claim(
+        &self,
+        request: Request<pb::GetNomineeClaimRequest>,
+    ) -> Result<Response<pb::GetNomineeClaimResponse>, Status> {
+        let found = claim::find(&self.db, &request.into_inner().claim_token).await?;
+        Ok(Response::new(pb::GetNomineeClaimResponse {
+            nominee_name: found.nominee.name,
+            campaign_name: found.campaign.name,
+            trust_name: found.trust.name,
+        }))
+    }
+
+    async fn claim_nominee(
+        &self,
+        request: Request<pb::ClaimNomineeRequest>,
+    ) -> Result<Response<pb::ClaimNomineeResponse>, Status> {
+        self.limit(&request, "claim nominee", None).await?;
+        let claim = claim::Claim::try_from(request.into_inner())?;
+        claim::claim(&self.db, &self.outbox, &claim).await?;
+        Ok(Response::new(pb::ClaimNomineeResponse {}))
     }
 
     async fn list_recognised(

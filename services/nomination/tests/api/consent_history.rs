@@ -1,8 +1,6 @@
 //! Consent history: every answer a nominee gives is kept, dated, and announced; the latest is what
 //! counts.
 
-use sea_orm::{EntityTrait, QueryOrder};
-use valued_nomination::db::entities::consent_record;
 use valued_proto::events::v1::{ConsentChanged, NomineeThanked};
 use valued_proto::nomination::v1 as pb;
 
@@ -24,7 +22,7 @@ async fn every_answer_is_kept_dated_and_announced_and_the_latest_counts() {
     let mut app = spawn_app().await;
     let id = app.submit_confirmed(app.valid_request()).await;
     let thanks = app.events::<NomineeThanked>().await;
-    let token = thanks[0].consent_token.clone();
+    let token = app.claim(&thanks[0], "sam@example.org").await;
 
     app.client
         .record_consent(answer(&token, true, true, true))
@@ -42,16 +40,12 @@ async fn every_answer_is_kept_dated_and_announced_and_the_latest_counts() {
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::NotFound);
 
-    let history: Vec<(bool, bool, bool)> = consent_record::Entity::find()
-        .order_by_asc(consent_record::Column::RecordedAt)
-        .order_by_asc(consent_record::Column::Id)
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.listed_publicly, r.story_published, r.shared_with_mp))
-        .collect();
-    assert_eq!(history, [(true, true, true), (true, false, false)]);
+    let history = app.consent_history().await;
+    let sam = Some("sam@example.org".to_owned());
+    assert_eq!(
+        history,
+        [(true, true, true, sam.clone()), (true, false, false, sam)]
+    );
 
     let nominee_id = app.nominee_of(&id).await;
     let announced: Vec<(String, bool, bool, bool)> = app

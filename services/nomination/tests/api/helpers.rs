@@ -1,16 +1,16 @@
 use sea_orm::TransactionTrait;
 use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::AuthSettings;
-use valued_nomination::db::entities::{nomination, nominee};
+use valued_nomination::db::entities::{consent_record, nomination, nominee};
 use valued_nomination::domain::{RecordId, Scope, Windows};
 use valued_nomination::{Application, DEMO_CAMPAIGN_SLUG, Settings};
 use valued_platform::DatabaseSettings;
 use valued_platform::grpc::Credentialed;
-use valued_proto::events::v1::NominationConfirmationRequested;
+use valued_proto::events::v1::{NominationConfirmationRequested, NomineeClaimed, NomineeThanked};
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
-    Campaign, ConfirmNominationRequest, GetCampaignRequest, ModerateNominationRequest,
-    SubmitNominationRequest,
+    Campaign, ClaimNomineeRequest, ConfirmNominationRequest, GetCampaignRequest,
+    ModerateNominationRequest, SubmitNominationRequest,
 };
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
@@ -253,5 +253,45 @@ impl TestApp {
         valued_nomination::db::load::nomination_count(&self.db)
             .await
             .unwrap()
+    }
+
+    /// Every consent answer recorded, oldest first: listed, story, MP, and the address it came from.
+    pub async fn consent_history(&self) -> Vec<(bool, bool, bool, Option<String>)> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        consent_record::Entity::find()
+            .order_by_asc(consent_record::Column::RecordedAt)
+            .order_by_asc(consent_record::Column::Id)
+            .all(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.listed_publicly,
+                    r.story_published,
+                    r.shared_with_mp,
+                    r.address,
+                )
+            })
+            .collect()
+    }
+
+    /// The nominee of `thanks` (thanked through their manager) gives `email` on the claim page the
+    /// manager passed on: the consent link emailed to that address.
+    pub async fn claim(&mut self, thanks: &NomineeThanked, email: &str) -> String {
+        assert!(thanks.via_manager && thanks.consent_token.is_empty());
+        self.client
+            .claim_nominee(ClaimNomineeRequest {
+                claim_token: thanks.claim_token.clone(),
+                email: email.to_owned(),
+            })
+            .await
+            .unwrap();
+        self.events::<NomineeClaimed>()
+            .await
+            .into_iter()
+            .rfind(|e| e.nominee_id == thanks.nominee_id && e.recipient_email == email)
+            .map(|e| e.consent_token)
+            .expect("a consent link for the address")
     }
 }

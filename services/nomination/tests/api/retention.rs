@@ -89,7 +89,8 @@ async fn unconfirmed_nominations_and_expired_drafts_go_after_their_time_and_conf
         Purged {
             drafts: 1,
             unconfirmed: 1,
-            nominees: 1
+            nominees: 1,
+            links: 0,
         }
     );
     assert_eq!(app.stored(&confirmed).await.status, "pending");
@@ -109,4 +110,80 @@ async fn unconfirmed_nominations_and_expired_drafts_go_after_their_time_and_conf
         Purged::default(),
         "a second purge finds nothing more"
     );
+}
+
+#[tokio::test]
+async fn expired_claim_and_unanswered_consent_links_stop_working_and_go_and_answered_ones_stay() {
+    use valued_nomination::db::entities::nominee_address;
+    use valued_proto::events::v1::NomineeThanked;
+
+    let mut app = spawn_app().await;
+    // Sam is thanked through the manager, claims, and answers from one address; a second address
+    // given is never answered. Jo is thanked at a work address and never answers.
+    app.submit_confirmed(app.valid_request()).await;
+    app.submit_confirmed(pb::SubmitNominationRequest {
+        nominee_name: "Jo Bloggs".into(),
+        nominee_email: "jo.bloggs@example.org".into(),
+        nominator_email: "chris@example.org".into(),
+        ..app.valid_request()
+    })
+    .await;
+    let thanked = app.events::<NomineeThanked>().await;
+    let sam = thanked.iter().find(|t| t.via_manager).unwrap().clone();
+    let jo = thanked.iter().find(|t| !t.via_manager).unwrap().clone();
+    let answered = app.claim(&sam, "sam@example.org").await;
+    app.client
+        .record_consent(pb::RecordConsentRequest {
+            consent_token: answered.clone(),
+            consent: Some(pb::Consent::default()),
+        })
+        .await
+        .unwrap();
+    let unanswered = app.claim(&sam, "sam.patel@example.org").await;
+
+    let days = 31;
+    age(&app, "nominee_address", "expires_at", days, "TRUE").await;
+    age(&app, "nominee", "claim_expires_at", days, "TRUE").await;
+    // Past their time they stop working at once, before any purge.
+    for token in [&unanswered, &jo.consent_token] {
+        let refused = app
+            .client
+            .get_consent(pb::GetConsentRequest {
+                consent_token: token.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::NotFound);
+    }
+    let refused = app
+        .client
+        .claim_nominee(pb::ClaimNomineeRequest {
+            claim_token: sam.claim_token.clone(),
+            email: "sam.p@example.org".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::NotFound);
+
+    let purged = purge(&app.db, &RetentionSettings::default(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(purged.links, 3, "{purged:?}");
+    let left: Vec<String> = nominee_address::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(left, ["sam@example.org"]);
+    let (sam_now, _) = app.nominee(&sam.nominee_id).await;
+    assert!(sam_now.claim_token_hash.is_none() && sam_now.claim_expires_at.is_none());
+    // The answered link still lets Sam change their answers.
+    app.client
+        .get_consent(pb::GetConsentRequest {
+            consent_token: answered,
+        })
+        .await
+        .unwrap();
 }

@@ -10,6 +10,7 @@ mod draft_saved;
 mod nomination_declined;
 mod more_info_requested;
 mod nomination_submitted;
+mod nominee_claimed;
 mod nominee_thanked;
 mod recognised;
 pub mod samples;
@@ -136,8 +137,9 @@ impl Notifications {
         .on::<NominationSubmitted>()
         .on::<NominationConfirmationRequested>()
         .on::<DraftSaved>()
-        .on::<NomineeThanked>()
         .on::<NominationDeclined>()
+        .on::<NomineeThanked>()
+        .on::<NomineeClaimed>()
         .on::<MoreInfoRequested>()
         .on::<FinalistAnnounced>()
         .on::<WinnerAnnounced>()

@@ -53,8 +53,17 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         nominee_name: typed.into(),
         recipient_email: "sam@example.org".into(),
         via_manager,
-        consent_token: "beef".into(),
+        consent_token: if via_manager { "" } else { "beef" }.into(),
+        claim_token: if via_manager { "ca1m" } else { "" }.into(),
         nomination_count,
+        ..Default::default()
+    };
+    let claimed = ev::NomineeClaimed {
+        campaign_name: typed.into(),
+        trust_name: typed.into(),
+        nominee_name: typed.into(),
+        recipient_email: "sam@example.org".into(),
+        consent_token: "feed".into(),
         ..Default::default()
     };
     let more_info = |reply_to: &str| ev::MoreInfoRequested {
@@ -89,14 +98,15 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         Envelope::new("test", None, &submitted),
         Envelope::new("test", None, &confirm),
         Envelope::new("test", None, &draft),
+        Envelope::new("test", None, &declined("already_nominated")),
+        Envelope::new("test", None, &declined("limit_reached")),
         Envelope::new("test", None, &thanked(false, 1)),
         Envelope::new("test", None, &thanked(false, 3)),
         Envelope::new("test", None, &thanked(true, 2)),
+        Envelope::new("test", None, &claimed),
         Envelope::new("test", None, &more_info("awards@example.org")),
         Envelope::new("test", None, &more_info("")),
         Envelope::new("test", None, &finalist),
         Envelope::new("test", None, &winner),
     ]
 }
-        Envelope::new("test", None, &declined("already_nominated")),
-        Envelope::new("test", None, &declined("limit_reached")),

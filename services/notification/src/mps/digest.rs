@@ -232,6 +232,7 @@ impl DigestJob {
         db: DatabaseConnection,
         lookup: PostcodeLookup,
         settings: &MpDigestSettings,
+        public_url: &str,
         sender_wake: Arc<Notify>,
     ) -> anyhow::Result<Self> {
         let hours =
@@ -239,7 +240,7 @@ impl DigestJob {
         Ok(Self {
             db,
             lookup,
-            template: Arc::new(DigestTemplate::new()?),
+            template: Arc::new(DigestTemplate::new()?.with_privacy_notice(public_url)),
             period: chrono::Duration::hours(hours),
             check_every: Duration::from_secs(settings.check_seconds.max(1)),
             sender_wake,
@@ -683,5 +684,19 @@ mod tests {
         assert!(email.text.contains("Sam <b>Patel</b>, Porter"));
         assert!(email.text.contains("Winner: Cleaner of the year"));
         assert!(email.text.contains("\"Always there.\""));
+        assert!(!email.text.contains("/privacy"));
+
+        let linked = DigestTemplate::new()
+            .unwrap()
+            .with_privacy_notice("https://valued.example.org/")
+            .render(&context)
+            .unwrap();
+        assert!(
+            linked
+                .text
+                .trim_end()
+                .ends_with("How we use your information: https://valued.example.org/privacy")
+        );
+        assert!(linked.html.contains("How we use your information</a>"));
     }
 }

@@ -10,13 +10,13 @@ pub const MP_DIGEST: &str = "mp_digest";
 
 pub struct DigestTemplate {
     env: Environment<'static>,
+    privacy_url: Option<String>,
 }
 
 impl DigestTemplate {
     pub fn new() -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        // The shared layout's privacy link: MPs are not data subjects of a digest, so none.
         env.add_global("privacy_url", "");
         for (name, source) in [
             ("_layout.html", include_str!("../../templates/_layout.html")),
@@ -36,7 +36,20 @@ impl DigestTemplate {
         ] {
             env.add_template(name, source)?;
         }
-        Ok(Self { env })
+        Ok(Self {
+            env,
+            privacy_url: None,
+        })
+    }
+
+    /// The digest linking to the privacy notice under `public_url`, as every email does: it carries
+    /// what constituents agreed to share, and the MP's own address is processed too.
+    #[must_use]
+    pub fn with_privacy_notice(mut self, public_url: &str) -> Self {
+        let url = crate::templates::privacy_url(public_url);
+        self.env.add_global("privacy_url", url.clone());
+        self.privacy_url = Some(url);
+        self
     }
 
     pub fn render(&self, context: impl Serialize) -> Result<RenderedEmail, minijinja::Error> {
@@ -49,7 +62,7 @@ impl DigestTemplate {
         let subject = part("subject")?;
         Ok(RenderedEmail {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: part("txt")?,
+            text: crate::templates::with_privacy_line(part("txt")?, self.privacy_url.as_deref()),
             html: part("html")?,
         })
     }

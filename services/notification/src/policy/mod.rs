@@ -61,6 +61,8 @@ const TRANSACTIONAL: &[&str] = &[
     // The nominee's one notice that they were nominated, carrying the consent link their story
     // needs before it can be shared.
     templates::NOMINEE_THANKS,
+    // The consent link a nominee asked for at an address of their own.
+    templates::NOMINEE_CONSENT_LINK,
     // A supporter's link to send the letter they just wrote to their MP.
     templates::MP_LETTER_CONFIRM,
     // A constituent's own letter, sent at their request: never throttled or unsubscribed away.

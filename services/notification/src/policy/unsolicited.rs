@@ -43,6 +43,9 @@ pub const CAPPED: &[&str] = &[
     // nomination needs only the nominator's own mailbox). Not when it goes to the trust's contact
     // ([`Origin::TrustContact`]).
     templates::NOMINEE_THANKS,
+    // The consent link a nominee asks for through the claim link their manager passed on, to
+    // whatever address is typed there.
+    templates::NOMINEE_CONSENT_LINK,
 ];
 // Not capped, each for its reason: `nomination_received` goes to a nominator who has just followed
 // the link sent to that address; `nomination_to_review` to the trust's contact; `more_info_needed`
@@ -115,11 +118,12 @@ mod tests {
     #[test]
     fn only_typed_addresses_of_listed_templates_are_capped() {
         assert!(is_capped(templates::DRAFT_RESUME, Origin::Typed));
+        assert!(is_capped(templates::NOMINATION_DECLINED, Origin::Typed));
         assert!(is_capped(templates::NOMINATION_CONFIRM, Origin::Typed));
         assert!(is_capped(templates::MP_LETTER_CONFIRM, Origin::Typed));
         assert!(is_capped(templates::NOMINEE_THANKS, Origin::Typed));
-        assert!(is_capped(templates::NOMINATION_DECLINED, Origin::Typed));
         assert!(!is_capped(templates::NOMINEE_THANKS, Origin::TrustContact));
+        assert!(is_capped(templates::NOMINEE_CONSENT_LINK, Origin::Typed));
         assert!(!is_capped(templates::NOMINATION_TO_REVIEW, Origin::Typed));
         assert!(!is_capped(templates::NOMINATION_RECEIVED, Origin::Typed));
         assert!(!is_capped(templates::MP_LETTER, Origin::Typed));

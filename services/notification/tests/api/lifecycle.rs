@@ -44,7 +44,17 @@ fn nominee_thanked(recipient: &str, via_manager: bool, count: u64) -> ev::Nomine
         nominee_name: "Sam Patel".into(),
         recipient_email: recipient.into(),
         via_manager,
-        consent_token: format!("c0a5e7{count}"),
+        // Through the manager, a claim link; to the nominee, their consent link.
+        consent_token: if via_manager {
+            String::new()
+        } else {
+            format!("c0a5e7{count}")
+        },
+        claim_token: if via_manager {
+            format!("c1a1e{count}")
+        } else {
+            String::new()
+        },
         nomination_count: count,
     }
 }
@@ -190,6 +200,39 @@ async fn a_nominee_is_thanked_privately_and_asked_what_may_be_shared() {
     );
     assert!(jo.text_body().contains("A colleague nominated you"));
     assert!(has_link(jo, &format!("{PUBLIC_URL}/consent/c0a5e71")));
+    // The address was typed by a nominator: whoever holds it is told how to say it is not theirs.
+    assert!(
+        jo.text_body()
+            .contains("If you are not Sam Patel, please open the link and tell us")
+    );
+}
+
+#[tokio::test]
+async fn a_nominee_who_gave_their_own_address_is_sent_their_consent_link() {
+    let app = spawn_app().await;
+    let event = ev::NomineeClaimed {
+        nominee_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: CAMPAIGN.into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        nominee_name: "Sam Patel".into(),
+        recipient_email: "sam.patel@example.org".into(),
+        consent_token: "c0a5e7ab".into(),
+    };
+    let emails = app.publish_and_receive(&envelope(&event), 1).await;
+    let email = to(&emails, "sam.patel@example.org");
+    assert_eq!(
+        email.subject(),
+        "Your link to choose what is shared about your nomination, Sam Patel"
+    );
+    assert!(has_link(email, &format!("{PUBLIC_URL}/consent/c0a5e7ab")));
+    for body in [email.text_body(), email.html_body()] {
+        assert!(body.contains("Dear Sam Patel"));
+        assert!(body.contains("your story may be shared with your MP"));
+        assert!(body.contains("Nothing is made public without your answer"));
+        assert!(body.contains("If you are not Sam Patel"));
+    }
+    // A link to act on, which the person asked for: no unsubscribe link.
+    assert!(email.header("List-Unsubscribe").is_none());
 }
 
 #[tokio::test]
@@ -203,9 +246,14 @@ async fn a_thank_you_via_the_manager_asks_them_to_pass_it_on_privately() {
         email.subject(),
         "Please pass on privately to Sam Patel: a thank-you from colleagues"
     );
-    assert!(has_link(email, &format!("{PUBLIC_URL}/consent/c0a5e72")));
+    // The manager passes on a link where Sam gives their own address, never a consent link.
+    assert!(has_link(email, &format!("{PUBLIC_URL}/claim/c1a1e2")));
+    assert!(!email.text_body().contains("/consent/"));
+    assert!(!email.html_body().contains("/consent/"));
     let text = email.text_body();
     assert!(text.contains("as Sam Patel's manager"));
+    assert!(text.contains("They give their own email address there"));
+    assert!(text.contains("please do not use the link yourself"));
     assert!(text.contains("2 colleagues nominated Sam Patel"));
     assert!(text.contains("pass this email on to Sam Patel privately"));
     assert!(text.contains("their story may be shared with their MP"));

@@ -35,6 +35,7 @@ pub(crate) fn nominee_thanked(to: &str) -> ev::NomineeThanked {
         via_manager: false,
         consent_token: "c0a5e7".into(),
         nomination_count: 1,
+        claim_token: String::new(),
     }
 }
 

@@ -106,6 +106,33 @@ async fn six_resume_links_to_one_typed_address_in_a_day_send_five_and_cap_the_si
 }
 
 #[tokio::test]
+async fn a_consent_link_to_an_address_typed_on_the_claim_page_is_capped() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        app.publish(&draft_saved("victim@example.org")).await;
+    }
+    app.smtp.wait_for(5, Duration::from_secs(10)).await;
+    // Anyone holding a claim link can type any address: the consent link it sends counts too.
+    app.publish(&envelope(&ev::NomineeClaimed {
+        nominee_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: "Health Heroes 2026".into(),
+        trust_name: "Guy's and St Thomas' NHS Foundation Trust".into(),
+        nominee_name: "Sam Patel".into(),
+        recipient_email: "Victim@example.org".into(),
+        consent_token: "c0a5e7".into(),
+    }))
+    .await;
+    app.settled().await;
+    assert_eq!(
+        app.statuses_of("victim@example.org", "nominee_consent_link")
+            .await,
+        ["capped"]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.sent_to("victim@example.org").await, 5, "never sent");
+}
+
+#[tokio::test]
 async fn emails_to_the_trust_contact_are_not_capped() {
     let app = spawn_app().await;
     let contact = "awards@gstt.example.org";
@@ -117,6 +144,8 @@ async fn emails_to_the_trust_contact_are_not_capped() {
     // Its nominees thanked through it, and its nominations to review, still go.
     let mut via_manager = ev::NomineeThanked {
         via_manager: true,
+        consent_token: String::new(),
+        claim_token: "c1a1e".into(),
         ..nominee_thanked(contact)
     };
     app.publish(&envelope(&via_manager)).await;

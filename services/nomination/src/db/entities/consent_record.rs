@@ -12,6 +12,9 @@ pub struct Model {
     pub story_published: bool,
     pub shared_with_mp: bool,
     pub recorded_at: DateTimeUtc,
+    /// The verified address (normalised) whose link gave the answer; `None` for answers given
+    /// before consent links were bound to an address.
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

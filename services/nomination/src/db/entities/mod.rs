@@ -11,6 +11,7 @@ pub mod erasure_request;
 pub mod judge_assignment;
 pub mod nomination;
 pub mod nominee;
+pub mod nominee_address;
 pub mod recognition;
 pub mod region;
 pub mod role_grant;

@@ -15,11 +15,16 @@ pub struct Model {
     pub name_key: String,
     pub role_key: String,
     pub created_at: DateTimeUtc,
-    /// SHA-256 of the consent link's token, set when the nominee is thanked.
-    pub consent_token_hash: Option<String>,
-    /// Work email from the first nomination that gave one, or empty.
+    /// SHA-256 of the claim link's token, set when the nominee is thanked through their manager: the
+    /// link where they give an address of their own, until `claim_expires_at`. Consent links are per
+    /// address (`nominee_address`).
+    pub claim_token_hash: Option<String>,
+    pub claim_expires_at: Option<DateTimeUtc>,
+    /// Work email from the first nomination that gave one, else the first address the nominee
+    /// verified; empty when neither, or when its owner said the link was not for them.
     pub email: String,
-    /// Consent, each given separately; all false until the nominee answers.
+    /// Consent, each given separately; all false until the nominee answers. The latest answer
+    /// given through a verified address.
     pub listed_publicly: bool,
     pub story_published: bool,
     pub shared_with_mp: bool,

@@ -12,14 +12,15 @@ mod m20261122_000108_role_grant_subject_and_revocation;
 mod m20261126_000109_role_grant_version;
 mod m20261126_000110_consent_record;
 mod m20261126_000111_erasure;
+mod m20261126_000112_nominee_address;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = valued_platform::migrations::messaging();
-        migrations.push(Box::new(
         migrations.extend(valued_platform::migrations::limits());
+        migrations.push(Box::new(
             m20261122_000100_create_organisations_and_campaigns::Migration,
         ));
         migrations.push(Box::new(m20261122_000101_create_nominations::Migration));
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000109_role_grant_version::Migration));
         migrations.push(Box::new(m20261126_000110_consent_record::Migration));
         migrations.push(Box::new(m20261126_000111_erasure::Migration));
+        migrations.push(Box::new(m20261126_000112_nominee_address::Migration));
         migrations
     }
 }
