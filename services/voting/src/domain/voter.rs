@@ -5,9 +5,10 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use valued_platform::domain::EmailAddress;
 
-/// The hex HMAC-SHA256 of a voter's normalised email under the service's secret key. The same
-/// person typing their address in any case, with spaces around it, gets the same key, so the
-/// database's UNIQUE (ballot, voter key) allows them one vote; the email itself is never stored,
+/// The hex HMAC-SHA256 of the mailbox behind a voter's email ([`EmailAddress::identity`]) under the
+/// service's secret key. The same person typing their address in any case, with spaces around it,
+/// with a `+tag` or (at Gmail) with dots, gets the same key, so the database's UNIQUE (ballot, voter
+/// key) allows them one vote; the email itself is never stored,
 /// and without the key nobody can test a guessed address against the stored keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VoterKey(String);
@@ -17,7 +18,7 @@ impl VoterKey {
     pub fn derive(secret: &SecretString, email: &EmailAddress) -> Self {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
             .expect("HMAC takes a key of any length");
-        mac.update(email.normalised().as_bytes());
+        mac.update(email.identity().as_bytes());
         let digest = mac.finalize().into_bytes();
         Self(digest.iter().map(|byte| format!("{byte:02x}")).collect())
     }
@@ -46,6 +47,8 @@ mod tests {
         let first = key("s", "Sam.Patel@NHS.net");
         assert_eq!(first, key("s", "  sam.patel@nhs.net "));
         assert_ne!(first, key("s", "sam.patel2@nhs.net"));
+        assert_eq!(first, key("s", "sam.patel+vote@nhs.net"));
+        assert_eq!(key("s", "samp@gmail.com"), key("s", "s.a.m.p+1@googlemail.com"));
         assert_eq!(first.as_str().len(), 64);
         assert!(
             first

@@ -37,6 +37,7 @@ async fn a_second_vote_by_the_same_email_however_typed_is_refused_and_not_counte
         "alex.smith@example.org",
         "  Alex.Smith@EXAMPLE.org ",
         "ALEX.SMITH@example.org",
+        "alex.smith+second.go@example.org",
     ] {
         let refused = app.vote(&ballot, "sam", again).await.unwrap_err();
         assert_eq!(refused.code(), Code::AlreadyExists, "{again}");
@@ -64,7 +65,7 @@ async fn the_same_voter_may_vote_once_in_each_ballot() {
 }
 
 #[tokio::test]
-async fn twenty_concurrent_votes_by_one_voter_count_once() {
+async fn twenty_concurrent_votes_by_one_voter_however_tagged_count_once() {
     let app = spawn_app().await;
     let ballot = porter_ballot(&app).await;
 
@@ -72,7 +73,10 @@ async fn twenty_concurrent_votes_by_one_voter_count_once() {
         let app = &app;
         let ballot = ballot.clone();
         let choice = if i % 2 == 0 { "sam" } else { "jo" };
-        async move { app.vote(&ballot, choice, "Alex@Example.org").await }
+        async move {
+            app.vote(&ballot, choice, &format!("Alex+{i}@Example.org"))
+                .await
+        }
     });
     let results = futures::future::join_all(attempts).await;
 

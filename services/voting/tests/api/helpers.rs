@@ -54,6 +54,7 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
         },
+        ..Settings::default()
     };
     let app = Application::build(&settings, platform.platform())
         .await
