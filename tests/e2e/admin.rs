@@ -126,5 +126,25 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
     browser.expect_page("People and roles").await;
     let people = browser.page_text().await;
     assert!(people.contains(TRUST_ADMIN), "{people}");
+    // So do the pages of people's data: a bad address, the confirmation, the request's progress.
+    browser.goto(&cluster.url("/admin/privacy")).await;
+    browser.expect_page("People's data").await;
+    browser.fill("export_email", "not an address").await;
+    browser
+        .click("form[action='/admin/privacy/export'] button")
+        .await;
+    browser.expect_page("People's data").await;
+    assert!(browser.page_text().await.contains("There is a problem"));
+    browser.fill("erase_email", "nobody.here@example.org").await;
+    browser
+        .click("form[action='/admin/privacy/erase'] button")
+        .await;
+    browser
+        .expect_page("Erase everything about nobody.here@example.org?")
+        .await;
+    browser
+        .click("form[action='/admin/privacy/erasures'] button")
+        .await;
+    browser.expect_page("Erasure request").await;
     browser.close().await;
 }

@@ -6,7 +6,8 @@
 //! - with a forged ID token and with an expired one: UNAUTHENTICATED;
 //! - with the valid ID token of someone holding no role: PERMISSION_DENIED, unless the RPC is on
 //!   [`ANY_SIGNED_IN`] (what any signed-in person may ask about themselves);
-//! - with a platform admin's: neither of those.
+//! - with a platform admin's: neither of those;
+//! - with a trust admin's: PERMISSION_DENIED for the RPCs on [`PLATFORM_ADMINS_ONLY`].
 //!
 //! The methods come from the generated descriptors, so an RPC added to a service without being put
 //! on its public list (or on [`ANY_SIGNED_IN`]) with a reason fails here.
@@ -62,6 +63,37 @@ const ANY_SIGNED_IN: &[(&str, &str)] = &[(
     "/valued.nomination.v1.NominationService/WhoAmI",
     "tells the caller which roles they hold (none, here)",
 )];
+
+/// RPCs only a platform admin may make, whatever other role the caller holds, with why.
+const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
+    (
+        "/valued.nomination.v1.NominationService/ExportPerson",
+        "everything held about anyone, whichever trust they are in",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/RequestErasure",
+        "erases a person from every service",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/GetErasureProgress",
+        "says who asked for an erasure and what each service erased",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/ListErasureRequests",
+        "every erasure request",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ExportPerson",
+        "anyone's votes",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/ExportPerson",
+        "anyone's emails and letters to MPs",
+    ),
+];
+
+/// A trust's awards lead, given their role with `valued grant`.
+const TRUST_ADMIN: &str = "awards@trust.example.org";
 
 fn is_on(list: &[(&str, &str)], method: &str) -> bool {
     list.iter().any(|(listed, _)| *listed == method)
@@ -259,6 +291,26 @@ async fn every_rpc_of_every_service_checks_its_caller() {
         "the admin's token lapsed during the checks: the matrix proves nothing about it"
     );
 
+    // A trust admin, whom nomination lets past its first check (they hold a role), is refused what
+    // only a platform admin may do, there as in voting and notification.
+    let trust = cluster.demo_campaign().await.trusts[0].code.clone();
+    crate::erasure::valued(&cluster, &["grant", TRUST_ADMIN, "trust_admin", &trust]);
+    let trust_admin = cluster.oidc.verified_id_token(TRUST_ADMIN).await.unwrap();
+    for (method, _) in PLATFORM_ADMINS_ONLY {
+        let service = SERVICES
+            .iter()
+            .find(|(_, name, _)| method.starts_with(&format!("/{name}/")))
+            .map(|s| s.0)
+            .unwrap();
+        assert_eq!(
+            call_empty(cluster.channel(service).await, method, Some(&trust_admin))
+                .await
+                .map_err(|s| s.code()),
+            Err(Code::PermissionDenied),
+            "{method} with a trust admin's token"
+        );
+    }
+
     // The first token, now past its expiry and the allowance for clock skew.
     let expired_at = issued + Duration::from_secs(TOKEN_LIFETIME + CLOCK_SKEW + 2);
     tokio::time::sleep_until(expired_at.into()).await;
@@ -286,8 +338,13 @@ async fn the_lists_of_exceptions_name_real_methods() {
         .iter()
         .flat_map(|(_, name, _)| methods_of(name).unwrap())
         .collect();
-    for (method, reason) in ANY_SIGNED_IN {
+    for (method, reason) in ANY_SIGNED_IN.iter().chain(PLATFORM_ADMINS_ONLY) {
         assert!(every.iter().any(|m| m == method), "{method} is no method");
         assert!(!reason.is_empty());
+    }
+    for (_, _, public) in SERVICES {
+        for (method, _) in PLATFORM_ADMINS_ONLY {
+            assert!(!is_on(public, method), "{method} is public");
+        }
     }
 }

@@ -142,7 +142,8 @@ fn count_of(export: &serde_json::Value, service: &str, what: &str) -> usize {
         .len()
 }
 
-fn valued(cluster: &Cluster, args: &[&str]) -> String {
+/// `valued args…` against the cluster's databases; its standard output.
+pub fn valued(cluster: &Cluster, args: &[&str]) -> String {
     let output = std::process::Command::new(crate::cluster::binary())
         .args(args)
         .env(
