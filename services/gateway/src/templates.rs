@@ -92,6 +92,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "confirmed.html",
         include_str!("../templates/confirmed.html"),
     ),
+    ("claim.html", include_str!("../templates/claim.html")),
+    (
+        "claim_sent.html",
+        include_str!("../templates/claim_sent.html"),
+    ),
     ("consent.html", include_str!("../templates/consent.html")),
     (
         "consented.html",

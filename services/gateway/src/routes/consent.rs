@@ -1,5 +1,7 @@
-//! The nominee (or their manager) says what may be shared about them, from the link in the email they
-//! were sent, `/consent/{token}`: three separate questions, each "no" until they say "yes".
+//! The nominee says what may be shared about them, from the link in the email they were sent,
+//! `/consent/{token}`: three separate questions, each "no" until they say "yes". The link was sent to
+//! one address, and answering shows it is the nominee's; whoever holds it and is not the nominee says
+//! so (`/consent/{token}/not-me`), which records nothing and turns the link off.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -9,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use valued_platform::domain::{FieldError, FieldErrors};
 use valued_proto::nomination::v1::{
-    Consent, GetConsentRequest, GetConsentResponse, RecordConsentRequest,
+    Consent, DisownConsentLinkRequest, GetConsentRequest, GetConsentResponse, RecordConsentRequest,
 };
 
-use super::forms::{self, PublicForm, PublicPost, Sender, form_page, status_for};
+use super::forms::{self, PathParams, PublicForm, PublicPost, Sender, form_page, status_for};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
@@ -47,6 +49,19 @@ pub struct ConsentForm {
 
 impl PublicPost for ConsentForm {
     const NAME: &'static str = "consent form";
+}
+
+/// "This is not me": a button.
+#[derive(Debug, Default, Deserialize)]
+pub struct NotMeForm {}
+
+impl PublicPost for NotMeForm {
+    const NAME: &'static str = "not me form";
+
+    /// The consent page the button is on.
+    fn back(_path: &str, params: &PathParams) -> String {
+        format!("/consent/{}", segment(params.get("token")))
+    }
 }
 
 impl ConsentForm {
@@ -133,6 +148,57 @@ pub async fn record(
     }
 }
 
+/// `POST /consent/{token}/not-me`
+pub async fn not_me(
+    State(clients): State<Clients>,
+    Path(token): Path<String>,
+    PublicForm { sender, .. }: PublicForm<NotMeForm>,
+) -> Result<Response> {
+    if !forms::is_token(&token) {
+        return not_found();
+    }
+    if sender == Sender::Bot {
+        return disowned();
+    }
+    let disowned_link = clients
+        .nomination
+        .clone()
+        .disown_consent_link(DisownConsentLinkRequest {
+            consent_token: token,
+        })
+        .await;
+    match disowned_link {
+        Ok(_) => {
+            tracing::info!("consent link disowned by its holder");
+            disowned()
+        }
+        Err(status) if status.code() == Code::NotFound => not_found(),
+        Err(status) if status.code() == Code::FailedPrecondition => forms::message_page(
+            StatusCode::CONFLICT,
+            "This link has already been used to answer",
+            &[
+                "Someone answered through this link, from the email address it was sent to, so \
+                 it cannot be turned off here.",
+                "If that was not the person nominated, contact the campaign team at their trust.",
+            ],
+            None,
+        ),
+        Err(status) => Err(GatewayError::from_status(NOMINATION, status)),
+    }
+}
+
+fn disowned() -> Result<Response> {
+    forms::message_page(
+        StatusCode::OK,
+        "Thank you for telling us",
+        &[
+            "We have recorded nothing, and this link no longer works.",
+            "We will not send anything more about this nomination to your email address.",
+        ],
+        None,
+    )
+}
+
 /// The nominee the token is for; `None` for an unknown token.
 async fn nominee(clients: &Clients, token: &str) -> Result<Option<GetConsentResponse>> {
     if !forms::is_token(token) {
@@ -203,6 +269,7 @@ fn page_html(
                 context! { value => "no", label => "No" },
             ],
             action => format!("/consent/{}", segment(token)),
+            not_me_action => format!("/consent/{}/not-me", segment(token)),
             csrf_token => csrf_token,
             field_errors => forms::by_field(&summary),
             errors => summary,

@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -15,6 +15,7 @@ pub mod admin;
 pub mod assets;
 pub mod campaign_view;
 pub mod campaigns;
+pub mod claim;
 pub mod confirm;
 pub mod consent;
 pub mod forms;
@@ -58,7 +59,9 @@ pub fn router(
             "/confirm/{token}",
             get(confirm::show).post(confirm::confirm),
         )
+        .route("/claim/{token}", get(claim::show).post(claim::claim))
         .route("/consent/{token}", get(consent::show).post(consent::record))
+        .route("/consent/{token}/not-me", post(consent::not_me))
         .route(
             "/write-to-your-mp",
             get(write_to_mp::show).post(write_to_mp::write),

@@ -388,8 +388,8 @@ async fn trust_campaign(admin: &mut Admin) -> Campaign {
 
 #[tokio::test]
 async fn an_announced_trust_winner_is_forwarded_to_the_national_campaign() {
-    use valued_proto::events::v1::NomineeThanked;
-    use valued_proto::nomination::v1::{Consent, RecordConsentRequest};
+    use valued_proto::events::v1::{NomineeClaimed, NomineeThanked};
+    use valued_proto::nomination::v1::{ClaimNomineeRequest, Consent, RecordConsentRequest};
 
     let mut admin = spawn().await;
     let national = admin.campaign.clone();
@@ -397,7 +397,8 @@ async fn an_announced_trust_winner_is_forwarded_to_the_national_campaign() {
     let sam = admin
         .confirmed("RJ1", "Sam Patel", "Sam always helps lost visitors.")
         .await;
-    let consent_token = admin
+    // Thanked through the trust's contact: Sam claims it with an address of their own.
+    let claim_token = admin
         .platform
         .published(&admin.db)
         .await
@@ -406,6 +407,25 @@ async fn an_announced_trust_winner_is_forwarded_to_the_national_campaign() {
         .filter(|e| e.event_type == <NomineeThanked as valued_proto::events::Event>::TYPE)
         .map(|e| e.decode::<NomineeThanked>().unwrap())
         .find(|e| e.nomination_id == sam)
+        .unwrap()
+        .claim_token;
+    admin
+        .nomination
+        .claim_nominee(ClaimNomineeRequest {
+            claim_token,
+            email: "sam.patel@example.org".into(),
+        })
+        .await
+        .unwrap();
+    let consent_token = admin
+        .platform
+        .published(&admin.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == <NomineeClaimed as valued_proto::events::Event>::TYPE)
+        .map(|e| e.decode::<NomineeClaimed>().unwrap())
+        .next()
         .unwrap()
         .consent_token;
     admin
