@@ -49,6 +49,7 @@ fn tokens_sent(cluster: &Cluster) -> Vec<String> {
         for marker in [
             "/confirm/",
             "/consent/",
+            "/claim/",
             "/drafts/",
             "/unsubscribe/",
             "/write-to-your-mp/confirm/",

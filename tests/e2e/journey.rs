@@ -138,16 +138,54 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
             .text_body()
             .contains("Nominated by: Alex Jones (I work with them)")
     );
-    // No work address was given: the trust's contact passes the thank-you on.
+    // No work address was given: the trust's contact passes the thank-you on, with a link where
+    // Sam gives an address of their own, never a consent link.
     let thanks = email_to(
         &cluster,
         &trust_contact,
         "Please pass on privately to Sam Patel: a thank-you from colleagues",
     )
     .await;
+    let text = thanks.text_body();
+    assert!(!text.contains("/consent/"), "{text}");
+    let (_, after) = text.split_once("/claim/").expect("a claim link");
+    let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    let claim_url = cluster.url(&format!("/claim/{token}"));
+    let page = cluster.http.get(&claim_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Sam Patel"));
+    // The address that passed it on is not Sam's own.
+    let refused = cluster
+        .http
+        .post(&claim_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", trust_contact.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let claimed = cluster
+        .http
+        .post(&claim_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "sam.patel@example.org"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(claimed.status().is_success(), "{}", claimed.status());
+    let link = email_to(
+        &cluster,
+        "sam.patel@example.org",
+        "Your link to choose what is shared about your nomination, Sam Patel",
+    )
+    .await;
 
     // 3. Sam consents on the page the link opens: listed and story, not their MP.
-    let text = thanks.text_body();
+    let text = link.text_body();
     let (_, after) = text.split_once("/consent/").expect("a consent link");
     let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
     let consent_url = cluster.url(&format!("/consent/{token}"));
@@ -258,9 +296,10 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     )
     .await;
     assert!(to_nominator.text_body().contains("Sam Patel"));
+    // Told at the address Sam showed is theirs.
     email_to(
         &cluster,
-        &trust_contact,
+        "sam.patel@example.org",
         "Congratulations: you are a finalist in Health Heroes 2026",
     )
     .await;
@@ -277,7 +316,7 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     assert_eq!(public.len(), 1);
     assert_eq!(public[0].nominee_name, "Sam Patel");
     assert!(public[0].story.starts_with("Always the first to help"));
-    assert_eq!(cluster.smtp.received().len(), 6, "no other email");
+    assert_eq!(cluster.smtp.received().len(), 7, "no other email");
 }
 
 #[tokio::test]
