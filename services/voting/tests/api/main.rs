@@ -2,5 +2,6 @@
 
 mod cast_vote;
 mod create_ballot;
+mod export_person;
 mod helpers;
 mod tally;
