@@ -15,6 +15,7 @@ use crate::domain::{
     BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
+use crate::ledger;
 
 /// Anyone may vote through the web; creating ballots, reading tallies and exporting a person's votes
 /// are for platform admins, checked here against this service's copy of the grants.
@@ -61,9 +62,10 @@ impl VotingService for VotingApi {
         limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
         let voter = VoterKey::derive(&self.voter_key_secret, &vote.voter);
-        let id = queries::cast_vote(&self.db, &self.outbox, &vote, &voter).await?;
+        let cast = queries::cast_vote(&self.db, &self.outbox, &vote, &voter).await?;
         Ok(Response::new(pb::CastVoteResponse {
-            vote_id: id.to_string(),
+            vote_id: cast.vote_id.to_string(),
+            receipt: cast.receipt,
         }))
     }
 
@@ -74,7 +76,20 @@ impl VotingService for VotingApi {
         self.admins.platform_admin(&request, "read tallies").await?;
         let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
             .map_err(|error| Error::Invalid(vec![error]))?;
+        // The head first: the tally, read after it, counts at least its entries.
+        let head = ledger::store::head(&self.db, ballot_id)
+            .await
+            .map_err(Error::Database)?;
         let tally = queries::tally(&self.db, ballot_id).await?;
+        let entries = head.as_ref().map_or(0, |h| h.seq);
+        if tally.total < entries {
+            tracing::error!(
+                %ballot_id,
+                entries,
+                total = tally.total,
+                "the tally counts fewer votes than the ledger has entries"
+            );
+        }
         Ok(Response::new(pb::GetTallyResponse {
             ballot_id: ballot_id.to_string(),
             choices: tally
@@ -87,6 +102,8 @@ impl VotingService for VotingApi {
                 })
                 .collect(),
             total_votes: tally.total,
+            ledger_head: head.map(|h| h.hash).unwrap_or_default(),
+            ledger_entries: entries,
         }))
     }
 
@@ -104,6 +121,94 @@ impl VotingService for VotingApi {
         Ok(Response::new(pb::ExportPersonResponse {
             json: held.to_string(),
         }))
+    }
+
+    async fn verify_ledger(
+        &self,
+        request: Request<pb::VerifyLedgerRequest>,
+    ) -> Result<Response<pb::VerifyLedgerResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "verify vote ledgers")
+            .await?;
+        let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
+            .map_err(|error| Error::Invalid(vec![error]))?;
+        let report = queries::verify_ledger(&self.db, ballot_id).await?;
+        Ok(Response::new(report.into()))
+    }
+
+    async fn export_ledger(
+        &self,
+        request: Request<pb::ExportLedgerRequest>,
+    ) -> Result<Response<pb::ExportLedgerResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "export vote ledgers")
+            .await?;
+        let request = request.into_inner();
+        let ballot_id =
+            parse_ballot_id(&request.ballot_id).map_err(|error| Error::Invalid(vec![error]))?;
+        let limit = match request.limit {
+            0 => EXPORT_PAGE,
+            limit => u64::from(limit).min(EXPORT_PAGE_MAX),
+        };
+        let (head, page) =
+            queries::ledger_page(&self.db, ballot_id, request.after_seq, limit).await?;
+        let next_after_seq = match page.last() {
+            Some(last) if head.as_ref().is_some_and(|h| h.seq > last.seq) => last.seq,
+            _ => 0,
+        };
+        Ok(Response::new(pb::ExportLedgerResponse {
+            ballot_id: ballot_id.to_string(),
+            genesis: ledger::genesis(ballot_id),
+            entries: head.as_ref().map_or(0, |h| h.seq),
+            head: head.map(|h| h.hash).unwrap_or_default(),
+            next_after_seq,
+            page: page
+                .into_iter()
+                .map(|entry| pb::LedgerEntry {
+                    seq: entry.seq,
+                    receipt: entry.receipt(),
+                    cast_hour: ledger::hour_text(entry.cast_hour),
+                    choice_id: entry.choice_id,
+                    voter_hash: entry.voter_hash,
+                    prev_hash: entry.prev_hash,
+                    hash: entry.hash,
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// Ledger entries an export page holds unless asked for fewer, and at most.
+const EXPORT_PAGE: u64 = 1_000;
+const EXPORT_PAGE_MAX: u64 = 10_000;
+
+impl From<ledger::Report> for pb::VerifyLedgerResponse {
+    fn from(report: ledger::Report) -> Self {
+        Self {
+            ballot_id: report.ballot_id.to_string(),
+            intact: report.intact(),
+            head: report.head.unwrap_or_default(),
+            entries: report.entries,
+            counts: report
+                .counts
+                .into_iter()
+                .map(|c| pb::LedgerCount {
+                    choice_id: c.choice_id,
+                    ledger: c.ledger,
+                    tally: c.tally,
+                    votes: c.votes,
+                })
+                .collect(),
+            breaks: report
+                .breaks
+                .iter()
+                .map(|b| pb::LedgerBreak {
+                    seq: b.seq().unwrap_or(0),
+                    kind: b.kind().to_owned(),
+                    detail: b.to_string(),
+                })
+                .collect(),
+        }
     }
 }
 

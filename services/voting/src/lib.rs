@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 mod grpc;
+pub mod ledger;
 pub mod subject_access;
 
 pub use grpc::PUBLIC_RPCS;

@@ -1,14 +1,12 @@
 //! Reads and writes of the voting service. Every write that others must hear about enqueues its
 //! event in the same transaction.
 
-use std::collections::HashMap;
 use valued_platform::outbox::Outbox;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryOrder, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
@@ -17,6 +15,7 @@ use valued_proto::events::v1::{BallotOpened, VoteCast};
 use super::entities::{ballot, ballot_choice, vote};
 use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
 use crate::error::{Error, Result};
+use crate::ledger;
 
 /// Stores a ballot and its choices with its `ballot.opened.v1` event, atomically.
 pub async fn create_ballot(
@@ -58,14 +57,23 @@ pub async fn create_ballot(
     Ok(id)
 }
 
-/// Stores a vote with its `vote.cast.v1` event, atomically. A second vote by the same voter is
-/// refused by the database's unique constraint, which also settles concurrent attempts.
+/// A vote as stored: its id, and the voter's receipt for its ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CastVote {
+    pub vote_id: Uuid,
+    pub receipt: String,
+}
+
+/// Stores a vote with its ledger entry, its count in the maintained tally and its `vote.cast.v1`
+/// event, atomically. A second vote by the same voter is refused by the database's unique
+/// constraint, which also settles concurrent attempts; the refusal rolls back the whole
+/// transaction, so it appends nothing.
 pub async fn cast_vote(
     db: &DatabaseConnection,
     outbox: &Outbox,
     new: &NewVote,
     voter: &VoterKey,
-) -> Result<Uuid> {
+) -> Result<CastVote> {
     ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
         .await?
@@ -94,6 +102,9 @@ pub async fn cast_vote(
     };
 
     let txn = db.begin().await?;
+    // Votes in one ballot take turns from here to the commit, so that each appends after the last
+    // (and one voter's concurrent attempts meet the unique constraint one after the other).
+    ledger::store::serialise(&txn, new.ballot_id).await?;
     vote::Entity::insert(vote::ActiveModel {
         id: ActiveValue::Set(id),
         ballot_id: ActiveValue::Set(new.ballot_id),
@@ -104,10 +115,14 @@ pub async fn cast_vote(
     .exec_without_returning(&txn)
     .await
     .map_err(already_voted)?;
+    let entry = ledger::store::append(&txn, new.ballot_id, &new.choice_id, voter, cast_at).await?;
     outbox.enqueue(&txn, None, &event).await?;
     outbox.commit(txn).await?;
-    tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, "vote cast");
-    Ok(id)
+    tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, seq = entry.seq, "vote cast");
+    Ok(CastVote {
+        vote_id: id,
+        receipt: entry.receipt(),
+    })
 }
 
 fn already_voted(error: DbErr) -> Error {
@@ -118,7 +133,8 @@ fn already_voted(error: DbErr) -> Error {
     }
 }
 
-/// Counts the votes of a ballot per choice, every choice listed in position order.
+/// The votes of a ballot per choice, every choice listed in position order, as the maintained
+/// tally has them (kept with the ledger as each vote is cast: nothing is counted here).
 pub async fn tally(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Tally> {
     ballot::Entity::find_by_id(ballot_id)
         .one(db)
@@ -129,21 +145,36 @@ pub async fn tally(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Tally> 
         .order_by_asc(ballot_choice::Column::Position)
         .all(db)
         .await?;
-    let counts: Vec<(String, i64)> = vote::Entity::find()
-        .select_only()
-        .column(vote::Column::ChoiceId)
-        .column_as(Expr::col(vote::Column::Id).count(), "votes")
-        .filter(vote::Column::BallotId.eq(ballot_id))
-        .group_by(vote::Column::ChoiceId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let counts: HashMap<String, u64> = counts
-        .into_iter()
-        .map(|(choice_id, votes)| (choice_id, u64::try_from(votes).unwrap_or(0)))
-        .collect();
+    let counts = ledger::store::tally(db, ballot_id).await?;
     Ok(Tally::new(
         choices.into_iter().map(|c| (c.choice_id, c.label)),
         &counts,
     ))
+}
+
+/// Checks `ballot_id`'s ledger end to end (see [`ledger::store::verify`]).
+pub async fn verify_ledger(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<ledger::Report> {
+    existing_ballot(db, ballot_id).await?;
+    Ok(ledger::store::verify(db, ballot_id).await?)
+}
+
+/// The head of `ballot_id`'s ledger, then up to `limit` of its entries after `after_seq`.
+pub async fn ledger_page(
+    db: &impl ConnectionTrait,
+    ballot_id: Uuid,
+    after_seq: u64,
+    limit: u64,
+) -> Result<(Option<ledger::Entry>, Vec<ledger::Entry>)> {
+    existing_ballot(db, ballot_id).await?;
+    let head = ledger::store::head(db, ballot_id).await?;
+    let page = ledger::store::entries(db, ballot_id, after_seq, limit).await?;
+    Ok((head, page))
+}
+
+/// The ballot `ballot_id`, or NOT_FOUND.
+async fn existing_ballot(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<ballot::Model> {
+    ballot::Entity::find_by_id(ballot_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("ballot {ballot_id}")))
 }

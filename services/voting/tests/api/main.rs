@@ -4,4 +4,5 @@ mod cast_vote;
 mod create_ballot;
 mod export_person;
 mod helpers;
+mod ledger;
 mod tally;

@@ -1,6 +1,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000200_create_ballots_and_votes;
+mod m20261126_000201_vote_ledger;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261122_000200_create_ballots_and_votes::Migration,
         ));
+        migrations.push(Box::new(m20261126_000201_vote_ledger::Migration));
         migrations
     }
 }
