@@ -49,7 +49,7 @@ fn client(peer: Option<IpAddr>, headers: &HeaderMap, proxies: TrustedProxies) ->
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .collect();
-    let index = hops.len().checked_sub(proxies.0).unwrap_or(0);
+    let index = hops.len().saturating_sub(proxies.0);
     hops.get(index)
         .and_then(|hop| hop.parse::<IpAddr>().ok())
         .or(peer)
