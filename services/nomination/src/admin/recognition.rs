@@ -8,7 +8,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::{FinalistAnnounced, RecognisedNominee, WinnerAnnounced};
+use valued_proto::events::v1::{
+    FinalistAnnounced, RecognisedNominee, VoteTimetable, WinnerAnnounced,
+};
 
 use crate::admin::audit::record;
 use crate::auth::Principal;
@@ -148,6 +150,7 @@ pub async fn announce_finalists(
         let event = FinalistAnnounced {
             finalist: Some(public),
             announced_at: Some(now_timestamp()),
+            vote: Some(vote_timetable(&campaign)),
         };
         outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
@@ -186,6 +189,21 @@ fn announcements_open(campaign: &campaign::Model) -> Result<()> {
         .windows()
         .accepts_announcements_at(Utc::now())
         .map_err(|reason| Error::Closed(format!("{}: {reason}", campaign.name)))
+}
+
+/// The campaign's public vote as its timetable says.
+fn vote_timetable(campaign: &campaign::Model) -> VoteTimetable {
+    let at = |time: Option<chrono::DateTime<Utc>>| {
+        time.map(|t| prost_types::Timestamp {
+            seconds: t.timestamp(),
+            nanos: 0,
+        })
+    };
+    VoteTimetable {
+        opens_at: at(campaign.vote_open_at),
+        closes_at: at(campaign.vote_close_at),
+        results_at: at(campaign.results_at),
+    }
 }
 
 fn now_timestamp() -> prost_types::Timestamp {

@@ -89,6 +89,7 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
     let finalist = ev::FinalistAnnounced {
         finalist: Some(recognised.clone()),
         announced_at: None,
+        vote: None,
     };
     let winner = ev::WinnerAnnounced {
         winner: Some(recognised),

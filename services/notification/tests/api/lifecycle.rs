@@ -100,6 +100,7 @@ fn finalist_announced() -> ev::FinalistAnnounced {
             ],
         )),
         announced_at: None,
+        vote: None,
     }
 }
 
@@ -407,6 +408,7 @@ async fn an_announcement_that_names_no_one_is_dead_lettered() {
     let event = ev::FinalistAnnounced {
         finalist: None,
         announced_at: None,
+        vote: None,
     };
     app.publish(&envelope(&event)).await;
     for _ in 0..100 {

@@ -66,6 +66,7 @@ fn finalist(i: usize, postcode: &str, share_with_mp: bool) -> Envelope {
     envelope(&ev::FinalistAnnounced {
         finalist: Some(recognised(i, postcode, share_with_mp)),
         announced_at: None,
+        vote: None,
     })
 }
 
@@ -402,6 +403,7 @@ async fn a_withdrawn_consent_takes_a_constituent_or_their_story_out_of_digests_n
             envelope(&ev::FinalistAnnounced {
                 finalist: Some(nominee.clone()),
                 announced_at: None,
+                vote: None,
             })
         })
         .collect();

@@ -58,6 +58,7 @@ pub(crate) fn finalist(to: &str) -> ev::FinalistAnnounced {
     ev::FinalistAnnounced {
         finalist: Some(recognised(to)),
         announced_at: None,
+        vote: None,
     }
 }
 
