@@ -387,6 +387,51 @@ pub async fn erasure_status(settings: &Settings, id: &str) -> anyhow::Result<()>
     Ok(())
 }
 
+/// `valued votes verify BALLOT`: recomputes the ballot's vote ledger from the voting database (the
+/// chain, its counts, the maintained tally and the counted votes) and prints its head, its entries,
+/// the votes per choice and every break. The report; any break makes the command fail.
+pub async fn verify_votes(
+    settings: &Settings,
+    ballot: &str,
+) -> anyhow::Result<valued_voting::ledger::Report> {
+    let ballot_id = valued_voting::domain::parse_ballot_id(ballot)
+        .map_err(|_| anyhow::anyhow!("a ballot id is a UUID, not {ballot:?}"))?;
+    valued_voting::migrate(&settings.voting.settings, &settings.data_dir).await?;
+    let db = valued_platform::db::connect(
+        &settings.voting.settings.database,
+        &settings.data_dir,
+        valued_voting::NAME,
+    )
+    .await
+    .context("connecting to the voting database")?;
+    let report = valued_voting::db::queries::verify_ledger(&db, ballot_id).await?;
+    println!("Ballot {ballot_id}");
+    match &report.head {
+        Some(head) => println!("Head: {head}"),
+        None => println!("Head: none (no votes yet)"),
+    }
+    println!("Entries: {}", report.entries);
+    println!("Votes per choice (ledger / maintained tally / counted votes):");
+    for count in &report.counts {
+        println!(
+            "  {}: {} / {} / {}",
+            count.choice_id, count.ledger, count.tally, count.votes
+        );
+    }
+    if report.intact() {
+        println!("Intact: every entry recomputes and links, and the counts agree.");
+    } else {
+        println!("{} breaks:", report.breaks.len());
+        for found in &report.breaks {
+            match found.seq() {
+                Some(seq) => println!("  seq {seq} ({}): {found}", found.kind()),
+                None => println!("  ({}): {found}", found.kind()),
+            }
+        }
+    }
+    Ok(report)
+}
+
 /// `valued import mps <file>`: the House of Commons directory from a CSV in the layout of
 /// `mp_lookup.csv` into the notification service's database (migrated first), with a progress bar.
 /// MPs without a usable parliament.uk address are listed: they get no email until a person checks.

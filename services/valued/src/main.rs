@@ -26,6 +26,9 @@ enum Command {
     /// Load reference data.
     #[command(subcommand)]
     Import(Import),
+    /// Check the public vote.
+    #[command(subcommand)]
+    Votes(Votes),
     /// Give someone an admin role: platform_admin, region_admin REGION, trust_admin TRUST, or
     /// judge CAMPAIGN_ID. It binds to the account that first signs in through the configured
     /// OpenID Connect issuer with that email verified. With --revoke, take the role away.
@@ -61,6 +64,14 @@ enum Import {
     /// The House of Commons: a CSV in the layout of mp_lookup.csv (pcon_name, pcon_code,
     /// member_id, full_title, display_as, party_text, member_email, ...). Re-import to refresh.
     Mps { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum Votes {
+    /// Recompute a ballot's vote ledger from the voting database: print its head, entries, votes
+    /// per choice and every break (changed, missing, inserted or reordered entries, counts that
+    /// disagree); fail on any break.
+    Verify { ballot: String },
 }
 
 #[tokio::main]
@@ -101,6 +112,15 @@ async fn main() -> anyhow::Result<()> {
             valued::import_organisations(&settings, &file).await
         }
         Command::Import(Import::Mps { file }) => valued::import_mps(&settings, &file).await,
+        Command::Votes(Votes::Verify { ballot }) => {
+            let report = valued::verify_votes(&settings, &ballot).await?;
+            anyhow::ensure!(
+                report.intact(),
+                "the ledger of ballot {ballot} has {} breaks",
+                report.breaks.len()
+            );
+            Ok(())
+        }
         Command::ExportPerson { email, out } => {
             valued::export_person(&settings, &email, out.as_deref()).await
         }
