@@ -443,3 +443,25 @@ async fn only_a_platform_admin_verifies_or_exports_a_ledger_and_an_unknown_ballo
     assert!(empty.intact);
     assert_eq!((empty.head.as_str(), empty.entries), ("", 0));
 }
+
+#[tokio::test]
+async fn subject_access_gives_the_receipt_of_each_of_the_persons_entries() {
+    let app = spawn_app().await;
+    let ballot = porter_ballot(&app).await;
+    let receipts = votes(&app, &ballot, &["sam", "jo"]).await;
+
+    let json = app
+        .client
+        .clone()
+        .export_person(app.signed(pb::ExportPersonRequest {
+            email: "Voter2@example.org".into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .json;
+
+    let held: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(held["votes"][0]["ledger_receipt"], receipts[1].as_str());
+    assert!(!json.contains(&receipts[0]), "{json}");
+}
