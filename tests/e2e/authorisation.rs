@@ -87,6 +87,14 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
         "anyone's votes",
     ),
     (
+        "/valued.voting.v1.VotingService/VerifyLedger",
+        "any ballot's counts, before its results are published",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ExportLedger",
+        "every entry of any ballot's ledger, before its results are published",
+    ),
+    (
         "/valued.notification.v1.NotificationService/ExportPerson",
         "anyone's emails and letters to MPs",
     ),
