@@ -9,6 +9,9 @@ pub enum Error {
     /// The database's one-vote-per-voter-per-ballot constraint refused a second vote.
     #[error("the voter has already voted in this ballot")]
     AlreadyVoted,
+    /// Not now: the vote is not open, or its results are not out; the message says when.
+    #[error("{0}")]
+    Closed(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -23,6 +26,7 @@ impl From<Error> for tonic::Status {
             Error::AlreadyVoted => {
                 tonic::Status::already_exists("You have already voted in this ballot")
             }
+            Error::Closed(why) => tonic::Status::failed_precondition(why),
             Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }

@@ -30,13 +30,58 @@ pub struct VotingApi {
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
 /// why. Reviewed list: every other RPC needs a signed-in admin.
-pub const PUBLIC_RPCS: &[(&str, &str)] = &[(
-    "/valued.voting.v1.VotingService/CastVote",
-    "anyone may vote; one counted vote per voter per ballot",
-)];
+pub const PUBLIC_RPCS: &[(&str, &str)] = &[
+    (
+        "/valued.voting.v1.VotingService/CastVote",
+        "anyone may vote; one counted vote per voter per ballot",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ListCampaignBallots",
+        "the public vote page: finalists as their consent allows and the timetable, never a count",
+    ),
+];
 
 #[tonic::async_trait]
 impl VotingService for VotingApi {
+    async fn list_campaign_ballots(
+        &self,
+        request: Request<pb::ListCampaignBallotsRequest>,
+    ) -> Result<Response<pb::ListCampaignBallotsResponse>, Status> {
+        let campaign_id = request.into_inner().campaign_id;
+        let now = chrono::Utc::now();
+        let at = |time: Option<chrono::DateTime<chrono::Utc>>| {
+            time.map(|t| prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: 0,
+            })
+        };
+        let ballots = queries::campaign_ballots(&self.db, campaign_id.trim())
+            .await?
+            .into_iter()
+            .map(|(ballot, choices)| pb::CampaignBallot {
+                ballot_id: ballot.id.to_string(),
+                category_id: ballot.category_id.clone().unwrap_or_default(),
+                title: ballot.title.clone(),
+                stage: ballot.timetable().stage_at(now).slug().into(),
+                opens_at: at(ballot.opens_at),
+                closes_at: at(ballot.closes_at),
+                results_at: at(ballot.results_at),
+                finalists: choices
+                    .into_iter()
+                    .map(|choice| pb::Finalist {
+                        choice_id: choice.choice_id,
+                        name: choice.label,
+                        job_title: choice.job_title,
+                        trust_name: choice.trust_name,
+                        region_name: choice.region_name,
+                        story_excerpt: choice.story_excerpt,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListCampaignBallotsResponse { ballots }))
+    }
+
     async fn create_ballot(
         &self,
         request: Request<pb::CreateBallotRequest>,
@@ -76,6 +121,7 @@ impl VotingService for VotingApi {
         self.admins.platform_admin(&request, "read tallies").await?;
         let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
             .map_err(|error| Error::Invalid(vec![error]))?;
+        queries::results_released(&self.db, ballot_id).await?;
         // The head first: the tally, read after it, counts at least its entries.
         let head = ledger::store::head(&self.db, ballot_id)
             .await

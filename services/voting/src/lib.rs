@@ -4,6 +4,7 @@
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod finalists;
 mod grpc;
 pub mod ledger;
 pub mod subject_access;
@@ -79,6 +80,17 @@ impl Application {
                 .await?;
         let admins = host.admins(&settings.auth).await?;
         host.retain_messaging(settings.retention);
+        let announced = finalists::subscription();
+        let consumer = announced.consumer.clone();
+        host.consume(
+            announced,
+            valued_platform::inbox::Idempotent::new(
+                &consumer,
+                host.db.clone(),
+                finalists::Finalists,
+            ),
+        )
+        .await?;
         // Nothing here is kept by email address (see `erasure` in README).
         host.erasure(valued_platform::erasure::NothingByEmail)
             .await?;

@@ -38,6 +38,7 @@ pub async fn create_ballot(
                 choice_id: ActiveValue::Set(choice.id.clone()),
                 label: ActiveValue::Set(choice.label.clone()),
                 position: ActiveValue::Set(position),
+                ..Default::default()
             });
 
     let txn = db.begin().await?;
@@ -45,6 +46,7 @@ pub async fn create_ballot(
         id: ActiveValue::Set(id),
         title: ActiveValue::Set(new.title.clone()),
         created_at: ActiveValue::Set(Utc::now()),
+        ..Default::default()
     })
     .exec_without_returning(&txn)
     .await?;
@@ -74,13 +76,18 @@ pub async fn cast_vote(
     new: &NewVote,
     voter: &VoterKey,
 ) -> Result<CastVote> {
-    ballot::Entity::find_by_id(new.ballot_id)
+    let found = ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound(format!("ballot {}", new.ballot_id)))?;
+    found
+        .timetable()
+        .accepts_votes_at(Utc::now())
+        .map_err(Error::Closed)?;
     ballot_choice::Entity::find_by_id((new.ballot_id, new.choice_id.clone()))
         .one(db)
         .await?
+        .filter(|choice| !choice.withdrawn)
         .ok_or_else(|| {
             Error::Invalid(vec![FieldError::new(
                 "choice_id",
@@ -123,6 +130,43 @@ pub async fn cast_vote(
         vote_id: id,
         receipt: entry.receipt(),
     })
+}
+
+/// A campaign's public vote: its ballots in category order of creation, each with the finalists
+/// still on it (withdrawn ones left out) in the order they were announced.
+pub async fn campaign_ballots(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+) -> Result<Vec<(ballot::Model, Vec<ballot_choice::Model>)>> {
+    let ballots = ballot::Entity::find()
+        .filter(ballot::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(ballot::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut found = Vec::with_capacity(ballots.len());
+    for ballot in ballots {
+        let choices = ballot_choice::Entity::find()
+            .filter(ballot_choice::Column::BallotId.eq(ballot.id))
+            .filter(ballot_choice::Column::Withdrawn.eq(false))
+            .order_by_asc(ballot_choice::Column::Position)
+            .all(db)
+            .await?;
+        found.push((ballot, choices));
+    }
+    Ok(found)
+}
+
+/// Refuses to show a ballot's count, to anyone, before its results time (see
+/// [`crate::domain::Timetable`]).
+pub async fn results_released(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<()> {
+    let found = ballot::Entity::find_by_id(ballot_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("ballot {ballot_id}")))?;
+    found
+        .timetable()
+        .shows_results_at(Utc::now())
+        .map_err(Error::Closed)
 }
 
 fn already_voted(error: DbErr) -> Error {

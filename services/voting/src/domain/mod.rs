@@ -2,10 +2,12 @@
 
 mod ballot;
 mod tally;
+mod timetable;
 mod vote;
 mod voter;
 
 pub use ballot::{BallotRequest, ChoiceRequest, NewBallot, NewChoice};
 pub use tally::{ChoiceCount, Tally};
+pub use timetable::{Stage, Timetable};
 pub use vote::{NewVote, VoteRequest, parse_ballot_id};
 pub use voter::VoterKey;

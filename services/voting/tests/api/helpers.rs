@@ -136,6 +136,14 @@ impl TestApp {
             .expect("the outbox is drained")
     }
 
+    /// Delivers `envelopes` as the nomination service would publish them.
+    pub async fn announce(&self, envelopes: &[Envelope]) {
+        self.platform
+            .publish_as_peer(envelopes)
+            .await
+            .expect("published");
+    }
+
     /// The decoded payloads of every published event of type `E`.
     pub async fn published_of<E: Event>(&self) -> Vec<E> {
         self.published()

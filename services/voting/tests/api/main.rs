@@ -5,4 +5,5 @@ mod create_ballot;
 mod export_person;
 mod helpers;
 mod ledger;
+mod public_vote;
 mod tally;

@@ -10,6 +10,13 @@ pub struct Model {
     pub label: String,
     /// Where the choice appears on the ballot, from 0.
     pub position: i32,
+    /// For a finalist: what the ballot shows of them, as their consent allowed when announced.
+    pub job_title: String,
+    pub trust_name: String,
+    pub region_name: String,
+    pub story_excerpt: String,
+    /// The finalist withdrew their consent to be listed: not shown, not votable.
+    pub withdrawn: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

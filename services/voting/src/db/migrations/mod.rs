@@ -2,6 +2,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000200_create_ballots_and_votes;
 mod m20261126_000201_vote_ledger;
+mod m20261126_000202_public_vote;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             m20261122_000200_create_ballots_and_votes::Migration,
         ));
         migrations.push(Box::new(m20261126_000201_vote_ledger::Migration));
+        migrations.push(Box::new(m20261126_000202_public_vote::Migration));
         migrations
     }
 }

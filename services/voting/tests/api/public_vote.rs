@@ -1,0 +1,218 @@
+//! A campaign's public vote, built from the finalists the nomination service announces: a ballot per
+//! category with the finalists as their consent allows, taking votes only while open, and showing
+//! its count to nobody before the results time.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tonic::Code;
+use valued_platform::Envelope;
+use valued_proto::events::v1 as ev;
+use valued_proto::voting::v1 as pb;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-000000000001";
+
+fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp {
+        seconds: (Utc::now() + offset).timestamp(),
+        nanos: 0,
+    })
+}
+
+/// A timetable: open from `opens` (days from now) to `closes`, results at `results`.
+fn timetable(opens: i64, closes: i64, results: i64) -> ev::VoteTimetable {
+    ev::VoteTimetable {
+        opens_at: at(chrono::Duration::days(opens)),
+        closes_at: at(chrono::Duration::days(closes)),
+        results_at: at(chrono::Duration::days(results)),
+    }
+}
+
+fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimetable) -> Envelope {
+    Envelope::new(
+        "nomination",
+        None,
+        &ev::FinalistAnnounced {
+            finalist: Some(ev::RecognisedNominee {
+                nominee_id: nominee.into(),
+                campaign_id: CAMPAIGN.into(),
+                campaign_name: "Health Heroes 2026".into(),
+                category_id: category.into(),
+                category_name: format!("{category} of the year"),
+                region_code: "E40000003".into(),
+                region_name: "London".into(),
+                trust_name: "Guy's and St Thomas'".into(),
+                nominee_name: name.into(),
+                nominee_job_title: "Porter".into(),
+                story_excerpt: format!("{name} always helps."),
+                ..Default::default()
+            }),
+            announced_at: None,
+            vote: Some(*vote),
+        },
+    )
+}
+
+impl TestApp {
+    async fn campaign_ballots(&self) -> Vec<pb::CampaignBallot> {
+        self.client
+            .clone()
+            .list_campaign_ballots(pb::ListCampaignBallotsRequest {
+                campaign_id: CAMPAIGN.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .ballots
+    }
+
+    /// The campaign's ballots once `count` finalists are on them.
+    async fn ballots_with(&self, count: usize) -> Vec<pb::CampaignBallot> {
+        for _ in 0..100 {
+            let ballots = self.campaign_ballots().await;
+            if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == count {
+                return ballots;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the finalists never reached the ballots");
+    }
+}
+
+fn names(ballot: &pb::CampaignBallot) -> Vec<&str> {
+    ballot.finalists.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[tokio::test]
+async fn announced_finalists_make_a_ballot_per_category_that_takes_votes_but_hides_its_count() {
+    let app = spawn_app().await;
+    let open = timetable(-1, 6, 8);
+    let sam = finalist("nominee-sam", "Sam Patel", "Porter", &open);
+    app.announce(&[
+        sam.clone(),
+        finalist("nominee-jo", "Jo Bloggs", "Porter", &open),
+        finalist("nominee-ali", "Ali Khan", "Cleaner", &open),
+    ])
+    .await;
+    // Announced again (a redelivery, or the same finalist twice): nothing doubles.
+    app.announce(&[sam]).await;
+    let ballots = app.ballots_with(3).await;
+    assert_eq!(ballots.len(), 2);
+    let porters = ballots.iter().find(|b| b.category_id == "Porter").unwrap();
+    assert_eq!(names(porters), ["Sam Patel", "Jo Bloggs"]);
+    assert_eq!(porters.title, "Porter of the year");
+    assert_eq!(porters.stage, "open");
+    assert_eq!(
+        porters.finalists[0].story_excerpt,
+        "Sam Patel always helps."
+    );
+    assert_eq!(porters.finalists[0].trust_name, "Guy's and St Thomas'");
+
+    app.vote(&porters.ballot_id, "nominee-jo", "alex@example.org")
+        .await
+        .unwrap();
+    // Nobody, a platform admin included, sees the count before the results time.
+    let hidden = app
+        .client
+        .clone()
+        .get_tally(app.signed(pb::GetTallyRequest {
+            ballot_id: porters.ballot_id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::FailedPrecondition);
+    assert!(
+        hidden
+            .message()
+            .starts_with("The results will be published on"),
+        "{}",
+        hidden.message()
+    );
+}
+
+#[tokio::test]
+async fn votes_before_the_opening_or_after_the_close_are_refused_and_results_show_when_due() {
+    let app = spawn_app().await;
+    app.announce(&[
+        finalist("nominee-sam", "Sam Patel", "Porter", &timetable(2, 9, 10)),
+        finalist("nominee-ali", "Ali Khan", "Cleaner", &timetable(-9, -2, -1)),
+    ])
+    .await;
+    let ballots = app.ballots_with(2).await;
+    let (waiting, done) = (&ballots[0], &ballots[1]);
+    assert_eq!(
+        (waiting.stage.as_str(), done.stage.as_str()),
+        ("waiting", "results")
+    );
+
+    let early = app
+        .vote(&waiting.ballot_id, "nominee-sam", "alex@example.org")
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    assert!(
+        early.message().starts_with("Voting opens on"),
+        "{}",
+        early.message()
+    );
+    let late = app
+        .vote(&done.ballot_id, "nominee-ali", "alex@example.org")
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(
+        late.message().starts_with("Voting closed on"),
+        "{}",
+        late.message()
+    );
+    // Past its results time, the closed ballot's count is there (nothing counted).
+    assert_eq!(app.tally(&done.ballot_id).await.total_votes, 0);
+}
+
+#[tokio::test]
+async fn a_finalist_who_withdraws_consent_leaves_the_ballot_and_cannot_be_voted_for() {
+    let app = spawn_app().await;
+    let open = timetable(-1, 6, 8);
+    app.announce(&[
+        finalist("nominee-sam", "Sam Patel", "Porter", &open),
+        finalist("nominee-jo", "Jo Bloggs", "Porter", &open),
+    ])
+    .await;
+    let ballot = app.ballots_with(2).await.remove(0);
+    let consent = |listed: bool, story: bool| {
+        Envelope::new(
+            "nomination",
+            None,
+            &ev::ConsentChanged {
+                nominee_id: "nominee-jo".into(),
+                campaign_id: CAMPAIGN.into(),
+                listed_publicly: listed,
+                story_published: story,
+                ..Default::default()
+            },
+        )
+    };
+    app.announce(&[consent(true, false)]).await;
+    for _ in 0..100 {
+        let ballots = app.campaign_ballots().await;
+        if ballots[0].finalists[1].story_excerpt.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.campaign_ballots().await[0].finalists[1].story_excerpt,
+        ""
+    );
+
+    app.announce(&[consent(false, false)]).await;
+    let ballots = app.ballots_with(1).await;
+    assert_eq!(names(&ballots[0]), ["Sam Patel"]);
+    let refused = app
+        .vote(&ballot.ballot_id, "nominee-jo", "alex@example.org")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+}
