@@ -454,3 +454,74 @@ async fn a_saved_nomination_continues_from_the_emailed_link_in_another_browser()
         .await;
     second.close().await;
 }
+
+#[tokio::test]
+async fn a_nominee_claims_a_thank_you_passed_on_and_answers_from_their_own_address() {
+    let cluster = Cluster::start().await;
+    let campaign = cluster.demo_campaign().await;
+    let csrf = cluster.csrf_token().await;
+    cluster
+        .post_nomination(
+            &csrf,
+            &crate::cluster::nomination_form(&campaign, "Sam Patel", "alex.jones@example.org"),
+        )
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let confirm = loop {
+        let found = cluster.smtp.received().into_iter().find(|e| {
+            e.rcpt_to.iter().any(|r| r == "alex.jones@example.org")
+                && e.text_body().contains("/confirm/")
+        });
+        if let Some(email) = found {
+            break email;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no confirmation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    cluster.confirm_from_email(&confirm).await;
+    // No work address: the trust's contact is sent the thank-you to pass on.
+    let contact = loop {
+        let found = cluster
+            .smtp
+            .received()
+            .into_iter()
+            .find(|e| e.text_body().contains("/claim/"));
+        if let Some(email) = found {
+            break email.rcpt_to[0].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no thank-you");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let claim = link_in_email(&cluster, &contact, "claim").await;
+
+    let browser = Browser::start().await;
+    browser.goto(&cluster.url(&claim)).await;
+    browser.expect_page("Get your own link").await;
+    // The contact's own address is not the nominee's.
+    browser.fill("email", &contact).await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Get your own link").await;
+    let refused = browser.page_text().await;
+    assert!(
+        refused.contains("Enter your own email address"),
+        "{refused}"
+    );
+    browser.fill("email", "sam.patel@example.org").await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Check your email").await;
+
+    let consent = link_in_email(&cluster, "sam.patel@example.org", "consent").await;
+    browser.goto(&cluster.url(&consent)).await;
+    browser
+        .expect_page("What can we share about your nomination?")
+        .await;
+    let page = browser.page_text().await;
+    assert!(page.contains("Only answer if you are Sam Patel."), "{page}");
+    assert!(page.contains("This is not me"), "{page}");
+    browser.choose("listed_publicly").await;
+    browser.click("main form button[type='submit']").await;
+    browser
+        .expect_page("Thank you, we have saved your answers")
+        .await;
+    browser.close().await;
+}
