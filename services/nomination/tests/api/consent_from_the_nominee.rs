@@ -13,18 +13,7 @@ use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::{ConsentChanged, NomineeClaimed, NomineeThanked};
 use valued_proto::nomination::v1 as pb;
 
-use crate::helpers::{TestApp, spawn_app};
-
-fn answer(token: &str, listed: bool, story: bool, mp: bool) -> pb::RecordConsentRequest {
-    pb::RecordConsentRequest {
-        consent_token: token.to_owned(),
-        consent: Some(pb::Consent {
-            listed_publicly: listed,
-            story_published: story,
-            shared_with_mp: mp,
-        }),
-    }
-}
+use crate::helpers::{TestApp, consent_answer, spawn_app};
 
 fn claim(thanks: &NomineeThanked, email: &str) -> pb::ClaimNomineeRequest {
     pb::ClaimNomineeRequest {
@@ -39,6 +28,22 @@ async fn thanked_through_manager(app: &mut TestApp) -> NomineeThanked {
     let thanked = app.events::<NomineeThanked>().await;
     assert_eq!(thanked.len(), 1);
     thanked[0].clone()
+}
+
+/// `email` is given on the claim page of `thanks` and its link answered `(listed, story, MP)`: the
+/// link's token.
+async fn claimed_and_answered(
+    app: &mut TestApp,
+    thanks: &NomineeThanked,
+    email: &str,
+    (listed, story, mp): (bool, bool, bool),
+) -> String {
+    let token = app.claim(thanks, email).await;
+    app.client
+        .record_consent(consent_answer(&token, listed, story, mp))
+        .await
+        .unwrap();
+    token
 }
 
 async fn addresses(app: &TestApp) -> Vec<nominee_address::Model> {
@@ -78,7 +83,7 @@ async fn a_thank_you_through_the_manager_carries_a_claim_link_and_no_consent_lin
     assert_eq!(refused.code(), tonic::Code::NotFound);
     let refused = app
         .client
-        .record_consent(answer(&thanks.claim_token, true, true, true))
+        .record_consent(consent_answer(&thanks.claim_token, true, true, true))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::NotFound);
@@ -128,7 +133,7 @@ async fn a_nominee_claims_gives_their_address_and_their_answer_is_recorded_with_
     assert!(!asked.answered);
 
     app.client
-        .record_consent(answer(&token, true, true, false))
+        .record_consent(consent_answer(&token, true, true, false))
         .await
         .unwrap();
     let sam = Some("sam.patel@example.org".to_owned());
@@ -153,7 +158,7 @@ async fn a_nominee_claims_gives_their_address_and_their_answer_is_recorded_with_
         .unwrap();
     assert_eq!(app.events::<NomineeClaimed>().await.len(), 1);
     app.client
-        .record_consent(answer(&token, true, true, false))
+        .record_consent(consent_answer(&token, true, true, false))
         .await
         .unwrap();
     assert_eq!(app.consent_history().await.len(), 1);
@@ -239,17 +244,16 @@ async fn a_later_verified_answer_replaces_an_earlier_one() {
     let mut app = spawn_app().await;
     let thanks = thanked_through_manager(&mut app).await;
     // Someone who got hold of the link answers first, from an address of their own...
-    let first = app.claim(&thanks, "someone.else@example.org").await;
-    app.client
-        .record_consent(answer(&first, true, true, true))
-        .await
-        .unwrap();
+    claimed_and_answered(
+        &mut app,
+        &thanks,
+        "someone.else@example.org",
+        (true, true, true),
+    )
+    .await;
     // ...then Sam, from theirs.
-    let own = app.claim(&thanks, "sam@example.org").await;
-    app.client
-        .record_consent(answer(&own, false, false, false))
-        .await
-        .unwrap();
+    let own =
+        claimed_and_answered(&mut app, &thanks, "sam@example.org", (false, false, false)).await;
 
     let nominee = stored_nominee(&app, &thanks.nominee_id).await;
     assert!(!nominee.listed_publicly && !nominee.story_published && !nominee.shared_with_mp);
@@ -329,7 +333,7 @@ async fn not_me_records_nothing_and_turns_the_link_off() {
             .await
             .unwrap_err(),
         app.client
-            .record_consent(answer(&token, true, true, true))
+            .record_consent(consent_answer(&token, true, true, true))
             .await
             .unwrap_err(),
         app.client
@@ -380,11 +384,8 @@ async fn the_same_address_given_twice_at_once_is_sent_one_link() {
 async fn a_nominee_is_found_and_erased_by_an_address_they_verified() {
     let mut app = spawn_app().await;
     let thanks = thanked_through_manager(&mut app).await;
-    let token = app.claim(&thanks, "sam@example.org").await;
-    app.client
-        .record_consent(answer(&token, true, false, false))
-        .await
-        .unwrap();
+    let token =
+        claimed_and_answered(&mut app, &thanks, "sam@example.org", (true, false, false)).await;
     // An address typed for Sam but never answered from.
     app.claim(&thanks, "typo@example.org").await;
 

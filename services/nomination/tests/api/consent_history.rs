@@ -2,20 +2,8 @@
 //! counts.
 
 use valued_proto::events::v1::{ConsentChanged, NomineeThanked};
-use valued_proto::nomination::v1 as pb;
 
-use crate::helpers::spawn_app;
-
-fn answer(token: &str, listed: bool, story: bool, mp: bool) -> pb::RecordConsentRequest {
-    pb::RecordConsentRequest {
-        consent_token: token.to_owned(),
-        consent: Some(pb::Consent {
-            listed_publicly: listed,
-            story_published: story,
-            shared_with_mp: mp,
-        }),
-    }
-}
+use crate::helpers::{consent_answer, spawn_app};
 
 #[tokio::test]
 async fn every_answer_is_kept_dated_and_announced_and_the_latest_counts() {
@@ -25,17 +13,17 @@ async fn every_answer_is_kept_dated_and_announced_and_the_latest_counts() {
     let token = app.claim(&thanks[0], "sam@example.org").await;
 
     app.client
-        .record_consent(answer(&token, true, true, true))
+        .record_consent(consent_answer(&token, true, true, true))
         .await
         .unwrap();
     // They change their mind: still listed, but no story and nothing to their MP.
     app.client
-        .record_consent(answer(&token, true, false, false))
+        .record_consent(consent_answer(&token, true, false, false))
         .await
         .unwrap();
     let refused = app
         .client
-        .record_consent(answer("not-a-token", false, false, false))
+        .record_consent(consent_answer("not-a-token", false, false, false))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::NotFound);

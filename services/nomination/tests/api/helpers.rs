@@ -128,6 +128,23 @@ pub async fn trust_campaign(app: &mut TestApp, trust: &str) -> (String, String) 
     (campaign.id, campaign.categories[0].id.clone())
 }
 
+/// The nominee's answers (listed, story, MP) through the consent link `token`.
+pub fn consent_answer(
+    token: &str,
+    listed: bool,
+    story: bool,
+    mp: bool,
+) -> valued_proto::nomination::v1::RecordConsentRequest {
+    valued_proto::nomination::v1::RecordConsentRequest {
+        consent_token: token.to_owned(),
+        consent: Some(valued_proto::nomination::v1::Consent {
+            listed_publicly: listed,
+            story_published: story,
+            shared_with_mp: mp,
+        }),
+    }
+}
+
 pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
 /// Signs in the provider's account `sub`, first given the claims `email` and `email_verified`, and
