@@ -69,6 +69,7 @@ pub mod events {
         ErasureRequested => "person.erasure_requested.v1",
         PersonErased => "person.erased.v1",
         BallotOpened => "ballot.opened.v1",
+        VoterVerificationRequested => "voter.verification_requested.v1",
         VoteCast => "vote.cast.v1",
         SurveyResponseRecorded => "survey.response_recorded.v1",
         EmailSent => "email.sent.v1",

@@ -49,7 +49,9 @@ async fn ballot_with_votes(
         })
         .unwrap();
         let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &vote.voter);
-        queries::cast_vote(&db, &outbox, &vote, &key).await.unwrap();
+        queries::cast_vote(&db, &outbox, &vote, &key, None)
+            .await
+            .unwrap();
     }
     (db, ballot_id)
 }

@@ -12,10 +12,18 @@ use valued_proto::voting::v1::voting_service_server::VotingService;
 
 use crate::db::queries;
 use crate::domain::{
-    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, VoterKey, parse_ballot_id,
+    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, Voter, VoterKey,
+    parse_ballot_id,
 };
 use crate::error::Error;
-use crate::ledger;
+use crate::{ledger, verification};
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
 
 /// Anyone may vote through the web; creating ballots, reading tallies and exporting a person's votes
 /// are for platform admins, checked here against this service's copy of the grants.
@@ -26,6 +34,7 @@ pub struct VotingApi {
     pub admins: Admins,
     /// The budgets of the public vote (see `valued_platform::limits`).
     pub rate_limits: RateLimits,
+    pub verification: crate::verification::VerificationSettings,
 }
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
@@ -39,10 +48,85 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
         "/valued.voting.v1.VotingService/ListCampaignBallots",
         "the public vote page: finalists as their consent allows and the timetable, never a count",
     ),
+    (
+        "/valued.voting.v1.VotingService/RequestVoterVerification",
+        "a voter gives their address; it gets one email, under the unsolicited cap and rate limits",
+    ),
+    (
+        "/valued.voting.v1.VotingService/VerifyVoter",
+        "needs the secret link token, or the address and the code emailed to it (five tries)",
+    ),
+    (
+        "/valued.voting.v1.VotingService/GetVoterStatus",
+        "needs the voter's own pass; says only which of its campaign's ballots they voted in",
+    ),
 ];
 
 #[tonic::async_trait]
 impl VotingService for VotingApi {
+    async fn request_voter_verification(
+        &self,
+        request: Request<pb::RequestVoterVerificationRequest>,
+    ) -> Result<Response<pb::RequestVoterVerificationResponse>, Status> {
+        let voter = Named {
+            field: "email",
+            typed: &request.get_ref().email,
+        };
+        limits::admit(&self.db, self.rate_limits, &request, "verify voter", &[voter]).await?;
+        let r = request.into_inner();
+        let expires_at = verification::request(
+            &self.db,
+            &self.outbox,
+            &self.voter_key_secret,
+            self.verification,
+            &r.campaign_id,
+            &r.email,
+        )
+        .await?;
+        Ok(Response::new(pb::RequestVoterVerificationResponse {
+            expires_at: Some(timestamp(expires_at)),
+        }))
+    }
+
+    async fn verify_voter(
+        &self,
+        request: Request<pb::VerifyVoterRequest>,
+    ) -> Result<Response<pb::VerifyVoterResponse>, Status> {
+        limits::admit(&self.db, self.rate_limits, &request, "check voter", &[]).await?;
+        let r = request.into_inner();
+        let pass = if r.token.trim().is_empty() {
+            verification::verify_code(
+                &self.db,
+                &self.voter_key_secret,
+                self.verification,
+                &r.campaign_id,
+                &r.email,
+                &r.code,
+            )
+            .await?
+        } else {
+            verification::verify_link(&self.db, self.verification, r.token.trim()).await?
+        };
+        Ok(Response::new(pb::VerifyVoterResponse {
+            voter_pass: pass.token,
+            campaign_id: pass.campaign_id,
+            expires_at: Some(timestamp(pass.expires_at)),
+        }))
+    }
+
+    async fn get_voter_status(
+        &self,
+        request: Request<pb::GetVoterStatusRequest>,
+    ) -> Result<Response<pb::GetVoterStatusResponse>, Status> {
+        let (voter, campaign_id) =
+            verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
+        let voted = queries::voted_in(&self.db, &campaign_id, &voter).await?;
+        Ok(Response::new(pb::GetVoterStatusResponse {
+            campaign_id,
+            voted_ballot_ids: voted.iter().map(ToString::to_string).collect(),
+        }))
+    }
+
     async fn list_campaign_ballots(
         &self,
         request: Request<pb::ListCampaignBallotsRequest>,
@@ -106,8 +190,21 @@ impl VotingService for VotingApi {
         };
         limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let voter = VoterKey::derive(&self.voter_key_secret, &vote.voter);
-        let cast = queries::cast_vote(&self.db, &self.outbox, &vote, &voter).await?;
+        let (voter, verified_for) = match &vote.voter {
+            Voter::Pass(pass) => {
+                let (key, campaign) = verification::voter_of(&self.db, pass).await?;
+                (key, Some(campaign))
+            }
+            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None),
+        };
+        let cast = queries::cast_vote(
+            &self.db,
+            &self.outbox,
+            &vote,
+            &voter,
+            verified_for.as_deref(),
+        )
+        .await?;
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
@@ -280,6 +377,7 @@ impl From<pb::CastVoteRequest> for VoteRequest {
             ballot_id: r.ballot_id,
             choice_id: r.choice_id,
             voter_email: r.voter_email,
+            voter_pass: r.voter_pass,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod finalists;
 mod grpc;
 pub mod ledger;
 pub mod subject_access;
+pub mod verification;
 
 pub use grpc::PUBLIC_RPCS;
 
@@ -44,6 +45,8 @@ pub struct Settings {
     pub rate_limits: valued_platform::limits::RateLimits,
     /// How long handled events' inbox rows are kept.
     pub retention: valued_platform::inbox::InboxRetention,
+    /// How long a voter's emailed link and code, and the voter pass they give, last.
+    pub verification: verification::VerificationSettings,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             auth: OidcSettings::default(),
             rate_limits: valued_platform::limits::RateLimits::default(),
             retention: valued_platform::inbox::InboxRetention::default(),
+            verification: verification::VerificationSettings::default(),
         }
     }
 }
@@ -70,6 +74,7 @@ pub struct Application {
     host: ServiceHost,
     voter_key_secret: SecretString,
     rate_limits: valued_platform::limits::RateLimits,
+    verification: verification::VerificationSettings,
     admins: Admins,
 }
 
@@ -101,6 +106,7 @@ impl Application {
             host,
             voter_key_secret: settings.voter_key_secret.clone(),
             rate_limits: settings.rate_limits,
+            verification: settings.verification,
             admins,
         })
     }
@@ -119,6 +125,7 @@ impl Application {
             outbox: self.host.outbox(),
             voter_key_secret: self.voter_key_secret,
             rate_limits: self.rate_limits,
+            verification: self.verification,
             admins: self.admins,
         };
         self.host

@@ -6,7 +6,7 @@ use valued_platform::outbox::Outbox;
 use chrono::Utc;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
@@ -75,6 +75,7 @@ pub async fn cast_vote(
     outbox: &Outbox,
     new: &NewVote,
     voter: &VoterKey,
+    verified_for: Option<&str>,
 ) -> Result<CastVote> {
     let found = ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
@@ -84,6 +85,13 @@ pub async fn cast_vote(
         .timetable()
         .accepts_votes_at(Utc::now())
         .map_err(Error::Closed)?;
+    // A campaign's public vote counts only voters who verified their address for it.
+    if found.campaign_id.as_deref() != verified_for {
+        return Err(Error::Closed(match &found.campaign_id {
+            Some(_) => "Verify your email address to vote in this campaign".into(),
+            None => "A voter pass is for its campaign's public vote only".into(),
+        }));
+    }
     ballot_choice::Entity::find_by_id((new.ballot_id, new.choice_id.clone()))
         .one(db)
         .await?
@@ -154,6 +162,29 @@ pub async fn campaign_ballots(
         found.push((ballot, choices));
     }
     Ok(found)
+}
+
+/// The ballots of the campaign this voter has voted in.
+pub async fn voted_in(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+    voter: &VoterKey,
+) -> Result<Vec<Uuid>> {
+    let ballots: Vec<Uuid> = ballot::Entity::find()
+        .select_only()
+        .column(ballot::Column::Id)
+        .filter(ballot::Column::CampaignId.eq(campaign_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(vote::Entity::find()
+        .select_only()
+        .column(vote::Column::BallotId)
+        .filter(vote::Column::BallotId.is_in(ballots))
+        .filter(vote::Column::VoterKey.eq(voter.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Refuses to show a ballot's count, to anyone, before its results time (see

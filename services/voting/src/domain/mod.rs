@@ -9,5 +9,5 @@ mod voter;
 pub use ballot::{BallotRequest, ChoiceRequest, NewBallot, NewChoice};
 pub use tally::{ChoiceCount, Tally};
 pub use timetable::{Stage, Timetable};
-pub use vote::{NewVote, VoteRequest, parse_ballot_id};
+pub use vote::{NewVote, VoteRequest, Voter, parse_ballot_id};
 pub use voter::VoterKey;

@@ -26,6 +26,11 @@ impl VoterKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A key as stored with a verification or a voter pass.
+    pub fn from_stored(key: String) -> Self {
+        Self(key)
+    }
 }
 
 #[cfg(test)]

@@ -104,13 +104,22 @@ impl TestApp {
         choice_id: &str,
         email: &str,
     ) -> Result<pb::CastVoteResponse, tonic::Status> {
+        self.cast(pb::CastVoteRequest {
+            ballot_id: ballot_id.into(),
+            choice_id: choice_id.into(),
+            voter_email: email.into(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn cast(
+        &self,
+        request: pb::CastVoteRequest,
+    ) -> Result<pb::CastVoteResponse, tonic::Status> {
         self.client
             .clone()
-            .cast_vote(pb::CastVoteRequest {
-                ballot_id: ballot_id.into(),
-                choice_id: choice_id.into(),
-                voter_email: email.into(),
-            })
+            .cast_vote(request)
             .await
             .map(tonic::Response::into_inner)
     }
@@ -134,6 +143,60 @@ impl TestApp {
             .published(&self.db)
             .await
             .expect("the outbox is drained")
+    }
+
+    /// Asks to vote in `campaign_id` as `email`, and returns the link's token and the code the
+    /// email carries.
+    pub async fn verification(&self, campaign_id: &str, email: &str) -> (String, String) {
+        let before = self
+            .published_of::<valued_proto::events::v1::VoterVerificationRequested>()
+            .await
+            .len();
+        self.client
+            .clone()
+            .request_voter_verification(pb::RequestVoterVerificationRequest {
+                campaign_id: campaign_id.into(),
+                email: email.into(),
+            })
+            .await
+            .expect("a verification");
+        let sent = self
+            .published_of::<valued_proto::events::v1::VoterVerificationRequested>()
+            .await;
+        assert_eq!(sent.len(), before + 1);
+        let sent = sent.last().unwrap();
+        (sent.token.clone(), sent.code.clone())
+    }
+
+    /// A voter pass for `email` in `campaign_id`, through the emailed link.
+    pub async fn voter_pass(&self, campaign_id: &str, email: &str) -> String {
+        let (token, _) = self.verification(campaign_id, email).await;
+        self.client
+            .clone()
+            .verify_voter(pb::VerifyVoterRequest {
+                token,
+                ..Default::default()
+            })
+            .await
+            .expect("verified")
+            .into_inner()
+            .voter_pass
+    }
+
+    /// Votes with a voter pass.
+    pub async fn vote_with_pass(
+        &self,
+        ballot_id: &str,
+        choice_id: &str,
+        pass: &str,
+    ) -> Result<pb::CastVoteResponse, tonic::Status> {
+        self.cast(pb::CastVoteRequest {
+            ballot_id: ballot_id.into(),
+            choice_id: choice_id.into(),
+            voter_pass: pass.into(),
+            ..Default::default()
+        })
+        .await
     }
 
     /// Delivers `envelopes` as the nomination service would publish them.

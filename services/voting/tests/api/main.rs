@@ -7,3 +7,4 @@ mod helpers;
 mod ledger;
 mod public_vote;
 mod tally;
+mod verification;

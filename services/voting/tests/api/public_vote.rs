@@ -110,7 +110,14 @@ async fn announced_finalists_make_a_ballot_per_category_that_takes_votes_but_hid
     );
     assert_eq!(porters.finalists[0].trust_name, "Guy's and St Thomas'");
 
-    app.vote(&porters.ballot_id, "nominee-jo", "alex@example.org")
+    // A typed address alone does not vote in a campaign's public vote: a verified one does.
+    let unverified = app
+        .vote(&porters.ballot_id, "nominee-jo", "alex@example.org")
+        .await
+        .unwrap_err();
+    assert_eq!(unverified.code(), Code::FailedPrecondition);
+    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    app.vote_with_pass(&porters.ballot_id, "nominee-jo", &pass)
         .await
         .unwrap();
     // Nobody, a platform admin included, sees the count before the results time.
@@ -147,8 +154,9 @@ async fn votes_before_the_opening_or_after_the_close_are_refused_and_results_sho
         ("waiting", "results")
     );
 
+    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
     let early = app
-        .vote(&waiting.ballot_id, "nominee-sam", "alex@example.org")
+        .vote_with_pass(&waiting.ballot_id, "nominee-sam", &pass)
         .await
         .unwrap_err();
     assert_eq!(early.code(), Code::FailedPrecondition);
@@ -158,7 +166,7 @@ async fn votes_before_the_opening_or_after_the_close_are_refused_and_results_sho
         early.message()
     );
     let late = app
-        .vote(&done.ballot_id, "nominee-ali", "alex@example.org")
+        .vote_with_pass(&done.ballot_id, "nominee-ali", &pass)
         .await
         .unwrap_err();
     assert_eq!(late.code(), Code::FailedPrecondition);
@@ -210,8 +218,9 @@ async fn a_finalist_who_withdraws_consent_leaves_the_ballot_and_cannot_be_voted_
     app.announce(&[consent(false, false)]).await;
     let ballots = app.ballots_with(1).await;
     assert_eq!(names(&ballots[0]), ["Sam Patel"]);
+    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
     let refused = app
-        .vote(&ballot.ballot_id, "nominee-jo", "alex@example.org")
+        .vote_with_pass(&ballot.ballot_id, "nominee-jo", &pass)
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);

@@ -3,3 +3,5 @@ pub mod ballot_choice;
 pub mod ledger_entry;
 pub mod tally;
 pub mod vote;
+pub mod voter_pass;
+pub mod voter_verification;

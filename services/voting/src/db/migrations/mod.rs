@@ -3,6 +3,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261122_000200_create_ballots_and_votes;
 mod m20261126_000201_vote_ledger;
 mod m20261126_000202_public_vote;
+mod m20261126_000203_voter_verification;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261126_000201_vote_ledger::Migration));
         migrations.push(Box::new(m20261126_000202_public_vote::Migration));
+        migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
         migrations
     }
 }

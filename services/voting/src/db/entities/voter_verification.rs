@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A request to verify a voter's address (see `crate::verification`).
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "voter_verification")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub campaign_id: String,
+    pub voter_key: String,
+    /// SHA-256 of the link's token.
+    pub token_hash: String,
+    /// HMAC of the verification id and the 6-digit code under the voter-key secret.
+    pub code_hash: String,
+    /// Wrong codes tried; five spend the request.
+    pub attempts: i32,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub used_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
