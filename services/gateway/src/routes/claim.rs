@@ -107,18 +107,14 @@ async fn nominee(clients: &Clients, token: &str) -> Result<Option<GetNomineeClai
     if !forms::is_token(token) {
         return Ok(None);
     }
-    match clients
+    let answer = clients
         .nomination
         .clone()
         .get_nominee_claim(GetNomineeClaimRequest {
             claim_token: token.to_owned(),
         })
-        .await
-    {
-        Ok(response) => Ok(Some(response.into_inner())),
-        Err(status) if status.code() == Code::NotFound => Ok(None),
-        Err(status) => Err(GatewayError::from_status(NOMINATION, status)),
-    }
+        .await;
+    forms::found(NOMINATION, answer)
 }
 
 fn render(

@@ -190,6 +190,19 @@ pub fn is_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// What a service answered about a link's token: `None` for NOT_FOUND (an unknown, used or expired
+/// link), which the page says it cannot open; an error for anything else.
+pub fn found<T>(
+    service: &'static str,
+    answer: std::result::Result<tonic::Response<T>, tonic::Status>,
+) -> Result<Option<T>> {
+    match answer {
+        Ok(response) => Ok(Some(response.into_inner())),
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+        Err(status) => Err(GatewayError::from_status(service, status)),
+    }
+}
+
 /// A page that only tells something (a link that no longer works, say), in the error page's layout.
 pub fn message_page(
     status: StatusCode,

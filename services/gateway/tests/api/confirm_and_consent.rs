@@ -5,11 +5,20 @@ use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::{Consent, GetConsentResponse, GetNomineeClaimResponse};
 
 use crate::fake::spawn;
+use crate::helpers::TestApp;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn cookie() -> String {
     format!("valued_csrf={TOKEN}")
+}
+
+/// A POST to `path` whose CSRF field does not repeat the cookie is refused, pointing back at `form`.
+async fn refused_without_csrf(app: &TestApp, path: &str, form: &str) {
+    let response = app.post_form(path, "csrf_token=x", Some(&cookie())).await;
+    assert_eq!(response.status(), 403);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(r#"<a href="{form}">"#)), "{html}");
 }
 
 #[tokio::test]
@@ -36,17 +45,7 @@ async fn pressing_the_button_confirms_once() {
         .insert("c1".into(), "Sam <Patel>".into());
     let body = format!("csrf_token={TOKEN}&website=");
 
-    let response = app
-        .post_form("/confirm/c1", "csrf_token=x", Some(&cookie()))
-        .await;
-    assert_eq!(response.status(), 403);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<a href="/confirm/c1">"#)
-    );
+    refused_without_csrf(&app, "/confirm/c1", "/confirm/c1").await;
 
     let response = app.post_form("/confirm/c1", &body, Some(&cookie())).await;
     assert_eq!(response.status(), 200);
@@ -180,17 +179,7 @@ async fn the_consent_page_says_who_it_is_for_and_offers_this_is_not_me() {
 
     // "Not me" records nothing and turns the link off.
     let body = format!("csrf_token={TOKEN}");
-    let response = app
-        .post_form("/consent/k1/not-me", "csrf_token=x", Some(&cookie()))
-        .await;
-    assert_eq!(response.status(), 403);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains(r#"<a href="/consent/k1">"#)
-    );
+    refused_without_csrf(&app, "/consent/k1/not-me", "/consent/k1").await;
     let response = app
         .post_form("/consent/k1/not-me", &body, Some(&cookie()))
         .await;
@@ -297,14 +286,7 @@ async fn a_bad_address_or_the_trust_contacts_is_asked_again_and_sends_nothing() 
     assert!(html.contains(r#"value="awards@gstt.example.org""#));
     assert!(fake.state().claimed.is_empty());
 
-    let response = app
-        .post_form(
-            "/claim/cl1",
-            "csrf_token=x&email=sam%40example.org",
-            Some(&cookie()),
-        )
-        .await;
-    assert_eq!(response.status(), 403);
+    refused_without_csrf(&app, "/claim/cl1", "/claim/cl1").await;
 }
 
 #[tokio::test]
