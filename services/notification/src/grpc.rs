@@ -278,6 +278,11 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::WriteToMpRequest>,
     ) -> Result<Response<pb::WriteToMpResponse>, Status> {
+        let writer = Named {
+            field: "email",
+            typed: &request.get_ref().email,
+        };
+        limits::admit(&self.db, self.rate_limits, &request, "write to mp", &[writer]).await?;
         let r = request.into_inner();
         let drafted = self
             .letters
@@ -297,6 +302,7 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ConfirmMpLetterRequest>,
     ) -> Result<Response<pb::ConfirmMpLetterResponse>, Status> {
+        limits::admit(&self.db, self.rate_limits, &request, "confirm mp letter", &[]).await?;
         let confirmed = self.letters.confirm(&request.into_inner().token).await?;
         Ok(Response::new(pb::ConfirmMpLetterResponse {
             mp_name: confirmed.mp_name,
@@ -304,11 +310,6 @@ impl NotificationService for NotificationApi {
         }))
     }
 }
-        let writer = Named {
-            field: "email",
-            typed: &request.get_ref().email,
-        };
-        limits::admit(&self.db, self.rate_limits, &request, "write to mp", &[writer]).await?;
 
 fn mp(member: crate::mps::Mp) -> pb::Mp {
     pb::Mp {
@@ -328,7 +329,6 @@ fn mask(email: &str) -> String {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
             format!("{first}***@{domain}")
-        limits::admit(&self.db, self.rate_limits, &request, "confirm mp letter", &[]).await?;
         }
         None => "***".into(),
     }

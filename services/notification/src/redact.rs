@@ -6,6 +6,9 @@
 //! through [`LinkTokens::redact`] first, which keeps each link up to its page
 //! (`…/confirm/[token removed]`) so an admin can still see which kind of link it was.
 //!
+//! A voter's 6-digit code is a token too: the templates write it after [`CODE_MARKER`], and it goes
+//! the same way.
+//!
 //! Bodies are stored as rendered (plain text, and HTML where the templates' escaping writes `/` as
 //! `&#x2f;`), never in their MIME transfer encoding, so those two spellings are all there is to find.
 
@@ -18,7 +21,11 @@ pub const TOKEN_PAGES: &[&str] = &[
     "drafts",
     "write-to-your-mp/confirm",
     "unsubscribe",
+    "vote/verify",
 ];
+
+/// What every template writes just before a one-time code (the public vote's verification).
+pub const CODE_MARKER: &str = "Your code: ";
 
 /// What a link's token is replaced with.
 pub const REMOVED: &str = "[token removed]";
@@ -42,6 +49,7 @@ impl LinkTokens {
             }
             prefixes.push(plain);
         }
+        prefixes.push(CODE_MARKER.to_owned());
         Self { prefixes }
     }
 
@@ -207,7 +215,9 @@ mod tests {
                 (&email.html, HtmlEscape(URL).to_string()),
             ] {
                 let redacted = tokens.redact(body);
-                let found = redacted.matches(base.as_str()).count();
+                let found =
+                    redacted.matches(base.as_str()).count() + redacted.matches(CODE_MARKER).count();
+                assert!(!redacted.contains("042917"), "{template}: {redacted}");
                 assert_eq!(
                     redacted.matches(REMOVED).count(),
                     found,

@@ -27,6 +27,7 @@ templates! {
     NOMINATION_CONFIRM = "nomination_confirm",
     DRAFT_RESUME = "draft_resume",
     NOMINATION_DECLINED = "nomination_declined",
+    VOTE_VERIFICATION = "vote_verification",
     NOMINEE_THANKS = "nominee_thanks",
     NOMINEE_CONSENT_LINK = "nominee_consent_link",
     MORE_INFO_NEEDED = "more_info_needed",

@@ -13,6 +13,7 @@ mod nomination_submitted;
 mod nominee_claimed;
 mod nominee_thanked;
 mod recognised;
+mod voter_verification;
 pub mod samples;
 
 use std::collections::BTreeMap;
@@ -27,7 +28,7 @@ use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
     DraftSaved, FinalistAnnounced, NominationDeclined, MoreInfoRequested, NominationConfirmationRequested,
-    NominationSubmitted, NomineeClaimed, NomineeThanked, WinnerAnnounced,
+    NominationSubmitted, NomineeClaimed, NomineeThanked, VoterVerificationRequested, WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -143,6 +144,7 @@ impl Notifications {
         .on::<MoreInfoRequested>()
         .on::<FinalistAnnounced>()
         .on::<WinnerAnnounced>()
+        .on::<VoterVerificationRequested>()
     }
 
     /// Emails of these trusts show their own sender name and reply-to.

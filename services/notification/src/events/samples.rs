@@ -86,6 +86,16 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         nominator_emails: vec!["alex@example.org".into()],
         ..Default::default()
     };
+    let verification = ev::VoterVerificationRequested {
+        campaign_name: typed.into(),
+        email: "alex@example.org".into(),
+        token: "b0a7".into(),
+        code: "042917".into(),
+        expires_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+    };
     let finalist = ev::FinalistAnnounced {
         finalist: Some(recognised.clone()),
         announced_at: None,
@@ -109,5 +119,6 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         Envelope::new("test", None, &more_info("")),
         Envelope::new("test", None, &finalist),
         Envelope::new("test", None, &winner),
+        Envelope::new("test", None, &verification),
     ]
 }

@@ -52,6 +52,8 @@ const TRANSACTIONAL: &[&str] = &[
     templates::DRAFT_RESUME,
     // Why a nomination the nominator just tried to send was not taken.
     templates::NOMINATION_DECLINED,
+    // The link and code a voter asked for, without which they cannot vote.
+    templates::VOTE_VERIFICATION,
     // The receipt for a nomination just made.
     templates::NOMINATION_RECEIVED,
     // A question about a nomination, which only the nominator can answer.

@@ -37,6 +37,8 @@ pub const CAPPED: &[&str] = &[
     // The public nomination form again: why a nomination was not taken, to the nominator's address
     // as typed.
     templates::NOMINATION_DECLINED,
+    // The public vote: the link and code to verify a voter's address, to the address as typed.
+    templates::VOTE_VERIFICATION,
     // "Email your MP": the link that sends the letter, to the supporter's address as typed.
     templates::MP_LETTER_CONFIRM,
     // The nominee's thank-you, when it goes to the work address the nominator typed (a confirmed

@@ -106,6 +106,34 @@ async fn six_resume_links_to_one_typed_address_in_a_day_send_five_and_cap_the_si
 }
 
 #[tokio::test]
+async fn plus_tags_and_gmail_dots_do_not_buy_one_mailbox_more_emails() {
+    let app = spawn_app().await;
+    for typed in [
+        "victim@gmail.com",
+        "victim+1@gmail.com",
+        "Vic.tim@gmail.com",
+        "v.i.c.t.i.m+drafts@googlemail.com",
+        "VICTIM+2@gmail.com",
+        "victim+3@gmail.com",
+    ] {
+        app.publish(&draft_saved(typed)).await;
+    }
+    app.smtp.wait_for(5, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settled().await;
+    let statuses: Vec<String> = app
+        .deliveries()
+        .await
+        .into_iter()
+        .filter(|d| d.template == "draft_resume")
+        .map(|d| d.status)
+        .collect();
+    assert_eq!(count(&statuses, "sent"), 5, "{statuses:?}");
+    assert_eq!(count(&statuses, "capped"), 1, "{statuses:?}");
+    assert_eq!(app.smtp.received().len(), 5);
+}
+
+#[tokio::test]
 async fn a_consent_link_to_an_address_typed_on_the_claim_page_is_capped() {
     let app = spawn_app().await;
     for _ in 0..5 {
@@ -357,5 +385,48 @@ async fn a_declined_nomination_is_explained_to_the_typed_address_within_the_cap(
         app.statuses_of("alex@example.org", "nomination_declined")
             .await,
         ["capped"]
+    );
+}
+
+/// A voter's link and code go to the address typed on the vote page, and count among its
+/// unsolicited emails.
+#[tokio::test]
+async fn a_voters_link_and_code_are_sent_to_the_typed_address_within_the_cap() {
+    let app = spawn_app().await;
+    app.publish(&envelope(&ev::VoterVerificationRequested {
+        campaign_name: "Health Heroes 2026".into(),
+        email: "Voter@Example.org".into(),
+        token: "b0a7".into(),
+        code: "042917".into(),
+        expires_at: None,
+    }))
+    .await;
+    app.smtp.wait_for(1, Duration::from_secs(10)).await;
+    let email = app.smtp.received().remove(0);
+    assert_eq!(email.rcpt_to, ["voter@example.org"]);
+    assert!(email.subject().contains("to vote in Health Heroes 2026"));
+    let text = email.text_body();
+    assert!(text.contains("/vote/verify/b0a7"), "{text}");
+    assert!(text.contains("042917"), "{text}");
+    for _ in 0..5 {
+        app.publish(&draft_saved("voter@example.org")).await;
+    }
+    app.settled().await;
+    app.publish(&envelope(&ev::VoterVerificationRequested {
+        campaign_name: "Health Heroes 2026".into(),
+        email: "voter@example.org".into(),
+        token: "b0a8".into(),
+        code: "111111".into(),
+        expires_at: None,
+    }))
+    .await;
+    app.settled().await;
+    let statuses = app
+        .statuses_of("voter@example.org", "vote_verification")
+        .await;
+    assert_eq!(
+        (count(&statuses, "sent"), count(&statuses, "capped")),
+        (1, 1),
+        "{statuses:?}"
     );
 }
