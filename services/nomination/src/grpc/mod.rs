@@ -77,6 +77,11 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The address a public action names, for its rate limit: the form field and what was typed.
+const NOMINATOR: &str = "nominator_email";
+/// A public action that names no address.
+const NOBODY: (&str, Option<&str>) = ("", None);
+
 pub struct NominationApi {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
@@ -93,19 +98,16 @@ impl NominationApi {
     }
 
     /// Counts a public `action` against the rate limits of the caller's client address and of the
-    /// nominator's address (`nominator_email` as typed, when it is one), refusing it before anything
-    /// is looked up or stored once either is spent.
+    /// address it names (the form field and what was typed there, when it is an address), refusing
+    /// it before anything is looked up or stored once either is spent.
     async fn limit<T>(
         &self,
         request: &Request<T>,
         action: &str,
-        nominator_email: Option<&str>,
+        (field, typed): (&str, Option<&str>),
     ) -> Result<(), Status> {
-        let named: Vec<Named<'_>> = nominator_email
-            .map(|typed| Named {
-                field: "nominator_email",
-                typed,
-            })
+        let named: Vec<Named<'_>> = typed
+            .map(|typed| Named { field, typed })
             .into_iter()
             .collect();
         limits::admit(&self.db, self.rate_limits, request, action, &named).await
@@ -152,7 +154,7 @@ impl NominationService for NominationApi {
         request: Request<pb::SubmitNominationRequest>,
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
         let email = request.get_ref().nominator_email.clone();
-        self.limit(&request, "submit nomination", Some(&email))
+        self.limit(&request, "submit nomination", (NOMINATOR, Some(&email)))
             .await?;
         let submission = request.into_inner().into();
         let id = submit::submit(&self.db, &self.outbox, &submission, self.limits).await?;
@@ -213,7 +215,7 @@ impl NominationService for NominationApi {
             .as_ref()
             .filter(|_| request.get_ref().email_resume_link)
             .map(|a| a.nominator_email.clone());
-        self.limit(&request, "save draft", email.as_deref()).await?;
+        self.limit(&request, "save draft", (NOMINATOR, email.as_deref())).await?;
         let save = request.into_inner().into();
         let saved = drafts::save(&self.db, &self.outbox, &save, self.draft_lifetime).await?;
         Ok(Response::new(pb::SaveDraftResponse {
@@ -239,7 +241,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::ConfirmNominationRequest>,
     ) -> Result<Response<pb::ConfirmNominationResponse>, Status> {
-        self.limit(&request, "confirm nomination", None).await?;
+        self.limit(&request, "confirm nomination", NOBODY).await?;
         let confirmed =
             confirm::confirm(&self.db, &self.outbox, &request.into_inner().confirm_token).await?;
         Ok(Response::new(pb::ConfirmNominationResponse {
@@ -274,7 +276,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::RecordConsentRequest>,
     ) -> Result<Response<pb::RecordConsentResponse>, Status> {
-        self.limit(&request, "record consent", None).await?;
+        self.limit(&request, "record consent", NOBODY).await?;
         let request = request.into_inner();
         let given = request.consent.unwrap_or_default();
         consent::record(
@@ -295,7 +297,7 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::DisownConsentLinkRequest>,
     ) -> Result<Response<pb::DisownConsentLinkResponse>, Status> {
-        self.limit(&request, "disown consent link", None).await?;
+        self.limit(&request, "disown consent link", NOBODY).await?;
         consent::disown(&self.db, &self.outbox, &request.into_inner().consent_token).await?;
         Ok(Response::new(pb::DisownConsentLinkResponse {}))
     }
@@ -316,7 +318,9 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::ClaimNomineeRequest>,
     ) -> Result<Response<pb::ClaimNomineeResponse>, Status> {
-        self.limit(&request, "claim nominee", None).await?;
+        let email = request.get_ref().email.clone();
+        self.limit(&request, "claim nominee", ("email", Some(&email)))
+            .await?;
         let claim = claim::Claim::try_from(request.into_inner())?;
         claim::claim(&self.db, &self.outbox, &claim).await?;
         Ok(Response::new(pb::ClaimNomineeResponse {}))
