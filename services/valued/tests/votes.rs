@@ -4,6 +4,7 @@
 
 use sea_orm::ConnectionTrait;
 use valued::Settings;
+use valued_platform::domain::EmailAddress;
 use valued_platform::outbox::Outbox;
 use valued_voting::db::queries;
 use valued_voting::domain::{
@@ -46,9 +47,12 @@ async fn ballot_with_votes(
             ballot_id: ballot_id.clone(),
             choice_id: (*choice).into(),
             voter_email: format!("voter{index}@example.org"),
+            ..VoteRequest::default()
         })
         .unwrap();
-        let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &vote.voter);
+        let address = EmailAddress::parse("voter_email", &format!("voter{index}@example.org"))
+            .unwrap();
+        let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &address);
         queries::cast_vote(&db, &outbox, &vote, &key, None)
             .await
             .unwrap();

@@ -16,8 +16,11 @@ use valued_proto::notification::v1::notification_service_server::{
 use valued_proto::notification::v1::*;
 use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServiceServer};
 use valued_proto::voting::v1::{
-    CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse, GetTallyRequest,
-    GetTallyResponse,
+    CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
+    ExportLedgerRequest, ExportLedgerResponse, GetTallyRequest, GetTallyResponse,
+    GetVoterStatusRequest, GetVoterStatusResponse, ListCampaignBallotsRequest,
+    ListCampaignBallotsResponse, RequestVoterVerificationRequest, RequestVoterVerificationResponse,
+    VerifyLedgerRequest, VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
 };
 
 use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
@@ -105,6 +108,12 @@ service! { FakeVoting: VotingService {
     create_ballot: CreateBallotRequest => CreateBallotResponse;
     cast_vote: CastVoteRequest => CastVoteResponse;
     get_tally: GetTallyRequest => GetTallyResponse;
+    verify_ledger: VerifyLedgerRequest => VerifyLedgerResponse;
+    export_ledger: ExportLedgerRequest => ExportLedgerResponse;
+    list_campaign_ballots: ListCampaignBallotsRequest => ListCampaignBallotsResponse;
+    request_voter_verification: RequestVoterVerificationRequest => RequestVoterVerificationResponse;
+    verify_voter: VerifyVoterRequest => VerifyVoterResponse;
+    get_voter_status: GetVoterStatusRequest => GetVoterStatusResponse;
 }}
 
 /// The gateway with the real nomination service and the stand-ins; the stand-in for notification.
