@@ -116,6 +116,20 @@ impl Cluster {
                 "info,sqlx=warn,lapin=warn,h2=warn,tower=warn".into(),
             ),
             ("VALUED__NOMINATION__SEED_DEMO".into(), "true".into()),
+            // The load and fault tests send thousands of nominations from this one machine's
+            // address: no budget per client address here (rate_limits.rs sets its own).
+            (
+                "VALUED__NOMINATION__RATE_LIMITS__PER_CLIENT_PER_HOUR".into(),
+                "0".into(),
+            ),
+            (
+                "VALUED__NOTIFICATION__RATE_LIMITS__PER_CLIENT_PER_HOUR".into(),
+                "0".into(),
+            ),
+            (
+                "VALUED__VOTING__RATE_LIMITS__PER_CLIENT_PER_HOUR".into(),
+                "0".into(),
+            ),
             // `valued serve` refuses the development voter key.
             (
                 "VALUED__VOTING__VOTER_KEY_SECRET".into(),
