@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic::{Code, Status};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -53,7 +53,12 @@ pub async fn serve(
         .trace_fn(request_span)
         .layer(GateLayer(Arc::new(gate)))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.wait())
+        // Without TCP_NODELAY (which the builder's setting does not give an incoming stream of our
+        // own) a response written in two segments waits ~40 ms for the client's delayed ACK.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown.wait(),
+        )
         .await;
     monitor.abort();
     served
