@@ -528,6 +528,16 @@ pub async fn revoke(
     scope: &str,
 ) -> Result<()> {
     let email = email.trim().to_lowercase();
+    // Whoever revokes another's platform admin role is one, so one always remains; revoking one's
+    // own could leave none (short of the command line).
+    if let Actor::Admin(principal) = actor
+        && role == Role::PlatformAdmin
+        && principal.email.eq_ignore_ascii_case(&email)
+    {
+        return Err(Error::Closed(
+            "You cannot revoke your own platform admin role: ask another platform admin".into(),
+        ));
+    }
     let txn = db.begin().await?;
     require_manages(&txn, actor, "revoke", role, scope).await?;
     let revoked = role_grant::ActiveModel {

@@ -261,6 +261,22 @@ async fn a_platform_admin_revokes_and_the_next_call_is_refused() {
         role_audit(&app).await.last().unwrap(),
         &audited(PLATFORM_ADMIN, "revoke_role", &detail)
     );
+
+    // A platform admin cannot revoke their own role (and so leave nobody to grant any), only
+    // another's.
+    cli_grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, "").await;
+    cli_grant(&app, "second.admin@example.org", Role::PlatformAdmin, "").await;
+    assert_eq!(
+        revoke(&mut app, &platform, (PLATFORM_ADMIN, "platform_admin", "")).await,
+        Err(Code::FailedPrecondition)
+    );
+    revoke(
+        &mut app,
+        &platform,
+        ("second.admin@example.org", "platform_admin", ""),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
