@@ -276,7 +276,16 @@ impl VotingService for VotingApi {
         let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
             .map_err(|error| Error::Invalid(vec![error]))?;
         let report = queries::verify_ledger(&self.db, ballot_id).await?;
-        Ok(Response::new(report.into()))
+        let mut response: pb::VerifyLedgerResponse = report.into();
+        // Before the results time the check still says whether the chain is whole, but nothing
+        // that tells who is ahead: no counts, and breaks by kind and place only.
+        if queries::results_released(&self.db, ballot_id).await.is_err() {
+            response.counts.clear();
+            for broken in &mut response.breaks {
+                broken.detail = "details once the results are out".into();
+            }
+        }
+        Ok(Response::new(response))
     }
 
     async fn export_ledger(
@@ -293,6 +302,8 @@ impl VotingService for VotingApi {
             0 => EXPORT_PAGE,
             limit => u64::from(limit).min(EXPORT_PAGE_MAX),
         };
+        // The entries say what was chosen: not before the results time.
+        queries::results_released(&self.db, ballot_id).await?;
         let (head, page) =
             queries::ledger_page(&self.db, ballot_id, request.after_seq, limit).await?;
         let next_after_seq = match page.last() {

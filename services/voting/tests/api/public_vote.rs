@@ -137,6 +137,29 @@ async fn announced_finalists_make_a_ballot_per_category_that_takes_votes_but_hid
         "{}",
         hidden.message()
     );
+    // The ledger check says the chain is whole, but not how the votes fall; the export waits.
+    let checked = app
+        .client
+        .clone()
+        .verify_ledger(app.signed(pb::VerifyLedgerRequest {
+            ballot_id: porters.ballot_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(checked.intact);
+    assert_eq!(checked.entries, 1);
+    assert!(checked.counts.is_empty(), "{:?}", checked.counts);
+    let export = app
+        .client
+        .clone()
+        .export_ledger(app.signed(pb::ExportLedgerRequest {
+            ballot_id: porters.ballot_id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(export.code(), Code::FailedPrecondition);
 }
 
 #[tokio::test]
