@@ -88,11 +88,19 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
     ),
     (
         "/valued.voting.v1.VotingService/VerifyLedger",
-        "any ballot's counts, before its results are published",
+        "whether any ballot's ledger is whole (its counts once the results are out)",
     ),
     (
         "/valued.voting.v1.VotingService/ExportLedger",
-        "every entry of any ballot's ledger, before its results are published",
+        "every entry of any ballot's ledger, once its results are out",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ScheduleVote",
+        "opens, extends or closes any campaign's public vote",
+    ),
+    (
+        "/valued.voting.v1.VotingService/GetTurnout",
+        "how many have voted in any campaign's public vote while it runs",
     ),
     (
         "/valued.notification.v1.NotificationService/ExportPerson",

@@ -16,7 +16,7 @@ use crate::domain::{
     parse_ballot_id,
 };
 use crate::error::Error;
-use crate::{ledger, verification};
+use crate::{ledger, schedule, verification};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -111,6 +111,49 @@ impl VotingService for VotingApi {
             voter_pass: pass.token,
             campaign_id: pass.campaign_id,
             expires_at: Some(timestamp(pass.expires_at)),
+        }))
+    }
+
+    async fn schedule_vote(
+        &self,
+        request: Request<pb::ScheduleVoteRequest>,
+    ) -> Result<Response<pb::ScheduleVoteResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "schedule public votes")
+            .await?;
+        let r = request.into_inner();
+        let at = |t: Option<prost_types::Timestamp>| {
+            t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        };
+        let timetable = schedule::Timetable::parse(at(r.opens_at), at(r.closes_at), at(r.results_at))
+            .map_err(Error::Invalid)?;
+        let ballots =
+            schedule::set(&self.db, &admin.identity.email, &r.campaign_id, timetable).await?;
+        Ok(Response::new(pb::ScheduleVoteResponse {
+            ballots: u32::try_from(ballots).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn get_turnout(
+        &self,
+        request: Request<pb::GetTurnoutRequest>,
+    ) -> Result<Response<pb::GetTurnoutResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "see the turnout of public votes")
+            .await?;
+        let (ballots, verified_voters) =
+            schedule::turnout(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::GetTurnoutResponse {
+            ballots: ballots
+                .into_iter()
+                .map(|t| pb::BallotTurnout {
+                    ballot_id: t.ballot.id.to_string(),
+                    title: t.ballot.title,
+                    votes: t.votes,
+                })
+                .collect(),
+            verified_voters,
         }))
     }
 

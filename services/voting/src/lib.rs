@@ -7,6 +7,7 @@ pub mod error;
 pub mod finalists;
 mod grpc;
 pub mod ledger;
+pub mod schedule;
 pub mod subject_access;
 pub mod verification;
 

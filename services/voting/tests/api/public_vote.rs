@@ -248,3 +248,93 @@ async fn a_finalist_who_withdraws_consent_leaves_the_ballot_and_cannot_be_voted_
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
 }
+
+#[tokio::test]
+async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_falls() {
+    let app = spawn_app().await;
+    app.announce(&[
+        finalist("nominee-sam", "Sam Patel", "Porter", &timetable(-1, 6, 8)),
+        finalist("nominee-ali", "Ali Khan", "Cleaner", &timetable(-1, 6, 8)),
+    ])
+    .await;
+    let ballots = app.ballots_with(2).await;
+    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    app.vote_with_pass(&ballots[0].ballot_id, "nominee-sam", &pass)
+        .await
+        .unwrap();
+    let schedule = |opens: i64, closes: i64, results: i64| pb::ScheduleVoteRequest {
+        campaign_id: CAMPAIGN.into(),
+        opens_at: at(chrono::Duration::hours(opens)),
+        closes_at: at(chrono::Duration::hours(closes)),
+        results_at: at(chrono::Duration::hours(results)),
+    };
+
+    // Closed now: the next vote is refused.
+    let changed = app
+        .client
+        .clone()
+        .schedule_vote(app.signed(schedule(-24, 0, 48)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(changed.ballots, 2);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let closed = app
+        .vote_with_pass(&ballots[1].ballot_id, "nominee-ali", &pass)
+        .await
+        .unwrap_err();
+    assert!(closed.message().starts_with("Voting closed on"), "{}", closed.message());
+    // Extended: it counts again.
+    app.client
+        .clone()
+        .schedule_vote(app.signed(schedule(-24, 24, 48)))
+        .await
+        .unwrap();
+    app.vote_with_pass(&ballots[1].ballot_id, "nominee-ali", &pass)
+        .await
+        .unwrap();
+
+    // A timetable out of order names each bad time; a caller without the role is refused.
+    let bad = app
+        .client
+        .clone()
+        .schedule_vote(app.signed(schedule(5, 1, 0)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        crate::helpers::fields(&bad),
+        ["closes_at", "results_at"]
+    );
+    let anonymous = app
+        .client
+        .clone()
+        .schedule_vote(schedule(-24, 24, 48))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+
+    // Turnout: votes per ballot and voters verified, no finalist's count.
+    let turnout = app
+        .client
+        .clone()
+        .get_turnout(app.signed(pb::GetTurnoutRequest {
+            campaign_id: CAMPAIGN.into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(turnout.verified_voters, 1);
+    let votes: Vec<u64> = turnout.ballots.iter().map(|b| b.votes).collect();
+    assert_eq!(votes, [1, 1]);
+
+    // Each change is audited with who made it.
+    use sea_orm::EntityTrait;
+    let audit = valued_voting::db::entities::vote_audit::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|a| a.actor == crate::helpers::PLATFORM_ADMIN
+        && a.action == "schedule_vote"
+        && a.campaign_id == CAMPAIGN));
+}

@@ -20,6 +20,7 @@ use valued_proto::voting::v1::{
     ExportLedgerRequest, ExportLedgerResponse, GetTallyRequest, GetTallyResponse,
     GetVoterStatusRequest, GetVoterStatusResponse, ListCampaignBallotsRequest,
     ListCampaignBallotsResponse, RequestVoterVerificationRequest, RequestVoterVerificationResponse,
+    ScheduleVoteRequest, ScheduleVoteResponse, GetTurnoutRequest, GetTurnoutResponse,
     VerifyLedgerRequest, VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
 };
 
@@ -114,6 +115,8 @@ service! { FakeVoting: VotingService {
     request_voter_verification: RequestVoterVerificationRequest => RequestVoterVerificationResponse;
     verify_voter: VerifyVoterRequest => VerifyVoterResponse;
     get_voter_status: GetVoterStatusRequest => GetVoterStatusResponse;
+    schedule_vote: ScheduleVoteRequest => ScheduleVoteResponse;
+    get_turnout: GetTurnoutRequest => GetTurnoutResponse;
 }}
 
 /// The gateway with the real nomination service and the stand-ins; the stand-in for notification.

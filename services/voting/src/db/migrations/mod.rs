@@ -4,6 +4,7 @@ mod m20261122_000200_create_ballots_and_votes;
 mod m20261126_000201_vote_ledger;
 mod m20261126_000202_public_vote;
 mod m20261126_000203_voter_verification;
+mod m20261126_000204_vote_audit;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000201_vote_ledger::Migration));
         migrations.push(Box::new(m20261126_000202_public_vote::Migration));
         migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
+        migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
         migrations
     }
 }
