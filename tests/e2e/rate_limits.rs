@@ -87,7 +87,10 @@ async fn two_gateways_share_one_budget_per_network_and_per_person() {
         ],
     )
     .await;
-    let gateways = [cluster.ports["gateway"], cluster.start_second_gateway().await];
+    let gateways = [
+        cluster.ports["gateway"],
+        cluster.start_second_gateway().await,
+    ];
     let campaign = cluster.demo_campaign().await;
 
     // One network: four nominations, alternating between the gateways, then the fifth is refused
@@ -114,7 +117,10 @@ async fn two_gateways_share_one_budget_per_network_and_per_person() {
         page.contains("too many requests from your network"),
         "{page}"
     );
-    assert!(page.contains("Nominee Five"), "the answers are kept: {page}");
+    assert!(
+        page.contains("Nominee Five"),
+        "the answers are kept: {page}"
+    );
     // Another network has its own budget.
     let (status, _) = Visitor::new(gateways[1], "203.0.113.8")
         .nominate(&campaign, "Nominee Six", "colleague6@example.org")

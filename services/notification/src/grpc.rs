@@ -282,7 +282,14 @@ impl NotificationService for NotificationApi {
             field: "email",
             typed: &request.get_ref().email,
         };
-        limits::admit(&self.db, self.rate_limits, &request, "write to mp", &[writer]).await?;
+        limits::admit(
+            &self.db,
+            self.rate_limits,
+            &request,
+            "write to mp",
+            &[writer],
+        )
+        .await?;
         let r = request.into_inner();
         let drafted = self
             .letters
@@ -302,7 +309,14 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<pb::ConfirmMpLetterRequest>,
     ) -> Result<Response<pb::ConfirmMpLetterResponse>, Status> {
-        limits::admit(&self.db, self.rate_limits, &request, "confirm mp letter", &[]).await?;
+        limits::admit(
+            &self.db,
+            self.rate_limits,
+            &request,
+            "confirm mp letter",
+            &[],
+        )
+        .await?;
         let confirmed = self.letters.confirm(&request.into_inner().token).await?;
         Ok(Response::new(pb::ConfirmMpLetterResponse {
             mp_name: confirmed.mp_name,

@@ -43,8 +43,8 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Deserialize;
 use tokio::task::JoinHandle;
@@ -576,7 +576,10 @@ async fn pseudonymise_deliveries(
                 Expr::value(scrub(smtp_response)),
             )
             .col_expr(delivery::Column::PseudonymisedAt, Expr::value(now))
-            .col_expr(delivery::Column::UnsolicitedKey, Expr::value(None::<String>));
+            .col_expr(
+                delivery::Column::UnsolicitedKey,
+                Expr::value(None::<String>),
+            );
         if !TO_MPS.contains(&template.as_str()) {
             update = update.col_expr(
                 delivery::Column::Recipient,

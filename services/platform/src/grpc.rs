@@ -174,7 +174,9 @@ impl tonic::service::Interceptor for Outgoing {
         if let Some(client) = crate::limits::current_client()
             && let Ok(value) = client.parse()
         {
-            request.metadata_mut().insert(crate::limits::CLIENT_HEADER, value);
+            request
+                .metadata_mut()
+                .insert(crate::limits::CLIENT_HEADER, value);
         }
         Ok(request)
     }

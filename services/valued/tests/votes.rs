@@ -50,8 +50,8 @@ async fn ballot_with_votes(
             ..VoteRequest::default()
         })
         .unwrap();
-        let address = EmailAddress::parse("voter_email", &format!("voter{index}@example.org"))
-            .unwrap();
+        let address =
+            EmailAddress::parse("voter_email", &format!("voter{index}@example.org")).unwrap();
         let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &address);
         queries::cast_vote(&db, &outbox, &vote, &key, None)
             .await

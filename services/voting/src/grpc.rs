@@ -12,8 +12,7 @@ use valued_proto::voting::v1::voting_service_server::VotingService;
 
 use crate::db::queries;
 use crate::domain::{
-    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, Voter, VoterKey,
-    parse_ballot_id,
+    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
 use crate::{ledger, schedule, verification};
@@ -72,7 +71,14 @@ impl VotingService for VotingApi {
             field: "email",
             typed: &request.get_ref().email,
         };
-        limits::admit(&self.db, self.rate_limits, &request, "verify voter", &[voter]).await?;
+        limits::admit(
+            &self.db,
+            self.rate_limits,
+            &request,
+            "verify voter",
+            &[voter],
+        )
+        .await?;
         let r = request.into_inner();
         let expires_at = verification::request(
             &self.db,
@@ -126,8 +132,9 @@ impl VotingService for VotingApi {
         let at = |t: Option<prost_types::Timestamp>| {
             t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
         };
-        let timetable = schedule::Timetable::parse(at(r.opens_at), at(r.closes_at), at(r.results_at))
-            .map_err(Error::Invalid)?;
+        let timetable =
+            schedule::Timetable::parse(at(r.opens_at), at(r.closes_at), at(r.results_at))
+                .map_err(Error::Invalid)?;
         let ballots =
             schedule::set(&self.db, &admin.identity.email, &r.campaign_id, timetable).await?;
         Ok(Response::new(pb::ScheduleVoteResponse {
@@ -322,7 +329,10 @@ impl VotingService for VotingApi {
         let mut response: pb::VerifyLedgerResponse = report.into();
         // Before the results time the check still says whether the chain is whole, but nothing
         // that tells who is ahead: no counts, and breaks by kind and place only.
-        if queries::results_released(&self.db, ballot_id).await.is_err() {
+        if queries::results_released(&self.db, ballot_id)
+            .await
+            .is_err()
+        {
             response.counts.clear();
             for broken in &mut response.breaks {
                 broken.detail = "details once the results are out".into();

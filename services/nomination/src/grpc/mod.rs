@@ -215,7 +215,8 @@ impl NominationService for NominationApi {
             .as_ref()
             .filter(|_| request.get_ref().email_resume_link)
             .map(|a| a.nominator_email.clone());
-        self.limit(&request, "save draft", (NOMINATOR, email.as_deref())).await?;
+        self.limit(&request, "save draft", (NOMINATOR, email.as_deref()))
+            .await?;
         let save = request.into_inner().into();
         let saved = drafts::save(&self.db, &self.outbox, &save, self.draft_lifetime).await?;
         Ok(Response::new(pb::SaveDraftResponse {

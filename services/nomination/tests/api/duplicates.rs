@@ -19,7 +19,12 @@ async fn nominating_the_same_person_twice_stores_one_and_tells_only_the_nominato
     let mut again = app.valid_request();
     again.nominee_name = "  sam   PATEL ".into();
     // Whoever typed the nominator's address learns nothing from the answer.
-    let second = app.client.submit_nomination(again).await.unwrap().into_inner();
+    let second = app
+        .client
+        .submit_nomination(again)
+        .await
+        .unwrap()
+        .into_inner();
     assert_ne!(second.nomination_id, first.nomination_id);
     assert_eq!(app.nomination_count().await, 1);
     assert_eq!(

@@ -7,14 +7,14 @@
 
 mod confirmation_requested;
 mod draft_saved;
-mod nomination_declined;
 mod more_info_requested;
+mod nomination_declined;
 mod nomination_submitted;
 mod nominee_claimed;
 mod nominee_thanked;
 mod recognised;
-mod voter_verification;
 pub mod samples;
+mod voter_verification;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,8 +27,9 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
-    DraftSaved, FinalistAnnounced, NominationDeclined, MoreInfoRequested, NominationConfirmationRequested,
-    NominationSubmitted, NomineeClaimed, NomineeThanked, VoterVerificationRequested, WinnerAnnounced,
+    DraftSaved, FinalistAnnounced, MoreInfoRequested, NominationConfirmationRequested,
+    NominationDeclined, NominationSubmitted, NomineeClaimed, NomineeThanked,
+    VoterVerificationRequested, WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};

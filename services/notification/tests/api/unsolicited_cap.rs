@@ -379,8 +379,16 @@ async fn a_declined_nomination_is_explained_to_the_typed_address_within_the_cap(
         .into_iter()
         .find(|e| e.rcpt_to == ["jo@example.org"])
         .expect("an email to the nominator");
-    assert!(to_jo.subject().contains("You have already nominated Sam Patel"));
-    assert!(to_jo.text_body().contains("Your earlier nomination still counts"));
+    assert!(
+        to_jo
+            .subject()
+            .contains("You have already nominated Sam Patel")
+    );
+    assert!(
+        to_jo
+            .text_body()
+            .contains("Your earlier nomination still counts")
+    );
     assert_eq!(
         app.statuses_of("alex@example.org", "nomination_declined")
             .await,

@@ -300,7 +300,11 @@ async fn limits_and_unusual_volume_are_refused_or_held() {
     // Chris's letters: the confirm email the helper reads first is the first letter's.
     for _ in 0..100 {
         let to_chris = app.app.smtp.received().into_iter();
-        if to_chris.filter(|e| e.rcpt_to == ["chris@example.org"]).count() >= 3 {
+        if to_chris
+            .filter(|e| e.rcpt_to == ["chris@example.org"])
+            .count()
+            >= 3
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

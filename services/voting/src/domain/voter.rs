@@ -53,7 +53,10 @@ mod tests {
         assert_eq!(first, key("s", "  sam.patel@nhs.net "));
         assert_ne!(first, key("s", "sam.patel2@nhs.net"));
         assert_eq!(first, key("s", "sam.patel+vote@nhs.net"));
-        assert_eq!(key("s", "samp@gmail.com"), key("s", "s.a.m.p+1@googlemail.com"));
+        assert_eq!(
+            key("s", "samp@gmail.com"),
+            key("s", "s.a.m.p+1@googlemail.com")
+        );
         assert_eq!(first.as_str().len(), 64);
         assert!(
             first

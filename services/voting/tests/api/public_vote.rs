@@ -283,7 +283,11 @@ async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_fall
         .vote_with_pass(&ballots[1].ballot_id, "nominee-ali", &pass)
         .await
         .unwrap_err();
-    assert!(closed.message().starts_with("Voting closed on"), "{}", closed.message());
+    assert!(
+        closed.message().starts_with("Voting closed on"),
+        "{}",
+        closed.message()
+    );
     // Extended: it counts again.
     app.client
         .clone()
@@ -301,10 +305,7 @@ async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_fall
         .schedule_vote(app.signed(schedule(5, 1, 0)))
         .await
         .unwrap_err();
-    assert_eq!(
-        crate::helpers::fields(&bad),
-        ["closes_at", "results_at"]
-    );
+    assert_eq!(crate::helpers::fields(&bad), ["closes_at", "results_at"]);
     let anonymous = app
         .client
         .clone()
@@ -334,7 +335,11 @@ async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_fall
         .await
         .unwrap();
     assert_eq!(audit.len(), 2);
-    assert!(audit.iter().all(|a| a.actor == crate::helpers::PLATFORM_ADMIN
-        && a.action == "schedule_vote"
-        && a.campaign_id == CAMPAIGN));
+    assert!(
+        audit
+            .iter()
+            .all(|a| a.actor == crate::helpers::PLATFORM_ADMIN
+                && a.action == "schedule_vote"
+                && a.campaign_id == CAMPAIGN)
+    );
 }

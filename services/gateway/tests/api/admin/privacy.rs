@@ -18,9 +18,9 @@ use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServi
 use valued_proto::voting::v1::{
     CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
     ExportLedgerRequest, ExportLedgerResponse, GetTallyRequest, GetTallyResponse,
-    GetVoterStatusRequest, GetVoterStatusResponse, ListCampaignBallotsRequest,
-    ListCampaignBallotsResponse, RequestVoterVerificationRequest, RequestVoterVerificationResponse,
-    ScheduleVoteRequest, ScheduleVoteResponse, GetTurnoutRequest, GetTurnoutResponse,
+    GetTurnoutRequest, GetTurnoutResponse, GetVoterStatusRequest, GetVoterStatusResponse,
+    ListCampaignBallotsRequest, ListCampaignBallotsResponse, RequestVoterVerificationRequest,
+    RequestVoterVerificationResponse, ScheduleVoteRequest, ScheduleVoteResponse,
     VerifyLedgerRequest, VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
 };
 
