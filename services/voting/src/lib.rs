@@ -1,5 +1,6 @@
-//! The voting service: ballots, their choices and votes, one counted vote per voter per ballot.
-//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+//! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
+//! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
+//! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
 
 pub mod db;
 pub mod domain;
