@@ -54,6 +54,12 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
         },
+        // The tests vote many times as one person from one address: the rate limits have tests of
+        // their own (platform and end to end).
+        rate_limits: valued_platform::limits::RateLimits {
+            per_client_per_hour: 0,
+            per_address_per_day: 0,
+        },
         ..Settings::default()
     };
     let app = Application::build(&settings, platform.platform())
