@@ -35,6 +35,16 @@ impl Tally {
         let total = choices.iter().map(|c| c.votes).sum();
         Self { choices, total }
     }
+
+    /// The choices with the most votes: one, or every choice tied at the top (a joint win). None
+    /// when nobody voted: a ballot without votes has no winner.
+    pub fn winners(&self) -> Vec<&ChoiceCount> {
+        let top = self.choices.iter().map(|c| c.votes).max().unwrap_or(0);
+        if top == 0 {
+            return Vec::new();
+        }
+        self.choices.iter().filter(|c| c.votes == top).collect()
+    }
 }
 
 #[cfg(test)]
@@ -58,6 +68,30 @@ mod tests {
             .collect();
         assert_eq!(votes, [("a", 0), ("b", 3)]);
         assert_eq!(tally.total, 3);
+    }
+
+    fn tally(votes: &[(&str, u64)]) -> Tally {
+        let counts = votes.iter().map(|(id, n)| ((*id).to_owned(), *n)).collect();
+        Tally::new(
+            votes.iter().map(|(id, _)| ((*id).to_owned(), id.to_uppercase())),
+            &counts,
+        )
+    }
+
+    fn winner_ids(tally: &Tally) -> Vec<&str> {
+        tally.winners().iter().map(|c| c.choice_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_most_votes_win_and_a_tie_at_the_top_is_a_joint_win() {
+        assert_eq!(winner_ids(&tally(&[("a", 4), ("b", 9), ("c", 2)])), ["b"]);
+        assert_eq!(winner_ids(&tally(&[("a", 7), ("b", 3), ("c", 7)])), ["a", "c"]);
+    }
+
+    #[test]
+    fn nobody_wins_a_ballot_without_votes() {
+        assert!(tally(&[("a", 0), ("b", 0)]).winners().is_empty());
+        assert!(tally(&[]).winners().is_empty());
     }
 
     proptest! {
