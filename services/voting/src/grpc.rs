@@ -56,6 +56,14 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
         "needs the secret link token, or the address and the code emailed to it (five tries)",
     ),
     (
+        "/valued.voting.v1.VotingService/GetCampaignResults",
+        "the results page: counts only past each ballot's results time, when they are public",
+    ),
+    (
+        "/valued.voting.v1.VotingService/FindReceipt",
+        "a voter checks their receipt in the published ledger, only once the results are out",
+    ),
+    (
         "/valued.voting.v1.VotingService/GetVoterStatus",
         "needs the voter's own pass; says only which of its campaign's ballots they voted in",
     ),
@@ -216,6 +224,63 @@ impl VotingService for VotingApi {
         Ok(Response::new(pb::ListCampaignBallotsResponse { ballots }))
     }
 
+    async fn get_campaign_results(
+        &self,
+        request: Request<pb::GetCampaignResultsRequest>,
+    ) -> Result<Response<pb::GetCampaignResultsResponse>, Status> {
+        let campaign_id = request.into_inner().campaign_id;
+        let now = chrono::Utc::now();
+        let ballots = queries::campaign_results(&self.db, campaign_id.trim())
+            .await?
+            .into_iter()
+            .map(|found| {
+                let ballot = &found.ballot;
+                let mut result = pb::BallotResult {
+                    ballot_id: ballot.id.to_string(),
+                    category_id: ballot.category_id.clone().unwrap_or_default(),
+                    title: ballot.title.clone(),
+                    stage: ballot.timetable().stage_at(now).slug().into(),
+                    results_at: ballot.results_at.map(timestamp),
+                    ..Default::default()
+                };
+                if let Some((tally, head)) = found.released {
+                    result.released = true;
+                    result.winner_choice_ids = tally
+                        .winners()
+                        .iter()
+                        .map(|c| c.choice_id.clone())
+                        .collect();
+                    result.total_votes = tally.total;
+                    result.choices = tally.choices.into_iter().map(Into::into).collect();
+                    result.ledger_entries = head.as_ref().map_or(0, |h| h.seq);
+                    result.ledger_head = head.map(|h| h.hash).unwrap_or_default();
+                }
+                result
+            })
+            .collect();
+        Ok(Response::new(pb::GetCampaignResultsResponse { ballots }))
+    }
+
+    async fn find_receipt(
+        &self,
+        request: Request<pb::FindReceiptRequest>,
+    ) -> Result<Response<pb::FindReceiptResponse>, Status> {
+        let r = request.into_inner();
+        let ballot_id =
+            parse_ballot_id(&r.ballot_id).map_err(|error| Error::Invalid(vec![error]))?;
+        let receipt = ledger::Receipt::parse(&r.receipt).ok_or_else(|| {
+            Error::Invalid(vec![valued_platform::domain::FieldError::new(
+                "receipt",
+                "Enter your receipt as it was given to you, like 7K2QD-M0XAF",
+            )])
+        })?;
+        let (entry, choice_label) = queries::find_receipt(&self.db, ballot_id, receipt).await?;
+        Ok(Response::new(pb::FindReceiptResponse {
+            entry: Some(ledger_entry(entry)),
+            choice_label,
+        }))
+    }
+
     async fn create_ballot(
         &self,
         request: Request<pb::CreateBallotRequest>,
@@ -285,15 +350,7 @@ impl VotingService for VotingApi {
         }
         Ok(Response::new(pb::GetTallyResponse {
             ballot_id: ballot_id.to_string(),
-            choices: tally
-                .choices
-                .into_iter()
-                .map(|c| pb::ChoiceTally {
-                    choice_id: c.choice_id,
-                    label: c.label,
-                    votes: c.votes,
-                })
-                .collect(),
+            choices: tally.choices.into_iter().map(Into::into).collect(),
             total_votes: tally.total,
             ledger_head: head.map(|h| h.hash).unwrap_or_default(),
             ledger_entries: entries,
@@ -369,19 +426,30 @@ impl VotingService for VotingApi {
             entries: head.as_ref().map_or(0, |h| h.seq),
             head: head.map(|h| h.hash).unwrap_or_default(),
             next_after_seq,
-            page: page
-                .into_iter()
-                .map(|entry| pb::LedgerEntry {
-                    seq: entry.seq,
-                    receipt: entry.receipt(),
-                    cast_hour: ledger::hour_text(entry.cast_hour),
-                    choice_id: entry.choice_id,
-                    voter_hash: entry.voter_hash,
-                    prev_hash: entry.prev_hash,
-                    hash: entry.hash,
-                })
-                .collect(),
+            page: page.into_iter().map(ledger_entry).collect(),
         }))
+    }
+}
+
+impl From<crate::domain::ChoiceCount> for pb::ChoiceTally {
+    fn from(c: crate::domain::ChoiceCount) -> Self {
+        Self {
+            choice_id: c.choice_id,
+            label: c.label,
+            votes: c.votes,
+        }
+    }
+}
+
+fn ledger_entry(entry: ledger::Entry) -> pb::LedgerEntry {
+    pb::LedgerEntry {
+        seq: entry.seq,
+        receipt: entry.receipt(),
+        cast_hour: ledger::hour_text(entry.cast_hour),
+        choice_id: entry.choice_id,
+        voter_hash: entry.voter_hash,
+        prev_hash: entry.prev_hash,
+        hash: entry.hash,
     }
 }
 

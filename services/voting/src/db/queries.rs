@@ -227,6 +227,56 @@ pub async fn tally(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Tally> 
     ))
 }
 
+/// A ballot of a campaign's public vote as its results page shows it.
+pub struct BallotResults {
+    pub ballot: ballot::Model,
+    /// The listed finalists' votes and the ledger's head: only once the results are out.
+    pub released: Option<(Tally, Option<ledger::Entry>)>,
+}
+
+/// The results of every ballot of `campaign_id` whose results time has passed, and the others
+/// without them. Only listed finalists are counted in: one whose consent was withdrawn is not
+/// named, and their votes are no one's.
+pub async fn campaign_results(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+) -> Result<Vec<BallotResults>> {
+    let now = Utc::now();
+    let mut results = Vec::new();
+    for (ballot, choices) in campaign_ballots(db, campaign_id).await? {
+        let released = if ballot.timetable().shows_results_at(now).is_ok() {
+            // The head first: the tally, read after it, counts at least its entries.
+            let head = ledger::store::head(db, ballot.id).await?;
+            let counts = ledger::store::tally(db, ballot.id).await?;
+            let tally = Tally::new(choices.into_iter().map(|c| (c.choice_id, c.label)), &counts);
+            Some((tally, head))
+        } else {
+            None
+        };
+        results.push(BallotResults { ballot, released });
+    }
+    Ok(results)
+}
+
+/// The entry of `ballot_id`'s ledger a voter's receipt names, with the label of its choice; not
+/// before the results time.
+pub async fn find_receipt(
+    db: &impl ConnectionTrait,
+    ballot_id: Uuid,
+    receipt: ledger::Receipt,
+) -> Result<(ledger::Entry, String)> {
+    results_released(db, ballot_id).await?;
+    let entry = ledger::store::find_receipt(db, ballot_id, receipt)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("receipt {receipt}")))?;
+    let label = ballot_choice::Entity::find_by_id((ballot_id, entry.choice_id.clone()))
+        .one(db)
+        .await?
+        .map(|c| c.label)
+        .unwrap_or_default();
+    Ok((entry, label))
+}
+
 /// Checks `ballot_id`'s ledger end to end (see [`ledger::store::verify`]).
 pub async fn verify_ledger(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<ledger::Report> {
     existing_ballot(db, ballot_id).await?;

@@ -189,6 +189,56 @@ pub fn receipt(hash: &str) -> String {
     code
 }
 
+/// A receipt as a voter typed it: the 50 bits it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt(u64);
+
+impl Receipt {
+    /// Reads a receipt as people type it: case, spaces and hyphens do not matter, and the letters
+    /// Crockford base32 leaves out read as the digits they look like (I and L as 1, O as 0).
+    /// `None` unless it is ten symbols.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut bits = 0u64;
+        let mut symbols = 0;
+        for c in text.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+            let c = match c.to_ascii_uppercase() {
+                'I' | 'L' => '1',
+                'O' => '0',
+                c => c,
+            };
+            let value = CROCKFORD
+                .iter()
+                .position(|&symbol| char::from(symbol) == c)?;
+            bits = (bits << 5) | u64::try_from(value).ok()?;
+            symbols += 1;
+            if symbols > 10 {
+                return None;
+            }
+        }
+        (symbols == 10).then_some(Self(bits))
+    }
+
+    /// The hashes whose receipt this is: those from the first (inclusive) to the second
+    /// (exclusive, `None` for no end), as lowercase hex compares. The receipt fixes the first 12
+    /// hex digits and the top two bits of the 13th.
+    pub fn hash_range(self) -> (String, Option<String>) {
+        let low = self.0 << 2;
+        let high = (low + 4 < 1 << 52).then(|| format!("{:013x}", low + 4));
+        (format!("{low:013x}"), high)
+    }
+
+    /// Whether the entry with `hash` is the one this receipt names.
+    pub fn names(self, hash: &str) -> bool {
+        receipt(hash) == self.to_string()
+    }
+}
+
+impl fmt::Display for Receipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&receipt(&format!("{:013x}", self.0 << 2)))
+    }
+}
+
 /// Something wrong with a ledger, at the sequence number it is at where there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Break {
@@ -613,6 +663,33 @@ mod tests {
             "15200bffcdfcb47a58618ace429be53f20bb2e88f56c70e070821d4a0c131374"
         );
         assert_eq!(first.receipt(), "2MG0Q-ZYDZJ");
+    }
+
+    #[test]
+    fn a_receipt_reads_back_as_typed_and_its_range_holds_only_its_hashes() {
+        let hash = "7b3c9e0f41a2d5c6b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0";
+        let given = receipt(hash);
+        let typed = given.to_lowercase().replace('-', " ").replace('1', "l");
+        let parsed = Receipt::parse(&typed).unwrap();
+        assert_eq!(parsed.to_string(), given);
+        assert!(parsed.names(hash));
+        let (low, high) = parsed.hash_range();
+        let high = high.unwrap();
+        assert!(
+            low.as_str() <= hash && hash < high.as_str(),
+            "{low} {hash} {high}"
+        );
+        // A hash just past the range has another receipt.
+        let past = format!("{high}{}", &hash[13..]);
+        assert!(!parsed.names(&past));
+        assert_eq!(Receipt::parse("ZZZZZ-ZZZZZ").unwrap().hash_range().1, None);
+    }
+
+    #[test]
+    fn only_ten_crockford_symbols_make_a_receipt() {
+        for bad in ["", "7K2QD", "7K2QD-M0XAF-1", "7K2QD-M0XA!", "UUUUU-UUUUU"] {
+            assert_eq!(Receipt::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

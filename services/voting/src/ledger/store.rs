@@ -166,6 +166,29 @@ pub async fn receipt_of(
         .map(|row| super::receipt(&row.hash)))
 }
 
+/// The entry of `ballot_id`'s ledger that `receipt` names (a range read on the ballot's hash
+/// index: a receipt fixes the first 50 bits of its entry's hash).
+pub async fn find_receipt(
+    db: &impl ConnectionTrait,
+    ballot_id: Uuid,
+    receipt: super::Receipt,
+) -> Result<Option<Entry>, DbErr> {
+    let (low, high) = receipt.hash_range();
+    let mut query = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::BallotId.eq(ballot_id))
+        .filter(ledger_entry::Column::Hash.gte(low));
+    if let Some(high) = high {
+        query = query.filter(ledger_entry::Column::Hash.lt(high));
+    }
+    Ok(query
+        .order_by_asc(ledger_entry::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(entry)
+        .find(|entry| receipt.names(&entry.hash)))
+}
+
 /// Checks `ballot_id`'s ledger from its first entry to its head: every hash recomputed, the
 /// sequence and links, each entry against the counted votes (through the voter hash their keys
 /// give) and the counts per choice against the maintained tally and the votes. Reads the ledger a

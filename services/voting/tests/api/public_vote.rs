@@ -343,3 +343,116 @@ async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_fall
                 && a.campaign_id == CAMPAIGN)
     );
 }
+
+#[tokio::test]
+async fn results_and_receipts_are_public_only_from_the_results_time() {
+    let app = spawn_app().await;
+    let open = timetable(-1, 6, 8);
+    app.announce(&[
+        finalist("nominee-sam", "Sam Patel", "Porter", &open),
+        finalist("nominee-jo", "Jo Bloggs", "Porter", &open),
+        finalist("nominee-ali", "Ali Khan", "Porter", &open),
+    ])
+    .await;
+    let ballot = app.ballots_with(3).await.remove(0);
+    let mut receipts = Vec::new();
+    for (voter, choice) in [
+        ("alex@example.org", "nominee-jo"),
+        ("bea@example.org", "nominee-jo"),
+        ("cal@example.org", "nominee-sam"),
+    ] {
+        let pass = app.voter_pass(CAMPAIGN, voter).await;
+        let cast = app
+            .vote_with_pass(&ballot.ballot_id, choice, &pass)
+            .await
+            .unwrap();
+        receipts.push(cast.receipt);
+    }
+    let results = || async {
+        app.client
+            .clone()
+            .get_campaign_results(pb::GetCampaignResultsRequest {
+                campaign_id: CAMPAIGN.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .ballots
+            .remove(0)
+    };
+    let find = |receipt: String| {
+        let mut client = app.client.clone();
+        let ballot_id = ballot.ballot_id.clone();
+        async move {
+            client
+                .find_receipt(pb::FindReceiptRequest { ballot_id, receipt })
+                .await
+        }
+    };
+
+    // While the vote runs: the stage and the results time, nothing counted, no receipt found.
+    let running = results().await;
+    assert_eq!(running.stage, "open");
+    assert!(!running.released);
+    assert!(running.choices.is_empty() && running.winner_choice_ids.is_empty());
+    assert_eq!((running.total_votes, running.ledger_entries), (0, 0));
+    assert_eq!(running.ledger_head, "");
+    assert_eq!(
+        find(receipts[0].clone()).await.unwrap_err().code(),
+        Code::FailedPrecondition
+    );
+
+    // Closed with the results out now.
+    app.client
+        .clone()
+        .schedule_vote(app.signed(pb::ScheduleVoteRequest {
+            campaign_id: CAMPAIGN.into(),
+            opens_at: at(chrono::Duration::days(-1)),
+            closes_at: at(chrono::Duration::zero()),
+            results_at: at(chrono::Duration::zero()),
+        }))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = results().await;
+    assert_eq!(out.stage, "results");
+    assert!(out.released);
+    let counts: Vec<(&str, u64)> = out
+        .choices
+        .iter()
+        .map(|c| (c.label.as_str(), c.votes))
+        .collect();
+    assert_eq!(
+        counts,
+        [("Sam Patel", 1), ("Jo Bloggs", 2), ("Ali Khan", 0)]
+    );
+    assert_eq!(out.winner_choice_ids, ["nominee-jo"]);
+    assert_eq!((out.total_votes, out.ledger_entries), (3, 3));
+    assert_eq!(
+        out.ledger_head,
+        app.tally(&ballot.ballot_id).await.ledger_head
+    );
+
+    // A receipt as a person might type it finds its entry and the finalist it counts for.
+    let typed = receipts[2].to_lowercase().replace('-', " ");
+    let found = find(typed).await.unwrap().into_inner();
+    assert_eq!(found.choice_label, "Sam Patel");
+    let entry = found.entry.unwrap();
+    assert_eq!(
+        (entry.seq, entry.receipt.as_str()),
+        (3, receipts[2].as_str())
+    );
+    assert_eq!(entry.choice_id, "nominee-sam");
+
+    let unknown = if receipts[0].starts_with('0') {
+        "ZZZZZ-ZZZZZ"
+    } else {
+        "00000-00000"
+    };
+    assert_eq!(
+        find(unknown.into()).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let garbled = find("7K2QD".into()).await.unwrap_err();
+    assert_eq!(crate::helpers::fields(&garbled), ["receipt"]);
+}
