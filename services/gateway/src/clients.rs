@@ -13,7 +13,7 @@ use tonic_health::pb::health_client::HealthClient;
 pub use valued_platform::grpc::Credentialed as Traced;
 use valued_platform::grpc::credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
-use valued_proto::nomination::v1::{Campaign, GetCampaignRequest};
+use valued_proto::nomination::v1::{Campaign, GetCampaignRequest, ListCampaignsRequest};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 
@@ -71,6 +71,18 @@ impl Clients {
             .into_inner()
             .campaign
             .ok_or(GatewayError::NotFound)
+    }
+
+    /// Every campaign, in the nomination service's order.
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        Ok(self
+            .nomination
+            .clone()
+            .list_campaigns(ListCampaignsRequest {})
+            .await
+            .map_err(|status| GatewayError::from_status(NOMINATION, status))?
+            .into_inner()
+            .campaigns)
     }
 
     /// Whether each service answers its gRPC health check (the empty service name: the whole

@@ -96,7 +96,7 @@ pub fn verify(headers: &HeaderMap, submitted: &str) -> bool {
 }
 
 /// Whether the browser reached us over HTTPS (directly or through a proxy that says so).
-fn is_https(headers: &HeaderMap) -> bool {
+pub fn is_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())

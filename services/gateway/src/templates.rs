@@ -110,6 +110,30 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("delivery.html", include_str!("../templates/delivery.html")),
     (
+        "vote/overview.html",
+        include_str!("../templates/vote/overview.html"),
+    ),
+    (
+        "vote/check_email.html",
+        include_str!("../templates/vote/check_email.html"),
+    ),
+    (
+        "vote/verify.html",
+        include_str!("../templates/vote/verify.html"),
+    ),
+    (
+        "vote/ballot.html",
+        include_str!("../templates/vote/ballot.html"),
+    ),
+    (
+        "vote/voted.html",
+        include_str!("../templates/vote/voted.html"),
+    ),
+    (
+        "vote/results.html",
+        include_str!("../templates/vote/results.html"),
+    ),
+    (
         "admin/parts.html",
         include_str!("../templates/admin/parts.html"),
     ),

@@ -3,23 +3,17 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::context;
-use valued_proto::nomination::v1::{ListCampaignsRequest, ListRecognisedRequest, RecognisedEntry};
+use valued_proto::nomination::v1::{ListRecognisedRequest, RecognisedEntry};
+use valued_proto::voting::v1::ListCampaignBallotsRequest;
 
-use crate::clients::{Clients, NOMINATION};
-use crate::error::{GatewayError, Result};
+use crate::clients::Clients;
+use crate::error::Result;
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::page::{self, see_other};
 
 /// `GET /`: straight to the campaign when there is one, else the list of campaigns.
 pub async fn index(State(clients): State<Clients>) -> Result<Response> {
-    let campaigns = clients
-        .nomination
-        .clone()
-        .list_campaigns(ListCampaignsRequest {})
-        .await
-        .map_err(|status| GatewayError::from_status(NOMINATION, status))?
-        .into_inner()
-        .campaigns;
+    let campaigns = clients.campaigns().await?;
     let campaigns: Vec<CampaignView> = campaigns.iter().map(CampaignView::from).collect();
     if let [only] = campaigns.as_slice() {
         return see_other(&format!("/campaigns/{}", only.slug));
@@ -37,6 +31,7 @@ pub async fn index(State(clients): State<Clients>) -> Result<Response> {
 pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> Result<Response> {
     let campaign = clients.campaign(&slug).await?;
     let recognised = recognised(&clients, &campaign.id).await;
+    let vote = public_vote(&clients, &campaign.id).await;
     let campaign = CampaignView::from(&campaign);
     page::render(
         "campaign.html",
@@ -45,6 +40,7 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
             campaign => campaign,
             winners => recognised.iter().filter(|e| e.kind == "winner").map(entry_view).collect::<Vec<_>>(),
             finalists => recognised.iter().filter(|e| e.kind == "finalist").map(entry_view).collect::<Vec<_>>(),
+            vote => vote,
         },
     )
 }
@@ -66,6 +62,28 @@ async fn recognised(clients: &Clients, campaign_id: &str) -> Vec<RecognisedEntry
             Vec::new()
         }
     }
+}
+
+/// Where the campaign's public vote stands, when it has one: open when any category is, else
+/// waiting, closed or with results. The start page still shows without it if the call fails.
+async fn public_vote(clients: &Clients, campaign_id: &str) -> Option<&'static str> {
+    let ballots = match clients
+        .voting
+        .clone()
+        .list_campaign_ballots(ListCampaignBallotsRequest {
+            campaign_id: campaign_id.to_owned(),
+        })
+        .await
+    {
+        Ok(response) => response.into_inner().ballots,
+        Err(status) => {
+            tracing::warn!(%status, "cannot find the campaign's public vote");
+            return None;
+        }
+    };
+    ["open", "closed", "results", "waiting"]
+        .into_iter()
+        .find(|stage| ballots.iter().any(|b| b.stage == *stage))
 }
 
 fn entry_view(entry: &RecognisedEntry) -> minijinja::Value {
@@ -112,6 +130,22 @@ mod tests {
             .format("%-d %B %Y")
             .to_string();
         assert!(html.contains(&format!("Nominations close on <strong>{closes}</strong>")));
+    }
+
+    #[test]
+    fn an_open_public_vote_is_offered_and_results_are_linked_once_out() {
+        let view = CampaignView::from(&campaign());
+        let page = |vote: &str| {
+            render(
+                "campaign.html",
+                context! { page_title => "x", campaign => view.clone(), vote => vote },
+            )
+            .unwrap()
+        };
+        assert!(page("open").contains(r#"href="/campaigns/health-heroes/vote" role="button""#));
+        assert!(page("results").contains(r#"<a href="/campaigns/health-heroes/results">"#));
+        assert!(page("waiting").contains("Read about the finalists in the public vote"));
+        assert!(!page("").contains("/vote"));
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub mod nominate;
 pub mod outbox;
 pub mod page;
 pub mod privacy;
+pub mod results;
 pub mod unsubscribe;
+pub mod vote;
 pub mod write_to_mp;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'";
@@ -54,6 +56,20 @@ pub fn router(
             "/campaigns/{slug}/nominate/{page}",
             get(nominate::restart).post(nominate::step),
         )
+        .route(
+            "/campaigns/{slug}/vote",
+            get(vote::show).post(vote::request),
+        )
+        .route("/campaigns/{slug}/vote/code", post(vote::code))
+        .route(
+            "/campaigns/{slug}/vote/{ballot}",
+            get(vote::ballot).post(vote::cast),
+        )
+        .route(
+            "/vote/verify/{token}",
+            get(vote::show_verify).post(vote::verify),
+        )
+        .route("/campaigns/{slug}/results", get(results::show))
         .route("/drafts/{token}", get(nominate::drafts::resume))
         .route(
             "/confirm/{token}",

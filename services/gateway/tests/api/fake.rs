@@ -85,6 +85,12 @@ service! { FakeNomination: NominationService {
         }
     }
 
+    async fn list_campaigns(&self, _: Request<ListCampaignsRequest>) -> Answer<ListCampaignsResponse> {
+        Ok(Response::new(ListCampaignsResponse {
+            campaigns: vec![self.state().campaign.clone()],
+        }))
+    }
+
     async fn submit_nomination(
         &self,
         request: Request<SubmitNominationRequest>,
@@ -234,7 +240,6 @@ service! { FakeNomination: NominationService {
     }
 
 } refused {
-        list_campaigns: ListCampaignsRequest => ListCampaignsResponse;
         get_nomination: GetNominationRequest => GetNominationResponse;
         get_nominee: GetNomineeRequest => GetNomineeResponse;
         list_recognised: ListRecognisedRequest => ListRecognisedResponse;

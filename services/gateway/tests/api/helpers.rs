@@ -58,8 +58,29 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 
 /// The gateway on port 0 calling the nomination service at `nomination` (a fake, say).
 pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> TestApp {
-    valued_testkit::init_test_logging();
+    let voting = format!("http://127.0.0.1:{}", closed_port().await);
     let keys = valued_testkit::grpc::settings();
+    spawn_app_on(settings, nomination, voting, keys).await
+}
+
+/// The gateway on port 0 calling the nomination service at `nomination` and the voting service
+/// at `voting`, whose gRPC settings (and so its service key) are `voting_grpc`.
+pub async fn spawn_app_with_voting(
+    nomination: String,
+    voting: String,
+    voting_grpc: &valued_platform::GrpcSettings,
+) -> TestApp {
+    spawn_app_on(Settings::default(), nomination, voting, voting_grpc.clone()).await
+}
+
+/// The peers' credentials are all signed with `keys`' service key (a fake checks none).
+async fn spawn_app_on(
+    settings: Settings,
+    nomination: String,
+    voting: String,
+    keys: valued_platform::GrpcSettings,
+) -> TestApp {
+    valued_testkit::init_test_logging();
     let peers = Peers {
         nomination: Peer::new("nomination", nomination, &keys).unwrap(),
         notification: Peer::new(
@@ -68,12 +89,7 @@ pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> Tes
             &keys,
         )
         .unwrap(),
-        voting: Peer::new(
-            "voting",
-            format!("http://127.0.0.1:{}", closed_port().await),
-            &keys,
-        )
-        .unwrap(),
+        voting: Peer::new("voting", voting, &keys).unwrap(),
     };
     let shutdown = Shutdown::new();
     let app = Application::build(&settings, peers, shutdown.clone())

@@ -1,6 +1,7 @@
 //! The gateway on its own: with nothing behind it (the peers point at closed ports), or in front of a
-//! fake nomination service (`fake.rs`) for the pages of the nomination journey. What needs the real
-//! services working together is tested end to end in `tests/`.
+//! fake nomination service (`fake.rs`) for the pages of the nomination journey, and the real voting
+//! service for the public vote's pages (`vote.rs`). What needs the services working together over
+//! the broker is tested end to end in `tests/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,3 +14,4 @@ mod helpers;
 mod nomination_form;
 mod pages;
 mod security;
+mod vote;

@@ -17,7 +17,8 @@ use valued_proto::notification::v1::*;
 use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServiceServer};
 use valued_proto::voting::v1::{
     CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
-    ExportLedgerRequest, ExportLedgerResponse, GetTallyRequest, GetTallyResponse,
+    ExportLedgerRequest, ExportLedgerResponse, FindReceiptRequest, FindReceiptResponse,
+    GetCampaignResultsRequest, GetCampaignResultsResponse, GetTallyRequest, GetTallyResponse,
     GetTurnoutRequest, GetTurnoutResponse, GetVoterStatusRequest, GetVoterStatusResponse,
     ListCampaignBallotsRequest, ListCampaignBallotsResponse, RequestVoterVerificationRequest,
     RequestVoterVerificationResponse, ScheduleVoteRequest, ScheduleVoteResponse,
@@ -117,6 +118,8 @@ service! { FakeVoting: VotingService {
     get_voter_status: GetVoterStatusRequest => GetVoterStatusResponse;
     schedule_vote: ScheduleVoteRequest => ScheduleVoteResponse;
     get_turnout: GetTurnoutRequest => GetTurnoutResponse;
+    get_campaign_results: GetCampaignResultsRequest => GetCampaignResultsResponse;
+    find_receipt: FindReceiptRequest => FindReceiptResponse;
 }}
 
 /// The gateway with the real nomination service and the stand-ins; the stand-in for notification.
