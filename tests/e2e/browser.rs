@@ -106,6 +106,12 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 
+    /// Narrows the window to a phone's width (390 CSS pixels), or widens it back.
+    pub(crate) async fn phone_width(&self, phone: bool) {
+        let (width, height) = if phone { (390, 844) } else { (1280, 1024) };
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
     pub(crate) async fn goto(&self, url: &str) {
         self.client.goto(url).await.unwrap();
     }
@@ -237,6 +243,11 @@ impl Browser {
             .await
             .unwrap()
             .unwrap_or_default()
+    }
+
+    /// Selects the option with `value` in the select whose id is `id`.
+    pub(crate) async fn select(&self, id: &str, value: &str) {
+        self.click(&format!("#{id} option[value='{value}']")).await;
     }
 
     /// Chooses a radio (or checks a box) by the id of its input, through its label as a person

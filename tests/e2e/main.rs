@@ -15,4 +15,5 @@ mod migrate;
 mod rate_limits;
 mod recovery;
 mod settings;
+mod vote_in_browser;
 mod write_to_mp;
