@@ -134,6 +134,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/vote/results.html"),
     ),
     (
+        "admin/public_vote.html",
+        include_str!("../templates/admin/public_vote.html"),
+    ),
+    (
         "admin/parts.html",
         include_str!("../templates/admin/parts.html"),
     ),

@@ -19,6 +19,7 @@ use valued_testkit::platform::TestPlatform;
 mod deliveries;
 mod people;
 mod privacy;
+mod public_vote;
 mod setup;
 
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
@@ -30,6 +31,8 @@ struct Admin {
     platform: TestPlatform,
     db: sea_orm::DatabaseConnection,
     campaign: Campaign,
+    /// The service key every peer's credential is signed with (a real peer started later takes it).
+    keys: valued_platform::GrpcSettings,
     shutdown: Shutdown,
 }
 
@@ -142,6 +145,7 @@ async fn spawn_peers(sign_in: bool, notification: &str, voting: &str) -> Admin {
         platform,
         db,
         campaign,
+        keys: nomination_grpc,
         shutdown,
     }
 }

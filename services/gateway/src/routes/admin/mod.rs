@@ -18,6 +18,7 @@ mod nomination_view;
 mod notifications;
 mod people;
 mod privacy;
+mod public_vote;
 mod setup;
 mod signed;
 
@@ -81,6 +82,19 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route(
             "/admin/campaigns/{slug}/shortlist/forward",
             post(judging::forward),
+        )
+        .route("/admin/campaigns/{slug}/vote", get(public_vote::show))
+        .route(
+            "/admin/campaigns/{slug}/vote/timetable",
+            post(public_vote::schedule),
+        )
+        .route(
+            "/admin/campaigns/{slug}/vote/check/{ballot}",
+            post(public_vote::check),
+        )
+        .route(
+            "/admin/campaigns/{slug}/vote/results.csv",
+            get(public_vote::results_csv),
         )
         .route("/admin/deliveries", get(deliveries::search))
         .route("/admin/people", get(people::people).post(people::invite))

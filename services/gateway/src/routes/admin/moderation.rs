@@ -3,8 +3,8 @@
 
 use axum::Form;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_platform::domain::FieldError;
@@ -14,7 +14,7 @@ use valued_proto::nomination::v1::{
 };
 
 use super::nomination_view::{NominationView, trust_name};
-use super::signed::{AdminResult, Signed, check_csrf, field_errors};
+use super::signed::{AdminResult, Signed, check_csrf, csv_download, field_errors};
 use crate::error::GatewayError;
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms::{self, SummaryError};
@@ -380,33 +380,12 @@ pub async fn export(signed: Signed, Path(slug): Path<String>) -> AdminResult<Res
         .into_inner()
         .nominations;
     let body = to_csv(&campaign, &nominations)?;
-    let filename: String = campaign
-        .slug
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{filename}-nominations.csv\""
-    ))
-    .map_err(|e| GatewayError::Internal(e.to_string()))?;
     tracing::info!(rows = nominations.len(), "nominations exported");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_download(
+        &campaign.slug,
+        "nominations",
+        body.into_bytes(),
+    )?)
 }
 
 fn to_csv(campaign: &Campaign, nominations: &[Nomination]) -> AdminResult<String> {

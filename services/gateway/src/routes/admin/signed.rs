@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tonic::Code;
 use valued_platform::domain::FieldError;
@@ -245,4 +245,37 @@ pub(super) fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a s
 pub(super) fn check_csrf(headers: &HeaderMap, submitted: &str, back: &str) -> AdminResult<()> {
     forms::check_post(headers, submitted, "", || back.to_owned())?;
     Ok(())
+}
+
+/// A CSV file to download, named `<campaign slug>-<what>.csv` (the slug's characters other than
+/// letters, digits and `-` as `_`, so the name needs no quoting rules).
+pub(super) fn csv_download(
+    slug: &str,
+    what: &str,
+    body: Vec<u8>,
+) -> Result<Response, GatewayError> {
+    let filename: String = slug
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}-{what}.csv\""))
+            .map_err(|e| GatewayError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

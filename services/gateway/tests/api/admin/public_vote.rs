@@ -1,0 +1,246 @@
+//! A campaign's public vote for a platform admin, through the pages, with the real nomination and
+//! voting services: the timetable saved, refused field by field, closed now; turnout; the vote
+//! record checked; the results CSV from the results time. Nobody else gets anywhere.
+
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use valued_nomination::auth::Role;
+use valued_platform::auth::OidcSettings;
+use valued_platform::{DatabaseSettings, Envelope};
+use valued_proto::events::v1 as ev;
+use valued_testkit::platform::TestPlatform;
+
+use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
+
+/// The admin pages before the real voting service, with two finalists of the demo campaign's first
+/// category announced to it, and the platform admin's grant copied to it.
+async fn spawn() -> (Admin, TestPlatform) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let admin = spawn_peers(
+        true,
+        "http://127.0.0.1:9",
+        &format!("http://127.0.0.1:{port}"),
+    )
+    .await;
+    let platform = TestPlatform::start("voting").await.unwrap();
+    let settings = valued_voting::Settings {
+        database: DatabaseSettings::postgres(
+            valued_testkit::postgres::fresh_database("gateway_admin_vote")
+                .await
+                .unwrap(),
+        ),
+        grpc: valued_platform::GrpcSettings {
+            port,
+            ..admin.keys.clone()
+        },
+        voter_key_secret: SecretString::from("test-voter-key-secret"),
+        auth: OidcSettings {
+            issuer: admin.provider.issuer.clone(),
+            audience: valued_testkit::oidc::CLIENT_ID.into(),
+        },
+        ..valued_voting::Settings::default()
+    };
+    let voting = valued_voting::Application::build(&settings, platform.platform())
+        .await
+        .unwrap();
+    let db = voting.db().clone();
+    tokio::spawn(voting.run_until_stopped());
+    valued_testkit::roles::platform_admin(&platform, &db, &admin.provider, PLATFORM_ADMIN)
+        .await
+        .unwrap();
+    let category = &admin.campaign.categories[0];
+    let at = |days: i64| {
+        Some(prost_types::Timestamp {
+            seconds: (chrono::Utc::now() + chrono::Duration::days(days)).timestamp(),
+            nanos: 0,
+        })
+    };
+    let finalist = |id: &str, name: &str| {
+        Envelope::new(
+            "nomination",
+            None,
+            &ev::FinalistAnnounced {
+                finalist: Some(ev::RecognisedNominee {
+                    nominee_id: id.into(),
+                    campaign_id: admin.campaign.id.clone(),
+                    category_id: category.id.clone(),
+                    category_name: category.name.clone(),
+                    nominee_name: name.into(),
+                    ..Default::default()
+                }),
+                announced_at: None,
+                vote: Some(ev::VoteTimetable {
+                    opens_at: at(-1),
+                    closes_at: at(6),
+                    results_at: at(8),
+                }),
+            },
+        )
+    };
+    platform
+        .publish_as_peer(&[
+            finalist("n-sam", "Sam Patel"),
+            finalist("n-jo", "Jo Bloggs"),
+        ])
+        .await
+        .unwrap();
+    (admin, platform)
+}
+
+#[tokio::test]
+async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
+    let (admin, _voting) = spawn().await;
+    let path = format!("/admin/campaigns/{}/vote", admin.campaign.slug);
+    let browser = admin.sign_in(PLATFORM_ADMIN).await;
+    let home = admin.page(&browser, "/admin", StatusCode::OK).await;
+    assert!(
+        home.contains(&format!(r#"<a href="{path}">Public vote"#)),
+        "{home}"
+    );
+
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = admin.page(&browser, &path, StatusCode::OK).await;
+        if page.contains("Open</td>") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        page.contains("<strong>0</strong> people have confirmed"),
+        "{page}"
+    );
+    assert!(page.contains(&admin.campaign.categories[0].name));
+    assert!(
+        !page.contains("results.csv"),
+        "no results before their time"
+    );
+    let token = csrf(&page);
+
+    // Times out of order, or not times at all, are named at their fields.
+    let refused = browser
+        .post(admin.url(&format!("{path}/timetable")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "save"),
+            ("opens_at", "2026-12-10T09:00"),
+            ("closes_at", "2026-12-01T09:00"),
+            ("results_at", "soon"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(r##"<a href="#results_at">Enter when the results come out"##),
+        "{html}"
+    );
+    let refused = browser
+        .post(admin.url(&format!("{path}/timetable")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "save"),
+            ("opens_at", "2026-12-10T09:00"),
+            ("closes_at", "2026-12-01T09:00"),
+            ("results_at", "2026-12-11T09:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains(r##"<a href="#closes_at">"##)
+    );
+
+    // Closed now, with the results due at once: out.
+    let closed = browser
+        .post(admin.url(&format!("{path}/timetable")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "close_now"),
+            ("opens_at", "2026-11-01T09:00"),
+            ("closes_at", "2026-12-20T09:00"),
+            ("results_at", "2026-11-02T09:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&closed), format!("{path}?done=scheduled"));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = admin
+        .page(&browser, &format!("{path}?done=scheduled"), StatusCode::OK)
+        .await;
+    assert!(page.contains("The timetable has been saved"));
+    assert!(page.contains("Results out</td>"), "{page}");
+
+    // The record check, and the CSV of the results.
+    let ballot = page
+        .split(&format!("{path}/check/"))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let checked = browser
+        .post(admin.url(&format!("{path}/check/{ballot}")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), StatusCode::OK);
+    let html = checked.text().await.unwrap();
+    assert!(
+        html.contains("The record is whole: all <strong>0</strong> entries"),
+        "{html}"
+    );
+    let csv = browser
+        .get(admin.url(&format!("{path}/results.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with("-vote-results.csv\"")
+    );
+    let body = csv.text().await.unwrap();
+    let mut lines = body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("category,finalist,votes,category_total,ledger_entries,ledger_head")
+    );
+    let category = &admin.campaign.categories[0].name;
+    assert_eq!(
+        lines.next(),
+        Some(format!("{category},Sam Patel,0,0,0,").as_str())
+    );
+    assert_eq!(
+        lines.next(),
+        Some(format!("{category},Jo Bloggs,0,0,0,").as_str())
+    );
+
+    // A trust admin is refused the page and the CSV.
+    admin
+        .grant("awards@trust.example.org", Role::TrustAdmin, "RJ1")
+        .await;
+    let other = admin.sign_in("awards@trust.example.org").await;
+    admin.page(&other, &path, StatusCode::FORBIDDEN).await;
+    admin
+        .page(
+            &other,
+            &format!("{path}/results.csv"),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+}
