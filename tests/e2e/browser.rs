@@ -180,7 +180,16 @@ impl Browser {
         );
         if let Some(dir) = std::env::var_os("VALUED_SCREENSHOTS") {
             let png = self.client.screenshot().await.unwrap();
-            let name = url.path().trim_matches('/').replace('/', "_");
+            let width = self
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await
+                .unwrap();
+            let name = format!(
+                "{}-{}",
+                url.path().trim_matches('/').replace('/', "_"),
+                width.as_u64().unwrap_or(0)
+            );
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).unwrap();
         }

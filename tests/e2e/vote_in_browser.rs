@@ -163,7 +163,10 @@ async fn a_voter_reads_the_finalists_votes_with_the_emailed_code_and_finds_the_r
             .await
             .contains("Select the finalist you are voting for")
     );
-    browser.choose("choice-2").await;
+    // The finalists are in the order the announcements arrived: choose Jo by name.
+    browser
+        .click("input[value='0193a1b2-0000-7000-8000-00000000f002'] + label")
+        .await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page("Your vote has been counted").await;
     let page = browser.page_text().await;

@@ -42,10 +42,10 @@ struct Bar {
 }
 
 /// The chart's width in its own units; it scales to the page.
-const CHART_WIDTH: u32 = 640;
+const CHART_WIDTH: u32 = 360;
 /// The longest bar, leaving room for its count after it.
-const BAR_MAX: u32 = 520;
-const ROW: u32 = 56;
+const BAR_MAX: u32 = 280;
+const ROW: u32 = 52;
 
 fn bars(result: &BallotResult) -> Vec<Bar> {
     let most = result.choices.iter().map(|c| c.votes).max().unwrap_or(0);
@@ -71,7 +71,7 @@ fn bars(result: &BallotResult) -> Vec<Bar> {
                 winner: result.winner_choice_ids.contains(&choice.choice_id),
                 width,
                 label_y: row * ROW + 18,
-                bar_y: row * ROW + 26,
+                bar_y: row * ROW + 24,
                 count_x: width + 8,
             }
         })
@@ -258,7 +258,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["Jo"]
         );
-        assert_eq!((bars[1].label_y, bars[1].bar_y), (ROW + 18, ROW + 26));
+        assert_eq!((bars[1].label_y, bars[1].bar_y), (ROW + 18, ROW + 24));
     }
 
     #[test]
