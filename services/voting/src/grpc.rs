@@ -12,10 +12,11 @@ use valued_proto::voting::v1::voting_service_server::VotingService;
 
 use crate::db::queries;
 use crate::domain::{
-    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, Voter, VoterKey, parse_ballot_id,
+    BallotRequest, ChoiceRequest, EligibilityRequest, NewBallot, NewEligibility, NewVote,
+    VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
-use crate::{ledger, schedule, verification};
+use crate::{eligibility, ledger, schedule, verification};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -168,11 +169,10 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetVoterStatusRequest>,
     ) -> Result<Response<pb::GetVoterStatusResponse>, Status> {
-        let (voter, campaign_id) =
-            verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
-        let voted = queries::voted_in(&self.db, &campaign_id, &voter).await?;
+        let holder = verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
+        let voted = queries::voted_in(&self.db, &holder.campaign_id, &holder.voter).await?;
         Ok(Response::new(pb::GetVoterStatusResponse {
-            campaign_id,
+            campaign_id: holder.campaign_id,
             voted_ballot_ids: voted.iter().map(ToString::to_string).collect(),
         }))
     }
@@ -242,8 +242,18 @@ impl VotingService for VotingApi {
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
         let (voter, verified_for) = match &vote.voter {
             Voter::Pass(pass) => {
-                let (key, campaign) = verification::voter_of(&self.db, pass).await?;
-                (key, Some(campaign))
+                let holder = verification::voter_of(&self.db, pass).await?;
+                // Against the setting as it is now, from what the pass holds (see `eligibility`).
+                let setting = eligibility::of(&self.db, &holder.campaign_id).await?;
+                eligibility::check_pass(
+                    &self.db,
+                    &self.voter_key_secret,
+                    &setting,
+                    &holder.voter,
+                    &holder.domains,
+                )
+                .await?;
+                (holder.voter, Some(holder.campaign_id))
             }
             Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None),
         };
@@ -258,6 +268,42 @@ impl VotingService for VotingApi {
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
+        }))
+    }
+
+    async fn set_vote_eligibility(
+        &self,
+        request: Request<pb::SetVoteEligibilityRequest>,
+    ) -> Result<Response<pb::SetVoteEligibilityResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "set who may vote in public votes")
+            .await?;
+        let r = request.into_inner();
+        let new = NewEligibility::parse(&EligibilityRequest::from(&r)).map_err(Error::Invalid)?;
+        let setting = eligibility::set(
+            &self.db,
+            &self.voter_key_secret,
+            &admin.identity.email,
+            &r.campaign_id,
+            &new,
+        )
+        .await?;
+        Ok(Response::new(pb::SetVoteEligibilityResponse {
+            eligibility: Some(setting.into()),
+        }))
+    }
+
+    async fn get_vote_eligibility(
+        &self,
+        request: Request<pb::GetVoteEligibilityRequest>,
+    ) -> Result<Response<pb::GetVoteEligibilityResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "see who may vote in public votes")
+            .await?;
+        let setting = eligibility::get(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::GetVoteEligibilityResponse {
+            eligibility: Some(setting.into()),
         }))
     }
 
@@ -442,6 +488,40 @@ impl From<pb::CastVoteRequest> for VoteRequest {
             choice_id: r.choice_id,
             voter_email: r.voter_email,
             voter_pass: r.voter_pass,
+        }
+    }
+}
+
+impl From<&pb::SetVoteEligibilityRequest> for EligibilityRequest {
+    fn from(r: &pb::SetVoteEligibilityRequest) -> Self {
+        Self {
+            staff: match pb::Eligibility::try_from(r.eligibility) {
+                Ok(pb::Eligibility::Public) => Some(false),
+                Ok(pb::Eligibility::Staff) => Some(true),
+                _ => None,
+            },
+            domains: r.domains.clone(),
+            addresses: r.addresses.clone(),
+            keep_addresses: r.keep_addresses,
+        }
+    }
+}
+
+impl From<eligibility::Setting> for pb::VoteEligibility {
+    fn from(setting: eligibility::Setting) -> Self {
+        let eligibility = if setting.staff {
+            pb::Eligibility::Staff
+        } else {
+            pb::Eligibility::Public
+        };
+        let (updated_at, updated_by) = setting.updated.unzip();
+        Self {
+            campaign_id: setting.campaign_id,
+            eligibility: eligibility.into(),
+            domains: setting.domains.iter().map(ToString::to_string).collect(),
+            listed_voters: setting.listed,
+            updated_at: updated_at.map(timestamp),
+            updated_by: updated_by.unwrap_or_default(),
         }
     }
 }

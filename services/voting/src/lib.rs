@@ -1,9 +1,10 @@
 //! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
-//! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+//! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
 
 pub mod db;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod finalists;
 mod grpc;

@@ -252,3 +252,64 @@ pub fn fields(status: &tonic::Status) -> Vec<String> {
         .map(|e| e.field)
         .collect()
 }
+
+/// Opens `campaign`'s public vote (from a day ago, for six days, results in eight) with the
+/// `(nominee, category)` finalists announced; its ballots, once every finalist is on one.
+pub async fn open_vote(
+    app: &TestApp,
+    campaign: &str,
+    finalists: &[(&str, &str)],
+) -> Vec<pb::CampaignBallot> {
+    use valued_proto::events::v1 as ev;
+    let at = |days: i64| {
+        Some(prost_types::Timestamp {
+            seconds: (chrono::Utc::now() + chrono::Duration::days(days)).timestamp(),
+            nanos: 0,
+        })
+    };
+    let vote = ev::VoteTimetable {
+        opens_at: at(-1),
+        closes_at: at(6),
+        results_at: at(8),
+    };
+    let announced: Vec<Envelope> = finalists
+        .iter()
+        .map(|(nominee, category)| {
+            Envelope::new(
+                "nomination",
+                None,
+                &ev::FinalistAnnounced {
+                    finalist: Some(ev::RecognisedNominee {
+                        nominee_id: (*nominee).into(),
+                        campaign_id: campaign.into(),
+                        campaign_name: "Health Heroes 2026".into(),
+                        category_id: (*category).into(),
+                        category_name: (*category).into(),
+                        nominee_name: (*nominee).into(),
+                        ..Default::default()
+                    }),
+                    announced_at: None,
+                    vote: Some(vote),
+                },
+            )
+        })
+        .collect();
+    app.announce(&announced).await;
+    for _ in 0..100 {
+        let ballots = app
+            .client
+            .clone()
+            .list_campaign_ballots(pb::ListCampaignBallotsRequest {
+                campaign_id: campaign.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .ballots;
+        if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == finalists.len() {
+            return ballots;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the ballots were never made");
+}

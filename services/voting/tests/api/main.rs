@@ -2,6 +2,7 @@
 
 mod cast_vote;
 mod create_ballot;
+mod eligibility;
 mod export_person;
 mod helpers;
 mod ledger;
