@@ -16,7 +16,7 @@ use crate::domain::{
     VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
-use crate::{eligibility, ledger, schedule, verification};
+use crate::{eligibility, held, ledger, schedule, verification};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -35,6 +35,8 @@ pub struct VotingApi {
     /// The budgets of the public vote (see `valued_platform::limits`).
     pub rate_limits: RateLimits,
     pub verification: crate::verification::VerificationSettings,
+    /// The burst flags that put votes on hold.
+    pub guard: held::Guard,
 }
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
@@ -159,6 +161,9 @@ impl VotingService for VotingApi {
                     ballot_id: t.ballot.id.to_string(),
                     title: t.ballot.title,
                     votes: t.votes,
+                    held_votes: t.held.held,
+                    held_groups: t.held.groups,
+                    discarded_votes: t.held.discarded,
                 })
                 .collect(),
             verified_voters,
@@ -239,8 +244,13 @@ impl VotingService for VotingApi {
             typed: &request.get_ref().voter_email,
         };
         limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
+        let client = request
+            .metadata()
+            .get(limits::CLIENT_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let (voter, verified_for) = match &vote.voter {
+        let (voter, verified_for, signals) = match &vote.voter {
             Voter::Pass(pass) => {
                 let holder = verification::voter_of(&self.db, pass).await?;
                 // Against the setting as it is now, from what the pass holds (see `eligibility`).
@@ -253,9 +263,11 @@ impl VotingService for VotingApi {
                     &holder.domains,
                 )
                 .await?;
-                (holder.voter, Some(holder.campaign_id))
+                let signals = self.guard.signals(client.as_deref(), &holder, &setting);
+                (holder.voter, Some(holder.campaign_id), Some(signals))
             }
-            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None),
+            // A ballot made by hand: not a public vote, no flags.
+            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None, None),
         };
         let cast = queries::cast_vote(
             &self.db,
@@ -263,11 +275,13 @@ impl VotingService for VotingApi {
             &vote,
             &voter,
             verified_for.as_deref(),
+            signals.as_ref().map(|signals| (&self.guard, signals)),
         )
         .await?;
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
+            held: cast.held,
         }))
     }
 
@@ -305,6 +319,48 @@ impl VotingService for VotingApi {
         Ok(Response::new(pb::GetVoteEligibilityResponse {
             eligibility: Some(setting.into()),
         }))
+    }
+
+    async fn list_held_votes(
+        &self,
+        request: Request<pb::ListHeldVotesRequest>,
+    ) -> Result<Response<pb::ListHeldVotesResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "see the votes held for a check")
+            .await?;
+        let groups = held::groups(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::ListHeldVotesResponse {
+            groups: groups
+                .into_iter()
+                .map(|g| pb::HeldVoteGroup {
+                    ballot_id: g.ballot_id.to_string(),
+                    ballot_title: g.ballot_title,
+                    choice_id: g.choice_id,
+                    finalist: g.finalist,
+                    kind: g.flag.kind.slug().into(),
+                    flag: g.flag.key(),
+                    votes: g.votes,
+                    first_cast_at: Some(timestamp(g.first_cast_at)),
+                    last_cast_at: Some(timestamp(g.last_cast_at)),
+                    decidable: g.decidable,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn decide_held_votes(
+        &self,
+        request: Request<pb::DecideHeldVotesRequest>,
+    ) -> Result<Response<pb::DecideHeldVotesResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "count or discard held votes")
+            .await?;
+        let decision =
+            held::Decision::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
+        let decided =
+            held::decide(&self.db, &self.outbox, &admin.identity.email, &decision).await?;
+        Ok(Response::new(pb::DecideHeldVotesResponse { decided }))
     }
 
     async fn get_tally(
@@ -522,6 +578,23 @@ impl From<eligibility::Setting> for pb::VoteEligibility {
             listed_voters: setting.listed,
             updated_at: updated_at.map(timestamp),
             updated_by: updated_by.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<pb::DecideHeldVotesRequest> for held::DecisionRequest {
+    fn from(r: pb::DecideHeldVotesRequest) -> Self {
+        Self {
+            ballot_id: r.ballot_id,
+            choice_id: r.choice_id,
+            flag: r.flag,
+            count: match pb::HeldVoteDecision::try_from(r.decision) {
+                Ok(pb::HeldVoteDecision::Count) => Some(true),
+                Ok(pb::HeldVoteDecision::Discard) => Some(false),
+                _ => None,
+            },
+            reason: r.reason,
+            votes: r.votes,
         }
     }
 }

@@ -28,25 +28,33 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| ()).await
+}
+
+/// [`spawn_app`] with its settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let url = valued_testkit::postgres::fresh_database("voting")
         .await
         .expect("a fresh database");
-    spawn_app_on(DatabaseSettings::postgres(url)).await
+    spawn_app_on(DatabaseSettings::postgres(url), configure).await
 }
 
 /// The embedded default: a SQLite file in the app's data directory.
 pub async fn spawn_embedded_app() -> TestApp {
-    spawn_app_on(DatabaseSettings::default()).await
+    spawn_app_on(DatabaseSettings::default(), |_| ()).await
 }
 
-async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
+async fn spawn_app_on(
+    database: DatabaseSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let platform = TestPlatform::start("voting")
         .await
         .expect("an in-process platform");
     let provider = OidcProvider::start()
         .await
         .expect("an OpenID Connect provider");
-    let settings = Settings {
+    let mut settings = Settings {
         database,
         grpc: valued_testkit::grpc::settings(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
@@ -62,6 +70,7 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
         },
         ..Settings::default()
     };
+    configure(&mut settings);
     let app = Application::build(&settings, platform.platform())
         .await
         .expect("the app builds");
@@ -187,6 +196,31 @@ impl TestApp {
             .expect("verified")
             .into_inner()
             .voter_pass
+    }
+
+    /// Votes with a voter pass from the client address `client` (as the gateway carries it).
+    pub async fn vote_from(
+        &self,
+        client: &str,
+        ballot_id: &str,
+        choice_id: &str,
+        pass: &str,
+    ) -> Result<pb::CastVoteResponse, tonic::Status> {
+        let mut request = tonic::Request::new(pb::CastVoteRequest {
+            ballot_id: ballot_id.into(),
+            choice_id: choice_id.into(),
+            voter_pass: pass.into(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            valued_platform::limits::CLIENT_HEADER,
+            client.parse().unwrap(),
+        );
+        self.client
+            .clone()
+            .cast_vote(request)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     /// Votes with a voter pass.

@@ -6,6 +6,7 @@ mod m20261126_000202_public_vote;
 mod m20261126_000203_voter_verification;
 mod m20261126_000204_vote_audit;
 mod m20261126_000210_vote_eligibility;
+mod m20261126_000211_held_votes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
         migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
         migrations.push(Box::new(m20261126_000210_vote_eligibility::Migration));
+        migrations.push(Box::new(m20261126_000211_held_votes::Migration));
         migrations
     }
 }
