@@ -117,7 +117,8 @@ mod tests {
     proptest! {
         #[test]
         fn a_key_depends_on_the_secret_and_never_contains_the_address(
-            local in "[a-z]{3,12}", domain in "[a-z]{3,12}",
+            // A local part of hex letters only (`adc`) turns up in a 64-digit hex key by chance.
+            local in "[g-z][a-z]{2,11}", domain in "[a-z]{3,12}",
         ) {
             let email = format!("{local}@{domain}.org");
             let a = key("secret-a", &email);
