@@ -10,22 +10,28 @@ use valued_proto::voting::v1 as pb;
 use valued_voting::db::entities::{vote, vote_audit};
 use valued_voting::{held, ledger};
 
-use crate::helpers::{PLATFORM_ADMIN, TestApp, fields, open_vote, spawn_app_with};
+use crate::helpers::{
+    PLATFORM_ADMIN, TestApp, fields, open_vote, spawn_app_with, spawn_embedded_app_with,
+};
 
 const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000f1";
 
-/// A service whose flags hold votes past `per_network` from one network and `per_domain` from one
-/// domain, toward one finalist within ten minutes.
-async fn spawn_guarded(per_network: u32, per_domain: u32) -> TestApp {
-    spawn_app_with(|settings| {
+/// Flags that hold votes past `per_network` from one network and `per_domain` from one domain,
+/// toward one finalist within ten minutes.
+fn flags(per_network: u32, per_domain: u32) -> impl FnOnce(&mut valued_voting::Settings) {
+    move |settings| {
         settings.flags = held::FlagSettings {
             window_minutes: 10,
             per_network,
             per_domain,
             ..held::FlagSettings::default()
         };
-    })
-    .await
+    }
+}
+
+/// A service on PostgreSQL with those [`flags`].
+async fn spawn_guarded(per_network: u32, per_domain: u32) -> TestApp {
+    spawn_app_with(flags(per_network, per_domain)).await
 }
 
 impl TestApp {
@@ -359,4 +365,51 @@ async fn a_burst_from_one_email_domain_is_held_but_big_providers_are_not_counted
     assert_eq!(groups.len(), 1);
     assert_eq!((groups[0].kind.as_str(), groups[0].votes), ("domain", 2));
     assert!(groups[0].flag.starts_with("domain:"));
+}
+
+#[tokio::test]
+async fn the_embedded_sqlite_default_holds_lists_and_counts_a_burst_too() {
+    let app = spawn_embedded_app_with(flags(1, 100)).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    assert!(!app.vote_as("bot0", "203.0.113.1", ballot, "jo").await.held);
+    assert!(app.vote_as("bot1", "203.0.113.2", ballot, "jo").await.held);
+    assert!(app.vote_as("bot2", "203.0.113.3", ballot, "jo").await.held);
+    let group = app.held_groups().await.remove(0);
+    assert_eq!(group.votes, 2);
+    assert!(group.first_cast_at.unwrap().seconds <= group.last_cast_at.unwrap().seconds);
+    app.decide(&group, pb::HeldVoteDecision::Count, 2, "checked")
+        .await
+        .unwrap();
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 3);
+    assert_eq!(app.counted(ballot, "jo").await, 3);
+}
+
+#[tokio::test]
+async fn concurrent_votes_from_one_network_count_exactly_up_to_the_threshold() {
+    let app = spawn_guarded(4, 100).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    let mut passes = Vec::new();
+    for i in 0..12 {
+        passes.push(
+            app.voter_pass(CAMPAIGN, &format!("bot{i}@bot{i}-home.org.uk"))
+                .await,
+        );
+    }
+    let casts = futures::future::join_all(passes.iter().enumerate().map(|(i, pass)| {
+        let client = format!("203.0.113.{i}");
+        let app = &app;
+        async move { app.vote_from(&client, ballot, "jo", pass).await.unwrap() }
+    }))
+    .await;
+    let held = casts.iter().filter(|cast| cast.held).count();
+    assert_eq!(held, 8);
+    assert_eq!(app.counted(ballot, "jo").await, 4);
+    assert_eq!(pending(&app, ballot).await, 8);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 4);
 }

@@ -41,7 +41,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// The embedded default: a SQLite file in the app's data directory.
 pub async fn spawn_embedded_app() -> TestApp {
-    spawn_app_on(DatabaseSettings::default(), |_| ()).await
+    spawn_embedded_app_with(|_| ()).await
+}
+
+/// [`spawn_embedded_app`] with its settings changed by `configure`.
+pub async fn spawn_embedded_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(DatabaseSettings::default(), configure).await
 }
 
 async fn spawn_app_on(
