@@ -81,7 +81,9 @@ pub struct FlagSettings {
     pub per_network: u32,
     /// Likewise from one email domain; 0 turns it off.
     pub per_domain: u32,
-    /// Domains never counted by domain: those where many independent voters are ordinary.
+    /// Domains never counted by domain: those where many independent voters are ordinary. A list
+    /// in a file, or comma-separated (`VALUED__VOTING__FLAGS__EXEMPT_DOMAINS=nhs.net,gmail.com`).
+    #[serde(deserialize_with = "valued_platform::settings::comma_separated")]
     pub exempt_domains: Vec<String>,
 }
 
@@ -628,6 +630,32 @@ mod tests {
         );
         assert_eq!(network_of("not an address"), None);
         assert_eq!(network_of(""), None);
+    }
+
+    #[test]
+    fn the_flags_are_configured_by_file_or_environment() {
+        let settings: crate::Settings = valued_platform::settings::load_from(
+            "[flags]\nper_network = 5\nexempt_domains = [\"nhs.net\"]\n",
+            None,
+            [("VALUED__FLAGS__PER_DOMAIN".to_owned(), "7".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(
+            (settings.flags.per_network, settings.flags.per_domain),
+            (5, 7)
+        );
+        assert_eq!(settings.flags.exempt_domains, ["nhs.net"]);
+        let settings: crate::Settings = valued_platform::settings::load_from(
+            "",
+            None,
+            [(
+                "VALUED__FLAGS__EXEMPT_DOMAINS".to_owned(),
+                " nhs.net, gstt.nhs.uk ,".to_owned(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(settings.flags.exempt_domains, ["nhs.net", "gstt.nhs.uk"]);
+        assert_eq!(settings.flags.window_minutes, 10);
     }
 
     #[test]
