@@ -17,11 +17,14 @@ use valued_proto::notification::v1::*;
 use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServiceServer};
 use valued_proto::voting::v1::{
     CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
-    ExportLedgerRequest, ExportLedgerResponse, GetTallyRequest, GetTallyResponse,
-    GetTurnoutRequest, GetTurnoutResponse, GetVoterStatusRequest, GetVoterStatusResponse,
-    ListCampaignBallotsRequest, ListCampaignBallotsResponse, RequestVoterVerificationRequest,
+    DecideHeldVotesRequest, DecideHeldVotesResponse, ExportLedgerRequest, ExportLedgerResponse,
+    GetTallyRequest, GetTallyResponse, GetTurnoutRequest, GetTurnoutResponse,
+    GetVoteEligibilityRequest, GetVoteEligibilityResponse, GetVoterStatusRequest,
+    GetVoterStatusResponse, ListCampaignBallotsRequest, ListCampaignBallotsResponse,
+    ListHeldVotesRequest, ListHeldVotesResponse, RequestVoterVerificationRequest,
     RequestVoterVerificationResponse, ScheduleVoteRequest, ScheduleVoteResponse,
-    VerifyLedgerRequest, VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
+    SetVoteEligibilityRequest, SetVoteEligibilityResponse, VerifyLedgerRequest,
+    VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
 };
 
 use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
@@ -117,6 +120,10 @@ service! { FakeVoting: VotingService {
     get_voter_status: GetVoterStatusRequest => GetVoterStatusResponse;
     schedule_vote: ScheduleVoteRequest => ScheduleVoteResponse;
     get_turnout: GetTurnoutRequest => GetTurnoutResponse;
+    set_vote_eligibility: SetVoteEligibilityRequest => SetVoteEligibilityResponse;
+    get_vote_eligibility: GetVoteEligibilityRequest => GetVoteEligibilityResponse;
+    list_held_votes: ListHeldVotesRequest => ListHeldVotesResponse;
+    decide_held_votes: DecideHeldVotesRequest => DecideHeldVotesResponse;
 }}
 
 /// The gateway with the real nomination service and the stand-ins; the stand-in for notification.
