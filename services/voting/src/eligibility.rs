@@ -5,7 +5,7 @@
 //!
 //! Nothing here keeps an address: the uploaded list is stored as the voters' [`VoterKey`]s (the
 //! keyed hash their votes are stored under), so an address on it matches however the voter types
-//! it (case, `+tag`, Gmail's dots).
+//! it (case, `+tag`, Gmail's dots). Erasing a person takes them off every list ([`Erasure`]).
 //!
 //! # Where it is enforced
 //!
@@ -23,7 +23,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -321,6 +321,44 @@ pub async fn set(
         listed,
         updated: Some((now, actor.to_owned())),
     })
+}
+
+/// Takes an erased person off every campaign's staff list (the rest of what voting keeps of a
+/// voter is a keyed hash it needs for one vote each: see `subject_access`).
+pub struct Erasure {
+    pub secret: SecretString,
+}
+
+#[async_trait::async_trait]
+impl valued_platform::erasure::Erase for Erasure {
+    async fn erase(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        person: &valued_platform::erasure::Person,
+    ) -> std::result::Result<u64, sea_orm::DbErr> {
+        let Ok(address) = EmailAddress::parse("email", &person.email) else {
+            return Ok(0);
+        };
+        let key = VoterKey::derive(&self.secret, &address);
+        let listed = eligible_voter::Entity::find()
+            .filter(eligible_voter::Column::VoterKey.eq(key.as_str()))
+            .all(txn)
+            .await?;
+        for row in &listed {
+            eligible_voter::Entity::delete_by_id((row.campaign_id.clone(), row.voter_key.clone()))
+                .exec(txn)
+                .await?;
+            vote_eligibility::Entity::update_many()
+                .col_expr(
+                    vote_eligibility::Column::Listed,
+                    Expr::col(vote_eligibility::Column::Listed).sub(1),
+                )
+                .filter(vote_eligibility::Column::CampaignId.eq(row.campaign_id.as_str()))
+                .exec(txn)
+                .await?;
+        }
+        Ok(u64::try_from(listed.len()).unwrap_or(u64::MAX))
+    }
 }
 
 async fn clear_list(db: &impl ConnectionTrait, campaign_id: &str) -> Result<()> {

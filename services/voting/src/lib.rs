@@ -107,9 +107,12 @@ impl Application {
             ),
         )
         .await?;
-        // Nothing here is kept by email address (see `erasure` in README).
-        host.erasure(valued_platform::erasure::NothingByEmail)
-            .await?;
+        // Votes are kept only under a keyed hash (see `erasure` in README); staff lists lose the
+        // person.
+        host.erasure(eligibility::Erasure {
+            secret: settings.voter_key_secret.clone(),
+        })
+        .await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }

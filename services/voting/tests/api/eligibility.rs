@@ -248,3 +248,40 @@ async fn a_pass_issued_before_the_vote_tightened_votes_only_while_its_voter_is_e
     let audit = vote_audit::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(audit.len(), 3);
 }
+
+#[tokio::test]
+async fn an_erased_person_leaves_every_staff_list() {
+    let app = spawn_app().await;
+    open_vote(&app, CAMPAIGN, &[("sam", "porters")]).await;
+    app.set_eligibility(staff(&[], &["alex@example.org", "jo@example.org"]))
+        .await
+        .unwrap();
+    app.announce(&[valued_platform::Envelope::new(
+        "nomination",
+        None,
+        &ev::ErasureRequested {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            email: "Alex@Example.org".into(),
+            requested_at: None,
+            names: Vec::new(),
+        },
+    )])
+    .await;
+    let mut answered = Vec::new();
+    for _ in 0..100 {
+        answered = app.published_of::<ev::PersonErased>().await;
+        if !answered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(answered.len(), 1);
+    assert_eq!(
+        (answered[0].service.as_str(), answered[0].records),
+        ("voting", 1)
+    );
+    assert_eq!(app.eligibility().await.listed_voters, 1);
+    let refused = app.ask_to_verify("alex@example.org").await.unwrap_err();
+    assert_eq!(fields(&refused), ["email"]);
+    app.ask_to_verify("jo@example.org").await.unwrap();
+}
