@@ -12,6 +12,9 @@ pub enum Error {
     /// Not now: the vote is not open, or its results are not out; the message says when.
     #[error("{0}")]
     Closed(String),
+    /// The campaign's vote does not admit this voter (any longer); the message says what it does.
+    #[error("{0}")]
+    Ineligible(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -26,7 +29,7 @@ impl From<Error> for tonic::Status {
             Error::AlreadyVoted => {
                 tonic::Status::already_exists("You have already voted in this ballot")
             }
-            Error::Closed(why) => tonic::Status::failed_precondition(why),
+            Error::Closed(why) | Error::Ineligible(why) => tonic::Status::failed_precondition(why),
             Error::Database(error) => valued_platform::grpc::database_error(&error),
         }
     }

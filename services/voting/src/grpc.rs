@@ -12,10 +12,11 @@ use valued_proto::voting::v1::voting_service_server::VotingService;
 
 use crate::db::queries;
 use crate::domain::{
-    BallotRequest, ChoiceRequest, NewBallot, NewVote, VoteRequest, Voter, VoterKey, parse_ballot_id,
+    BallotRequest, ChoiceRequest, EligibilityRequest, NewBallot, NewEligibility, NewVote,
+    VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
-use crate::{ledger, schedule, verification};
+use crate::{eligibility, held, ledger, schedule, verification};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -34,6 +35,8 @@ pub struct VotingApi {
     /// The budgets of the public vote (see `valued_platform::limits`).
     pub rate_limits: RateLimits,
     pub verification: crate::verification::VerificationSettings,
+    /// The burst flags that put votes on hold.
+    pub guard: held::Guard,
 }
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
@@ -166,6 +169,9 @@ impl VotingService for VotingApi {
                     ballot_id: t.ballot.id.to_string(),
                     title: t.ballot.title,
                     votes: t.votes,
+                    held_votes: t.held.held,
+                    held_groups: t.held.groups,
+                    discarded_votes: t.held.discarded,
                 })
                 .collect(),
             verified_voters,
@@ -176,11 +182,10 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetVoterStatusRequest>,
     ) -> Result<Response<pb::GetVoterStatusResponse>, Status> {
-        let (voter, campaign_id) =
-            verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
-        let voted = queries::voted_in(&self.db, &campaign_id, &voter).await?;
+        let holder = verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
+        let voted = queries::voted_in(&self.db, &holder.campaign_id, &holder.voter).await?;
         Ok(Response::new(pb::GetVoterStatusResponse {
-            campaign_id,
+            campaign_id: holder.campaign_id,
             voted_ballot_ids: voted.iter().map(ToString::to_string).collect(),
         }))
     }
@@ -304,13 +309,30 @@ impl VotingService for VotingApi {
             typed: &request.get_ref().voter_email,
         };
         limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
+        let client = request
+            .metadata()
+            .get(limits::CLIENT_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let (voter, verified_for) = match &vote.voter {
+        let (voter, verified_for, signals) = match &vote.voter {
             Voter::Pass(pass) => {
-                let (key, campaign) = verification::voter_of(&self.db, pass).await?;
-                (key, Some(campaign))
+                let holder = verification::voter_of(&self.db, pass).await?;
+                // Against the setting as it is now, from what the pass holds (see `eligibility`).
+                let setting = eligibility::of(&self.db, &holder.campaign_id).await?;
+                eligibility::check_pass(
+                    &self.db,
+                    &self.voter_key_secret,
+                    &setting,
+                    &holder.voter,
+                    &holder.domains,
+                )
+                .await?;
+                let signals = self.guard.signals(client.as_deref(), &holder, &setting);
+                (holder.voter, Some(holder.campaign_id), Some(signals))
             }
-            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None),
+            // A ballot made by hand: not a public vote, no flags.
+            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None, None),
         };
         let cast = queries::cast_vote(
             &self.db,
@@ -318,12 +340,92 @@ impl VotingService for VotingApi {
             &vote,
             &voter,
             verified_for.as_deref(),
+            signals.as_ref().map(|signals| (&self.guard, signals)),
         )
         .await?;
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
+            held: cast.held,
         }))
+    }
+
+    async fn set_vote_eligibility(
+        &self,
+        request: Request<pb::SetVoteEligibilityRequest>,
+    ) -> Result<Response<pb::SetVoteEligibilityResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "set who may vote in public votes")
+            .await?;
+        let r = request.into_inner();
+        let new = NewEligibility::parse(&EligibilityRequest::from(&r)).map_err(Error::Invalid)?;
+        let setting = eligibility::set(
+            &self.db,
+            &self.voter_key_secret,
+            &admin.identity.email,
+            &r.campaign_id,
+            &new,
+        )
+        .await?;
+        Ok(Response::new(pb::SetVoteEligibilityResponse {
+            eligibility: Some(setting.into()),
+        }))
+    }
+
+    async fn get_vote_eligibility(
+        &self,
+        request: Request<pb::GetVoteEligibilityRequest>,
+    ) -> Result<Response<pb::GetVoteEligibilityResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "see who may vote in public votes")
+            .await?;
+        let setting = eligibility::get(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::GetVoteEligibilityResponse {
+            eligibility: Some(setting.into()),
+        }))
+    }
+
+    async fn list_held_votes(
+        &self,
+        request: Request<pb::ListHeldVotesRequest>,
+    ) -> Result<Response<pb::ListHeldVotesResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "see the votes held for a check")
+            .await?;
+        let groups = held::groups(&self.db, &request.into_inner().campaign_id).await?;
+        Ok(Response::new(pb::ListHeldVotesResponse {
+            groups: groups
+                .into_iter()
+                .map(|g| pb::HeldVoteGroup {
+                    ballot_id: g.ballot_id.to_string(),
+                    ballot_title: g.ballot_title,
+                    choice_id: g.choice_id,
+                    finalist: g.finalist,
+                    kind: g.flag.kind.slug().into(),
+                    flag: g.flag.key(),
+                    votes: g.votes,
+                    first_cast_at: Some(timestamp(g.first_cast_at)),
+                    last_cast_at: Some(timestamp(g.last_cast_at)),
+                    decidable: g.decidable,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn decide_held_votes(
+        &self,
+        request: Request<pb::DecideHeldVotesRequest>,
+    ) -> Result<Response<pb::DecideHeldVotesResponse>, Status> {
+        let admin = self
+            .admins
+            .platform_admin(&request, "count or discard held votes")
+            .await?;
+        let decision =
+            held::Decision::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
+        let decided =
+            held::decide(&self.db, &self.outbox, &admin.identity.email, &decision).await?;
+        Ok(Response::new(pb::DecideHeldVotesResponse { decided }))
     }
 
     async fn get_tally(
@@ -510,6 +612,57 @@ impl From<pb::CastVoteRequest> for VoteRequest {
             choice_id: r.choice_id,
             voter_email: r.voter_email,
             voter_pass: r.voter_pass,
+        }
+    }
+}
+
+impl From<&pb::SetVoteEligibilityRequest> for EligibilityRequest {
+    fn from(r: &pb::SetVoteEligibilityRequest) -> Self {
+        Self {
+            staff: match pb::Eligibility::try_from(r.eligibility) {
+                Ok(pb::Eligibility::Public) => Some(false),
+                Ok(pb::Eligibility::Staff) => Some(true),
+                _ => None,
+            },
+            domains: r.domains.clone(),
+            addresses: r.addresses.clone(),
+            keep_addresses: r.keep_addresses,
+        }
+    }
+}
+
+impl From<eligibility::Setting> for pb::VoteEligibility {
+    fn from(setting: eligibility::Setting) -> Self {
+        let eligibility = if setting.staff {
+            pb::Eligibility::Staff
+        } else {
+            pb::Eligibility::Public
+        };
+        let (updated_at, updated_by) = setting.updated.unzip();
+        Self {
+            campaign_id: setting.campaign_id,
+            eligibility: eligibility.into(),
+            domains: setting.domains.iter().map(ToString::to_string).collect(),
+            listed_voters: setting.listed,
+            updated_at: updated_at.map(timestamp),
+            updated_by: updated_by.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<pb::DecideHeldVotesRequest> for held::DecisionRequest {
+    fn from(r: pb::DecideHeldVotesRequest) -> Self {
+        Self {
+            ballot_id: r.ballot_id,
+            choice_id: r.choice_id,
+            flag: r.flag,
+            count: match pb::HeldVoteDecision::try_from(r.decision) {
+                Ok(pb::HeldVoteDecision::Count) => Some(true),
+                Ok(pb::HeldVoteDecision::Discard) => Some(false),
+                _ => None,
+            },
+            reason: r.reason,
+            votes: r.votes,
         }
     }
 }

@@ -1,12 +1,16 @@
 //! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
-//! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+//! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]); bursts of votes from one
+//! network or email domain toward one finalist are held for an admin's check ([`held`]).
+//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
 
 pub mod db;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod finalists;
 mod grpc;
+pub mod held;
 pub mod ledger;
 pub mod schedule;
 pub mod subject_access;
@@ -49,6 +53,9 @@ pub struct Settings {
     pub retention: valued_platform::inbox::InboxRetention,
     /// How long a voter's emailed link and code, and the voter pass they give, last.
     pub verification: verification::VerificationSettings,
+    /// When a burst of votes from one network or email domain toward one finalist is held for a
+    /// check (see [`held`]).
+    pub flags: held::FlagSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +68,7 @@ impl Default for Settings {
             rate_limits: valued_platform::limits::RateLimits::default(),
             retention: valued_platform::inbox::InboxRetention::default(),
             verification: verification::VerificationSettings::default(),
+            flags: held::FlagSettings::default(),
         }
     }
 }
@@ -77,6 +85,7 @@ pub struct Application {
     voter_key_secret: SecretString,
     rate_limits: valued_platform::limits::RateLimits,
     verification: verification::VerificationSettings,
+    guard: held::Guard,
     admins: Admins,
 }
 
@@ -98,9 +107,12 @@ impl Application {
             ),
         )
         .await?;
-        // Nothing here is kept by email address (see `erasure` in README).
-        host.erasure(valued_platform::erasure::NothingByEmail)
-            .await?;
+        // Votes are kept only under a keyed hash (see `erasure` in README); staff lists lose the
+        // person.
+        host.erasure(eligibility::Erasure {
+            secret: settings.voter_key_secret.clone(),
+        })
+        .await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }
@@ -109,6 +121,7 @@ impl Application {
             voter_key_secret: settings.voter_key_secret.clone(),
             rate_limits: settings.rate_limits,
             verification: settings.verification,
+            guard: held::Guard::new(&settings.flags, &settings.voter_key_secret),
             admins,
         })
     }
@@ -128,6 +141,7 @@ impl Application {
             voter_key_secret: self.voter_key_secret,
             rate_limits: self.rate_limits,
             verification: self.verification,
+            guard: self.guard,
             admins: self.admins,
         };
         self.host

@@ -1,6 +1,7 @@
 //! Admins run a campaign's public vote: set its timetable (schedule it, open it early, extend it,
 //! close it now) on every ballot of the campaign, each change audited in `vote_audit`; and watch the
-//! turnout while it runs (votes per ballot, addresses verified), never how the votes fall.
+//! turnout while it runs (votes per ballot, addresses verified, votes held by flags), never how the
+//! votes fall.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -115,7 +116,10 @@ pub async fn set(
 #[derive(Debug, Clone, PartialEq)]
 pub struct BallotTurnout {
     pub ballot: ballot::Model,
+    /// Votes cast, held and discarded ones included.
     pub votes: u64,
+    /// Votes on hold, their flagged groups, and votes discarded ([`crate::held`]).
+    pub held: crate::held::Counts,
 }
 
 /// Votes cast in each ballot of the campaign, and the addresses verified for it.
@@ -137,7 +141,12 @@ pub async fn turnout(
             .filter(vote::Column::BallotId.eq(ballot.id))
             .count(db)
             .await?;
-        turnout.push(BallotTurnout { ballot, votes });
+        let held = crate::held::counts(db, ballot.id).await?;
+        turnout.push(BallotTurnout {
+            ballot,
+            votes,
+            held,
+        });
     }
     let verified: Vec<String> = voter_verification::Entity::find()
         .select_only()

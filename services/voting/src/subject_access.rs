@@ -39,6 +39,8 @@ pub async fn export(
             "ballot": title,
             "choice_id": cast.choice_id,
             "cast_at": cast.cast_at,
+            // counted, held for a check, or discarded after one (see `crate::held`).
+            "status": cast.status,
             "ledger_receipt": receipt,
         }));
     }

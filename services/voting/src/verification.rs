@@ -8,7 +8,8 @@
 //! [`VoterKey`] (a keyed hash of the mailbox), the link's token and the pass by their SHA-256, and
 //! the code by an HMAC of the verification's id and the code under the voter-key secret (six digits
 //! are too few to hash plainly). Five wrong codes spend a verification. Disposable addresses are
-//! refused, by the `mailchecker` crate's maintained list.
+//! refused, by the `mailchecker` crate's maintained list, and so is an address the campaign's
+//! [eligibility](crate::eligibility) does not accept, before anything is sent.
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -29,6 +30,7 @@ use valued_proto::events::v1::VoterVerificationRequested;
 
 use crate::db::entities::{ballot, voter_pass, voter_verification};
 use crate::domain::VoterKey;
+use crate::eligibility;
 use crate::error::{Error, Result};
 
 /// Wrong codes after which a verification is spent.
@@ -78,6 +80,8 @@ pub async fn request(
         )]));
     }
     let campaign = campaign_ballot(db, campaign_id).await?;
+    let campaign_id = campaign.campaign_id.clone().unwrap_or_default();
+    eligibility::check_address(db, secret, &campaign_id, &address).await?;
     let voter = VoterKey::derive(secret, &address);
     let (token, token_hash) = new_link_token();
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
@@ -87,8 +91,9 @@ pub async fn request(
     let txn = db.begin().await?;
     voter_verification::Entity::insert(voter_verification::ActiveModel {
         id: ActiveValue::Set(id),
-        campaign_id: ActiveValue::Set(campaign.campaign_id.clone().unwrap_or_default()),
+        campaign_id: ActiveValue::Set(campaign_id),
         voter_key: ActiveValue::Set(voter.as_str().to_owned()),
+        domains: ActiveValue::Set(eligibility::domain_digests(secret, &address)),
         token_hash: ActiveValue::Set(token_hash),
         code_hash: ActiveValue::Set(code_hash(secret, id, &code)),
         attempts: ActiveValue::Set(0),
@@ -171,8 +176,25 @@ pub async fn verify_code(
     use_once(db, settings, &found).await
 }
 
-/// The voter key a pass stands for and the campaign it is for, while it has not expired.
-pub async fn voter_of(db: &impl ConnectionTrait, pass: &str) -> Result<(VoterKey, String)> {
+/// What a voter pass stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub voter: VoterKey,
+    pub campaign_id: String,
+    /// Keyed digests of the voter's email domain and its parents, most specific first
+    /// ([`eligibility::domain_digests`]); empty for a pass issued before they were kept.
+    pub domains: String,
+}
+
+impl Holder {
+    /// The digest of the voter's own email domain.
+    pub fn domain(&self) -> Option<&str> {
+        self.domains.split_whitespace().next()
+    }
+}
+
+/// Who a pass stands for, while it has not expired.
+pub async fn voter_of(db: &impl ConnectionTrait, pass: &str) -> Result<Holder> {
     let found = voter_pass::Entity::find_by_id(hash_token(pass))
         .one(db)
         .await?
@@ -180,7 +202,11 @@ pub async fn voter_of(db: &impl ConnectionTrait, pass: &str) -> Result<(VoterKey
         .ok_or_else(|| {
             Error::Closed("Your voting session has ended: verify your email address again".into())
         })?;
-    Ok((VoterKey::from_stored(found.voter_key), found.campaign_id))
+    Ok(Holder {
+        voter: VoterKey::from_stored(found.voter_key),
+        campaign_id: found.campaign_id,
+        domains: found.domains,
+    })
 }
 
 /// Marks the verification used (conditionally, so that two uses at once give one pass) and issues
@@ -211,6 +237,7 @@ async fn use_once(
         campaign_id: ActiveValue::Set(found.campaign_id.clone()),
         voter_key: ActiveValue::Set(found.voter_key.clone()),
         expires_at: ActiveValue::Set(expires_at),
+        domains: ActiveValue::Set(found.domains.clone()),
     })
     .exec_without_returning(&txn)
     .await?;

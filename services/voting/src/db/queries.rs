@@ -15,7 +15,7 @@ use valued_proto::events::v1::{BallotOpened, VoteCast};
 use super::entities::{ballot, ballot_choice, vote};
 use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
 use crate::error::{Error, Result};
-use crate::ledger;
+use crate::{held, ledger};
 
 /// Stores a ballot and its choices with its `ballot.opened.v1` event, atomically.
 pub async fn create_ballot(
@@ -59,23 +59,28 @@ pub async fn create_ballot(
     Ok(id)
 }
 
-/// A vote as stored: its id, and the voter's receipt for its ledger entry.
+/// A vote as stored: its id, and the voter's receipt for its ledger entry (none while it is held).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CastVote {
     pub vote_id: Uuid,
     pub receipt: String,
+    /// On hold for a check ([`held`]): recorded, not yet counted.
+    pub held: bool,
 }
 
 /// Stores a vote with its ledger entry, its count in the maintained tally and its `vote.cast.v1`
 /// event, atomically. A second vote by the same voter is refused by the database's unique
 /// constraint, which also settles concurrent attempts; the refusal rolls back the whole
-/// transaction, so it appends nothing.
+/// transaction, so it appends nothing. A vote with `flags` (the guard and what the vote says of
+/// where it came from) that raises one ([`held`]) is stored on hold instead: no ledger entry, no
+/// count, no event.
 pub async fn cast_vote(
     db: &DatabaseConnection,
     outbox: &Outbox,
     new: &NewVote,
     voter: &VoterKey,
     verified_for: Option<&str>,
+    flags: Option<(&held::Guard, &held::Signals)>,
 ) -> Result<CastVote> {
     let found = ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
@@ -126,10 +131,37 @@ pub async fn cast_vote(
         choice_id: ActiveValue::Set(new.choice_id.clone()),
         voter_key: ActiveValue::Set(voter.as_str().to_owned()),
         cast_at: ActiveValue::Set(cast_at),
+        status: ActiveValue::Set(held::COUNTED.into()),
+        network: ActiveValue::Set(flags.and_then(|(_, signals)| signals.network.clone())),
+        domain: ActiveValue::Set(flags.and_then(|(_, signals)| signals.domain.clone())),
+        held_by: ActiveValue::Set(None),
     })
     .exec_without_returning(&txn)
     .await
     .map_err(already_voted)?;
+    let flag = match flags {
+        Some((guard, signals)) => {
+            guard
+                .flag(&txn, new.ballot_id, &new.choice_id, signals, cast_at)
+                .await?
+        }
+        None => None,
+    };
+    if let Some(flag) = flag {
+        held::hold(&txn, id, &flag).await?;
+        txn.commit().await?;
+        tracing::warn!(
+            vote_id = %id,
+            ballot_id = %new.ballot_id,
+            flag = flag.kind.slug(),
+            "vote held for a check"
+        );
+        return Ok(CastVote {
+            vote_id: id,
+            receipt: String::new(),
+            held: true,
+        });
+    }
     let entry = ledger::store::append(&txn, new.ballot_id, &new.choice_id, voter, cast_at).await?;
     outbox.enqueue(&txn, None, &event).await?;
     outbox.commit(txn).await?;
@@ -137,6 +169,7 @@ pub async fn cast_vote(
     Ok(CastVote {
         vote_id: id,
         receipt: entry.receipt(),
+        held: false,
     })
 }
 

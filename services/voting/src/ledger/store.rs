@@ -221,7 +221,8 @@ pub async fn verify(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Report
     Ok(audit.finish(&choices, &tally(db, ballot_id).await?))
 }
 
-/// Every counted vote of `ballot_id`, by the voter hash its key gives.
+/// Every counted vote of `ballot_id` (not those on hold or discarded), by the voter hash its key
+/// gives.
 async fn counted_votes(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Votes, DbErr> {
     let mut votes = Votes::default();
     let mut after = String::new();
@@ -231,6 +232,7 @@ async fn counted_votes(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Vot
             .column(vote::Column::VoterKey)
             .column(vote::Column::ChoiceId)
             .filter(vote::Column::BallotId.eq(ballot_id))
+            .filter(vote::Column::Status.eq(crate::held::COUNTED))
             .filter(vote::Column::VoterKey.gt(after.as_str()))
             .order_by_asc(vote::Column::VoterKey)
             .limit(BATCH)

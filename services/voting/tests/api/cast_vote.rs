@@ -240,9 +240,21 @@ async fn only_a_keyed_hash_of_the_email_is_stored() {
         .unwrap();
 
     let columns = stored_column_names(&app, "vote").await;
+    // Besides the vote and its voter key: whether it counts, and the keyed digests the burst flags
+    // work from (none for a ballot made by hand).
     assert_eq!(
         columns,
-        ["ballot_id", "cast_at", "choice_id", "id", "voter_key"]
+        [
+            "ballot_id",
+            "cast_at",
+            "choice_id",
+            "domain",
+            "held_by",
+            "id",
+            "network",
+            "status",
+            "voter_key"
+        ]
     );
     let keys = stored_column(&app, "voter_key").await;
     assert_eq!(keys.len(), 1);

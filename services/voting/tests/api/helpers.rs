@@ -28,25 +28,38 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| ()).await
+}
+
+/// [`spawn_app`] with its settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let url = valued_testkit::postgres::fresh_database("voting")
         .await
         .expect("a fresh database");
-    spawn_app_on(DatabaseSettings::postgres(url)).await
+    spawn_app_on(DatabaseSettings::postgres(url), configure).await
 }
 
 /// The embedded default: a SQLite file in the app's data directory.
 pub async fn spawn_embedded_app() -> TestApp {
-    spawn_app_on(DatabaseSettings::default()).await
+    spawn_embedded_app_with(|_| ()).await
 }
 
-async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
+/// [`spawn_embedded_app`] with its settings changed by `configure`.
+pub async fn spawn_embedded_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(DatabaseSettings::default(), configure).await
+}
+
+async fn spawn_app_on(
+    database: DatabaseSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let platform = TestPlatform::start("voting")
         .await
         .expect("an in-process platform");
     let provider = OidcProvider::start()
         .await
         .expect("an OpenID Connect provider");
-    let settings = Settings {
+    let mut settings = Settings {
         database,
         grpc: valued_testkit::grpc::settings(),
         voter_key_secret: SecretString::from("test-voter-key-secret"),
@@ -62,6 +75,7 @@ async fn spawn_app_on(database: DatabaseSettings) -> TestApp {
         },
         ..Settings::default()
     };
+    configure(&mut settings);
     let app = Application::build(&settings, platform.platform())
         .await
         .expect("the app builds");
@@ -189,6 +203,31 @@ impl TestApp {
             .voter_pass
     }
 
+    /// Votes with a voter pass from the client address `client` (as the gateway carries it).
+    pub async fn vote_from(
+        &self,
+        client: &str,
+        ballot_id: &str,
+        choice_id: &str,
+        pass: &str,
+    ) -> Result<pb::CastVoteResponse, tonic::Status> {
+        let mut request = tonic::Request::new(pb::CastVoteRequest {
+            ballot_id: ballot_id.into(),
+            choice_id: choice_id.into(),
+            voter_pass: pass.into(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            valued_platform::limits::CLIENT_HEADER,
+            client.parse().unwrap(),
+        );
+        self.client
+            .clone()
+            .cast_vote(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     /// Votes with a voter pass.
     pub async fn vote_with_pass(
         &self,
@@ -251,4 +290,65 @@ pub fn fields(status: &tonic::Status) -> Vec<String> {
         .into_iter()
         .map(|e| e.field)
         .collect()
+}
+
+/// Opens `campaign`'s public vote (from a day ago, for six days, results in eight) with the
+/// `(nominee, category)` finalists announced; its ballots, once every finalist is on one.
+pub async fn open_vote(
+    app: &TestApp,
+    campaign: &str,
+    finalists: &[(&str, &str)],
+) -> Vec<pb::CampaignBallot> {
+    use valued_proto::events::v1 as ev;
+    let at = |days: i64| {
+        Some(prost_types::Timestamp {
+            seconds: (chrono::Utc::now() + chrono::Duration::days(days)).timestamp(),
+            nanos: 0,
+        })
+    };
+    let vote = ev::VoteTimetable {
+        opens_at: at(-1),
+        closes_at: at(6),
+        results_at: at(8),
+    };
+    let announced: Vec<Envelope> = finalists
+        .iter()
+        .map(|(nominee, category)| {
+            Envelope::new(
+                "nomination",
+                None,
+                &ev::FinalistAnnounced {
+                    finalist: Some(ev::RecognisedNominee {
+                        nominee_id: (*nominee).into(),
+                        campaign_id: campaign.into(),
+                        campaign_name: "Health Heroes 2026".into(),
+                        category_id: (*category).into(),
+                        category_name: (*category).into(),
+                        nominee_name: (*nominee).into(),
+                        ..Default::default()
+                    }),
+                    announced_at: None,
+                    vote: Some(vote),
+                },
+            )
+        })
+        .collect();
+    app.announce(&announced).await;
+    for _ in 0..100 {
+        let ballots = app
+            .client
+            .clone()
+            .list_campaign_ballots(pb::ListCampaignBallotsRequest {
+                campaign_id: campaign.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .ballots;
+        if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == finalists.len() {
+            return ballots;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the ballots were never made");
 }

@@ -2,7 +2,9 @@
 
 mod cast_vote;
 mod create_ballot;
+mod eligibility;
 mod export_person;
+mod held;
 mod helpers;
 mod ledger;
 mod public_vote;

@@ -2,11 +2,7 @@
 //! and a 6-digit code, either usable once and briefly; a voter pass for every ballot of the
 //! campaign; disposable addresses refused; one counted vote per mailbox however it is typed.
 
-use std::time::Duration;
-
-use chrono::Utc;
 use tonic::Code;
-use valued_platform::Envelope;
 use valued_proto::events::v1 as ev;
 use valued_proto::voting::v1 as pb;
 
@@ -16,55 +12,7 @@ const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000c1";
 
 /// A campaign whose public vote is open, with two categories of one finalist each; their ballots.
 async fn open_vote(app: &TestApp) -> Vec<pb::CampaignBallot> {
-    let at = |days: i64| {
-        Some(prost_types::Timestamp {
-            seconds: (Utc::now() + chrono::Duration::days(days)).timestamp(),
-            nanos: 0,
-        })
-    };
-    let vote = ev::VoteTimetable {
-        opens_at: at(-1),
-        closes_at: at(6),
-        results_at: at(8),
-    };
-    let finalist = |nominee: &str, category: &str| {
-        Envelope::new(
-            "nomination",
-            None,
-            &ev::FinalistAnnounced {
-                finalist: Some(ev::RecognisedNominee {
-                    nominee_id: nominee.into(),
-                    campaign_id: CAMPAIGN.into(),
-                    campaign_name: "Health Heroes 2026".into(),
-                    category_id: category.into(),
-                    category_name: category.into(),
-                    nominee_name: nominee.into(),
-                    ..Default::default()
-                }),
-                announced_at: None,
-                vote: Some(vote),
-            },
-        )
-    };
-    app.announce(&[finalist("sam", "porters"), finalist("ali", "cleaners")])
-        .await;
-    for _ in 0..100 {
-        let ballots = app
-            .client
-            .clone()
-            .list_campaign_ballots(pb::ListCampaignBallotsRequest {
-                campaign_id: CAMPAIGN.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .ballots;
-        if ballots.len() == 2 {
-            return ballots;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the ballots were never made");
+    crate::helpers::open_vote(app, CAMPAIGN, &[("sam", "porters"), ("ali", "cleaners")]).await
 }
 
 async fn verify(app: &TestApp, request: pb::VerifyVoterRequest) -> Result<String, tonic::Status> {

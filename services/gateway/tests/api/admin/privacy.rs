@@ -17,12 +17,15 @@ use valued_proto::notification::v1::*;
 use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServiceServer};
 use valued_proto::voting::v1::{
     CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
-    ExportLedgerRequest, ExportLedgerResponse, FindReceiptRequest, FindReceiptResponse,
-    GetCampaignResultsRequest, GetCampaignResultsResponse, GetTallyRequest, GetTallyResponse,
-    GetTurnoutRequest, GetTurnoutResponse, GetVoterStatusRequest, GetVoterStatusResponse,
-    ListCampaignBallotsRequest, ListCampaignBallotsResponse, RequestVoterVerificationRequest,
+    DecideHeldVotesRequest, DecideHeldVotesResponse, ExportLedgerRequest, ExportLedgerResponse,
+    FindReceiptRequest, FindReceiptResponse, GetCampaignResultsRequest, GetCampaignResultsResponse,
+    GetTallyRequest, GetTallyResponse, GetTurnoutRequest, GetTurnoutResponse,
+    GetVoteEligibilityRequest, GetVoteEligibilityResponse, GetVoterStatusRequest,
+    GetVoterStatusResponse, ListCampaignBallotsRequest, ListCampaignBallotsResponse,
+    ListHeldVotesRequest, ListHeldVotesResponse, RequestVoterVerificationRequest,
     RequestVoterVerificationResponse, ScheduleVoteRequest, ScheduleVoteResponse,
-    VerifyLedgerRequest, VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
+    SetVoteEligibilityRequest, SetVoteEligibilityResponse, VerifyLedgerRequest,
+    VerifyLedgerResponse, VerifyVoterRequest, VerifyVoterResponse,
 };
 
 use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
@@ -120,6 +123,10 @@ service! { FakeVoting: VotingService {
     get_turnout: GetTurnoutRequest => GetTurnoutResponse;
     get_campaign_results: GetCampaignResultsRequest => GetCampaignResultsResponse;
     find_receipt: FindReceiptRequest => FindReceiptResponse;
+    set_vote_eligibility: SetVoteEligibilityRequest => SetVoteEligibilityResponse;
+    get_vote_eligibility: GetVoteEligibilityRequest => GetVoteEligibilityResponse;
+    list_held_votes: ListHeldVotesRequest => ListHeldVotesResponse;
+    decide_held_votes: DecideHeldVotesRequest => DecideHeldVotesResponse;
 }}
 
 /// The gateway with the real nomination service and the stand-ins; the stand-in for notification.

@@ -1,8 +1,10 @@
 pub mod ballot;
 pub mod ballot_choice;
+pub mod eligible_voter;
 pub mod ledger_entry;
 pub mod tally;
 pub mod vote;
 pub mod vote_audit;
+pub mod vote_eligibility;
 pub mod voter_pass;
 pub mod voter_verification;

@@ -10,6 +10,15 @@ pub struct Model {
     /// The voter's [`VoterKey`](crate::domain::VoterKey); never the email.
     pub voter_key: String,
     pub cast_at: DateTimeUtc,
+    /// `counted` (in the ledger and tally), `held` for a check, or `discarded` (never counted);
+    /// see `crate::held`.
+    pub status: String,
+    /// Keyed digests of the network the vote came from and of the voter's email domain, for the
+    /// burst checks; never the address.
+    pub network: Option<String>,
+    pub domain: Option<String>,
+    /// The flag that held the vote: `network:<digest>` or `domain:<digest>`.
+    pub held_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,9 @@ pub struct Model {
     pub campaign_id: String,
     pub voter_key: String,
     pub expires_at: DateTimeUtc,
+    /// Keyed digests of the voter's email domain and of each parent domain, space-separated
+    /// (see `crate::eligibility`).
+    pub domains: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// Keyed digests of the voter's email domain and of each parent domain, space-separated
+    /// (see `crate::eligibility`).
+    pub domains: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

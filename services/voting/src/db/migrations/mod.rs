@@ -5,6 +5,8 @@ mod m20261126_000201_vote_ledger;
 mod m20261126_000202_public_vote;
 mod m20261126_000203_voter_verification;
 mod m20261126_000204_vote_audit;
+mod m20261126_000210_vote_eligibility;
+mod m20261126_000211_held_votes;
 mod m20261126_000230_ledger_receipts;
 
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000202_public_vote::Migration));
         migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
         migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
+        migrations.push(Box::new(m20261126_000210_vote_eligibility::Migration));
+        migrations.push(Box::new(m20261126_000211_held_votes::Migration));
         migrations.push(Box::new(m20261126_000230_ledger_receipts::Migration));
         migrations
     }

@@ -1,0 +1,691 @@
+//! Votes on hold: a burst of votes toward one finalist from one network or one email domain is
+//! held for an admin's check instead of being counted.
+//!
+//! # Flags
+//!
+//! Each vote in a campaign's public vote carries two signals, kept only as keyed digests
+//! ([`signal_digest`], under the voter-key secret): the **network** it came from (the client
+//! address the gateway saw, `x-valued-client`, by its IPv4 /24 or IPv6 /64; see [`network_of`])
+//! and its voter's **email domain** (from the voter pass). When a vote makes the votes of its
+//! ballot toward its finalist from its network, within the last [`FlagSettings::window_minutes`],
+//! more than [`FlagSettings::per_network`] (or from its domain more than
+//! [`FlagSettings::per_domain`]), the vote is **held**: the first so many of a burst count as
+//! usual, every one after them waits. The check is one indexed count per signal, in the vote's own
+//! transaction after the ballot's lock (see [`crate::ledger::store::serialise`]), so concurrent
+//! votes count each other.
+//!
+//! Domains where a burst is ordinary are not counted by domain: big mail providers and `nhs.net`
+//! ([`FlagSettings::exempt_domains`]), and the domains of a staff-only vote
+//! ([`crate::eligibility`]), where every vote comes from a few domains by design. Networks always
+//! count: a hospital behind one address that votes as one for a colleague is held and, once an
+//! admin has looked, counted.
+//!
+//! # A held vote
+//!
+//! It is the voter's one vote in its ballot (a second is refused, as ever), but it is neither in
+//! the ledger nor in the tally, and no `vote.cast.v1` is published for it, until an admin decides
+//! its group ([`groups`]: ballot, finalist, flag, how many, first and last time; nothing personal):
+//! [`decide`] either **counts** each vote (appended to the ledger and tally as it would have been,
+//! with the hour it was cast, so that the ledger stays intact) or **discards** them (never
+//! counted). Each decision needs a reason and is audited in `vote_audit`; none is taken once the
+//! ballot's results time has passed. CastVote tells the voter that their vote is held.
+//!
+//! # For the results
+//!
+//! [`pending`] says how many votes of a ballot are still on hold: releasing results should wait
+//! for it to be 0 (or say that held votes were not counted).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+use uuid::Uuid;
+use valued_platform::domain::{FieldError, FieldErrors, single_line};
+use valued_platform::outbox::Outbox;
+use valued_proto::events::v1::VoteCast;
+
+use crate::db::entities::{ballot, ballot_choice, vote, vote_audit};
+use crate::domain::{VoterKey, parse_ballot_id, signal_digest};
+use crate::eligibility::{self, Setting};
+use crate::error::{Error, Result};
+use crate::ledger;
+use crate::verification::Holder;
+
+/// A vote's status: in the ledger and tally.
+pub const COUNTED: &str = "counted";
+/// On hold for a check.
+pub const HELD: &str = "held";
+/// Held, then discarded by an admin: never counted.
+pub const DISCARDED: &str = "discarded";
+/// Being counted, within a decision's transaction only.
+const DECIDING: &str = "deciding";
+
+/// The kind under which networks are digested.
+const NETWORK: &str = "network";
+
+/// When a burst of votes is held.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct FlagSettings {
+    /// The window a burst is counted over, in minutes.
+    pub window_minutes: u32,
+    /// Votes toward one finalist from one network (IPv4 /24, IPv6 /64) within the window that
+    /// count before the next are held; 0 turns the flag off. Generous: a ward shares one address.
+    pub per_network: u32,
+    /// Likewise from one email domain; 0 turns it off.
+    pub per_domain: u32,
+    /// Domains never counted by domain: those where many independent voters are ordinary. A list
+    /// in a file, or comma-separated (`VALUED__VOTING__FLAGS__EXEMPT_DOMAINS=nhs.net,gmail.com`).
+    #[serde(deserialize_with = "valued_platform::settings::comma_separated")]
+    pub exempt_domains: Vec<String>,
+}
+
+impl Default for FlagSettings {
+    fn default() -> Self {
+        Self {
+            window_minutes: 10,
+            per_network: 20,
+            per_domain: 30,
+            exempt_domains: [
+                "nhs.net",
+                "gmail.com",
+                "googlemail.com",
+                "outlook.com",
+                "hotmail.com",
+                "hotmail.co.uk",
+                "live.com",
+                "live.co.uk",
+                "msn.com",
+                "yahoo.com",
+                "yahoo.co.uk",
+                "icloud.com",
+                "me.com",
+                "aol.com",
+                "btinternet.com",
+                "sky.com",
+                "virginmedia.com",
+                "talktalk.net",
+                "protonmail.com",
+                "proton.me",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// The network a client address is in, as flags count it: an IPv4 address (or an IPv4-mapped
+/// IPv6 one) by its /24, an IPv6 address by its /64. A `/64` the gateway already wrote is read as
+/// its address. None for what is not an address.
+pub fn network_of(client: &str) -> Option<String> {
+    let client = client.trim();
+    let address = client
+        .split_once('/')
+        .map_or(client, |(address, _)| address);
+    let v4 = |v4: std::net::Ipv4Addr| {
+        let [a, b, c, _] = v4.octets();
+        format!("{a}.{b}.{c}.0/24")
+    };
+    match address.parse::<IpAddr>().ok()? {
+        IpAddr::V4(address) => Some(v4(address)),
+        IpAddr::V6(address) => Some(match address.to_ipv4_mapped() {
+            Some(address) => v4(address),
+            None => {
+                let [a, b, c, d, ..] = address.segments();
+                format!("{}/64", std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        }),
+    }
+}
+
+/// What a vote says about where it came from, as digests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signals {
+    pub network: Option<String>,
+    /// None when the domain is exempt.
+    pub domain: Option<String>,
+}
+
+/// What held a vote: a burst from one network or one domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Flag {
+    pub kind: Kind,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Network,
+    Domain,
+}
+
+impl Kind {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Network => "network",
+            Self::Domain => "domain",
+        }
+    }
+}
+
+impl Flag {
+    /// As stored and shown: `network:<digest>` or `domain:<digest>`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind.slug(), self.digest)
+    }
+
+    pub fn parse(field: &str, value: &str) -> std::result::Result<Self, FieldError> {
+        let invalid = || FieldError::new(field, "Choose a group of held votes");
+        let (kind, digest) = value.trim().split_once(':').ok_or_else(invalid)?;
+        let kind = match kind {
+            "network" => Kind::Network,
+            "domain" => Kind::Domain,
+            _ => return Err(invalid()),
+        };
+        if digest.len() != 32 || !digest.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+            return Err(invalid());
+        }
+        Ok(Self {
+            kind,
+            digest: digest.to_owned(),
+        })
+    }
+}
+
+/// The flags, with the secret their digests are keyed with.
+#[derive(Clone)]
+pub struct Guard {
+    settings: FlagSettings,
+    secret: SecretString,
+    exempt: HashSet<String>,
+}
+
+impl Guard {
+    pub fn new(settings: &FlagSettings, secret: &SecretString) -> Self {
+        let exempt = settings
+            .exempt_domains
+            .iter()
+            .map(|domain| signal_digest(secret, eligibility::DOMAIN, &domain.to_lowercase()))
+            .collect();
+        Self {
+            settings: settings.clone(),
+            secret: secret.clone(),
+            exempt,
+        }
+    }
+
+    /// The signals of a vote by the holder of a pass, from `client`, in a vote set as `setting`.
+    pub fn signals(&self, client: Option<&str>, holder: &Holder, setting: &Setting) -> Signals {
+        let network = client
+            .and_then(network_of)
+            .map(|network| signal_digest(&self.secret, NETWORK, &network));
+        let staff_domain = |digest: &str| {
+            setting.staff
+                && setting
+                    .domains
+                    .iter()
+                    .any(|d| signal_digest(&self.secret, eligibility::DOMAIN, d.as_str()) == digest)
+        };
+        let domain = holder
+            .domain()
+            .filter(|digest| !self.exempt.contains(*digest) && !staff_domain(digest))
+            .map(str::to_owned);
+        Signals { network, domain }
+    }
+
+    /// The flag a vote just stored (in `txn`, after the ballot's lock) raises, if any: the votes
+    /// toward `choice_id` in the window up to `cast_at` from its network, then from its domain,
+    /// counted with it.
+    pub async fn flag(
+        &self,
+        txn: &impl ConnectionTrait,
+        ballot_id: Uuid,
+        choice_id: &str,
+        signals: &Signals,
+        cast_at: DateTime<Utc>,
+    ) -> std::result::Result<Option<Flag>, DbErr> {
+        let since =
+            cast_at - Duration::minutes(i64::from(Ord::max(self.settings.window_minutes, 1)));
+        let checks = [
+            (
+                Kind::Network,
+                vote::Column::Network,
+                &signals.network,
+                self.settings.per_network,
+            ),
+            (
+                Kind::Domain,
+                vote::Column::Domain,
+                &signals.domain,
+                self.settings.per_domain,
+            ),
+        ];
+        for (kind, column, digest, limit) in checks {
+            let Some(digest) = digest.as_ref().filter(|_| limit > 0) else {
+                continue;
+            };
+            let burst = vote::Entity::find()
+                .filter(vote::Column::BallotId.eq(ballot_id))
+                .filter(vote::Column::ChoiceId.eq(choice_id))
+                .filter(column.eq(digest.as_str()))
+                .filter(vote::Column::CastAt.gte(since))
+                .count(txn)
+                .await?;
+            if burst > u64::from(limit) {
+                return Ok(Some(Flag {
+                    kind,
+                    digest: digest.clone(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Puts the vote `vote_id` on hold under `flag` (in the vote's transaction).
+pub async fn hold(
+    txn: &impl ConnectionTrait,
+    vote_id: Uuid,
+    flag: &Flag,
+) -> std::result::Result<(), DbErr> {
+    vote::Entity::update_many()
+        .col_expr(vote::Column::Status, Expr::value(HELD))
+        .col_expr(vote::Column::HeldBy, Expr::value(flag.key()))
+        .filter(vote::Column::Id.eq(vote_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// How many votes of `ballot_id` are on hold, awaiting an admin's decision.
+pub async fn pending(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<u64> {
+    Ok(vote::Entity::find()
+        .filter(vote::Column::BallotId.eq(ballot_id))
+        .filter(vote::Column::Status.eq(HELD))
+        .count(db)
+        .await?)
+}
+
+/// Held and discarded votes of one ballot, for its turnout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub held: u64,
+    pub groups: u32,
+    pub discarded: u64,
+}
+
+/// [`Counts`] of `ballot_id`.
+pub async fn counts(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Counts> {
+    let held = held_rows(db, ballot_id).await?;
+    let discarded = vote::Entity::find()
+        .filter(vote::Column::BallotId.eq(ballot_id))
+        .filter(vote::Column::Status.eq(DISCARDED))
+        .count(db)
+        .await?;
+    Ok(Counts {
+        held: held
+            .iter()
+            .map(|row| u64::try_from(row.votes).unwrap_or(0))
+            .sum(),
+        groups: u32::try_from(held.len()).unwrap_or(u32::MAX),
+        discarded,
+    })
+}
+
+/// One group of a ballot's held votes, as the database sums it up.
+#[derive(Debug, FromQueryResult)]
+struct HeldRow {
+    choice_id: String,
+    held_by: Option<String>,
+    votes: i64,
+    first_cast_at: DateTime<Utc>,
+    last_cast_at: DateTime<Utc>,
+}
+
+/// The groups of `ballot_id`'s held votes: one range of the status index.
+async fn held_rows(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<Vec<HeldRow>> {
+    Ok(vote::Entity::find()
+        .select_only()
+        .column(vote::Column::ChoiceId)
+        .column(vote::Column::HeldBy)
+        .column_as(Expr::col(vote::Column::Id).count(), "votes")
+        .column_as(Expr::col(vote::Column::CastAt).min(), "first_cast_at")
+        .column_as(Expr::col(vote::Column::CastAt).max(), "last_cast_at")
+        .filter(vote::Column::BallotId.eq(ballot_id))
+        .filter(vote::Column::Status.eq(HELD))
+        .group_by(vote::Column::ChoiceId)
+        .group_by(vote::Column::HeldBy)
+        .into_model::<HeldRow>()
+        .all(db)
+        .await?)
+}
+
+/// Votes on hold that one flag caught in one ballot, toward one finalist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub ballot_id: Uuid,
+    pub ballot_title: String,
+    pub choice_id: String,
+    pub finalist: String,
+    pub flag: Flag,
+    pub votes: u64,
+    pub first_cast_at: DateTime<Utc>,
+    pub last_cast_at: DateTime<Utc>,
+    /// The ballot's results time has not passed.
+    pub decidable: bool,
+}
+
+/// Every group of held votes in the campaign's public vote (NOT_FOUND when it has none), ballot
+/// by ballot, the largest first.
+pub async fn groups(db: &impl ConnectionTrait, campaign_id: &str) -> Result<Vec<Group>> {
+    let ballots = ballot::Entity::find()
+        .filter(ballot::Column::CampaignId.eq(campaign_id.trim()))
+        .order_by_asc(ballot::Column::CreatedAt)
+        .all(db)
+        .await?;
+    if ballots.is_empty() {
+        return Err(Error::NotFound("public vote".into()));
+    }
+    let now = Utc::now();
+    let mut groups = Vec::new();
+    for ballot in ballots {
+        let rows = held_rows(db, ballot.id).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let labels: HashMap<String, String> = ballot_choice::Entity::find()
+            .filter(ballot_choice::Column::BallotId.eq(ballot.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|choice| (choice.choice_id, choice.label))
+            .collect();
+        let decidable = before_results(&ballot, now).is_ok();
+        let mut found: Vec<Group> = rows
+            .into_iter()
+            .filter_map(|row| {
+                let flag = Flag::parse("flag", row.held_by.as_deref()?).ok()?;
+                Some(Group {
+                    ballot_id: ballot.id,
+                    ballot_title: ballot.title.clone(),
+                    finalist: labels.get(&row.choice_id).cloned().unwrap_or_default(),
+                    choice_id: row.choice_id,
+                    flag,
+                    votes: u64::try_from(row.votes).unwrap_or(0),
+                    first_cast_at: row.first_cast_at,
+                    last_cast_at: row.last_cast_at,
+                    decidable,
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            b.votes
+                .cmp(&a.votes)
+                .then(a.first_cast_at.cmp(&b.first_cast_at))
+        });
+        groups.extend(found);
+    }
+    Ok(groups)
+}
+
+/// An admin's decision on a group, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionRequest {
+    pub ballot_id: String,
+    pub choice_id: String,
+    pub flag: String,
+    /// `Some(true)` count, `Some(false)` discard, `None` not chosen.
+    pub count: Option<bool>,
+    pub reason: String,
+    pub votes: u64,
+}
+
+/// A well-formed decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub ballot_id: Uuid,
+    pub choice_id: String,
+    pub flag: Flag,
+    pub count: bool,
+    pub reason: String,
+    /// How many votes the group held when the admin looked.
+    pub votes: u64,
+}
+
+impl Decision {
+    pub const REASON_MAX_CHARS: usize = 500;
+
+    pub fn parse(request: &DecisionRequest) -> std::result::Result<Self, Vec<FieldError>> {
+        let mut errors = FieldErrors::new();
+        let ballot_id = errors.check(parse_ballot_id(&request.ballot_id));
+        let choice_id = errors.check(single_line(
+            "choice_id",
+            "the finalist",
+            &request.choice_id,
+            crate::domain::NewBallot::CHOICE_ID_MAX_CHARS,
+        ));
+        let flag = errors.check(Flag::parse("flag", &request.flag));
+        if request.count.is_none() {
+            errors.push(FieldError::new(
+                "decision",
+                "Choose whether to count the votes or discard them",
+            ));
+        }
+        let reason = errors.check(single_line(
+            "reason",
+            "why you decided so",
+            &request.reason,
+            Self::REASON_MAX_CHARS,
+        ));
+        errors.into_result()?;
+        match (ballot_id, choice_id, flag, request.count, reason) {
+            (Some(ballot_id), Some(choice_id), Some(flag), Some(count), Some(reason)) => Ok(Self {
+                ballot_id,
+                choice_id,
+                flag,
+                count,
+                reason,
+                votes: request.votes,
+            }),
+            _ => Err(vec![FieldError::new("form", "The form could not be read")]),
+        }
+    }
+}
+
+/// Counts or discards every vote of the group, as the admin `actor` decided, and audits it; how
+/// many votes it decided. Refused once the ballot's results time has passed, and when the group
+/// holds another number of votes than the admin saw.
+pub async fn decide(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    actor: &str,
+    decision: &Decision,
+) -> Result<u64> {
+    let ballot_id = decision.ballot_id;
+    let found = ballot::Entity::find_by_id(ballot_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("ballot {ballot_id}")))?;
+    before_results(&found, Utc::now())?;
+    let in_group = || {
+        vote::Entity::update_many()
+            .filter(vote::Column::BallotId.eq(ballot_id))
+            .filter(vote::Column::ChoiceId.eq(decision.choice_id.as_str()))
+            .filter(vote::Column::HeldBy.eq(decision.flag.key()))
+    };
+    let txn = db.begin().await?;
+    // Decisions and votes in the ballot take turns, as votes do with each other.
+    ledger::store::serialise(&txn, ballot_id).await?;
+    let next = if decision.count { DECIDING } else { DISCARDED };
+    let taken = in_group()
+        .col_expr(vote::Column::Status, Expr::value(next))
+        .filter(vote::Column::Status.eq(HELD))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if taken == 0 {
+        return Err(Error::NotFound("held votes".into()));
+    }
+    if taken != decision.votes {
+        return Err(Error::Closed(format!(
+            "The group now holds {taken} votes, not {}: look at it again before deciding",
+            decision.votes
+        )));
+    }
+    if decision.count {
+        let votes = vote::Entity::find()
+            .filter(vote::Column::BallotId.eq(ballot_id))
+            .filter(vote::Column::ChoiceId.eq(decision.choice_id.as_str()))
+            .filter(vote::Column::HeldBy.eq(decision.flag.key()))
+            .filter(vote::Column::Status.eq(DECIDING))
+            .order_by_asc(vote::Column::CastAt)
+            .order_by_asc(vote::Column::Id)
+            .all(&txn)
+            .await?;
+        for held in votes {
+            let voter = VoterKey::from_stored(held.voter_key.clone());
+            ledger::store::append(&txn, ballot_id, &held.choice_id, &voter, held.cast_at).await?;
+            let event = VoteCast {
+                ballot_id: ballot_id.to_string(),
+                choice_id: held.choice_id.clone(),
+                cast_at: Some(prost_types::Timestamp {
+                    seconds: held.cast_at.timestamp(),
+                    nanos: 0,
+                }),
+                vote_id: held.id.to_string(),
+            };
+            outbox.enqueue(&txn, None, &event).await?;
+        }
+        in_group()
+            .col_expr(vote::Column::Status, Expr::value(COUNTED))
+            .filter(vote::Column::Status.eq(DECIDING))
+            .exec(&txn)
+            .await?;
+    }
+    let action = if decision.count {
+        "count_held_votes"
+    } else {
+        "discard_held_votes"
+    };
+    vote_audit::Entity::insert(vote_audit::ActiveModel {
+        id: ActiveValue::Set(Uuid::now_v7()),
+        campaign_id: ActiveValue::Set(found.campaign_id.clone().unwrap_or_default()),
+        actor: ActiveValue::Set(actor.to_owned()),
+        action: ActiveValue::Set(action.into()),
+        detail: ActiveValue::Set(format!(
+            "ballot {ballot_id} finalist {} {}: {taken} votes; reason: {}",
+            decision.choice_id,
+            decision.flag.key(),
+            decision.reason
+        )),
+        at: ActiveValue::Set(Utc::now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    outbox.commit(txn).await?;
+    tracing::info!(%ballot_id, votes = taken, action, "held votes decided");
+    Ok(taken)
+}
+
+/// Refuses a decision once the ballot's results time has passed.
+fn before_results(ballot: &ballot::Model, now: DateTime<Utc>) -> Result<()> {
+    match ballot.results_at {
+        Some(results_at) if now >= results_at => Err(Error::Closed(
+            "The results time has passed: held votes can no longer be counted or discarded".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_are_ipv4_slash_24_and_ipv6_slash_64() {
+        assert_eq!(network_of("203.0.113.7").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(
+            network_of(" 203.0.113.250 ").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            network_of("::ffff:203.0.113.9").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:1:2:3:4:5:6").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            network_of("2001:db8:1:2::/64").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(network_of("not an address"), None);
+        assert_eq!(network_of(""), None);
+    }
+
+    #[test]
+    fn the_flags_are_configured_by_file_or_environment() {
+        let settings: crate::Settings = valued_platform::settings::load_from(
+            "[flags]\nper_network = 5\nexempt_domains = [\"nhs.net\"]\n",
+            None,
+            [("VALUED__FLAGS__PER_DOMAIN".to_owned(), "7".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(
+            (settings.flags.per_network, settings.flags.per_domain),
+            (5, 7)
+        );
+        assert_eq!(settings.flags.exempt_domains, ["nhs.net"]);
+        let settings: crate::Settings = valued_platform::settings::load_from(
+            "",
+            None,
+            [(
+                "VALUED__FLAGS__EXEMPT_DOMAINS".to_owned(),
+                " nhs.net, gstt.nhs.uk ,".to_owned(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(settings.flags.exempt_domains, ["nhs.net", "gstt.nhs.uk"]);
+        assert_eq!(settings.flags.window_minutes, 10);
+    }
+
+    #[test]
+    fn a_flag_reads_back_as_it_is_stored() {
+        let flag = Flag {
+            kind: Kind::Network,
+            digest: "0123456789abcdef0123456789abcdef".into(),
+        };
+        assert_eq!(Flag::parse("flag", &flag.key()), Ok(flag));
+        for bad in [
+            "",
+            "network",
+            "network:xyz",
+            "host:0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(Flag::parse("flag", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_decision_needs_a_choice_and_a_reason() {
+        let errors = Decision::parse(&DecisionRequest {
+            ballot_id: "x".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["ballot_id", "choice_id", "flag", "decision", "reason"]
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! Bursts of votes toward one finalist from one network or one email domain are held for a check,
+//! not silently counted: the voter is told, the tally and the ledger wait, and an admin counts or
+//! discards the group, with a reason, before the results time.
+
+use sea_orm::EntityTrait;
+use tonic::Code;
+use uuid::Uuid;
+use valued_proto::events::v1 as ev;
+use valued_proto::voting::v1 as pb;
+use valued_voting::db::entities::{vote, vote_audit};
+use valued_voting::{held, ledger};
+
+use crate::helpers::{
+    PLATFORM_ADMIN, TestApp, fields, open_vote, spawn_app_with, spawn_embedded_app_with,
+};
+
+const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000f1";
+
+/// Flags that hold votes past `per_network` from one network and `per_domain` from one domain,
+/// toward one finalist within ten minutes.
+fn flags(per_network: u32, per_domain: u32) -> impl FnOnce(&mut valued_voting::Settings) {
+    move |settings| {
+        settings.flags = held::FlagSettings {
+            window_minutes: 10,
+            per_network,
+            per_domain,
+            ..held::FlagSettings::default()
+        };
+    }
+}
+
+/// A service on PostgreSQL with those [`flags`].
+async fn spawn_guarded(per_network: u32, per_domain: u32) -> TestApp {
+    spawn_app_with(flags(per_network, per_domain)).await
+}
+
+impl TestApp {
+    /// A verified voter at a household domain of their own, voting from `client`.
+    async fn vote_as(
+        &self,
+        who: &str,
+        client: &str,
+        ballot_id: &str,
+        choice_id: &str,
+    ) -> pb::CastVoteResponse {
+        let pass = self
+            .voter_pass(CAMPAIGN, &format!("{who}@{who}-home.org.uk"))
+            .await;
+        self.vote_from(client, ballot_id, choice_id, &pass)
+            .await
+            .unwrap()
+    }
+
+    async fn held_groups(&self) -> Vec<pb::HeldVoteGroup> {
+        self.client
+            .clone()
+            .list_held_votes(self.signed(pb::ListHeldVotesRequest {
+                campaign_id: CAMPAIGN.into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .groups
+    }
+
+    async fn decide(
+        &self,
+        group: &pb::HeldVoteGroup,
+        decision: pb::HeldVoteDecision,
+        votes: u64,
+        reason: &str,
+    ) -> Result<u64, tonic::Status> {
+        self.client
+            .clone()
+            .decide_held_votes(self.signed(pb::DecideHeldVotesRequest {
+                ballot_id: group.ballot_id.clone(),
+                choice_id: group.choice_id.clone(),
+                flag: group.flag.clone(),
+                decision: decision.into(),
+                reason: reason.into(),
+                votes,
+            }))
+            .await
+            .map(|r| r.into_inner().decided)
+    }
+
+    /// The maintained tally, read directly (the API shows it only after the results time).
+    async fn counted(&self, ballot_id: &str, choice_id: &str) -> u64 {
+        let counts = ledger::store::tally(&self.db, ballot_id.parse().unwrap())
+            .await
+            .unwrap();
+        counts.get(choice_id).copied().unwrap_or(0)
+    }
+
+    async fn ledger(&self, ballot_id: &str) -> pb::VerifyLedgerResponse {
+        self.client
+            .clone()
+            .verify_ledger(self.signed(pb::VerifyLedgerRequest {
+                ballot_id: ballot_id.into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn turnout(&self) -> pb::GetTurnoutResponse {
+        self.client
+            .clone()
+            .get_turnout(self.signed(pb::GetTurnoutRequest {
+                campaign_id: CAMPAIGN.into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn audit(&self) -> Vec<vote_audit::Model> {
+        vote_audit::Entity::find().all(&self.db).await.unwrap()
+    }
+}
+
+fn pending(app: &TestApp, ballot_id: &str) -> impl Future<Output = u64> {
+    let db = app.db.clone();
+    let ballot_id: Uuid = ballot_id.parse().unwrap();
+    async move { held::pending(&db, ballot_id).await.unwrap() }
+}
+
+#[tokio::test]
+async fn a_burst_from_one_network_is_held_until_an_admin_counts_it_into_an_intact_ledger() {
+    let app = spawn_guarded(3, 100).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+
+    // Ordinary voters, each from their own network, count at once.
+    for (who, client) in [
+        ("alex", "198.51.100.7"),
+        ("kim", "192.0.2.5"),
+        ("ali", "2001:db8:1:2::9"),
+    ] {
+        let cast = app.vote_as(who, client, ballot, "sam").await;
+        assert!(!cast.held, "{who}");
+        assert!(!cast.receipt.is_empty());
+    }
+    // Ten voters from one /24 toward Jo: the first three count, the rest wait for a check.
+    let mut held_votes = 0;
+    for i in 0..10 {
+        let cast = app
+            .vote_as(
+                &format!("bot{i}"),
+                &format!("203.0.113.{}", 10 + i),
+                ballot,
+                "jo",
+            )
+            .await;
+        assert_eq!(cast.held, i >= 3, "vote {i}");
+        if cast.held {
+            held_votes += 1;
+            assert!(cast.receipt.is_empty());
+        }
+    }
+    // Held votes are in neither the tally nor the ledger, which stays whole.
+    assert_eq!(app.counted(ballot, "jo").await, 3);
+    assert_eq!(app.counted(ballot, "sam").await, 3);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 6);
+    assert_eq!(pending(&app, ballot).await, held_votes);
+    assert_eq!(app.published_of::<ev::VoteCast>().await.len(), 6);
+
+    // A held vote is still the voter's one vote.
+    let pass = app.voter_pass(CAMPAIGN, "bot9@bot9-home.org.uk").await;
+    let again = app
+        .vote_from("198.51.100.99", ballot, "sam", &pass)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists);
+
+    // Admins see the group and the flags in the turnout, and nothing of who or where.
+    let groups = app.held_groups().await;
+    assert_eq!(groups.len(), 1);
+    let group = &groups[0];
+    assert_eq!(
+        (group.choice_id.as_str(), group.kind.as_str(), group.votes),
+        ("jo", "network", 7)
+    );
+    assert_eq!(group.finalist, "jo");
+    assert!(group.decidable);
+    let seconds = |t: &Option<prost_types::Timestamp>| t.as_ref().unwrap().seconds;
+    assert!(seconds(&group.first_cast_at) <= seconds(&group.last_cast_at));
+    assert!(!group.flag.contains("203.0.113"), "{}", group.flag);
+    let rows = vote::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .filter_map(|v| v.network.as_deref())
+            .all(|n| !n.contains("203.0.113") && !n.contains("198.51"))
+    );
+    let turnout = app.turnout().await;
+    let porters = &turnout.ballots[0];
+    assert_eq!(
+        (porters.votes, porters.held_votes, porters.held_groups),
+        (13, 7, 1)
+    );
+
+    // A decision needs a reason and the number the admin saw; anonymous callers get nowhere.
+    let no_reason = app
+        .decide(group, pb::HeldVoteDecision::Count, 7, " ")
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&no_reason), ["reason"]);
+    let stale = app
+        .decide(group, pb::HeldVoteDecision::Count, 6, "checked")
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition);
+    let anonymous = app
+        .client
+        .clone()
+        .decide_held_votes(pb::DecideHeldVotesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    assert_eq!(pending(&app, ballot).await, 7);
+
+    // Counted: in the tally and ledger as if never held, the chain intact, each vote published.
+    let decided = app
+        .decide(
+            group,
+            pb::HeldVoteDecision::Count,
+            7,
+            "A staff room shares the address; the voters are real",
+        )
+        .await
+        .unwrap();
+    assert_eq!(decided, 7);
+    assert_eq!(pending(&app, ballot).await, 0);
+    assert_eq!(app.counted(ballot, "jo").await, 10);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 13);
+    assert_eq!(app.published_of::<ev::VoteCast>().await.len(), 13);
+    assert!(app.held_groups().await.is_empty());
+    let again = app
+        .decide(group, pb::HeldVoteDecision::Count, 7, "twice")
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+
+    let audit = app.audit().await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "count_held_votes");
+    assert_eq!(audit[0].actor, PLATFORM_ADMIN);
+    assert_eq!(audit[0].campaign_id, CAMPAIGN);
+    assert!(
+        audit[0].detail.contains("the voters are real"),
+        "{}",
+        audit[0].detail
+    );
+}
+
+#[tokio::test]
+async fn a_discarded_group_is_never_counted_and_no_decision_is_taken_after_the_results_time() {
+    let app = spawn_guarded(2, 100).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    app.vote_as("alex", "198.51.100.7", ballot, "sam").await;
+    for i in 0..5 {
+        app.vote_as(&format!("bot{i}"), "2001:db8:7:7::1", ballot, "jo")
+            .await;
+    }
+    // Another address in the same /64 is the same network.
+    let cast = app
+        .vote_as("bot5", "2001:db8:7:7:ffff::2", ballot, "jo")
+        .await;
+    assert!(cast.held);
+    let group = app.held_groups().await.remove(0);
+    assert_eq!(group.votes, 4);
+    let decided = app
+        .decide(&group, pb::HeldVoteDecision::Discard, 4, "Made-up voters")
+        .await
+        .unwrap();
+    assert_eq!(decided, 4);
+    assert_eq!(app.counted(ballot, "jo").await, 2);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 3);
+    let porters = app.turnout().await.ballots.remove(0);
+    assert_eq!(
+        (porters.votes, porters.held_votes, porters.discarded_votes),
+        (7, 0, 4)
+    );
+    // A discarded vote was the voter's one vote.
+    let pass = app.voter_pass(CAMPAIGN, "bot5@bot5-home.org.uk").await;
+    let again = app
+        .vote_from("198.51.100.99", ballot, "sam", &pass)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists);
+    let audit = app.audit().await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "discard_held_votes");
+    assert!(audit[0].detail.contains("Made-up voters"));
+
+    // The burst goes on: held again. Then the vote closes and its results time comes.
+    let cast = app.vote_as("bot6", "2001:db8:7:7::3", ballot, "jo").await;
+    assert!(cast.held);
+    let group = app.held_groups().await.remove(0);
+    let at = |seconds: i64| {
+        Some(prost_types::Timestamp {
+            seconds: chrono::Utc::now().timestamp() + seconds,
+            nanos: 0,
+        })
+    };
+    app.client
+        .clone()
+        .schedule_vote(app.signed(pb::ScheduleVoteRequest {
+            campaign_id: CAMPAIGN.into(),
+            opens_at: at(-86_400),
+            closes_at: at(0),
+            results_at: at(0),
+        }))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let late = app
+        .decide(&group, pb::HeldVoteDecision::Count, 1, "checked")
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(
+        late.message().contains("results time"),
+        "{}",
+        late.message()
+    );
+    assert!(!app.held_groups().await[0].decidable);
+    assert_eq!(pending(&app, ballot).await, 1);
+    assert_eq!(app.tally(ballot).await.total_votes, 3);
+}
+
+#[tokio::test]
+async fn a_burst_from_one_email_domain_is_held_but_big_providers_are_not_counted_by_domain() {
+    let app = spawn_guarded(100, 2).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    let mut held_at = Vec::new();
+    for i in 0..4 {
+        let pass = app
+            .voter_pass(CAMPAIGN, &format!("voter{i}@catch-all.example.org"))
+            .await;
+        let cast = app
+            .vote_from(&format!("192.0.{i}.1"), ballot, "jo", &pass)
+            .await
+            .unwrap();
+        held_at.push(cast.held);
+        let pass = app
+            .voter_pass(CAMPAIGN, &format!("voter{i}@gmail.com"))
+            .await;
+        let cast = app
+            .vote_from(&format!("198.51.{i}.1"), ballot, "jo", &pass)
+            .await
+            .unwrap();
+        assert!(!cast.held, "gmail voter {i}");
+    }
+    assert_eq!(held_at, [false, false, true, true]);
+    let groups = app.held_groups().await;
+    assert_eq!(groups.len(), 1);
+    assert_eq!((groups[0].kind.as_str(), groups[0].votes), ("domain", 2));
+    assert!(groups[0].flag.starts_with("domain:"));
+}
+
+#[tokio::test]
+async fn the_embedded_sqlite_default_holds_lists_and_counts_a_burst_too() {
+    let app = spawn_embedded_app_with(flags(1, 100)).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    assert!(!app.vote_as("bot0", "203.0.113.1", ballot, "jo").await.held);
+    assert!(app.vote_as("bot1", "203.0.113.2", ballot, "jo").await.held);
+    assert!(app.vote_as("bot2", "203.0.113.3", ballot, "jo").await.held);
+    let group = app.held_groups().await.remove(0);
+    assert_eq!(group.votes, 2);
+    assert!(group.first_cast_at.unwrap().seconds <= group.last_cast_at.unwrap().seconds);
+    app.decide(&group, pb::HeldVoteDecision::Count, 2, "checked")
+        .await
+        .unwrap();
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 3);
+    assert_eq!(app.counted(ballot, "jo").await, 3);
+}
+
+#[tokio::test]
+async fn concurrent_votes_from_one_network_count_exactly_up_to_the_threshold() {
+    let app = spawn_guarded(4, 100).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    let mut passes = Vec::new();
+    for i in 0..12 {
+        passes.push(
+            app.voter_pass(CAMPAIGN, &format!("bot{i}@bot{i}-home.org.uk"))
+                .await,
+        );
+    }
+    let casts = futures::future::join_all(passes.iter().enumerate().map(|(i, pass)| {
+        let client = format!("203.0.113.{i}");
+        let app = &app;
+        async move { app.vote_from(&client, ballot, "jo", pass).await.unwrap() }
+    }))
+    .await;
+    let held = casts.iter().filter(|cast| cast.held).count();
+    assert_eq!(held, 8);
+    assert_eq!(app.counted(ballot, "jo").await, 4);
+    assert_eq!(pending(&app, ballot).await, 8);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 4);
+}
