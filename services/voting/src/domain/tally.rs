@@ -73,19 +73,28 @@ mod tests {
     fn tally(votes: &[(&str, u64)]) -> Tally {
         let counts = votes.iter().map(|(id, n)| ((*id).to_owned(), *n)).collect();
         Tally::new(
-            votes.iter().map(|(id, _)| ((*id).to_owned(), id.to_uppercase())),
+            votes
+                .iter()
+                .map(|(id, _)| ((*id).to_owned(), id.to_uppercase())),
             &counts,
         )
     }
 
     fn winner_ids(tally: &Tally) -> Vec<&str> {
-        tally.winners().iter().map(|c| c.choice_id.as_str()).collect()
+        tally
+            .winners()
+            .iter()
+            .map(|c| c.choice_id.as_str())
+            .collect()
     }
 
     #[test]
     fn the_most_votes_win_and_a_tie_at_the_top_is_a_joint_win() {
         assert_eq!(winner_ids(&tally(&[("a", 4), ("b", 9), ("c", 2)])), ["b"]);
-        assert_eq!(winner_ids(&tally(&[("a", 7), ("b", 3), ("c", 7)])), ["a", "c"]);
+        assert_eq!(
+            winner_ids(&tally(&[("a", 7), ("b", 3), ("c", 7)])),
+            ["a", "c"]
+        );
     }
 
     #[test]
