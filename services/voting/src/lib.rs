@@ -1,6 +1,8 @@
 //! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
-//! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+//! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox, and the
+//! public vote's moments as they pass ([`moments`]): `vote.opened.v1` and
+//! `vote.results_released.v1`.
 
 pub mod db;
 pub mod domain;
@@ -8,6 +10,7 @@ pub mod error;
 pub mod finalists;
 mod grpc;
 pub mod ledger;
+pub mod moments;
 pub mod schedule;
 pub mod subject_access;
 pub mod verification;
@@ -49,6 +52,8 @@ pub struct Settings {
     pub retention: valued_platform::inbox::InboxRetention,
     /// How long a voter's emailed link and code, and the voter pass they give, last.
     pub verification: verification::VerificationSettings,
+    /// How often the public votes' timetables are checked for moments to announce.
+    pub moments: moments::MomentSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +66,7 @@ impl Default for Settings {
             rate_limits: valued_platform::limits::RateLimits::default(),
             retention: valued_platform::inbox::InboxRetention::default(),
             verification: verification::VerificationSettings::default(),
+            moments: moments::MomentSettings::default(),
         }
     }
 }
@@ -77,6 +83,7 @@ pub struct Application {
     voter_key_secret: SecretString,
     rate_limits: valued_platform::limits::RateLimits,
     verification: verification::VerificationSettings,
+    moments: moments::MomentSettings,
     admins: Admins,
 }
 
@@ -109,6 +116,7 @@ impl Application {
             voter_key_secret: settings.voter_key_secret.clone(),
             rate_limits: settings.rate_limits,
             verification: settings.verification,
+            moments: settings.moments,
             admins,
         })
     }
@@ -122,6 +130,25 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let timetable = {
+            let (db, outbox) = (self.host.db.clone(), self.host.outbox());
+            valued_platform::periodic::every(
+                "public vote timetable",
+                std::time::Duration::from_secs(self.moments.check_seconds.max(1)),
+                self.host.platform.shutdown.clone(),
+                move || {
+                    let (db, outbox) = (db.clone(), outbox.clone());
+                    async move {
+                        let now = chrono::Utc::now();
+                        let announced = moments::round(&db, &outbox, now).await?;
+                        if announced != moments::Announced::default() {
+                            tracing::info!(?announced, "public vote moments announced");
+                        }
+                        Ok(())
+                    }
+                },
+            )
+        };
         let api = grpc::VotingApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
@@ -130,9 +157,12 @@ impl Application {
             verification: self.verification,
             admins: self.admins,
         };
-        self.host
+        let served = self
+            .host
             .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)
-            .await
+            .await;
+        let _ = timetable.await;
+        served
     }
 }
 

@@ -4,5 +4,6 @@ pub mod ledger_entry;
 pub mod tally;
 pub mod vote;
 pub mod vote_audit;
+pub mod vote_moment;
 pub mod voter_pass;
 pub mod voter_verification;

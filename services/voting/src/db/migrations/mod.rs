@@ -5,6 +5,7 @@ mod m20261126_000201_vote_ledger;
 mod m20261126_000202_public_vote;
 mod m20261126_000203_voter_verification;
 mod m20261126_000204_vote_audit;
+mod m20261126_000220_vote_moments;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000202_public_vote::Migration));
         migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
         migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
+        migrations.push(Box::new(m20261126_000220_vote_moments::Migration));
         migrations
     }
 }
