@@ -87,6 +87,7 @@ impl VotingService for VotingApi {
             self.verification,
             &r.campaign_id,
             &r.email,
+            r.notify_results,
         )
         .await?;
         Ok(Response::new(pb::RequestVoterVerificationResponse {
@@ -168,11 +169,10 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetVoterStatusRequest>,
     ) -> Result<Response<pb::GetVoterStatusResponse>, Status> {
-        let (voter, campaign_id) =
-            verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
-        let voted = queries::voted_in(&self.db, &campaign_id, &voter).await?;
+        let holder = verification::voter_of(&self.db, request.get_ref().voter_pass.trim()).await?;
+        let voted = queries::voted_in(&self.db, &holder.campaign_id, &holder.voter).await?;
         Ok(Response::new(pb::GetVoterStatusResponse {
-            campaign_id,
+            campaign_id: holder.campaign_id,
             voted_ballot_ids: voted.iter().map(ToString::to_string).collect(),
         }))
     }
@@ -240,12 +240,12 @@ impl VotingService for VotingApi {
         };
         limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let (voter, verified_for) = match &vote.voter {
+        let (voter, verified_for, receipt_to) = match &vote.voter {
             Voter::Pass(pass) => {
-                let (key, campaign) = verification::voter_of(&self.db, pass).await?;
-                (key, Some(campaign))
+                let holder = verification::voter_of(&self.db, pass).await?;
+                (holder.voter, Some(holder.campaign_id), holder.email)
             }
-            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None),
+            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None, None),
         };
         let cast = queries::cast_vote(
             &self.db,
@@ -253,6 +253,7 @@ impl VotingService for VotingApi {
             &vote,
             &voter,
             verified_for.as_deref(),
+            receipt_to.as_deref(),
         )
         .await?;
         Ok(Response::new(pb::CastVoteResponse {

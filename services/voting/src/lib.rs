@@ -1,8 +1,9 @@
 //! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
 //! ([`ledger`]). Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox, and the
-//! public vote's moments as they pass ([`moments`]): `vote.opened.v1` and
-//! `vote.results_released.v1`.
+//! public vote's moments as they pass ([`moments`]): `vote.opened.v1`,
+//! `vote.results_released.v1`; and the voters' own emails (`voter.verification_requested.v1`,
+//! `voter.vote_counted.v1`, `voter.results_released.v1`).
 
 pub mod db;
 pub mod domain;
@@ -105,9 +106,11 @@ impl Application {
             ),
         )
         .await?;
-        // Nothing here is kept by email address (see `erasure` in README).
-        host.erasure(valued_platform::erasure::NothingByEmail)
-            .await?;
+        // Voters' addresses, kept while an email needs them (see `verification`).
+        host.erasure(subject_access::Voters {
+            secret: settings.voter_key_secret.clone(),
+        })
+        .await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
         }
@@ -143,6 +146,10 @@ impl Application {
                         let announced = moments::round(&db, &outbox, now).await?;
                         if announced != moments::Announced::default() {
                             tracing::info!(?announced, "public vote moments announced");
+                        }
+                        let forgotten = verification::purge_expired(&db, now).await?;
+                        if forgotten > 0 {
+                            tracing::info!(forgotten, "expired voter addresses forgotten");
                         }
                         Ok(())
                     }

@@ -1,6 +1,8 @@
 //! The moments of a campaign's public vote, announced as they pass: `vote.opened.v1` once the
 //! campaign's vote opens, and `vote.results_released.v1` for each ballot once its results time
-//! passes (with its final count, ledger head and winners).
+//! passes (with its final count, ledger head and winners); then, once every ballot of a campaign
+//! is out, one `voter.results_released.v1` to each voter who asked to hear (their address deleted
+//! as it is enqueued).
 //!
 //! A background job ([`round`], every [`MomentSettings::check_seconds`]) notices the moments. Each
 //! is claimed by a `vote_moment` row with a unique key (`opened:<campaign id>`,
@@ -17,9 +19,12 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::{OpenedBallot, ReleasedCount, VoteOpened, VoteResultsReleased};
+use valued_proto::events::v1::{
+    BallotResult, OpenedBallot, ReleasedCount, VoteOpened, VoteResultsReleased,
+    VoterResultsReleased,
+};
 
-use crate::db::entities::{ballot, ballot_choice, vote_moment};
+use crate::db::entities::{ballot, ballot_choice, results_subscriber, vote_moment};
 use crate::db::queries;
 use crate::error::Result;
 use crate::ledger;
@@ -27,7 +32,8 @@ use crate::ledger;
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct MomentSettings {
-    /// How often the job looks for votes that opened and results that are due.
+    /// How often the job looks for votes that opened and results that are due (and forgets the
+    /// addresses of expired voter passes).
     pub check_seconds: u64,
 }
 
@@ -42,6 +48,7 @@ impl Default for MomentSettings {
 pub struct Announced {
     pub opened: usize,
     pub released: usize,
+    pub results_emails: usize,
 }
 
 /// Announces every moment that has passed by `now` and was not announced yet.
@@ -69,6 +76,7 @@ pub async fn round(
             announced.released += 1;
         }
     }
+    announced.results_emails = tell_voters(db, outbox).await?;
     Ok(announced)
 }
 
@@ -258,4 +266,75 @@ async fn withdrawn_choices(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result
         .all(db)
         .await?;
     Ok(withdrawn.into_iter().collect())
+}
+
+/// Emails each voter who asked to hear about a campaign whose every ballot is out, and forgets
+/// their address in the same transaction: a row deleted here by another replica is not emailed
+/// twice. The number of emails enqueued.
+async fn tell_voters(db: &DatabaseConnection, outbox: &Outbox) -> Result<usize> {
+    let campaigns: Vec<String> = results_subscriber::Entity::find()
+        .select_only()
+        .column(results_subscriber::Column::CampaignId)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut told = 0;
+    for campaign_id in campaigns {
+        let ballots = queries::campaign_ballots(db, &campaign_id).await?;
+        let mut results = Vec::with_capacity(ballots.len());
+        let mut all_out = !ballots.is_empty();
+        for (found, choices) in &ballots {
+            if !is_announced(db, &released_key(found.id)).await? {
+                all_out = false;
+                break;
+            }
+            let tally = queries::tally(db, found.id).await?;
+            // Only finalists still on the ballot (consent to be listed) are named.
+            let listed: HashSet<&str> = choices.iter().map(|c| c.choice_id.as_str()).collect();
+            results.push(BallotResult {
+                title: found.title.clone(),
+                winner_names: tally
+                    .winners()
+                    .iter()
+                    .filter(|c| listed.contains(c.choice_id.as_str()))
+                    .map(|c| c.label.clone())
+                    .collect(),
+                total_votes: tally.total,
+            });
+        }
+        if !all_out {
+            continue;
+        }
+        let campaign_name = ballots
+            .first()
+            .map(|(b, _)| b.campaign_name.clone())
+            .unwrap_or_default();
+        let txn = db.begin().await?;
+        let subscribers = results_subscriber::Entity::find()
+            .filter(results_subscriber::Column::CampaignId.eq(campaign_id.clone()))
+            .all(&txn)
+            .await?;
+        for subscriber in subscribers {
+            let deleted = results_subscriber::Entity::delete_many()
+                .filter(results_subscriber::Column::CampaignId.eq(campaign_id.clone()))
+                .filter(results_subscriber::Column::VoterKey.eq(subscriber.voter_key.clone()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if deleted == 0 {
+                continue;
+            }
+            let event = VoterResultsReleased {
+                email: subscriber.email,
+                campaign_id: campaign_id.clone(),
+                campaign_name: campaign_name.clone(),
+                ballots: results.clone(),
+            };
+            outbox.enqueue(&txn, None, &event).await?;
+            told += 1;
+        }
+        outbox.commit(txn).await?;
+    }
+    Ok(told)
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
-use valued_proto::events::v1::{BallotOpened, VoteCast};
+use valued_proto::events::v1::{BallotOpened, VoteCast, VoterVoteCounted};
 
 use super::entities::{ballot, ballot_choice, vote};
 use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
@@ -67,7 +67,8 @@ pub struct CastVote {
 }
 
 /// Stores a vote with its ledger entry, its count in the maintained tally and its `vote.cast.v1`
-/// event, atomically. A second vote by the same voter is refused by the database's unique
+/// event, atomically; and, for a verified voter whose pass keeps their address (`receipt_to`), the
+/// `voter.vote_counted.v1` that emails them the receipt. A second vote by the same voter is refused by the database's unique
 /// constraint, which also settles concurrent attempts; the refusal rolls back the whole
 /// transaction, so it appends nothing.
 pub async fn cast_vote(
@@ -76,6 +77,7 @@ pub async fn cast_vote(
     new: &NewVote,
     voter: &VoterKey,
     verified_for: Option<&str>,
+    receipt_to: Option<&str>,
 ) -> Result<CastVote> {
     let found = ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
@@ -132,6 +134,17 @@ pub async fn cast_vote(
     .map_err(already_voted)?;
     let entry = ledger::store::append(&txn, new.ballot_id, &new.choice_id, voter, cast_at).await?;
     outbox.enqueue(&txn, None, &event).await?;
+    if let Some(email) = receipt_to {
+        // To the voter alone: their receipt, never what they chose.
+        let counted = VoterVoteCounted {
+            email: email.to_owned(),
+            campaign_name: found.campaign_name.clone(),
+            ballot_title: found.title.clone(),
+            receipt: entry.receipt(),
+            cast_at: event.cast_at,
+        };
+        outbox.enqueue(&txn, None, &counted).await?;
+    }
     outbox.commit(txn).await?;
     tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, seq = entry.seq, "vote cast");
     Ok(CastVote {

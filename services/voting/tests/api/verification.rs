@@ -194,6 +194,7 @@ async fn disposable_and_malformed_addresses_are_refused_at_the_field_and_nothing
             .request_voter_verification(pb::RequestVoterVerificationRequest {
                 campaign_id: CAMPAIGN.into(),
                 email: email.into(),
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -206,6 +207,7 @@ async fn disposable_and_malformed_addresses_are_refused_at_the_field_and_nothing
         .request_voter_verification(pb::RequestVoterVerificationRequest {
             campaign_id: "no-such-campaign".into(),
             email: "alex@example.org".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

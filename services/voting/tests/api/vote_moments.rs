@@ -1,10 +1,17 @@
 //! The public vote's moments: its opening announced once, each ballot's results released once at
-//! their time (not before) with the final count, the ledger head and the winners.
+//! their time (not before) with the final count, the ledger head and the winners; a voter's
+//! receipt emailed after each counted vote; the results emailed to voters who asked, whose
+//! addresses are then forgotten; and erasure of the addresses kept meanwhile.
+
+use std::time::Duration;
 
 use chrono::Utc;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use valued_platform::Envelope;
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1 as ev;
 use valued_proto::voting::v1 as pb;
+use valued_voting::db::entities::{results_subscriber, voter_pass};
 use valued_voting::moments;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -187,4 +194,198 @@ async fn a_tie_at_the_top_gives_joint_winners_and_no_votes_no_winner() {
     let cleaners_out = released.iter().find(|r| r.ballot_id == cleaners).unwrap();
     assert!(cleaners_out.winner_choice_ids.is_empty());
     assert_eq!(cleaners_out.total_votes, 0);
+}
+
+#[tokio::test]
+async fn a_verified_voter_is_sent_the_receipt_of_each_counted_vote() {
+    let app = spawn_app().await;
+    let (porters, cleaners) = open_vote(&app).await;
+    let pass = app.voter_pass(CAMPAIGN, "Alex@Example.org").await;
+    let first = app
+        .vote_with_pass(&porters, "nominee-sam", &pass)
+        .await
+        .unwrap();
+    let second = app
+        .vote_with_pass(&cleaners, "nominee-ali", &pass)
+        .await
+        .unwrap();
+    // A refused second vote sends nothing.
+    app.vote_with_pass(&porters, "nominee-jo", &pass)
+        .await
+        .unwrap_err();
+    let counted = app.published_of::<ev::VoterVoteCounted>().await;
+    let sent: Vec<(&str, &str, &str)> = counted
+        .iter()
+        .map(|c| {
+            (
+                c.email.as_str(),
+                c.ballot_title.as_str(),
+                c.receipt.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (
+                "Alex@example.org",
+                "Porter of the year",
+                first.receipt.as_str()
+            ),
+            (
+                "Alex@example.org",
+                "Cleaner of the year",
+                second.receipt.as_str()
+            ),
+        ]
+    );
+    assert!(
+        counted
+            .iter()
+            .all(|c| c.campaign_name == "Health Heroes 2026")
+    );
+    // What was chosen never travels with the address.
+    let raw = app
+        .published()
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == <ev::VoterVoteCounted as valued_proto::events::Event>::TYPE)
+        .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
+        .collect::<String>();
+    assert!(!raw.contains("nominee-sam") && !raw.contains("Sam Patel"));
+
+    // Once the pass has expired, retention forgets the address with it.
+    let forgotten =
+        valued_voting::verification::purge_expired(&app.db, Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap();
+    assert!(forgotten >= 1);
+    assert_eq!(voter_pass::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn voters_who_asked_hear_the_results_once_and_their_addresses_are_then_forgotten() {
+    let app = spawn_app().await;
+    let (porters, _) = open_vote(&app).await;
+    let asked = app
+        .voter_pass_asking(CAMPAIGN, "alex@example.org", true)
+        .await;
+    app.vote_with_pass(&porters, "nominee-sam", &asked)
+        .await
+        .unwrap();
+    let quiet = app.voter_pass(CAMPAIGN, "bo@example.org").await;
+    app.vote_with_pass(&porters, "nominee-sam", &quiet)
+        .await
+        .unwrap();
+    // Asked without verifying: kept nowhere, told nothing.
+    app.verification_asking(CAMPAIGN, "never.verified@example.org", true)
+        .await;
+    assert_eq!(
+        results_subscriber::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    round(&app).await;
+    assert!(
+        app.published_of::<ev::VoterResultsReleased>()
+            .await
+            .is_empty()
+    );
+
+    close_and_release(&app).await;
+    tokio::join!(round(&app), round(&app));
+    round(&app).await;
+    let told = app.published_of::<ev::VoterResultsReleased>().await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].email, "alex@example.org");
+    assert_eq!(told[0].campaign_name, "Health Heroes 2026");
+    let results: Vec<(&str, Vec<&str>)> = told[0]
+        .ballots
+        .iter()
+        .map(|b| {
+            (
+                b.title.as_str(),
+                b.winner_names.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("Porter of the year", vec!["Sam Patel"]),
+            ("Cleaner of the year", vec![])
+        ]
+    );
+    assert_eq!(
+        results_subscriber::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0,
+        "the address is deleted as the email is enqueued"
+    );
+}
+
+#[tokio::test]
+async fn erasure_removes_the_addresses_kept_and_export_shows_them_before() {
+    let app = spawn_app().await;
+    open_vote(&app).await;
+    app.voter_pass_asking(CAMPAIGN, "alex@example.org", true)
+        .await;
+    app.verification(CAMPAIGN, "alex@example.org").await;
+    let export = |app: &TestApp| {
+        let mut client = app.client.clone();
+        let request = app.signed(pb::ExportPersonRequest {
+            email: "ALEX@example.org".into(),
+        });
+        async move {
+            let json = client
+                .export_person(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .json;
+            serde_json::from_str::<serde_json::Value>(&json).unwrap()
+        }
+    };
+    let before = export(&app).await;
+    let kept = &before["addresses_kept"];
+    assert_eq!(
+        kept["voter_passes"].as_array().unwrap().len(),
+        1,
+        "{before:#}"
+    );
+    assert_eq!(kept["results_requested"].as_array().unwrap().len(), 1);
+    assert_eq!(kept["verifications"].as_array().unwrap().len(), 1);
+    assert_eq!(kept["voter_passes"][0]["email"], "alex@example.org");
+
+    let request = ev::ErasureRequested {
+        request_id: "erasure-1".into(),
+        email: "alex@example.org".into(),
+        ..Default::default()
+    };
+    app.announce(&[Envelope::new("nomination", None, &request)])
+        .await;
+    let mut answered = Vec::new();
+    for _ in 0..100 {
+        answered = app.published_of::<ev::PersonErased>().await;
+        if !answered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].service, "voting");
+    assert_eq!(
+        answered[0].records, 3,
+        "pass, results request, pending verification"
+    );
+    let after = export(&app).await;
+    let kept = &after["addresses_kept"];
+    for list in ["voter_passes", "results_requested", "verifications"] {
+        assert!(kept[list].as_array().unwrap().is_empty(), "{after:#}");
+    }
+    assert!(!after.to_string().contains("alex@"), "{after:#}");
 }

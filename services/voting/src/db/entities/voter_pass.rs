@@ -10,6 +10,9 @@ pub struct Model {
     pub campaign_id: String,
     pub voter_key: String,
     pub expires_at: DateTimeUtc,
+    /// The address the voter verified, for their "your vote counted" emails; cleared when the pass
+    /// expires (retention) or the person is erased.
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// The address, kept only until the verification is used (it passes to the voter pass) or
+    /// expires (retention clears it).
+    pub email: Option<String>,
+    /// The voter asked to hear when the results are out.
+    pub notify_results: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

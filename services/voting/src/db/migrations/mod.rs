@@ -6,6 +6,7 @@ mod m20261126_000202_public_vote;
 mod m20261126_000203_voter_verification;
 mod m20261126_000204_vote_audit;
 mod m20261126_000220_vote_moments;
+mod m20261126_000221_voter_addresses;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000203_voter_verification::Migration));
         migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
         migrations.push(Box::new(m20261126_000220_vote_moments::Migration));
+        migrations.push(Box::new(m20261126_000221_voter_addresses::Migration));
         migrations
     }
 }
