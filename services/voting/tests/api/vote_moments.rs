@@ -389,3 +389,30 @@ async fn erasure_removes_the_addresses_kept_and_export_shows_them_before() {
     }
     assert!(!after.to_string().contains("alex@"), "{after:#}");
 }
+
+#[tokio::test]
+async fn the_embedded_default_announces_the_same_moments_on_sqlite() {
+    let app = crate::helpers::spawn_embedded_app().await;
+    let (porters, _) = open_vote(&app).await;
+    let pass = app
+        .voter_pass_asking(CAMPAIGN, "alex@example.org", true)
+        .await;
+    app.vote_with_pass(&porters, "nominee-jo", &pass)
+        .await
+        .unwrap();
+    round(&app).await;
+    close_and_release(&app).await;
+    round(&app).await;
+    round(&app).await;
+    assert_eq!(app.published_of::<ev::VoteOpened>().await.len(), 1);
+    let released = app.published_of::<ev::VoteResultsReleased>().await;
+    assert_eq!(released.len(), 2);
+    let porters_out = released.iter().find(|r| r.ballot_id == porters).unwrap();
+    assert_eq!(porters_out.winner_choice_ids, ["nominee-jo"]);
+    assert_eq!(porters_out.ledger_entries, 1);
+    assert_eq!(app.published_of::<ev::VoterVoteCounted>().await.len(), 1);
+    assert_eq!(
+        app.published_of::<ev::VoterResultsReleased>().await.len(),
+        1
+    );
+}
