@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect, TransactionTrait, TryInsertResult,
@@ -63,15 +64,20 @@ pub async fn round(
             announced.opened += 1;
         }
     }
+    // Ballots whose results are due and not yet released (a release names its ballot), so that a
+    // round costs nothing for the votes of years past.
+    let released = Query::select()
+        .column(vote_moment::Column::BallotId)
+        .from(vote_moment::Entity)
+        .and_where(vote_moment::Column::BallotId.is_not_null())
+        .to_owned();
     let due = ballot::Entity::find()
         .filter(ballot::Column::CampaignId.is_not_null())
         .filter(ballot::Column::ResultsAt.lte(now))
+        .filter(ballot::Column::Id.not_in_subquery(released))
         .all(db)
         .await?;
     for found in due {
-        if is_announced(db, &released_key(found.id)).await? {
-            continue;
-        }
         if release(db, outbox, &found, now).await? {
             announced.released += 1;
         }
