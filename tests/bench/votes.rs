@@ -5,8 +5,9 @@
 //! a naive endpoint (axum and one INSERT per request) and PostgreSQL's own single-row INSERT rate.
 //!
 //! Every vote is a different voter on one ballot: the worst case, since a ballot's chain takes its
-//! entries one at a time. The voters' passes are written by SQL (as verification would leave them),
-//! so the run measures voting, not email.
+//! entries one at a time. The voters' passes are written by SQL (as verification would leave them,
+//! with the address each vote's receipt is emailed to), so the run measures voting, not
+//! verification. The burst flag is off: every vote comes from 127.0.0.1.
 //!
 //! cargo build --release -p valued && cargo bench -p valued-e2e --bench votes
 //! (VOTES_BENCH_VOTES, default 3000; VOTES_BENCH_CLIENTS, default 16)
@@ -74,7 +75,13 @@ impl Run {
 async fn main() {
     let votes = env_or("VOTES_BENCH_VOTES", 3000);
     let clients = env_or("VOTES_BENCH_CLIENTS", 16);
-    let cluster = cluster::Cluster::start().await;
+    // Every vote comes from 127.0.0.1: the burst flag would hold them all.
+    let cluster = cluster::Cluster::start_on(
+        valued_testkit::rabbitmq::Vhost::create().unwrap(),
+        |_| valued_testkit::postgres::server_url(),
+        &[("VALUED__VOTING__FLAGS__PER_NETWORK", "0")],
+    )
+    .await;
     let db = Database::connect(&cluster.databases["voting"])
         .await
         .unwrap();
@@ -265,14 +272,16 @@ async fn through_valued(
             .iter()
             .map(|pass| {
                 format!(
-                    "('{}', '{}', 'bench-voter-{pass}', now() + interval '1 hour')",
+                    "('{}', '{}', 'bench-voter-{pass}', now() + interval '1 hour', \
+                     'voter-{}@example.org')",
                     valued_platform::link_token::hash_token(pass),
-                    campaign.id
+                    campaign.id,
+                    &pass[48..]
                 )
             })
             .collect();
         db.execute_unprepared(&format!(
-            "INSERT INTO voter_pass (pass_hash, campaign_id, voter_key, expires_at) VALUES {}",
+            "INSERT INTO voter_pass (pass_hash, campaign_id, voter_key, expires_at, email) VALUES {}",
             rows.join(",")
         ))
         .await

@@ -14,7 +14,7 @@ use valued_testkit::smtp::ReceivedEmail;
 use crate::cluster::{Cluster, PLATFORM_ADMIN, nomination_form, nomination_id};
 
 /// Waits for the email with `subject` to `recipient`.
-async fn email_to(cluster: &Cluster, recipient: &str, subject: &str) -> ReceivedEmail {
+pub async fn email_to(cluster: &Cluster, recipient: &str, subject: &str) -> ReceivedEmail {
     email_where(cluster, |e| {
         e.rcpt_to == [recipient] && e.subject() == subject
     })
@@ -22,7 +22,10 @@ async fn email_to(cluster: &Cluster, recipient: &str, subject: &str) -> Received
 }
 
 /// Waits (up to 30 s) for the first email that `wanted` picks.
-async fn email_where(cluster: &Cluster, wanted: impl Fn(&ReceivedEmail) -> bool) -> ReceivedEmail {
+pub async fn email_where(
+    cluster: &Cluster,
+    wanted: impl Fn(&ReceivedEmail) -> bool,
+) -> ReceivedEmail {
     for _ in 0..300 {
         if let Some(email) = cluster.smtp.received().into_iter().find(|e| wanted(e)) {
             return email;
@@ -41,7 +44,7 @@ async fn email_where(cluster: &Cluster, wanted: impl Fn(&ReceivedEmail) -> bool)
     );
 }
 
-fn signed<T>(token: &str, message: T) -> tonic::Request<T> {
+pub fn signed<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()

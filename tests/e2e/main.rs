@@ -12,6 +12,7 @@ mod exactly_once;
 mod graceful;
 mod journey;
 mod migrate;
+mod public_vote;
 mod rate_limits;
 mod recovery;
 mod settings;

@@ -11,6 +11,7 @@ mod grpc;
 mod nominees;
 pub mod organisations;
 pub mod public;
+pub mod public_vote;
 pub mod retention;
 pub mod subject_access;
 
@@ -81,6 +82,19 @@ impl Application {
         host.consume(
             answers,
             Idempotent::new(&consumer, host.db.clone(), erasure::Answers),
+        )
+        .await?;
+        let vote = public_vote::subscription();
+        let consumer = vote.consumer.clone();
+        host.consume(
+            vote,
+            Idempotent::new(
+                &consumer,
+                host.db.clone(),
+                public_vote::PublicVote {
+                    outbox: host.outbox(),
+                },
+            ),
         )
         .await?;
         host.retain_messaging(valued_platform::inbox::InboxRetention {

@@ -27,6 +27,10 @@ pub const TOKEN_PAGES: &[&str] = &[
 /// What every template writes just before a one-time code (the public vote's verification).
 pub const CODE_MARKER: &str = "Your code: ";
 
+/// What every template writes just before a vote's receipt: with the published ledger it says
+/// what the voter chose, so it is kept from the admins who read deliveries, as a code is.
+pub const RECEIPT_MARKER: &str = "Your receipt: ";
+
 /// What a link's token is replaced with.
 pub const REMOVED: &str = "[token removed]";
 
@@ -50,6 +54,7 @@ impl LinkTokens {
             prefixes.push(plain);
         }
         prefixes.push(CODE_MARKER.to_owned());
+        prefixes.push(RECEIPT_MARKER.to_owned());
         Self { prefixes }
     }
 
@@ -215,9 +220,11 @@ mod tests {
                 (&email.html, HtmlEscape(URL).to_string()),
             ] {
                 let redacted = tokens.redact(body);
-                let found =
-                    redacted.matches(base.as_str()).count() + redacted.matches(CODE_MARKER).count();
+                let found = redacted.matches(base.as_str()).count()
+                    + redacted.matches(CODE_MARKER).count()
+                    + redacted.matches(RECEIPT_MARKER).count();
                 assert!(!redacted.contains("042917"), "{template}: {redacted}");
+                assert!(!redacted.contains("7K3QZ-M9D2A"), "{template}: {redacted}");
                 assert_eq!(
                     redacted.matches(REMOVED).count(),
                     found,

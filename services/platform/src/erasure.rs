@@ -40,6 +40,18 @@ pub trait Erase: Send + Sync + 'static {
     ) -> Result<u64, sea_orm::DbErr>;
 }
 
+/// Two erasures of one service's data, in one transaction: the rows of both.
+#[async_trait]
+impl<A: Erase, B: Erase> Erase for (A, B) {
+    async fn erase(
+        &self,
+        txn: &DatabaseTransaction,
+        person: &Person,
+    ) -> Result<u64, sea_orm::DbErr> {
+        Ok(self.0.erase(txn, person).await? + self.1.erase(txn, person).await?)
+    }
+}
+
 /// The consumer that erases a service's data: `<service>-erasure`.
 pub fn subscription(service: &str) -> Subscription {
     Subscription::new(&format!("{service}-erasure"), &[ErasureRequested::TYPE])

@@ -53,7 +53,7 @@ async fn ballot_with_votes(
         let address =
             EmailAddress::parse("voter_email", &format!("voter{index}@example.org")).unwrap();
         let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &address);
-        queries::cast_vote(&db, &outbox, &vote, &key, None, None)
+        queries::cast_vote(&db, &outbox, &vote, &key, None, None, None)
             .await
             .unwrap();
     }

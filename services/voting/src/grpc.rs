@@ -98,6 +98,7 @@ impl VotingService for VotingApi {
             self.verification,
             &r.campaign_id,
             &r.email,
+            r.notify_results,
         )
         .await?;
         Ok(Response::new(pb::RequestVoterVerificationResponse {
@@ -315,7 +316,7 @@ impl VotingService for VotingApi {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let (voter, verified_for, signals) = match &vote.voter {
+        let (voter, verified_for, signals, receipt_to) = match &vote.voter {
             Voter::Pass(pass) => {
                 let holder = verification::voter_of(&self.db, pass).await?;
                 // Against the setting as it is now, from what the pass holds (see `eligibility`).
@@ -329,10 +330,20 @@ impl VotingService for VotingApi {
                 )
                 .await?;
                 let signals = self.guard.signals(client.as_deref(), &holder, &setting);
-                (holder.voter, Some(holder.campaign_id), Some(signals))
+                (
+                    holder.voter,
+                    Some(holder.campaign_id),
+                    Some(signals),
+                    holder.email,
+                )
             }
             // A ballot made by hand: not a public vote, no flags.
-            Voter::Email(email) => (VoterKey::derive(&self.voter_key_secret, email), None, None),
+            Voter::Email(email) => (
+                VoterKey::derive(&self.voter_key_secret, email),
+                None,
+                None,
+                None,
+            ),
         };
         let cast = queries::cast_vote(
             &self.db,
@@ -341,6 +352,7 @@ impl VotingService for VotingApi {
             &voter,
             verified_for.as_deref(),
             signals.as_ref().map(|signals| (&self.guard, signals)),
+            receipt_to.as_deref(),
         )
         .await?;
         Ok(Response::new(pb::CastVoteResponse {

@@ -2,7 +2,10 @@
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
 //! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]); bursts of votes from one
 //! network or email domain toward one finalist are held for an admin's check ([`held`]).
-//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox.
+//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox, and the public vote's
+//! moments as they pass ([`moments`]): `vote.opened.v1`, `vote.results_released.v1`; and the
+//! voters' own emails (`voter.verification_requested.v1`, `voter.vote_counted.v1`,
+//! `voter.results_released.v1`).
 
 pub mod db;
 pub mod domain;
@@ -12,6 +15,7 @@ pub mod finalists;
 mod grpc;
 pub mod held;
 pub mod ledger;
+pub mod moments;
 pub mod schedule;
 pub mod subject_access;
 pub mod verification;
@@ -56,6 +60,8 @@ pub struct Settings {
     /// When a burst of votes from one network or email domain toward one finalist is held for a
     /// check (see [`held`]).
     pub flags: held::FlagSettings,
+    /// How often the public votes' timetables are checked for moments to announce.
+    pub moments: moments::MomentSettings,
 }
 
 impl Default for Settings {
@@ -69,6 +75,7 @@ impl Default for Settings {
             retention: valued_platform::inbox::InboxRetention::default(),
             verification: verification::VerificationSettings::default(),
             flags: held::FlagSettings::default(),
+            moments: moments::MomentSettings::default(),
         }
     }
 }
@@ -86,6 +93,7 @@ pub struct Application {
     rate_limits: valued_platform::limits::RateLimits,
     verification: verification::VerificationSettings,
     guard: held::Guard,
+    moments: moments::MomentSettings,
     admins: Admins,
 }
 
@@ -108,10 +116,14 @@ impl Application {
         )
         .await?;
         // Votes are kept only under a keyed hash (see `erasure` in README); staff lists lose the
-        // person.
-        host.erasure(eligibility::Erasure {
-            secret: settings.voter_key_secret.clone(),
-        })
+        // person, and voters' addresses kept while an email needs them (see `verification`) go.
+        let secret = settings.voter_key_secret.clone();
+        host.erasure((
+            eligibility::Erasure {
+                secret: secret.clone(),
+            },
+            subject_access::Voters { secret },
+        ))
         .await?;
         if settings.uses_development_key() {
             tracing::warn!("voting uses the development voter-key secret; set voter_key_secret");
@@ -122,6 +134,7 @@ impl Application {
             rate_limits: settings.rate_limits,
             verification: settings.verification,
             guard: held::Guard::new(&settings.flags, &settings.voter_key_secret),
+            moments: settings.moments,
             admins,
         })
     }
@@ -135,6 +148,29 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let timetable = {
+            let (db, outbox) = (self.host.db.clone(), self.host.outbox());
+            valued_platform::periodic::every(
+                "public vote timetable",
+                std::time::Duration::from_secs(self.moments.check_seconds.max(1)),
+                self.host.platform.shutdown.clone(),
+                move || {
+                    let (db, outbox) = (db.clone(), outbox.clone());
+                    async move {
+                        let now = chrono::Utc::now();
+                        let announced = moments::round(&db, &outbox, now).await?;
+                        if announced != moments::Announced::default() {
+                            tracing::info!(?announced, "public vote moments announced");
+                        }
+                        let forgotten = verification::purge_expired(&db, now).await?;
+                        if forgotten > 0 {
+                            tracing::info!(forgotten, "expired voter addresses forgotten");
+                        }
+                        Ok(())
+                    }
+                },
+            )
+        };
         let api = grpc::VotingApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
@@ -144,9 +180,12 @@ impl Application {
             guard: self.guard,
             admins: self.admins,
         };
-        self.host
+        let served = self
+            .host
             .run(Routes::new(VotingServiceServer::new(api)), GRPC_NAMES)
-            .await
+            .await;
+        let _ = timetable.await;
+        served
     }
 }
 

@@ -1,15 +1,24 @@
 //! What the voting service holds about a person (UK GDPR Article 15): the votes cast under the
-//! keyed hash of their address (the address itself is never stored), with the ballots and the
-//! choices they made, and the receipt of each vote's entry in its ballot's ledger. The ledger
-//! itself holds only a hash of that keyed hash (see [`crate::ledger`]): nothing in it is kept by
-//! address, so erasure leaves it as it is, and the published chain stays whole.
+//! keyed hash of their address, with the ballots and the choices they made, and the receipt of
+//! each vote's entry in its ballot's ledger; and the address itself where an email still needs it
+//! (a verification not yet used, an unexpired voter pass, a request to hear the results; see
+//! [`crate::verification`]).
+//!
+//! Erasure (Article 17, [`Voters`]) removes those kept addresses. The votes and the ledger hold
+//! only keyed hashes (the ledger a hash of the keyed hash, see [`crate::ledger`]): nothing in them
+//! is kept by address, so erasure leaves them as they are, and the published chain stays whole.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use async_trait::async_trait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use valued_platform::domain::EmailAddress;
+use valued_platform::erasure::{Erase, Person};
 
-use crate::db::entities::{ballot, vote};
+use crate::db::entities::{ballot, results_subscriber, vote, voter_pass, voter_verification};
 use crate::domain::VoterKey;
 use crate::ledger;
 
@@ -44,5 +53,95 @@ pub async fn export(
             "ledger_receipt": receipt,
         }));
     }
-    Ok(json!({ "votes": votes }))
+    let verifications = voter_verification::Entity::find()
+        .filter(voter_verification::Column::VoterKey.eq(key.as_str()))
+        .filter(voter_verification::Column::Email.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| {
+            json!({
+                "campaign_id": v.campaign_id,
+                "email": v.email,
+                "expires_at": v.expires_at,
+                "notify_results": v.notify_results,
+            })
+        })
+        .collect::<Vec<_>>();
+    let passes = voter_pass::Entity::find()
+        .filter(voter_pass::Column::VoterKey.eq(key.as_str()))
+        .filter(voter_pass::Column::Email.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| json!({ "campaign_id": p.campaign_id, "email": p.email, "expires_at": p.expires_at }))
+        .collect::<Vec<_>>();
+    let results = results_subscriber::Entity::find()
+        .filter(results_subscriber::Column::VoterKey.eq(key.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(
+            |r| json!({ "campaign_id": r.campaign_id, "email": r.email, "asked_at": r.created_at }),
+        )
+        .collect::<Vec<_>>();
+    Ok(json!({
+        "votes": votes,
+        "addresses_kept": {
+            "verifications": verifications,
+            "voter_passes": passes,
+            "results_requested": results,
+        },
+    }))
+}
+
+/// Erases the addresses kept of a person's mailbox (found by its voter key, so every spelling of
+/// it): off their verifications and voter passes (which keep working, without emails), and their
+/// requests to hear the results.
+pub struct Voters {
+    pub secret: SecretString,
+}
+
+#[async_trait]
+impl Erase for Voters {
+    async fn erase(
+        &self,
+        txn: &DatabaseTransaction,
+        person: &Person,
+    ) -> Result<u64, sea_orm::DbErr> {
+        let Ok(address) = EmailAddress::parse("email", &person.email) else {
+            return Ok(0);
+        };
+        let key = VoterKey::derive(&self.secret, &address);
+        let verifications = voter_verification::Entity::update_many()
+            .col_expr(
+                voter_verification::Column::Email,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                voter_verification::Column::NotifyResults,
+                Expr::value(false),
+            )
+            .filter(voter_verification::Column::VoterKey.eq(key.as_str()))
+            .filter(voter_verification::Column::Email.is_not_null())
+            .exec(txn)
+            .await?
+            .rows_affected;
+        let passes = voter_pass::Entity::update_many()
+            .col_expr(
+                voter_pass::Column::Email,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(voter_pass::Column::VoterKey.eq(key.as_str()))
+            .filter(voter_pass::Column::Email.is_not_null())
+            .exec(txn)
+            .await?
+            .rows_affected;
+        let results = results_subscriber::Entity::delete_many()
+            .filter(results_subscriber::Column::VoterKey.eq(key.as_str()))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        Ok(verifications + passes + results)
+    }
 }

@@ -4,17 +4,23 @@
 //! [`VerificationSettings::link_minutes`], and gives a voter pass: a secret for the voter's browser,
 //! good for every ballot of that campaign for [`VerificationSettings::pass_hours`].
 //!
-//! Nothing here keeps the address: a verification and a pass name the voter by their
-//! [`VoterKey`] (a keyed hash of the mailbox), the link's token and the pass by their SHA-256, and
-//! the code by an HMAC of the verification's id and the code under the voter-key secret (six digits
-//! are too few to hash plainly). Five wrong codes spend a verification. Disposable addresses are
-//! refused, by the `mailchecker` crate's maintained list, and so is an address the campaign's
-//! [eligibility](crate::eligibility) does not accept, before anything is sent.
+//! A verification and a pass name the voter by their [`VoterKey`] (a keyed hash of the mailbox),
+//! the link's token and the pass by their SHA-256, and the code by an HMAC of the verification's id
+//! and the code under the voter-key secret (six digits are too few to hash plainly). Five wrong
+//! codes spend a verification. Disposable addresses are refused, by the `mailchecker` crate's
+//! maintained list, and so is an address the campaign's [eligibility](crate::eligibility) does
+//! not accept, before anything is sent.
+//!
+//! The address itself is kept only as long as an email needs it: on the verification until it is
+//! used (then it moves to the pass) or expires; on the pass until it expires, for each vote's
+//! "your vote counted" email; and, when the voter asked to hear the results, in
+//! `results_subscriber` until that email is enqueued. Retention ([`purge_expired`]) clears the
+//! first two; erasure ([`crate::subject_access::Voters`]) all three.
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rand::Rng;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
@@ -28,7 +34,7 @@ use valued_platform::link_token::{hash_token, new_link_token};
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::VoterVerificationRequested;
 
-use crate::db::entities::{ballot, voter_pass, voter_verification};
+use crate::db::entities::{ballot, results_subscriber, voter_pass, voter_verification};
 use crate::domain::VoterKey;
 use crate::eligibility;
 use crate::error::{Error, Result};
@@ -71,6 +77,7 @@ pub async fn request(
     settings: VerificationSettings,
     campaign_id: &str,
     email: &str,
+    notify_results: bool,
 ) -> Result<DateTime<Utc>> {
     let address = EmailAddress::parse("email", email).map_err(|e| Error::Invalid(vec![e]))?;
     if !mailchecker::is_valid(address.as_str()) {
@@ -100,6 +107,8 @@ pub async fn request(
         created_at: ActiveValue::Set(now),
         expires_at: ActiveValue::Set(expires_at),
         used_at: ActiveValue::Set(None),
+        email: ActiveValue::Set(Some(address.to_string())),
+        notify_results: ActiveValue::Set(notify_results),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -184,6 +193,8 @@ pub struct Holder {
     /// Keyed digests of the voter's email domain and its parents, most specific first
     /// ([`eligibility::domain_digests`]); empty for a pass issued before they were kept.
     pub domains: String,
+    /// The address they verified, where their vote's receipt goes.
+    pub email: Option<String>,
 }
 
 impl Holder {
@@ -206,7 +217,30 @@ pub async fn voter_of(db: &impl ConnectionTrait, pass: &str) -> Result<Holder> {
         voter: VoterKey::from_stored(found.voter_key),
         campaign_id: found.campaign_id,
         domains: found.domains,
+        email: found.email,
     })
+}
+
+/// Forgets the addresses that no email needs any more: those of verifications that expired unused
+/// and of voter passes that expired (the passes themselves go too: nothing can use them). The
+/// number of rows changed.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let verifications = voter_verification::Entity::update_many()
+        .col_expr(
+            voter_verification::Column::Email,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(voter_verification::Column::Email.is_not_null())
+        .filter(voter_verification::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let passes = voter_pass::Entity::delete_many()
+        .filter(voter_pass::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(verifications + passes)
 }
 
 /// Marks the verification used (conditionally, so that two uses at once give one pass) and issues
@@ -238,9 +272,38 @@ async fn use_once(
         voter_key: ActiveValue::Set(found.voter_key.clone()),
         expires_at: ActiveValue::Set(expires_at),
         domains: ActiveValue::Set(found.domains.clone()),
+        email: ActiveValue::Set(found.email.clone()),
     })
     .exec_without_returning(&txn)
     .await?;
+    // The address has moved to the pass (and, if asked, to the results list): the verification
+    // keeps no copy.
+    voter_verification::Entity::update_many()
+        .col_expr(
+            voter_verification::Column::Email,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(voter_verification::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
+    if let (true, Some(email)) = (found.notify_results, &found.email) {
+        results_subscriber::Entity::insert(results_subscriber::ActiveModel {
+            campaign_id: ActiveValue::Set(found.campaign_id.clone()),
+            voter_key: ActiveValue::Set(found.voter_key.clone()),
+            email: ActiveValue::Set(email.clone()),
+            created_at: ActiveValue::Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                results_subscriber::Column::CampaignId,
+                results_subscriber::Column::VoterKey,
+            ])
+            .update_column(results_subscriber::Column::Email)
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
     txn.commit().await?;
     Ok(Pass {
         token,

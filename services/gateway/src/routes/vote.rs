@@ -39,6 +39,8 @@ pub const COOKIE: &str = "valued_voter";
 #[serde(default)]
 pub struct EmailForm {
     email: String,
+    /// "yes" when the voter asks to hear when the results are out.
+    notify_results: String,
 }
 
 impl PublicPost for EmailForm {
@@ -216,6 +218,7 @@ fn overview(
                 page_title => format!("Vote for the {} finalists", vote.campaign.name),
                 vote => vote.view(),
                 email => form.email,
+                notify_results => form.notify_results == "yes",
                 action => vote_path(&vote.slug()),
                 csrf_token => csrf_token,
                 field_errors => forms::by_field(&summary),
@@ -246,6 +249,7 @@ pub async fn request(
         .request_voter_verification(RequestVoterVerificationRequest {
             campaign_id: vote.campaign.id.clone(),
             email: address.as_str().to_owned(),
+            notify_results: form.notify_results == "yes",
         })
         .await;
     match requested {
@@ -513,7 +517,7 @@ pub async fn cast(
         })
         .await;
     match cast {
-        Ok(response) => voted(&vote, ballot, &form.choice, &response.into_inner().receipt),
+        Ok(response) => voted(&vote, ballot, &form.choice, &response.into_inner()),
         Err(status) if status.code() == Code::AlreadyExists => forms::message_page(
             StatusCode::CONFLICT,
             "You have already voted in this category",
@@ -529,7 +533,12 @@ pub async fn cast(
     }
 }
 
-fn voted(vote: &Vote, ballot: &CampaignBallot, choice: &str, receipt: &str) -> Result<Response> {
+fn voted(
+    vote: &Vote,
+    ballot: &CampaignBallot,
+    choice: &str,
+    cast: &valued_proto::voting::v1::CastVoteResponse,
+) -> Result<Response> {
     let finalist = ballot
         .finalists
         .iter()
@@ -545,11 +554,12 @@ fn voted(vote: &Vote, ballot: &CampaignBallot, choice: &str, receipt: &str) -> R
     page::render(
         "vote/voted.html",
         context! {
-            page_title => "Your vote has been counted",
+            page_title => if cast.held { "Your vote has been recorded" } else { "Your vote has been counted" },
             vote => vote.view(),
             category => ballot.title,
             finalist => finalist,
-            receipt => receipt,
+            held => cast.held,
+            receipt => cast.receipt,
             others => others,
             back => vote_path(&slug),
         },

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::outbox::Outbox;
@@ -12,7 +12,7 @@ use valued_proto::events::v1::{
     FinalistAnnounced, RecognisedNominee, VoteTimetable, WinnerAnnounced,
 };
 
-use crate::admin::audit::record;
+use crate::admin::audit::{record, record_as};
 use crate::auth::Principal;
 use crate::db::entities::{
     campaign, campaign_trust, category, nomination, nominee, recognition, region, site, trust,
@@ -143,7 +143,8 @@ pub async fn announce_finalists(
     }
     let txn = db.begin().await?;
     for (found, trust) in &chosen {
-        let Some(public) = recognise(&txn, principal, found, trust, &campaign, FINALIST).await?
+        let Some(public) =
+            recognise(&txn, &principal.email, found, trust, &campaign, FINALIST).await?
         else {
             continue;
         };
@@ -171,17 +172,50 @@ pub async fn announce_winner(
         principal.administers_campaign(&campaign),
         &format!("announce the winners of {}", campaign.name),
     )?;
-    announcements_open(&campaign)?;
     let txn = db.begin().await?;
-    if let Some(public) = recognise(&txn, principal, &found, &trust, &campaign, WINNER).await? {
-        let event = WinnerAnnounced {
-            winner: Some(public),
-            announced_at: Some(now_timestamp()),
-        };
-        outbox.enqueue(&txn, Some(&trust.code), &event).await?;
-    }
+    winner(&txn, outbox, &principal.email, &found, &trust, &campaign).await?;
     outbox.commit(txn).await?;
     Ok(())
+}
+
+/// Who announces a public vote's winners: the vote itself, recorded as this actor in the audit log
+/// and on the recognition.
+pub const PUBLIC_VOTE: &str = "system:public-vote-results";
+
+/// Announces the nomination as its category's winner, as the public vote's results decided
+/// ([`PUBLIC_VOTE`] is the actor), in `txn`: the same recognition, audit entry and
+/// `winner.announced.v1` as [`announce_winner`], without a signed-in admin. `Ok(false)` when it
+/// was announced before.
+pub async fn announce_vote_winner(
+    txn: &DatabaseTransaction,
+    outbox: &Outbox,
+    found: &nomination::Model,
+) -> Result<bool> {
+    let trust = crate::db::load::trust(txn, &found.trust_code).await?;
+    let campaign = campaign(txn, &found.campaign_id.into()).await?;
+    winner(txn, outbox, PUBLIC_VOTE, found, &trust, &campaign).await
+}
+
+/// Records `found` as a winner (by `actor`) and enqueues its `winner.announced.v1`, once; the
+/// nominee must have agreed to be listed, and the campaign's judging must have closed.
+async fn winner(
+    txn: &DatabaseTransaction,
+    outbox: &Outbox,
+    actor: &str,
+    found: &nomination::Model,
+    trust: &trust::Model,
+    campaign: &campaign::Model,
+) -> Result<bool> {
+    announcements_open(campaign)?;
+    let Some(public) = recognise(txn, actor, found, trust, campaign, WINNER).await? else {
+        return Ok(false);
+    };
+    let event = WinnerAnnounced {
+        winner: Some(public),
+        announced_at: Some(now_timestamp()),
+    };
+    outbox.enqueue(txn, Some(&trust.code), &event).await?;
+    Ok(true)
 }
 
 fn announcements_open(campaign: &campaign::Model) -> Result<()> {
@@ -217,7 +251,7 @@ fn now_timestamp() -> prost_types::Timestamp {
 /// (announcing twice tells nobody twice).
 async fn recognise(
     txn: &impl ConnectionTrait,
-    principal: &Principal,
+    actor: &str,
     found: &nomination::Model,
     trust: &trust::Model,
     campaign: &campaign::Model,
@@ -242,7 +276,7 @@ async fn recognise(
         campaign_id: ActiveValue::Set(campaign.id),
         category_id: ActiveValue::Set(found.category_id),
         region_code: ActiveValue::Set(trust.region_code.clone().unwrap_or_default()),
-        announced_by: ActiveValue::Set(principal.email.clone()),
+        announced_by: ActiveValue::Set(actor.to_owned()),
         announced_at: ActiveValue::Set(Utc::now()),
     })
     .exec_without_returning(txn)
@@ -254,9 +288,9 @@ async fn recognise(
         }
         Err(e) => return Err(e.into()),
     }
-    record(
+    record_as(
         txn,
-        principal,
+        actor,
         &format!("announce_{kind}"),
         Some(found.id),
         &trust.code,
@@ -264,6 +298,18 @@ async fn recognise(
     )
     .await?;
     Ok(Some(public))
+}
+
+/// What events may carry of `found` (`None` without consent to be listed): the one consent gate,
+/// [`Recognised::public`].
+pub async fn public_of(
+    db: &impl ConnectionTrait,
+    found: &nomination::Model,
+) -> Result<Option<(trust::Model, RecognisedNominee)>> {
+    let trust = crate::db::load::trust(db, &found.trust_code).await?;
+    let campaign = campaign(db, &found.campaign_id.into()).await?;
+    let details = details(db, found, &trust, &campaign).await?;
+    Ok(details.recognised().public().map(|public| (trust, public)))
 }
 
 /// The rows a recognised nomination is described from.

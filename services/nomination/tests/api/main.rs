@@ -14,6 +14,7 @@ mod organisations;
 mod people;
 mod privacy;
 mod public_surface;
+mod public_vote;
 mod retention;
 mod role_grants;
 mod submit;

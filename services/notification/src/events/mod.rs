@@ -12,6 +12,7 @@ mod nomination_declined;
 mod nomination_submitted;
 mod nominee_claimed;
 mod nominee_thanked;
+mod public_vote;
 mod recognised;
 pub mod samples;
 mod voter_verification;
@@ -27,9 +28,10 @@ use valued_platform::inbox::TransactionalHandler;
 use valued_platform::{Envelope, HandlerError};
 use valued_proto::events::Event;
 use valued_proto::events::v1::{
-    DraftSaved, FinalistAnnounced, MoreInfoRequested, NominationConfirmationRequested,
-    NominationDeclined, NominationSubmitted, NomineeClaimed, NomineeThanked,
-    VoterVerificationRequested, WinnerAnnounced,
+    DraftSaved, FinalistAnnounced, FinalistResultsReleased, FinalistVoteOpened, MoreInfoRequested,
+    NominationConfirmationRequested, NominationDeclined, NominationSubmitted, NomineeClaimed,
+    NomineeThanked, VoterResultsReleased, VoterVerificationRequested, VoterVoteCounted,
+    WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -146,6 +148,10 @@ impl Notifications {
         .on::<FinalistAnnounced>()
         .on::<WinnerAnnounced>()
         .on::<VoterVerificationRequested>()
+        .on::<VoterVoteCounted>()
+        .on::<VoterResultsReleased>()
+        .on::<FinalistVoteOpened>()
+        .on::<FinalistResultsReleased>()
     }
 
     /// Emails of these trusts show their own sender name and reply-to.

@@ -96,6 +96,48 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
             nanos: 0,
         }),
     };
+    let counted = ev::VoterVoteCounted {
+        email: "alex@example.org".into(),
+        campaign_name: typed.into(),
+        ballot_title: typed.into(),
+        receipt: "7K3QZ-M9D2A".into(),
+        cast_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+    };
+    let results = ev::VoterResultsReleased {
+        email: "alex@example.org".into(),
+        campaign_id: "0193a1b2-0000-7000-8000-000000000001".into(),
+        campaign_name: typed.into(),
+        ballots: vec![
+            ev::BallotResult {
+                title: typed.into(),
+                winner_names: vec![typed.into()],
+                total_votes: 1_204,
+            },
+            ev::BallotResult {
+                title: typed.into(),
+                winner_names: vec![typed.into(), typed.into()],
+                total_votes: 880,
+            },
+        ],
+    };
+    let vote_opened = ev::FinalistVoteOpened {
+        finalist: Some(recognised.clone()),
+        closes_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+        results_at: Some(prost_types::Timestamp {
+            seconds: 1_795_440_600,
+            nanos: 0,
+        }),
+    };
+    let finalist_results = ev::FinalistResultsReleased {
+        finalist: Some(recognised.clone()),
+        winner_names: vec![typed.into()],
+    };
     let finalist = ev::FinalistAnnounced {
         finalist: Some(recognised.clone()),
         announced_at: None,
@@ -120,5 +162,9 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         Envelope::new("test", None, &finalist),
         Envelope::new("test", None, &winner),
         Envelope::new("test", None, &verification),
+        Envelope::new("test", None, &counted),
+        Envelope::new("test", None, &results),
+        Envelope::new("test", None, &vote_opened),
+        Envelope::new("test", None, &finalist_results),
     ]
 }

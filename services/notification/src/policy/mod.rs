@@ -54,6 +54,8 @@ const TRANSACTIONAL: &[&str] = &[
     templates::NOMINATION_DECLINED,
     // The link and code a voter asked for, without which they cannot vote.
     templates::VOTE_VERIFICATION,
+    // A voter's receipt for the vote they just cast, the only proof they hold that it counted.
+    templates::VOTE_COUNTED,
     // The receipt for a nomination just made.
     templates::NOMINATION_RECEIVED,
     // A question about a nomination, which only the nominator can answer.

@@ -11,6 +11,7 @@ mod mps_directory;
 mod mps_postcodes;
 mod mps_support;
 mod preview;
+mod public_vote;
 mod retention;
 mod sending_policy;
 mod tenants;

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
-use valued_proto::events::v1::{BallotOpened, VoteCast};
+use valued_proto::events::v1::{BallotOpened, VoteCast, VoterVoteCounted};
 
 use super::entities::{ballot, ballot_choice, vote};
 use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
@@ -69,8 +69,10 @@ pub struct CastVote {
 }
 
 /// Stores a vote with its ledger entry, its count in the maintained tally and its `vote.cast.v1`
-/// event, atomically. A second vote by the same voter is refused by the database's unique
-/// constraint, which also settles concurrent attempts; the refusal rolls back the whole
+/// event, atomically; and, for a verified voter whose pass keeps their address (`receipt_to`), the
+/// `voter.vote_counted.v1` that emails them the receipt. A second vote by the same voter is
+/// refused by the database's unique constraint, which also settles concurrent attempts; the
+/// refusal rolls back the whole
 /// transaction, so it appends nothing. A vote with `flags` (the guard and what the vote says of
 /// where it came from) that raises one ([`held`]) is stored on hold instead: no ledger entry, no
 /// count, no event.
@@ -81,6 +83,7 @@ pub async fn cast_vote(
     voter: &VoterKey,
     verified_for: Option<&str>,
     flags: Option<(&held::Guard, &held::Signals)>,
+    receipt_to: Option<&str>,
 ) -> Result<CastVote> {
     let found = ballot::Entity::find_by_id(new.ballot_id)
         .one(db)
@@ -164,6 +167,17 @@ pub async fn cast_vote(
     }
     let entry = ledger::store::append(&txn, new.ballot_id, &new.choice_id, voter, cast_at).await?;
     outbox.enqueue(&txn, None, &event).await?;
+    if let Some(email) = receipt_to {
+        // To the voter alone: their receipt, never what they chose.
+        let counted = VoterVoteCounted {
+            email: email.to_owned(),
+            campaign_name: found.campaign_name.clone(),
+            ballot_title: found.title.clone(),
+            receipt: entry.receipt(),
+            cast_at: event.cast_at,
+        };
+        outbox.enqueue(&txn, None, &counted).await?;
+    }
     outbox.commit(txn).await?;
     tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, seq = entry.seq, "vote cast");
     Ok(CastVote {

@@ -53,6 +53,7 @@ impl TestApp {
             .request_voter_verification(pb::RequestVoterVerificationRequest {
                 campaign_id: CAMPAIGN.into(),
                 email: email.into(),
+                ..Default::default()
             })
             .await
             .map(|_| ())

@@ -168,6 +168,16 @@ impl TestApp {
     /// Asks to vote in `campaign_id` as `email`, and returns the link's token and the code the
     /// email carries.
     pub async fn verification(&self, campaign_id: &str, email: &str) -> (String, String) {
+        self.verification_asking(campaign_id, email, false).await
+    }
+
+    /// As [`TestApp::verification`], asking (or not) to hear when the results are out.
+    pub async fn verification_asking(
+        &self,
+        campaign_id: &str,
+        email: &str,
+        notify_results: bool,
+    ) -> (String, String) {
         let before = self
             .published_of::<valued_proto::events::v1::VoterVerificationRequested>()
             .await
@@ -177,6 +187,7 @@ impl TestApp {
             .request_voter_verification(pb::RequestVoterVerificationRequest {
                 campaign_id: campaign_id.into(),
                 email: email.into(),
+                notify_results,
             })
             .await
             .expect("a verification");
@@ -190,7 +201,19 @@ impl TestApp {
 
     /// A voter pass for `email` in `campaign_id`, through the emailed link.
     pub async fn voter_pass(&self, campaign_id: &str, email: &str) -> String {
-        let (token, _) = self.verification(campaign_id, email).await;
+        self.voter_pass_asking(campaign_id, email, false).await
+    }
+
+    /// As [`TestApp::voter_pass`], asking (or not) to hear when the results are out.
+    pub async fn voter_pass_asking(
+        &self,
+        campaign_id: &str,
+        email: &str,
+        notify_results: bool,
+    ) -> String {
+        let (token, _) = self
+            .verification_asking(campaign_id, email, notify_results)
+            .await;
         self.client
             .clone()
             .verify_voter(pb::VerifyVoterRequest {

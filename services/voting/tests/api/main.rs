@@ -10,3 +10,4 @@ mod ledger;
 mod public_vote;
 mod tally;
 mod verification;
+mod vote_moments;

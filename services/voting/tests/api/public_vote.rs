@@ -12,9 +12,9 @@ use valued_proto::voting::v1 as pb;
 
 use crate::helpers::{TestApp, spawn_app};
 
-const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-000000000001";
+pub const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-000000000001";
 
-fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
+pub fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp {
         seconds: (Utc::now() + offset).timestamp(),
         nanos: 0,
@@ -22,7 +22,7 @@ fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
 }
 
 /// A timetable: open from `opens` (days from now) to `closes`, results at `results`.
-fn timetable(opens: i64, closes: i64, results: i64) -> ev::VoteTimetable {
+pub fn timetable(opens: i64, closes: i64, results: i64) -> ev::VoteTimetable {
     ev::VoteTimetable {
         opens_at: at(chrono::Duration::days(opens)),
         closes_at: at(chrono::Duration::days(closes)),
@@ -30,7 +30,7 @@ fn timetable(opens: i64, closes: i64, results: i64) -> ev::VoteTimetable {
     }
 }
 
-fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimetable) -> Envelope {
+pub fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimetable) -> Envelope {
     Envelope::new(
         "nomination",
         None,
@@ -56,7 +56,7 @@ fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimetable)
 }
 
 impl TestApp {
-    async fn campaign_ballots(&self) -> Vec<pb::CampaignBallot> {
+    pub async fn campaign_ballots(&self) -> Vec<pb::CampaignBallot> {
         self.client
             .clone()
             .list_campaign_ballots(pb::ListCampaignBallotsRequest {
@@ -69,7 +69,7 @@ impl TestApp {
     }
 
     /// The campaign's ballots once `count` finalists are on them.
-    async fn ballots_with(&self, count: usize) -> Vec<pb::CampaignBallot> {
+    pub async fn ballots_with(&self, count: usize) -> Vec<pb::CampaignBallot> {
         for _ in 0..100 {
             let ballots = self.campaign_ballots().await;
             if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == count {

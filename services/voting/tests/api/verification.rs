@@ -142,6 +142,7 @@ async fn disposable_and_malformed_addresses_are_refused_at_the_field_and_nothing
             .request_voter_verification(pb::RequestVoterVerificationRequest {
                 campaign_id: CAMPAIGN.into(),
                 email: email.into(),
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -154,6 +155,7 @@ async fn disposable_and_malformed_addresses_are_refused_at_the_field_and_nothing
         .request_voter_verification(pb::RequestVoterVerificationRequest {
             campaign_id: "no-such-campaign".into(),
             email: "alex@example.org".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

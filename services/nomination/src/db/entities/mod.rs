@@ -18,3 +18,4 @@ pub mod role_grant;
 pub mod score;
 pub mod site;
 pub mod trust;
+pub mod vote_notice;

@@ -13,6 +13,7 @@ mod m20261126_000109_role_grant_version;
 mod m20261126_000110_consent_record;
 mod m20261126_000111_erasure;
 mod m20261126_000112_nominee_address;
+mod m20261126_000113_vote_notice;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000110_consent_record::Migration));
         migrations.push(Box::new(m20261126_000111_erasure::Migration));
         migrations.push(Box::new(m20261126_000112_nominee_address::Migration));
+        migrations.push(Box::new(m20261126_000113_vote_notice::Migration));
         migrations
     }
 }

@@ -13,6 +13,9 @@ pub struct Model {
     /// Keyed digests of the voter's email domain and of each parent domain, space-separated
     /// (see `crate::eligibility`).
     pub domains: String,
+    /// The address the voter verified, for their "your vote counted" emails; cleared when the pass
+    /// expires (retention) or the person is erased.
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,11 @@ pub struct Model {
     /// Keyed digests of the voter's email domain and of each parent domain, space-separated
     /// (see `crate::eligibility`).
     pub domains: String,
+    /// The address, kept only until the verification is used (it passes to the voter pass) or
+    /// expires (retention clears it).
+    pub email: Option<String>,
+    /// The voter asked to hear when the results are out.
+    pub notify_results: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

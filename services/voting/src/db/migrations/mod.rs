@@ -7,6 +7,8 @@ mod m20261126_000203_voter_verification;
 mod m20261126_000204_vote_audit;
 mod m20261126_000210_vote_eligibility;
 mod m20261126_000211_held_votes;
+mod m20261126_000220_vote_moments;
+mod m20261126_000221_voter_addresses;
 mod m20261126_000230_ledger_receipts;
 
 pub struct Migrator;
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000204_vote_audit::Migration));
         migrations.push(Box::new(m20261126_000210_vote_eligibility::Migration));
         migrations.push(Box::new(m20261126_000211_held_votes::Migration));
+        migrations.push(Box::new(m20261126_000220_vote_moments::Migration));
+        migrations.push(Box::new(m20261126_000221_voter_addresses::Migration));
         migrations.push(Box::new(m20261126_000230_ledger_receipts::Migration));
         migrations
     }
