@@ -89,6 +89,14 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
             post(public_vote::schedule),
         )
         .route(
+            "/admin/campaigns/{slug}/vote/eligibility",
+            post(public_vote::set_eligibility),
+        )
+        .route(
+            "/admin/campaigns/{slug}/vote/held",
+            post(public_vote::decide_held),
+        )
+        .route(
             "/admin/campaigns/{slug}/vote/check/{ballot}",
             post(public_vote::check),
         )

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use valued_platform::domain::FieldError;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 use valued_proto::voting::v1::{
-    CampaignBallot, GetTallyRequest, GetTurnoutRequest, ListCampaignBallotsRequest,
-    ScheduleVoteRequest, VerifyLedgerRequest, VerifyLedgerResponse,
+    CampaignBallot, DecideHeldVotesRequest, Eligibility, GetTallyRequest, GetTurnoutRequest,
+    GetVoteEligibilityRequest, HeldVoteDecision, ListCampaignBallotsRequest, ListHeldVotesRequest,
+    ScheduleVoteRequest, SetVoteEligibilityRequest, VerifyLedgerRequest, VerifyLedgerResponse,
+    VoteEligibility,
 };
 
 use super::notifications::through_grant_copy;
@@ -37,11 +39,23 @@ impl Signed {
             tonic::Request<T>,
         ) -> Result<tonic::Response<R>, tonic::Status>,
     ) -> AdminResult<R> {
+        self.voting_answer(message, call)
+            .await?
+            .map_err(|status| self.failed_at(VOTING, status))
+    }
+
+    /// As [`Self::voting`], the service's refusal given back as it came (for a form to show).
+    async fn voting_answer<T: Clone, R>(
+        &self,
+        message: T,
+        call: impl AsyncFn(
+            VotingServiceClient<Traced>,
+            tonic::Request<T>,
+        ) -> Result<tonic::Response<R>, tonic::Status>,
+    ) -> AdminResult<Result<R, tonic::Status>> {
         self.platform_admin().await?;
         let client = self.clients.voting.clone();
-        through_grant_copy(|| call(client.clone(), self.signed(message.clone())))
-            .await
-            .map_err(|status| self.failed_at(VOTING, status))
+        Ok(through_grant_copy(|| call(client.clone(), self.signed(message.clone()))).await)
     }
 
     async fn ballots(&self, campaign_id: &str) -> AdminResult<Vec<CampaignBallot>> {
@@ -162,37 +176,82 @@ pub async fn show(
 ) -> AdminResult<Response> {
     let done = match query.done.as_str() {
         "scheduled" => Some("The timetable has been saved for every category."),
+        "eligibility" => Some("Who may vote has been saved."),
+        "counted" => Some("The held votes have been counted."),
+        "discarded" => Some("The held votes have been discarded."),
         _ => None,
     };
-    render(&signed, &headers, &slug, None, None, &[], done).await
+    let shown = Shown {
+        done,
+        ..Shown::default()
+    };
+    render(&signed, &headers, &slug, shown).await
 }
 
-/// The page, with the timetable form as typed (or as it stands), its errors, and a record check.
+/// What the page shows besides the vote as it stands: a form as typed with its errors, a record
+/// check, or what was just done.
+#[derive(Default)]
+struct Shown<'a> {
+    timetable: Option<&'a TimetableForm>,
+    eligibility: Option<&'a EligibilityForm>,
+    check: Option<(&'a str, &'a VerifyLedgerResponse)>,
+    errors: Vec<FieldError>,
+    done: Option<&'a str>,
+}
+
+/// The page's inputs, in page order, for the error summary.
+const FIELDS: [&str; 6] = [
+    "opens_at",
+    "closes_at",
+    "results_at",
+    "eligibility",
+    "domains",
+    "addresses",
+];
+
 async fn render(
     signed: &Signed,
     headers: &HeaderMap,
     slug: &str,
-    form: Option<&TimetableForm>,
-    check: Option<(&str, &VerifyLedgerResponse)>,
-    errors: &[FieldError],
-    done: Option<&str>,
+    shown: Shown<'_>,
 ) -> AdminResult<Response> {
     let campaign = signed.campaign(slug).await?;
+    let request = GetTurnoutRequest {
+        campaign_id: campaign.id.clone(),
+    };
     let turnout = signed
-        .voting(
-            GetTurnoutRequest {
-                campaign_id: campaign.id.clone(),
-            },
-            async |mut c, r| c.get_turnout(r).await,
-        )
+        .voting(request, async |mut c, r| c.get_turnout(r).await)
         .await?;
+    let request = GetVoteEligibilityRequest {
+        campaign_id: campaign.id.clone(),
+    };
+    let eligibility = signed
+        .voting(request, async |mut c, r| c.get_vote_eligibility(r).await)
+        .await?
+        .eligibility
+        .unwrap_or_default();
+    let request = ListHeldVotesRequest {
+        campaign_id: campaign.id.clone(),
+    };
+    let held = signed
+        .voting(request, async |mut c, r| c.list_held_votes(r).await)
+        .await?
+        .groups;
     let ballots = signed.ballots(&campaign.id).await?;
     let current = TimetableForm::of(ballots.first());
-    let form = form.unwrap_or(&current);
-    let summary = forms::summary(errors, &["opens_at", "closes_at", "results_at"], |_| None);
+    let timetable = shown.timetable.unwrap_or(&current);
+    let current = EligibilityForm::of(&eligibility);
+    let eligibility_form = shown.eligibility.unwrap_or(&current);
+    let summary = forms::summary(&shown.errors, &FIELDS, |_| None);
     let path = path_of(&campaign.slug);
     let released = ballots.iter().any(|b| b.stage == "results");
-    let status = forms::status_for(errors);
+    let status = forms::status_for(&shown.errors);
+    let check = shown.check;
+    let when = |t: Option<&prost_types::Timestamp>| {
+        time_of(t)
+            .map(|t| t.format("%-d %B %Y %H:%M").to_string())
+            .unwrap_or_default()
+    };
     Ok(form_page(headers, status, |csrf_token| {
         crate::templates::render(
             "admin/public_vote.html",
@@ -200,28 +259,215 @@ async fn render(
                 page_title => format!("Public vote: {}", campaign.name),
                 campaign_name => campaign.name,
                 path => path,
-                done => done,
-                form => form,
+                done => shown.done,
+                form => timetable,
+                eligibility => eligibility_form,
+                listed_voters => eligibility.listed_voters,
                 csrf_token => csrf_token,
                 errors => summary,
                 error => forms::by_field(&summary),
                 verified_voters => turnout.verified_voters,
                 released => released,
                 categories => ballots.iter().map(|b| {
-                    let votes = turnout.ballots.iter().find(|t| t.ballot_id == b.ballot_id).map_or(0, |t| t.votes);
+                    let turnout = turnout.ballots.iter().find(|t| t.ballot_id == b.ballot_id);
                     let report = check.filter(|(id, _)| *id == b.ballot_id).map(|(_, r)| report_view(r));
                     context! {
                         id => b.ballot_id,
                         title => b.title,
                         stage => b.stage,
                         finalists => b.finalists.len(),
-                        votes => votes,
+                        votes => turnout.map_or(0, |t| t.votes),
+                        held => turnout.map_or(0, |t| t.held_votes),
+                        discarded => turnout.map_or(0, |t| t.discarded_votes),
                         report => report,
                     }
+                }).collect::<Vec<_>>(),
+                held => held.iter().map(|g| context! {
+                    ballot_id => g.ballot_id,
+                    category => g.ballot_title,
+                    choice_id => g.choice_id,
+                    finalist => g.finalist,
+                    kind => if g.kind == "network" { "one network" } else { "one email domain" },
+                    flag => g.flag,
+                    votes => g.votes,
+                    first => when(g.first_cast_at.as_ref()),
+                    last => when(g.last_cast_at.as_ref()),
+                    decidable => g.decidable,
                 }).collect::<Vec<_>>(),
             },
         )
     })?)
+}
+
+/// Who may vote, as the form has it: `public` or `staff`, domains and addresses one per line.
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(default)]
+pub struct EligibilityForm {
+    csrf_token: String,
+    eligibility: String,
+    domains: String,
+    addresses: String,
+    /// "yes": keep the list already uploaded.
+    keep_addresses: String,
+}
+
+impl EligibilityForm {
+    fn of(current: &VoteEligibility) -> Self {
+        Self {
+            eligibility: if current.eligibility == Eligibility::Staff as i32 {
+                "staff".into()
+            } else {
+                "public".into()
+            },
+            domains: current.domains.join("\n"),
+            keep_addresses: if current.listed_voters > 0 {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            ..Self::default()
+        }
+    }
+
+    fn request(&self, campaign_id: &str) -> SetVoteEligibilityRequest {
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .flat_map(|line| line.split(','))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let staff = self.eligibility == "staff";
+        SetVoteEligibilityRequest {
+            campaign_id: campaign_id.to_owned(),
+            eligibility: match self.eligibility.as_str() {
+                "staff" => Eligibility::Staff,
+                "public" => Eligibility::Public,
+                _ => Eligibility::Unspecified,
+            } as i32,
+            domains: if staff {
+                lines(&self.domains)
+            } else {
+                Vec::new()
+            },
+            addresses: if staff {
+                self.addresses
+                    .lines()
+                    .map(str::trim)
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            keep_addresses: staff
+                && self.keep_addresses == "yes"
+                && self.addresses.trim().is_empty(),
+        }
+    }
+}
+
+/// A refusal's field errors on the page's inputs: `domains[2]` is the domains box's.
+fn on_inputs(errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let field = e.field.split('[').next().unwrap_or_default().to_owned();
+            FieldError::new(&field, e.message)
+        })
+        .collect()
+}
+
+/// `POST /admin/campaigns/{slug}/vote/eligibility`
+pub async fn set_eligibility(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<EligibilityForm>,
+) -> AdminResult<Response> {
+    let path = path_of(&slug);
+    check_csrf(&headers, &form.csrf_token, &path)?;
+    let campaign = signed.campaign(&slug).await?;
+    let request = form.request(&campaign.id);
+    let saved = signed
+        .voting_answer(request, async |mut c, r| c.set_vote_eligibility(r).await)
+        .await?;
+    match saved {
+        Ok(_) => Ok(see_other(&format!("{path}?done=eligibility"))?),
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            let shown = Shown {
+                eligibility: Some(&form),
+                errors: on_inputs(valued_platform::grpc::field_errors(&status)),
+                ..Shown::default()
+            };
+            render(&signed, &headers, &slug, shown).await
+        }
+        Err(status) => Err(signed.failed_at(VOTING, status)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    csrf_token: String,
+    ballot_id: String,
+    choice_id: String,
+    flag: String,
+    votes: u64,
+    /// `count` or `discard`.
+    decision: String,
+    reason: String,
+}
+
+/// `POST /admin/campaigns/{slug}/vote/held`: counts or discards a group of held votes.
+pub async fn decide_held(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> AdminResult<Response> {
+    let path = path_of(&slug);
+    check_csrf(&headers, &form.csrf_token, &path)?;
+    let decision = match form.decision.as_str() {
+        "count" => HeldVoteDecision::Count,
+        "discard" => HeldVoteDecision::Discard,
+        _ => HeldVoteDecision::Unspecified,
+    };
+    let request = DecideHeldVotesRequest {
+        ballot_id: form.ballot_id.clone(),
+        choice_id: form.choice_id.clone(),
+        flag: form.flag.clone(),
+        decision: decision as i32,
+        reason: form.reason.clone(),
+        votes: form.votes,
+    };
+    let decided = signed
+        .voting_answer(request, async |mut c, r| c.decide_held_votes(r).await)
+        .await?;
+    match decided {
+        Ok(_) => {
+            let done = if decision == HeldVoteDecision::Count {
+                "counted"
+            } else {
+                "discarded"
+            };
+            Ok(see_other(&format!("{path}?done={done}"))?)
+        }
+        // No reason, no decision, or the group changed since the page was shown: say so above
+        // the page as it is now.
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            let errors = valued_platform::grpc::field_errors(&status)
+                .into_iter()
+                .map(|e| FieldError::new("", e.message))
+                .collect();
+            let shown = Shown {
+                errors,
+                ..Shown::default()
+            };
+            render(&signed, &headers, &slug, shown).await
+        }
+        Err(status) => Err(signed.failed_at(VOTING, status)),
+    }
 }
 
 fn report_view(report: &VerifyLedgerResponse) -> minijinja::Value {
@@ -256,23 +502,28 @@ pub async fn schedule(
     let request = match form.request(&campaign.id, Utc::now()) {
         Ok(request) => request,
         Err(errors) => {
-            return render(&signed, &headers, &slug, Some(&form), None, &errors, None).await;
+            let shown = Shown {
+                timetable: Some(&form),
+                errors,
+                ..Shown::default()
+            };
+            return render(&signed, &headers, &slug, shown).await;
         }
     };
-    signed.platform_admin().await?;
-    let client = signed.clients.voting.clone();
-    let saved = through_grant_copy(|| {
-        let mut client = client.clone();
-        let request = signed.signed(request.clone());
-        async move { client.schedule_vote(request).await }
-    })
-    .await;
+    let saved = signed
+        .voting_answer(request, async |mut c, r| c.schedule_vote(r).await)
+        .await?;
     match saved {
         Ok(_) => Ok(see_other(&format!("{path}?done=scheduled"))?),
         // The service names each time out of order.
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             let errors = valued_platform::grpc::field_errors(&status);
-            render(&signed, &headers, &slug, Some(&form), None, &errors, None).await
+            let shown = Shown {
+                timetable: Some(&form),
+                errors,
+                ..Shown::default()
+            };
+            render(&signed, &headers, &slug, shown).await
         }
         Err(status) => Err(signed.failed_at(VOTING, status)),
     }
@@ -300,16 +551,11 @@ pub async fn check(
             async |mut c, r| c.verify_ledger(r).await,
         )
         .await?;
-    render(
-        &signed,
-        &headers,
-        &slug,
-        None,
-        Some((&ballot_id, &report)),
-        &[],
-        None,
-    )
-    .await
+    let shown = Shown {
+        check: Some((&ballot_id, &report)),
+        ..Shown::default()
+    };
+    render(&signed, &headers, &slug, shown).await
 }
 
 /// `GET /admin/campaigns/{slug}/vote/results.csv`: every category whose results are out.

@@ -8,13 +8,15 @@ use valued_nomination::auth::Role;
 use valued_platform::auth::OidcSettings;
 use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::events::v1 as ev;
+use valued_proto::voting::v1 as pb;
+use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 use valued_testkit::platform::TestPlatform;
 
 use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
 
 /// The admin pages before the real voting service, with two finalists of the demo campaign's first
 /// category announced to it, and the platform admin's grant copied to it.
-async fn spawn() -> (Admin, TestPlatform) {
+async fn spawn() -> (Admin, Voting) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,6 +40,11 @@ async fn spawn() -> (Admin, TestPlatform) {
             ..admin.keys.clone()
         },
         voter_key_secret: SecretString::from("test-voter-key-secret"),
+        // Three votes for one finalist from one network are a burst here.
+        flags: valued_voting::held::FlagSettings {
+            per_network: 2,
+            ..valued_voting::held::FlagSettings::default()
+        },
         auth: OidcSettings {
             issuer: admin.provider.issuer.clone(),
             audience: valued_testkit::oidc::CLIENT_ID.into(),
@@ -48,6 +55,7 @@ async fn spawn() -> (Admin, TestPlatform) {
         .await
         .unwrap();
     let db = voting.db().clone();
+    let url = format!("http://127.0.0.1:{}", voting.port());
     tokio::spawn(voting.run_until_stopped());
     valued_testkit::roles::platform_admin(&platform, &db, &admin.provider, PLATFORM_ADMIN)
         .await
@@ -88,7 +96,86 @@ async fn spawn() -> (Admin, TestPlatform) {
         ])
         .await
         .unwrap();
-    (admin, platform)
+    let client = VotingServiceClient::new(
+        valued_testkit::grpc::connect(url, &settings.grpc, valued_voting::NAME)
+            .await
+            .unwrap(),
+    );
+    let voting = Voting {
+        client,
+        platform,
+        db,
+    };
+    (admin, voting)
+}
+
+/// The voting service as the test reaches it: to vote as the public do.
+struct Voting {
+    client: VotingServiceClient<valued_platform::grpc::Credentialed>,
+    platform: TestPlatform,
+    db: sea_orm::DatabaseConnection,
+}
+
+impl Voting {
+    /// A vote by `email` for `choice` in the ballot `(campaign id, ballot id)`, sent from the
+    /// client address `client` after the emailed link; whether it was held.
+    async fn vote_from(
+        &self,
+        client: &str,
+        email: &str,
+        ballot: (&str, &str),
+        choice: &str,
+    ) -> bool {
+        let (campaign_id, ballot_id) = ballot;
+        self.client
+            .clone()
+            .request_voter_verification(pb::RequestVoterVerificationRequest {
+                campaign_id: campaign_id.into(),
+                email: email.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let token = self
+            .platform
+            .published(&self.db)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.event_type == "voter.verification_requested.v1")
+            .map(|e| e.decode::<ev::VoterVerificationRequested>().unwrap())
+            .find(|sent| sent.email == email)
+            .unwrap()
+            .token;
+        let pass = self
+            .client
+            .clone()
+            .verify_voter(pb::VerifyVoterRequest {
+                token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .voter_pass;
+        let mut request = tonic::Request::new(pb::CastVoteRequest {
+            ballot_id: ballot_id.into(),
+            choice_id: choice.into(),
+            voter_pass: pass,
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            valued_platform::limits::CLIENT_HEADER,
+            client.parse().unwrap(),
+        );
+        self.client
+            .clone()
+            .cast_vote(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .held
+    }
 }
 
 #[tokio::test]
@@ -243,4 +330,117 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
             StatusCode::FORBIDDEN,
         )
         .await;
+}
+
+#[tokio::test]
+async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
+    let (admin, voting) = spawn().await;
+    let path = format!("/admin/campaigns/{}/vote", admin.campaign.slug);
+    let browser = admin.sign_in(PLATFORM_ADMIN).await;
+    let page = admin.page(&browser, &path, StatusCode::OK).await;
+    assert!(page.contains("No votes are held."));
+    let token = csrf(&page);
+
+    // Staff only: a bad domain is named at the domains box, then good ones are saved.
+    let post = |fields: Vec<(&'static str, String)>, to: String| {
+        let browser = browser.clone();
+        let url = admin.url(&format!("{path}/{to}"));
+        let mut fields = fields;
+        fields.push(("csrf_token", token.clone()));
+        async move { browser.post(url).form(&fields).send().await.unwrap() }
+    };
+    let refused = post(
+        vec![
+            ("eligibility", "staff".into()),
+            ("domains", "nhs.net\nnot a domain".into()),
+        ],
+        "eligibility".into(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains(r##"<a href="#domains">"##), "{html}");
+    assert!(html.contains("not a domain"), "the typed domains are kept");
+    let saved = post(
+        vec![
+            ("eligibility", "staff".into()),
+            ("domains", "nhs.net\ngstt.nhs.uk".into()),
+        ],
+        "eligibility".into(),
+    )
+    .await;
+    assert_eq!(location(&saved), format!("{path}?done=eligibility"));
+    let page = admin
+        .page(
+            &browser,
+            &format!("{path}?done=eligibility"),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(page.contains("Who may vote has been saved."));
+    assert!(page.contains("nhs.net\ngstt.nhs.uk</textarea>"), "{page}");
+    assert!(page.contains(r#"value="staff" checked"#));
+
+    // Three staff voters on one ward network for Jo: the third is held, and waits here.
+    let ballot_id = page
+        .split(&format!("{path}/check/"))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let mut held = Vec::new();
+    for name in ["ann", "bob", "cat"] {
+        held.push(
+            voting
+                .vote_from(
+                    "10.1.2.3",
+                    &format!("{name}@gstt.nhs.uk"),
+                    (&admin.campaign.id, &ballot_id),
+                    "n-jo",
+                )
+                .await,
+        );
+    }
+    assert_eq!(held, [false, false, true]);
+    let page = admin.page(&browser, &path, StatusCode::OK).await;
+    assert!(page.contains("1 votes for Jo Bloggs in"), "{page}");
+    assert!(page.contains("From one network (network:"));
+
+    // A decision needs a reason; with one, the vote is counted and the record stays whole.
+    let group = |page: &str, name: &str| {
+        let (_, after) = page
+            .split_once(&format!(r#"name="{name}" value=""#))
+            .unwrap();
+        after.split('"').next().unwrap().to_owned()
+    };
+    let fields = |reason: &str| {
+        vec![
+            ("ballot_id", group(&page, "ballot_id")),
+            ("choice_id", group(&page, "choice_id")),
+            ("flag", group(&page, "flag")),
+            ("votes", group(&page, "votes")),
+            ("decision", "count".to_owned()),
+            ("reason", reason.to_owned()),
+        ]
+    };
+    let refused = post(fields(""), "held".into()).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("There is a problem"));
+    let counted = post(
+        fields("One ward voting together on the staff Wi-Fi"),
+        "held".into(),
+    )
+    .await;
+    assert_eq!(location(&counted), format!("{path}?done=counted"));
+    let page = admin
+        .page(&browser, &format!("{path}?done=counted"), StatusCode::OK)
+        .await;
+    assert!(page.contains("The held votes have been counted."));
+    assert!(page.contains("No votes are held."));
+    let checked = post(vec![], format!("check/{ballot_id}")).await;
+    let html = checked.text().await.unwrap();
+    assert!(
+        html.contains("The record is whole: all <strong>3</strong> entries"),
+        "{html}"
+    );
 }
