@@ -86,6 +86,18 @@ pub async fn round(
     Ok(announced)
 }
 
+/// On SQLite (the embedded default), makes the transaction the database's one writer before it
+/// reads, by writing first: a transaction that reads and then writes fails at once ("database is
+/// locked", a stale snapshot) if another writer (the relay, a vote) committed in between, where one
+/// that writes first waits its turn. PostgreSQL needs nothing here.
+async fn become_writer(txn: &impl ConnectionTrait) -> Result<()> {
+    if !valued_platform::db::is_postgres(txn) {
+        txn.execute_unprepared("DELETE FROM vote_moment WHERE key = ''")
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether `ballot_id`'s results may be released now.
 ///
 /// **The one place the hold queue meets the release.** Held votes are decided before the results
@@ -218,6 +230,7 @@ async fn release(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let txn = db.begin().await?;
+    become_writer(&txn).await?;
     // No vote appends while the count is read (none should: the vote closed before the results).
     ledger::store::serialise(&txn, found.id).await?;
     if !may_release(&txn, found.id).await? {
@@ -328,6 +341,7 @@ async fn tell_voters(db: &DatabaseConnection, outbox: &Outbox) -> Result<usize> 
             .map(|(b, _)| b.campaign_name.clone())
             .unwrap_or_default();
         let txn = db.begin().await?;
+        become_writer(&txn).await?;
         let subscribers = results_subscriber::Entity::find()
             .filter(results_subscriber::Column::CampaignId.eq(campaign_id.clone()))
             .all(&txn)
