@@ -173,6 +173,16 @@ impl VotingService for VotingApi {
                     held_votes: t.held.held,
                     held_groups: t.held.groups,
                     discarded_votes: t.held.discarded,
+                    hours: t
+                        .hours
+                        .into_iter()
+                        .map(|h| pb::HourTurnout {
+                            hour: Some(timestamp(h.hour)),
+                            counted: h.counted,
+                            held: h.held,
+                            discarded: h.discarded,
+                        })
+                        .collect(),
                 })
                 .collect(),
             verified_voters,
