@@ -185,11 +185,7 @@ pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
     let rows: Vec<MpEmailView> = sent
         .into_iter()
         .map(|d| MpEmailView {
-            created_at: d
-                .created_at
-                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-                .map(|t| t.format("%-d %B %Y %H:%M").to_string())
-                .unwrap_or_default(),
+            created_at: crate::uk_time::when_of(d.created_at.as_ref()).unwrap_or_default(),
             recipient: d.recipient,
             template: d.template,
             subject: d.subject,

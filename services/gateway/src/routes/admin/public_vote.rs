@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_platform::domain::FieldError;
@@ -25,9 +25,7 @@ use crate::clients::{Traced, VOTING};
 use crate::error::GatewayError;
 use crate::routes::forms::{self, form_page};
 use crate::routes::page::{see_other, segment};
-
-/// How the timetable's times are typed and shown: a `datetime-local` input's value, in UTC.
-const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
+use crate::uk_time::{self, TypedTime};
 
 impl Signed {
     /// Calls the voting service with `message` as the signed-in platform admin.
@@ -77,10 +75,6 @@ fn path_of(slug: &str) -> String {
     format!("/admin/campaigns/{}/vote", segment(slug))
 }
 
-fn time_of(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-}
-
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
@@ -103,9 +97,7 @@ pub struct TimetableForm {
 impl TimetableForm {
     fn of(ballot: Option<&CampaignBallot>) -> Self {
         let field = |t: Option<&prost_types::Timestamp>| {
-            time_of(t)
-                .map(|t| t.format(INPUT_TIME).to_string())
-                .unwrap_or_default()
+            uk_time::of(t).map(uk_time::input).unwrap_or_default()
         };
         Self {
             opens_at: field(ballot.and_then(|b| b.opens_at.as_ref())),
@@ -115,25 +107,26 @@ impl TimetableForm {
         }
     }
 
-    /// The request the form asks for: the typed times, or the current ones with the opening or
-    /// the closing (and the results, if due sooner) moved to now. Every time that is missing or
-    /// not a time is named.
+    /// The request the form asks for: the typed times (UK time), or the current ones with the
+    /// opening or the closing (and the results, if due sooner) moved to now. Every time that is
+    /// missing, not a time, or skipped or repeated by a clock change is named.
     fn request(
         &self,
         campaign_id: &str,
         now: DateTime<Utc>,
     ) -> Result<ScheduleVoteRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut parse = |field: &str, typed: &str, what: &str| match NaiveDateTime::parse_from_str(
-            typed.trim(),
-            INPUT_TIME,
-        ) {
-            Ok(t) => Some(t.and_utc()),
-            Err(_) => {
+        let mut parse = |field: &str, typed: &str, what: &str| match uk_time::parse_input(typed) {
+            Ok(t) => Some(t),
+            Err(TypedTime::NotATime) => {
                 errors.push(FieldError::new(
                     field,
                     format!("Enter when {what}, as a date and time"),
                 ));
+                None
+            }
+            Err(change) => {
+                errors.push(FieldError::new(field, change.to_string()));
                 None
             }
         };
@@ -247,11 +240,7 @@ async fn render(
     let released = ballots.iter().any(|b| b.stage == "results");
     let status = forms::status_for(&shown.errors);
     let check = shown.check;
-    let when = |t: Option<&prost_types::Timestamp>| {
-        time_of(t)
-            .map(|t| t.format("%-d %B %Y %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let when = |t: Option<&prost_types::Timestamp>| uk_time::when_of(t).unwrap_or_default();
     Ok(form_page(headers, status, |csrf_token| {
         crate::templates::render(
             "admin/public_vote.html",
@@ -629,16 +618,17 @@ mod tests {
         }
     }
 
+    /// A UTC time, as `2026-12-01T09:00`.
     fn at(text: &str) -> Option<prost_types::Timestamp> {
         Some(timestamp(
-            NaiveDateTime::parse_from_str(text, INPUT_TIME)
+            chrono::NaiveDateTime::parse_from_str(text, uk_time::INPUT)
                 .unwrap()
                 .and_utc(),
         ))
     }
 
     #[test]
-    fn typed_times_are_utc_and_every_bad_one_is_named() {
+    fn typed_times_are_uk_time_and_every_bad_one_is_named() {
         let now = Utc::now();
         let saved = form(
             "save",
@@ -655,11 +645,58 @@ mod tests {
             .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["opens_at", "closes_at"]);
+
+        // In summer, UK time is an hour ahead of UTC.
+        let summer = form(
+            "save",
+            "2027-06-01T10:00",
+            "2027-06-08T17:00",
+            "2027-06-09T10:00",
+        )
+        .request("c", now)
+        .unwrap();
+        assert_eq!(summer.opens_at, at("2027-06-01T09:00"));
+        assert_eq!(summer.closes_at, at("2027-06-08T16:00"));
+        assert_eq!(
+            TimetableForm::of(Some(&CampaignBallot {
+                opens_at: summer.opens_at,
+                closes_at: at("2026-12-01T09:00"),
+                ..CampaignBallot::default()
+            }))
+            .opens_at,
+            "2027-06-01T10:00"
+        );
+
+        // A time the clocks skip or repeat is refused at its field, saying why.
+        let errors = form(
+            "save",
+            "2027-03-28T01:30",
+            "2026-10-25T01:30",
+            "2027-06-09T10:00",
+        )
+        .request("c", now)
+        .unwrap_err();
+        assert_eq!(errors[0].field, "opens_at");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("There is no 01:30 on 28 March 2027"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!(errors[1].field, "closes_at");
+        assert!(
+            errors[1]
+                .message
+                .starts_with("01:30 on 25 October 2026 happens twice"),
+            "{}",
+            errors[1].message
+        );
     }
 
     #[test]
     fn closing_now_brings_results_due_earlier_forward_to_now() {
-        let now = NaiveDateTime::parse_from_str("2026-12-05T12:00", INPUT_TIME)
+        let now = chrono::NaiveDateTime::parse_from_str("2026-12-05T12:00", uk_time::INPUT)
             .unwrap()
             .and_utc();
         let closed = form(

@@ -248,6 +248,61 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
             .contains(r##"<a href="#closes_at">"##)
     );
 
+    // Times are typed in UK time: a summer timetable is an hour ahead of UTC, and shows as typed.
+    let summer = browser
+        .post(admin.url(&format!("{path}/timetable")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "save"),
+            ("opens_at", "2027-06-01T10:00"),
+            ("closes_at", "2027-06-08T17:00"),
+            ("results_at", "2027-06-09T10:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&summer), format!("{path}?done=scheduled"));
+    let page = admin
+        .page(&browser, &format!("{path}?done=scheduled"), StatusCode::OK)
+        .await;
+    assert!(page.contains(r#"value="2027-06-01T10:00""#), "{page}");
+    let public = admin
+        .page(
+            &browser,
+            &format!("/campaigns/{}/vote", admin.campaign.slug),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(
+        public.contains("Voting opens on 1 June 2027 at 10:00 (UK time)"),
+        "{public}"
+    );
+    // A time the clocks skip, or one they repeat, is refused at its field, saying why.
+    let refused = browser
+        .post(admin.url(&format!("{path}/timetable")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "save"),
+            ("opens_at", "2027-03-28T01:30"),
+            ("closes_at", "2027-10-31T01:30"),
+            ("results_at", "2027-11-01T09:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(
+            r##"<a href="#opens_at">There is no 01:30 on 28 March 2027 in the UK: the clocks go forward from 01:00 to 02:00"##
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(r##"<a href="#closes_at">01:30 on 31 October 2027 happens twice in the UK"##),
+        "{html}"
+    );
+
     // Closed now, with the results due at once: out.
     let closed = browser
         .post(admin.url(&format!("{path}/timetable")))
