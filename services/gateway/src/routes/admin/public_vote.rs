@@ -268,6 +268,7 @@ async fn render(
                         votes => turnout.map_or(0, |t| t.votes),
                         held => turnout.map_or(0, |t| t.held_votes),
                         discarded => turnout.map_or(0, |t| t.discarded_votes),
+                        hourly => super::hourly::view(turnout.map_or(&[], |t| t.hours.as_slice())),
                         report => report,
                     }
                 }).collect::<Vec<_>>(),

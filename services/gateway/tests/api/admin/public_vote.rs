@@ -457,9 +457,51 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
         );
     }
     assert_eq!(held, [false, false, true]);
+    let hour = || {
+        let now = chrono::Utc::now();
+        valued_gateway::uk_time::hour(now - chrono::Duration::seconds(now.timestamp() % 3600))
+    };
+    let this_hour = hour();
     let page = admin.page(&browser, &path, StatusCode::OK).await;
     assert!(page.contains("1 votes for Jo Bloggs in"), "{page}");
     assert!(page.contains("From one network (network:"));
+
+    // Votes per hour, in UK time: counted and held apart, and no finalist's count.
+    let hourly = |page: &str| {
+        let section = page
+            .split_once(r#"id="hours""#)
+            .and_then(|(_, rest)| rest.split_once(r#"id="held""#))
+            .map(|(hours, _)| hours.to_owned())
+            .unwrap();
+        // Its text, one space between words.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in section.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        (
+            section,
+            text.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    let (section, text) = hourly(&page);
+    assert!(
+        text.contains(&format!(
+            "Hour {this_hour} Counted 2 Held 1 Discarded 0 All votes 3"
+        )) || text.contains(&format!("Hour {} Counted 2 Held 1", hour())),
+        "{text}"
+    );
+    assert!(this_hour.ends_with("(UK time)"), "{this_hour}");
+    assert!(section.contains(r#"<svg role="img""#), "{section}");
+    assert!(!text.contains("Jo Bloggs") && !text.contains("Sam Patel"));
 
     // A decision needs a reason; with one, the vote is counted and the record stays whole.
     let group = |page: &str, name: &str| {
@@ -492,6 +534,11 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
         .await;
     assert!(page.contains("The held votes have been counted."));
     assert!(page.contains("No votes are held."));
+    let (_, text) = hourly(&page);
+    assert!(
+        text.contains("Counted 3 Held 0 Discarded 0 All votes 3"),
+        "{text}"
+    );
     let checked = post(vec![], format!("check/{ballot_id}")).await;
     let html = checked.text().await.unwrap();
     assert!(
