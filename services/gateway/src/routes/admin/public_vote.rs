@@ -289,6 +289,27 @@ async fn render(
     })?)
 }
 
+/// A form's answer from the voting service: taken, to the page saying it is `done`; refused as
+/// INVALID_ARGUMENT, the page again as `refused` shows it with the refusal's field errors; any other
+/// refusal is the service's failure.
+async fn answered<'a, R>(
+    signed: &Signed,
+    headers: &HeaderMap,
+    slug: &str,
+    answer: Result<R, tonic::Status>,
+    done: &str,
+    refused: impl FnOnce(Vec<FieldError>) -> Shown<'a>,
+) -> AdminResult<Response> {
+    match answer {
+        Ok(_) => Ok(see_other(&format!("{}?done={done}", path_of(slug)))?),
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            let shown = refused(valued_platform::grpc::field_errors(&status));
+            render(signed, headers, slug, shown).await
+        }
+        Err(status) => Err(signed.failed_at(VOTING, status)),
+    }
+}
+
 /// Who may vote, as the form has it: `public` or `staff`, domains and addresses one per line.
 #[derive(Debug, Default, Deserialize, Serialize, Clone)]
 #[serde(default)]
@@ -382,18 +403,14 @@ pub async fn set_eligibility(
     let saved = signed
         .voting_answer(request, async |mut c, r| c.set_vote_eligibility(r).await)
         .await?;
-    match saved {
-        Ok(_) => Ok(see_other(&format!("{path}?done=eligibility"))?),
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let shown = Shown {
-                eligibility: Some(&form),
-                errors: on_inputs(valued_platform::grpc::field_errors(&status)),
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
+    answered(&signed, &headers, &slug, saved, "eligibility", |errors| {
+        Shown {
+            eligibility: Some(&form),
+            errors: on_inputs(errors),
+            ..Shown::default()
         }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -434,30 +451,21 @@ pub async fn decide_held(
     let decided = signed
         .voting_answer(request, async |mut c, r| c.decide_held_votes(r).await)
         .await?;
-    match decided {
-        Ok(_) => {
-            let done = if decision == HeldVoteDecision::Count {
-                "counted"
-            } else {
-                "discarded"
-            };
-            Ok(see_other(&format!("{path}?done={done}"))?)
-        }
-        // No reason, no decision, or the group changed since the page was shown: say so above
-        // the page as it is now.
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status)
-                .into_iter()
-                .map(|e| FieldError::new("", e.message))
-                .collect();
-            let shown = Shown {
-                errors,
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
-        }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    let done = if decision == HeldVoteDecision::Count {
+        "counted"
+    } else {
+        "discarded"
+    };
+    // No reason, no decision, or the group changed since the page was shown: say so above the
+    // page as it is now.
+    answered(&signed, &headers, &slug, decided, done, |errors| Shown {
+        errors: errors
+            .into_iter()
+            .map(|e| FieldError::new("", e.message))
+            .collect(),
+        ..Shown::default()
+    })
+    .await
 }
 
 fn report_view(report: &VerifyLedgerResponse) -> minijinja::Value {
@@ -503,20 +511,15 @@ pub async fn schedule(
     let saved = signed
         .voting_answer(request, async |mut c, r| c.schedule_vote(r).await)
         .await?;
-    match saved {
-        Ok(_) => Ok(see_other(&format!("{path}?done=scheduled"))?),
-        // The service names each time out of order.
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status);
-            let shown = Shown {
-                timetable: Some(&form),
-                errors,
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
+    // The service names each time out of order.
+    answered(&signed, &headers, &slug, saved, "scheduled", |errors| {
+        Shown {
+            timetable: Some(&form),
+            errors,
+            ..Shown::default()
         }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
