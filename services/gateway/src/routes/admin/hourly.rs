@@ -52,10 +52,9 @@ const PLOT_HEIGHT: u32 = 120;
 /// Room above the columns for the scale, and below them for the axis labels.
 const TOP: u32 = 24;
 const BOTTOM: u32 = 28;
-/// The plot's width in its own units at most: the hours share it.
-const PLOT_WIDTH: u32 = 600;
-/// Enough for both axis labels when there are few hours.
-const MIN_WIDTH: u32 = 320;
+/// The plot's width in its own units (the chart scales to its column): the hours share it, each
+/// at least one unit wide.
+const PLOT_WIDTH: u32 = 400;
 /// At most this many hours are drawn (three weeks); the table lists every hour whatever the span.
 const MAX_HOURS: i64 = 24 * 21;
 
@@ -125,7 +124,7 @@ fn chart(hours: &[(DateTime<Utc>, &HourTurnout)]) -> Option<Chart> {
             })
         })
         .collect();
-    let width = (slots * column_width).max(MIN_WIDTH);
+    let width = (slots * column_width).max(PLOT_WIDTH);
     Some(Chart {
         width,
         height: axis_y + BOTTOM,
@@ -177,7 +176,7 @@ mod tests {
             chart.columns.iter().map(|c| c.x).collect::<Vec<_>>(),
             [0, 3 * 40]
         );
-        assert_eq!(chart.width, MIN_WIDTH);
+        assert_eq!(chart.width, PLOT_WIDTH);
         let full = &chart.columns[0];
         assert_eq!((full.counted_height, full.counted_y), (PLOT_HEIGHT, TOP));
         let mixed = &chart.columns[1];
