@@ -87,52 +87,49 @@ pub enum TypedTime {
     /// The clocks go forward over it.
     #[error(
         "There is no {typed} on {day} in the UK: the clocks go forward from {from} to {to} that \
-         night. Enter a time before {from} or from {to}"
+         night. Enter a time before {from} or from {to}",
+        typed = .0.typed, day = .0.day, from = .0.from, to = .0.to
     )]
-    Skipped {
-        typed: String,
-        day: String,
-        from: String,
-        to: String,
-    },
+    Skipped(ClockChange),
     /// The clocks go back over it, so it happens twice.
     #[error(
         "{typed} on {day} happens twice in the UK: the clocks go back from {to} to {from} that \
-         night. Enter a time before {from} or from {to}"
+         night. Enter a time before {from} or from {to}",
+        typed = .0.typed, day = .0.day, from = .0.from, to = .0.to
     )]
-    Repeated {
-        typed: String,
-        day: String,
-        from: String,
-        to: String,
-    },
+    Repeated(ClockChange),
+}
+
+/// A typed time at a clock change: the clocks go forward from `from` to `to`, or back from `to`
+/// to `from`, on `day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockChange {
+    typed: String,
+    day: String,
+    from: String,
+    to: String,
 }
 
 /// A `datetime-local` value read as UK time.
 pub fn parse_input(typed: &str) -> Result<DateTime<Utc>, TypedTime> {
     let naive =
         NaiveDateTime::parse_from_str(typed.trim(), INPUT).map_err(|_| TypedTime::NotATime)?;
-    match London.from_local_datetime(&naive) {
-        LocalResult::Single(at) => Ok(at.with_timezone(&Utc)),
-        LocalResult::None => {
-            let (from, to) = change_around(naive);
-            Err(TypedTime::Skipped {
-                typed: naive.format("%H:%M").to_string(),
-                day: naive.format("%-d %B %Y").to_string(),
-                from,
-                to,
-            })
-        }
-        LocalResult::Ambiguous(..) => {
-            let (from, to) = change_around(naive);
-            Err(TypedTime::Repeated {
-                typed: naive.format("%H:%M").to_string(),
-                day: naive.format("%-d %B %Y").to_string(),
-                from,
-                to,
-            })
-        }
+    let found = London.from_local_datetime(&naive);
+    if let LocalResult::Single(at) = found {
+        return Ok(at.with_timezone(&Utc));
     }
+    let (from, to) = change_around(naive);
+    let change = ClockChange {
+        typed: naive.format("%H:%M").to_string(),
+        day: naive.format("%-d %B %Y").to_string(),
+        from,
+        to,
+    };
+    Err(if matches!(found, LocalResult::None) {
+        TypedTime::Skipped(change)
+    } else {
+        TypedTime::Repeated(change)
+    })
 }
 
 /// The wall-clock times that a clock change near `naive` skips or repeats, as `(from, to)`: the
@@ -179,49 +176,75 @@ mod tests {
 
     #[test]
     fn winter_is_gmt_and_summer_is_bst_both_read_as_uk_time() {
-        assert_eq!(
-            when(utc("2026-12-01T09:00:00Z")),
-            "1 December 2026 at 09:00 (UK time)"
+        check(
+            &[
+                (
+                    when,
+                    "2026-12-01T09:00:00Z",
+                    "1 December 2026 at 09:00 (UK time)",
+                ),
+                (
+                    when,
+                    "2027-06-01T09:00:00Z",
+                    "1 June 2027 at 10:00 (UK time)",
+                ),
+                (
+                    when_exactly,
+                    "2027-06-01T09:00:05Z",
+                    "1 June 2027 at 10:00:05 (UK time)",
+                ),
+                // Late evening in summer is already the next day in the UK.
+                (day, "2027-06-01T23:30:00Z", "2 June 2027"),
+                (day, "2026-12-01T23:30:00Z", "1 December 2026"),
+            ],
+            &[],
         );
-        assert_eq!(
-            when(utc("2027-06-01T09:00:00Z")),
-            "1 June 2027 at 10:00 (UK time)"
-        );
-        assert_eq!(
-            when_exactly(utc("2027-06-01T09:00:05Z")),
-            "1 June 2027 at 10:00:05 (UK time)"
-        );
-        // Late evening in summer is already the next day in the UK.
-        assert_eq!(day(utc("2027-06-01T23:30:00Z")), "2 June 2027");
-        assert_eq!(day(utc("2026-12-01T23:30:00Z")), "1 December 2026");
+    }
+
+    /// How a time is shown: [`when`], [`hour`], [`day`]…
+    type Show = fn(DateTime<Utc>) -> String;
+
+    /// Each UTC time as its function shows it, and each `(typed, UTC)` pair as [`parse_input`]
+    /// reads it.
+    fn check(shown: &[(Show, &str, &str)], typed: &[(&str, &str)]) {
+        for (show, at, expected) in shown {
+            assert_eq!(show(utc(at)), *expected, "{at}");
+        }
+        for (text, at) in typed {
+            assert_eq!(parse_input(text), Ok(utc(at)), "{text}");
+        }
     }
 
     #[test]
     fn across_the_clocks_going_forward() {
         // 28 March 2027: 01:00 GMT becomes 02:00 BST.
-        assert_eq!(
-            when(utc("2027-03-28T00:59:00Z")),
-            "28 March 2027 at 00:59 (UK time)"
-        );
-        assert_eq!(
-            when(utc("2027-03-28T01:00:00Z")),
-            "28 March 2027 at 02:00 (UK time)"
-        );
-        assert_eq!(
-            hour(utc("2027-03-28T00:00:00Z")),
-            "28 March 2027, 00:00 to 00:59 (UK time)"
-        );
-        assert_eq!(
-            hour(utc("2027-03-28T01:00:00Z")),
-            "28 March 2027, 02:00 to 02:59 (UK time)"
-        );
-        assert_eq!(
-            parse_input("2027-03-28T00:30"),
-            Ok(utc("2027-03-28T00:30:00Z"))
-        );
-        assert_eq!(
-            parse_input("2027-03-28T02:00"),
-            Ok(utc("2027-03-28T01:00:00Z"))
+        check(
+            &[
+                (
+                    when,
+                    "2027-03-28T00:59:00Z",
+                    "28 March 2027 at 00:59 (UK time)",
+                ),
+                (
+                    when,
+                    "2027-03-28T01:00:00Z",
+                    "28 March 2027 at 02:00 (UK time)",
+                ),
+                (
+                    hour,
+                    "2027-03-28T00:00:00Z",
+                    "28 March 2027, 00:00 to 00:59 (UK time)",
+                ),
+                (
+                    hour,
+                    "2027-03-28T01:00:00Z",
+                    "28 March 2027, 02:00 to 02:59 (UK time)",
+                ),
+            ],
+            &[
+                ("2027-03-28T00:30", "2027-03-28T00:30:00Z"),
+                ("2027-03-28T02:00", "2027-03-28T01:00:00Z"),
+            ],
         );
         let skipped = parse_input("2027-03-28T01:30").unwrap_err();
         assert_eq!(
@@ -234,37 +257,43 @@ mod tests {
     #[test]
     fn across_the_clocks_going_back() {
         // 25 October 2026: 02:00 BST becomes 01:00 GMT, so 01:00 to 01:59 happens twice.
-        assert_eq!(
-            when(utc("2026-10-24T23:59:00Z")),
-            "25 October 2026 at 00:59 (UK time)"
-        );
-        assert_eq!(
-            when(utc("2026-10-25T00:30:00Z")),
-            "25 October 2026 at 01:30 (UK time, BST)"
-        );
-        assert_eq!(
-            when(utc("2026-10-25T01:30:00Z")),
-            "25 October 2026 at 01:30 (UK time, GMT)"
-        );
-        assert_eq!(
-            when(utc("2026-10-25T02:00:00Z")),
-            "25 October 2026 at 02:00 (UK time)"
-        );
-        assert_eq!(
-            hour(utc("2026-10-25T00:00:00Z")),
-            "25 October 2026, 01:00 to 01:59 (UK time, BST)"
-        );
-        assert_eq!(
-            hour(utc("2026-10-25T01:00:00Z")),
-            "25 October 2026, 01:00 to 01:59 (UK time, GMT)"
-        );
-        assert_eq!(
-            parse_input("2026-10-25T00:59"),
-            Ok(utc("2026-10-24T23:59:00Z"))
-        );
-        assert_eq!(
-            parse_input("2026-10-25T02:00"),
-            Ok(utc("2026-10-25T02:00:00Z"))
+        check(
+            &[
+                (
+                    when,
+                    "2026-10-24T23:59:00Z",
+                    "25 October 2026 at 00:59 (UK time)",
+                ),
+                (
+                    when,
+                    "2026-10-25T00:30:00Z",
+                    "25 October 2026 at 01:30 (UK time, BST)",
+                ),
+                (
+                    when,
+                    "2026-10-25T01:30:00Z",
+                    "25 October 2026 at 01:30 (UK time, GMT)",
+                ),
+                (
+                    when,
+                    "2026-10-25T02:00:00Z",
+                    "25 October 2026 at 02:00 (UK time)",
+                ),
+                (
+                    hour,
+                    "2026-10-25T00:00:00Z",
+                    "25 October 2026, 01:00 to 01:59 (UK time, BST)",
+                ),
+                (
+                    hour,
+                    "2026-10-25T01:00:00Z",
+                    "25 October 2026, 01:00 to 01:59 (UK time, GMT)",
+                ),
+            ],
+            &[
+                ("2026-10-25T00:59", "2026-10-24T23:59:00Z"),
+                ("2026-10-25T02:00", "2026-10-25T02:00:00Z"),
+            ],
         );
         let repeated = parse_input("2026-10-25T01:15").unwrap_err();
         assert_eq!(

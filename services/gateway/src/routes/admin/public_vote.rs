@@ -634,31 +634,16 @@ mod tests {
     #[test]
     fn typed_times_are_uk_time_and_every_bad_one_is_named() {
         let now = Utc::now();
-        let saved = form(
-            "save",
-            "2026-12-01T09:00",
-            "2026-12-08T17:00",
-            "2026-12-09T10:00",
-        )
-        .request("c", now)
-        .unwrap();
+        let save = |opens, closes, results| form("save", opens, closes, results).request("c", now);
+        let saved = save("2026-12-01T09:00", "2026-12-08T17:00", "2026-12-09T10:00").unwrap();
         assert_eq!(saved.opens_at, at("2026-12-01T09:00"));
         assert_eq!(saved.results_at, at("2026-12-09T10:00"));
-        let errors = form("save", "", "next week", "2026-12-09T10:00")
-            .request("c", now)
-            .unwrap_err();
+        let errors = save("", "next week", "2026-12-09T10:00").unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["opens_at", "closes_at"]);
 
         // In summer, UK time is an hour ahead of UTC.
-        let summer = form(
-            "save",
-            "2027-06-01T10:00",
-            "2027-06-08T17:00",
-            "2027-06-09T10:00",
-        )
-        .request("c", now)
-        .unwrap();
+        let summer = save("2027-06-01T10:00", "2027-06-08T17:00", "2027-06-09T10:00").unwrap();
         assert_eq!(summer.opens_at, at("2027-06-01T09:00"));
         assert_eq!(summer.closes_at, at("2027-06-08T16:00"));
         assert_eq!(
@@ -672,30 +657,14 @@ mod tests {
         );
 
         // A time the clocks skip or repeat is refused at its field, saying why.
-        let errors = form(
-            "save",
-            "2027-03-28T01:30",
-            "2026-10-25T01:30",
-            "2027-06-09T10:00",
-        )
-        .request("c", now)
-        .unwrap_err();
-        assert_eq!(errors[0].field, "opens_at");
-        assert!(
-            errors[0]
-                .message
-                .starts_with("There is no 01:30 on 28 March 2027"),
-            "{}",
-            errors[0].message
-        );
-        assert_eq!(errors[1].field, "closes_at");
-        assert!(
-            errors[1]
-                .message
-                .starts_with("01:30 on 25 October 2026 happens twice"),
-            "{}",
-            errors[1].message
-        );
+        let errors = save("2027-03-28T01:30", "2026-10-25T01:30", "2027-06-09T10:00").unwrap_err();
+        for (error, (field, start)) in errors.iter().zip([
+            ("opens_at", "There is no 01:30 on 28 March 2027"),
+            ("closes_at", "01:30 on 25 October 2026 happens twice"),
+        ]) {
+            assert_eq!(error.field, field);
+            assert!(error.message.starts_with(start), "{}", error.message);
+        }
     }
 
     #[test]

@@ -207,38 +207,34 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
         "no results before their time"
     );
     let token = csrf(&page);
+    let timetable = |action: &str, opens: &str, closes: &str, results: &str| {
+        let request = browser
+            .post(admin.url(&format!("{path}/timetable")))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("action", action),
+                ("opens_at", opens),
+                ("closes_at", closes),
+                ("results_at", results),
+            ]);
+        async move { request.send().await.unwrap() }
+    };
 
     // Times out of order, or not times at all, are named at their fields.
-    let refused = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2026-12-10T09:00"),
-            ("closes_at", "2026-12-01T09:00"),
-            ("results_at", "soon"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = timetable("save", "2026-12-10T09:00", "2026-12-01T09:00", "soon").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let html = refused.text().await.unwrap();
     assert!(
         html.contains(r##"<a href="#results_at">Enter when the results come out"##),
         "{html}"
     );
-    let refused = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2026-12-10T09:00"),
-            ("closes_at", "2026-12-01T09:00"),
-            ("results_at", "2026-12-11T09:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = timetable(
+        "save",
+        "2026-12-10T09:00",
+        "2026-12-01T09:00",
+        "2026-12-11T09:00",
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(
         refused
@@ -249,18 +245,13 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
     );
 
     // Times are typed in UK time: a summer timetable is an hour ahead of UTC, and shows as typed.
-    let summer = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2027-06-01T10:00"),
-            ("closes_at", "2027-06-08T17:00"),
-            ("results_at", "2027-06-09T10:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let summer = timetable(
+        "save",
+        "2027-06-01T10:00",
+        "2027-06-08T17:00",
+        "2027-06-09T10:00",
+    )
+    .await;
     assert_eq!(location(&summer), format!("{path}?done=scheduled"));
     let page = admin
         .page(&browser, &format!("{path}?done=scheduled"), StatusCode::OK)
@@ -278,18 +269,13 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
         "{public}"
     );
     // A time the clocks skip, or one they repeat, is refused at its field, saying why.
-    let refused = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2027-03-28T01:30"),
-            ("closes_at", "2027-10-31T01:30"),
-            ("results_at", "2027-11-01T09:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = timetable(
+        "save",
+        "2027-03-28T01:30",
+        "2027-10-31T01:30",
+        "2027-11-01T09:00",
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let html = refused.text().await.unwrap();
     assert!(
@@ -304,18 +290,13 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
     );
 
     // Closed now, with the results due at once: out.
-    let closed = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "close_now"),
-            ("opens_at", "2026-11-01T09:00"),
-            ("closes_at", "2026-12-20T09:00"),
-            ("results_at", "2026-11-02T09:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let closed = timetable(
+        "close_now",
+        "2026-11-01T09:00",
+        "2026-12-20T09:00",
+        "2026-11-02T09:00",
+    )
+    .await;
     assert_eq!(closed.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&closed), format!("{path}?done=scheduled"));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
