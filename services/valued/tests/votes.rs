@@ -53,7 +53,14 @@ async fn ballot_with_votes(
         let address =
             EmailAddress::parse("voter_email", &format!("voter{index}@example.org")).unwrap();
         let key = VoterKey::derive(&settings.voting.settings.voter_key_secret, &address);
-        queries::cast_vote(&db, &outbox, &vote, &key, None, None, None)
+        let ballotted = queries::Ballotted {
+            choice_id: vote.choice_id.clone(),
+            voter: key,
+            verified_for: None,
+            signals: None,
+            receipt_to: None,
+        };
+        queries::cast_vote(&db, &outbox, None, vote.ballot_id, ballotted)
             .await
             .unwrap();
     }

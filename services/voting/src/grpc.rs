@@ -37,6 +37,8 @@ pub struct VotingApi {
     pub verification: crate::verification::VerificationSettings,
     /// The burst flags that put votes on hold.
     pub guard: held::Guard,
+    /// The ballots' writers, which store the votes waiting for a ballot together.
+    pub intake: crate::intake::Intake,
 }
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
@@ -315,18 +317,17 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::CastVoteRequest>,
     ) -> Result<Response<pb::CastVoteResponse>, Status> {
-        let voter = Named {
-            field: "voter_email",
-            typed: &request.get_ref().voter_email,
-        };
-        limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
         let client = request
             .metadata()
             .get(limits::CLIENT_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let vote = NewVote::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let (voter, verified_for, signals, receipt_to) = match &vote.voter {
+        let vote = NewVote::parse(&request.get_ref().into()).map_err(Error::Invalid)?;
+        let (ballotted, campaign_id) = match &vote.voter {
+            // No budget per client address here: a pass votes once per ballot, passes are
+            // budgeted where they are issued (per address and per client), and many staff behind
+            // one hospital address must all be able to vote; a burst from one network toward one
+            // finalist is held for a check instead ([`held`]).
             Voter::Pass(pass) => {
                 let holder = verification::voter_of(&self.db, pass).await?;
                 // Against the setting as it is now, from what the pass holds (see `eligibility`).
@@ -340,35 +341,51 @@ impl VotingService for VotingApi {
                 )
                 .await?;
                 let signals = self.guard.signals(client.as_deref(), &holder, &setting);
+                let campaign_id = holder.campaign_id.clone();
                 (
-                    holder.voter,
-                    Some(holder.campaign_id),
-                    Some(signals),
-                    holder.email,
+                    queries::Ballotted {
+                        choice_id: vote.choice_id.clone(),
+                        voter: holder.voter,
+                        verified_for: Some(holder.campaign_id),
+                        signals: Some(signals),
+                        receipt_to: holder.email,
+                    },
+                    Some(campaign_id),
                 )
             }
-            // A ballot made by hand: not a public vote, no flags.
-            Voter::Email(email) => (
-                VoterKey::derive(&self.voter_key_secret, email),
-                None,
-                None,
-                None,
-            ),
+            // A ballot made by hand: not a public vote, no flags; the typed address is budgeted.
+            Voter::Email(email) => {
+                let voter = Named {
+                    field: "voter_email",
+                    typed: &request.get_ref().voter_email,
+                };
+                limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
+                (
+                    queries::Ballotted {
+                        choice_id: vote.choice_id.clone(),
+                        voter: VoterKey::derive(&self.voter_key_secret, email),
+                        verified_for: None,
+                        signals: None,
+                        receipt_to: None,
+                    },
+                    None,
+                )
+            }
         };
-        let cast = queries::cast_vote(
-            &self.db,
-            &self.outbox,
-            &vote,
-            &voter,
-            verified_for.as_deref(),
-            signals.as_ref().map(|signals| (&self.guard, signals)),
-            receipt_to.as_deref(),
-        )
-        .await?;
+        let voter = ballotted.voter.clone();
+        let cast = self.intake.cast(vote.ballot_id, ballotted).await?;
+        let open_ballots_left = match campaign_id {
+            Some(campaign_id) => queries::open_ballots_left(&self.db, &campaign_id, &voter).await?,
+            None => 0,
+        };
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
             held: cast.held,
+            ballot_title: cast.ballot_title,
+            campaign_name: cast.campaign_name,
+            choice_label: cast.choice_label,
+            open_ballots_left,
         }))
     }
 
@@ -627,13 +644,13 @@ impl From<pb::CreateBallotRequest> for BallotRequest {
     }
 }
 
-impl From<pb::CastVoteRequest> for VoteRequest {
-    fn from(r: pb::CastVoteRequest) -> Self {
+impl From<&pb::CastVoteRequest> for VoteRequest {
+    fn from(r: &pb::CastVoteRequest) -> Self {
         Self {
-            ballot_id: r.ballot_id,
-            choice_id: r.choice_id,
-            voter_email: r.voter_email,
-            voter_pass: r.voter_pass,
+            ballot_id: r.ballot_id.clone(),
+            choice_id: r.choice_id.clone(),
+            voter_email: r.voter_email.clone(),
+            voter_pass: r.voter_pass.clone(),
         }
     }
 }

@@ -10,9 +10,10 @@
 //! ballot toward its finalist from its network, within the last [`FlagSettings::window_minutes`],
 //! more than [`FlagSettings::per_network`] (or from its domain more than
 //! [`FlagSettings::per_domain`]), the vote is **held**: the first so many of a burst count as
-//! usual, every one after them waits. The check is one indexed count per signal, in the vote's own
-//! transaction after the ballot's lock (see [`crate::ledger::store::serialise`]), so concurrent
-//! votes count each other.
+//! usual, every one after them waits. The check is one indexed count per signal and finalist, in
+//! the votes' own transaction after the ballot's lock (see [`crate::ledger::store::serialise`]), so
+//! concurrent votes count each other, and the votes of one batch ([`crate::intake`]) count each
+//! other in order as if stored one at a time.
 //!
 //! Domains where a burst is ordinary are not counted by domain: big mail providers and `nhs.net`
 //! ([`FlagSettings::exempt_domains`]), and the domains of a staff-only vote
@@ -240,52 +241,64 @@ impl Guard {
         Signals { network, domain }
     }
 
-    /// The flag a vote just stored (in `txn`, after the ballot's lock) raises, if any: the votes
-    /// toward `choice_id` in the window up to `cast_at` from its network, then from its domain,
-    /// counted with it.
-    pub async fn flag(
+    /// The flag each of `votes` (just stored together in `txn`, after the ballot's lock, in the
+    /// order given, at `cast_at`) raises, if any: the votes toward its choice in the window up to
+    /// `cast_at` from its network, then from its domain, counting the votes stored before these
+    /// (one indexed count per signal and choice) and those of `votes` up to and including it, so
+    /// the answer is the one storing them one at a time would give.
+    pub async fn flags(
         &self,
         txn: &impl ConnectionTrait,
         ballot_id: Uuid,
-        choice_id: &str,
-        signals: &Signals,
+        votes: &[(Uuid, &str, &Signals)],
         cast_at: DateTime<Utc>,
-    ) -> std::result::Result<Option<Flag>, DbErr> {
+    ) -> std::result::Result<Vec<Option<Flag>>, DbErr> {
         let since =
             cast_at - Duration::minutes(i64::from(Ord::max(self.settings.window_minutes, 1)));
+        let batch: Vec<Uuid> = votes.iter().map(|(id, _, _)| *id).collect();
         let checks = [
-            (
-                Kind::Network,
-                vote::Column::Network,
-                &signals.network,
-                self.settings.per_network,
-            ),
-            (
-                Kind::Domain,
-                vote::Column::Domain,
-                &signals.domain,
-                self.settings.per_domain,
-            ),
+            (Kind::Network, self.settings.per_network),
+            (Kind::Domain, self.settings.per_domain),
         ];
-        for (kind, column, digest, limit) in checks {
-            let Some(digest) = digest.as_ref().filter(|_| limit > 0) else {
-                continue;
-            };
-            let burst = vote::Entity::find()
-                .filter(vote::Column::BallotId.eq(ballot_id))
-                .filter(vote::Column::ChoiceId.eq(choice_id))
-                .filter(column.eq(digest.as_str()))
-                .filter(vote::Column::CastAt.gte(since))
-                .count(txn)
-                .await?;
-            if burst > u64::from(limit) {
-                return Ok(Some(Flag {
-                    kind,
-                    digest: digest.clone(),
-                }));
+        // Per (signal, choice, digest): the votes before this batch, then one more per vote of it.
+        let mut seen: HashMap<(Kind, &str, &str), u64> = HashMap::new();
+        let mut found = Vec::with_capacity(votes.len());
+        for (_, choice_id, signals) in votes {
+            let mut flag = None;
+            for (kind, limit) in checks {
+                let (digest, column) = match kind {
+                    Kind::Network => (&signals.network, vote::Column::Network),
+                    Kind::Domain => (&signals.domain, vote::Column::Domain),
+                };
+                let Some(digest) = digest.as_deref().filter(|_| limit > 0) else {
+                    continue;
+                };
+                let key = (kind, *choice_id, digest);
+                let burst = match seen.get_mut(&key) {
+                    Some(burst) => burst,
+                    None => {
+                        let before = vote::Entity::find()
+                            .filter(vote::Column::BallotId.eq(ballot_id))
+                            .filter(vote::Column::ChoiceId.eq(*choice_id))
+                            .filter(column.eq(digest))
+                            .filter(vote::Column::CastAt.gte(since))
+                            .filter(vote::Column::Id.is_not_in(batch.iter().copied()))
+                            .count(txn)
+                            .await?;
+                        seen.entry(key).or_insert(before)
+                    }
+                };
+                *burst += 1;
+                if flag.is_none() && *burst > u64::from(limit) {
+                    flag = Some(Flag {
+                        kind,
+                        digest: digest.to_owned(),
+                    });
+                }
             }
+            found.push(flag);
         }
-        Ok(None)
+        Ok(found)
     }
 }
 
@@ -549,9 +562,17 @@ pub async fn decide(
             .order_by_asc(vote::Column::Id)
             .all(&txn)
             .await?;
-        for held in votes {
-            let voter = VoterKey::from_stored(held.voter_key.clone());
-            ledger::store::append(&txn, ballot_id, &held.choice_id, &voter, held.cast_at).await?;
+        let voters: Vec<VoterKey> = votes
+            .iter()
+            .map(|held| VoterKey::from_stored(held.voter_key.clone()))
+            .collect();
+        let appended: Vec<_> = votes
+            .iter()
+            .zip(&voters)
+            .map(|(held, voter)| (held.choice_id.as_str(), voter, held.cast_at))
+            .collect();
+        ledger::store::append(&txn, ballot_id, &appended).await?;
+        for held in &votes {
             let event = VoteCast {
                 ballot_id: ballot_id.to_string(),
                 choice_id: held.choice_id.clone(),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod finalists;
 mod grpc;
 pub mod held;
+pub mod intake;
 pub mod ledger;
 pub mod moments;
 pub mod schedule;
@@ -171,6 +172,8 @@ impl Application {
                 },
             )
         };
+        let intake =
+            intake::Intake::new(self.host.db.clone(), self.host.outbox(), self.guard.clone());
         let api = grpc::VotingApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
@@ -178,6 +181,7 @@ impl Application {
             rate_limits: self.rate_limits,
             verification: self.verification,
             guard: self.guard,
+            intake,
             admins: self.admins,
         };
         let served = self

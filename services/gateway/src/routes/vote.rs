@@ -86,7 +86,6 @@ struct Vote {
 }
 
 struct Voter {
-    pass: String,
     voted: Vec<String>,
 }
 
@@ -173,8 +172,7 @@ async fn voter(clients: &Clients, pass: &str, campaign_id: &str) -> Result<Optio
     match status {
         Ok(status) => {
             let status = status.into_inner();
-            Ok((status.campaign_id == campaign_id).then(|| Voter {
-                pass: pass.to_owned(),
+            Ok((status.campaign_id == campaign_id).then_some(Voter {
                 voted: status.voted_ballot_ids,
             }))
         }
@@ -477,86 +475,119 @@ fn ballot_page(
     })
 }
 
-/// `POST /campaigns/{slug}/vote/{ballot}`: the vote.
+/// `POST /campaigns/{slug}/vote/{ballot}`: the vote. One call to the voting service, whose answer
+/// carries what the receipt page shows; the campaign and its ballots are read only to explain a
+/// refusal.
 pub async fn cast(
     State(clients): State<Clients>,
     Path((slug, ballot_id)): Path<(String, String)>,
     headers: HeaderMap,
     PublicForm { form, sender }: PublicForm<ChoiceForm>,
 ) -> Result<Response> {
-    let vote = Vote::load(&clients, &slug, &headers).await?;
-    let ballot = vote.ballot(&ballot_id).ok_or(GatewayError::NotFound)?;
-    let Some(voter) = &vote.voter else {
-        // The pass ended (or never was): confirm the address again, then vote.
-        let error = FieldError::new(
-            "email",
-            "Your voting session has ended. Enter your email address again to vote",
-        );
-        return overview(&headers, &vote, &EmailForm::default(), &[error]);
+    let pass = cookies::value(&headers, COOKIE).filter(|p| forms::is_token(p));
+    let Some(pass) = pass else {
+        return refused(
+            &clients,
+            (&slug, &ballot_id),
+            &headers,
+            &form.choice,
+            Vec::new(),
+        )
+        .await;
     };
-    if !ballot.finalists.iter().any(|f| f.choice_id == form.choice) {
-        let error = FieldError::new("choice", "Select the finalist you are voting for");
-        return ballot_page(&headers, &vote, &ballot_id, "", &[error]);
+    if form.choice.trim().is_empty() {
+        return refused(
+            &clients,
+            (&slug, &ballot_id),
+            &headers,
+            &form.choice,
+            vec![choose()],
+        )
+        .await;
     }
     if sender == Sender::Bot {
-        return see_other(&vote_path(&vote.slug()));
+        return see_other(&vote_path(&segment(&slug)));
     }
     let cast = clients
         .voting
         .clone()
         .cast_vote(CastVoteRequest {
-            ballot_id: ballot.ballot_id.clone(),
+            ballot_id: ballot_id.clone(),
             choice_id: form.choice.clone(),
-            voter_pass: voter.pass.clone(),
+            voter_pass: pass.to_owned(),
             ..Default::default()
         })
         .await;
     match cast {
-        Ok(response) => voted(&vote, ballot, &form.choice, &response.into_inner()),
+        Ok(response) => voted(&segment(&slug), &response.into_inner()),
         Err(status) if status.code() == Code::AlreadyExists => forms::message_page(
             StatusCode::CONFLICT,
             "You have already voted in this category",
             &[
                 "Each person can vote once in each category. Your first vote is the one that counts.",
             ],
-            Some((&vote_path(&vote.slug()), "Vote in the other categories")),
+            Some((&vote_path(&segment(&slug)), "Vote in the other categories")),
         ),
         Err(status) => match refusal(&status) {
-            Some(errors) => ballot_page(&headers, &vote, &ballot_id, &form.choice, &errors),
+            Some(errors) => {
+                let errors = errors
+                    .into_iter()
+                    .map(|e| if e.field == "choice_id" { choose() } else { e })
+                    .collect();
+                refused(
+                    &clients,
+                    (&slug, &ballot_id),
+                    &headers,
+                    &form.choice,
+                    errors,
+                )
+                .await
+            }
             None => Err(GatewayError::from_status(VOTING, status)),
         },
     }
 }
 
-fn voted(
-    vote: &Vote,
-    ballot: &CampaignBallot,
+/// The page that explains a vote not taken: the category page with `errors`, or, when the pass has
+/// ended, the first page asking for the address again.
+async fn refused(
+    clients: &Clients,
+    (slug, ballot_id): (&str, &str),
+    headers: &HeaderMap,
     choice: &str,
-    cast: &valued_proto::voting::v1::CastVoteResponse,
+    errors: Vec<FieldError>,
 ) -> Result<Response> {
-    let finalist = ballot
-        .finalists
-        .iter()
-        .find(|f| f.choice_id == choice)
-        .map(|f| f.name.as_str())
-        .unwrap_or_default();
-    let slug = vote.slug();
-    let others = vote
-        .ballots
-        .iter()
-        .filter(|b| b.ballot_id != ballot.ballot_id && b.stage == "open" && !vote.voted_in(b))
-        .count();
+    let vote = Vote::load(clients, slug, headers).await?;
+    if vote.ballot(ballot_id).is_none() {
+        return Err(GatewayError::NotFound);
+    }
+    if vote.voter.is_none() {
+        // The pass ended (or never was): confirm the address again, then vote.
+        let error = FieldError::new(
+            "email",
+            "Your voting session has ended. Enter your email address again to vote",
+        );
+        return overview(headers, &vote, &EmailForm::default(), &[error]);
+    }
+    ballot_page(headers, &vote, ballot_id, choice, &errors)
+}
+
+fn choose() -> FieldError {
+    FieldError::new("choice", "Select the finalist you are voting for")
+}
+
+fn voted(slug: &str, cast: &valued_proto::voting::v1::CastVoteResponse) -> Result<Response> {
     page::render(
         "vote/voted.html",
         context! {
             page_title => if cast.held { "Your vote has been recorded" } else { "Your vote has been counted" },
-            vote => vote.view(),
-            category => ballot.title,
-            finalist => finalist,
+            vote => context! { name => cast.campaign_name },
+            category => cast.ballot_title,
+            finalist => cast.choice_label,
             held => cast.held,
             receipt => cast.receipt,
-            others => others,
-            back => vote_path(&slug),
+            others => cast.open_ballots_left,
+            back => vote_path(slug),
         },
     )
 }

@@ -43,6 +43,21 @@ impl Outbox {
         insert(txn, &Envelope::new(self.source, tenant, event)).await
     }
 
+    /// Adds `events` (of `tenant`) in `txn` in one statement, in order: for a transaction that
+    /// writes many changes at once.
+    pub async fn enqueue_all<E: Event>(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: Option<&str>,
+        events: &[E],
+    ) -> Result<(), DbErr> {
+        let envelopes: Vec<Envelope> = events
+            .iter()
+            .map(|event| Envelope::new(self.source, tenant, event))
+            .collect();
+        insert_all(txn, &envelopes).await
+    }
+
     /// Adds `event` in `txn` as a consequence of `cause`: same correlation and tenant, `cause` as
     /// its causation, and `cause`'s trace when no span of ours is current.
     pub async fn enqueue_caused_by<E: Event>(
@@ -74,20 +89,35 @@ impl Outbox {
 /// Adds `envelope` to the outbox inside the caller's transaction. Services publish through their
 /// [`Outbox`]; this is for envelopes made elsewhere (tests, tools).
 pub async fn insert(txn: &impl ConnectionTrait, envelope: &Envelope) -> Result<(), DbErr> {
-    let headers =
-        serde_json::to_value(envelope.headers()).map_err(|e| DbErr::Custom(e.to_string()))?;
-    entity::Entity::insert(entity::ActiveModel {
-        id: ActiveValue::Set(envelope.id),
-        event_type: ActiveValue::Set(envelope.event_type.clone()),
-        payload: ActiveValue::Set(envelope.payload.clone()),
-        headers: ActiveValue::Set(headers),
-        created_at: ActiveValue::Set(Utc::now()),
-        published_at: ActiveValue::Set(None),
-        attempts: ActiveValue::Set(0),
-        last_error: ActiveValue::Set(None),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    insert_all(txn, std::slice::from_ref(envelope)).await
+}
+
+/// [`insert`] of many envelopes in one statement, in order.
+async fn insert_all(txn: &impl ConnectionTrait, envelopes: &[Envelope]) -> Result<(), DbErr> {
+    if envelopes.is_empty() {
+        return Ok(());
+    }
+    let created_at = Utc::now();
+    let rows = envelopes
+        .iter()
+        .map(|envelope| {
+            let headers = serde_json::to_value(envelope.headers())
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            Ok(entity::ActiveModel {
+                id: ActiveValue::Set(envelope.id),
+                event_type: ActiveValue::Set(envelope.event_type.clone()),
+                payload: ActiveValue::Set(envelope.payload.clone()),
+                headers: ActiveValue::Set(headers),
+                created_at: ActiveValue::Set(created_at),
+                published_at: ActiveValue::Set(None),
+                attempts: ActiveValue::Set(0),
+                last_error: ActiveValue::Set(None),
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    entity::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 

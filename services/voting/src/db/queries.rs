@@ -3,17 +3,19 @@
 
 use valued_platform::outbox::Outbox;
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
 use valued_proto::events::v1::{BallotOpened, VoteCast, VoterVoteCounted};
 
 use super::entities::{ballot, ballot_choice, vote};
-use crate::domain::{NewBallot, NewVote, Tally, VoterKey};
+use crate::domain::{NewBallot, Tally, VoterKey};
 use crate::error::{Error, Result};
 use crate::{held, ledger};
 
@@ -66,125 +68,235 @@ pub struct CastVote {
     pub receipt: String,
     /// On hold for a check ([`held`]): recorded, not yet counted.
     pub held: bool,
+    pub ballot_title: String,
+    pub campaign_name: String,
+    /// The label of the choice voted for.
+    pub choice_label: String,
 }
 
-/// Stores a vote with its ledger entry, its count in the maintained tally and its `vote.cast.v1`
-/// event, atomically; and, for a verified voter whose pass keeps their address (`receipt_to`), the
-/// `voter.vote_counted.v1` that emails them the receipt. A second vote by the same voter is
-/// refused by the database's unique constraint, which also settles concurrent attempts; the
-/// refusal rolls back the whole
-/// transaction, so it appends nothing. A vote with `flags` (the guard and what the vote says of
-/// where it came from) that raises one ([`held`]) is stored on hold instead: no ledger entry, no
-/// count, no event.
+/// A vote to store in a ballot, with what was found of its voter before: who they are, the
+/// campaign their pass is for (none for an address typed on a ballot made by hand), where the vote
+/// came from (for the burst flags; none when not a public vote) and, when their pass keeps it, the
+/// address their receipt is emailed to.
+#[derive(Debug, Clone)]
+pub struct Ballotted {
+    pub choice_id: String,
+    pub voter: VoterKey,
+    pub verified_for: Option<String>,
+    pub signals: Option<held::Signals>,
+    pub receipt_to: Option<String>,
+}
+
+/// Stores a vote: [`cast_votes`] of one.
 pub async fn cast_vote(
     db: &DatabaseConnection,
     outbox: &Outbox,
-    new: &NewVote,
-    voter: &VoterKey,
-    verified_for: Option<&str>,
-    flags: Option<(&held::Guard, &held::Signals)>,
-    receipt_to: Option<&str>,
+    guard: Option<&held::Guard>,
+    ballot_id: Uuid,
+    vote: Ballotted,
 ) -> Result<CastVote> {
-    let found = ballot::Entity::find_by_id(new.ballot_id)
+    cast_votes(db, outbox, guard, ballot_id, vec![vote])
+        .await?
+        .pop()
+        .unwrap_or(Err(Error::AlreadyVoted))
+}
+
+/// Stores votes of one ballot together, each with its ledger entry, its count in the maintained
+/// tally and its `vote.cast.v1` event, and, for a verified voter whose pass keeps their address,
+/// the `voter.vote_counted.v1` that emails them the receipt: in one transaction, under the
+/// ballot's lock, with one statement per kind of row however many votes (see
+/// [`crate::intake`], which gathers the votes waiting for a ballot).
+///
+/// Each vote gets its own answer, in order. A second vote by the same voter is refused by the
+/// database's unique constraint (`ON CONFLICT DO NOTHING`, which also settles concurrent
+/// attempts and two in one batch): it appends nothing and does not disturb the others. A vote
+/// whose signals raise a burst flag ([`held`]) is stored on hold instead: no ledger entry, no
+/// count, no event. The outer error (the ballot unknown or not open, the database failing) is every
+/// vote's: then none is stored.
+pub async fn cast_votes(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    guard: Option<&held::Guard>,
+    ballot_id: Uuid,
+    votes: Vec<Ballotted>,
+) -> Result<Vec<Result<CastVote>>> {
+    let found = ballot::Entity::find_by_id(ballot_id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("ballot {}", new.ballot_id)))?;
+        .ok_or_else(|| Error::NotFound(format!("ballot {ballot_id}")))?;
+    let cast_at = Utc::now();
     found
         .timetable()
-        .accepts_votes_at(Utc::now())
+        .accepts_votes_at(cast_at)
         .map_err(Error::Closed)?;
-    // A campaign's public vote counts only voters who verified their address for it.
-    if found.campaign_id.as_deref() != verified_for {
-        return Err(Error::Closed(match &found.campaign_id {
-            Some(_) => "Verify your email address to vote in this campaign".into(),
-            None => "A voter pass is for its campaign's public vote only".into(),
-        }));
-    }
-    ballot_choice::Entity::find_by_id((new.ballot_id, new.choice_id.clone()))
-        .one(db)
+    let choices: HashMap<String, String> = ballot_choice::Entity::find()
+        .select_only()
+        .column(ballot_choice::Column::ChoiceId)
+        .column(ballot_choice::Column::Label)
+        .filter(ballot_choice::Column::BallotId.eq(ballot_id))
+        .filter(ballot_choice::Column::Withdrawn.eq(false))
+        .into_tuple()
+        .all(db)
         .await?
-        .filter(|choice| !choice.withdrawn)
-        .ok_or_else(|| {
-            Error::Invalid(vec![FieldError::new(
-                "choice_id",
-                "Select a choice from this ballot",
-            )])
-        })?;
+        .into_iter()
+        .collect();
 
-    let id = Uuid::now_v7();
-    let cast_at = Utc::now();
-    // The event says what was chosen, never by whom.
-    let event = VoteCast {
-        ballot_id: new.ballot_id.to_string(),
-        choice_id: new.choice_id.clone(),
-        cast_at: Some(prost_types::Timestamp {
-            seconds: cast_at.timestamp(),
-            nanos: 0,
-        }),
-        vote_id: id.to_string(),
-    };
+    // Each vote's answer; the ones still to store are Ok with a nil id until they are.
+    let mut answers: Vec<Result<CastVote>> = votes
+        .iter()
+        .map(|vote| {
+            // A campaign's public vote counts only voters who verified their address for it.
+            if found.campaign_id.as_deref() != vote.verified_for.as_deref() {
+                return Err(Error::Closed(match &found.campaign_id {
+                    Some(_) => "Verify your email address to vote in this campaign".into(),
+                    None => "A voter pass is for its campaign's public vote only".into(),
+                }));
+            }
+            let Some(label) = choices.get(&vote.choice_id) else {
+                return Err(Error::Invalid(vec![FieldError::new(
+                    "choice_id",
+                    "Select a choice from this ballot",
+                )]));
+            };
+            Ok(CastVote {
+                vote_id: Uuid::now_v7(),
+                receipt: String::new(),
+                held: false,
+                ballot_title: found.title.clone(),
+                campaign_name: found.campaign_name.clone(),
+                choice_label: label.clone(),
+            })
+        })
+        .collect();
+    let mut storing: Vec<(usize, Uuid)> = answers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, answer)| answer.as_ref().ok().map(|cast| (i, cast.vote_id)))
+        .collect();
+    if storing.is_empty() {
+        return Ok(answers);
+    }
 
     let txn = db.begin().await?;
-    // Votes in one ballot take turns from here to the commit, so that each appends after the last
-    // (and one voter's concurrent attempts meet the unique constraint one after the other).
-    ledger::store::serialise(&txn, new.ballot_id).await?;
-    vote::Entity::insert(vote::ActiveModel {
-        id: ActiveValue::Set(id),
-        ballot_id: ActiveValue::Set(new.ballot_id),
-        choice_id: ActiveValue::Set(new.choice_id.clone()),
-        voter_key: ActiveValue::Set(voter.as_str().to_owned()),
-        cast_at: ActiveValue::Set(cast_at),
-        status: ActiveValue::Set(held::COUNTED.into()),
-        network: ActiveValue::Set(flags.and_then(|(_, signals)| signals.network.clone())),
-        domain: ActiveValue::Set(flags.and_then(|(_, signals)| signals.domain.clone())),
-        held_by: ActiveValue::Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await
-    .map_err(already_voted)?;
-    let flag = match flags {
-        Some((guard, signals)) => {
-            guard
-                .flag(&txn, new.ballot_id, &new.choice_id, signals, cast_at)
-                .await?
+    // Votes in one ballot take turns from here to the commit, so that each batch appends after
+    // the last (and one voter's concurrent attempts meet the unique constraint one after the
+    // other). On SQLite this insert is the transaction's first write, which waits its turn.
+    ledger::store::serialise(&txn, ballot_id).await?;
+    vote::Entity::insert_many(storing.iter().map(|&(i, id)| {
+        let vote = &votes[i];
+        let signals = vote.signals.as_ref();
+        vote::ActiveModel {
+            id: ActiveValue::Set(id),
+            ballot_id: ActiveValue::Set(ballot_id),
+            choice_id: ActiveValue::Set(vote.choice_id.clone()),
+            voter_key: ActiveValue::Set(vote.voter.as_str().to_owned()),
+            cast_at: ActiveValue::Set(cast_at),
+            status: ActiveValue::Set(held::COUNTED.into()),
+            network: ActiveValue::Set(signals.and_then(|s| s.network.clone())),
+            domain: ActiveValue::Set(signals.and_then(|s| s.domain.clone())),
+            held_by: ActiveValue::Set(None),
         }
-        None => None,
-    };
-    if let Some(flag) = flag {
-        held::hold(&txn, id, &flag).await?;
-        txn.commit().await?;
-        tracing::warn!(
-            vote_id = %id,
-            ballot_id = %new.ballot_id,
-            flag = flag.kind.slug(),
-            "vote held for a check"
-        );
-        return Ok(CastVote {
-            vote_id: id,
-            receipt: String::new(),
-            held: true,
-        });
+    }))
+    .on_conflict_do_nothing_on([vote::Column::BallotId, vote::Column::VoterKey])
+    .exec_without_returning(&txn)
+    .await?;
+    let stored: HashSet<Uuid> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::Id)
+        .filter(vote::Column::Id.is_in(storing.iter().map(|&(_, id)| id)))
+        .into_tuple()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    storing.retain(|&(i, id)| {
+        let kept = stored.contains(&id);
+        if !kept {
+            answers[i] = Err(Error::AlreadyVoted);
+        }
+        kept
+    });
+
+    // The burst flags, over the votes that carry signals, in order.
+    if let Some(guard) = guard {
+        let signalled: Vec<(usize, Uuid, &str, &held::Signals)> = storing
+            .iter()
+            .filter_map(|&(i, id)| {
+                let vote = &votes[i];
+                vote.signals
+                    .as_ref()
+                    .map(|signals| (i, id, vote.choice_id.as_str(), signals))
+            })
+            .collect();
+        if !signalled.is_empty() {
+            let checked: Vec<(Uuid, &str, &held::Signals)> = signalled
+                .iter()
+                .map(|&(_, id, choice, signals)| (id, choice, signals))
+                .collect();
+            let flags = guard.flags(&txn, ballot_id, &checked, cast_at).await?;
+            for (&(i, id, _, _), flag) in signalled.iter().zip(flags) {
+                let Some(flag) = flag else { continue };
+                held::hold(&txn, id, &flag).await?;
+                tracing::warn!(
+                    vote_id = %id,
+                    ballot_id = %ballot_id,
+                    flag = flag.kind.slug(),
+                    "vote held for a check"
+                );
+                if let Ok(cast) = &mut answers[i] {
+                    cast.held = true;
+                }
+            }
+        }
     }
-    let entry = ledger::store::append(&txn, new.ballot_id, &new.choice_id, voter, cast_at).await?;
-    outbox.enqueue(&txn, None, &event).await?;
-    if let Some(email) = receipt_to {
-        // To the voter alone: their receipt, never what they chose.
-        let counted = VoterVoteCounted {
-            email: email.to_owned(),
-            campaign_name: found.campaign_name.clone(),
-            ballot_title: found.title.clone(),
-            receipt: entry.receipt(),
-            cast_at: event.cast_at,
-        };
-        outbox.enqueue(&txn, None, &counted).await?;
-    }
+
+    let counted: Vec<(usize, Uuid)> = storing
+        .into_iter()
+        .filter(|&(i, _)| answers[i].as_ref().is_ok_and(|cast| !cast.held))
+        .collect();
+    let appended: Vec<(&str, &VoterKey, chrono::DateTime<Utc>)> = counted
+        .iter()
+        .map(|&(i, _)| (votes[i].choice_id.as_str(), &votes[i].voter, cast_at))
+        .collect();
+    let entries = ledger::store::append(&txn, ballot_id, &appended).await?;
+    let stamp = Some(prost_types::Timestamp {
+        seconds: cast_at.timestamp(),
+        nanos: 0,
+    });
+    // The event says what was chosen, never by whom.
+    let cast_events: Vec<VoteCast> = counted
+        .iter()
+        .map(|&(i, id)| VoteCast {
+            ballot_id: ballot_id.to_string(),
+            choice_id: votes[i].choice_id.clone(),
+            cast_at: stamp,
+            vote_id: id.to_string(),
+        })
+        .collect();
+    outbox.enqueue_all(&txn, None, &cast_events).await?;
+    // To each voter alone: their receipt, never what they chose.
+    let receipts: Vec<VoterVoteCounted> = counted
+        .iter()
+        .zip(&entries)
+        .filter_map(|(&(i, _), entry)| {
+            votes[i].receipt_to.as_ref().map(|email| VoterVoteCounted {
+                email: email.clone(),
+                campaign_name: found.campaign_name.clone(),
+                ballot_title: found.title.clone(),
+                receipt: entry.receipt(),
+                cast_at: stamp,
+            })
+        })
+        .collect();
+    outbox.enqueue_all(&txn, None, &receipts).await?;
     outbox.commit(txn).await?;
-    tracing::info!(vote_id = %id, ballot_id = %new.ballot_id, seq = entry.seq, "vote cast");
-    Ok(CastVote {
-        vote_id: id,
-        receipt: entry.receipt(),
-        held: false,
-    })
+    for (&(i, id), entry) in counted.iter().zip(&entries) {
+        if let Ok(cast) = &mut answers[i] {
+            cast.receipt = entry.receipt();
+        }
+        tracing::info!(vote_id = %id, ballot_id = %ballot_id, seq = entry.seq, "vote cast");
+    }
+    Ok(answers)
 }
 
 /// A campaign's public vote: its ballots in category order of creation, each with the finalists
@@ -234,6 +346,33 @@ pub async fn voted_in(
         .await?)
 }
 
+/// How many ballots of the campaign are open now that `voter` has not voted in.
+pub async fn open_ballots_left(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+    voter: &VoterKey,
+) -> Result<u32> {
+    let now = Utc::now();
+    let open: Vec<Uuid> = ballot::Entity::find()
+        .filter(ballot::Column::CampaignId.eq(campaign_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|b| b.timetable().accepts_votes_at(now).is_ok())
+        .map(|b| b.id)
+        .collect();
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let voted = vote::Entity::find()
+        .filter(vote::Column::BallotId.is_in(open.iter().copied()))
+        .filter(vote::Column::VoterKey.eq(voter.as_str()))
+        .count(db)
+        .await?;
+    let open = u64::try_from(open.len()).unwrap_or(u64::MAX);
+    Ok(u32::try_from(open.saturating_sub(voted)).unwrap_or(u32::MAX))
+}
+
 /// Refuses to show a ballot's count, to anyone, before its results time (see
 /// [`crate::domain::Timetable`]).
 pub async fn results_released(db: &impl ConnectionTrait, ballot_id: Uuid) -> Result<()> {
@@ -245,14 +384,6 @@ pub async fn results_released(db: &impl ConnectionTrait, ballot_id: Uuid) -> Res
         .timetable()
         .shows_results_at(Utc::now())
         .map_err(Error::Closed)
-}
-
-fn already_voted(error: DbErr) -> Error {
-    match error.sql_err() {
-        // The vote table's only unique key besides its UUIDv7 id is (ballot, voter key).
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted,
-        _ => Error::Database(error),
-    }
 }
 
 /// The votes of a ballot per choice, every choice listed in position order, as the maintained

@@ -38,48 +38,65 @@ pub async fn serialise(txn: &impl ConnectionTrait, ballot_id: Uuid) -> Result<()
     Ok(())
 }
 
-/// Appends the vote of `voter` for `choice_id`, cast at `cast_at`, to `ballot_id`'s ledger and
-/// counts it in the maintained tally, in `txn` (the vote's own transaction, after [`serialise`]
-/// and the vote's insert, so that a refused vote appends nothing). The entry written.
+/// Appends the votes `(choice, voter, cast at)`, in order, to `ballot_id`'s ledger
+/// and counts them in the maintained tally, in `txn` (the votes' own transaction, after
+/// [`serialise`] and the votes' insert, so that a refused vote appends nothing): one head read, one
+/// insert of the entries and one upsert per choice, however many votes. The entries written.
 pub async fn append(
     txn: &impl ConnectionTrait,
     ballot_id: Uuid,
-    choice_id: &str,
-    voter: &VoterKey,
-    cast_at: DateTime<Utc>,
-) -> Result<Entry, DbErr> {
+    votes: &[(&str, &VoterKey, DateTime<Utc>)],
+) -> Result<Vec<Entry>, DbErr> {
+    if votes.is_empty() {
+        return Ok(Vec::new());
+    }
     serialise(txn, ballot_id).await?;
-    tally::Entity::insert(tally::ActiveModel {
-        ballot_id: ActiveValue::Set(ballot_id),
-        choice_id: ActiveValue::Set(choice_id.to_owned()),
-        votes: ActiveValue::Set(1),
-    })
-    .on_conflict(
-        OnConflict::columns([tally::Column::BallotId, tally::Column::ChoiceId])
-            .value(
-                tally::Column::Votes,
-                Expr::col((tally::Entity, tally::Column::Votes)).add(1),
-            )
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    let (seq, prev_hash) = match head(txn, ballot_id).await? {
-        Some(head) => (head.seq + 1, head.hash),
-        None => (1, super::genesis(ballot_id)),
-    };
-    let entry = Entry::next(
-        ballot_id,
-        seq,
-        choice_id,
-        voter_hash(ballot_id, voter),
-        cast_at,
-        prev_hash,
-    );
-    ledger_entry::Entity::insert(row(&entry)?)
+    let mut per_choice: Vec<(&str, i64)> = Vec::new();
+    for (choice_id, _, _) in votes {
+        match per_choice.iter_mut().find(|(c, _)| c == choice_id) {
+            Some((_, n)) => *n += 1,
+            None => per_choice.push((choice_id, 1)),
+        }
+    }
+    for (choice_id, n) in per_choice {
+        tally::Entity::insert(tally::ActiveModel {
+            ballot_id: ActiveValue::Set(ballot_id),
+            choice_id: ActiveValue::Set(choice_id.to_owned()),
+            votes: ActiveValue::Set(n),
+        })
+        .on_conflict(
+            OnConflict::columns([tally::Column::BallotId, tally::Column::ChoiceId])
+                .value(
+                    tally::Column::Votes,
+                    Expr::col((tally::Entity, tally::Column::Votes)).add(n),
+                )
+                .to_owned(),
+        )
         .exec_without_returning(txn)
         .await?;
-    Ok(entry)
+    }
+    let (mut seq, mut prev_hash) = match head(txn, ballot_id).await? {
+        Some(head) => (head.seq, head.hash),
+        None => (0, super::genesis(ballot_id)),
+    };
+    let mut entries = Vec::with_capacity(votes.len());
+    for (choice_id, voter, cast_at) in votes {
+        seq += 1;
+        let entry = Entry::next(
+            ballot_id,
+            seq,
+            choice_id,
+            voter_hash(ballot_id, voter),
+            *cast_at,
+            prev_hash,
+        );
+        prev_hash = entry.hash.clone();
+        entries.push(entry);
+    }
+    ledger_entry::Entity::insert_many(entries.iter().map(row).collect::<Result<Vec<_>, _>>()?)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(entries)
 }
 
 fn row(entry: &Entry) -> Result<ledger_entry::ActiveModel, DbErr> {

@@ -300,3 +300,77 @@ async fn stored_column_names(app: &TestApp, table: &str) -> Vec<String> {
         .map(|row| row.try_get_by_index(0).unwrap())
         .collect()
 }
+
+/// The votes waiting for a ballot are stored together: each still gets its own answer, and the
+/// chain, the tally and the events are what storing them one at a time would have made.
+async fn a_batch_answers_each_vote_as_if_cast_alone(app: &TestApp) {
+    use valued_voting::db::queries::{self, Ballotted};
+    use valued_voting::domain::VoterKey;
+    use valued_voting::error::Error;
+
+    let ballot = porter_ballot(app).await;
+    let ballot_id = uuid::Uuid::parse_str(&ballot).unwrap();
+    app.vote(&ballot, "sam", "early@example.org").await.unwrap();
+    let vote = |choice: &str, voter: &str| Ballotted {
+        choice_id: choice.into(),
+        voter: VoterKey::from_stored(voter.into()),
+        verified_for: None,
+        signals: None,
+        receipt_to: None,
+    };
+    let early = VoterKey::derive(
+        &secrecy::SecretString::from("test-voter-key-secret"),
+        &valued_platform::domain::EmailAddress::parse("email", "early@example.org").unwrap(),
+    );
+    let batch = vec![
+        vote("jo", "voter-a"),
+        vote("nobody", "voter-b"),
+        vote("sam", "voter-a"),
+        Ballotted {
+            voter: early,
+            ..vote("jo", "")
+        },
+        vote("sam", "voter-c"),
+    ];
+    let outbox = valued_platform::outbox::Outbox::detached("voting");
+    let answers = queries::cast_votes(&app.db, &outbox, None, ballot_id, batch)
+        .await
+        .unwrap();
+
+    assert_eq!(answers.len(), 5);
+    let first = answers[0].as_ref().unwrap();
+    assert!(!first.held);
+    assert_eq!(first.choice_label, "Jo Bloggs");
+    assert_eq!(first.ballot_title, "Porter of the year");
+    assert!(matches!(&answers[1], Err(Error::Invalid(errors)) if errors[0].field == "choice_id"));
+    assert!(
+        matches!(answers[2], Err(Error::AlreadyVoted)),
+        "a second vote in one batch"
+    );
+    assert!(
+        matches!(answers[3], Err(Error::AlreadyVoted)),
+        "voted before the batch"
+    );
+    let last = answers[4].as_ref().unwrap();
+    assert_ne!(first.receipt, last.receipt);
+
+    let tally = app.tally(&ballot).await;
+    assert_eq!(counts(&tally), [("sam", 2), ("jo", 1)]);
+    let report = valued_voting::ledger::store::verify(&app.db, ballot_id)
+        .await
+        .unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.entries, 3);
+
+    assert_eq!(app.published_of::<VoteCast>().await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_batch_on_postgres_answers_each_vote_as_if_cast_alone() {
+    a_batch_answers_each_vote_as_if_cast_alone(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn a_batch_on_the_embedded_sqlite_default_answers_each_vote_as_if_cast_alone() {
+    a_batch_answers_each_vote_as_if_cast_alone(&spawn_embedded_app().await).await;
+}
