@@ -352,6 +352,7 @@ pub async fn open_vote(
                     }),
                     announced_at: None,
                     vote: Some(vote),
+                    ..Default::default()
                 },
             )
         })

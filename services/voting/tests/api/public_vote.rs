@@ -51,6 +51,7 @@ pub fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimeta
             }),
             announced_at: None,
             vote: Some(*vote),
+            ..Default::default()
         },
     )
 }

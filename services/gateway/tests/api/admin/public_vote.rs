@@ -86,6 +86,7 @@ async fn spawn() -> (Admin, Voting) {
                     closes_at: at(6),
                     results_at: at(8),
                 }),
+                ..Default::default()
             },
         )
     };
