@@ -8,7 +8,7 @@ use valued_platform::Envelope;
 use valued_proto::voting::v1 as pb;
 
 use crate::helpers::{TestApp, spawn_app, spawn_embedded_app};
-use crate::public_vote::{announced, at, timetable};
+use crate::public_vote::{announced, timetable};
 
 const TRUST_CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000a1";
 const REGION_CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000a2";
@@ -50,85 +50,7 @@ impl TestApp {
         campaign: &str,
         ballot_id: &str,
     ) -> Vec<(&'static str, Code)> {
-        fn signed<T>(token: Option<&str>, message: T) -> tonic::Request<T> {
-            match token {
-                Some(token) => valued_testkit::roles::signed(token, message),
-                None => tonic::Request::new(message),
-            }
-        }
-        fn code<T>(answer: Result<tonic::Response<T>, tonic::Status>) -> Code {
-            answer.map_or_else(|status| status.code(), |_| Code::Ok)
-        }
-        let campaign_id = campaign.to_owned();
-        let ballot_id = ballot_id.to_owned();
-        let schedule = pb::ScheduleVoteRequest {
-            campaign_id: campaign_id.clone(),
-            opens_at: at(chrono::Duration::days(-1)),
-            closes_at: at(chrono::Duration::days(6)),
-            results_at: at(chrono::Duration::days(8)),
-        };
-        let turnout = pb::GetTurnoutRequest {
-            campaign_id: campaign_id.clone(),
-        };
-        let set_eligibility = pb::SetVoteEligibilityRequest {
-            campaign_id: campaign_id.clone(),
-            eligibility: pb::Eligibility::Public.into(),
-            ..Default::default()
-        };
-        let eligibility = pb::GetVoteEligibilityRequest {
-            campaign_id: campaign_id.clone(),
-        };
-        let held = pb::ListHeldVotesRequest { campaign_id };
-        let decide = pb::DecideHeldVotesRequest {
-            ballot_id: ballot_id.clone(),
-            ..Default::default()
-        };
-        let tally = pb::GetTallyRequest {
-            ballot_id: ballot_id.clone(),
-        };
-        let verify = pb::VerifyLedgerRequest {
-            ballot_id: ballot_id.clone(),
-        };
-        let export = pb::ExportLedgerRequest {
-            ballot_id,
-            ..Default::default()
-        };
-        let mut c = self.client.clone();
-        vec![
-            (
-                "ScheduleVote",
-                code(c.schedule_vote(signed(token, schedule)).await),
-            ),
-            (
-                "GetTurnout",
-                code(c.get_turnout(signed(token, turnout)).await),
-            ),
-            (
-                "SetVoteEligibility",
-                code(c.set_vote_eligibility(signed(token, set_eligibility)).await),
-            ),
-            (
-                "GetVoteEligibility",
-                code(c.get_vote_eligibility(signed(token, eligibility)).await),
-            ),
-            (
-                "ListHeldVotes",
-                code(c.list_held_votes(signed(token, held)).await),
-            ),
-            (
-                "DecideHeldVotes",
-                code(c.decide_held_votes(signed(token, decide)).await),
-            ),
-            ("GetTally", code(c.get_tally(signed(token, tally)).await)),
-            (
-                "VerifyLedger",
-                code(c.verify_ledger(signed(token, verify)).await),
-            ),
-            (
-                "ExportLedger",
-                code(c.export_ledger(signed(token, export)).await),
-            ),
-        ]
+        valued_testkit::voting::organise(&self.client, token, campaign, ballot_id).await
     }
 }
 
