@@ -99,6 +99,7 @@ async fn a_voter_reads_the_finalists_votes_with_the_emailed_code_and_finds_the_r
                     closes_at: at(chrono::Duration::days(6)),
                     results_at: at(chrono::Duration::days(8)),
                 }),
+                ..Default::default()
             },
         )
     };
