@@ -254,6 +254,7 @@ async fn through_valued(
                         closes_at: at(6),
                         results_at: at(8),
                     }),
+                    ..Default::default()
                 },
             )
         })

@@ -47,19 +47,15 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
         String::from_utf8_lossy(&granted.stderr)
     );
 
-    // Signing in: the admin page sends the browser to the provider, whose form takes the subject
-    // (an account whose provider has verified its address, as NHSmail's are).
-    cluster
-        .oidc
-        .register(TRUST_ADMIN, TRUST_ADMIN, true)
-        .await
-        .unwrap();
+    // Signing in: the admin page sends the browser to the provider, whose form takes the subject.
     let browser = Browser::start().await;
     browser
-        .goto(&cluster.url(&format!("/admin/campaigns/{DEMO_CAMPAIGN}/moderation")))
+        .sign_in(
+            &cluster,
+            &format!("/admin/campaigns/{DEMO_CAMPAIGN}/moderation"),
+            TRUST_ADMIN,
+        )
         .await;
-    browser.fill_named("sub", TRUST_ADMIN).await;
-    browser.click("form button[type='submit']").await;
     browser.expect_page("Moderation queue").await;
     let queue = browser.page_text().await;
     assert!(queue.contains("Sam Patel"), "{queue}");
@@ -102,15 +98,10 @@ async fn a_trust_admin_signs_in_and_approves_from_the_moderation_queue() {
     browser.close().await;
 
     // A platform admin previews every email and sees what went to MPs.
-    cluster
-        .oidc
-        .register(PLATFORM_ADMIN, PLATFORM_ADMIN, true)
-        .await
-        .unwrap();
     let browser = Browser::start().await;
-    browser.goto(&cluster.url("/admin/templates")).await;
-    browser.fill_named("sub", PLATFORM_ADMIN).await;
-    browser.click("form button[type='submit']").await;
+    browser
+        .sign_in(&cluster, "/admin/templates", PLATFORM_ADMIN)
+        .await;
     browser.expect_page("Email templates").await;
     let templates = browser.page_text().await;
     assert!(templates.contains("Confirm your nomination"), "{templates}");

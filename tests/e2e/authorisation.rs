@@ -7,7 +7,11 @@
 //! - with the valid ID token of someone holding no role: PERMISSION_DENIED, unless the RPC is on
 //!   [`ANY_SIGNED_IN`] (what any signed-in person may ask about themselves);
 //! - with a platform admin's: neither of those;
-//! - with a trust admin's: PERMISSION_DENIED for the RPCs on [`PLATFORM_ADMINS_ONLY`].
+//! - with a trust admin's: PERMISSION_DENIED for the RPCs on [`PLATFORM_ADMINS_ONLY`], and for
+//!   those on [`CAMPAIGN_ADMINS`] about no campaign of theirs.
+//!
+//! And a campaign's own admins run its public vote: a trust admin their trust's campaign's, a
+//! region admin their region's, and neither another's.
 //!
 //! The methods come from the generated descriptors, so an RPC added to a service without being put
 //! on its public list (or on [`ANY_SIGNED_IN`]) with a reason fails here.
@@ -18,6 +22,11 @@ use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use valued_platform::auth::service::{Credential, ServiceClaims};
+use valued_platform::bus::AmqpBus;
+use valued_platform::{BusSettings, Envelope, EventBus};
+use valued_proto::events::v1 as ev;
+use valued_proto::voting::v1 as pb;
+use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 use valued_testkit::grpc::{call_empty, methods_of};
 
 use crate::cluster::{Cluster, PLATFORM_ADMIN};
@@ -87,44 +96,8 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
         "anyone's votes",
     ),
     (
-        "/valued.voting.v1.VotingService/VerifyLedger",
-        "whether any ballot's ledger is whole (its counts once the results are out)",
-    ),
-    (
-        "/valued.voting.v1.VotingService/ExportLedger",
-        "every entry of any ballot's ledger, once its results are out",
-    ),
-    (
-        "/valued.voting.v1.VotingService/ScheduleVote",
-        "opens, extends or closes any campaign's public vote",
-    ),
-    (
-        "/valued.voting.v1.VotingService/GetTurnout",
-        "how many have voted in any campaign's public vote while it runs, and how many are held",
-    ),
-    (
-        "/valued.voting.v1.VotingService/SetVoteEligibility",
-        "decides who may vote in any campaign's public vote",
-    ),
-    (
-        "/valued.voting.v1.VotingService/GetVoteEligibility",
-        "who may vote in any campaign's public vote",
-    ),
-    (
-        "/valued.voting.v1.VotingService/ListHeldVotes",
-        "the bursts held for a check in any public vote, with the finalist each went to",
-    ),
-    (
-        "/valued.voting.v1.VotingService/DecideHeldVotes",
-        "counts or discards held votes in any public vote",
-    ),
-    (
         "/valued.voting.v1.VotingService/CreateBallot",
         "makes a ballot by hand, outside any trust",
-    ),
-    (
-        "/valued.voting.v1.VotingService/GetTally",
-        "any ballot's count, once its results are out",
     ),
     (
         "/valued.notification.v1.NotificationService/ExportPerson",
@@ -132,8 +105,56 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
     ),
 ];
 
+/// RPCs about one campaign's public vote, or a ballot of it, that its own admins may make: the
+/// trust admins of a trust's campaign, the region admins of a region's, platform admins any (and
+/// alone a national campaign's, a ballot made by hand, or anything voting does not hold, as an
+/// empty request names). Whose campaign it is comes with its finalists (`finalist.announced.v1`).
+/// With why.
+const CAMPAIGN_ADMINS: &[(&str, &str)] = &[
+    (
+        "/valued.voting.v1.VotingService/ScheduleVote",
+        "opens, extends or closes the campaign's public vote",
+    ),
+    (
+        "/valued.voting.v1.VotingService/GetTurnout",
+        "how many have voted in the campaign's public vote while it runs, and how many are held",
+    ),
+    (
+        "/valued.voting.v1.VotingService/SetVoteEligibility",
+        "decides who may vote in the campaign's public vote",
+    ),
+    (
+        "/valued.voting.v1.VotingService/GetVoteEligibility",
+        "who may vote in the campaign's public vote",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ListHeldVotes",
+        "the bursts held for a check in the campaign's vote, with the finalist each went to",
+    ),
+    (
+        "/valued.voting.v1.VotingService/DecideHeldVotes",
+        "counts or discards held votes of a ballot of the campaign",
+    ),
+    (
+        "/valued.voting.v1.VotingService/GetTally",
+        "a ballot's count, once its results are out",
+    ),
+    (
+        "/valued.voting.v1.VotingService/VerifyLedger",
+        "whether a ballot's ledger is whole (its counts once the results are out)",
+    ),
+    (
+        "/valued.voting.v1.VotingService/ExportLedger",
+        "every entry of a ballot's ledger, once its results are out",
+    ),
+];
+
 /// A trust's awards lead, given their role with `valued grant`.
 const TRUST_ADMIN: &str = "awards@trust.example.org";
+/// Another trust's awards lead.
+const OTHER_TRUST_ADMIN: &str = "awards@other-trust.example.org";
+/// A region's awards lead.
+const REGION_ADMIN: &str = "awards@region.example.org";
 
 fn is_on(list: &[(&str, &str)], method: &str) -> bool {
     list.iter().any(|(listed, _)| *listed == method)
@@ -332,11 +353,12 @@ async fn every_rpc_of_every_service_checks_its_caller() {
     );
 
     // A trust admin, whom nomination lets past its first check (they hold a role), is refused what
-    // only a platform admin may do, there as in voting and notification.
+    // only a platform admin may do, there as in voting and notification; and a campaign's vote
+    // when the request names none of theirs (an empty one names none).
     let trust = cluster.demo_campaign().await.trusts[0].code.clone();
     crate::erasure::valued(&cluster, &["grant", TRUST_ADMIN, "trust_admin", &trust]);
     let trust_admin = cluster.oidc.verified_id_token(TRUST_ADMIN).await.unwrap();
-    for (method, _) in PLATFORM_ADMINS_ONLY {
+    for (method, _) in PLATFORM_ADMINS_ONLY.iter().chain(CAMPAIGN_ADMINS) {
         let service = SERVICES
             .iter()
             .find(|(_, name, _)| method.starts_with(&format!("/{name}/")))
@@ -378,21 +400,200 @@ async fn the_lists_of_exceptions_name_real_methods() {
         .iter()
         .flat_map(|(_, name, _)| methods_of(name).unwrap())
         .collect();
-    for (method, reason) in ANY_SIGNED_IN.iter().chain(PLATFORM_ADMINS_ONLY) {
+    let exceptions = ANY_SIGNED_IN
+        .iter()
+        .chain(PLATFORM_ADMINS_ONLY)
+        .chain(CAMPAIGN_ADMINS);
+    for (method, reason) in exceptions {
         assert!(every.iter().any(|m| m == method), "{method} is no method");
         assert!(!reason.is_empty());
     }
     for (_, _, public) in SERVICES {
-        for (method, _) in PLATFORM_ADMINS_ONLY {
+        for (method, _) in PLATFORM_ADMINS_ONLY.iter().chain(CAMPAIGN_ADMINS) {
             assert!(!is_on(public, method), "{method} is public");
         }
     }
-    // Voting has no trust-scoped RPCs: whatever is not public is for platform admins, and listed
-    // here so that the matrix refuses it to a trust admin.
-    for method in methods_of("valued.voting.v1.VotingService").unwrap() {
+    for (method, _) in CAMPAIGN_ADMINS {
         assert!(
-            is_on(valued_voting::PUBLIC_RPCS, &method) || is_on(PLATFORM_ADMINS_ONLY, &method),
-            "{method} is neither public nor on PLATFORM_ADMINS_ONLY"
+            !is_on(PLATFORM_ADMINS_ONLY, method),
+            "{method} is on both lists"
         );
     }
+    // Whatever voting does not let anyone do is for platform admins, or a campaign's own admins:
+    // listed here so that the matrix checks it.
+    for method in methods_of("valued.voting.v1.VotingService").unwrap() {
+        assert!(
+            is_on(valued_voting::PUBLIC_RPCS, &method)
+                || is_on(PLATFORM_ADMINS_ONLY, &method)
+                || is_on(CAMPAIGN_ADMINS, &method),
+            "{method} is neither public nor on PLATFORM_ADMINS_ONLY or CAMPAIGN_ADMINS"
+        );
+    }
+}
+
+/// What `calls` (one admin's, about their own campaign) answer once voting's copy of the grants
+/// has caught up with the admin's and refuses none of them (or after 10 s).
+async fn organised<F, Fut>(calls: F) -> Vec<(&'static str, Code)>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Vec<(&'static str, Code)>>,
+{
+    let mut answers = Vec::new();
+    for _ in 0..100 {
+        answers = calls().await;
+        if answers
+            .iter()
+            .all(|(_, code)| *code != Code::PermissionDenied)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    answers
+}
+
+#[tokio::test]
+async fn a_campaigns_own_admins_run_its_public_vote_and_no_other_admin_does() {
+    let cluster = Cluster::start().await;
+    let trusts = cluster.demo_campaign().await.trusts;
+    let (ours, theirs) = (trusts[0].code.as_str(), trusts[1].code.as_str());
+    let region = "Y56";
+
+    // Three campaigns' public votes, each with a finalist as the nomination service announces
+    // them: a campaign of each trust and one of the region.
+    let campaigns = [
+        ("0193a1b2-0000-7000-8000-0000000000c1", "trust", ours),
+        ("0193a1b2-0000-7000-8000-0000000000c2", "trust", theirs),
+        ("0193a1b2-0000-7000-8000-0000000000c3", "region", region),
+    ];
+    let at = |days: i64| {
+        Some(prost_types::Timestamp {
+            seconds: (chrono::Utc::now() + chrono::Duration::days(days)).timestamp(),
+            nanos: 0,
+        })
+    };
+    let announced: Vec<Envelope> = campaigns
+        .iter()
+        .map(|(id, scope, code)| {
+            Envelope::new(
+                "nomination",
+                None,
+                &ev::FinalistAnnounced {
+                    finalist: Some(ev::RecognisedNominee {
+                        nominee_id: format!("{id}-sam"),
+                        campaign_id: (*id).into(),
+                        category_id: "porters".into(),
+                        category_name: "Porter of the year".into(),
+                        nominee_name: "Sam Patel".into(),
+                        ..Default::default()
+                    }),
+                    vote: Some(ev::VoteTimetable {
+                        opens_at: at(-1),
+                        closes_at: at(6),
+                        results_at: at(8),
+                    }),
+                    campaign_scope: (*scope).into(),
+                    campaign_scope_code: (*code).into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let bus = AmqpBus::connect(&BusSettings::amqp(&cluster.vhost.amqp_url(), "valued"))
+        .await
+        .unwrap();
+    assert!(bus.publish(&announced).await.into_iter().all(|r| r.is_ok()));
+    let voting = VotingServiceClient::new(cluster.channel("voting").await);
+    let mut ballots = Vec::new();
+    for (id, _, _) in &campaigns {
+        let mut ballot = None;
+        for _ in 0..300 {
+            ballot = voting
+                .clone()
+                .list_campaign_ballots(pb::ListCampaignBallotsRequest {
+                    campaign_id: (*id).into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .ballots
+                .pop();
+            if ballot.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ballots.push(ballot.expect("the finalist reaches the vote").ballot_id);
+    }
+
+    // Each admin's grant, bound at their first sign-in (a call to nomination).
+    let mut tokens = Vec::new();
+    for (email, role, scope) in [
+        (TRUST_ADMIN, "trust_admin", ours),
+        (OTHER_TRUST_ADMIN, "trust_admin", theirs),
+        (REGION_ADMIN, "region_admin", region),
+    ] {
+        crate::erasure::valued(&cluster, &["grant", email, role, scope]);
+        let token = cluster.oidc.verified_id_token(email).await.unwrap();
+        admitted(
+            &cluster,
+            "nomination",
+            "/valued.nomination.v1.NominationService/WhoAmI",
+            &token,
+        )
+        .await;
+        tokens.push(token);
+    }
+    let every: Vec<&str> = CAMPAIGN_ADMINS.iter().map(|(method, _)| *method).collect();
+    let named = |answers: &[(&'static str, Code)], code: Code| -> Vec<String> {
+        answers
+            .iter()
+            .filter(|(_, answered)| *answered == code)
+            .map(|(rpc, _)| format!("/valued.voting.v1.VotingService/{rpc}"))
+            .collect()
+    };
+    let organise = |token: Option<&str>, i: usize| {
+        let (voting, campaign, ballot) = (&voting, campaigns[i].0, ballots[i].clone());
+        let token = token.map(str::to_owned);
+        async move {
+            valued_testkit::voting::organise(voting, token.as_deref(), campaign, &ballot).await
+        }
+    };
+
+    // Each runs their own campaign's vote, every RPC of it, once voting has their grant...
+    for (i, token) in tokens.iter().enumerate() {
+        let answers = organised(|| organise(Some(token), i)).await;
+        let mut asked = named(&answers, Code::Ok);
+        for code in [
+            Code::InvalidArgument,
+            Code::FailedPrecondition,
+            Code::NotFound,
+        ] {
+            asked.extend(named(&answers, code));
+        }
+        asked.sort();
+        let mut listed = every.clone();
+        listed.sort_unstable();
+        assert_eq!(
+            asked, listed,
+            "{} on its own campaign: {answers:?}",
+            campaigns[i].0
+        );
+    }
+    // ...and is refused the others'.
+    for (i, token) in tokens.iter().enumerate() {
+        for j in (0..campaigns.len()).filter(|j| *j != i) {
+            let answers = organise(Some(token), j).await;
+            assert_eq!(
+                named(&answers, Code::PermissionDenied),
+                every,
+                "{} on {}",
+                campaigns[i].0,
+                campaigns[j].0
+            );
+        }
+    }
+    // Without signing in, nobody.
+    let answers = organise(None, 0).await;
+    assert_eq!(named(&answers, Code::Unauthenticated), every);
 }

@@ -116,6 +116,27 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// Scrolls the first element `css` finds to the top of the window (for the screenshots).
+    pub(crate) async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView();",
+                vec![Value::String(css.to_owned())],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Opens the admin page at `path`, which sends the browser to the cluster's OpenID Connect
+    /// provider, and signs in there as `email` on the provider's own form (an account whose
+    /// provider has verified its address, as NHSmail's are).
+    pub(crate) async fn sign_in(&self, cluster: &Cluster, path: &str, email: &str) {
+        cluster.oidc.register(email, email, true).await.unwrap();
+        self.goto(&cluster.url(path)).await;
+        self.fill_named("sub", email).await;
+        self.click("form button[type='submit']").await;
+    }
+
     /// The page's heading, read in one step (an element found before a navigation would be stale
     /// after it); `None` while the page is changing.
     pub(crate) async fn heading(&self) -> Option<String> {

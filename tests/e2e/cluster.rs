@@ -463,6 +463,125 @@ impl Cluster {
             .await
             .unwrap()
     }
+
+    /// Rewrites the demo campaign's timetable: nominations closed, judging open or closed, and,
+    /// with `vote_open`, its public vote open from an hour ago for an hour, results an hour later.
+    pub async fn advance(&self, campaign_id: &str, judging_open: bool, vote_open: bool) {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(&self.databases["nomination"])
+            .await
+            .unwrap();
+        let now = chrono::Utc::now();
+        let hours = chrono::Duration::hours;
+        let judging_close = if judging_open {
+            now + chrono::Duration::days(10)
+        } else {
+            now - chrono::Duration::seconds(1)
+        };
+        let mut sql =
+            String::from("UPDATE campaign SET nominations_close_at = $1, judging_close_at = $2");
+        let mut values: Vec<sea_orm::Value> = vec![
+            (now - chrono::Duration::days(1)).into(),
+            judging_close.into(),
+        ];
+        if vote_open {
+            sql.push_str(", vote_open_at = $3, vote_close_at = $4, results_at = $5");
+            values.extend([
+                (now - hours(1)).into(),
+                (now + hours(1)).into(),
+                (now + hours(2)).into(),
+            ]);
+        }
+        sql.push_str(&format!(" WHERE id = ${}", values.len() + 1));
+        values.push(campaign_id.parse::<uuid::Uuid>().unwrap().into());
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await
+        .unwrap();
+    }
+
+    /// A confirmed nomination, its nominee's consent given, made a finalist of the demo campaign's
+    /// first category in region Y56 as its admins and judge do it: the platform admin approves it
+    /// and sets a one-criterion rubric, a judge assigned to the category scores it while judging is
+    /// open, and once judging has closed (with the public vote open, with `vote_open`) the admin
+    /// announces it.
+    pub async fn make_finalist(&self, campaign: &Campaign, nomination_id: &str, vote_open: bool) {
+        use valued_proto::nomination::v1 as pb;
+        use valued_testkit::roles::signed;
+        let category = &campaign.categories[0];
+        let mut client = NominationServiceClient::new(self.channel("nomination").await);
+        let admin = self.oidc.verified_id_token(PLATFORM_ADMIN).await.unwrap();
+        client
+            .moderate_nomination(signed(
+                &admin,
+                pb::ModerateNominationRequest {
+                    nomination_id: nomination_id.into(),
+                    action: "approve".into(),
+                    reason: String::new(),
+                },
+            ))
+            .await
+            .unwrap();
+        let rubric = client
+            .set_rubric(signed(
+                &admin,
+                pb::SetRubricRequest {
+                    campaign_id: campaign.id.clone(),
+                    criteria: vec![pb::Criterion {
+                        id: String::new(),
+                        name: "Impact on patients".into(),
+                        weight: 1,
+                    }],
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .criteria;
+        client
+            .assign_judge(signed(
+                &admin,
+                pb::AssignJudgeRequest {
+                    campaign_id: campaign.id.clone(),
+                    category_id: category.id.clone(),
+                    judge_email: "judge@example.org".into(),
+                },
+            ))
+            .await
+            .unwrap();
+        self.advance(&campaign.id, true, false).await;
+        let judge = self
+            .oidc
+            .verified_id_token("judge@example.org")
+            .await
+            .unwrap();
+        client
+            .score_nomination(signed(
+                &judge,
+                pb::ScoreNominationRequest {
+                    nomination_id: nomination_id.into(),
+                    scores: HashMap::from([(rubric[0].id.clone(), 5)]),
+                },
+            ))
+            .await
+            .unwrap();
+        self.advance(&campaign.id, false, vote_open).await;
+        client
+            .announce_finalists(signed(
+                &admin,
+                pb::AnnounceFinalistsRequest {
+                    campaign_id: campaign.id.clone(),
+                    category_id: category.id.clone(),
+                    region_code: "Y56".into(),
+                    nomination_ids: vec![nomination_id.into()],
+                },
+            ))
+            .await
+            .unwrap();
+    }
 }
 
 /// A complete, valid nomination form for the demo campaign.

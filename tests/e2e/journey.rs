@@ -2,16 +2,14 @@
 //! form, confirmed from the email, the nominee thanked and consenting, approved, judged and announced
 //! a finalist, with every email asserted as it arrives.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
 use valued_proto::nomination::v1::{
     self as pb, nomination_service_client::NominationServiceClient,
 };
 use valued_testkit::smtp::ReceivedEmail;
 
-use crate::cluster::{Cluster, PLATFORM_ADMIN, nomination_form, nomination_id};
+use crate::cluster::{Cluster, nomination_form, nomination_id};
 
 /// Waits for the email with `subject` to `recipient`.
 pub async fn email_to(cluster: &Cluster, recipient: &str, subject: &str) -> ReceivedEmail {
@@ -50,30 +48,6 @@ pub fn signed<T>(token: &str, message: T) -> tonic::Request<T> {
         .metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
-}
-
-/// Rewrites the demo campaign's timetable: nominations closed, judging open or closed.
-async fn advance(cluster: &Cluster, campaign_id: &str, judging_open: bool) {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(&cluster.databases["nomination"])
-        .await
-        .unwrap();
-    let judging_close = if judging_open {
-        Utc::now() + chrono::Duration::days(10)
-    } else {
-        Utc::now() - chrono::Duration::seconds(1)
-    };
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        "UPDATE campaign SET nominations_close_at = $1, judging_close_at = $2 WHERE id = $3",
-        [
-            (Utc::now() - chrono::Duration::days(1)).into(),
-            judging_close.into(),
-            campaign_id.parse::<uuid::Uuid>().unwrap().into(),
-        ],
-    ))
-    .await
-    .unwrap();
 }
 
 #[tokio::test]
@@ -216,80 +190,8 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
         .unwrap();
     assert!(consented.status().is_success(), "{}", consented.status());
 
-    // 4. The trust admin approves; 5. a judge scores; 6. the region admin announces the finalist.
-    let mut client = NominationServiceClient::new(cluster.channel("nomination").await);
-    let admin = cluster
-        .oidc
-        .verified_id_token(PLATFORM_ADMIN)
-        .await
-        .unwrap();
-    client
-        .moderate_nomination(signed(
-            &admin,
-            pb::ModerateNominationRequest {
-                nomination_id: id.clone(),
-                action: "approve".into(),
-                reason: String::new(),
-            },
-        ))
-        .await
-        .unwrap();
-    let rubric = client
-        .set_rubric(signed(
-            &admin,
-            pb::SetRubricRequest {
-                campaign_id: campaign.id.clone(),
-                criteria: vec![pb::Criterion {
-                    id: String::new(),
-                    name: "Impact on patients".into(),
-                    weight: 1,
-                }],
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .criteria;
-    client
-        .assign_judge(signed(
-            &admin,
-            pb::AssignJudgeRequest {
-                campaign_id: campaign.id.clone(),
-                category_id: category.id.clone(),
-                judge_email: "judge@example.org".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    advance(&cluster, &campaign.id, true).await;
-    let judge = cluster
-        .oidc
-        .verified_id_token("judge@example.org")
-        .await
-        .unwrap();
-    client
-        .score_nomination(signed(
-            &judge,
-            pb::ScoreNominationRequest {
-                nomination_id: id.clone(),
-                scores: HashMap::from([(rubric[0].id.clone(), 5)]),
-            },
-        ))
-        .await
-        .unwrap();
-    advance(&cluster, &campaign.id, false).await;
-    client
-        .announce_finalists(signed(
-            &admin,
-            pb::AnnounceFinalistsRequest {
-                campaign_id: campaign.id.clone(),
-                category_id: category.id.clone(),
-                region_code: "Y56".into(),
-                nomination_ids: vec![id.clone()],
-            },
-        ))
-        .await
-        .unwrap();
+    // 4. The admin approves; 5. a judge scores; 6. the admin announces the finalist.
+    cluster.make_finalist(&campaign, &id, false).await;
 
     // The finalist notices: to Sam (through the trust contact) and to the nominator.
     let to_nominator = email_to(
@@ -308,7 +210,7 @@ async fn a_nomination_goes_from_the_form_to_finalist_with_every_email_sent() {
     .await;
 
     // The public campaign page lists the finalist with the consented story.
-    let public = client
+    let public = NominationServiceClient::new(cluster.channel("nomination").await)
         .list_recognised(pb::ListRecognisedRequest {
             campaign_id: campaign.id.clone(),
         })

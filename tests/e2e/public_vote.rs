@@ -29,30 +29,6 @@ fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
     })
 }
 
-/// The demo campaign judged, with its public vote open from an hour ago for an hour.
-async fn judged_with_an_open_vote(cluster: &Cluster, campaign_id: &str) {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(&cluster.databases["nomination"])
-        .await
-        .unwrap();
-    let now = Utc::now();
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        "UPDATE campaign SET nominations_close_at = $1, judging_close_at = $2, vote_open_at = $3, \
-         vote_close_at = $4, results_at = $5 WHERE id = $6",
-        [
-            (now - chrono::Duration::days(2)).into(),
-            (now - chrono::Duration::days(1)).into(),
-            (now - chrono::Duration::hours(1)).into(),
-            (now + chrono::Duration::hours(1)).into(),
-            (now + chrono::Duration::hours(2)).into(),
-            campaign_id.parse::<uuid::Uuid>().unwrap().into(),
-        ],
-    ))
-    .await
-    .unwrap();
-}
-
 #[tokio::test]
 async fn a_finalist_is_voted_for_and_announced_the_winner_with_every_email_sent() {
     let vhost = Vhost::create().unwrap();
@@ -73,7 +49,7 @@ async fn a_finalist_is_voted_for_and_announced_the_winner_with_every_email_sent(
         .await
         .unwrap();
 
-    // Sam is nominated (with a work address), confirmed, consents to be listed and is approved.
+    // Sam is nominated (with a work address), confirmed and consents to be listed.
     let id = nomination
         .submit_nomination(pb::SubmitNominationRequest {
             campaign_id: campaign.id.clone(),
@@ -122,32 +98,10 @@ async fn a_finalist_is_voted_for_and_announced_the_winner_with_every_email_sent(
         })
         .await
         .unwrap();
-    nomination
-        .moderate_nomination(signed(
-            &admin,
-            pb::ModerateNominationRequest {
-                nomination_id: id.clone(),
-                action: "approve".into(),
-                reason: String::new(),
-            },
-        ))
-        .await
-        .unwrap();
 
-    // Announced a finalist while the vote is open: the ballot is built, and the opening told.
-    judged_with_an_open_vote(&cluster, &campaign.id).await;
-    nomination
-        .announce_finalists(signed(
-            &admin,
-            pb::AnnounceFinalistsRequest {
-                campaign_id: campaign.id.clone(),
-                category_id: category.id.clone(),
-                region_code: "Y56".into(),
-                nomination_ids: vec![id.clone()],
-            },
-        ))
-        .await
-        .unwrap();
+    // Approved, judged and announced a finalist while the vote is open: the ballot is built, and
+    // the opening told.
+    cluster.make_finalist(&campaign, &id, true).await;
     let opened = email_to(
         &cluster,
         "sam.patel@example.org",

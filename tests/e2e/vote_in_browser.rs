@@ -2,7 +2,8 @@
 //! and RabbitMQ with a real SMTP sink: finalists announced on the broker as the nomination service
 //! announces them; a voter reads the finalists, confirms their address with the emailed code,
 //! votes, keeps the receipt; at the results time the results page shows the count and finds the
-//! receipt. Every page is checked with axe-core, at desktop and phone widths.
+//! receipt; a platform admin, signed in through the OpenID Connect provider, watches the turnout.
+//! Every page is checked with axe-core, at desktop and phone widths.
 
 use std::time::Duration;
 
@@ -26,11 +27,11 @@ fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
     })
 }
 
-/// The 6-digit code in the latest vote verification email to `to`.
-async fn emailed_code(cluster: &Cluster, to: &str) -> String {
+/// The run of characters `keep` takes after `marker` in the latest email to `to` that has it.
+async fn emailed(cluster: &Cluster, to: &str, marker: &str, keep: fn(&char) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let code = cluster
+        let found = cluster
             .smtp
             .received()
             .iter()
@@ -38,19 +39,28 @@ async fn emailed_code(cluster: &Cluster, to: &str) -> String {
             .filter(|e| e.rcpt_to.iter().any(|r| r == to))
             .find_map(|e| {
                 let text = e.text_body();
-                let (_, after) = text.split_once("Your code: ")?;
-                Some(after.chars().take(6).collect::<String>())
+                let (_, after) = text.split_once(marker)?;
+                Some(after.chars().take_while(keep).collect::<String>())
             });
-        if let Some(code) = code {
-            return code;
+        if let Some(found) = found {
+            return found;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no code emailed to {to}; logs in {}",
+            "no {marker:?} emailed to {to}; logs in {}",
             cluster.logs.display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The page as it is now, checked with axe-core at the phone's width too (and, with
+/// `VALUED_SCREENSHOTS`, pictured at both).
+async fn check_at_both_widths(browser: &Browser) {
+    browser.check_accessibility().await;
+    browser.phone_width(true).await;
+    browser.check_accessibility().await;
+    browser.phone_width(false).await;
 }
 
 #[tokio::test]
@@ -89,6 +99,7 @@ async fn a_voter_reads_the_finalists_votes_with_the_emailed_code_and_finds_the_r
                     closes_at: at(chrono::Duration::days(6)),
                     results_at: at(chrono::Duration::days(8)),
                 }),
+                ..Default::default()
             },
         )
     };
@@ -137,11 +148,31 @@ async fn a_voter_reads_the_finalists_votes_with_the_emailed_code_and_finds_the_r
     browser.fill("email", "voter@example.org").await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page("Check your email").await;
-    let code = emailed_code(&cluster, "voter@example.org").await;
+    let code = emailed(
+        &cluster,
+        "voter@example.org",
+        "Your code: ",
+        char::is_ascii_digit,
+    )
+    .await;
     browser.fill("code", &code).await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page(&overview).await;
     assert!(browser.page_text().await.contains("Not voted yet"));
+    // The same email's link opens a button (which a mail scanner opening it cannot press).
+    let token = emailed(&cluster, "voter@example.org", "/vote/verify/", |c| {
+        c.is_ascii_alphanumeric() || *c == '-' || *c == '_'
+    })
+    .await;
+    browser
+        .goto(&cluster.url(&format!("/vote/verify/{token}")))
+        .await;
+    browser.expect_page("Confirm your email address").await;
+    check_at_both_widths(&browser).await;
+    browser
+        .goto(&cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/vote")))
+        .await;
+    browser.expect_page(&overview).await;
 
     // The category: both finalists' stories, then the vote.
     browser.click(".nhsuk-task-list__link").await;
@@ -181,6 +212,31 @@ async fn a_voter_reads_the_finalists_votes_with_the_emailed_code_and_finds_the_r
         .await;
     browser.expect_page(&overview).await;
     assert!(browser.page_text().await.contains("Voted"));
+
+    // A platform admin signs in through the provider's form and watches the turnout: the vote in
+    // this hour, in UK time, and nobody's count.
+    browser
+        .sign_in(
+            &cluster,
+            &format!("/admin/campaigns/{DEMO_CAMPAIGN}/vote"),
+            PLATFORM_ADMIN,
+        )
+        .await;
+    browser.expect_page("Public vote").await;
+    check_at_both_widths(&browser).await;
+    browser.click("#hours ~ details summary").await;
+    browser.scroll_to("#hours").await;
+    let turnout = browser.page_text_of("main").await;
+    assert!(
+        turnout.contains("(UK time)") && turnout.contains("Votes per hour in"),
+        "{turnout}"
+    );
+    assert!(!turnout.contains("Jo Bloggs"), "{turnout}");
+    browser.check_accessibility().await;
+    browser.phone_width(true).await;
+    browser.scroll_to("#hours").await;
+    browser.check_accessibility().await;
+    browser.phone_width(false).await;
 
     // Results: hidden while the vote runs; out when the admin closes it with the results now.
     let results = cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/results"));

@@ -15,6 +15,7 @@ pub mod error;
 pub mod routes;
 pub mod session;
 pub mod templates;
+pub mod uk_time;
 
 pub use error::{GatewayError, Result};
 

@@ -1,9 +1,13 @@
 //! A campaign's public vote, built from what the nomination service announces: each
-//! `finalist.announced.v1` puts its finalist on the ballot of their campaign's category (the ballot
-//! made on the first finalist, with the campaign's vote timetable), keeping its own copy of what the
-//! ballot shows of them (name, role, trust, region and the story excerpt their consent allowed). A
-//! `nominee.consent_changed.v1` that withdraws consent to be listed takes the finalist off every
-//! ballot (not shown, not votable); withdrawing consent to the story takes the excerpt off.
+//! `finalist.announced.v1` puts its finalist on the ballot of their campaign's category, or of
+//! their region and category when the campaign votes per region (the ballot made on the first
+//! finalist, with the campaign's vote timetable, titled "Porter of the year — North West" when per
+//! region), keeping its own copy of what the ballot shows of them (name, role, trust, region and
+//! the story excerpt their consent allowed). Each announcement also says whose campaign it is,
+//! kept on every ballot of the campaign (the newest wins): who runs its vote
+//! ([`crate::organisers`]). A `nominee.consent_changed.v1` that withdraws consent to be listed
+//! takes the finalist off every ballot (not shown, not votable); withdrawing consent to the story
+//! takes the excerpt off.
 //!
 //! Runs in each event's inbox transaction: a redelivered announcement changes nothing twice.
 
@@ -20,6 +24,7 @@ use valued_proto::events::Event;
 use valued_proto::events::v1::{ConsentChanged, FinalistAnnounced, VoteTimetable};
 
 use crate::db::entities::{ballot, ballot_choice};
+use crate::domain::CampaignScope;
 
 pub const CONSUMER: &str = "voting-finalists";
 
@@ -68,7 +73,20 @@ async fn put_on_ballot(
         return Ok(());
     }
     let timetable = announced.vote.unwrap_or_default();
-    let ballot_id = ballot_of(txn, finalist, &timetable).await?;
+    let region = if announced.vote_per_region {
+        finalist.region_code.trim()
+    } else {
+        ""
+    };
+    let ballot_id = ballot_of(txn, finalist, region, &timetable).await?;
+    let scope = CampaignScope::parse(&announced.campaign_scope, &announced.campaign_scope_code);
+    let (scope, scope_code) = scope.columns();
+    ballot::Entity::update_many()
+        .col_expr(ballot::Column::CampaignScope, Expr::value(scope))
+        .col_expr(ballot::Column::CampaignScopeCode, Expr::value(scope_code))
+        .filter(ballot::Column::CampaignId.eq(finalist.campaign_id.clone()))
+        .exec(txn)
+        .await?;
     let position = ballot_choice::Entity::find()
         .filter(ballot_choice::Column::BallotId.eq(ballot_id))
         .count(txn)
@@ -104,20 +122,31 @@ async fn put_on_ballot(
     Ok(())
 }
 
-/// The ballot of the finalist's campaign and category, made (with the campaign's timetable) if this
-/// is its first finalist. A timetable a later announcement carries fills in times not yet set.
+/// The ballot of the finalist's campaign and category, and `region` (empty unless the campaign
+/// votes per region), made (with the campaign's timetable) if this is its first finalist. A
+/// timetable a later announcement carries fills in times not yet set.
 async fn ballot_of(
     txn: &DatabaseTransaction,
     finalist: &valued_proto::events::v1::RecognisedNominee,
+    region: &str,
     timetable: &VoteTimetable,
 ) -> Result<Uuid, DbErr> {
     let at = |time: &Option<prost_types::Timestamp>| -> Option<DateTime<Utc>> {
         time.as_ref()
             .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
     };
+    let title = if region.is_empty() {
+        finalist.category_name.clone()
+    } else {
+        let region_name = match finalist.region_name.trim() {
+            "" => region,
+            name => name,
+        };
+        format!("{} — {region_name}", finalist.category_name)
+    };
     ballot::Entity::insert(ballot::ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
-        title: ActiveValue::Set(finalist.category_name.clone()),
+        title: ActiveValue::Set(title),
         created_at: ActiveValue::Set(Utc::now()),
         campaign_id: ActiveValue::Set(Some(finalist.campaign_id.clone())),
         category_id: ActiveValue::Set(Some(finalist.category_id.clone())),
@@ -125,17 +154,24 @@ async fn ballot_of(
         opens_at: ActiveValue::Set(at(&timetable.opens_at)),
         closes_at: ActiveValue::Set(at(&timetable.closes_at)),
         results_at: ActiveValue::Set(at(&timetable.results_at)),
+        region_code: ActiveValue::Set(region.to_owned()),
+        ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([ballot::Column::CampaignId, ballot::Column::CategoryId])
-            .do_nothing()
-            .to_owned(),
+        OnConflict::columns([
+            ballot::Column::CampaignId,
+            ballot::Column::CategoryId,
+            ballot::Column::RegionCode,
+        ])
+        .do_nothing()
+        .to_owned(),
     )
     .exec_without_returning(txn)
     .await?;
     let found = ballot::Entity::find()
         .filter(ballot::Column::CampaignId.eq(finalist.campaign_id.clone()))
         .filter(ballot::Column::CategoryId.eq(finalist.category_id.clone()))
+        .filter(ballot::Column::RegionCode.eq(region))
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("the ballot just made".into()))?;

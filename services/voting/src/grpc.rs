@@ -3,7 +3,7 @@
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tonic::{Request, Response, Status};
-use valued_platform::auth::roles::Admins;
+use valued_platform::auth::roles::{Admin, Admins};
 use valued_platform::limits::{self, Named, RateLimits};
 use valued_platform::outbox::Outbox;
 use valued_platform::subject_access;
@@ -16,6 +16,7 @@ use crate::domain::{
     VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
+use crate::organisers::{self, Of};
 use crate::{eligibility, held, ledger, schedule, verification};
 
 fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
@@ -25,8 +26,10 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     }
 }
 
-/// Anyone may vote through the web; creating ballots, reading tallies and exporting a person's votes
-/// are for platform admins, checked here against this service's copy of the grants.
+/// Anyone may vote through the web; a campaign's public vote (its timetable, who may vote, turnout,
+/// held votes, and its ballots' tallies and ledgers) is run by the campaign's own admins (see
+/// [`organisers`]); creating ballots by hand and exporting a person's votes are for platform
+/// admins. Each is checked here against this service's copy of the grants.
 pub struct VotingApi {
     pub db: DatabaseConnection,
     pub outbox: Outbox,
@@ -73,6 +76,18 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
         "needs the voter's own pass; says only which of its campaign's ballots they voted in",
     ),
 ];
+
+impl VotingApi {
+    /// The caller, if they run the public vote `of` names (see [`organisers`]).
+    async fn campaign_admin<T>(
+        &self,
+        request: &Request<T>,
+        of: Of<'_>,
+        what: &str,
+    ) -> Result<Admin, Status> {
+        organisers::campaign_admin(&self.admins, &self.db, request, of, what).await
+    }
+}
 
 #[tonic::async_trait]
 impl VotingService for VotingApi {
@@ -138,9 +153,9 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::ScheduleVoteRequest>,
     ) -> Result<Response<pb::ScheduleVoteResponse>, Status> {
+        let of = Of::Campaign(&request.get_ref().campaign_id);
         let admin = self
-            .admins
-            .platform_admin(&request, "schedule public votes")
+            .campaign_admin(&request, of, "schedule this public vote")
             .await?;
         let r = request.into_inner();
         let at = |t: Option<prost_types::Timestamp>| {
@@ -160,8 +175,8 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetTurnoutRequest>,
     ) -> Result<Response<pb::GetTurnoutResponse>, Status> {
-        self.admins
-            .platform_admin(&request, "see the turnout of public votes")
+        let of = Of::Campaign(&request.get_ref().campaign_id);
+        self.campaign_admin(&request, of, "see the turnout of this public vote")
             .await?;
         let (ballots, verified_voters) =
             schedule::turnout(&self.db, &request.into_inner().campaign_id).await?;
@@ -175,6 +190,16 @@ impl VotingService for VotingApi {
                     held_votes: t.held.held,
                     held_groups: t.held.groups,
                     discarded_votes: t.held.discarded,
+                    hours: t
+                        .hours
+                        .into_iter()
+                        .map(|h| pb::HourTurnout {
+                            hour: Some(timestamp(h.hour)),
+                            counted: h.counted,
+                            held: h.held,
+                            discarded: h.discarded,
+                        })
+                        .collect(),
                 })
                 .collect(),
             verified_voters,
@@ -383,9 +408,9 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::SetVoteEligibilityRequest>,
     ) -> Result<Response<pb::SetVoteEligibilityResponse>, Status> {
+        let of = Of::Campaign(&request.get_ref().campaign_id);
         let admin = self
-            .admins
-            .platform_admin(&request, "set who may vote in public votes")
+            .campaign_admin(&request, of, "set who may vote in this public vote")
             .await?;
         let r = request.into_inner();
         let new = NewEligibility::parse(&EligibilityRequest::from(&r)).map_err(Error::Invalid)?;
@@ -406,8 +431,8 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetVoteEligibilityRequest>,
     ) -> Result<Response<pb::GetVoteEligibilityResponse>, Status> {
-        self.admins
-            .platform_admin(&request, "see who may vote in public votes")
+        let of = Of::Campaign(&request.get_ref().campaign_id);
+        self.campaign_admin(&request, of, "see who may vote in this public vote")
             .await?;
         let setting = eligibility::get(&self.db, &request.into_inner().campaign_id).await?;
         Ok(Response::new(pb::GetVoteEligibilityResponse {
@@ -419,9 +444,13 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::ListHeldVotesRequest>,
     ) -> Result<Response<pb::ListHeldVotesResponse>, Status> {
-        self.admins
-            .platform_admin(&request, "see the votes held for a check")
-            .await?;
+        let of = Of::Campaign(&request.get_ref().campaign_id);
+        self.campaign_admin(
+            &request,
+            of,
+            "see the votes held for a check in this public vote",
+        )
+        .await?;
         let groups = held::groups(&self.db, &request.into_inner().campaign_id).await?;
         Ok(Response::new(pb::ListHeldVotesResponse {
             groups: groups
@@ -446,9 +475,9 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::DecideHeldVotesRequest>,
     ) -> Result<Response<pb::DecideHeldVotesResponse>, Status> {
+        let of = Of::Ballot(&request.get_ref().ballot_id);
         let admin = self
-            .admins
-            .platform_admin(&request, "count or discard held votes")
+            .campaign_admin(&request, of, "count or discard held votes of this ballot")
             .await?;
         let decision =
             held::Decision::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
@@ -461,7 +490,9 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::GetTallyRequest>,
     ) -> Result<Response<pb::GetTallyResponse>, Status> {
-        self.admins.platform_admin(&request, "read tallies").await?;
+        let of = Of::Ballot(&request.get_ref().ballot_id);
+        self.campaign_admin(&request, of, "read this ballot's tally")
+            .await?;
         let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
             .map_err(|error| Error::Invalid(vec![error]))?;
         queries::results_released(&self.db, ballot_id).await?;
@@ -508,8 +539,8 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::VerifyLedgerRequest>,
     ) -> Result<Response<pb::VerifyLedgerResponse>, Status> {
-        self.admins
-            .platform_admin(&request, "verify vote ledgers")
+        let of = Of::Ballot(&request.get_ref().ballot_id);
+        self.campaign_admin(&request, of, "verify this ballot's vote ledger")
             .await?;
         let ballot_id = parse_ballot_id(&request.into_inner().ballot_id)
             .map_err(|error| Error::Invalid(vec![error]))?;
@@ -533,8 +564,8 @@ impl VotingService for VotingApi {
         &self,
         request: Request<pb::ExportLedgerRequest>,
     ) -> Result<Response<pb::ExportLedgerResponse>, Status> {
-        self.admins
-            .platform_admin(&request, "export vote ledgers")
+        let of = Of::Ballot(&request.get_ref().ballot_id);
+        self.campaign_admin(&request, of, "export this ballot's vote ledger")
             .await?;
         let request = request.into_inner();
         let ballot_id =

@@ -1,7 +1,8 @@
 //! The voting service: ballots, their choices and votes, one counted vote per voter per ballot,
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
 //! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]); bursts of votes from one
-//! network or email domain toward one finalist are held for an admin's check ([`held`]).
+//! network or email domain toward one finalist are held for an admin's check ([`held`]). A
+//! campaign's own admins run its vote ([`organisers`]).
 //! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox, and the public vote's
 //! moments as they pass ([`moments`]): `vote.opened.v1`, `vote.results_released.v1`; and the
 //! voters' own emails (`voter.verification_requested.v1`, `voter.vote_counted.v1`,
@@ -17,6 +18,7 @@ pub mod held;
 pub mod intake;
 pub mod ledger;
 pub mod moments;
+pub mod organisers;
 pub mod schedule;
 pub mod subject_access;
 pub mod verification;

@@ -9,6 +9,7 @@ pub mod postgres;
 pub mod rabbitmq;
 pub mod roles;
 pub mod smtp;
+pub mod voting;
 
 /// Prints traces when `TEST_LOG` is set.
 pub fn init_test_logging() {

@@ -21,17 +21,40 @@ pub async fn platform_admin(
     provider: &OidcProvider,
     email: &str,
 ) -> anyhow::Result<String> {
+    admin(platform, db, provider, email, ("platform_admin", "")).await
+}
+
+/// As [`platform_admin`], for the role `(role, scope)`: `("trust_admin", "RJ1")`,
+/// `("region_admin", "Y56")`.
+pub async fn admin(
+    platform: &TestPlatform,
+    db: &DatabaseConnection,
+    provider: &OidcProvider,
+    email: &str,
+    (role, scope): (&str, &str),
+) -> anyhow::Result<String> {
     let token = provider.verified_id_token(email).await?;
     platform
-        .publish_as_peer(&[platform_admin_grant(provider, email)])
+        .publish_as_peer(&[grant(provider, email, role, scope)])
         .await?;
-    copied(db, email).await?;
+    copied_grant(db, email, role, scope).await?;
     Ok(token)
 }
 
 /// Waits (up to 5 s) until the service's copy in `db` holds the platform admin grant to `email`.
 pub async fn copied(db: &DatabaseConnection, email: &str) -> anyhow::Result<()> {
-    let key = (email.to_owned(), "platform_admin".to_owned(), String::new());
+    copied_grant(db, email, "platform_admin", "").await
+}
+
+/// Waits (up to 5 s) until the service's copy in `db` holds the grant of `role` over `scope` to
+/// `email`.
+pub async fn copied_grant(
+    db: &DatabaseConnection,
+    email: &str,
+    role: &str,
+    scope: &str,
+) -> anyhow::Result<()> {
+    let key = (email.to_owned(), role.to_owned(), scope.to_owned());
     for _ in 0..200 {
         if role_copy::Entity::find_by_id(key.clone())
             .one(db)
@@ -42,7 +65,7 @@ pub async fn copied(db: &DatabaseConnection, email: &str) -> anyhow::Result<()> 
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    anyhow::bail!("the service did not copy the grant to {email} within 5 s")
+    anyhow::bail!("the service did not copy the {role} grant to {email} within 5 s")
 }
 
 /// Announces on `bus` that `email` (an account of `provider`) is a platform admin, as the
@@ -62,10 +85,15 @@ pub async fn announce_platform_admin(
 
 /// `role.changed.v1` binding a platform admin grant to `email`'s account at `provider`.
 pub fn platform_admin_grant(provider: &OidcProvider, email: &str) -> Envelope {
+    grant(provider, email, "platform_admin", "")
+}
+
+/// `role.changed.v1` binding `role` over `scope` to `email`'s account at `provider`.
+pub fn grant(provider: &OidcProvider, email: &str, role: &str, scope: &str) -> Envelope {
     let change = RoleChanged {
         email: email.to_owned(),
-        role: "platform_admin".into(),
-        scope: String::new(),
+        role: role.to_owned(),
+        scope: scope.to_owned(),
         issuer: provider.issuer.clone(),
         subject: email.to_owned(),
         revoked: false,

@@ -54,13 +54,8 @@ impl From<Delivery> for DeliveryView {
         Self {
             id: segment(&d.id),
             status_class: status_class(&d.status),
-            created_at: d
-                .created_at
-                .as_ref()
-                .and_then(|t| {
-                    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-                })
-                .map(|t| t.format("%-d %b %Y %H:%M:%S UTC").to_string())
+            created_at: crate::uk_time::of(d.created_at.as_ref())
+                .map(crate::uk_time::when_exactly)
                 .unwrap_or_default(),
             recipient: d.recipient,
             subject: d.subject,
@@ -210,7 +205,10 @@ mod tests {
             r#"<a href="/outbox/0193a1b2-0000-7000-8000-0000000000aa">Thank you for your &lt;nomination&gt;</a>"#
         ));
         assert!(html.contains("nhsuk-tag--green"));
-        assert!(html.contains("21 Sep 2026 14:13:20 UTC"), "{html}");
+        assert!(
+            html.contains("21 September 2026 at 15:13:20 (UK time)"),
+            "{html}"
+        );
         assert!(html.contains("nomination_received"));
     }
 

@@ -17,6 +17,7 @@ use super::forms;
 use crate::clients::{Clients, VOTING};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
+use crate::uk_time;
 
 /// The receipt check, asked by GET: it changes nothing.
 #[derive(Debug, Default, Deserialize)]
@@ -133,9 +134,7 @@ pub async fn show(
                     id => b.ballot_id,
                     title => b.title,
                     released => b.released,
-                    results_on => b.results_at.as_ref()
-                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-                        .map(|t| t.format("%-d %B %Y at %H:%M (UTC)").to_string()),
+                    results_on => uk_time::when_of(b.results_at.as_ref()),
                     total => b.total_votes,
                     winners => bars.iter().filter(|bar| bar.winner).map(|bar| bar.label.clone()).collect::<Vec<_>>(),
                     height => u32::try_from(bars.len()).unwrap_or(0) * ROW + 8,
@@ -214,7 +213,7 @@ fn entry_view(ballot: &BallotResult, found: &FindReceiptResponse) -> minijinja::
         seq => entry.seq,
         receipt => entry.receipt,
         hour => chrono::DateTime::parse_from_rfc3339(&entry.cast_hour)
-            .map(|t| t.format("%-d %B %Y, %H:00 to %H:59 (UTC)").to_string())
+            .map(|t| uk_time::hour(t.to_utc()))
             .unwrap_or(entry.cast_hour),
         hash => entry.hash,
     }

@@ -31,6 +31,7 @@ use crate::cookies;
 use crate::error::{GatewayError, Result, rate_limited};
 use crate::routes::page::{self, see_other, segment};
 use crate::templates;
+use crate::uk_time::when_of;
 
 /// The cookie holding the browser's voter pass.
 pub const COOKIE: &str = "valued_voter";
@@ -143,9 +144,9 @@ impl Vote {
             name => self.campaign.name,
             slug => slug,
             stage => self.stage(),
-            opens_on => first.and_then(|b| when(b.opens_at.as_ref())),
-            closes_on => first.and_then(|b| when(b.closes_at.as_ref())),
-            results_on => first.and_then(|b| when(b.results_at.as_ref())),
+            opens_on => first.and_then(|b| when_of(b.opens_at.as_ref())),
+            closes_on => first.and_then(|b| when_of(b.closes_at.as_ref())),
+            results_on => first.and_then(|b| when_of(b.results_at.as_ref())),
             verified => self.voter.is_some(),
             ballots => self.ballots.iter().map(|b| context! {
                 id => b.ballot_id,
@@ -181,12 +182,6 @@ async fn voter(clients: &Clients, pass: &str, campaign_id: &str) -> Result<Optio
         }
         Err(status) => Err(GatewayError::from_status(VOTING, status)),
     }
-}
-
-/// "1 December 2026 at 09:00 (UTC)".
-fn when(at: Option<&prost_types::Timestamp>) -> Option<String> {
-    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-        .map(|t| t.format("%-d %B %Y at %H:%M (UTC)").to_string())
 }
 
 /// `GET /campaigns/{slug}/vote`
@@ -601,19 +596,6 @@ fn voted(slug: &str, cast: &valued_proto::voting::v1::CastVoteResponse) -> Resul
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_as_dates_with_the_zone() {
-        let at = prost_types::Timestamp {
-            seconds: 1_796_115_600,
-            nanos: 0,
-        };
-        assert_eq!(
-            when(Some(&at)).as_deref(),
-            Some("1 December 2026 at 09:00 (UTC)")
-        );
-        assert_eq!(when(None), None);
-    }
 
     #[test]
     fn a_refused_field_stays_at_its_field_and_a_closed_vote_is_the_forms() {

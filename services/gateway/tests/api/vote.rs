@@ -60,6 +60,7 @@ fn finalist(nominee: &str, name: &str, category: &str) -> Envelope {
                 closes_at: at(chrono::Duration::days(6)),
                 results_at: at(chrono::Duration::days(8)),
             }),
+            ..Default::default()
         },
     )
 }

@@ -16,6 +16,9 @@ pub struct NewCampaign<'a> {
     pub windows: Windows,
     /// The trusts whose staff can be nominated.
     pub trusts: &'a [&'a str],
+    /// The public vote has a ballot per region and category (each region's finalists voted on
+    /// apart) instead of one per category.
+    pub vote_per_region: bool,
 }
 
 pub struct NewCategory<'a> {
@@ -53,6 +56,7 @@ pub async fn create(
         vote_close_at: ActiveValue::Set(windows.vote_close_at),
         results_at: ActiveValue::Set(windows.results_at),
         finalists_per_region: ActiveValue::NotSet,
+        vote_per_region: ActiveValue::Set(new.vote_per_region),
     })
     .exec_without_returning(txn)
     .await?;

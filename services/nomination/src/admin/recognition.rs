@@ -152,6 +152,9 @@ pub async fn announce_finalists(
             finalist: Some(public),
             announced_at: Some(now_timestamp()),
             vote: Some(vote_timetable(&campaign)),
+            campaign_scope: campaign.scope.clone(),
+            campaign_scope_code: campaign.scope_code.clone().unwrap_or_default(),
+            vote_per_region: campaign.vote_per_region,
         };
         outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }
@@ -605,6 +608,7 @@ mod tests {
             vote_close_at: None,
             results_at: None,
             finalists_per_region: 3,
+            vote_per_region: false,
         }
     }
 

@@ -100,6 +100,7 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
                 results_at: day(160),
             },
             trusts: &trusts,
+            vote_per_region: false,
         },
         &categories,
     )

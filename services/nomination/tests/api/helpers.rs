@@ -105,6 +105,7 @@ pub async fn trust_campaign(app: &mut TestApp, trust: &str) -> (String, String) 
                 ..Windows::default()
             },
             trusts: &[trust],
+            vote_per_region: false,
         },
         &[NewCategory {
             name: "Porter of the year",

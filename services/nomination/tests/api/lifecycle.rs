@@ -471,6 +471,15 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
         .announce_finalists(announce(&midlands, "Y60", vec![jo.clone()]))
         .await
         .unwrap();
+    // The campaign's public vote goes per region from here: the announcements say so.
+    campaign::Entity::update(campaign::ActiveModel {
+        id: ActiveValue::Unchanged(app.campaign.id.parse::<Uuid>().unwrap()),
+        vote_per_region: ActiveValue::Set(true),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .unwrap();
     app.client
         .announce_finalists(announce(&london, "Y56", vec![sam.clone()]))
         .await
@@ -481,12 +490,40 @@ async fn a_national_campaign_goes_from_nomination_to_regional_finalists() {
         .await
         .unwrap();
 
-    let finalists: Vec<_> = app
-        .events::<FinalistAnnounced>()
-        .await
-        .into_iter()
-        .map(|e| e.finalist.unwrap())
+    let announced = app.events::<FinalistAnnounced>().await;
+    // Each says whose campaign it is (who runs its public vote) and how the vote is divided.
+    let campaign = app.campaign.clone();
+    let described: Vec<(&str, &str, &str, bool)> = announced
+        .iter()
+        .map(|e| {
+            let finalist = e.finalist.as_ref().unwrap();
+            (
+                finalist.region_code.as_str(),
+                e.campaign_scope.as_str(),
+                e.campaign_scope_code.as_str(),
+                e.vote_per_region,
+            )
+        })
         .collect();
+    assert_eq!(
+        described,
+        [
+            (
+                "Y60",
+                campaign.scope.as_str(),
+                campaign.scope_code.as_str(),
+                false
+            ),
+            (
+                "Y56",
+                campaign.scope.as_str(),
+                campaign.scope_code.as_str(),
+                true
+            ),
+        ]
+    );
+    assert_eq!(campaign.scope, "national");
+    let finalists: Vec<_> = announced.into_iter().map(|e| e.finalist.unwrap()).collect();
     assert_eq!(finalists.len(), 2);
     let sam_final = finalists.iter().find(|f| f.nomination_id == sam).unwrap();
     assert_eq!(sam_final.region_code, "Y56");

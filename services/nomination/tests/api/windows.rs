@@ -34,6 +34,7 @@ pub async fn campaign_with(app: &mut TestApp, slug: &str, open: i64, close: i64,
         scope: Scope::Trust("RJ1".into()),
         windows,
         trusts: &["RJ1"],
+        vote_per_region: false,
     };
     create(&txn, new, &[category]).await.unwrap();
     txn.commit().await.unwrap();

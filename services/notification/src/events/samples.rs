@@ -142,6 +142,7 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         finalist: Some(recognised.clone()),
         announced_at: None,
         vote: None,
+        ..Default::default()
     };
     let winner = ev::WinnerAnnounced {
         winner: Some(recognised),

@@ -101,6 +101,7 @@ fn finalist_announced() -> ev::FinalistAnnounced {
         )),
         announced_at: None,
         vote: None,
+        ..Default::default()
     }
 }
 
@@ -409,6 +410,7 @@ async fn an_announcement_that_names_no_one_is_dead_lettered() {
         finalist: None,
         announced_at: None,
         vote: None,
+        ..Default::default()
     };
     app.publish(&envelope(&event)).await;
     for _ in 0..100 {

@@ -67,6 +67,7 @@ fn finalist(i: usize, postcode: &str, share_with_mp: bool) -> Envelope {
         finalist: Some(recognised(i, postcode, share_with_mp)),
         announced_at: None,
         vote: None,
+        ..Default::default()
     })
 }
 
@@ -404,6 +405,7 @@ async fn a_withdrawn_consent_takes_a_constituent_or_their_story_out_of_digests_n
                 finalist: Some(nominee.clone()),
                 announced_at: None,
                 vote: None,
+                ..Default::default()
             })
         })
         .collect();

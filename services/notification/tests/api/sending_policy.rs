@@ -59,6 +59,7 @@ pub(crate) fn finalist(to: &str) -> ev::FinalistAnnounced {
         finalist: Some(recognised(to)),
         announced_at: None,
         vote: None,
+        ..Default::default()
     }
 }
 

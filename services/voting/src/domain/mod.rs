@@ -2,6 +2,7 @@
 
 mod ballot;
 mod eligibility;
+mod scope;
 mod tally;
 mod timetable;
 mod vote;
@@ -11,6 +12,7 @@ pub use ballot::{BallotRequest, ChoiceRequest, NewBallot, NewChoice};
 pub use eligibility::{
     EligibilityRequest, NewEligibility, StaffList, WorkDomain, domain_and_parents,
 };
+pub use scope::CampaignScope;
 pub use tally::{ChoiceCount, Tally};
 pub use timetable::{Stage, Timetable};
 pub use vote::{NewVote, VoteRequest, Voter, parse_ballot_id};

@@ -413,3 +413,79 @@ async fn concurrent_votes_from_one_network_count_exactly_up_to_the_threshold() {
     assert!(checked.intact, "{:?}", checked.breaks);
     assert_eq!(checked.entries, 4);
 }
+
+/// Turnout per hour: the votes of each UTC hour of the window by what became of them, from the
+/// votes' cast times, with hours outside the window left out; on both databases.
+async fn votes_per_hour_are_counted_held_and_discarded_apart(app: TestApp) {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
+
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    app.vote_as("alex", "198.51.100.7", ballot, "sam").await;
+    app.vote_as("kim", "192.0.2.5", ballot, "sam").await;
+    for i in 0..4 {
+        let cast = app
+            .vote_as(&format!("bot{i}"), &format!("203.0.113.{i}"), ballot, "jo")
+            .await;
+        assert_eq!(cast.held, i >= 2, "vote {i}");
+    }
+    // The votes as if cast over the last hours: the window opened a day ago.
+    let first = (Utc::now() - TimeDelta::hours(5))
+        .duration_trunc(TimeDelta::hours(1))
+        .unwrap();
+    let third = first + TimeDelta::hours(2);
+    let minutes = TimeDelta::minutes;
+    let mut rows = vote::Entity::find().all(&app.db).await.unwrap();
+    rows.sort_by_key(|v| (v.status.clone(), v.choice_id.clone()));
+    // counted jo, counted jo, counted sam, counted sam, held jo, held jo
+    let moved = [
+        first + minutes(50),
+        third,
+        first + minutes(10),
+        // Before the window opened: left out of every hour.
+        Utc::now() - TimeDelta::days(2),
+        third + minutes(30),
+        third + minutes(59),
+    ];
+    assert_eq!(rows.len(), moved.len());
+    for (row, at) in rows.into_iter().zip(moved) {
+        let mut row = row.into_active_model();
+        row.cast_at = ActiveValue::Set(at);
+        row.update(&app.db).await.unwrap();
+    }
+    let hours = |turnout: pb::GetTurnoutResponse| {
+        turnout.ballots[0]
+            .hours
+            .iter()
+            .map(|h| (h.hour.unwrap().seconds, h.counted, h.held, h.discarded))
+            .collect::<Vec<_>>()
+    };
+    let turnout = app.turnout().await;
+    assert_eq!(turnout.ballots[0].votes, 6);
+    assert_eq!(
+        hours(turnout),
+        [(first.timestamp(), 2, 0, 0), (third.timestamp(), 1, 2, 0)]
+    );
+    let group = app.held_groups().await.remove(0);
+    app.decide(&group, pb::HeldVoteDecision::Discard, 2, "Made-up voters")
+        .await
+        .unwrap();
+    assert_eq!(
+        hours(app.turnout().await),
+        [(first.timestamp(), 2, 0, 0), (third.timestamp(), 1, 0, 2)]
+    );
+}
+
+#[tokio::test]
+async fn turnout_per_hour_keeps_counted_held_and_discarded_votes_apart() {
+    votes_per_hour_are_counted_held_and_discarded_apart(spawn_guarded(2, 100).await).await;
+}
+
+#[tokio::test]
+async fn turnout_per_hour_on_the_embedded_sqlite_default_too() {
+    votes_per_hour_are_counted_held_and_discarded_apart(
+        spawn_embedded_app_with(flags(2, 100)).await,
+    )
+    .await;
+}

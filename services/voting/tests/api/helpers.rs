@@ -107,6 +107,14 @@ impl TestApp {
         valued_testkit::roles::signed(&self.admin_token, message)
     }
 
+    /// An ID token for `email`, who holds `(role, scope)` (`("trust_admin", "RJ1")`) once this
+    /// service's copy of the grants has it.
+    pub async fn admin_holding(&self, email: &str, grant: (&str, &str)) -> String {
+        valued_testkit::roles::admin(&self.platform, &self.db, &self.provider, email, grant)
+            .await
+            .expect("the grant is copied")
+    }
+
     /// Creates a ballot with the given `(id, label)` choices and returns its id.
     pub async fn create_ballot(&self, title: &str, choices: &[(&str, &str)]) -> String {
         self.client
@@ -267,6 +275,27 @@ impl TestApp {
         .await
     }
 
+    /// `campaign`'s ballots once `finalists` finalists are on them.
+    pub async fn ballots_of(&self, campaign: &str, finalists: usize) -> Vec<pb::CampaignBallot> {
+        for _ in 0..100 {
+            let ballots = self
+                .client
+                .clone()
+                .list_campaign_ballots(pb::ListCampaignBallotsRequest {
+                    campaign_id: campaign.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .ballots;
+            if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == finalists {
+                return ballots;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the finalists of {campaign} never reached its ballots");
+    }
+
     /// Delivers `envelopes` as the nomination service would publish them.
     pub async fn announce(&self, envelopes: &[Envelope]) {
         self.platform
@@ -352,26 +381,11 @@ pub async fn open_vote(
                     }),
                     announced_at: None,
                     vote: Some(vote),
+                    ..Default::default()
                 },
             )
         })
         .collect();
     app.announce(&announced).await;
-    for _ in 0..100 {
-        let ballots = app
-            .client
-            .clone()
-            .list_campaign_ballots(pb::ListCampaignBallotsRequest {
-                campaign_id: campaign.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .ballots;
-        if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == finalists.len() {
-            return ballots;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the ballots were never made");
+    app.ballots_of(campaign, finalists.len()).await
 }

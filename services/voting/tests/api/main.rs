@@ -7,6 +7,7 @@ mod export_person;
 mod held;
 mod helpers;
 mod ledger;
+mod organisers;
 mod public_vote;
 mod tally;
 mod verification;

@@ -34,25 +34,38 @@ pub fn finalist(nominee: &str, name: &str, category: &str, vote: &ev::VoteTimeta
     Envelope::new(
         "nomination",
         None,
-        &ev::FinalistAnnounced {
-            finalist: Some(ev::RecognisedNominee {
-                nominee_id: nominee.into(),
-                campaign_id: CAMPAIGN.into(),
-                campaign_name: "Health Heroes 2026".into(),
-                category_id: category.into(),
-                category_name: format!("{category} of the year"),
-                region_code: "E40000003".into(),
-                region_name: "London".into(),
-                trust_name: "Guy's and St Thomas'".into(),
-                nominee_name: name.into(),
-                nominee_job_title: "Porter".into(),
-                story_excerpt: format!("{name} always helps."),
-                ..Default::default()
-            }),
-            announced_at: None,
-            vote: Some(*vote),
-        },
+        &announced(nominee, name, category, vote),
     )
+}
+
+/// What [`finalist`] announces: `name` (the nominee `nominee`) a finalist in `category` of the
+/// national campaign [`CAMPAIGN`], from London.
+pub fn announced(
+    nominee: &str,
+    name: &str,
+    category: &str,
+    vote: &ev::VoteTimetable,
+) -> ev::FinalistAnnounced {
+    ev::FinalistAnnounced {
+        finalist: Some(ev::RecognisedNominee {
+            nominee_id: nominee.into(),
+            campaign_id: CAMPAIGN.into(),
+            campaign_name: "Health Heroes 2026".into(),
+            category_id: category.into(),
+            category_name: format!("{category} of the year"),
+            region_code: "E40000003".into(),
+            region_name: "London".into(),
+            trust_name: "Guy's and St Thomas'".into(),
+            nominee_name: name.into(),
+            nominee_job_title: "Porter".into(),
+            story_excerpt: format!("{name} always helps."),
+            ..Default::default()
+        }),
+        announced_at: None,
+        vote: Some(*vote),
+        campaign_scope: "national".into(),
+        ..Default::default()
+    }
 }
 
 impl TestApp {
@@ -70,14 +83,7 @@ impl TestApp {
 
     /// The campaign's ballots once `count` finalists are on them.
     pub async fn ballots_with(&self, count: usize) -> Vec<pb::CampaignBallot> {
-        for _ in 0..100 {
-            let ballots = self.campaign_ballots().await;
-            if ballots.iter().map(|b| b.finalists.len()).sum::<usize>() == count {
-                return ballots;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the finalists never reached the ballots");
+        self.ballots_of(CAMPAIGN, count).await
     }
 }
 

@@ -62,6 +62,13 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
     let platform_admin = me.grants.iter().any(|g| g.role == "platform_admin");
     // Judges manage nobody's roles; every other admin may manage some (the page says whose).
     let manages_roles = me.grants.iter().any(|g| g.role != "judge");
+    // Any admin may run some campaign's public vote; the voting service says whose.
+    let runs_votes = me.grants.iter().any(|g| {
+        matches!(
+            g.role.as_str(),
+            "platform_admin" | "region_admin" | "trust_admin"
+        )
+    });
     let campaigns: Vec<CampaignView> = campaigns.iter().map(CampaignView::from).collect();
     Ok(forms::form_page(&headers, StatusCode::OK, |csrf_token| {
         templates::render(
@@ -73,6 +80,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
                 roles => roles,
                 platform_admin => platform_admin,
                 manages_roles => manages_roles,
+                runs_votes => runs_votes,
                 campaigns => campaigns,
                 csrf_token => csrf_token,
             },

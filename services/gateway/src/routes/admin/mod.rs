@@ -12,6 +12,7 @@ use crate::session::AuthSettings;
 
 mod deliveries;
 mod home;
+mod hourly;
 mod judging;
 mod moderation;
 mod nomination_view;

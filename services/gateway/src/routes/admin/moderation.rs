@@ -325,11 +325,8 @@ pub async fn audit(signed: Signed, Path(code): Path<String>) -> AdminResult<Resp
     let entries: Vec<AuditView> = entries
         .into_iter()
         .map(|e| AuditView {
-            at: e
-                .at
-                .as_ref()
-                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-                .map(|d| d.format("%-d %B %Y %H:%M:%S").to_string())
+            at: crate::uk_time::of(e.at.as_ref())
+                .map(crate::uk_time::when_exactly)
                 .unwrap_or_default(),
             actor: e.actor,
             action: e.action.replace('_', " "),

@@ -12,7 +12,6 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
 use serde::Serialize;
-use valued_proto::nomination::v1::WhoAmIRequest;
 use valued_proto::notification::v1::{
     ListDeliveriesRequest, ListHeldLettersRequest, PreviewTemplatesRequest, ReviewHeldLetterRequest,
 };
@@ -39,13 +38,12 @@ impl Signed {
 
     /// Allows platform admins only (as the nomination service knows them).
     pub(super) async fn platform_admin(&self) -> AdminResult<()> {
-        let me = self
-            .nomination()
-            .who_am_i(self.signed(WhoAmIRequest {}))
-            .await
-            .map_err(|s| self.fail(s))?
-            .into_inner();
-        if me.grants.iter().any(|g| g.role == "platform_admin") {
+        if self
+            .roles()
+            .await?
+            .iter()
+            .any(|role| role == "platform_admin")
+        {
             Ok(())
         } else {
             Err(AdminError::Denied)
@@ -185,11 +183,7 @@ pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
     let rows: Vec<MpEmailView> = sent
         .into_iter()
         .map(|d| MpEmailView {
-            created_at: d
-                .created_at
-                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-                .map(|t| t.format("%-d %B %Y %H:%M").to_string())
-                .unwrap_or_default(),
+            created_at: crate::uk_time::when_of(d.created_at.as_ref()).unwrap_or_default(),
             recipient: d.recipient,
             template: d.template,
             subject: d.subject,

@@ -78,10 +78,8 @@ impl From<RoleGrant> for GrantView {
             ("judge", false) => g.scope_name,
             (_, false) => format!("{} ({})", g.scope_name, g.scope),
         };
-        let revoked_on = g
-            .revoked_at
-            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-            .map(|t| format!(" on {}", t.format("%-d %B %Y at %H:%M")))
+        let revoked_on = crate::uk_time::when_of(g.revoked_at.as_ref())
+            .map(|t| format!(" on {t}"))
             .unwrap_or_default();
         Self {
             role_name: role_name(&g.role),

@@ -88,9 +88,7 @@ fn service_words(service: &str) -> (&'static str, &'static str) {
 }
 
 fn when(at: Option<&prost_types::Timestamp>) -> String {
-    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
-        .map(|t| t.format("%-d %B %Y at %H:%M UTC").to_string())
-        .unwrap_or_default()
+    crate::uk_time::when_of(at).unwrap_or_default()
 }
 
 impl From<ErasureProgress> for ErasureView {
@@ -402,11 +400,11 @@ mod tests {
             view.path,
             "/admin/privacy/erasures/0193a1b2-0000-7000-8000-000000000001"
         );
-        assert_eq!(view.requested, "21 September 2026 at 14:13 UTC");
+        assert_eq!(view.requested, "21 September 2026 at 15:13 (UK time)");
         assert_eq!(view.waiting, 1);
         assert_eq!(
             view.services[0].note,
-            "Erased 1 record on 21 September 2026 at 14:14 UTC"
+            "Erased 1 record on 21 September 2026 at 15:14 (UK time)"
         );
         assert!(!view.services[1].erased);
         assert_eq!(view.services[1].name, "Voting");

@@ -1,13 +1,16 @@
-//! A campaign's public vote, for platform admins: its timetable (schedule it, open it now, extend
-//! it, close it now), turnout while it runs (never how the votes fall), a check of each category's
-//! vote record (its hash chain) and, from the results time, the results as CSV. The voting service
-//! checks the caller on every call; the pages first ask the nomination service who the caller is.
+//! A campaign's public vote, for the admins who run it: its timetable (schedule it, open it now,
+//! extend it, close it now), turnout while it runs (never how the votes fall), a check of each
+//! category's vote record (its hash chain) and, from the results time, the results as CSV. The
+//! voting service decides who runs which campaign's vote (its trust or region admins, platform
+//! admins any) and checks the caller on every call; its refusal shows the usual 403 page. The pages
+//! first ask the nomination service who the caller is, to turn away at once anyone who holds no
+//! admin role.
 
 use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_platform::domain::FieldError;
@@ -25,12 +28,26 @@ use crate::clients::{Traced, VOTING};
 use crate::error::GatewayError;
 use crate::routes::forms::{self, form_page};
 use crate::routes::page::{see_other, segment};
-
-/// How the timetable's times are typed and shown: a `datetime-local` input's value, in UTC.
-const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
+use crate::uk_time::{self, TypedTime};
 
 impl Signed {
-    /// Calls the voting service with `message` as the signed-in platform admin.
+    /// Whether the caller is a platform admin, as the nomination service knows them; DENIED for
+    /// anyone holding no admin role (a judge's alone, or none), who runs no campaign's vote.
+    async fn vote_organiser(&self) -> AdminResult<bool> {
+        let roles = self.roles().await?;
+        if roles.iter().any(|role| role == "platform_admin") {
+            Ok(true)
+        } else if roles
+            .iter()
+            .any(|role| matches!(role.as_str(), "trust_admin" | "region_admin"))
+        {
+            Ok(false)
+        } else {
+            Err(AdminError::Denied)
+        }
+    }
+
+    /// Calls the voting service with `message` as the signed-in admin.
     async fn voting<T: Clone, R>(
         &self,
         message: T,
@@ -53,9 +70,17 @@ impl Signed {
             tonic::Request<T>,
         ) -> Result<tonic::Response<R>, tonic::Status>,
     ) -> AdminResult<Result<R, tonic::Status>> {
-        self.platform_admin().await?;
+        let platform_admin = self.vote_organiser().await?;
         let client = self.clients.voting.clone();
-        Ok(through_grant_copy(|| call(client.clone(), self.signed(message.clone()))).await)
+        let ask = || call(client.clone(), self.signed(message.clone()));
+        // A platform admin refused is one the voting service's copy of the grants has not caught
+        // up with yet: worth waiting for. Whether anyone else runs this campaign's vote, the
+        // voting service alone says.
+        Ok(if platform_admin {
+            through_grant_copy(ask).await
+        } else {
+            ask().await.map(tonic::Response::into_inner)
+        })
     }
 
     async fn ballots(&self, campaign_id: &str) -> AdminResult<Vec<CampaignBallot>> {
@@ -75,10 +100,6 @@ impl Signed {
 
 fn path_of(slug: &str) -> String {
     format!("/admin/campaigns/{}/vote", segment(slug))
-}
-
-fn time_of(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, 0))
 }
 
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
@@ -103,9 +124,7 @@ pub struct TimetableForm {
 impl TimetableForm {
     fn of(ballot: Option<&CampaignBallot>) -> Self {
         let field = |t: Option<&prost_types::Timestamp>| {
-            time_of(t)
-                .map(|t| t.format(INPUT_TIME).to_string())
-                .unwrap_or_default()
+            uk_time::of(t).map(uk_time::input).unwrap_or_default()
         };
         Self {
             opens_at: field(ballot.and_then(|b| b.opens_at.as_ref())),
@@ -115,25 +134,26 @@ impl TimetableForm {
         }
     }
 
-    /// The request the form asks for: the typed times, or the current ones with the opening or
-    /// the closing (and the results, if due sooner) moved to now. Every time that is missing or
-    /// not a time is named.
+    /// The request the form asks for: the typed times (UK time), or the current ones with the
+    /// opening or the closing (and the results, if due sooner) moved to now. Every time that is
+    /// missing, not a time, or skipped or repeated by a clock change is named.
     fn request(
         &self,
         campaign_id: &str,
         now: DateTime<Utc>,
     ) -> Result<ScheduleVoteRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut parse = |field: &str, typed: &str, what: &str| match NaiveDateTime::parse_from_str(
-            typed.trim(),
-            INPUT_TIME,
-        ) {
-            Ok(t) => Some(t.and_utc()),
-            Err(_) => {
+        let mut parse = |field: &str, typed: &str, what: &str| match uk_time::parse_input(typed) {
+            Ok(t) => Some(t),
+            Err(TypedTime::NotATime) => {
                 errors.push(FieldError::new(
                     field,
                     format!("Enter when {what}, as a date and time"),
                 ));
+                None
+            }
+            Err(change) => {
+                errors.push(FieldError::new(field, change.to_string()));
                 None
             }
         };
@@ -247,11 +267,7 @@ async fn render(
     let released = ballots.iter().any(|b| b.stage == "results");
     let status = forms::status_for(&shown.errors);
     let check = shown.check;
-    let when = |t: Option<&prost_types::Timestamp>| {
-        time_of(t)
-            .map(|t| t.format("%-d %B %Y %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let when = |t: Option<&prost_types::Timestamp>| uk_time::when_of(t).unwrap_or_default();
     Ok(form_page(headers, status, |csrf_token| {
         crate::templates::render(
             "admin/public_vote.html",
@@ -279,6 +295,7 @@ async fn render(
                         votes => turnout.map_or(0, |t| t.votes),
                         held => turnout.map_or(0, |t| t.held_votes),
                         discarded => turnout.map_or(0, |t| t.discarded_votes),
+                        hourly => super::hourly::view(turnout.map_or(&[], |t| t.hours.as_slice())),
                         report => report,
                     }
                 }).collect::<Vec<_>>(),
@@ -297,6 +314,27 @@ async fn render(
             },
         )
     })?)
+}
+
+/// A form's answer from the voting service: taken, to the page saying it is `done`; refused as
+/// INVALID_ARGUMENT, the page again as `refused` shows it with the refusal's field errors; any other
+/// refusal is the service's failure.
+async fn answered<'a, R>(
+    signed: &Signed,
+    headers: &HeaderMap,
+    slug: &str,
+    answer: Result<R, tonic::Status>,
+    done: &str,
+    refused: impl FnOnce(Vec<FieldError>) -> Shown<'a>,
+) -> AdminResult<Response> {
+    match answer {
+        Ok(_) => Ok(see_other(&format!("{}?done={done}", path_of(slug)))?),
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            let shown = refused(valued_platform::grpc::field_errors(&status));
+            render(signed, headers, slug, shown).await
+        }
+        Err(status) => Err(signed.failed_at(VOTING, status)),
+    }
 }
 
 /// Who may vote, as the form has it: `public` or `staff`, domains and addresses one per line.
@@ -392,18 +430,14 @@ pub async fn set_eligibility(
     let saved = signed
         .voting_answer(request, async |mut c, r| c.set_vote_eligibility(r).await)
         .await?;
-    match saved {
-        Ok(_) => Ok(see_other(&format!("{path}?done=eligibility"))?),
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let shown = Shown {
-                eligibility: Some(&form),
-                errors: on_inputs(valued_platform::grpc::field_errors(&status)),
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
+    answered(&signed, &headers, &slug, saved, "eligibility", |errors| {
+        Shown {
+            eligibility: Some(&form),
+            errors: on_inputs(errors),
+            ..Shown::default()
         }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -444,30 +478,21 @@ pub async fn decide_held(
     let decided = signed
         .voting_answer(request, async |mut c, r| c.decide_held_votes(r).await)
         .await?;
-    match decided {
-        Ok(_) => {
-            let done = if decision == HeldVoteDecision::Count {
-                "counted"
-            } else {
-                "discarded"
-            };
-            Ok(see_other(&format!("{path}?done={done}"))?)
-        }
-        // No reason, no decision, or the group changed since the page was shown: say so above
-        // the page as it is now.
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status)
-                .into_iter()
-                .map(|e| FieldError::new("", e.message))
-                .collect();
-            let shown = Shown {
-                errors,
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
-        }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    let done = if decision == HeldVoteDecision::Count {
+        "counted"
+    } else {
+        "discarded"
+    };
+    // No reason, no decision, or the group changed since the page was shown: say so above the
+    // page as it is now.
+    answered(&signed, &headers, &slug, decided, done, |errors| Shown {
+        errors: errors
+            .into_iter()
+            .map(|e| FieldError::new("", e.message))
+            .collect(),
+        ..Shown::default()
+    })
+    .await
 }
 
 fn report_view(report: &VerifyLedgerResponse) -> minijinja::Value {
@@ -513,20 +538,15 @@ pub async fn schedule(
     let saved = signed
         .voting_answer(request, async |mut c, r| c.schedule_vote(r).await)
         .await?;
-    match saved {
-        Ok(_) => Ok(see_other(&format!("{path}?done=scheduled"))?),
-        // The service names each time out of order.
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status);
-            let shown = Shown {
-                timetable: Some(&form),
-                errors,
-                ..Shown::default()
-            };
-            render(&signed, &headers, &slug, shown).await
+    // The service names each time out of order.
+    answered(&signed, &headers, &slug, saved, "scheduled", |errors| {
+        Shown {
+            timetable: Some(&form),
+            errors,
+            ..Shown::default()
         }
-        Err(status) => Err(signed.failed_at(VOTING, status)),
-    }
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -629,37 +649,54 @@ mod tests {
         }
     }
 
+    /// A UTC time, as `2026-12-01T09:00`.
     fn at(text: &str) -> Option<prost_types::Timestamp> {
         Some(timestamp(
-            NaiveDateTime::parse_from_str(text, INPUT_TIME)
+            chrono::NaiveDateTime::parse_from_str(text, uk_time::INPUT)
                 .unwrap()
                 .and_utc(),
         ))
     }
 
     #[test]
-    fn typed_times_are_utc_and_every_bad_one_is_named() {
+    fn typed_times_are_uk_time_and_every_bad_one_is_named() {
         let now = Utc::now();
-        let saved = form(
-            "save",
-            "2026-12-01T09:00",
-            "2026-12-08T17:00",
-            "2026-12-09T10:00",
-        )
-        .request("c", now)
-        .unwrap();
+        let save = |opens, closes, results| form("save", opens, closes, results).request("c", now);
+        let saved = save("2026-12-01T09:00", "2026-12-08T17:00", "2026-12-09T10:00").unwrap();
         assert_eq!(saved.opens_at, at("2026-12-01T09:00"));
         assert_eq!(saved.results_at, at("2026-12-09T10:00"));
-        let errors = form("save", "", "next week", "2026-12-09T10:00")
-            .request("c", now)
-            .unwrap_err();
+        let errors = save("", "next week", "2026-12-09T10:00").unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["opens_at", "closes_at"]);
+
+        // In summer, UK time is an hour ahead of UTC.
+        let summer = save("2027-06-01T10:00", "2027-06-08T17:00", "2027-06-09T10:00").unwrap();
+        assert_eq!(summer.opens_at, at("2027-06-01T09:00"));
+        assert_eq!(summer.closes_at, at("2027-06-08T16:00"));
+        assert_eq!(
+            TimetableForm::of(Some(&CampaignBallot {
+                opens_at: summer.opens_at,
+                closes_at: at("2026-12-01T09:00"),
+                ..CampaignBallot::default()
+            }))
+            .opens_at,
+            "2027-06-01T10:00"
+        );
+
+        // A time the clocks skip or repeat is refused at its field, saying why.
+        let errors = save("2027-03-28T01:30", "2026-10-25T01:30", "2027-06-09T10:00").unwrap_err();
+        for (error, (field, start)) in errors.iter().zip([
+            ("opens_at", "There is no 01:30 on 28 March 2027"),
+            ("closes_at", "01:30 on 25 October 2026 happens twice"),
+        ]) {
+            assert_eq!(error.field, field);
+            assert!(error.message.starts_with(start), "{}", error.message);
+        }
     }
 
     #[test]
     fn closing_now_brings_results_due_earlier_forward_to_now() {
-        let now = NaiveDateTime::parse_from_str("2026-12-05T12:00", INPUT_TIME)
+        let now = chrono::NaiveDateTime::parse_from_str("2026-12-05T12:00", uk_time::INPUT)
             .unwrap()
             .and_utc();
         let closed = form(

@@ -11,7 +11,7 @@ use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
-    Campaign, GetShortlistRequest, GetShortlistResponse, ListCampaignsRequest,
+    Campaign, GetShortlistRequest, GetShortlistResponse, ListCampaignsRequest, WhoAmIRequest,
 };
 
 use crate::clients::{Clients, NOMINATION, Traced};
@@ -156,6 +156,21 @@ impl Signed {
     /// The nomination service's client.
     pub(super) fn nomination(&self) -> NominationServiceClient<Traced> {
         self.clients.nomination.clone()
+    }
+
+    /// The roles the nomination service says the caller holds (`platform_admin`, `trust_admin`,
+    /// …), one per grant.
+    pub(super) async fn roles(&self) -> AdminResult<Vec<String>> {
+        Ok(self
+            .nomination()
+            .who_am_i(self.signed(WhoAmIRequest {}))
+            .await
+            .map_err(|s| self.fail(s))?
+            .into_inner()
+            .grants
+            .into_iter()
+            .map(|g| g.role)
+            .collect())
     }
 
     /// `message` carrying the caller's ID token.

@@ -148,7 +148,7 @@ async fn deliveries_are_refused_to_a_trust_admin_and_shown_to_a_platform_admin()
         "failed",
         "sent",
         "550 5.1.1 mailbox unavailable",
-        "21 Sep 2026 14:13:20 UTC",
+        "21 September 2026 at 15:13:20 (UK time)",
     ] {
         assert!(page.contains(shown), "{shown}: {page}");
     }

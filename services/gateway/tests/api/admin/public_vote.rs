@@ -1,6 +1,7 @@
-//! A campaign's public vote for a platform admin, through the pages, with the real nomination and
-//! voting services: the timetable saved, refused field by field, closed now; turnout; the vote
-//! record checked; the results CSV from the results time. Nobody else gets anywhere.
+//! A campaign's public vote for the admins who run it, through the pages, with the real nomination
+//! and voting services: the timetable saved, refused field by field, closed now; turnout; the vote
+//! record checked; the results CSV from the results time. A platform admin runs any campaign's
+//! vote, a trust admin their trust's campaign's; nobody else gets anywhere.
 
 use reqwest::StatusCode;
 use secrecy::SecretString;
@@ -17,6 +18,11 @@ use super::{Admin, PLATFORM_ADMIN, csrf, location, spawn_peers};
 /// The admin pages before the real voting service, with two finalists of the demo campaign's first
 /// category announced to it, and the platform admin's grant copied to it.
 async fn spawn() -> (Admin, Voting) {
+    spawn_scoped(("national", "")).await
+}
+
+/// As [`spawn`], the finalists announced as of a campaign of `(scope, code)`: `("trust", "RJ1")`.
+async fn spawn_scoped(scope: (&str, &str)) -> (Admin, Voting) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -86,6 +92,9 @@ async fn spawn() -> (Admin, Voting) {
                     closes_at: at(6),
                     results_at: at(8),
                 }),
+                campaign_scope: scope.0.into(),
+                campaign_scope_code: scope.1.into(),
+                vote_per_region: false,
             },
         )
     };
@@ -117,6 +126,22 @@ struct Voting {
 }
 
 impl Voting {
+    /// Signs `email` in as holding `role` over `scope`: granted by the nomination service (as
+    /// `valued grant` does) and copied to the voting service.
+    async fn grant(&self, admin: &Admin, email: &str, role: Role, scope: &str) -> reqwest::Client {
+        admin.grant(email, role, scope).await;
+        valued_testkit::roles::admin(
+            &self.platform,
+            &self.db,
+            &admin.provider,
+            email,
+            (role.slug(), scope),
+        )
+        .await
+        .unwrap();
+        admin.sign_in(email).await
+    }
+
     /// A vote by `email` for `choice` in the ballot `(campaign id, ballot id)`, sent from the
     /// client address `client` after the emailed link; whether it was held.
     async fn vote_from(
@@ -178,6 +203,74 @@ impl Voting {
     }
 }
 
+impl Admin {
+    /// The vote page at `path` as `browser` sees it, once the vote shows as open.
+    async fn open_vote_page(&self, browser: &reqwest::Client, path: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.page(browser, path, StatusCode::OK).await;
+            if page.contains("Open</td>") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        page
+    }
+
+    /// Closes the vote at `path` now, its results due at once, through the page's "close now";
+    /// the page after, with the results out.
+    async fn close_vote_now(&self, browser: &reqwest::Client, path: &str, token: &str) -> String {
+        let closed = browser
+            .post(self.url(&format!("{path}/timetable")))
+            .form(&[
+                ("csrf_token", token),
+                ("action", "close_now"),
+                ("opens_at", "2026-11-01T09:00"),
+                ("closes_at", "2026-12-20T09:00"),
+                ("results_at", "2026-11-02T09:00"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&closed), format!("{path}?done=scheduled"));
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let page = self
+            .page(browser, &format!("{path}?done=scheduled"), StatusCode::OK)
+            .await;
+        assert!(page.contains("The timetable has been saved"));
+        assert!(page.contains("Results out</td>"), "{page}");
+        page
+    }
+
+    /// The page after checking `ballot`'s vote record through the vote page at `path`.
+    async fn check_record(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        ballot: &str,
+        token: &str,
+    ) -> String {
+        let checked = browser
+            .post(self.url(&format!("{path}/check/{ballot}")))
+            .form(&[("csrf_token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(checked.status(), StatusCode::OK);
+        checked.text().await.unwrap()
+    }
+}
+
+/// The first ballot whose record the vote page at `path` offers to check.
+fn ballot_on(page: &str, path: &str) -> String {
+    page.split(&format!("{path}/check/"))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
     let (admin, _voting) = spawn().await;
@@ -189,14 +282,7 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
         "{home}"
     );
 
-    let mut page = String::new();
-    for _ in 0..100 {
-        page = admin.page(&browser, &path, StatusCode::OK).await;
-        if page.contains("Open</td>") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let page = admin.open_vote_page(&browser, &path).await;
     assert!(
         page.contains("<strong>0</strong> people have confirmed"),
         "{page}"
@@ -207,38 +293,34 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
         "no results before their time"
     );
     let token = csrf(&page);
+    let timetable = |action: &str, opens: &str, closes: &str, results: &str| {
+        let request = browser
+            .post(admin.url(&format!("{path}/timetable")))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("action", action),
+                ("opens_at", opens),
+                ("closes_at", closes),
+                ("results_at", results),
+            ]);
+        async move { request.send().await.unwrap() }
+    };
 
     // Times out of order, or not times at all, are named at their fields.
-    let refused = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2026-12-10T09:00"),
-            ("closes_at", "2026-12-01T09:00"),
-            ("results_at", "soon"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = timetable("save", "2026-12-10T09:00", "2026-12-01T09:00", "soon").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let html = refused.text().await.unwrap();
     assert!(
         html.contains(r##"<a href="#results_at">Enter when the results come out"##),
         "{html}"
     );
-    let refused = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "save"),
-            ("opens_at", "2026-12-10T09:00"),
-            ("closes_at", "2026-12-01T09:00"),
-            ("results_at", "2026-12-11T09:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = timetable(
+        "save",
+        "2026-12-10T09:00",
+        "2026-12-01T09:00",
+        "2026-12-11T09:00",
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(
         refused
@@ -248,43 +330,57 @@ async fn a_platform_admin_schedules_closes_checks_and_downloads_the_vote() {
             .contains(r##"<a href="#closes_at">"##)
     );
 
-    // Closed now, with the results due at once: out.
-    let closed = browser
-        .post(admin.url(&format!("{path}/timetable")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "close_now"),
-            ("opens_at", "2026-11-01T09:00"),
-            ("closes_at", "2026-12-20T09:00"),
-            ("results_at", "2026-11-02T09:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&closed), format!("{path}?done=scheduled"));
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Times are typed in UK time: a summer timetable is an hour ahead of UTC, and shows as typed.
+    let summer = timetable(
+        "save",
+        "2027-06-01T10:00",
+        "2027-06-08T17:00",
+        "2027-06-09T10:00",
+    )
+    .await;
+    assert_eq!(location(&summer), format!("{path}?done=scheduled"));
     let page = admin
         .page(&browser, &format!("{path}?done=scheduled"), StatusCode::OK)
         .await;
-    assert!(page.contains("The timetable has been saved"));
-    assert!(page.contains("Results out</td>"), "{page}");
+    assert!(page.contains(r#"value="2027-06-01T10:00""#), "{page}");
+    let public = admin
+        .page(
+            &browser,
+            &format!("/campaigns/{}/vote", admin.campaign.slug),
+            StatusCode::OK,
+        )
+        .await;
+    assert!(
+        public.contains("Voting opens on 1 June 2027 at 10:00 (UK time)"),
+        "{public}"
+    );
+    // A time the clocks skip, or one they repeat, is refused at its field, saying why.
+    let refused = timetable(
+        "save",
+        "2027-03-28T01:30",
+        "2027-10-31T01:30",
+        "2027-11-01T09:00",
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(
+            r##"<a href="#opens_at">There is no 01:30 on 28 March 2027 in the UK: the clocks go forward from 01:00 to 02:00"##
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(r##"<a href="#closes_at">01:30 on 31 October 2027 happens twice in the UK"##),
+        "{html}"
+    );
+
+    // Closed now, with the results due at once: out.
+    let page = admin.close_vote_now(&browser, &path, &token).await;
 
     // The record check, and the CSV of the results.
-    let ballot = page
-        .split(&format!("{path}/check/"))
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let checked = browser
-        .post(admin.url(&format!("{path}/check/{ballot}")))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(checked.status(), StatusCode::OK);
-    let html = checked.text().await.unwrap();
+    let ballot = ballot_on(&page, &path);
+    let html = admin.check_record(&browser, &path, &ballot, &token).await;
     assert!(
         html.contains("The record is whole: all <strong>0</strong> entries"),
         "{html}"
@@ -382,12 +478,7 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
     assert!(page.contains(r#"value="staff" checked"#));
 
     // Three staff voters on one ward network for Jo: the third is held, and waits here.
-    let ballot_id = page
-        .split(&format!("{path}/check/"))
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let ballot_id = ballot_on(&page, &path);
     let mut held = Vec::new();
     for name in ["ann", "bob", "cat"] {
         held.push(
@@ -402,9 +493,51 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
         );
     }
     assert_eq!(held, [false, false, true]);
+    let hour = || {
+        let now = chrono::Utc::now();
+        valued_gateway::uk_time::hour(now - chrono::Duration::seconds(now.timestamp() % 3600))
+    };
+    let this_hour = hour();
     let page = admin.page(&browser, &path, StatusCode::OK).await;
     assert!(page.contains("1 votes for Jo Bloggs in"), "{page}");
     assert!(page.contains("From one network (network:"));
+
+    // Votes per hour, in UK time: counted and held apart, and no finalist's count.
+    let hourly = |page: &str| {
+        let section = page
+            .split_once(r#"id="hours""#)
+            .and_then(|(_, rest)| rest.split_once(r#"id="held""#))
+            .map(|(hours, _)| hours.to_owned())
+            .unwrap();
+        // Its text, one space between words.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in section.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        (
+            section,
+            text.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    let (section, text) = hourly(&page);
+    assert!(
+        text.contains(&format!(
+            "Hour {this_hour} Counted 2 Held 1 Discarded 0 All votes 3"
+        )) || text.contains(&format!("Hour {} Counted 2 Held 1", hour())),
+        "{text}"
+    );
+    assert!(this_hour.ends_with("(UK time)"), "{this_hour}");
+    assert!(section.contains(r#"<svg role="img""#), "{section}");
+    assert!(!text.contains("Jo Bloggs") && !text.contains("Sam Patel"));
 
     // A decision needs a reason; with one, the vote is counted and the record stays whole.
     let group = |page: &str, name: &str| {
@@ -437,10 +570,86 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
         .await;
     assert!(page.contains("The held votes have been counted."));
     assert!(page.contains("No votes are held."));
+    let (_, text) = hourly(&page);
+    assert!(
+        text.contains("Counted 3 Held 0 Discarded 0 All votes 3"),
+        "{text}"
+    );
     let checked = post(vec![], format!("check/{ballot_id}")).await;
     let html = checked.text().await.unwrap();
     assert!(
         html.contains("The record is whole: all <strong>3</strong> entries"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_trust_admin_runs_their_trusts_campaign_vote_and_another_trusts_admin_is_refused() {
+    let (admin, voting) = spawn_scoped(("trust", "RJ1")).await;
+    let path = format!("/admin/campaigns/{}/vote", admin.campaign.slug);
+    let ours = voting
+        .grant(&admin, "awards@gstt.example.org", Role::TrustAdmin, "RJ1")
+        .await;
+    let theirs = voting
+        .grant(&admin, "awards@uhb.example.org", Role::TrustAdmin, "RRK")
+        .await;
+
+    // The trust's admin finds the page, sees the vote and closes it now: the results are out.
+    let home = admin.page(&ours, "/admin", StatusCode::OK).await;
+    assert!(
+        home.contains(&format!(r#"<a href="{path}">Public vote"#)),
+        "{home}"
+    );
+    let page = admin.open_vote_page(&ours, &path).await;
+    assert!(page.contains(&admin.campaign.categories[0].name), "{page}");
+    let token = csrf(&page);
+    let page = admin.close_vote_now(&ours, &path, &token).await;
+    let ballot = ballot_on(&page, &path);
+    let html = admin.check_record(&ours, &path, &ballot, &token).await;
+    assert!(html.contains("The record is whole"), "{html}");
+    admin
+        .page(&ours, &format!("{path}/results.csv"), StatusCode::OK)
+        .await;
+
+    // Another trust's admin gets the page that says they may not, whatever they ask.
+    let refused = admin.page(&theirs, &path, StatusCode::FORBIDDEN).await;
+    assert!(
+        refused.contains("You do not have permission to see this page"),
+        "{refused}"
+    );
+    admin
+        .page(
+            &theirs,
+            &format!("{path}/results.csv"),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    let token = csrf(&admin.page(&theirs, "/admin", StatusCode::OK).await);
+    let check = format!("check/{ballot}");
+    for (to, form) in [
+        (
+            "timetable",
+            vec![
+                ("action", "save"),
+                ("opens_at", "2026-11-01T09:00"),
+                ("closes_at", "2026-12-20T09:00"),
+                ("results_at", "2026-12-21T09:00"),
+            ],
+        ),
+        ("eligibility", vec![("eligibility", "public")]),
+        (check.as_str(), vec![]),
+    ] {
+        let mut form = form;
+        form.push(("csrf_token", token.as_str()));
+        let answer = theirs
+            .post(admin.url(&format!("{path}/{to}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "POST {to}");
+    }
+    // Nothing they sent changed the vote: it is still closed with its results out.
+    let page = admin.page(&ours, &path, StatusCode::OK).await;
+    assert!(page.contains("Results out</td>"), "{page}");
 }

@@ -350,6 +350,7 @@ async fn trust_campaign(admin: &mut Admin) -> Campaign {
         vote_close_at: ActiveValue::Set(None),
         results_at: ActiveValue::Set(None),
         finalists_per_region: ActiveValue::Set(1),
+        vote_per_region: ActiveValue::Set(false),
     })
     .exec_without_returning(&admin.db)
     .await

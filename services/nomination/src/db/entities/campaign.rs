@@ -21,6 +21,8 @@ pub struct Model {
     pub results_at: Option<DateTimeUtc>,
     /// Finalists chosen per region and category (national and regional campaigns).
     pub finalists_per_region: i32,
+    /// The public vote has a ballot per region and category instead of one per category.
+    pub vote_per_region: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

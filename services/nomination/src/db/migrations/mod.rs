@@ -14,6 +14,7 @@ mod m20261126_000110_consent_record;
 mod m20261126_000111_erasure;
 mod m20261126_000112_nominee_address;
 mod m20261126_000113_vote_notice;
+mod m20261127_000114_campaign_vote_per_region;
 
 pub struct Migrator;
 
@@ -43,6 +44,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000111_erasure::Migration));
         migrations.push(Box::new(m20261126_000112_nominee_address::Migration));
         migrations.push(Box::new(m20261126_000113_vote_notice::Migration));
+        migrations.push(Box::new(
+            m20261127_000114_campaign_vote_per_region::Migration,
+        ));
         migrations
     }
 }

@@ -16,6 +16,14 @@ pub struct Model {
     pub opens_at: Option<DateTimeUtc>,
     pub closes_at: Option<DateTimeUtc>,
     pub results_at: Option<DateTimeUtc>,
+    /// Whose campaign it is, as its newest finalist announcement said (`trust`, `region` or
+    /// `national`, and the trust or region code): who may run its vote (see
+    /// [`crate::organisers`]). Empty for a ballot made by hand.
+    pub campaign_scope: String,
+    pub campaign_scope_code: String,
+    /// The region whose finalists this ballot holds, when its campaign votes per region; empty
+    /// otherwise.
+    pub region_code: String,
 }
 
 impl Model {

@@ -10,6 +10,7 @@ mod m20261126_000211_held_votes;
 mod m20261126_000220_vote_moments;
 mod m20261126_000221_voter_addresses;
 mod m20261126_000230_ledger_receipts;
+mod m20261127_000240_ballot_campaign_scope;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000220_vote_moments::Migration));
         migrations.push(Box::new(m20261126_000221_voter_addresses::Migration));
         migrations.push(Box::new(m20261126_000230_ledger_receipts::Migration));
+        migrations.push(Box::new(m20261127_000240_ballot_campaign_scope::Migration));
         migrations
     }
 }
