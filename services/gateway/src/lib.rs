@@ -15,7 +15,6 @@ pub mod error;
 pub mod routes;
 pub mod session;
 pub mod templates;
-pub mod uk_time;
 
 pub use error::{GatewayError, Result};
 

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod subject_access;
 pub mod telemetry;
+pub mod uk_time;
 
 pub use bus::{EventBus, EventHandler, HandlerError, Subscription};
 pub use envelope::Envelope;

@@ -1,6 +1,6 @@
 //! Times as the people using Valued read and type them: UK time (Europe/London from the IANA
-//! database, GMT in winter and BST in summer), never a fixed offset. Every page that shows a time
-//! shows it through here, labelled "(UK time)"; in the hour that happens twice when the clocks go
+//! database, GMT in winter and BST in summer), never a fixed offset. Every page, email and message that shows
+//! a time shows it through here, labelled "(UK time)"; in the hour that happens twice when the clocks go
 //! back, the label says which of the two it is ("(UK time, BST)", then "(UK time, GMT)").
 //!
 //! Admins type times the same way: [`parse_input`] reads a `datetime-local` value as UK time and
@@ -49,6 +49,12 @@ pub fn when_exactly(at: DateTime<Utc>) -> String {
         local.format("%-d %B %Y at %H:%M:%S"),
         label(&local)
     )
+}
+
+/// The time of day alone, for a moment later today: "10:00 (UK time)".
+pub fn time_of_day(at: DateTime<Utc>) -> String {
+    let local = local(at);
+    format!("{} {}", local.format("%H:%M"), label(&local))
 }
 
 /// The day it is in the UK: "1 June 2027".
@@ -193,6 +199,8 @@ mod tests {
                     "2027-06-01T09:00:05Z",
                     "1 June 2027 at 10:00:05 (UK time)",
                 ),
+                (time_of_day, "2027-06-01T09:00:00Z", "10:00 (UK time)"),
+                (time_of_day, "2026-12-01T09:00:00Z", "09:00 (UK time)"),
                 // Late evening in summer is already the next day in the UK.
                 (day, "2027-06-01T23:30:00Z", "2 June 2027"),
                 (day, "2026-12-01T23:30:00Z", "1 December 2026"),

@@ -25,7 +25,7 @@ pub(crate) struct CampaignView {
 }
 
 fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::uk_time::of(at)
+    valued_platform::uk_time::of(at)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,9 +79,9 @@ impl From<&Campaign> for CampaignView {
                 opens.is_some_and(|o| o <= now) && closes.is_none_or(|c| now < c)
             },
             nominations_open_on: date_of(campaign.nominations_open_at.as_ref())
-                .map(crate::uk_time::day),
+                .map(valued_platform::uk_time::day),
             nominations_close_on: date_of(campaign.nominations_close_at.as_ref())
-                .map(crate::uk_time::day),
+                .map(valued_platform::uk_time::day),
         }
     }
 }

@@ -54,8 +54,8 @@ impl From<Delivery> for DeliveryView {
         Self {
             id: segment(&d.id),
             status_class: status_class(&d.status),
-            created_at: crate::uk_time::of(d.created_at.as_ref())
-                .map(crate::uk_time::when_exactly)
+            created_at: valued_platform::uk_time::of(d.created_at.as_ref())
+                .map(valued_platform::uk_time::when_exactly)
                 .unwrap_or_default(),
             recipient: d.recipient,
             subject: d.subject,

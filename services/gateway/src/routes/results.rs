@@ -17,7 +17,7 @@ use super::forms;
 use crate::clients::{Clients, VOTING};
 use crate::error::{GatewayError, Result};
 use crate::routes::page::{self, segment};
-use crate::uk_time;
+use valued_platform::uk_time;
 
 /// The receipt check, asked by GET: it changes nothing.
 #[derive(Debug, Default, Deserialize)]

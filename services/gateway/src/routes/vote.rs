@@ -31,7 +31,7 @@ use crate::cookies;
 use crate::error::{GatewayError, Result, rate_limited};
 use crate::routes::page::{self, see_other, segment};
 use crate::templates;
-use crate::uk_time::when_of;
+use valued_platform::uk_time::when_of;
 
 /// The cookie holding the browser's voter pass.
 pub const COOKIE: &str = "valued_voter";

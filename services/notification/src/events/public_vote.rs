@@ -11,14 +11,10 @@ use valued_proto::events::v1::{
     VoterVoteCounted,
 };
 
+use valued_platform::uk_time;
+
 use super::{Email, Links, Notice};
 use crate::templates::{FINALIST_RESULTS, FINALIST_VOTE_OPENED, VOTE_COUNTED, VOTE_RESULTS};
-
-/// "1 December 2026 at 09:00 (UTC)", or nothing when not given.
-fn when(at: Option<&prost_types::Timestamp>) -> Option<String> {
-    at.and_then(|at| chrono::DateTime::from_timestamp(at.seconds, 0))
-        .map(|at| at.format("%-d %B %Y at %H:%M (UTC)").to_string())
-}
 
 impl Notice for VoterVoteCounted {
     fn emails(self, _links: &Links) -> anyhow::Result<Vec<Email>> {
@@ -27,7 +23,7 @@ impl Notice for VoterVoteCounted {
             "campaign_name": self.campaign_name,
             "ballot_title": self.ballot_title,
             "receipt": self.receipt,
-            "cast_at": when(self.cast_at.as_ref()),
+            "cast_at": uk_time::when_of(self.cast_at.as_ref()),
         });
         Ok(vec![Email::new(VOTE_COUNTED, &self.email, context)])
     }
@@ -58,8 +54,8 @@ impl Notice for VoterResultsReleased {
 impl Notice for FinalistVoteOpened {
     fn emails(self, _links: &Links) -> anyhow::Result<Vec<Email>> {
         let more = json!({
-            "closes_at": when(self.closes_at.as_ref()),
-            "results_at": when(self.results_at.as_ref()),
+            "closes_at": uk_time::when_of(self.closes_at.as_ref()),
+            "results_at": uk_time::when_of(self.results_at.as_ref()),
         });
         to_finalist(FINALIST_VOTE_OPENED, self.finalist, more)
     }

@@ -2,6 +2,7 @@
 //! address for a campaign's public vote.
 
 use serde_json::json;
+use valued_platform::uk_time;
 use valued_proto::events::v1::VoterVerificationRequested;
 
 use super::{Email, Links, Notice};
@@ -9,11 +10,7 @@ use crate::templates::VOTE_VERIFICATION;
 
 impl Notice for VoterVerificationRequested {
     fn emails(self, links: &Links) -> anyhow::Result<Vec<Email>> {
-        let expires_at = self
-            .expires_at
-            .as_ref()
-            .and_then(|at| chrono::DateTime::from_timestamp(at.seconds, 0))
-            .map(|at| at.format("%H:%M (UTC)").to_string());
+        let expires_at = uk_time::of(self.expires_at.as_ref()).map(uk_time::time_of_day);
         let context = json!({
             "campaign_name": self.campaign_name,
             "verify_url": links.to("vote/verify", &self.token)?,

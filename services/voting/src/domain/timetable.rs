@@ -4,6 +4,7 @@
 //! (not from a campaign) with no times set takes votes and shows its results at any time.
 
 use chrono::{DateTime, Utc};
+use valued_platform::uk_time;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timetable {
@@ -52,8 +53,12 @@ impl Timetable {
     /// Whether a vote cast at `now` counts; else why not, in words for the voter.
     pub fn accepts_votes_at(&self, now: DateTime<Utc>) -> Result<(), String> {
         match (self.opens_at, self.closes_at) {
-            (Some(opens), _) if now < opens => Err(format!("Voting opens on {}", when(opens))),
-            (_, Some(closes)) if now >= closes => Err(format!("Voting closed on {}", when(closes))),
+            (Some(opens), _) if now < opens => {
+                Err(format!("Voting opens on {}", uk_time::when(opens)))
+            }
+            (_, Some(closes)) if now >= closes => {
+                Err(format!("Voting closed on {}", uk_time::when(closes)))
+            }
             (Some(_), Some(_)) => Ok(()),
             _ if self.campaign => Err("Voting has not opened yet".into()),
             _ => Ok(()),
@@ -65,18 +70,13 @@ impl Timetable {
         match self.results_at {
             Some(results) if now < results => Err(format!(
                 "The results will be published on {}",
-                when(results)
+                uk_time::when(results)
             )),
             Some(_) => Ok(()),
             None if self.campaign => Err("The results have not been published yet".into()),
             None => Ok(()),
         }
     }
-}
-
-/// A moment as the pages show it: "1 December 2026 at 09:00 (UTC)".
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%-d %B %Y at %H:%M (UTC)").to_string()
 }
 
 #[cfg(test)]
@@ -123,6 +123,29 @@ mod tests {
         let out = now + Duration::days(10);
         assert_eq!(vote.shows_results_at(out), Ok(()));
         assert_eq!(vote.stage_at(out), Stage::Results);
+    }
+
+    #[test]
+    fn refusals_name_their_moments_in_uk_time() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let vote = Timetable {
+            campaign: true,
+            opens_at: Some(at("2027-06-01T09:00:00Z")),
+            closes_at: Some(at("2027-06-08T17:00:00Z")),
+            results_at: Some(at("2027-12-01T09:00:00Z")),
+        };
+        assert_eq!(
+            vote.accepts_votes_at(at("2027-05-01T00:00:00Z")),
+            Err("Voting opens on 1 June 2027 at 10:00 (UK time)".into())
+        );
+        assert_eq!(
+            vote.accepts_votes_at(at("2027-06-09T00:00:00Z")),
+            Err("Voting closed on 8 June 2027 at 18:00 (UK time)".into())
+        );
+        assert_eq!(
+            vote.shows_results_at(at("2027-06-09T00:00:00Z")),
+            Err("The results will be published on 1 December 2027 at 09:00 (UK time)".into())
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use valued_proto::voting::v1::HourTurnout;
 
-use crate::uk_time;
+use valued_platform::uk_time;
 
 /// One hour as the table shows it.
 #[derive(Debug, Serialize, PartialEq, Eq)]

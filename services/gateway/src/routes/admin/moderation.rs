@@ -325,8 +325,8 @@ pub async fn audit(signed: Signed, Path(code): Path<String>) -> AdminResult<Resp
     let entries: Vec<AuditView> = entries
         .into_iter()
         .map(|e| AuditView {
-            at: crate::uk_time::of(e.at.as_ref())
-                .map(crate::uk_time::when_exactly)
+            at: valued_platform::uk_time::of(e.at.as_ref())
+                .map(valued_platform::uk_time::when_exactly)
                 .unwrap_or_default(),
             actor: e.actor,
             action: e.action.replace('_', " "),

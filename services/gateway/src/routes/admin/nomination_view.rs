@@ -56,7 +56,7 @@ impl NominationView {
             relationship: label(&campaign.relationships, &nomination.relationship),
             status: nomination.status.replace('_', " "),
             moderation_reason: nomination.moderation_reason.clone(),
-            submitted_on: crate::uk_time::when_of(nomination.submitted_at.as_ref())
+            submitted_on: valued_platform::uk_time::when_of(nomination.submitted_at.as_ref())
                 .unwrap_or_default(),
             nominee_id: nomination.nominee_id.clone(),
             match_reviewed: !nomination.match_reviewed_by.is_empty(),

@@ -183,7 +183,8 @@ pub async fn mp_emails(signed: Signed) -> AdminResult<Response> {
     let rows: Vec<MpEmailView> = sent
         .into_iter()
         .map(|d| MpEmailView {
-            created_at: crate::uk_time::when_of(d.created_at.as_ref()).unwrap_or_default(),
+            created_at: valued_platform::uk_time::when_of(d.created_at.as_ref())
+                .unwrap_or_default(),
             recipient: d.recipient,
             template: d.template,
             subject: d.subject,

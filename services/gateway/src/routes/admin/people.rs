@@ -78,7 +78,7 @@ impl From<RoleGrant> for GrantView {
             ("judge", false) => g.scope_name,
             (_, false) => format!("{} ({})", g.scope_name, g.scope),
         };
-        let revoked_on = crate::uk_time::when_of(g.revoked_at.as_ref())
+        let revoked_on = valued_platform::uk_time::when_of(g.revoked_at.as_ref())
             .map(|t| format!(" on {t}"))
             .unwrap_or_default();
         Self {

@@ -88,7 +88,7 @@ fn service_words(service: &str) -> (&'static str, &'static str) {
 }
 
 fn when(at: Option<&prost_types::Timestamp>) -> String {
-    crate::uk_time::when_of(at).unwrap_or_default()
+    valued_platform::uk_time::when_of(at).unwrap_or_default()
 }
 
 impl From<ErasureProgress> for ErasureView {

@@ -28,7 +28,7 @@ use crate::clients::{Traced, VOTING};
 use crate::error::GatewayError;
 use crate::routes::forms::{self, form_page};
 use crate::routes::page::{see_other, segment};
-use crate::uk_time::{self, TypedTime};
+use valued_platform::uk_time::{self, TypedTime};
 
 impl Signed {
     /// Whether the caller is a platform admin, as the nomination service knows them; DENIED for

@@ -44,8 +44,8 @@ pub async fn save(
         Ok(response) => {
             let response = response.into_inner();
             form.draft_token = response.draft_token;
-            let expires_on =
-                crate::uk_time::of(response.expires_at.as_ref()).map(crate::uk_time::day);
+            let expires_on = valued_platform::uk_time::of(response.expires_at.as_ref())
+                .map(valued_platform::uk_time::day);
             tracing::info!("draft saved");
             form_page(headers, StatusCode::OK, |token| {
                 pages::render_saved(campaign, &form, expires_on, token)

@@ -495,7 +495,7 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
     assert_eq!(held, [false, false, true]);
     let hour = || {
         let now = chrono::Utc::now();
-        valued_gateway::uk_time::hour(now - chrono::Duration::seconds(now.timestamp() % 3600))
+        valued_platform::uk_time::hour(now - chrono::Duration::seconds(now.timestamp() % 3600))
     };
     let this_hour = hour();
     let page = admin.page(&browser, &path, StatusCode::OK).await;
