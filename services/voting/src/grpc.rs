@@ -16,6 +16,7 @@ use crate::domain::{
     VoteRequest, Voter, VoterKey, parse_ballot_id,
 };
 use crate::error::Error;
+use crate::intake::Incoming;
 use crate::organisers::{self, Of};
 use crate::{eligibility, held, ledger, schedule, verification};
 
@@ -38,8 +39,6 @@ pub struct VotingApi {
     /// The budgets of the public vote (see `valued_platform::limits`).
     pub rate_limits: RateLimits,
     pub verification: crate::verification::VerificationSettings,
-    /// The burst flags that put votes on hold.
-    pub guard: held::Guard,
     /// The ballots' writers, which store the votes waiting for a ballot together.
     pub intake: crate::intake::Intake,
 }
@@ -338,36 +337,17 @@ impl VotingService for VotingApi {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         let vote = NewVote::parse(&request.get_ref().into()).map_err(Error::Invalid)?;
-        let (ballotted, campaign_id) = match &vote.voter {
+        let incoming = match &vote.voter {
             // No budget per client address here: a pass votes once per ballot, passes are
             // budgeted where they are issued (per address and per client), and many staff behind
             // one hospital address must all be able to vote; a burst from one network toward one
-            // finalist is held for a check instead ([`held`]).
-            Voter::Pass(pass) => {
-                let holder = verification::voter_of(&self.db, pass).await?;
-                // Against the setting as it is now, from what the pass holds (see `eligibility`).
-                let setting = eligibility::of(&self.db, &holder.campaign_id).await?;
-                eligibility::check_pass(
-                    &self.db,
-                    &self.voter_key_secret,
-                    &setting,
-                    &holder.voter,
-                    &holder.domains,
-                )
-                .await?;
-                let signals = self.guard.signals(client.as_deref(), &holder, &setting);
-                let campaign_id = holder.campaign_id.clone();
-                (
-                    queries::Ballotted {
-                        choice_id: vote.choice_id.clone(),
-                        voter: holder.voter,
-                        verified_for: Some(holder.campaign_id),
-                        signals: Some(signals),
-                        receipt_to: holder.email,
-                    },
-                    Some(campaign_id),
-                )
-            }
+            // finalist is held for a check instead ([`held`]). Who holds the pass is read with
+            // the other votes waiting for the ballot ([`crate::intake`]).
+            Voter::Pass(pass) => Incoming::Pass {
+                pass: pass.clone(),
+                choice_id: vote.choice_id.clone(),
+                client,
+            },
             // A ballot made by hand: not a public vote, no flags; the typed address is budgeted.
             Voter::Email(email) => {
                 let voter = Named {
@@ -375,24 +355,16 @@ impl VotingService for VotingApi {
                     typed: &request.get_ref().voter_email,
                 };
                 limits::admit(&self.db, self.rate_limits, &request, "cast vote", &[voter]).await?;
-                (
-                    queries::Ballotted {
-                        choice_id: vote.choice_id.clone(),
-                        voter: VoterKey::derive(&self.voter_key_secret, email),
-                        verified_for: None,
-                        signals: None,
-                        receipt_to: None,
-                    },
-                    None,
-                )
+                Incoming::Known(queries::Ballotted {
+                    choice_id: vote.choice_id.clone(),
+                    voter: VoterKey::derive(&self.voter_key_secret, email),
+                    verified_for: None,
+                    signals: None,
+                    receipt_to: None,
+                })
             }
         };
-        let voter = ballotted.voter.clone();
-        let cast = self.intake.cast(vote.ballot_id, ballotted).await?;
-        let open_ballots_left = match campaign_id {
-            Some(campaign_id) => queries::open_ballots_left(&self.db, &campaign_id, &voter).await?,
-            None => 0,
-        };
+        let cast = self.intake.cast(vote.ballot_id, incoming).await?;
         Ok(Response::new(pb::CastVoteResponse {
             vote_id: cast.vote_id.to_string(),
             receipt: cast.receipt,
@@ -400,7 +372,7 @@ impl VotingService for VotingApi {
             ballot_title: cast.ballot_title,
             campaign_name: cast.campaign_name,
             choice_label: cast.choice_label,
-            open_ballots_left,
+            open_ballots_left: cast.open_ballots_left,
         }))
     }
 

@@ -10,7 +10,7 @@
 //! ballot toward its finalist from its network, within the last [`FlagSettings::window_minutes`],
 //! more than [`FlagSettings::per_network`] (or from its domain more than
 //! [`FlagSettings::per_domain`]), the vote is **held**: the first so many of a burst count as
-//! usual, every one after them waits. The check is one indexed count per signal and finalist, in
+//! usual, every one after them waits. The check is one grouped count per kind of signal, in
 //! the votes' own transaction after the ballot's lock (see [`crate::ledger::store::serialise`]), so
 //! concurrent votes count each other, and the votes of one batch ([`crate::intake`]) count each
 //! other in order as if stored one at a time.
@@ -154,6 +154,16 @@ pub struct Signals {
     pub domain: Option<String>,
 }
 
+impl Signals {
+    /// The digest of the `kind` of signal, if the vote carries one.
+    fn of(&self, kind: Kind) -> Option<&str> {
+        match kind {
+            Kind::Network => self.network.as_deref(),
+            Kind::Domain => self.domain.as_deref(),
+        }
+    }
+}
+
 /// What held a vote: a burst from one network or one domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Flag {
@@ -168,6 +178,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The vote's column that holds this kind of signal's digest.
+    fn column(self) -> vote::Column {
+        match self {
+            Self::Network => vote::Column::Network,
+            Self::Domain => vote::Column::Domain,
+        }
+    }
+
     pub fn slug(self) -> &'static str {
         match self {
             Self::Network => "network",
@@ -244,8 +262,8 @@ impl Guard {
     /// The flag each of `votes` (just stored together in `txn`, after the ballot's lock, in the
     /// order given, at `cast_at`) raises, if any: the votes toward its choice in the window up to
     /// `cast_at` from its network, then from its domain, counting the votes stored before these
-    /// (one indexed count per signal and choice) and those of `votes` up to and including it, so
-    /// the answer is the one storing them one at a time would give.
+    /// (one grouped count per kind of signal for the whole batch) and those of `votes` up to and
+    /// including it, so the answer is the one storing them one at a time would give.
     pub async fn flags(
         &self,
         txn: &impl ConnectionTrait,
@@ -260,34 +278,54 @@ impl Guard {
             (Kind::Network, self.settings.per_network),
             (Kind::Domain, self.settings.per_domain),
         ];
-        // Per (signal, choice, digest): the votes before this batch, then one more per vote of it.
-        let mut seen: HashMap<(Kind, &str, &str), u64> = HashMap::new();
+        // Per (signal, choice, digest): the votes before this batch (one grouped count per kind of
+        // signal), then one more per vote of it.
+        let mut seen: HashMap<(Kind, String, String), u64> = HashMap::new();
+        for (kind, limit) in checks {
+            if limit == 0 {
+                continue;
+            }
+            let column = kind.column();
+            let asked: HashSet<(&str, &str)> = votes
+                .iter()
+                .filter_map(|(_, choice_id, signals)| {
+                    signals.of(kind).map(|digest| (*choice_id, digest))
+                })
+                .collect();
+            if asked.is_empty() {
+                continue;
+            }
+            let before: Vec<(String, Option<String>, i64)> = vote::Entity::find()
+                .select_only()
+                .column(vote::Column::ChoiceId)
+                .column(column)
+                .column_as(Expr::col(vote::Column::Id).count(), "votes")
+                .filter(vote::Column::BallotId.eq(ballot_id))
+                .filter(vote::Column::ChoiceId.is_in(asked.iter().map(|(c, _)| *c)))
+                .filter(column.is_in(asked.iter().map(|(_, d)| *d)))
+                .filter(vote::Column::CastAt.gte(since))
+                .filter(vote::Column::Id.is_not_in(batch.iter().copied()))
+                .group_by(vote::Column::ChoiceId)
+                .group_by(column)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            for (choice_id, digest, votes) in before {
+                if let Some(digest) = digest {
+                    seen.insert((kind, choice_id, digest), u64::try_from(votes).unwrap_or(0));
+                }
+            }
+        }
         let mut found = Vec::with_capacity(votes.len());
         for (_, choice_id, signals) in votes {
             let mut flag = None;
             for (kind, limit) in checks {
-                let (digest, column) = match kind {
-                    Kind::Network => (&signals.network, vote::Column::Network),
-                    Kind::Domain => (&signals.domain, vote::Column::Domain),
-                };
-                let Some(digest) = digest.as_deref().filter(|_| limit > 0) else {
+                let Some(digest) = signals.of(kind).filter(|_| limit > 0) else {
                     continue;
                 };
-                let key = (kind, *choice_id, digest);
-                let burst = match seen.get_mut(&key) {
-                    Some(burst) => burst,
-                    None => {
-                        let before = vote::Entity::find()
-                            .filter(vote::Column::BallotId.eq(ballot_id))
-                            .filter(vote::Column::ChoiceId.eq(*choice_id))
-                            .filter(column.eq(digest))
-                            .filter(vote::Column::CastAt.gte(since))
-                            .filter(vote::Column::Id.is_not_in(batch.iter().copied()))
-                            .count(txn)
-                            .await?;
-                        seen.entry(key).or_insert(before)
-                    }
-                };
+                let burst = seen
+                    .entry((kind, (*choice_id).to_owned(), digest.to_owned()))
+                    .or_insert(0);
                 *burst += 1;
                 if flag.is_none() && *burst > u64::from(limit) {
                     flag = Some(Flag {

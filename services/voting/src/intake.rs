@@ -10,6 +10,11 @@
 //! load, the votes that arrive while one batch commits make the next. Replicas each have their own
 //! writers, and the lock still orders their batches.
 //!
+//! What a batch needs to know of its voters is read for the batch too: one read finds the holders
+//! of every pass waiting ([`verification::voters_of`]) and one the eligibility of their campaign,
+//! and the transaction counts what each voter has left to vote in, so that a vote costs the
+//! database a share of a batch's statements rather than reads of its own.
+//!
 //! A writer with nothing to do for [`IDLE`] ends; the next vote for its ballot starts another.
 
 use std::collections::HashMap;
@@ -17,13 +22,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
 use tokio::sync::{mpsc, oneshot};
 use tonic::Status;
 use uuid::Uuid;
 use valued_platform::outbox::Outbox;
 
 use crate::db::queries::{self, Ballotted, CastVote};
-use crate::held;
+use crate::error::Result;
+use crate::{eligibility, held, verification};
 
 /// The most votes stored in one transaction.
 pub const MOST: usize = 256;
@@ -31,9 +38,23 @@ pub const MOST: usize = 256;
 /// How long a ballot's writer waits for a vote before it ends.
 const IDLE: Duration = Duration::from_secs(30);
 
+/// A vote as it reaches the intake.
+#[derive(Debug)]
+pub enum Incoming {
+    /// A public vote by a voter pass, from the client address given (for the burst flags): who
+    /// holds the pass, and whether the campaign's vote admits them, is read with the batch.
+    Pass {
+        pass: String,
+        choice_id: String,
+        client: Option<String>,
+    },
+    /// A vote whose voter is known already (an address typed on a ballot made by hand).
+    Known(Ballotted),
+}
+
 struct Waiting {
-    vote: Ballotted,
-    answer: oneshot::Sender<Result<CastVote, Status>>,
+    vote: Incoming,
+    answer: oneshot::Sender<std::result::Result<CastVote, Status>>,
 }
 
 type Writers = Arc<Mutex<HashMap<Uuid, mpsc::UnboundedSender<Waiting>>>>;
@@ -44,21 +65,33 @@ pub struct Intake {
     db: DatabaseConnection,
     outbox: Outbox,
     guard: held::Guard,
+    /// The key of the voters' keyed hashes (for staff-only eligibility).
+    secret: SecretString,
     writers: Writers,
 }
 
 impl Intake {
-    pub fn new(db: DatabaseConnection, outbox: Outbox, guard: held::Guard) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        outbox: Outbox,
+        guard: held::Guard,
+        secret: SecretString,
+    ) -> Self {
         Self {
             db,
             outbox,
             guard,
+            secret,
             writers: Arc::default(),
         }
     }
 
     /// Stores `vote` in `ballot_id` with the other votes waiting for it; its own answer.
-    pub async fn cast(&self, ballot_id: Uuid, vote: Ballotted) -> Result<CastVote, Status> {
+    pub async fn cast(
+        &self,
+        ballot_id: Uuid,
+        vote: Incoming,
+    ) -> std::result::Result<CastVote, Status> {
         let (answer, answered) = oneshot::channel();
         {
             // Sent under the lock: a writer that ends removes itself under it first, so no vote is
@@ -120,8 +153,34 @@ impl Intake {
     }
 
     async fn store(&self, ballot_id: Uuid, batch: Vec<Waiting>) {
-        let (votes, answers): (Vec<Ballotted>, Vec<_>) =
+        let (incoming, waiting): (Vec<Incoming>, Vec<_>) =
             batch.into_iter().map(|w| (w.vote, w.answer)).unzip();
+        let resolved = match self.resolve(incoming).await {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                tracing::error!(%ballot_id, votes = waiting.len(), %error, "voters not read");
+                let status = Status::from(error);
+                for answer in waiting {
+                    let _ = answer.send(Err(status.clone()));
+                }
+                return;
+            }
+        };
+        let (mut votes, mut answers) = (Vec::new(), Vec::new());
+        for (answer, vote) in waiting.into_iter().zip(resolved) {
+            match vote {
+                Ok(vote) => {
+                    votes.push(vote);
+                    answers.push(answer);
+                }
+                Err(refused) => {
+                    let _ = answer.send(Err(Status::from(refused)));
+                }
+            }
+        }
+        if votes.is_empty() {
+            return;
+        }
         let count = votes.len();
         match queries::cast_votes(&self.db, &self.outbox, Some(&self.guard), ballot_id, votes).await
         {
@@ -140,5 +199,58 @@ impl Intake {
                 }
             }
         }
+    }
+
+    /// Each vote's voter, in order, or why the vote is refused: a pass expired or never issued, or
+    /// a voter the campaign's vote no longer admits. The outer error is the database's.
+    async fn resolve(&self, incoming: Vec<Incoming>) -> Result<Vec<Result<Ballotted>>> {
+        let passes: Vec<&str> = incoming
+            .iter()
+            .filter_map(|vote| match vote {
+                Incoming::Pass { pass, .. } => Some(pass.as_str()),
+                Incoming::Known(_) => None,
+            })
+            .collect();
+        let holders = verification::voters_of(&self.db, &passes).await?;
+        let mut settings = HashMap::new();
+        for holder in holders.values() {
+            if !settings.contains_key(&holder.campaign_id) {
+                // Against the setting as it is now, from what the pass holds (see `eligibility`).
+                let setting = eligibility::of(&self.db, &holder.campaign_id).await?;
+                settings.insert(holder.campaign_id.clone(), setting);
+            }
+        }
+        let mut resolved = Vec::with_capacity(incoming.len());
+        for vote in incoming {
+            resolved.push(match vote {
+                Incoming::Known(vote) => Ok(vote),
+                Incoming::Pass {
+                    pass,
+                    choice_id,
+                    client,
+                } => match holders.get(&pass) {
+                    None => Err(verification::session_ended()),
+                    Some(holder) => {
+                        let setting = &settings[&holder.campaign_id];
+                        eligibility::check_pass(
+                            &self.db,
+                            &self.secret,
+                            setting,
+                            &holder.voter,
+                            &holder.domains,
+                        )
+                        .await
+                        .map(|()| Ballotted {
+                            choice_id,
+                            voter: holder.voter.clone(),
+                            verified_for: Some(holder.campaign_id.clone()),
+                            signals: Some(self.guard.signals(client.as_deref(), holder, setting)),
+                            receipt_to: holder.email.clone(),
+                        })
+                    }
+                },
+            });
+        }
+        Ok(resolved)
     }
 }

@@ -174,15 +174,18 @@ impl Application {
                 },
             )
         };
-        let intake =
-            intake::Intake::new(self.host.db.clone(), self.host.outbox(), self.guard.clone());
+        let intake = intake::Intake::new(
+            self.host.db.clone(),
+            self.host.outbox(),
+            self.guard,
+            self.voter_key_secret.clone(),
+        );
         let api = grpc::VotingApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
             voter_key_secret: self.voter_key_secret,
             rate_limits: self.rate_limits,
             verification: self.verification,
-            guard: self.guard,
             intake,
             admins: self.admins,
         };

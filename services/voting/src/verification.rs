@@ -17,6 +17,8 @@
 //! `results_subscriber` until that email is enqueued. Retention ([`purge_expired`]) clears the
 //! first two; erasure ([`crate::subject_access::Voters`]) all three.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -198,6 +200,15 @@ pub struct Holder {
 }
 
 impl Holder {
+    fn of(pass: voter_pass::Model) -> Self {
+        Self {
+            voter: VoterKey::from_stored(pass.voter_key),
+            campaign_id: pass.campaign_id,
+            domains: pass.domains,
+            email: pass.email,
+        }
+    }
+
     /// The digest of the voter's own email domain.
     pub fn domain(&self) -> Option<&str> {
         self.domains.split_whitespace().next()
@@ -210,15 +221,37 @@ pub async fn voter_of(db: &impl ConnectionTrait, pass: &str) -> Result<Holder> {
         .one(db)
         .await?
         .filter(|p| p.expires_at > Utc::now())
-        .ok_or_else(|| {
-            Error::Closed("Your voting session has ended: verify your email address again".into())
-        })?;
-    Ok(Holder {
-        voter: VoterKey::from_stored(found.voter_key),
-        campaign_id: found.campaign_id,
-        domains: found.domains,
-        email: found.email,
-    })
+        .ok_or_else(session_ended)?;
+    Ok(Holder::of(found))
+}
+
+/// Who each of `passes` stands for, in one read: the holder of each pass that has not expired,
+/// under the pass as given.
+pub async fn voters_of(
+    db: &impl ConnectionTrait,
+    passes: &[&str],
+) -> Result<HashMap<String, Holder>> {
+    if passes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let by_hash: HashMap<String, &str> = passes.iter().map(|&p| (hash_token(p), p)).collect();
+    let now = Utc::now();
+    Ok(voter_pass::Entity::find()
+        .filter(voter_pass::Column::PassHash.is_in(by_hash.keys().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|p| p.expires_at > now)
+        .filter_map(|p| {
+            let pass = by_hash.get(&p.pass_hash)?;
+            Some(((*pass).to_owned(), Holder::of(p)))
+        })
+        .collect())
+}
+
+/// The refusal of a pass that has expired or was never issued.
+pub fn session_ended() -> Error {
+    Error::Closed("Your voting session has ended: verify your email address again".into())
 }
 
 /// Forgets the addresses that no email needs any more: those of verifications that expired unused

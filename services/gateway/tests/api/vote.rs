@@ -309,6 +309,23 @@ async fn a_voter_confirms_by_code_votes_in_each_category_once_and_gets_a_receipt
     assert!(html.contains("You have voted in this category"));
     assert!(!html.contains(r#"name="choice""#));
 
+    // The other category is the last one open: nothing is left to vote in.
+    let other = vote.ballots().await.remove(1);
+    let last = vote
+        .post(
+            &format!("{VOTE}/{}", other.ballot_id),
+            &format!("choice={}", other.finalists[0].choice_id),
+            Some(&voter),
+        )
+        .await;
+    assert_eq!(last.status(), 200);
+    let html = last.text().await.unwrap();
+    assert!(
+        html.contains("You have voted in every open category"),
+        "{html}"
+    );
+    assert!(!html.contains("Vote in another category"));
+
     // Without the pass, a vote is not taken: the address is asked for again.
     let lost = vote.post(&path, "choice=n-sam", None).await;
     assert_eq!(lost.status(), 400);

@@ -6,9 +6,10 @@ use valued_platform::outbox::Outbox;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
@@ -72,6 +73,9 @@ pub struct CastVote {
     pub campaign_name: String,
     /// The label of the choice voted for.
     pub choice_label: String,
+    /// How many of the campaign's open ballots the voter has still to vote in (none for a ballot
+    /// made by hand).
+    pub open_ballots_left: u32,
 }
 
 /// A vote to store in a ballot, with what was found of its voter before: who they are, the
@@ -165,6 +169,7 @@ pub async fn cast_votes(
                 ballot_title: found.title.clone(),
                 campaign_name: found.campaign_name.clone(),
                 choice_label: label.clone(),
+                open_ballots_left: 0,
             })
         })
         .collect();
@@ -177,12 +182,26 @@ pub async fn cast_votes(
         return Ok(answers);
     }
 
+    // The campaign's ballots open now, for what each voter has left.
+    let open: Vec<Uuid> = match &found.campaign_id {
+        Some(campaign_id) => ballot::Entity::find()
+            .filter(ballot::Column::CampaignId.eq(campaign_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|b| b.timetable().accepts_votes_at(cast_at).is_ok())
+            .map(|b| b.id)
+            .collect(),
+        None => Vec::new(),
+    };
+
     let txn = db.begin().await?;
     // Votes in one ballot take turns from here to the commit, so that each batch appends after
     // the last (and one voter's concurrent attempts meet the unique constraint one after the
     // other). On SQLite this insert is the transaction's first write, which waits its turn.
     ledger::store::serialise(&txn, ballot_id).await?;
-    vote::Entity::insert_many(storing.iter().map(|&(i, id)| {
+    // The ids of the votes stored: a conflicting one (the voter's second) is left out.
+    let stored: HashSet<Uuid> = match vote::Entity::insert_many(storing.iter().map(|&(i, id)| {
         let vote = &votes[i];
         let signals = vote.signals.as_ref();
         vote::ActiveModel {
@@ -198,17 +217,12 @@ pub async fn cast_votes(
         }
     }))
     .on_conflict_do_nothing_on([vote::Column::BallotId, vote::Column::VoterKey])
-    .exec_without_returning(&txn)
-    .await?;
-    let stored: HashSet<Uuid> = vote::Entity::find()
-        .select_only()
-        .column(vote::Column::Id)
-        .filter(vote::Column::Id.is_in(storing.iter().map(|&(_, id)| id)))
-        .into_tuple()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
+    .exec_with_returning_keys(&txn)
+    .await?
+    {
+        TryInsertResult::Inserted(ids) => ids.into_iter().collect(),
+        TryInsertResult::Empty | TryInsertResult::Conflicted => HashSet::new(),
+    };
     storing.retain(|&(i, id)| {
         let kept = stored.contains(&id);
         if !kept {
@@ -251,7 +265,8 @@ pub async fn cast_votes(
     }
 
     let counted: Vec<(usize, Uuid)> = storing
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&(i, _)| answers[i].as_ref().is_ok_and(|cast| !cast.held))
         .collect();
     let appended: Vec<(&str, &VoterKey, chrono::DateTime<Utc>)> = counted
@@ -289,6 +304,30 @@ pub async fn cast_votes(
         })
         .collect();
     outbox.enqueue_all(&txn, None, &receipts).await?;
+    // What each voter stored now has left: one count of their votes in the open ballots.
+    if !open.is_empty() && !storing.is_empty() {
+        let voted: HashMap<String, i64> = vote::Entity::find()
+            .select_only()
+            .column(vote::Column::VoterKey)
+            .column_as(Expr::col(vote::Column::Id).count(), "voted")
+            .filter(vote::Column::BallotId.is_in(open.iter().copied()))
+            .filter(
+                vote::Column::VoterKey.is_in(storing.iter().map(|&(i, _)| votes[i].voter.as_str())),
+            )
+            .group_by(vote::Column::VoterKey)
+            .into_tuple()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let open = i64::try_from(open.len()).unwrap_or(i64::MAX);
+        for &(i, _) in &storing {
+            if let Ok(cast) = &mut answers[i] {
+                let voted = voted.get(votes[i].voter.as_str()).copied().unwrap_or(0);
+                cast.open_ballots_left = u32::try_from(open.saturating_sub(voted)).unwrap_or(0);
+            }
+        }
+    }
     outbox.commit(txn).await?;
     for (&(i, id), entry) in counted.iter().zip(&entries) {
         if let Ok(cast) = &mut answers[i] {
@@ -344,33 +383,6 @@ pub async fn voted_in(
         .into_tuple()
         .all(db)
         .await?)
-}
-
-/// How many ballots of the campaign are open now that `voter` has not voted in.
-pub async fn open_ballots_left(
-    db: &impl ConnectionTrait,
-    campaign_id: &str,
-    voter: &VoterKey,
-) -> Result<u32> {
-    let now = Utc::now();
-    let open: Vec<Uuid> = ballot::Entity::find()
-        .filter(ballot::Column::CampaignId.eq(campaign_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|b| b.timetable().accepts_votes_at(now).is_ok())
-        .map(|b| b.id)
-        .collect();
-    if open.is_empty() {
-        return Ok(0);
-    }
-    let voted = vote::Entity::find()
-        .filter(vote::Column::BallotId.is_in(open.iter().copied()))
-        .filter(vote::Column::VoterKey.eq(voter.as_str()))
-        .count(db)
-        .await?;
-    let open = u64::try_from(open.len()).unwrap_or(u64::MAX);
-    Ok(u32::try_from(open.saturating_sub(voted)).unwrap_or(u32::MAX))
 }
 
 /// Refuses to show a ballot's count, to anyone, before its results time (see

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -41,7 +41,7 @@ pub async fn serialise(txn: &impl ConnectionTrait, ballot_id: Uuid) -> Result<()
 /// Appends the votes `(choice, voter, cast at)`, in order, to `ballot_id`'s ledger
 /// and counts them in the maintained tally, in `txn` (the votes' own transaction, after
 /// [`serialise`] and the votes' insert, so that a refused vote appends nothing): one head read, one
-/// insert of the entries and one upsert per choice, however many votes. The entries written.
+/// insert of the entries and one upsert of the counts, however many votes. The entries written.
 pub async fn append(
     txn: &impl ConnectionTrait,
     ballot_id: Uuid,
@@ -50,7 +50,6 @@ pub async fn append(
     if votes.is_empty() {
         return Ok(Vec::new());
     }
-    serialise(txn, ballot_id).await?;
     let mut per_choice: Vec<(&str, i64)> = Vec::new();
     for (choice_id, _, _) in votes {
         match per_choice.iter_mut().find(|(c, _)| c == choice_id) {
@@ -58,23 +57,27 @@ pub async fn append(
             None => per_choice.push((choice_id, 1)),
         }
     }
-    for (choice_id, n) in per_choice {
-        tally::Entity::insert(tally::ActiveModel {
-            ballot_id: ActiveValue::Set(ballot_id),
-            choice_id: ActiveValue::Set(choice_id.to_owned()),
-            votes: ActiveValue::Set(n),
-        })
-        .on_conflict(
-            OnConflict::columns([tally::Column::BallotId, tally::Column::ChoiceId])
-                .value(
-                    tally::Column::Votes,
-                    Expr::col((tally::Entity, tally::Column::Votes)).add(n),
-                )
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    }
+    // Every choice's count in one upsert: a new row starts at its votes, an existing one adds them.
+    tally::Entity::insert_many(
+        per_choice
+            .into_iter()
+            .map(|(choice_id, n)| tally::ActiveModel {
+                ballot_id: ActiveValue::Set(ballot_id),
+                choice_id: ActiveValue::Set(choice_id.to_owned()),
+                votes: ActiveValue::Set(n),
+            }),
+    )
+    .on_conflict(
+        OnConflict::columns([tally::Column::BallotId, tally::Column::ChoiceId])
+            .value(
+                tally::Column::Votes,
+                Expr::col((tally::Entity, tally::Column::Votes))
+                    .add(Expr::col((Alias::new("excluded"), tally::Column::Votes))),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
     let (mut seq, mut prev_hash) = match head(txn, ballot_id).await? {
         Some(head) => (head.seq, head.hash),
         None => (0, super::genesis(ballot_id)),

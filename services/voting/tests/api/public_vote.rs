@@ -462,3 +462,37 @@ async fn results_and_receipts_are_public_only_from_the_results_time() {
     let garbled = find("7K2QD".into()).await.unwrap_err();
     assert_eq!(crate::helpers::fields(&garbled), ["receipt"]);
 }
+
+/// Each vote's answer says how many of the campaign's open categories its voter has left, and a
+/// pass that has ended (or never was) is refused on its own, whatever votes wait with it.
+#[tokio::test]
+async fn a_vote_says_what_is_left_and_an_ended_pass_is_refused_alone() {
+    let app = spawn_app().await;
+    app.announce(&[
+        finalist("nominee-sam", "Sam Patel", "Porter", &timetable(-1, 6, 8)),
+        finalist("nominee-ali", "Ali Khan", "Cleaner", &timetable(-1, 6, 8)),
+    ])
+    .await;
+    let ballots = app.ballots_with(2).await;
+    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    let ended = "f".repeat(64);
+    let (first, lost) = tokio::join!(
+        app.vote_with_pass(&ballots[0].ballot_id, "nominee-sam", &pass),
+        app.vote_with_pass(&ballots[0].ballot_id, "nominee-sam", &ended),
+    );
+    let first = first.unwrap();
+    assert!(!first.receipt.is_empty());
+    assert_eq!(first.open_ballots_left, 1);
+    let lost = lost.unwrap_err();
+    assert_eq!(lost.code(), Code::FailedPrecondition);
+    assert!(
+        lost.message().starts_with("Your voting session has ended"),
+        "{}",
+        lost.message()
+    );
+    let last = app
+        .vote_with_pass(&ballots[1].ballot_id, "nominee-ali", &pass)
+        .await
+        .unwrap();
+    assert_eq!(last.open_ballots_left, 0);
+}
