@@ -24,7 +24,7 @@
 //! # A held vote
 //!
 //! It is the voter's one vote in its ballot (a second is refused, as ever), but it is neither in
-//! the ledger nor in the tally, and no `vote.cast.v1` is published for it, until an admin decides
+//! the ledger nor in the tally until an admin decides
 //! its group ([`groups`]: ballot, finalist, flag, how many, first and last time; nothing personal):
 //! [`decide`] either **counts** each vote (appended to the ledger and tally as it would have been,
 //! with the hour it was cast, so that the ledger stays intact) or **discards** them (never
@@ -49,8 +49,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 use valued_platform::domain::{FieldError, FieldErrors, single_line};
-use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::VoteCast;
 
 use crate::db::entities::{ballot, ballot_choice, vote, vote_audit};
 use crate::domain::{VoterKey, parse_ballot_id, signal_digest};
@@ -553,12 +551,7 @@ impl Decision {
 /// Counts or discards every vote of the group, as the admin `actor` decided, and audits it; how
 /// many votes it decided. Refused once the ballot's results time has passed, and when the group
 /// holds another number of votes than the admin saw.
-pub async fn decide(
-    db: &DatabaseConnection,
-    outbox: &Outbox,
-    actor: &str,
-    decision: &Decision,
-) -> Result<u64> {
+pub async fn decide(db: &DatabaseConnection, actor: &str, decision: &Decision) -> Result<u64> {
     let ballot_id = decision.ballot_id;
     let found = ballot::Entity::find_by_id(ballot_id)
         .one(db)
@@ -610,18 +603,6 @@ pub async fn decide(
             .map(|(held, voter)| (held.choice_id.as_str(), voter, held.cast_at))
             .collect();
         ledger::store::append(&txn, ballot_id, &appended).await?;
-        for held in &votes {
-            let event = VoteCast {
-                ballot_id: ballot_id.to_string(),
-                choice_id: held.choice_id.clone(),
-                cast_at: Some(prost_types::Timestamp {
-                    seconds: held.cast_at.timestamp(),
-                    nanos: 0,
-                }),
-                vote_id: held.id.to_string(),
-            };
-            outbox.enqueue(&txn, None, &event).await?;
-        }
         in_group()
             .col_expr(vote::Column::Status, Expr::value(COUNTED))
             .filter(vote::Column::Status.eq(DECIDING))
@@ -648,7 +629,7 @@ pub async fn decide(
     })
     .exec_without_returning(&txn)
     .await?;
-    outbox.commit(txn).await?;
+    txn.commit().await?;
     tracing::info!(%ballot_id, votes = taken, action, "held votes decided");
     Ok(taken)
 }

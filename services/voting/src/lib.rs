@@ -3,7 +3,8 @@
 //! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]); bursts of votes from one
 //! network or email domain toward one finalist are held for an admin's check ([`held`]). A
 //! campaign's own admins run its vote ([`organisers`]).
-//! Publishes `ballot.opened.v1` and `vote.cast.v1` through its outbox, and the public vote's
+//! Publishes `ballot.opened.v1` through its outbox (nothing per vote but the voter's own receipt:
+//! see [`db::queries::cast_votes`]), and the public vote's
 //! moments as they pass ([`moments`]): `vote.opened.v1`, `vote.results_released.v1`; and the
 //! voters' own emails (`voter.verification_requested.v1`, `voter.vote_counted.v1`,
 //! `voter.results_released.v1`).

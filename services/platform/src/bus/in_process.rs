@@ -220,7 +220,7 @@ impl InProcessBus {
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use valued_proto::events::v1::{NominationSubmitted, VoteCast};
+    use valued_proto::events::v1::{BallotOpened, NominationSubmitted};
 
     use super::*;
 
@@ -266,7 +266,7 @@ mod tests {
         .await
         .unwrap();
         bus.subscribe(
-            Subscription::new("v", &["vote.*.v1"]),
+            Subscription::new("v", &["ballot.*.v1"]),
             votes.clone(),
             shutdown.clone(),
         )
@@ -285,7 +285,7 @@ mod tests {
         assert_eq!(votes.calls.load(Ordering::SeqCst), 0);
         assert!(bus.dead_letters().is_empty());
 
-        bus.publish(&[Envelope::new("test", None, &VoteCast::default())])
+        bus.publish(&[Envelope::new("test", None, &BallotOpened::default())])
             .await;
         assert_eq!(votes.calls.load(Ordering::SeqCst), 1);
     }
@@ -350,7 +350,7 @@ mod tests {
     #[tokio::test]
     async fn keeps_unrouted_events() {
         let bus = InProcessBus::new(3);
-        let envelope = Envelope::new("test", None, &VoteCast::default());
+        let envelope = Envelope::new("test", None, &BallotOpened::default());
         assert!(bus.publish(std::slice::from_ref(&envelope)).await[0].is_ok());
         assert_eq!(bus.unrouted(), vec![envelope]);
     }

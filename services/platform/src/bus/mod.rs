@@ -226,13 +226,17 @@ mod tests {
         let handler = Arc::new(DatabaseBackAfter(AtomicU32::new(3)));
         let shutdown = Shutdown::new();
         bus.subscribe(
-            Subscription::new("test", &["vote.#"]),
+            Subscription::new("test", &["ballot.#"]),
             handler.clone(),
             shutdown.clone(),
         )
         .await
         .unwrap();
-        let envelope = Envelope::new("test", None, &valued_proto::events::v1::VoteCast::default());
+        let envelope = Envelope::new(
+            "test",
+            None,
+            &valued_proto::events::v1::BallotOpened::default(),
+        );
         let published = bus.publish(std::slice::from_ref(&envelope)).await;
         assert!(
             published.into_iter().all(|r| r.is_ok()),

@@ -137,7 +137,7 @@ mod tests {
 
     use sea_orm::{Database, QueryOrder, TransactionTrait};
     use sea_orm_migration::MigratorTrait;
-    use valued_proto::events::v1::{FinalistAnnounced, VoteCast};
+    use valued_proto::events::v1::{BallotOpened, FinalistAnnounced};
 
     use super::*;
 
@@ -153,11 +153,11 @@ mod tests {
 
         let txn = db.begin().await.unwrap();
         outbox
-            .enqueue(&txn, Some("RRK"), &VoteCast::default())
+            .enqueue(&txn, Some("RRK"), &BallotOpened::default())
             .await
             .unwrap();
         outbox
-            .enqueue_caused_by(&txn, &cause, &VoteCast::default())
+            .enqueue_caused_by(&txn, &cause, &BallotOpened::default())
             .await
             .unwrap();
         outbox.commit(txn).await.unwrap();
@@ -199,18 +199,18 @@ mod tests {
     }
 
     /// Takes vote events, refuses everything else.
-    struct VotesOnly;
+    struct BallotsOnly;
 
     #[async_trait::async_trait]
-    impl crate::bus::EventBus for VotesOnly {
+    impl crate::bus::EventBus for BallotsOnly {
         async fn publish(&self, envelopes: &[Envelope]) -> Vec<Result<(), crate::bus::BusError>> {
             envelopes
                 .iter()
                 .map(|e| {
-                    if e.event_type == <VoteCast as Event>::TYPE {
+                    if e.event_type == <BallotOpened as Event>::TYPE {
                         Ok(())
                     } else {
-                        Err(crate::bus::BusError::Refused("not a vote".into()))
+                        Err(crate::bus::BusError::Refused("not a ballot".into()))
                     }
                 })
                 .collect()
@@ -240,9 +240,9 @@ mod tests {
             .enqueue(
                 &txn,
                 None,
-                &VoteCast {
-                    vote_id: "a secret only the event should carry".into(),
-                    ..VoteCast::default()
+                &BallotOpened {
+                    ballot_id: "a secret only the event should carry".into(),
+                    ..BallotOpened::default()
                 },
             )
             .await
@@ -255,7 +255,7 @@ mod tests {
 
         let relay = OutboxRelay::new(
             db.clone(),
-            std::sync::Arc::new(VotesOnly),
+            std::sync::Arc::new(BallotsOnly),
             crate::RelaySettings::default(),
         );
         assert!(relay.publish_round().await.is_err(), "one was refused");
@@ -268,7 +268,7 @@ mod tests {
                 .last_error
                 .as_deref()
                 .unwrap_or("")
-                .contains("not a vote")
+                .contains("not a ballot")
         );
         assert_eq!(pending_count(&db).await.unwrap(), 1);
     }

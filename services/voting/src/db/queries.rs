@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
-use valued_proto::events::v1::{BallotOpened, VoteCast, VoterVoteCounted};
+use valued_proto::events::v1::{BallotOpened, VoterVoteCounted};
 
 use super::entities::{ballot, ballot_choice, vote};
 use crate::domain::{NewBallot, Tally, VoterKey};
@@ -105,9 +105,9 @@ pub async fn cast_vote(
         .unwrap_or(Err(Error::AlreadyVoted))
 }
 
-/// Stores votes of one ballot together, each with its ledger entry, its count in the maintained
-/// tally and its `vote.cast.v1` event, and, for a verified voter whose pass keeps their address,
-/// the `voter.vote_counted.v1` that emails them the receipt: in one transaction, under the
+/// Stores votes of one ballot together, each with its ledger entry and its count in the maintained
+/// tally, and, for a verified voter whose pass keeps their address, the `voter.vote_counted.v1`
+/// that emails them the receipt: in one transaction, under the
 /// ballot's lock, with one statement per kind of row however many votes (see
 /// [`crate::intake`], which gathers the votes waiting for a ballot).
 ///
@@ -115,7 +115,7 @@ pub async fn cast_vote(
 /// database's unique constraint (`ON CONFLICT DO NOTHING`, which also settles concurrent
 /// attempts and two in one batch): it appends nothing and does not disturb the others. A vote
 /// whose signals raise a burst flag ([`held`]) is stored on hold instead: no ledger entry, no
-/// count, no event. The outer error (the ballot unknown or not open, the database failing) is every
+/// count, no receipt. The outer error (the ballot unknown or not open, the database failing) is every
 /// vote's: then none is stored.
 pub async fn cast_votes(
     db: &DatabaseConnection,
@@ -278,18 +278,9 @@ pub async fn cast_votes(
         seconds: cast_at.timestamp(),
         nanos: 0,
     });
-    // The event says what was chosen, never by whom.
-    let cast_events: Vec<VoteCast> = counted
-        .iter()
-        .map(|&(i, id)| VoteCast {
-            ballot_id: ballot_id.to_string(),
-            choice_id: votes[i].choice_id.clone(),
-            cast_at: stamp,
-            vote_id: id.to_string(),
-        })
-        .collect();
-    outbox.enqueue_all(&txn, None, &cast_events).await?;
-    // To each voter alone: their receipt, never what they chose.
+    // To each voter alone: their receipt, never what they chose. Nothing else is published about
+    // a vote: an event naming its choice, read beside this one at the same second, would tell
+    // whoever reads the broker how each address voted.
     let receipts: Vec<VoterVoteCounted> = counted
         .iter()
         .zip(&entries)

@@ -475,6 +475,7 @@ async fn a_vote_says_what_is_left_and_an_ended_pass_is_refused_alone() {
     .await;
     let ballots = app.ballots_with(2).await;
     let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    let before = app.published().await.len();
     let ended = "f".repeat(64);
     let (first, lost) = tokio::join!(
         app.vote_with_pass(&ballots[0].ballot_id, "nominee-sam", &pass),
@@ -495,4 +496,21 @@ async fn a_vote_says_what_is_left_and_an_ended_pass_is_refused_alone() {
         .await
         .unwrap();
     assert_eq!(last.open_ballots_left, 0);
+
+    // Published for the votes: the voter's two receipts, which name no finalist.
+    let published = app.published().await;
+    let receipts: Vec<ev::VoterVoteCounted> = published[before..]
+        .iter()
+        .map(|e| {
+            assert!(
+                !String::from_utf8_lossy(&e.payload).contains("nominee-"),
+                "{}",
+                e.event_type
+            );
+            e.decode().unwrap()
+        })
+        .collect();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[0].receipt, first.receipt);
+    assert_eq!(receipts[1].receipt, last.receipt);
 }
