@@ -1,6 +1,6 @@
 //! Vote ingest: a verified voter's vote POSTed to the gateway's category page → the voting service
 //! (pass checked, the vote stored once, appended to the ballot's hash chain, the tally kept, the
-//! `vote.cast.v1` and receipt outbox rows) with every service its own release process on
+//! receipt's outbox row) with every service its own release process on
 //! PostgreSQL and RabbitMQ; next to, in the same run and on the same database server with the same
 //! client count, a naive endpoint (axum and one INSERT per request) and PostgreSQL's own
 //! single-row INSERT rate.
@@ -10,7 +10,8 @@
 //! with the address each vote's receipt is emailed to), so the run measures voting, not
 //! verification. The burst flag is off: every vote comes from 127.0.0.1. Half the votes are cast
 //! with notification stopped (the ingest alone: the receipts wait in the broker), half with it
-//! sending each receipt on the same cores.
+//! sending each receipt on the same cores. Each measure first sends a few requests per client
+//! that it does not time ([`warm_up`]), so that connections and prepared statements are made.
 //!
 //! cargo build --release -p valued && cargo bench -p valued-e2e --bench votes
 //! (VOTES_BENCH_VOTES, default 3000; VOTES_BENCH_CLIENTS, default 16)
@@ -103,7 +104,7 @@ async fn main() {
     ));
     naive.row("naive endpoint: axum + one INSERT per request");
     alone.row(
-        "Valued ingest: vote POST → gateway → voting (vote, ledger, tally, outbox), receipts queued",
+        "Valued ingest: vote POST → gateway → voting (vote, ledger, tally, receipt in the outbox), receipts queued",
     );
     with_emails.row("Valued, notification sending the receipt emails meanwhile");
     for (what, valued) in [("ingest", &alone), ("with emails", &with_emails)] {
@@ -118,6 +119,12 @@ async fn main() {
     }
 }
 
+/// Requests sent, in each measure, before the clock starts: every connection opened and every
+/// statement prepared, so that each measure times its steady state.
+fn warm_up(clients: usize) -> usize {
+    clients * 4
+}
+
 /// PostgreSQL's own rate: one vote-sized row per autocommitted INSERT, `clients` at a time.
 async fn postgres_inserts(db: &DatabaseConnection, rows: usize, clients: usize) -> Run {
     db.execute_unprepared(
@@ -125,24 +132,27 @@ async fn postgres_inserts(db: &DatabaseConnection, rows: usize, clients: usize) 
     )
     .await
     .unwrap();
+    let insert = |ids: std::ops::Range<usize>| {
+        futures::stream::iter(ids)
+            .map(|i| {
+                let db = db.clone();
+                async move {
+                    let sent = Instant::now();
+                    db.execute_unprepared(&format!(
+                        "INSERT INTO bench_insert VALUES ('{}', 'ballot', 'choice', 'voter-{i}')",
+                        uuid::Uuid::new_v4()
+                    ))
+                    .await
+                    .unwrap();
+                    sent.elapsed()
+                }
+            })
+            .buffer_unordered(clients)
+            .collect::<Vec<Duration>>()
+    };
+    insert(0..warm_up(clients)).await;
     let started = Instant::now();
-    let latencies = futures::stream::iter(0..rows)
-        .map(|i| {
-            let db = db.clone();
-            async move {
-                let sent = Instant::now();
-                db.execute_unprepared(&format!(
-                    "INSERT INTO bench_insert VALUES ('{}', 'ballot', 'choice', 'voter-{i}')",
-                    uuid::Uuid::new_v4()
-                ))
-                .await
-                .unwrap();
-                sent.elapsed()
-            }
-        })
-        .buffer_unordered(clients)
-        .collect()
-        .await;
+    let latencies = insert(warm_up(clients)..warm_up(clients) + rows).await;
     Run::of(started, latencies)
 }
 
@@ -186,30 +196,33 @@ async fn naive_endpoint(db: &DatabaseConnection, votes: usize, clients: usize) -
     let url = format!("http://{}/vote", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::new();
+    let cast = |ids: std::ops::Range<usize>| {
+        futures::stream::iter(ids)
+            .map(|i| {
+                let (http, url) = (http.clone(), url.clone());
+                async move {
+                    let sent = Instant::now();
+                    let response = http
+                        .post(url)
+                        .form(&[
+                            ("ballot", "ballot"),
+                            ("choice", "choice"),
+                            ("voter", &format!("voter-{i}")),
+                        ])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(response.status().is_success());
+                    response.bytes().await.unwrap();
+                    sent.elapsed()
+                }
+            })
+            .buffer_unordered(clients)
+            .collect::<Vec<Duration>>()
+    };
+    cast(0..warm_up(clients)).await;
     let started = Instant::now();
-    let latencies = futures::stream::iter(0..votes)
-        .map(|i| {
-            let (http, url) = (http.clone(), url.clone());
-            async move {
-                let sent = Instant::now();
-                let response = http
-                    .post(url)
-                    .form(&[
-                        ("ballot", "ballot"),
-                        ("choice", "choice"),
-                        ("voter", &format!("voter-{i}")),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(response.status().is_success());
-                response.bytes().await.unwrap();
-                sent.elapsed()
-            }
-        })
-        .buffer_unordered(clients)
-        .collect()
-        .await;
+    let latencies = cast(warm_up(clients)..warm_up(clients) + votes).await;
     Run::of(started, latencies)
 }
 
@@ -277,7 +290,9 @@ async fn through_valued(
     };
 
     // A pass per voter, as a verification leaves it: only its hash is stored.
-    let passes: Vec<String> = (0..votes).map(|i| format!("{:064x}", i + 1)).collect();
+    let passes: Vec<String> = (0..warm_up(clients) + votes)
+        .map(|i| format!("{:064x}", i + 1))
+        .collect();
     for chunk in passes.chunks(1000) {
         let rows: Vec<String> = chunk
             .iter()
@@ -304,7 +319,9 @@ async fn through_valued(
         cluster::DEMO_CAMPAIGN,
         ballot.ballot_id
     ));
+    let (warming, passes) = passes.split_at(warm_up(clients));
     let (first, second) = passes.split_at(votes / 2);
+    vote_with(&url, &ballot, warming, 0, clients).await;
     assert!(cluster.terminate("notification").await);
     let alone = vote_with(&url, &ballot, first, 0, clients).await;
     cluster.start_service("notification");
@@ -327,7 +344,7 @@ async fn through_valued(
         Ok(report) => {
             let report = report.into_inner();
             assert!(report.intact, "{:?}", report.breaks);
-            assert_eq!(report.entries, votes as u64);
+            assert_eq!(report.entries, (warm_up(clients) + votes) as u64);
         }
         // The admin's grant reaches voting only after their first sign-in: check by SQL instead.
         Err(_) => {
@@ -340,7 +357,7 @@ async fn through_valued(
                 .unwrap()
                 .unwrap();
             let entries: i64 = row.try_get("", "n").unwrap();
-            assert_eq!(entries, votes as i64);
+            assert_eq!(entries, (warm_up(clients) + votes) as i64);
         }
     }
     (alone, with_emails)
