@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod outbox;
 pub mod periodic;
+pub mod sealed;
 pub mod settings;
 pub mod shutdown;
 pub mod subject_access;
