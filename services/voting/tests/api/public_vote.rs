@@ -255,9 +255,9 @@ async fn a_finalist_who_withdraws_consent_leaves_the_ballot_and_cannot_be_voted_
     assert_eq!(refused.code(), Code::InvalidArgument);
 }
 
-#[tokio::test]
-async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_falls() {
-    let app = spawn_app().await;
+/// A campaign's vote open now in two categories (porters and cleaners), and a verified voter's
+/// pass for it.
+async fn two_open_categories(app: &TestApp) -> (Vec<pb::CampaignBallot>, String) {
     app.announce(&[
         finalist("nominee-sam", "Sam Patel", "Porter", &timetable(-1, 6, 8)),
         finalist("nominee-ali", "Ali Khan", "Cleaner", &timetable(-1, 6, 8)),
@@ -265,6 +265,13 @@ async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_fall
     .await;
     let ballots = app.ballots_with(2).await;
     let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    (ballots, pass)
+}
+
+#[tokio::test]
+async fn an_admin_closes_extends_and_watches_the_vote_without_seeing_how_it_falls() {
+    let app = spawn_app().await;
+    let (ballots, pass) = two_open_categories(&app).await;
     app.vote_with_pass(&ballots[0].ballot_id, "nominee-sam", &pass)
         .await
         .unwrap();
@@ -468,13 +475,7 @@ async fn results_and_receipts_are_public_only_from_the_results_time() {
 #[tokio::test]
 async fn a_vote_says_what_is_left_and_an_ended_pass_is_refused_alone() {
     let app = spawn_app().await;
-    app.announce(&[
-        finalist("nominee-sam", "Sam Patel", "Porter", &timetable(-1, 6, 8)),
-        finalist("nominee-ali", "Ali Khan", "Cleaner", &timetable(-1, 6, 8)),
-    ])
-    .await;
-    let ballots = app.ballots_with(2).await;
-    let pass = app.voter_pass(CAMPAIGN, "alex@example.org").await;
+    let (ballots, pass) = two_open_categories(&app).await;
     let before = app.published().await.len();
     let ended = "f".repeat(64);
     let (first, lost) = tokio::join!(
