@@ -6,18 +6,19 @@
 //! ([`Keyring::rewrap`]) and never touches a field's own ciphertext. Older master keys stay in the
 //! keyring, able to open but never to seal, until no stored value names them.
 //!
-//! Both layers are XChaCha20-Poly1305 with a random 24-byte nonce each, and both bind the caller's
-//! context (e.g. `story:<id>:phone`) as associated data: a value copied to another record or field
-//! does not open. The stored form is one line of text, `v1.<key id>.<wrapped key>.<field>`, the
+//! Both layers are AES-256-GCM with a random 12-byte nonce each (a data key seals one value, and a
+//! master key wraps far fewer data keys than the 2^32 that random GCM nonces allow), and both bind
+//! the caller's context (e.g. `story:<id>:phone`) as associated data: a value copied to another
+//! record or field does not open. The stored form is one line of text, `v1.<key id>.<wrapped key>.<field>`, the
 //! last two in unpadded URL-safe base64, each its nonce followed by its ciphertext and tag.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as STORED};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -25,7 +26,7 @@ use zeroize::Zeroizing;
 
 const VERSION: &str = "v1";
 const KEY_LEN: usize = 32;
-const NONCE_LEN: usize = 24;
+const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +66,7 @@ pub struct MasterKeySetting {
 /// The master keys, ready to seal, open and re-wrap. Its `Debug` names the key ids only.
 pub struct Keyring {
     current: String,
-    keys: BTreeMap<String, XChaCha20Poly1305>,
+    keys: BTreeMap<String, Aes256Gcm>,
 }
 
 impl Keyring {
@@ -93,7 +94,7 @@ impl Keyring {
     pub fn seal(&self, plaintext: &str, context: &str) -> Result<Sealed> {
         let mut data_key = Zeroizing::new([0u8; KEY_LEN]);
         rand::rng().fill_bytes(data_key.as_mut_slice());
-        let cipher = XChaCha20Poly1305::new((&*data_key).into());
+        let cipher = Aes256Gcm::new((&*data_key).into());
         let field = encrypt(&cipher, plaintext.as_bytes(), &aad(&[context]))?;
         self.wrap(data_key.as_slice(), context, field)
     }
@@ -124,14 +125,13 @@ impl Keyring {
     fn unseal(&self, sealed: &Sealed, context: &str) -> Result<(Zeroizing<Vec<u8>>, SecretString)> {
         let master = self.master(&sealed.key_id)?;
         let data_key = decrypt(master, &sealed.wrapped, &aad(&[&sealed.key_id, context]))?;
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(&data_key).map_err(|_| SealError::NotOpened)?;
+        let cipher = Aes256Gcm::new_from_slice(&data_key).map_err(|_| SealError::NotOpened)?;
         let plaintext = decrypt(&cipher, &sealed.field, &aad(&[context]))?;
         let text = std::str::from_utf8(&plaintext).map_err(|_| SealError::NotOpened)?;
         Ok((data_key, SecretString::from(text)))
     }
 
-    fn master(&self, id: &str) -> Result<&XChaCha20Poly1305> {
+    fn master(&self, id: &str) -> Result<&Aes256Gcm> {
         let unknown = || SealError::UnknownKey(id.to_owned());
         self.keys.get(id).ok_or_else(unknown)
     }
@@ -207,26 +207,26 @@ fn aad(parts: &[&str]) -> Vec<u8> {
 }
 
 /// A fresh random nonce followed by `msg` encrypted under it.
-fn encrypt(cipher: &XChaCha20Poly1305, msg: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+fn encrypt(cipher: &Aes256Gcm, msg: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::rng().fill_bytes(&mut nonce);
     let payload = Payload { msg, aad };
-    let ciphertext = cipher.encrypt(&XNonce::from(nonce), payload);
+    let ciphertext = cipher.encrypt(&Nonce::<Aes256Gcm>::from(nonce), payload);
     Ok([&nonce[..], &ciphertext.map_err(|_| SealError::NotSealed)?].concat())
 }
 
-fn decrypt(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+fn decrypt(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let (nonce, msg) = sealed.split_first_chunk().ok_or(SealError::NotOpened)?;
-    let plaintext = cipher.decrypt(&XNonce::from(*nonce), Payload { msg, aad });
+    let plaintext = cipher.decrypt(&Nonce::<Aes256Gcm>::from(*nonce), Payload { msg, aad });
     Ok(Zeroizing::new(plaintext.map_err(|_| SealError::NotOpened)?))
 }
 
 /// The master key's 32 bytes, decoded into a buffer that is wiped when dropped.
-fn master_key(id: &str, key: &SecretString) -> Result<XChaCha20Poly1305> {
+fn master_key(id: &str, key: &SecretString) -> Result<Aes256Gcm> {
     let mut bytes = Zeroizing::new([0u8; 2 * KEY_LEN]);
     let decoded = STANDARD.decode_slice(key.expose_secret().trim(), bytes.as_mut_slice());
     let key = decoded.ok().and_then(|len| bytes.get(..len));
-    let cipher = key.and_then(|key| XChaCha20Poly1305::new_from_slice(key).ok());
+    let cipher = key.and_then(|key| Aes256Gcm::new_from_slice(key).ok());
     let problem = || format!("master key \"{id}\" must be 32 bytes in standard base64");
     cipher.ok_or_else(|| SealError::BadKey(problem()))
 }
