@@ -35,6 +35,12 @@
 //!
 //! [`pending`] says how many votes of a ballot are still on hold: releasing results should wait
 //! for it to be 0 (or say that held votes were not counted).
+//!
+//! # Retention
+//!
+//! A vote's digests matter only while it can count toward a burst, that is for the window after it
+//! is cast: then [`Guard::forget_signals`] clears them (the flag that held a vote stays with it, for
+//! the admin's decision).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -236,6 +242,28 @@ impl Guard {
             secret: secret.clone(),
             exempt,
         }
+    }
+
+    /// Clears the network and domain digests of every vote cast a whole window before `now`, which
+    /// no burst count can reach any more; how many votes it cleared.
+    pub async fn forget_signals(
+        &self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<u64, DbErr> {
+        let window = Duration::minutes(i64::from(Ord::max(self.settings.window_minutes, 1)));
+        let cleared = vote::Entity::update_many()
+            .col_expr(vote::Column::Network, Expr::value(Option::<String>::None))
+            .col_expr(vote::Column::Domain, Expr::value(Option::<String>::None))
+            .filter(
+                vote::Column::Network
+                    .is_not_null()
+                    .or(vote::Column::Domain.is_not_null()),
+            )
+            .filter(vote::Column::CastAt.lt(now - window))
+            .exec(db)
+            .await?;
+        Ok(cleared.rows_affected)
     }
 
     /// The signals of a vote by the holder of a pass, from `client`, in a vote set as `setting`.

@@ -153,13 +153,14 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let timetable = {
-            let (db, outbox) = (self.host.db.clone(), self.host.outbox());
+            let (db, outbox, guard) =
+                (self.host.db.clone(), self.host.outbox(), self.guard.clone());
             valued_platform::periodic::every(
                 "public vote timetable",
                 std::time::Duration::from_secs(self.moments.check_seconds.max(1)),
                 self.host.platform.shutdown.clone(),
                 move || {
-                    let (db, outbox) = (db.clone(), outbox.clone());
+                    let (db, outbox, guard) = (db.clone(), outbox.clone(), guard.clone());
                     async move {
                         let now = chrono::Utc::now();
                         let announced = moments::round(&db, &outbox, now).await?;
@@ -169,6 +170,10 @@ impl Application {
                         let forgotten = verification::purge_expired(&db, now).await?;
                         if forgotten > 0 {
                             tracing::info!(forgotten, "expired voter addresses forgotten");
+                        }
+                        let cleared = guard.forget_signals(&db, now).await?;
+                        if cleared > 0 {
+                            tracing::info!(cleared, "votes' network and domain digests forgotten");
                         }
                         Ok(())
                     }

@@ -18,13 +18,15 @@ const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000f1";
 /// Flags that hold votes past `per_network` from one network and `per_domain` from one domain,
 /// toward one finalist within ten minutes.
 fn flags(per_network: u32, per_domain: u32) -> impl FnOnce(&mut valued_voting::Settings) {
-    move |settings| {
-        settings.flags = held::FlagSettings {
-            window_minutes: 10,
-            per_network,
-            per_domain,
-            ..held::FlagSettings::default()
-        };
+    move |settings| settings.flags = flag_settings(per_network, per_domain)
+}
+
+fn flag_settings(per_network: u32, per_domain: u32) -> held::FlagSettings {
+    held::FlagSettings {
+        window_minutes: 10,
+        per_network,
+        per_domain,
+        ..held::FlagSettings::default()
     }
 }
 
@@ -485,4 +487,37 @@ async fn turnout_per_hour_on_the_embedded_sqlite_default_too() {
         spawn_embedded_app_with(flags(2, 100)).await,
     )
     .await;
+}
+
+/// A vote's network and domain digests are kept only while it can count toward a burst: once a
+/// whole window has passed, the retention round clears them, and the vote itself, its count and
+/// the ledger are untouched.
+#[tokio::test]
+async fn signals_are_forgotten_once_no_burst_can_count_them() {
+    let app = spawn_guarded(20, 30).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters"), ("jo", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    app.vote_as("ann", "203.0.113.5", ballot, "sam").await;
+    let guard = held::Guard::new(
+        &flag_settings(20, 30),
+        &secrecy::SecretString::from("test-voter-key-secret"),
+    );
+
+    // Within the window: kept, a later burst may still count it.
+    let now = chrono::Utc::now();
+    assert_eq!(guard.forget_signals(&app.db, now).await.unwrap(), 0);
+    let kept = vote::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert!(kept.network.is_some() && kept.domain.is_some());
+
+    // A whole window later: cleared, once.
+    let later = now + chrono::Duration::minutes(11);
+    assert_eq!(guard.forget_signals(&app.db, later).await.unwrap(), 1);
+    assert_eq!(guard.forget_signals(&app.db, later).await.unwrap(), 0);
+    let cleared = vote::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!((cleared.network, cleared.domain), (None, None));
+    assert_eq!(cleared.status, held::COUNTED);
+    assert_eq!(app.counted(ballot, "sam").await, 1);
+    let checked = app.ledger(ballot).await;
+    assert!(checked.intact, "{:?}", checked.breaks);
+    assert_eq!(checked.entries, 1);
 }
