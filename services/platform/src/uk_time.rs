@@ -1,7 +1,8 @@
 //! Times as the people using Valued read and type them: UK time (Europe/London from the IANA
-//! database, GMT in winter and BST in summer), never a fixed offset. Every page, email and message that shows
-//! a time shows it through here, labelled "(UK time)"; in the hour that happens twice when the clocks go
-//! back, the label says which of the two it is ("(UK time, BST)", then "(UK time, GMT)").
+//! database, GMT in winter and BST in summer), never a fixed offset. Every page, email and message
+//! that shows a time shows it through here, labelled "(UK time)"; in the hour that happens twice
+//! when the clocks go back, the label says which of the two it is ("(UK time, BST)", then "(UK
+//! time, GMT)").
 //!
 //! Admins type times the same way: [`parse_input`] reads a `datetime-local` value as UK time and
 //! refuses a time the clocks skip or repeat, saying when the change is.

@@ -24,12 +24,12 @@
 //! # A held vote
 //!
 //! It is the voter's one vote in its ballot (a second is refused, as ever), but it is neither in
-//! the ledger nor in the tally until an admin decides
-//! its group ([`groups`]: ballot, finalist, flag, how many, first and last time; nothing personal):
-//! [`decide`] either **counts** each vote (appended to the ledger and tally as it would have been,
-//! with the hour it was cast, so that the ledger stays intact) or **discards** them (never
-//! counted). Each decision needs a reason and is audited in `vote_audit`; none is taken once the
-//! ballot's results time has passed. CastVote tells the voter that their vote is held.
+//! the ledger nor in the tally until an admin decides its group ([`groups`]: ballot, finalist,
+//! flag, how many, first and last time; nothing personal): [`decide`] either **counts** each vote
+//! (appended to the ledger and tally as it would have been, with the hour it was cast, so that the
+//! ledger stays intact) or **discards** them (never counted). Each decision needs a reason and is
+//! audited in `vote_audit`; none is taken once the ballot's results time has passed. CastVote tells
+//! the voter that their vote is held.
 //!
 //! # For the results
 //!
@@ -39,8 +39,8 @@
 //! # Retention
 //!
 //! A vote's digests matter only while it can count toward a burst, that is for the window after it
-//! is cast: then [`Guard::forget_signals`] clears them (the flag that held a vote stays with it, for
-//! the admin's decision).
+//! is cast: then [`Guard::forget_signals`] clears them (the flag that held a vote stays with it,
+//! for the admin's decision).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
