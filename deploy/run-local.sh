@@ -62,6 +62,10 @@ if [[ -z ${VOTER_KEY_SECRET:-} ]]; then
   VOTER_KEY_SECRET=$(cat target/run-local/voter-key)
 fi
 export VALUED__VOTING__VOTER_KEY_SECRET=$VOTER_KEY_SECRET
+# The master key stories' phone numbers are sealed under: made once, kept beside the build.
+[[ -s target/run-local/story-sealing-key ]] || head -c 32 /dev/urandom | base64 > target/run-local/story-sealing-key
+export VALUED__SURVEY_FEEDBACK__STORIES__SEALING__KEYS__LOCAL=$(cat target/run-local/story-sealing-key)
+export VALUED__SURVEY_FEEDBACK__STORIES__SEALING__CURRENT=local
 # Each service's key for the credentials its callers sign with: made once, read by the service and
 # by the gateway alike.
 mkdir -p target/run-local

@@ -12,37 +12,30 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod harness;
+#[allow(dead_code)]
+mod measure;
 
+use std::time::Instant;
+
+use measure::{env_or, percentiles};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use secrecy::SecretString;
 use valued_platform::DatabaseSettings;
-use valued_platform::auth::OidcSettings;
 use valued_platform::grpc::Credentialed;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
-use valued_testkit::oidc::{self, OidcProvider};
-use valued_testkit::platform::TestPlatform;
 use valued_voting::ledger;
 
 const CHOICES: usize = 10;
 const READS: usize = 200;
 const CASTS: usize = 200;
-const ADMIN: &str = "platform.admin@valued.example.org";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Voting {
     client: VotingServiceClient<Credentialed>,
     token: String,
     db: DatabaseConnection,
-    _platform: TestPlatform,
-    _provider: OidcProvider,
+    _harness: harness::Harness,
 }
 
 impl Voting {
@@ -84,50 +77,30 @@ impl Voting {
 }
 
 async fn start(url: &str) -> Voting {
-    let platform = TestPlatform::start("voting").await.unwrap();
-    let provider = OidcProvider::start().await.unwrap();
+    let harness = harness::Harness::start("voting").await;
     let settings = valued_voting::Settings {
         database: DatabaseSettings::postgres(url.to_owned()),
         grpc: valued_testkit::grpc::settings(),
         voter_key_secret: SecretString::from("bench-voter-key-secret"),
-        auth: OidcSettings {
-            issuer: provider.issuer.clone(),
-            audience: oidc::CLIENT_ID.into(),
-        },
+        auth: harness.auth(),
         ..valued_voting::Settings::default()
     };
-    let app = valued_voting::Application::build(&settings, platform.platform())
+    let app = valued_voting::Application::build(&settings, harness.platform.platform())
         .await
         .unwrap();
     let port = app.port();
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = VotingServiceClient::new(
-        valued_testkit::grpc::connect(
-            format!("http://127.0.0.1:{port}"),
-            &settings.grpc,
-            valued_voting::NAME,
-        )
-        .await
-        .unwrap(),
-    );
-    let token = valued_testkit::roles::platform_admin(&platform, &db, &provider, ADMIN)
-        .await
-        .unwrap();
+    let (channel, token) = harness
+        .admin(&db, port, &settings.grpc, valued_voting::NAME)
+        .await;
+    let client = VotingServiceClient::new(channel);
     Voting {
         client,
         token,
         db,
-        _platform: platform,
-        _provider: provider,
+        _harness: harness,
     }
-}
-
-/// p50 and p99 of `times`.
-fn percentiles(mut times: Vec<Duration>) -> (f64, f64) {
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    (at(0.50).as_secs_f64() * 1e3, at(0.99).as_secs_f64() * 1e3)
 }
 
 /// p50 and p99 of `GetTally` on `ballot` over gRPC, as a platform admin.

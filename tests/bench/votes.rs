@@ -21,12 +21,15 @@
 #[path = "../e2e/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;
+#[allow(dead_code)]
+mod measure;
 
 use std::time::{Duration, Instant};
 
 use axum::extract::{Form, State};
 use axum::routing::post;
 use futures::StreamExt;
+use measure::{Run, env_or, warm_up};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use valued_platform::bus::AmqpBus;
 use valued_platform::{BusSettings, Envelope, EventBus};
@@ -35,45 +38,6 @@ use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 
 const CSRF: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Rate (per second) and latencies of `requests` sent `clients` at a time.
-struct Run {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-impl Run {
-    fn of(started: Instant, mut latencies: Vec<Duration>) -> Self {
-        let elapsed = started.elapsed();
-        latencies.sort();
-        let n = latencies.len();
-        Self {
-            rate: n as f64 / elapsed.as_secs_f64(),
-            p50: latencies[n / 2],
-            p99: latencies[(n * 99 / 100).min(n - 1)],
-            max: latencies[n - 1],
-        }
-    }
-
-    fn row(&self, what: &str) {
-        println!(
-            "| {what} | {:.0} votes/s | {:.1} / {:.1} / {:.1} ms |",
-            self.rate,
-            self.p50.as_secs_f64() * 1e3,
-            self.p99.as_secs_f64() * 1e3,
-            self.max.as_secs_f64() * 1e3
-        );
-    }
-}
 
 #[tokio::main]
 async fn main() {
@@ -99,14 +63,19 @@ async fn main() {
     println!();
     println!("| measure | rate | p50 / p99 / max |");
     println!("|---|---|---|");
-    inserts.row(&format!(
-        "PostgreSQL single-row INSERT, {clients} clients, autocommit"
-    ));
-    naive.row("naive endpoint: axum + one INSERT per request");
+    inserts.row(
+        &format!("PostgreSQL single-row INSERT, {clients} clients, autocommit"),
+        "votes",
+    );
+    naive.row("naive endpoint: axum + one INSERT per request", "votes");
     alone.row(
         "Valued ingest: vote POST → gateway → voting (vote, ledger, tally, receipt in the outbox), receipts queued",
+        "votes",
     );
-    with_emails.row("Valued, notification sending the receipt emails meanwhile");
+    with_emails.row(
+        "Valued, notification sending the receipt emails meanwhile",
+        "votes",
+    );
     for (what, valued) in [("ingest", &alone), ("with emails", &with_emails)] {
         println!(
             "| ratio: Valued {what} / naive endpoint | {:.2} | |",
@@ -119,12 +88,6 @@ async fn main() {
     }
 }
 
-/// Requests sent, in each measure, before the clock starts: every connection opened and every
-/// statement prepared, so that each measure times its steady state.
-fn warm_up(clients: usize) -> usize {
-    clients * 4
-}
-
 /// PostgreSQL's own rate: one vote-sized row per autocommitted INSERT, `clients` at a time.
 async fn postgres_inserts(db: &DatabaseConnection, rows: usize, clients: usize) -> Run {
     db.execute_unprepared(
@@ -132,28 +95,18 @@ async fn postgres_inserts(db: &DatabaseConnection, rows: usize, clients: usize) 
     )
     .await
     .unwrap();
-    let insert = |ids: std::ops::Range<usize>| {
-        futures::stream::iter(ids)
-            .map(|i| {
-                let db = db.clone();
-                async move {
-                    let sent = Instant::now();
-                    db.execute_unprepared(&format!(
-                        "INSERT INTO bench_insert VALUES ('{}', 'ballot', 'choice', 'voter-{i}')",
-                        uuid::Uuid::new_v4()
-                    ))
-                    .await
-                    .unwrap();
-                    sent.elapsed()
-                }
-            })
-            .buffer_unordered(clients)
-            .collect::<Vec<Duration>>()
-    };
-    insert(0..warm_up(clients)).await;
-    let started = Instant::now();
-    let latencies = insert(warm_up(clients)..warm_up(clients) + rows).await;
-    Run::of(started, latencies)
+    Run::measure(rows, clients, |i| {
+        let db = db.clone();
+        async move {
+            db.execute_unprepared(&format!(
+                "INSERT INTO bench_insert VALUES ('{}', 'ballot', 'choice', 'voter-{i}')",
+                uuid::Uuid::new_v4()
+            ))
+            .await
+            .unwrap();
+        }
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -192,38 +145,15 @@ async fn naive_endpoint(db: &DatabaseConnection, votes: usize, clients: usize) -
     let app = axum::Router::new()
         .route("/vote", post(vote))
         .with_state(db.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/vote", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = reqwest::Client::new();
-    let cast = |ids: std::ops::Range<usize>| {
-        futures::stream::iter(ids)
-            .map(|i| {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    let sent = Instant::now();
-                    let response = http
-                        .post(url)
-                        .form(&[
-                            ("ballot", "ballot"),
-                            ("choice", "choice"),
-                            ("voter", &format!("voter-{i}")),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(response.status().is_success());
-                    response.bytes().await.unwrap();
-                    sent.elapsed()
-                }
-            })
-            .buffer_unordered(clients)
-            .collect::<Vec<Duration>>()
-    };
-    cast(0..warm_up(clients)).await;
-    let started = Instant::now();
-    let latencies = cast(warm_up(clients)..warm_up(clients) + votes).await;
-    Run::of(started, latencies)
+    let url = measure::serve(app, "/vote").await;
+    measure::post_forms(&url, votes, clients, |i| {
+        vec![
+            ("ballot", "ballot".to_owned()),
+            ("choice", "choice".to_owned()),
+            ("voter", format!("voter-{i}")),
+        ]
+    })
+    .await
 }
 
 /// Votes through the gateway's page, each by its own verified voter.

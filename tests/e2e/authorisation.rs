@@ -25,6 +25,9 @@ use valued_platform::auth::service::{Credential, ServiceClaims};
 use valued_platform::bus::AmqpBus;
 use valued_platform::{BusSettings, Envelope, EventBus};
 use valued_proto::events::v1 as ev;
+use valued_proto::nomination::v1 as nom;
+use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+use valued_proto::survey::v1::feedback_service_client::FeedbackServiceClient;
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 use valued_testkit::grpc::{call_empty, methods_of};
@@ -44,7 +47,7 @@ type Service = (
 );
 
 /// Every service.
-const SERVICES: [Service; 4] = [
+const SERVICES: [Service; 6] = [
     (
         "nomination",
         "valued.nomination.v1.NominationService",
@@ -61,9 +64,19 @@ const SERVICES: [Service; 4] = [
         valued_survey_feedback::PUBLIC_RPCS,
     ),
     (
+        "survey-feedback",
+        "valued.survey.v1.FeedbackService",
+        valued_survey_feedback::suggestions::PUBLIC_RPCS,
+    ),
+    (
         "notification",
         "valued.notification.v1.NotificationService",
         valued_notification::PUBLIC_RPCS,
+    ),
+    (
+        "survey-feedback",
+        "valued.survey.v1.StoryService",
+        valued_survey_feedback::STORY_PUBLIC_RPCS,
     ),
 ];
 
@@ -92,6 +105,14 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
         "every erasure request",
     ),
     (
+        "/valued.nomination.v1.NominationService/ImportOrganisations",
+        "changes the regions, trusts and sites every campaign is built on",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/ImportMps",
+        "replaces the directory of MPs every letter and digest is sent to",
+    ),
+    (
         "/valued.voting.v1.VotingService/ExportPerson",
         "anyone's votes",
     ),
@@ -103,12 +124,19 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
         "/valued.notification.v1.NotificationService/ExportPerson",
         "anyone's emails and letters to MPs",
     ),
+    (
+        "/valued.survey.v1.FeedbackService/ExportPerson",
+        "anyone's suggestions, with their name and address",
+    ),
 ];
 
 /// RPCs about one campaign's public vote, or a ballot of it, that its own admins may make: the
 /// trust admins of a trust's campaign, the region admins of a region's, platform admins any (and
 /// alone a national campaign's, a ballot made by hand, or anything voting does not hold, as an
 /// empty request names). Whose campaign it is comes with its finalists (`finalist.announced.v1`).
+/// Likewise a story told for a campaign, which its campaign's admins moderate (whose campaign it
+/// is, the story keeps as the nomination service described it), and the letter a campaign suggests
+/// its supporters send their MP (whose campaign it is, the wording keeps as first described).
 /// With why.
 const CAMPAIGN_ADMINS: &[(&str, &str)] = &[
     (
@@ -146,6 +174,131 @@ const CAMPAIGN_ADMINS: &[(&str, &str)] = &[
     (
         "/valued.voting.v1.VotingService/ExportLedger",
         "every entry of a ballot's ledger, once its results are out",
+    ),
+    (
+        "/valued.survey.v1.StoryService/ModerateStory",
+        "approves or rejects a story told for one of the admin's campaigns",
+    ),
+    (
+        "/valued.survey.v1.StoryService/RevealStoryPhone",
+        "a teller's phone number, to call them, audited",
+    ),
+    (
+        "/valued.survey.v1.StoryService/ListStoryAudit",
+        "who did what to a story, and why",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/SetMpLetterWording",
+        "sets or clears the letter the campaign suggests its supporters start from",
+    ),
+];
+
+/// RPCs about one survey (or creating one) that the survey's own admins may make: the trust
+/// admins of a trust's survey, the region admins of a region's, platform admins any (and alone a
+/// national one). A trust admin is refused when the request names none of theirs (an empty one
+/// names none). With why.
+const SURVEY_ADMINS: &[(&str, &str)] = &[
+    (
+        "/valued.survey.v1.SurveyService/CreateSurvey",
+        "creates a survey for a trust, region or the nation",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/UpdateSurvey",
+        "changes a draft survey's settings",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/AddFeelingValuedSet",
+        "adds the standard questions to a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/AddSection",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/UpdateSection",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/RemoveSection",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/MoveSection",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/AddQuestion",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/UpdateQuestion",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/RemoveQuestion",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/MoveQuestion",
+        "edits a draft",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/GetSurvey",
+        "a survey's settings and questions (the preview)",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/PublishSurvey",
+        "opens a survey to answers",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/CloseSurvey",
+        "closes a survey and computes its results",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/InviteByEmail",
+        "emails single-use invitations",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/GenerateInvitationCodes",
+        "makes single-use codes for printing",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/GetResults",
+        "a closed survey's results",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/ExportResultsCsv",
+        "a closed survey's results as CSV",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/ListFreeTextAnswers",
+        "free-text answers to screen",
+    ),
+    (
+        "/valued.survey.v1.SurveyService/ScreenFreeTextAnswer",
+        "approves or hides a free-text answer",
+    ),
+];
+
+/// RPCs about one trust (its suggestion box, its Insight figures), for its own trust admins and
+/// platform admins: a trust admin of another trust is refused (by survey-feedback as
+/// PERMISSION_DENIED, by nomination as NOT_FOUND, which never says which trusts exist). With why.
+const TRUST_ADMINS: &[(&str, &str)] = &[
+    (
+        "/valued.nomination.v1.NominationService/GetInsight",
+        "a trust's (region's, the country's) nominations, finalists and winners, counted",
+    ),
+    (
+        "/valued.survey.v1.FeedbackService/ListTrustSuggestions",
+        "every suggestion of the trust, with the names of those who gave them",
+    ),
+    (
+        "/valued.survey.v1.FeedbackService/ModerateSuggestion",
+        "puts a suggestion on the trust's public board, or keeps it off",
+    ),
+    (
+        "/valued.survey.v1.FeedbackService/SetSuggestionStatus",
+        "says on the board what became of a suggestion, and emails its suggester",
     ),
 ];
 
@@ -358,7 +511,11 @@ async fn every_rpc_of_every_service_checks_its_caller() {
     let trust = cluster.demo_campaign().await.trusts[0].code.clone();
     crate::erasure::valued(&cluster, &["grant", TRUST_ADMIN, "trust_admin", &trust]);
     let trust_admin = cluster.oidc.verified_id_token(TRUST_ADMIN).await.unwrap();
-    for (method, _) in PLATFORM_ADMINS_ONLY.iter().chain(CAMPAIGN_ADMINS) {
+    for (method, _) in PLATFORM_ADMINS_ONLY
+        .iter()
+        .chain(CAMPAIGN_ADMINS)
+        .chain(SURVEY_ADMINS)
+    {
         let service = SERVICES
             .iter()
             .find(|(_, name, _)| method.starts_with(&format!("/{name}/")))
@@ -372,6 +529,186 @@ async fn every_rpc_of_every_service_checks_its_caller() {
             "{method} with a trust admin's token"
         );
     }
+
+    // The trust admin looks after their own trust's suggestion box, and not another trust's.
+    let theirs = cluster.demo_campaign().await.trusts[1].code.clone();
+    let feedback = FeedbackServiceClient::new(cluster.channel("survey-feedback").await);
+    let list = |code: &str| {
+        let mut feedback = feedback.clone();
+        let request = valued_testkit::roles::signed(
+            &trust_admin,
+            valued_proto::survey::v1::ListTrustSuggestionsRequest {
+                trust_code: code.to_owned(),
+            },
+        );
+        async move { feedback.list_trust_suggestions(request).await.map(|_| ()) }
+    };
+    let mut own = list(&trust).await;
+    for _ in 0..100 {
+        if !matches!(&own, Err(status) if status.code() == Code::PermissionDenied) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        own = list(&trust).await;
+    }
+    assert!(
+        own.is_ok(),
+        "a trust admin reads their own trust's suggestions: {own:?}"
+    );
+    assert_eq!(
+        list(&theirs).await.map_err(|s| s.code()),
+        Err(Code::PermissionDenied),
+        "a trust admin reads another trust's suggestions"
+    );
+
+    // And organises what is theirs in nomination only: their trust's settings and sites, not
+    // another trust's (which it does not admit exists), nor a campaign that is not theirs (the
+    // demo's is national).
+    let nomination = NominationServiceClient::new(cluster.channel("nomination").await);
+    let demo = cluster.demo_campaign().await;
+    let settings_of = |code: &str| nom::GetTrustSettingsRequest {
+        trust_code: code.to_owned(),
+    };
+    assert!(
+        nomination
+            .clone()
+            .get_trust_settings(valued_testkit::roles::signed(
+                &trust_admin,
+                settings_of(&trust)
+            ))
+            .await
+            .is_ok(),
+        "a trust admin reads their own trust's settings"
+    );
+    let refusals: Vec<(&str, Code)> = vec![
+        (
+            "GetTrustSettings",
+            nomination
+                .clone()
+                .get_trust_settings(valued_testkit::roles::signed(
+                    &trust_admin,
+                    settings_of(&theirs),
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "SetTrustSettings",
+            nomination
+                .clone()
+                .set_trust_settings(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::SetTrustSettingsRequest {
+                        settings: Some(nom::TrustSettings {
+                            trust_code: theirs.clone(),
+                            sender_name: "Taken over".into(),
+                            ..Default::default()
+                        }),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "AddTrustSite",
+            nomination
+                .clone()
+                .add_trust_site(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::AddTrustSiteRequest {
+                        trust_code: theirs.clone(),
+                        site: Some(nom::TrustSite {
+                            code: "ZZ999".into(),
+                            name: "Taken over".into(),
+                        }),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "UpdateCampaign",
+            nomination
+                .clone()
+                .update_campaign(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::UpdateCampaignRequest {
+                        campaign_id: demo.id.clone(),
+                        name: "Taken over".into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "AddCampaignItem",
+            nomination
+                .clone()
+                .add_campaign_item(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::AddCampaignItemRequest {
+                        campaign_id: demo.id.clone(),
+                        item: Some(nom::CampaignItem {
+                            kind: "news".into(),
+                            title: "Taken over".into(),
+                            body: "Taken over".into(),
+                            ..Default::default()
+                        }),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+    ];
+    for (method, code) in refusals {
+        assert!(
+            matches!(code, Code::NotFound | Code::PermissionDenied),
+            "{method} about another's trust or campaign: {code:?}"
+        );
+    }
+    assert_eq!(
+        cluster.demo_campaign().await.name,
+        demo.name,
+        "the campaign is unchanged"
+    );
+
+    // And reads their own trust's Insight figures, not another trust's nor the country's.
+    let insight = |scope: &str, code: &str| {
+        let mut nomination = nomination.clone();
+        let request = valued_testkit::roles::signed(
+            &trust_admin,
+            valued_proto::nomination::v1::GetInsightRequest {
+                scope: scope.to_owned(),
+                scope_code: code.to_owned(),
+            },
+        );
+        async move { nomination.get_insight(request).await.map(|_| ()) }
+    };
+    assert!(
+        insight("trust", &trust).await.is_ok(),
+        "a trust admin reads their own trust's figures"
+    );
+    assert_eq!(
+        insight("trust", &theirs).await.map_err(|s| s.code()),
+        Err(Code::NotFound),
+        "a trust admin reads another trust's figures"
+    );
+    assert_eq!(
+        insight("national", "").await.map_err(|s| s.code()),
+        Err(Code::PermissionDenied),
+        "a trust admin reads the country's figures"
+    );
 
     // The first token, now past its expiry and the allowance for clock skew.
     let expired_at = issued + Duration::from_secs(TOKEN_LIFETIME + CLOCK_SKEW + 2);
@@ -403,13 +740,19 @@ async fn the_lists_of_exceptions_name_real_methods() {
     let exceptions = ANY_SIGNED_IN
         .iter()
         .chain(PLATFORM_ADMINS_ONLY)
-        .chain(CAMPAIGN_ADMINS);
+        .chain(CAMPAIGN_ADMINS)
+        .chain(SURVEY_ADMINS)
+        .chain(TRUST_ADMINS);
     for (method, reason) in exceptions {
         assert!(every.iter().any(|m| m == method), "{method} is no method");
         assert!(!reason.is_empty());
     }
     for (_, _, public) in SERVICES {
-        for (method, _) in PLATFORM_ADMINS_ONLY.iter().chain(CAMPAIGN_ADMINS) {
+        for (method, _) in PLATFORM_ADMINS_ONLY
+            .iter()
+            .chain(CAMPAIGN_ADMINS)
+            .chain(SURVEY_ADMINS)
+        {
             assert!(!is_on(public, method), "{method} is public");
         }
     }
@@ -417,6 +760,15 @@ async fn the_lists_of_exceptions_name_real_methods() {
         assert!(
             !is_on(PLATFORM_ADMINS_ONLY, method),
             "{method} is on both lists"
+        );
+    }
+    // Whatever the suggestion box does not let anyone do is for a trust's own admins.
+    for method in methods_of("valued.survey.v1.FeedbackService").unwrap() {
+        assert!(
+            is_on(valued_survey_feedback::suggestions::PUBLIC_RPCS, &method)
+                || is_on(TRUST_ADMINS, &method)
+                || is_on(PLATFORM_ADMINS_ONLY, &method),
+            "{method} is neither public nor on TRUST_ADMINS or PLATFORM_ADMINS_ONLY"
         );
     }
     // Whatever voting does not let anyone do is for platform admins, or a campaign's own admins:
@@ -427,6 +779,15 @@ async fn the_lists_of_exceptions_name_real_methods() {
                 || is_on(PLATFORM_ADMINS_ONLY, &method)
                 || is_on(CAMPAIGN_ADMINS, &method),
             "{method} is neither public nor on PLATFORM_ADMINS_ONLY or CAMPAIGN_ADMINS"
+        );
+    }
+    // Every survey RPC is public, about one survey its admins run, or the list of those surveys.
+    for method in methods_of("valued.survey.v1.SurveyService").unwrap() {
+        assert!(
+            is_on(valued_survey_feedback::PUBLIC_RPCS, &method)
+                || is_on(SURVEY_ADMINS, &method)
+                || method == "/valued.survey.v1.SurveyService/ListSurveys",
+            "{method} is neither public nor on SURVEY_ADMINS"
         );
     }
 }
@@ -544,7 +905,11 @@ async fn a_campaigns_own_admins_run_its_public_vote_and_no_other_admin_does() {
         .await;
         tokens.push(token);
     }
-    let every: Vec<&str> = CAMPAIGN_ADMINS.iter().map(|(method, _)| *method).collect();
+    let every: Vec<&str> = CAMPAIGN_ADMINS
+        .iter()
+        .map(|(method, _)| *method)
+        .filter(|method| method.starts_with("/valued.voting.v1.VotingService/"))
+        .collect();
     let named = |answers: &[(&'static str, Code)], code: Code| -> Vec<String> {
         answers
             .iter()

@@ -10,7 +10,6 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
-use valued_proto::nomination::v1::Campaign;
 
 use crate::cluster::{Cluster, DEMO_CAMPAIGN};
 
@@ -116,6 +115,41 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// The address of the page shown.
+    pub(crate) async fn current_url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
+    /// Sets the value of the input whose id is `id` as a date picker would (a `datetime-local`
+    /// input takes no typed keys in a headless browser).
+    pub(crate) async fn set_value(&self, id: &str, value: &str) {
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![
+                    Value::String(id.to_owned()),
+                    Value::String(value.to_owned()),
+                ],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Ticks the checkbox whose id is `id` through its label, unless it is ticked already.
+    pub(crate) async fn tick(&self, id: &str) {
+        let ticked = self
+            .client
+            .execute(
+                "return document.getElementById(arguments[0]).checked;",
+                vec![Value::String(id.to_owned())],
+            )
+            .await
+            .unwrap();
+        if ticked != Value::Bool(true) {
+            self.choose(id).await;
+        }
+    }
+
     /// Scrolls the first element `css` finds to the top of the window (for the screenshots).
     pub(crate) async fn scroll_to(&self, css: &str) {
         self.client
@@ -135,6 +169,22 @@ impl Browser {
         self.goto(&cluster.url(path)).await;
         self.fill_named("sub", email).await;
         self.click("form button[type='submit']").await;
+        // The click starts a chain of redirects through the provider; a `goto` before it ends
+        // would be overtaken by its last step. Wait until the browser is back on `path`, loaded.
+        let back = cluster.url(path.split('?').next().unwrap_or(path));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let url = self.client.current_url().await.unwrap();
+            let here = url.as_str().split('?').next().unwrap_or_default();
+            if here == back && self.heading().await.is_some() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "signing in as {email} did not come back to {back}: at {url}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The page's heading, read in one step (an element found before a navigation would be stale
@@ -305,15 +355,31 @@ impl Browser {
         self.page_text_of("main").await
     }
 
-    /// The text of the first element matching `css`.
+    /// The text of the first element matching `css`, read in one step once the page has loaded
+    /// (an element found before a navigation ends would be stale after it).
     pub(crate) async fn page_text_of(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self
+                .client
+                .execute(
+                    "const found = document.querySelector(arguments[0]);
+                     return document.readyState === 'complete' && found ? found.innerText : null;",
+                    vec![serde_json::Value::from(css)],
+                )
+                .await
+                .ok()
+                .and_then(|text| text.as_str().map(str::to_owned));
+            if let Some(text) = text {
+                return text;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {css} on the page at {}",
+                self.client.current_url().await.unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -346,10 +412,10 @@ pub(crate) async fn link_in_email(cluster: &Cluster, to: &str, page: &str) -> St
     }
 }
 
-async fn answer_category_and_nominee(browser: &Browser, cluster: &Cluster, nominee: &str) {
-    browser
-        .goto(&cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate")))
-        .await;
+/// Opens the nomination form at `start` (its first page's address) and answers the first two
+/// pages.
+pub(crate) async fn answer_category_and_nominee(browser: &Browser, start: &str, nominee: &str) {
+    browser.goto(start).await;
     browser.expect_page("Choose a category").await;
     browser.choose("category_id").await;
     browser.press("continue").await;
@@ -362,7 +428,7 @@ async fn answer_category_and_nominee(browser: &Browser, cluster: &Cluster, nomin
 }
 
 /// From the staff group page to Check your answers.
-async fn answer_the_rest(browser: &Browser, campaign: &Campaign, nominator_email: &str) {
+pub(crate) async fn answer_the_rest(browser: &Browser, trust_code: &str, nominator_email: &str) {
     browser.expect_page("Their staff group and pay band").await;
     browser.choose("staff_group").await;
     browser.press("continue").await;
@@ -373,7 +439,7 @@ async fn answer_the_rest(browser: &Browser, campaign: &Campaign, nominator_email
         .find(Locator::Css("#trust_code"))
         .await
         .unwrap()
-        .select_by_value(&campaign.trusts[0].code)
+        .select_by_value(trust_code)
         .await
         .unwrap();
     browser.press("continue").await;
@@ -418,8 +484,9 @@ async fn a_nomination_through_every_page_is_confirmed_from_the_email_link() {
     let campaign = cluster.demo_campaign().await;
     let browser = Browser::start().await;
 
-    answer_category_and_nominee(&browser, &cluster, "Sam Patel").await;
-    answer_the_rest(&browser, &campaign, "alex.jones@example.org").await;
+    let start = cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate"));
+    answer_category_and_nominee(&browser, &start, "Sam Patel").await;
+    answer_the_rest(&browser, &campaign.trusts[0].code, "alex.jones@example.org").await;
     let check = browser.page_text().await;
     for answer in [
         "Sam Patel",
@@ -460,7 +527,8 @@ async fn a_saved_nomination_continues_from_the_emailed_link_in_another_browser()
     let email = "jo.bloggs@example.org";
 
     let first = Browser::start().await;
-    answer_category_and_nominee(&first, &cluster, "Jo Bloggs").await;
+    let start = cluster.url(&format!("/campaigns/{DEMO_CAMPAIGN}/nominate"));
+    answer_category_and_nominee(&first, &start, "Jo Bloggs").await;
     first.expect_page("Their staff group and pay band").await;
     first.press("save").await;
     first
@@ -483,7 +551,7 @@ async fn a_saved_nomination_continues_from_the_emailed_link_in_another_browser()
     assert_eq!(second.value("nominee_job_title").await, "Porter");
     second.press("continue").await;
 
-    answer_the_rest(&second, &campaign, email).await;
+    answer_the_rest(&second, &campaign.trusts[0].code, email).await;
     assert!(second.page_text().await.contains("Jo Bloggs"));
     second.press("submit").await;
     second.expect_page("Check your email").await;

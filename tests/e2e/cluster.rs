@@ -130,6 +130,15 @@ impl Cluster {
                 "VALUED__VOTING__RATE_LIMITS__PER_CLIENT_PER_HOUR".into(),
                 "0".into(),
             ),
+            // `valued serve` refuses the development sealing key for stories' phone numbers.
+            (
+                "VALUED__SURVEY_FEEDBACK__STORIES__SEALING__KEYS__E2E".into(),
+                "ZTJlLXRlc3Qtb25seS1zdG9yeS1zZWFsaW5nLWtleSE=".into(),
+            ),
+            (
+                "VALUED__SURVEY_FEEDBACK__STORIES__SEALING__CURRENT".into(),
+                "e2e".into(),
+            ),
             // `valued serve` refuses the development voter key.
             (
                 "VALUED__VOTING__VOTER_KEY_SECRET".into(),
@@ -402,8 +411,11 @@ impl Cluster {
     pub async fn health(&self, service: &str, name: &str) -> bool {
         use tonic_health::pb::HealthCheckRequest;
         use tonic_health::pb::health_client::HealthClient;
+        // Bounded: a process that hangs is not healthy, and must not hang the test.
         let Ok(channel) = tonic::transport::Endpoint::from_shared(self.grpc_url(service))
             .unwrap()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(5))
             .connect()
             .await
         else {

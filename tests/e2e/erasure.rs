@@ -159,6 +159,10 @@ pub fn valued(cluster: &Cluster, args: &[&str]) -> String {
             "VALUED__VOTING__DATABASE__URL",
             &cluster.databases["voting"],
         )
+        .env(
+            "VALUED__SURVEY_FEEDBACK__DATABASE__URL",
+            &cluster.databases["survey-feedback"],
+        )
         .env("VALUED__DATA_DIR", &cluster.logs)
         .output()
         .unwrap();
@@ -231,6 +235,7 @@ async fn an_erased_person_leaves_nothing_behind_and_the_counts_stay() {
                 "Dear Florence, the porters and domestics at St Thomas' looked after my mother for \
                    three weeks this winter. Please speak up for NHS support staff."
                     .into(),
+            campaign_id: String::new(),
         })
         .await
         .unwrap();

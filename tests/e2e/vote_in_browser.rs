@@ -28,7 +28,12 @@ fn at(offset: chrono::Duration) -> Option<prost_types::Timestamp> {
 }
 
 /// The run of characters `keep` takes after `marker` in the latest email to `to` that has it.
-async fn emailed(cluster: &Cluster, to: &str, marker: &str, keep: fn(&char) -> bool) -> String {
+pub(crate) async fn emailed(
+    cluster: &Cluster,
+    to: &str,
+    marker: &str,
+    keep: fn(&char) -> bool,
+) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let found = cluster
@@ -56,7 +61,7 @@ async fn emailed(cluster: &Cluster, to: &str, marker: &str, keep: fn(&char) -> b
 
 /// The page as it is now, checked with axe-core at the phone's width too (and, with
 /// `VALUED_SCREENSHOTS`, pictured at both).
-async fn check_at_both_widths(browser: &Browser) {
+pub(crate) async fn check_at_both_widths(browser: &Browser) {
     browser.check_accessibility().await;
     browser.phone_width(true).await;
     browser.check_accessibility().await;

@@ -15,6 +15,9 @@ use valued_platform::grpc::credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{Campaign, GetCampaignRequest, ListCampaignsRequest};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use valued_proto::survey::v1::feedback_service_client::FeedbackServiceClient;
+use valued_proto::survey::v1::story_service_client::StoryServiceClient;
+use valued_proto::survey::v1::survey_service_client::SurveyServiceClient;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 
 use crate::Peers;
@@ -23,6 +26,7 @@ use crate::error::{GatewayError, Result};
 pub const NOMINATION: &str = "nomination";
 pub const NOTIFICATION: &str = "notification";
 pub const VOTING: &str = "voting";
+pub const SURVEY_FEEDBACK: &str = "survey-feedback";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,6 +38,12 @@ pub struct Clients {
     pub notification: NotificationServiceClient<Traced>,
     /// Only the admin pages call it: readiness does not wait for it.
     pub voting: VotingServiceClient<Traced>,
+    /// Surveys; only their pages call it: readiness does not wait for it.
+    pub survey: SurveyServiceClient<Traced>,
+    /// "Tell us your story"; readiness does not wait for it.
+    pub stories: StoryServiceClient<Traced>,
+    /// The suggestion box; readiness does not wait for it.
+    pub feedback: FeedbackServiceClient<Traced>,
     nomination_channel: Channel,
     notification_channel: Channel,
 }
@@ -43,6 +53,8 @@ impl Clients {
         let nomination_channel = channel(&peers.nomination.url).context("nomination peer")?;
         let notification_channel = channel(&peers.notification.url).context("notification peer")?;
         let voting_channel = channel(&peers.voting.url).context("voting peer")?;
+        let survey_feedback_channel =
+            channel(&peers.survey_feedback.url).context("survey-feedback peer")?;
         Ok(Self {
             nomination: NominationServiceClient::new(credentialed(
                 nomination_channel.clone(),
@@ -55,6 +67,18 @@ impl Clients {
             voting: VotingServiceClient::new(credentialed(
                 voting_channel,
                 peers.voting.credential.clone(),
+            )),
+            survey: SurveyServiceClient::new(credentialed(
+                survey_feedback_channel.clone(),
+                peers.survey_feedback.credential.clone(),
+            )),
+            stories: StoryServiceClient::new(credentialed(
+                survey_feedback_channel.clone(),
+                peers.survey_feedback.credential.clone(),
+            )),
+            feedback: FeedbackServiceClient::new(credentialed(
+                survey_feedback_channel,
+                peers.survey_feedback.credential.clone(),
             )),
             nomination_channel,
             notification_channel,

@@ -103,6 +103,8 @@ pub struct Peers {
     pub notification: Peer,
     /// For the admin page's subject access export only.
     pub voting: Peer,
+    /// Surveys, the suggestion box and stories.
+    pub survey_feedback: Peer,
 }
 
 pub struct Application {

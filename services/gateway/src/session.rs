@@ -1,4 +1,6 @@
-//! Admin sign-in: the OpenID Connect authorization code flow with `state`, `nonce` and PKCE (S256).
+//! Admin sign-in: the OpenID Connect authorization code flow with `state`, `nonce` and PKCE (S256),
+//! and the session cookie that either way of signing in ends in (a provider's ID token, or one the
+//! nomination service signed for an emailed link: see `routes::admin::home`).
 //!
 //! `/admin/sign-in` keeps a random state, nonce and PKCE verifier in a short-lived `HttpOnly;
 //! SameSite=Lax` cookie and sends the browser to the provider; `/admin/callback` checks the state
@@ -41,10 +43,19 @@ pub struct AuthSettings {
     pub public_url: String,
     /// Mark the sign-in cookies `Secure` (set it whenever the gateway is served over HTTPS).
     pub secure_cookies: bool,
+    /// Offer sign-in by emailed link beside (or instead of) the provider: the nomination service
+    /// must hold `nomination.auth.signing_key`. `valued up` turns it on.
+    pub email_links: bool,
 }
 
 impl AuthSettings {
+    /// Whether admins can sign in at all: through a provider, by emailed link, or both.
     pub fn enabled(&self) -> bool {
+        self.has_provider() || self.email_links
+    }
+
+    /// Whether an OpenID Connect provider is configured.
+    pub fn has_provider(&self) -> bool {
         !self.issuer.trim().is_empty()
     }
 }
@@ -133,6 +144,16 @@ impl Oidc {
         self.settings.secure_cookies
     }
 
+    /// Whether sign-in goes through an OpenID Connect provider.
+    pub fn has_provider(&self) -> bool {
+        self.settings.has_provider()
+    }
+
+    /// Whether sign-in by emailed link is offered.
+    pub fn email_links(&self) -> bool {
+        self.settings.email_links
+    }
+
     async fn discovery(&self) -> Result<&Discovery, SignInError> {
         self.discovery
             .get_or_try_init(|| async {
@@ -154,15 +175,20 @@ impl Oidc {
     }
 
     fn redirect_uri(&self, headers: &HeaderMap) -> String {
+        format!("{}/admin/callback", self.public_base(headers))
+    }
+
+    /// Where browsers reach this site (`public_url`, else `http://<Host>`), without a trailing `/`.
+    pub fn public_base(&self, headers: &HeaderMap) -> String {
         let base = self.settings.public_url.trim().trim_end_matches('/');
         if base.is_empty() {
             let host = headers
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost");
-            format!("http://{host}/admin/callback")
+            format!("http://{host}")
         } else {
-            format!("{base}/admin/callback")
+            base.to_owned()
         }
     }
 

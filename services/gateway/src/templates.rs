@@ -44,6 +44,54 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("campaign.html", include_str!("../templates/campaign.html")),
     (
+        "story/form.html",
+        include_str!("../templates/story/form.html"),
+    ),
+    (
+        "story/withdraw.html",
+        include_str!("../templates/story/withdraw.html"),
+    ),
+    (
+        "admin/campaign_page.html",
+        include_str!("../templates/admin/campaign_page.html"),
+    ),
+    (
+        "admin/mp_letter.html",
+        include_str!("../templates/admin/mp_letter.html"),
+    ),
+    (
+        "admin/campaign_new.html",
+        include_str!("../templates/admin/campaign_new.html"),
+    ),
+    (
+        "admin/trust_settings.html",
+        include_str!("../templates/admin/trust_settings.html"),
+    ),
+    (
+        "admin/import.html",
+        include_str!("../templates/admin/import.html"),
+    ),
+    (
+        "admin/sign_in.html",
+        include_str!("../templates/admin/sign_in.html"),
+    ),
+    (
+        "admin/sign_in_link.html",
+        include_str!("../templates/admin/sign_in_link.html"),
+    ),
+    (
+        "admin/stories.html",
+        include_str!("../templates/admin/stories.html"),
+    ),
+    (
+        "admin/story_phone.html",
+        include_str!("../templates/admin/story_phone.html"),
+    ),
+    (
+        "admin/story_audit.html",
+        include_str!("../templates/admin/story_audit.html"),
+    ),
+    (
         "nominated.html",
         include_str!("../templates/nominated.html"),
     ),
@@ -132,6 +180,70 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "vote/results.html",
         include_str!("../templates/vote/results.html"),
+    ),
+    (
+        "survey/answer.html",
+        include_str!("../templates/survey/answer.html"),
+    ),
+    (
+        "survey/thanks.html",
+        include_str!("../templates/survey/thanks.html"),
+    ),
+    (
+        "survey/code.html",
+        include_str!("../templates/survey/code.html"),
+    ),
+    (
+        "admin/surveys.html",
+        include_str!("../templates/admin/surveys.html"),
+    ),
+    (
+        "admin/survey.html",
+        include_str!("../templates/admin/survey.html"),
+    ),
+    (
+        "admin/survey_codes.html",
+        include_str!("../templates/admin/survey_codes.html"),
+    ),
+    (
+        "admin/insight.html",
+        include_str!("../templates/admin/insight.html"),
+    ),
+    (
+        "admin/survey_results.html",
+        include_str!("../templates/admin/survey_results.html"),
+    ),
+    (
+        "admin/survey_screening.html",
+        include_str!("../templates/admin/survey_screening.html"),
+    ),
+    (
+        "suggestions/index.html",
+        include_str!("../templates/suggestions/index.html"),
+    ),
+    (
+        "suggestions/board.html",
+        include_str!("../templates/suggestions/board.html"),
+    ),
+    (
+        "suggestions/new.html",
+        include_str!("../templates/suggestions/new.html"),
+    ),
+    (
+        "suggestions/posted.html",
+        include_str!("../templates/suggestions/posted.html"),
+    ),
+    (
+        "suggestions/support.html",
+        include_str!("../templates/suggestions/support.html"),
+    ),
+    (
+        "admin/suggestions.html",
+        include_str!("../templates/admin/suggestions.html"),
+    ),
+    (
+        "admin/suggestion_status.html",
+        include_str!("../templates/admin/suggestion_status.html"),
     ),
     (
         "admin/public_vote.html",

@@ -68,11 +68,13 @@ pub struct Application {
     rate_limits: valued_platform::limits::RateLimits,
     draft_lifetime: chrono::Duration,
     auth: auth::AuthSettings,
+    sign_in: Option<std::sync::Arc<valued_platform::auth::sign_in_link::SigningKey>>,
     retention: retention::RetentionSettings,
 }
 
 impl Application {
     pub async fn build(settings: &Settings, platform: Platform) -> anyhow::Result<Self> {
+        let sign_in = settings.auth.signing_key()?.map(std::sync::Arc::new);
         let mut host =
             ServiceHost::start::<db::Migrator>(NAME, &settings.database, &settings.grpc, platform)
                 .await?;
@@ -114,8 +116,17 @@ impl Application {
             rate_limits: settings.rate_limits,
             draft_lifetime: chrono::Duration::days(i64::from(settings.draft_days)),
             auth: settings.auth.clone(),
+            sign_in,
             retention: settings.retention.clone(),
         })
+    }
+
+    /// A single-use sign-in link's token for `email`, made without sending email: `valued up`
+    /// prints one for the first platform admin. Refused unless the address may sign in.
+    pub async fn sign_in_link_for(&self, email: &str) -> anyhow::Result<String> {
+        let email = valued_platform::domain::EmailAddress::parse("email", email)
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        Ok(auth::links::first_link(&self.host.db, &self.auth, &email).await?)
     }
 
     pub fn port(&self) -> u16 {
@@ -137,6 +148,7 @@ impl Application {
                     let (db, settings) = (db.clone(), settings.clone());
                     async move {
                         let purged = retention::purge(&db, &settings, chrono::Utc::now()).await?;
+                        auth::links::forget_expired(&db).await?;
                         if purged != retention::Purged::default() {
                             tracing::info!(?purged, "retention purge");
                         }
@@ -153,6 +165,7 @@ impl Application {
             draft_lifetime: self.draft_lifetime,
             verifier: std::sync::Arc::new(auth::Verifier::new(self.auth.oidc())),
             auth: self.auth,
+            sign_in: self.sign_in,
         };
         let served = self
             .host

@@ -15,6 +15,9 @@ pub enum Error {
     /// Refused as it stands (a copy, a limit, an MP we cannot write to, a letter already reviewed).
     #[error("{0}")]
     Refused(String),
+    /// The signed-in caller may not do this (what, in words).
+    #[error("may not {0}")]
+    Forbidden(String),
     /// A service we depend on (the postcode lookup) is down: try again later.
     #[error("{0}")]
     Unavailable(String),
@@ -33,6 +36,9 @@ impl From<Error> for tonic::Status {
             Error::NotFound(what) => tonic::Status::not_found(what),
             Error::Refused(why) => tonic::Status::failed_precondition(why),
             Error::Unavailable(why) => tonic::Status::unavailable(why),
+            Error::Forbidden(what) => {
+                tonic::Status::permission_denied(format!("your account may not {what}"))
+            }
             Error::Database(error) => valued_platform::grpc::database_error(&error),
             Error::Template(error) => valued_platform::grpc::internal(&error),
         }

@@ -1,19 +1,21 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 use valued_platform::auth::roles::Admins;
+use valued_platform::domain::FieldError;
 use valued_platform::limits::{self, Named, RateLimits};
 use valued_proto::notification::v1 as pb;
 use valued_proto::notification::v1::notification_service_server::NotificationService;
 
 use crate::db::delivery;
 use crate::error::Error;
-use crate::mps::write_to_mp::{LetterDesk, NewLetter};
+use crate::mps::write_to_mp::{LetterDesk, NewLetter, campaigns};
 use crate::policy::preference;
 use crate::redact::LinkTokens;
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
 /// why. Reviewed list: every other RPC needs a signed-in platform admin (listing deliveries also
-/// the gateway on its own behalf where `developer_outbox` is set).
+/// the gateway on its own behalf where `developer_outbox` is set), except setting a campaign's
+/// suggested letter, which the campaign's own admins may too.
 pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     (
         "/valued.notification.v1.NotificationService/GetUnsubscribe",
@@ -34,6 +36,14 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     (
         "/valued.notification.v1.NotificationService/ConfirmMpLetter",
         "needs the secret confirm token emailed to the writer",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/GetMpLetterWording",
+        "a campaign's suggested letter, which its public page offers every supporter to start from",
+    ),
+    (
+        "/valued.notification.v1.NotificationService/CountMpLetters",
+        "how many letters were confirmed, in all and per campaign: a number shown on public pages",
     ),
 ];
 
@@ -155,6 +165,58 @@ impl NotificationService for NotificationApi {
 
     /// Letters held for review. A letter is what its supporter wrote, not an email of ours, but
     /// any of our token links pasted into it lose their tokens as in [`Self::list_deliveries`].
+    async fn import_mps(
+        &self,
+        request: Request<pb::ImportMpsRequest>,
+    ) -> Result<Response<pb::ImportMpsResponse>, Status> {
+        self.admins
+            .platform_admin(&request, "import the MP directory")
+            .await?;
+        let csv = request.into_inner().csv;
+        let summary =
+            match crate::mps::import(&self.db, csv.as_slice(), &indicatif::ProgressBar::hidden())
+                .await
+            {
+                Ok(summary) => summary,
+                Err(crate::mps::ImportError::Unreadable(error)) => {
+                    return Err(Error::Invalid(vec![FieldError::new(
+                        "file",
+                        format!("The file is not a CSV we can read: {error}"),
+                    )])
+                    .into());
+                }
+                Err(crate::mps::ImportError::Invalid(rows)) => {
+                    return Err(Error::Invalid(
+                        rows.into_iter()
+                            .map(|row| FieldError::new(&format!("line {}", row.line), row.message))
+                            .collect(),
+                    )
+                    .into());
+                }
+                Err(crate::mps::ImportError::Database(error)) => {
+                    return Err(valued_platform::grpc::database_error(&error));
+                }
+            };
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(Response::new(pb::ImportMpsResponse {
+            members: count(summary.members),
+            added: count(summary.added),
+            updated: count(summary.updated),
+            unchanged: count(summary.unchanged),
+            removed: count(summary.removed),
+            needs_check: summary
+                .needs_check
+                .into_iter()
+                .map(|flagged| pb::FlaggedMp {
+                    member_id: flagged.member_id,
+                    name: flagged.name,
+                    constituency: flagged.constituency,
+                    reason: flagged.reason,
+                })
+                .collect(),
+        }))
+    }
+
     async fn list_held_letters(
         &self,
         request: Request<pb::ListHeldLettersRequest>,
@@ -291,6 +353,13 @@ impl NotificationService for NotificationApi {
         )
         .await?;
         let r = request.into_inner();
+        let campaign = match r.campaign_id.trim() {
+            "" => None,
+            typed => Some(
+                campaigns::parse_campaign_id("campaign_id", typed)
+                    .map_err(|e| Error::Invalid(vec![e]))?,
+            ),
+        };
         let drafted = self
             .letters
             .write(&NewLetter {
@@ -298,6 +367,7 @@ impl NotificationService for NotificationApi {
                 email: &r.email,
                 postcode: &r.postcode,
                 body: &r.body,
+                campaign,
             })
             .await?;
         Ok(Response::new(pb::WriteToMpResponse {
@@ -321,6 +391,72 @@ impl NotificationService for NotificationApi {
         Ok(Response::new(pb::ConfirmMpLetterResponse {
             mp_name: confirmed.mp_name,
             status: confirmed.status,
+        }))
+    }
+
+    async fn get_mp_letter_wording(
+        &self,
+        request: Request<pb::GetMpLetterWordingRequest>,
+    ) -> Result<Response<pb::GetMpLetterWordingResponse>, Status> {
+        let campaign_id =
+            campaigns::parse_campaign_id("campaign_id", &request.into_inner().campaign_id)
+                .map_err(|e| Error::Invalid(vec![e]))?;
+        let found = campaigns::wording(&self.db, campaign_id).await?;
+        Ok(Response::new(match found {
+            Some((wording, set_at)) => pb::GetMpLetterWordingResponse {
+                wording,
+                set_at: Some(prost_types::Timestamp {
+                    seconds: set_at.timestamp(),
+                    nanos: 0,
+                }),
+            },
+            None => pb::GetMpLetterWordingResponse::default(),
+        }))
+    }
+
+    async fn set_mp_letter_wording(
+        &self,
+        request: Request<pb::SetMpLetterWordingRequest>,
+    ) -> Result<Response<pb::SetMpLetterWordingResponse>, Status> {
+        let admin = self.admins.admin(&request).await?;
+        let r = request.into_inner();
+        let described = r.campaign.unwrap_or_default();
+        let wording = campaigns::set_wording(
+            &self.db,
+            &admin,
+            campaigns::WordingRequest {
+                campaign: campaigns::Campaign::parse(
+                    &described.campaign_id,
+                    &described.slug,
+                    &described.scope,
+                    &described.scope_code,
+                ),
+                wording: (!r.clear).then_some(r.wording.as_str()),
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::SetMpLetterWordingResponse {
+            wording: wording.unwrap_or_default(),
+        }))
+    }
+
+    async fn count_mp_letters(
+        &self,
+        request: Request<pb::CountMpLettersRequest>,
+    ) -> Result<Response<pb::CountMpLettersResponse>, Status> {
+        let campaign = match request.into_inner().campaign_id.trim() {
+            "" => None,
+            typed => Some(
+                campaigns::parse_campaign_id("campaign_id", typed)
+                    .map_err(|e| Error::Invalid(vec![e]))?,
+            ),
+        };
+        let (letters, campaign_letters) = campaigns::count(&self.db, campaign)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::CountMpLettersResponse {
+            letters,
+            campaign_letters,
         }))
     }
 }

@@ -21,6 +21,7 @@ pub mod policy;
 mod redact;
 pub mod retention;
 pub mod sender;
+pub mod senders;
 pub mod settings;
 pub mod subject_access;
 pub mod templates;
@@ -113,7 +114,6 @@ impl Application {
             events::Links::new(&settings.email.public_url),
             wake.clone(),
         )
-        .with_tenants(settings.tenants.clone())
         .with_policy(&settings.policy);
         let previews = handler
             .preview()
@@ -133,6 +133,11 @@ impl Application {
         host.consume(
             Subscription::new(events::CONSUMER, &handler.event_types()),
             Idempotent::new(events::CONSUMER, host.db.clone(), handler),
+        )
+        .await?;
+        host.consume(
+            Subscription::new(senders::CONSUMER, senders::EVENT_TYPES),
+            Idempotent::new(senders::CONSUMER, host.db.clone(), senders::TrustSenders),
         )
         .await?;
         host.consume(

@@ -1,10 +1,11 @@
 //! Link tokens kept out of what the API returns.
 //!
-//! The links emails carry to `/confirm`, `/consent`, `/drafts`, `/write-to-your-mp/confirm` and
-//! `/unsubscribe` end in a single-use token: whoever has the link can act as the recipient. A
-//! delivery's stored body (and the email sent) keep them; whatever the gRPC API returns passes
-//! through [`LinkTokens::redact`] first, which keeps each link up to its page
-//! (`…/confirm/[token removed]`) so an admin can still see which kind of link it was.
+//! The links emails carry to `/confirm`, `/consent`, `/drafts`, `/write-to-your-mp/confirm`,
+//! `/unsubscribe`, `/vote/verify`, `/surveys/invitation`, `/stories/drafts`, `/stories/withdraw`
+//! and `/admin/sign-in/email` end in a token: whoever has the link
+//! can act as the recipient. A delivery's stored body (and the email sent) keep them; whatever the
+//! gRPC API returns passes through [`LinkTokens::redact`] first, which keeps each link up to its
+//! page (`…/confirm/[token removed]`) so an admin can still see which kind of link it was.
 //!
 //! A voter's 6-digit code is a token too: the templates write it after [`CODE_MARKER`], and it goes
 //! the same way.
@@ -22,6 +23,10 @@ pub const TOKEN_PAGES: &[&str] = &[
     "write-to-your-mp/confirm",
     "unsubscribe",
     "vote/verify",
+    "surveys/invitation",
+    "stories/drafts",
+    "stories/withdraw",
+    "admin/sign-in/email",
 ];
 
 /// What every template writes just before a one-time code (the public vote's verification).
@@ -201,8 +206,22 @@ mod tests {
         }
     }
 
+    /// The pages of the public site emails link to whose links carry no token (a trust's
+    /// suggestion board): nothing to remove.
+    /// Pages an email may link to without a token: a trust's board (`suggestions/<trust>`) and
+    /// the sign-in page itself (`admin/sign-in`, but not its token links below it).
+    const PUBLIC_PAGES: &[&str] = &["suggestions/", "admin/sign-in"];
+
+    /// How often `link` (a [`PUBLIC_PAGES`] page after the site's address, plain or escaped as
+    /// HTML) is in `text`: a page not ending in `/` only where nothing below it follows.
+    fn public_links(text: &str, link: &str, open_ended: bool) -> usize {
+        text.match_indices(link)
+            .filter(|(at, _)| open_ended || !text[at + link.len()..].starts_with(['/', '&']))
+            .count()
+    }
+
     /// Every link any email carries (the previews render every template, with sample tokens) is
-    /// a token link the redaction knows: a link added with a new page fails here.
+    /// a token link the redaction knows, or a page listed as public: a link added with a new page fails here.
     #[test]
     fn every_link_in_every_email_loses_its_token() {
         let templates = Arc::new(Templates::new().unwrap());
@@ -220,11 +239,22 @@ mod tests {
                 (&email.html, HtmlEscape(URL).to_string()),
             ] {
                 let redacted = tokens.redact(body);
-                let found = redacted.matches(base.as_str()).count()
+                let public: usize = PUBLIC_PAGES
+                    .iter()
+                    .map(|page| {
+                        let plain = format!("{URL}/{page}");
+                        let html = HtmlEscape(&plain).to_string();
+                        let open_ended = page.ends_with('/');
+                        public_links(&redacted, &plain, open_ended)
+                            + public_links(&redacted, &html, open_ended)
+                    })
+                    .sum();
+                let found = redacted.matches(base.as_str()).count() - public
                     + redacted.matches(CODE_MARKER).count()
                     + redacted.matches(RECEIPT_MARKER).count();
                 assert!(!redacted.contains("042917"), "{template}: {redacted}");
                 assert!(!redacted.contains("7K3QZ-M9D2A"), "{template}: {redacted}");
+                assert!(!redacted.contains("K7QM-3XWP"), "{template}: {redacted}");
                 assert_eq!(
                     redacted.matches(REMOVED).count(),
                     found,

@@ -13,8 +13,6 @@ pub struct Settings {
     pub postcodes: crate::mps::PostcodesSettings,
     pub mp_digest: crate::mps::MpDigestSettings,
     pub write_to_mp: crate::mps::write_to_mp::WriteToMpSettings,
-    /// Per trust (by ODS code): the sender name its emails show and where replies go.
-    pub tenants: std::collections::BTreeMap<String, TenantSender>,
     pub throttle: ThrottleSettings,
     pub policy: PolicySettings,
     pub webhook: WebhookSettings,
@@ -220,30 +218,6 @@ impl Default for DkimSettings {
             private_key_pem: SecretString::from(""),
         }
     }
-}
-
-/// How one trust's emails present themselves. The From address stays the service's own (so SPF,
-/// DKIM and DMARC still align); only its display name changes.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct TenantSender {
-    /// e.g. "Guy's and St Thomas' Staff Awards".
-    pub sender_name: String,
-    /// Where replies go when the email names no one else to answer.
-    pub reply_to: String,
-}
-
-/// The sender of `tenant`'s emails, if it has one configured (codes compared case-insensitively,
-/// as environment variables arrive lower-cased).
-pub fn tenant_sender<'a>(
-    tenants: &'a std::collections::BTreeMap<String, TenantSender>,
-    tenant: Option<&str>,
-) -> Option<&'a TenantSender> {
-    let tenant = tenant?;
-    tenants
-        .iter()
-        .find(|(code, _)| code.eq_ignore_ascii_case(tenant))
-        .map(|(_, sender)| sender)
 }
 
 #[cfg(test)]

@@ -41,6 +41,12 @@ templates! {
     MP_LETTER = "mp_letter",
     MP_SUPPORTER_COUNT = "mp_supporter_count",
     SUMMARY = "summary",
+    SURVEY_INVITATION = "survey_invitation",
+    STORY_RESUME = "story_resume",
+    STORY_SENT = "story_sent",
+    SUGGESTION_STATUS = "suggestion_status",
+    SIGN_IN_LINK = "sign_in_link",
+    ADMIN_INVITATION = "admin_invitation",
 }
 
 /// Every email that goes to an MP.

@@ -369,6 +369,66 @@ impl fmt::Display for EmailAddress {
 /// case is longer than they are.
 ///
 /// [proptest]: https://docs.rs/proptest
+/// A work-email domain such as `nhs.net` or `gstt.nhs.uk`: lower-case ASCII (an international
+/// domain in its `xn--` form), at least two labels of letters, digits and inner hyphens, at most
+/// 253 characters. Typed as `@nhs.net` or `*.nhs.net`, it is `nhs.net`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkDomain(String);
+
+impl WorkDomain {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        let trimmed = value.trim();
+        let bare = trimmed
+            .strip_prefix("*.")
+            .or_else(|| trimmed.strip_prefix('@'))
+            .unwrap_or(trimmed);
+        let domain = bare.strip_suffix('.').unwrap_or(bare).to_ascii_lowercase();
+        if domain.is_empty() {
+            return Err(FieldError::new(field, "Enter a domain, like nhs.net"));
+        }
+        if !domain.is_ascii() {
+            return Err(FieldError::new(
+                field,
+                "Enter the domain in its ASCII form (xn--…), like nhs.net",
+            ));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |label: &&str| {
+            (1..=63).contains(&label.len())
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        let top_ok = labels
+            .last()
+            .is_some_and(|top| top.chars().any(|c| c.is_ascii_lowercase()));
+        if domain.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || !top_ok {
+            return Err(FieldError::new(
+                field,
+                "Enter a domain in the correct format, like nhs.net or yourtrust.nhs.uk",
+            ));
+        }
+        Ok(Self(domain))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A domain as stored (already parsed once).
+    pub fn from_stored(domain: &str) -> Self {
+        Self(domain.to_owned())
+    }
+}
+
+impl std::fmt::Display for WorkDomain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[doc(hidden)]
 pub mod hostile {
     macro_rules! pieces {
@@ -435,6 +495,28 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn domains_are_read_as_typed_in_any_common_way() {
+        for typed in ["nhs.net", " NHS.net ", "@nhs.net", "*.nhs.net", "nhs.net."] {
+            assert_eq!(WorkDomain::parse("d", typed).unwrap().as_str(), "nhs.net");
+        }
+        assert!(WorkDomain::parse("d", "xn--bcher-kva.example").is_ok());
+        for bad in [
+            "",
+            "nhs",
+            "nhs..net",
+            "-nhs.net",
+            "nhs-.net",
+            "nhs.net/x",
+            "10.0.0.1",
+            "bücher.de",
+            "a b.net",
+            "sam@nhs.net",
+        ] {
+            assert!(WorkDomain::parse("d", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn one_mailbox_is_one_identity_however_it_is_typed() {

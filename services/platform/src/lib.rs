@@ -21,6 +21,7 @@ pub mod sealed;
 pub mod settings;
 pub mod shutdown;
 pub mod subject_access;
+pub mod suppression;
 pub mod telemetry;
 pub mod uk_time;
 

@@ -47,20 +47,18 @@ pub enum SealError {
 pub type Result<T, E = SealError> = std::result::Result<T, E>;
 
 /// The master keys, and which one seals. No default: a key is a secret, and secrets have none.
+///
+/// The keys are a map from id to key so that each is one environment variable
+/// (`VALUED__<SERVICE>__SEALING__KEYS__K2026=...`); the environment lower-cases the id
+/// (`k2026`), so ids are best written in lower case everywhere, `current` included.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SealingSettings {
     /// The id of the key that seals new values and that [`Keyring::rewrap`] moves values to.
     pub current: String,
-    /// Every master key that a stored value may still name.
-    pub keys: Vec<MasterKeySetting>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct MasterKeySetting {
-    /// Stored in each value it wraps: 1 to 32 letters, digits, `-` or `_` (e.g. `2026-11`).
-    pub id: String,
-    /// 32 random bytes in standard base64, as `openssl rand -base64 32` prints them.
-    pub key: SecretString,
+    /// Every master key that a stored value may still name, by id. An id is stored in each value
+    /// its key wraps: 1 to 32 letters, digits, `-` or `_` (e.g. `2026-11`). A key is 32 random
+    /// bytes in standard base64, as `openssl rand -base64 32` prints them.
+    pub keys: BTreeMap<String, SecretString>,
 }
 
 /// The master keys, ready to seal, open and re-wrap. Its `Debug` names the key ids only.
@@ -70,16 +68,13 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Refuses a key that is not 32 bytes of base64, a bad or repeated id, and a current id that
+    /// Refuses a key that is not 32 bytes of base64, a bad id, and a current id that
     /// names no key; each error names the key id.
     pub fn from_settings(settings: &SealingSettings) -> Result<Self> {
         let mut keys = BTreeMap::new();
-        for MasterKeySetting { id, key } in &settings.keys {
+        for (id, key) in &settings.keys {
             check_id(id)?;
-            if keys.insert(id.clone(), master_key(id, key)?).is_some() {
-                let problem = format!("master key \"{id}\" is given twice");
-                return Err(SealError::BadKey(problem));
-            }
+            keys.insert(id.clone(), master_key(id, key)?);
         }
         let current = settings.current.clone();
         if !keys.contains_key(&current) {
@@ -255,13 +250,12 @@ mod tests {
     const PHONE: &str = "07700 900123";
     const CONTEXT: &str = "story:42:phone";
 
-    fn setting(id: &str, key: &str) -> MasterKeySetting {
-        let (id, key) = (id.to_owned(), SecretString::from(key));
-        MasterKeySetting { id, key }
+    fn setting(id: &str, key: &str) -> (String, SecretString) {
+        (id.to_owned(), SecretString::from(key))
     }
 
-    fn from_settings(keys: Vec<MasterKeySetting>, current: &str) -> Result<Keyring> {
-        let current = current.to_owned();
+    fn from_settings(keys: Vec<(String, SecretString)>, current: &str) -> Result<Keyring> {
+        let (current, keys) = (current.to_owned(), keys.into_iter().collect());
         Keyring::from_settings(&SealingSettings { current, keys })
     }
 
@@ -365,8 +359,6 @@ mod tests {
         assert!(refusal(vec![setting("2026-11", &short)], "2026-11").contains(expected));
         assert!(refusal(vec![setting("2026-11", "not base64!")], "2026-11").contains(expected));
         assert!(refusal(vec![setting("a.b", &good)], "a.b").contains("\"a.b\""));
-        let twice = vec![setting("a", &good), setting("a", &good)];
-        assert!(refusal(twice, "a").contains("\"a\" is given twice"));
         assert!(refusal(vec![setting("a", &good)], "b").contains("\"b\" is not among"));
     }
 

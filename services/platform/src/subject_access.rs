@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use crate::auth::roles::{Admin, Admins};
 use crate::domain::EmailAddress;
 
-/// What the survey service says about a person: it holds nothing that identifies anyone.
+/// What the survey service says about a person's survey answers: it holds nothing that identifies
+/// anyone. (Its suggestion box answers for itself.)
 pub const SURVEY_FEEDBACK_NOTE: &str =
     "survey answers are stored without anything that identifies who gave them";
 
@@ -18,6 +19,8 @@ pub struct Answers {
     pub nomination: Value,
     pub voting: Value,
     pub notification: Value,
+    /// The suggestion box's answer: a JSON object (empty when not asked).
+    pub survey_feedback: Value,
 }
 
 /// Checks an `ExportPerson` call asking about `email`: the caller must be a platform admin (by the
@@ -43,9 +46,19 @@ pub fn document(email: &str, exported_at: DateTime<Utc>, answers: Answers) -> Va
         "exported_at": exported_at,
         "nomination": answers.nomination,
         "voting": answers.voting,
-        "survey_feedback": { "note": SURVEY_FEEDBACK_NOTE },
+        "survey_feedback": survey_feedback(answers.survey_feedback),
         "notification": answers.notification,
     })
+}
+
+/// The survey service's part: the note about survey answers beside whatever its suggestion box
+/// holds.
+fn survey_feedback(suggestions: Value) -> Value {
+    let mut part = json!({ "note": SURVEY_FEEDBACK_NOTE });
+    if let (Some(fields), Value::Object(held)) = (part.as_object_mut(), suggestions) {
+        fields.extend(held);
+    }
+    part
 }
 
 #[cfg(test)]
@@ -58,6 +71,7 @@ mod tests {
             nomination: json!({ "nominations_made": [1] }),
             voting: json!({ "votes": [] }),
             notification: json!({ "emails_to_them": [2, 3] }),
+            survey_feedback: json!({ "suggestions_posted": [4] }),
         };
         let document = document("sam@example.org", DateTime::UNIX_EPOCH, answers);
         assert_eq!(document["email"], "sam@example.org");
@@ -65,6 +79,10 @@ mod tests {
         assert_eq!(document["nomination"]["nominations_made"], json!([1]));
         assert_eq!(document["voting"]["votes"], json!([]));
         assert_eq!(document["survey_feedback"]["note"], SURVEY_FEEDBACK_NOTE);
+        assert_eq!(
+            document["survey_feedback"]["suggestions_posted"],
+            json!([4])
+        );
         assert_eq!(document["notification"]["emails_to_them"], json!([2, 3]));
     }
 }

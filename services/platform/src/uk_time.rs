@@ -7,7 +7,7 @@
 //! Admins type times the same way: [`parse_input`] reads a `datetime-local` value as UK time and
 //! refuses a time the clocks skip or repeat, saying when the change is.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use chrono_tz::Tz;
 
@@ -29,6 +29,12 @@ fn label(local: &DateTime<Tz>) -> String {
         LocalResult::Single(_) => "(UK time)".into(),
         _ => format!("(UK time, {})", local.format("%Z")),
     }
+}
+
+/// The year and month an instant falls in, in UK time: 00:30 BST on 1 November is November's.
+pub fn month(at: DateTime<Utc>) -> (i32, u32) {
+    let local = local(at);
+    (local.year(), local.month())
 }
 
 /// "1 June 2027 at 10:00 (UK time)".

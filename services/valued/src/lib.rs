@@ -34,8 +34,19 @@ async fn platform(settings: &Settings, shutdown: &Shutdown) -> anyhow::Result<Pl
     })
 }
 
+/// Who `valued up` lets sign in first when no platform admin is named in the settings.
+pub const FIRST_ADMIN: &str = "organiser@example.org";
+
+/// The first platform admin's single-use sign-in link, made at start without email.
+pub struct FirstSignIn {
+    pub email: String,
+    /// The link's path on the gateway.
+    pub path: String,
+}
+
 /// Every service started in one process, and where to reach them.
 pub struct Running {
+    pub first_sign_in: FirstSignIn,
     pub gateway_port: u16,
     pub nomination_port: u16,
     pub notification_port: u16,
@@ -64,7 +75,13 @@ impl Running {
 /// `valued up`: every service in this process, sharing one bus; the gateway is pointed at the
 /// ports the services actually bound.
 pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
-    let mut settings = settings.with_service_keys();
+    let mut settings = settings.with_service_keys().with_sign_in_links();
+    // A first platform admin, so that a newcomer can sign in with the link printed at start.
+    let admins = &mut settings.nomination.settings.auth.platform_admins;
+    if admins.is_empty() {
+        admins.push(FIRST_ADMIN.to_owned());
+    }
+    settings.gateway.auth.email_links = true;
     // The gateway's developer outbox lists deliveries on its own behalf.
     settings.notification.settings.developer_outbox |= settings.gateway.outbox;
     let settings = &settings;
@@ -99,6 +116,11 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
             local(voting.port()),
             &settings.voting.settings.grpc,
         )?,
+        survey_feedback: valued_gateway::Peer::new(
+            valued_survey_feedback::NAME,
+            local(survey.port()),
+            &settings.survey_feedback.settings.grpc,
+        )?,
     };
     // In one process with the file transport, the outbox page reads the emails' own files.
     let mut gateway_settings = settings.gateway.clone();
@@ -109,7 +131,17 @@ pub async fn up(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Runni
     }
     let gateway =
         valued_gateway::Application::build(&gateway_settings, peers, shutdown.clone()).await?;
+    let first_admin = settings.nomination.settings.auth.platform_admins[0].clone();
+    let first_sign_in = nomination
+        .sign_in_link_for(&first_admin)
+        .await
+        .map(|token| FirstSignIn {
+            email: first_admin,
+            path: format!("/admin/sign-in/email/{token}"),
+        })
+        .context("making the first platform admin's sign-in link")?;
     let mut running = Running {
+        first_sign_in,
         gateway_port: gateway.port(),
         nomination_port: nomination.port(),
         notification_port: notification.port(),
@@ -148,6 +180,11 @@ pub async fn serve(
                 valued_voting::NAME,
                 settings.voting.url.clone(),
                 &settings.voting.settings.grpc,
+            )?,
+            survey_feedback: valued_gateway::Peer::new(
+                valued_survey_feedback::NAME,
+                settings.survey_feedback.url.clone(),
+                &settings.survey_feedback.settings.grpc,
             )?,
         };
         let gateway =
@@ -318,6 +355,11 @@ pub async fn export_person(
         &settings.notification.settings.database,
     )
     .await?;
+    let survey_feedback = connect(
+        valued_survey_feedback::NAME,
+        &settings.survey_feedback.settings.database,
+    )
+    .await?;
     let actor = valued_nomination::auth::Actor::CommandLine;
     valued_nomination::subject_access::record_export(&nomination, &actor, &email).await?;
     let answers = valued_platform::subject_access::Answers {
@@ -332,6 +374,16 @@ pub async fn export_person(
             &notification,
             &email,
             &settings.notification.settings.email.public_url,
+        )
+        .await?,
+        survey_feedback: valued_survey_feedback::suggestions::erasure::export(
+            &survey_feedback,
+            &settings
+                .survey_feedback
+                .settings
+                .suggestions
+                .supporter_key_secret,
+            &email,
         )
         .await?,
     };

@@ -91,6 +91,18 @@ async fn main() -> anyhow::Result<()> {
                 "Valued is running: open http://127.0.0.1:{}/",
                 running.gateway_port
             );
+            // On the terminal, not only in the log: the newcomer's way in.
+            let first = &running.first_sign_in;
+            println!(
+                "Valued is running at http://127.0.0.1:{port}/\n\
+                 Sign in as the first platform admin ({email}) with this link; it works once, \
+                 and soon expires (then ask for another on the sign-in page, and read it in the \
+                 outbox at http://127.0.0.1:{port}/outbox):\n\
+                 http://127.0.0.1:{port}{path}",
+                port = running.gateway_port,
+                email = first.email,
+                path = first.path,
+            );
             running.wait().await
         }
         Command::Serve { service } => valued::serve(&settings, service, shutdown).await,

@@ -46,7 +46,10 @@ fn refusals(settings: &Settings, service: Service) -> Vec<String> {
             settings.developer_machine,
         )),
         Service::Gateway => refusals.extend(gateway(&settings.gateway)),
-        Service::Nomination | Service::SurveyFeedback => {}
+        Service::SurveyFeedback => {
+            refusals.extend(stories(&settings.survey_feedback.settings.stories))
+        }
+        Service::Nomination => {}
     }
     refusals
 }
@@ -66,6 +69,17 @@ fn voting(voting: &valued_voting::Settings) -> Option<String> {
         "voting.voter_key_secret is the development key, with which anyone holding the source \
          could test guessed emails against stored votes: set VALUED__VOTING__VOTER_KEY_SECRET \
          to a long random value that stays fixed while any ballot is open"
+            .into()
+    })
+}
+
+fn stories(stories: &valued_survey_feedback::stories::StorySettings) -> Option<String> {
+    stories.uses_development_key().then(|| {
+        "survey_feedback.stories.sealing holds the development master key, with which anyone \
+         holding the source could open stored phone numbers: set \
+         VALUED__SURVEY_FEEDBACK__STORIES__SEALING__KEYS__<ID> to 32 random bytes in base64 \
+         (openssl rand -base64 32) and VALUED__SURVEY_FEEDBACK__STORIES__SEALING__CURRENT to \
+         that id, in lower case"
             .into()
     })
 }
@@ -181,6 +195,14 @@ mod tests {
     fn production() -> Settings {
         let mut settings = Settings::load_from(None, []).unwrap();
         settings.voting.settings.voter_key_secret = LONG.to_owned().into();
+        let sealing = &mut settings.survey_feedback.settings.stories.sealing;
+        sealing.keys = [(
+            "k1".to_owned(),
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+        )]
+        .into_iter()
+        .collect();
+        sealing.current = "k1".to_owned();
         settings
     }
 
@@ -189,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn the_compiled_in_defaults_hold_no_secret_but_the_refused_voter_key() {
+    fn the_compiled_in_defaults_hold_no_secret_but_the_refused_voter_and_sealing_keys() {
         let defaults = Settings::load_from(None, []).unwrap();
         let notification = &defaults.notification.settings;
         assert!(!is_set(&notification.webhook.secret));
@@ -206,6 +228,10 @@ mod tests {
             assert!(grpc.service_key.is_none());
         }
         assert!(refused(&defaults, Service::Voting).contains("VALUED__VOTING__VOTER_KEY_SECRET"),);
+        assert!(
+            refused(&defaults, Service::SurveyFeedback)
+                .contains("VALUED__SURVEY_FEEDBACK__STORIES__SEALING__KEYS__<ID>")
+        );
         for service in [
             Service::Nomination,
             Service::Voting,

@@ -61,7 +61,9 @@ impl Settings {
 
 impl Settings {
     /// These settings with what every service shares filled in where a service has not set its
-    /// own: the OpenID Connect issuer and audience admins sign in with, from `nomination.auth`.
+    /// own, from `nomination.auth`: the OpenID Connect issuer and audience admins sign in with, and
+    /// the public key of emailed sign-in links' tokens (`nomination.auth.sign_in_key`, or the
+    /// public half of the signing key where this process holds it).
     pub fn with_shared_sign_in(mut self) -> Self {
         let nomination = self.nomination.settings.auth.oidc();
         for auth in [
@@ -70,10 +72,30 @@ impl Settings {
             &mut self.notification.settings.auth,
         ] {
             if auth.issuer.is_empty() {
-                auth.clone_from(&nomination);
+                auth.issuer.clone_from(&nomination.issuer);
+                auth.audience.clone_from(&nomination.audience);
+            }
+            if auth.sign_in_key.is_empty() {
+                auth.sign_in_key.clone_from(&nomination.sign_in_key);
             }
         }
         self
+    }
+
+    /// These settings with a new sign-in link key where none is set, and the audience `valued`
+    /// where none is: for `valued up`, so that a newcomer signs in by link with nothing else
+    /// installed. The key lives as long as the process (its sessions end with it).
+    pub fn with_sign_in_links(&self) -> Self {
+        let mut settings = self.clone();
+        let auth = &mut settings.nomination.settings.auth;
+        if auth.signing_key.is_none() {
+            let (secret, _) = valued_platform::auth::sign_in_link::SigningKey::generate();
+            auth.signing_key = Some(secret);
+        }
+        if auth.audience.is_empty() {
+            auth.audience = "valued".into();
+        }
+        settings.with_shared_sign_in()
     }
 
     /// These settings with a random service key for every service that has none: for `valued up`,
@@ -298,19 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn every_key_in_the_defaults_and_the_tenants_map_is_known() {
+    fn every_key_in_the_defaults_is_known_and_the_retired_tenants_map_is_refused() {
         // The compiled-in defaults load without a refusal: each of their keys is known.
         let settings = load(&[]).unwrap();
         assert_eq!(settings.notification.url, "http://127.0.0.1:50054");
-        // A map takes any key; its entries' fields are checked.
-        let settings =
-            load(&[("VALUED__NOTIFICATION__TENANTS__RJ1__SENDER_NAME", "GSTT")]).unwrap();
-        assert_eq!(
-            settings.notification.settings.tenants["rj1"].sender_name,
-            "GSTT"
-        );
+        // A trust's sender is its admins' to set on its settings page now, not a setting.
         assert!(refused_as_unknown(&load(&[(
-            "VALUED__NOTIFICATION__TENANTS__RJ1__SENDER",
+            "VALUED__NOTIFICATION__TENANTS__RJ1__SENDER_NAME",
             "GSTT"
         )])));
     }
@@ -360,10 +376,13 @@ mod tests {
                 None => vec![key],
             };
             assert!(!keys.is_empty(), "{key} names no setting");
-            variables.extend(
-                keys.iter()
-                    .map(|key| format!("VALUED__{}", key.replace('.', "__").to_uppercase())),
-            );
+            // A map's entries (`….keys.*`) are named by whoever sets them: try one.
+            variables.extend(keys.iter().map(|key| {
+                let key = key
+                    .strip_suffix(".*")
+                    .map_or_else(|| (*key).clone(), |map| format!("{map}.example"));
+                format!("VALUED__{}", key.replace('.', "__").to_uppercase())
+            }));
         }
         variables
     }

@@ -8,14 +8,20 @@ use std::time::Duration;
 use valued::Settings;
 use valued_platform::Shutdown;
 
-#[tokio::test]
-async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_outbox() {
+/// `valued up` on free ports in a fresh data directory: what runs, its shutdown, and the directory.
+async fn start() -> (valued::Running, Shutdown, std::path::PathBuf) {
     valued_testkit::init_test_logging();
     let data_dir =
         std::env::temp_dir().join(format!("valued-embedded-{}", uuid::Uuid::new_v4().simple()));
     let settings = Settings::embedded_on_free_ports(&data_dir).unwrap();
     let shutdown = Shutdown::new();
     let running = valued::up(&settings, shutdown.clone()).await.unwrap();
+    (running, shutdown, data_dir)
+}
+
+#[tokio::test]
+async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_outbox() {
+    let (running, shutdown, data_dir) = start().await;
     let base = format!("http://127.0.0.1:{}", running.gateway_port);
     let http = reqwest::Client::builder()
         .cookie_store(true)
@@ -158,6 +164,104 @@ async fn the_embedded_default_takes_a_nomination_and_shows_its_emails_in_the_out
         .await
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_newcomer_signs_in_with_the_printed_link_and_again_by_an_emailed_one() {
+    let (running, shutdown, data_dir) = start().await;
+    let base = format!("http://127.0.0.1:{}", running.gateway_port);
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    assert_eq!(running.first_sign_in.email, valued::FIRST_ADMIN);
+
+    // The printed link opens a button; pressing it signs in as a platform admin.
+    let http = browser();
+    let first = format!("{base}{}", running.first_sign_in.path);
+    let admin = sign_in_through(&http, &first).await;
+    assert!(admin.contains("Platform administrator"), "{admin}");
+    assert!(admin.contains(valued::FIRST_ADMIN), "{admin}");
+    let page = page_text(&http, &first).await;
+    let again = http
+        .post(&first)
+        .form(&[("csrf_token", csrf_of(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404, "the link works once");
+
+    // Later, in another browser: the admin pages ask to sign in, and the sign-in page emails a
+    // link (read here from the outbox) to an admin, and nothing to anyone else.
+    let http = browser();
+    let asked = http.get(format!("{base}/admin")).send().await.unwrap();
+    assert_eq!(asked.status(), 303);
+    let sign_in = page_text(&http, &format!("{base}/admin/sign-in")).await;
+    assert!(sign_in.contains("Email me a sign-in link"), "{sign_in}");
+    for email in ["stranger@example.org", valued::FIRST_ADMIN] {
+        let sent = http
+            .post(format!("{base}/admin/sign-in/email"))
+            .form(&[("csrf_token", csrf_of(&sign_in).as_str()), ("email", email)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 200);
+        assert!(sent.text().await.unwrap().contains("Check your email"));
+    }
+    let outbox = data_dir.join("outbox");
+    let link = wait_for(|| {
+        read_emails(&outbox)
+            .into_iter()
+            .filter(|e| e.starts_with("Your sign-in link for Valued"))
+            .find_map(|e| {
+                let start = e.find("/admin/sign-in/email/")?;
+                let path = &e[start..];
+                Some(path[..path.find(char::is_whitespace).unwrap_or(path.len())].to_owned())
+            })
+    })
+    .await;
+    let emailed: Vec<String> = read_emails(&outbox)
+        .into_iter()
+        .filter(|e| e.starts_with("Your sign-in link for Valued"))
+        .collect();
+    assert_eq!(emailed.len(), 1, "one link, to the admin only");
+    let admin = sign_in_through(&http, &format!("{base}{link}")).await;
+    assert!(admin.contains("Platform administrator"), "{admin}");
+
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), running.wait())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// Opens the sign-in link `url`, presses its button, and returns the admin home page it leads to.
+async fn sign_in_through(http: &reqwest::Client, url: &str) -> String {
+    let page = page_text(http, url).await;
+    assert!(page.contains("Sign in to Valued"), "{page}");
+    let signed_in = http
+        .post(url)
+        .form(&[("csrf_token", csrf_of(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let home = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(home, "/admin");
+    let base = url.split("/admin").next().unwrap();
+    page_text(http, &format!("{base}{home}")).await
+}
+
+/// The CSRF token a page's form carries.
+fn csrf_of(page: &str) -> String {
+    let (_, after) = page
+        .split_once("name=\"csrf_token\"")
+        .expect("a form with a CSRF token");
+    let (_, value) = after.split_once("value=\"").unwrap();
+    value.split('"').next().unwrap().to_owned()
 }
 
 /// Every `.eml` file in `dir`, decoded to its text.

@@ -34,8 +34,9 @@ use valued_platform::domain::{EmailAddress, FieldError};
 
 use crate::db::entities::{ballot, eligible_voter, vote_audit, vote_eligibility};
 use crate::domain::signal_digest;
-use crate::domain::{NewEligibility, StaffList, VoterKey, WorkDomain, domain_and_parents};
+use crate::domain::{NewEligibility, StaffList, VoterKey, domain_and_parents};
 use crate::error::{Error, Result};
+use valued_platform::domain::WorkDomain;
 
 /// The kind under which domains are digested ([`signal_digest`]).
 pub const DOMAIN: &str = "domain";

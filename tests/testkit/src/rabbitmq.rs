@@ -227,8 +227,13 @@ fn password() -> String {
     std::env::var("TEST_AMQP_PASSWORD").unwrap_or_else(|_| "guest".into())
 }
 
+/// Runs `rabbitmqctl`, killed after a minute (coreutils `timeout`): a node that stops answering
+/// fails the test that asked instead of hanging it.
 pub fn rabbitmqctl(args: &[&str]) -> anyhow::Result<String> {
-    let output = Command::new("rabbitmqctl").args(args).output()?;
+    let output = Command::new("timeout")
+        .args(["--kill-after=5", "60", "rabbitmqctl"])
+        .args(args)
+        .output()?;
     anyhow::ensure!(
         output.status.success(),
         "rabbitmqctl {args:?} failed: {}",

@@ -22,6 +22,22 @@ pub(crate) struct CampaignView {
     /// "31 March 2027", when scheduled.
     pub nominations_open_on: Option<String>,
     pub nominations_close_on: Option<String>,
+    /// Key dates (soonest first), resources, and news (newest first), as the service orders them.
+    pub dates: Vec<ItemView>,
+    pub resources: Vec<ItemView>,
+    pub news: Vec<ItemView>,
+}
+
+/// A key date, resource or news item of the campaign's page.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ItemView {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    /// "1 June 2027", for a date or news item.
+    pub on: Option<String>,
+    pub url: String,
+    pub body: String,
 }
 
 fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -57,7 +73,25 @@ impl From<&Campaign> for CampaignView {
             }
             _ => None,
         };
+        let items = |kind: &str| -> Vec<ItemView> {
+            campaign
+                .items
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| ItemView {
+                    id: i.id.clone(),
+                    kind: i.kind.clone(),
+                    title: i.title.clone(),
+                    on: date_of(i.at.as_ref()).map(valued_platform::uk_time::day),
+                    url: i.url.clone(),
+                    body: i.body.clone(),
+                })
+                .collect()
+        };
         Self {
+            dates: items("date"),
+            resources: items("resource"),
+            news: items("news"),
             id: campaign.id.clone(),
             slug: segment(&campaign.slug),
             name: campaign.name.clone(),

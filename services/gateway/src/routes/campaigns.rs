@@ -3,13 +3,14 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::context;
-use valued_proto::nomination::v1::{ListRecognisedRequest, RecognisedEntry};
+use valued_proto::nomination::v1::{Campaign, ListRecognisedRequest, RecognisedEntry};
 use valued_proto::voting::v1::ListCampaignBallotsRequest;
 
 use crate::clients::Clients;
 use crate::error::Result;
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::page::{self, see_other};
+use crate::routes::write_to_mp;
 
 /// `GET /`: straight to the campaign when there is one, else the list of campaigns.
 pub async fn index(State(clients): State<Clients>) -> Result<Response> {
@@ -32,6 +33,8 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
     let campaign = clients.campaign(&slug).await?;
     let recognised = recognised(&clients, &campaign.id).await;
     let vote = public_vote(&clients, &campaign.id).await;
+    let stories = crate::routes::story::published(&clients, &campaign).await;
+    let mp_letter = mp_letter(&clients, &campaign).await;
     let campaign = CampaignView::from(&campaign);
     page::render(
         "campaign.html",
@@ -41,8 +44,23 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
             winners => recognised.iter().filter(|e| e.kind == "winner").map(entry_view).collect::<Vec<_>>(),
             finalists => recognised.iter().filter(|e| e.kind == "finalist").map(entry_view).collect::<Vec<_>>(),
             vote => vote,
+            stories => stories,
+            mp_letter => mp_letter,
         },
     )
+}
+
+/// "Email your MP" on the campaign's page: the link to its letter page when its organisers
+/// suggest a letter, and how many have written for it. Nothing when neither (or the notification
+/// service cannot say).
+async fn mp_letter(clients: &Clients, campaign: &Campaign) -> Option<minijinja::Value> {
+    let (wording, written) = tokio::join!(
+        write_to_mp::suggested_wording(clients, &campaign.id),
+        write_to_mp::letters_written(clients, Some(&campaign.id))
+    );
+    let written = written.and_then(|(_, ours)| write_to_mp::people_have_written(ours));
+    let path = (!wording.is_empty()).then(|| write_to_mp::campaign_path(campaign));
+    (path.is_some() || written.is_some()).then(|| context! { path => path, written => written })
 }
 
 /// The campaign's finalists and winners, only as their consent allows (the service leaves out the
@@ -146,6 +164,36 @@ mod tests {
         assert!(page("results").contains(r#"<a href="/campaigns/health-heroes/results">"#));
         assert!(page("waiting").contains("Read about the finalists in the public vote"));
         assert!(!page("").contains("/vote"));
+    }
+
+    #[test]
+    fn a_suggested_letter_is_linked_with_how_many_have_written() {
+        let view = CampaignView::from(&campaign());
+        let page = |mp_letter: Option<minijinja::Value>| {
+            render(
+                "campaign.html",
+                context! { page_title => "x", campaign => view.clone(), mp_letter => mp_letter },
+            )
+            .unwrap()
+        };
+        let html = page(Some(context! {
+            path => "/campaigns/health-heroes/write-to-your-mp",
+            written => "1,234 people have written to their MP",
+        }));
+        assert!(
+            html.contains(
+                r#"<a href="/campaigns/health-heroes/write-to-your-mp">Email your MP</a>"#
+            )
+        );
+        assert!(html.contains("<strong>1,234 people have written to their MP.</strong>"));
+        // Letters written, the wording since cleared: the count without the link.
+        let counted = page(Some(context! {
+            path => None::<String>,
+            written => "1 person has written to their MP",
+        }));
+        assert!(counted.contains("1 person has written to their MP."));
+        assert!(!counted.contains("write-to-your-mp"));
+        assert!(!page(None).contains("Email your MP"));
     }
 
     #[test]

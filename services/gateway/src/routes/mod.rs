@@ -25,6 +25,9 @@ pub mod outbox;
 pub mod page;
 pub mod privacy;
 pub mod results;
+pub mod story;
+pub mod suggestions;
+pub mod survey;
 pub mod unsubscribe;
 pub mod vote;
 pub mod write_to_mp;
@@ -70,6 +73,37 @@ pub fn router(
             get(vote::show_verify).post(vote::verify),
         )
         .route("/campaigns/{slug}/results", get(results::show))
+        .route(
+            "/surveys/invitation",
+            get(survey::show_code).post(survey::enter_code),
+        )
+        .route(
+            "/surveys/invitation/{code}",
+            get(survey::show_invitation).post(survey::submit_invitation),
+        )
+        .route("/surveys/thank-you", get(survey::thank_you))
+        .route("/surveys/{slug}", get(survey::show).post(survey::submit))
+        .route(
+            "/campaigns/{slug}/story",
+            get(story::show).post(story::submit),
+        )
+        .route("/campaigns/{slug}/story/sent", get(story::sent))
+        .route("/stories/drafts/{token}", get(story::resume))
+        .route(
+            "/stories/withdraw/{token}",
+            get(story::show_withdraw).post(story::withdraw),
+        )
+        .route("/suggestions", get(suggestions::index))
+        .route("/suggestions/{trust}", get(suggestions::board))
+        .route(
+            "/suggestions/{trust}/new",
+            get(suggestions::show_new).post(suggestions::post),
+        )
+        .route("/suggestions/{trust}/posted", get(suggestions::posted))
+        .route(
+            "/suggestions/{trust}/{id}/support",
+            get(suggestions::show_support).post(suggestions::support),
+        )
         .route("/drafts/{token}", get(nominate::drafts::resume))
         .route(
             "/confirm/{token}",
@@ -78,6 +112,10 @@ pub fn router(
         .route("/claim/{token}", get(claim::show).post(claim::claim))
         .route("/consent/{token}", get(consent::show).post(consent::record))
         .route("/consent/{token}/not-me", post(consent::not_me))
+        .route(
+            "/campaigns/{slug}/write-to-your-mp",
+            get(write_to_mp::show_for_campaign).post(write_to_mp::write_for_campaign),
+        )
         .route(
             "/write-to-your-mp",
             get(write_to_mp::show).post(write_to_mp::write),

@@ -232,11 +232,13 @@ pub(crate) mod tests {
                     code: "RRK".into(),
                     name: "University Hospitals Birmingham NHS Foundation Trust".into(),
                     region: "Midlands".into(),
+                    sites: Vec::new(),
                 },
                 Trust {
                     code: "RJ1".into(),
                     name: "Guy's and St Thomas' NHS Foundation Trust".into(),
                     region: "London".into(),
+                    sites: Vec::new(),
                 },
             ],
             categories: vec![
@@ -403,6 +405,40 @@ pub(crate) mod tests {
         for kind in ["person", "team", "unknown"] {
             assert!(html.contains(&format!("value=\"{kind}\"")), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_trust_s_listed_sites_are_offered_by_name_and_shown_by_name_when_checked() {
+        let mut listed = campaign();
+        listed.trusts[1].sites = vec![
+            valued_proto::nomination::v1::TrustSite {
+                code: "RJ121".into(),
+                name: "St Thomas' Hospital".into(),
+            },
+            valued_proto::nomination::v1::TrustSite {
+                code: "RJ122".into(),
+                name: "Guy's Hospital".into(),
+            },
+        ];
+        let form = NominationForm {
+            site_code: "RJ122".into(),
+            ..filled()
+        };
+        let html = pages::render_page(Page::Workplace, &listed, &form, &[], "tok").unwrap();
+        assert!(html.contains(r#"<select class="nhsuk-select" id="site_code" name="site_code""#));
+        assert!(
+            html.contains(
+                r#"<optgroup label="Guy&#x27;s and St Thomas&#x27; NHS Foundation Trust">"#
+            )
+        );
+        assert!(html.contains(r#"<option value="RJ122" selected>Guy&#x27;s Hospital</option>"#));
+        assert!(html.contains("Not listed, or I do not know"));
+        let check = pages::render_check(&listed, &form, &[], "tok").unwrap();
+        assert!(check.contains("Guy&#x27;s Hospital (RJ122)"));
+        // A campaign whose trusts list no sites asks for the code.
+        let html = page_html(Page::Workplace, &form, &[]);
+        assert!(html.contains(r#"id="site_code" name="site_code" type="text" value="RJ122""#));
+        assert!(!html.contains("<select class=\"nhsuk-select\" id=\"site_code\""));
     }
 
     #[test]

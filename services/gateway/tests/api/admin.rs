@@ -16,11 +16,16 @@ use valued_proto::nomination::v1::{
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
+mod campaigns;
 mod deliveries;
+mod insight;
+mod mp_letter;
+mod organisations;
 mod people;
 mod privacy;
 mod public_vote;
 mod setup;
+mod trusts;
 
 const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
@@ -88,6 +93,7 @@ async fn spawn_peers(sign_in: bool, notification: &str, voting: &str) -> Admin {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
             platform_admins: vec![PLATFORM_ADMIN.into()],
+            ..Default::default()
         },
         grpc: valued_testkit::grpc::settings(),
         ..valued_nomination::Settings::default()
@@ -132,6 +138,8 @@ async fn spawn_peers(sign_in: bool, notification: &str, voting: &str) -> Admin {
         nomination: Peer::new(valued_nomination::NAME, grpc, &nomination_grpc).unwrap(),
         notification: Peer::new("notification", notification.into(), &nomination_grpc).unwrap(),
         voting: Peer::new("voting", voting.into(), &nomination_grpc).unwrap(),
+        // Stand-ins for voting answer for the suggestion box too.
+        survey_feedback: Peer::new("survey-feedback", voting.into(), &nomination_grpc).unwrap(),
     };
     let gateway = Application::build(&settings, peers, shutdown.clone())
         .await

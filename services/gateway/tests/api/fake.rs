@@ -243,6 +243,17 @@ service! { FakeNomination: NominationService {
         get_nomination: GetNominationRequest => GetNominationResponse;
         get_nominee: GetNomineeRequest => GetNomineeResponse;
         list_recognised: ListRecognisedRequest => ListRecognisedResponse;
+        request_sign_in_link: RequestSignInLinkRequest => RequestSignInLinkResponse;
+        create_campaign: CreateCampaignRequest => CreateCampaignResponse;
+        update_campaign: UpdateCampaignRequest => UpdateCampaignResponse;
+        get_trust_settings: GetTrustSettingsRequest => GetTrustSettingsResponse;
+        add_campaign_item: AddCampaignItemRequest => AddCampaignItemResponse;
+        remove_campaign_item: RemoveCampaignItemRequest => RemoveCampaignItemResponse;
+        set_trust_settings: SetTrustSettingsRequest => SetTrustSettingsResponse;
+        add_trust_site: AddTrustSiteRequest => AddTrustSiteResponse;
+        remove_trust_site: RemoveTrustSiteRequest => RemoveTrustSiteResponse;
+        import_organisations: ImportOrganisationsRequest => ImportOrganisationsResponse;
+        redeem_sign_in_link: RedeemSignInLinkRequest => RedeemSignInLinkResponse;
         who_am_i: WhoAmIRequest => WhoAmIResponse;
         list_moderation_queue: ListModerationQueueRequest => ListModerationQueueResponse;
         moderate_nomination: ModerateNominationRequest => ModerateNominationResponse;
@@ -266,6 +277,7 @@ service! { FakeNomination: NominationService {
         request_erasure: RequestErasureRequest => RequestErasureResponse;
         get_erasure_progress: GetErasureProgressRequest => GetErasureProgressResponse;
         list_erasure_requests: ListErasureRequestsRequest => ListErasureRequestsResponse;
+        get_insight: GetInsightRequest => GetInsightResponse;
 }}
 
 fn choices(pairs: &[(&str, &str)]) -> Vec<Choice> {
@@ -291,6 +303,7 @@ pub fn campaign() -> Campaign {
         code: code.into(),
         name: name.into(),
         region: region.into(),
+        sites: Vec::new(),
     };
     Campaign {
         id: "0193a1b2-0000-7000-8000-000000000001".into(),

@@ -60,7 +60,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 pub async fn spawn_app_with_peers(settings: Settings, nomination: String) -> TestApp {
     let voting = format!("http://127.0.0.1:{}", closed_port().await);
     let keys = valued_testkit::grpc::settings();
-    spawn_app_on(settings, nomination, voting, keys).await
+    spawn_app_on(settings, nomination, voting, keys, None).await
 }
 
 /// The gateway on port 0 calling the nomination service at `nomination` and the voting service
@@ -70,15 +70,42 @@ pub async fn spawn_app_with_voting(
     voting: String,
     voting_grpc: &valued_platform::GrpcSettings,
 ) -> TestApp {
-    spawn_app_on(Settings::default(), nomination, voting, voting_grpc.clone()).await
+    spawn_app_on(
+        Settings::default(),
+        nomination,
+        voting,
+        voting_grpc.clone(),
+        None,
+    )
+    .await
 }
 
-/// The peers' credentials are all signed with `keys`' service key (a fake checks none).
+/// The gateway on port 0 calling the nomination service at `nomination` and the survey-feedback
+/// service at `survey`, whose gRPC settings (and so its service key) are `survey_grpc`.
+pub async fn spawn_app_with_survey(
+    nomination: String,
+    survey: String,
+    survey_grpc: &valued_platform::GrpcSettings,
+) -> TestApp {
+    let voting = format!("http://127.0.0.1:{}", closed_port().await);
+    spawn_app_on(
+        Settings::default(),
+        nomination,
+        voting,
+        valued_testkit::grpc::settings(),
+        Some((survey, survey_grpc.clone())),
+    )
+    .await
+}
+
+/// The peers' credentials are all signed with `keys`' service key (a fake checks none), but
+/// the survey-feedback service's, when given, with its own.
 async fn spawn_app_on(
     settings: Settings,
     nomination: String,
     voting: String,
     keys: valued_platform::GrpcSettings,
+    survey: Option<(String, valued_platform::GrpcSettings)>,
 ) -> TestApp {
     valued_testkit::init_test_logging();
     let peers = Peers {
@@ -90,6 +117,15 @@ async fn spawn_app_on(
         )
         .unwrap(),
         voting: Peer::new("voting", voting, &keys).unwrap(),
+        survey_feedback: match survey {
+            Some((url, grpc)) => Peer::new("survey-feedback", url, &grpc).unwrap(),
+            None => Peer::new(
+                "survey-feedback",
+                format!("http://127.0.0.1:{}", closed_port().await),
+                &keys,
+            )
+            .unwrap(),
+        },
     };
     let shutdown = Shutdown::new();
     let app = Application::build(&settings, peers, shutdown.clone())

@@ -14,4 +14,7 @@ mod helpers;
 mod nomination_form;
 mod pages;
 mod security;
+mod story;
+mod suggestions;
+mod survey;
 mod vote;

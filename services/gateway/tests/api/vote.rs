@@ -83,6 +83,7 @@ async fn spawn() -> Vote {
         auth: OidcSettings {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
+            ..Default::default()
         },
         ..valued_voting::Settings::default()
     };

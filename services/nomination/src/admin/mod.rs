@@ -4,8 +4,11 @@
 
 pub mod audit;
 pub mod campaigns;
+pub mod insight;
 pub mod judging;
 pub mod moderation;
+pub mod page_items;
 pub mod people;
 pub mod privacy;
 pub mod recognition;
+pub mod trusts;

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 use valued_platform::domain::{EmailAddress, FieldError};
 use valued_platform::outbox::Outbox;
+use valued_proto::events::v1::AdminInvited;
 
 use crate::auth::{self, Actor, Principal, Role};
 use crate::db::entities::{campaign, region, role_grant, trust};
@@ -170,7 +171,13 @@ pub async fn invite(
         .map_err(|e| Error::Invalid(vec![e]))?;
     let email = key.email.normalised();
     let actor = Actor::Admin(principal);
-    auth::grant(db, outbox, &actor, &email, key.role, &scope).await?;
+    let invitation = AdminInvited {
+        email: email.clone(),
+        role: key.role.slug().to_owned(),
+        scope_name: scope_name.clone(),
+        invited_by: principal.email.clone(),
+    };
+    auth::grant_and_invite(db, outbox, &actor, (&email, key.role, &scope), &invitation).await?;
     let stored = role_grant::Entity::find_by_id((email, key.role.slug().to_owned(), scope))
         .one(db)
         .await?

@@ -621,6 +621,8 @@ mod tests {
             region_code: Some("Y56".into()),
             address: None,
             postcode: Some("SE1 7EH".into()),
+            sender_name: String::new(),
+            reply_to: String::new(),
         }
     }
 

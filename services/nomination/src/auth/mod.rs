@@ -24,26 +24,39 @@ use serde::Deserialize;
 use tonic::Status;
 use uuid::Uuid;
 
+use secrecy::SecretString;
 use valued_platform::auth::OidcSettings;
 pub use valued_platform::auth::Verifier;
+use valued_platform::auth::sign_in_link::SigningKey;
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::RoleChanged;
+use valued_proto::events::v1::{AdminInvited, RoleChanged};
 
 use crate::admin::audit;
 use crate::db::entities::{campaign, role_grant, trust};
 use crate::error::{Error, Result};
 
 mod claims;
+pub mod links;
 
 use claims::Account;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct AuthSettings {
-    /// The OpenID Connect issuer URL; empty switches admin sign-in off.
+    /// The OpenID Connect issuer URL; empty switches sign-in through a provider off.
     pub issuer: String,
     /// The client id the gateway signs in with: ID tokens must be issued to it.
     pub audience: String,
+    /// The key this service signs emailed sign-in links' ID tokens with (32 random bytes, base64;
+    /// a secret). Unset: sign-in by email is off. See [`links`].
+    pub signing_key: Option<SecretString>,
+    /// The public half of `signing_key`, which the other services verify those tokens with; derived
+    /// from `signing_key` when empty, refused at start when it does not match.
+    pub sign_in_key: String,
+    /// How long an emailed sign-in link works.
+    pub sign_in_link_minutes: u32,
+    /// How long a session begun from an emailed link lasts before signing in again.
+    pub sign_in_session_hours: u32,
     /// Emails invited as platform admins (to bootstrap a deployment): each is stored as a grant on
     /// its first sign-in with the email verified, bound to that account and revocable like any other.
     /// A list, or comma-separated text in the environment.
@@ -51,15 +64,59 @@ pub struct AuthSettings {
     pub platform_admins: Vec<String>,
 }
 
-impl AuthSettings {
-    /// What the platform's verifier checks ID tokens against.
-    pub fn oidc(&self) -> OidcSettings {
-        OidcSettings {
-            issuer: self.issuer.clone(),
-            audience: self.audience.clone(),
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            audience: String::new(),
+            signing_key: None,
+            sign_in_key: String::new(),
+            sign_in_link_minutes: 15,
+            sign_in_session_hours: 8,
+            platform_admins: Vec::new(),
         }
     }
 }
+
+impl AuthSettings {
+    /// What the platform's verifier checks ID tokens against: the provider's, and (with a signing
+    /// key) emailed links' tokens under its public half.
+    pub fn oidc(&self) -> OidcSettings {
+        let derived = self
+            .signing_key
+            .as_ref()
+            .and_then(|key| SigningKey::from_secret(SIGNING_KEY, key).ok())
+            .map(|key| key.public_key().to_owned());
+        OidcSettings {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            sign_in_key: match derived {
+                Some(public) if self.sign_in_key.trim().is_empty() => public,
+                _ => self.sign_in_key.trim().to_owned(),
+            },
+        }
+    }
+
+    /// The sign-in link key, if sign-in by email is on: an error naming the setting when the key is
+    /// malformed or `sign_in_key` is not its public half.
+    pub fn signing_key(&self) -> anyhow::Result<Option<SigningKey>> {
+        let Some(secret) = &self.signing_key else {
+            return Ok(None);
+        };
+        let key = SigningKey::from_secret(SIGNING_KEY, secret)?;
+        let public = self.sign_in_key.trim();
+        anyhow::ensure!(
+            public.is_empty() || public == key.public_key(),
+            "nomination.auth.sign_in_key is not the public half of {SIGNING_KEY}: set it to {} \
+             (and the same auth.sign_in_key on every service), or leave it empty",
+            key.public_key()
+        );
+        Ok(Some(key))
+    }
+}
+
+/// The setting that holds the sign-in link key, as errors name it.
+const SIGNING_KEY: &str = "nomination.auth.signing_key";
 
 pub use valued_platform::auth::roles::{Grant, Role};
 
@@ -483,6 +540,28 @@ pub async fn grant(
     role: Role,
     scope: &str,
 ) -> Result<()> {
+    grant_with(db, outbox, actor, (email, role, scope), None).await
+}
+
+/// As [`grant`], and when the grant is new (or renewed after a revocation) `invitation` is
+/// published with it, in the same transaction, so that the invitee is emailed once.
+pub async fn grant_and_invite(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
+    actor: &Actor<'_>,
+    (email, role, scope): (&str, Role, &str),
+    invitation: &AdminInvited,
+) -> Result<()> {
+    grant_with(db, outbox, actor, (email, role, scope), Some(invitation)).await
+}
+
+async fn grant_with(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    outbox: &Outbox,
+    actor: &Actor<'_>,
+    (email, role, scope): (&str, Role, &str),
+    invitation: Option<&AdminInvited>,
+) -> Result<()> {
     let email = email.trim().to_lowercase();
     let txn = db.begin().await?;
     require_manages(&txn, actor, "invite someone as", role, scope).await?;
@@ -511,6 +590,9 @@ pub async fn grant(
     if renewed > 0 || inserted {
         audit_grant(&txn, actor, "grant_role", (&email, role, scope)).await?;
         announce(&txn, outbox, (&email, role.slug(), scope)).await?;
+        if let Some(invitation) = invitation {
+            outbox.enqueue(&txn, None, invitation).await?;
+        }
     }
     outbox.commit(txn).await?;
     Ok(())

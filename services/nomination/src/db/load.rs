@@ -5,16 +5,22 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use uuid::Uuid;
 use valued_platform::domain::FieldError;
 
-use super::entities::{campaign, campaign_trust, category, nomination, nominee, trust};
+use super::entities::{
+    campaign, campaign_item, campaign_trust, category, nomination, nominee, site, trust,
+};
 use crate::domain::RecordId;
 use crate::error::{Error, Result};
 
-/// A campaign with the trusts it is open to and its categories in display order.
+/// A campaign with the trusts it is open to, its categories in display order, and its page's key
+/// dates (soonest first), resources and news (newest first).
 #[derive(Debug, Clone)]
 pub struct CampaignView {
     pub campaign: campaign::Model,
     pub trusts: Vec<trust::Model>,
+    /// The sites of those trusts, by name.
+    pub sites: Vec<site::Model>,
     pub categories: Vec<category::Model>,
+    pub items: Vec<campaign_item::Model>,
 }
 
 pub async fn campaign_views(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
@@ -40,15 +46,36 @@ pub async fn campaign_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<C
 
 async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<CampaignView> {
     let trusts = trusts_of(db, &campaign).await?;
+    let sites = site::Entity::find()
+        .filter(site::Column::TrustCode.is_in(trusts.iter().map(|t| t.code.as_str())))
+        .order_by_asc(site::Column::Name)
+        .all(db)
+        .await?;
     let categories = category::Entity::find()
         .filter(category::Column::CampaignId.eq(campaign.id))
         .order_by_asc(category::Column::Position)
         .all(db)
         .await?;
+    let mut items = campaign_item::Entity::find()
+        .filter(campaign_item::Column::CampaignId.eq(campaign.id))
+        .order_by_asc(campaign_item::Column::CreatedAt)
+        .all(db)
+        .await?;
+    // Each kind apart: dates soonest first, news newest first, resources as added (stable).
+    items.sort_by_key(|item| {
+        let at = item.at.map_or(0, |at| at.timestamp());
+        match item.kind.as_str() {
+            "date" => (0, at),
+            "news" => (1, -at),
+            _ => (2, 0),
+        }
+    });
     Ok(CampaignView {
         campaign,
         trusts,
+        sites,
         categories,
+        items,
     })
 }
 

@@ -8,7 +8,10 @@ use crate::admin::people::{GrantKey, Listed};
 use crate::admin::recognition::Finalists;
 use crate::db::entities::nomination;
 use crate::db::load::CampaignView;
-use crate::domain::{Band, Decision, NominationRequest, RecordId, Relationship, StaffGroup};
+use crate::domain::{
+    Band, CampaignRequest, CategoryRequest, Decision, NominationRequest, RecordId, Relationship,
+    StaffGroup, Windows, time_of,
+};
 use crate::erasure::Progress;
 use crate::error::Error;
 use crate::public::claim::{self, Claim};
@@ -210,6 +213,12 @@ pub fn campaign(view: CampaignView) -> pb::Campaign {
         scope_code: view.campaign.scope_code.clone().unwrap_or_default(),
         nominations_open_at: timestamp(view.campaign.nominations_open_at),
         nominations_close_at: timestamp(view.campaign.nominations_close_at),
+        judging_close_at: timestamp(view.campaign.judging_close_at),
+        vote_open_at: timestamp(view.campaign.vote_open_at),
+        vote_close_at: timestamp(view.campaign.vote_close_at),
+        results_at: timestamp(view.campaign.results_at),
+        vote_per_region: view.campaign.vote_per_region,
+        items: view.items.into_iter().map(campaign_item).collect(),
         id: view.campaign.id.to_string(),
         slug: view.campaign.slug,
         name: view.campaign.name,
@@ -218,6 +227,12 @@ pub fn campaign(view: CampaignView) -> pb::Campaign {
             .trusts
             .into_iter()
             .map(|t| pb::Trust {
+                sites: view
+                    .sites
+                    .iter()
+                    .filter(|s| s.trust_code == t.code)
+                    .map(trust_site)
+                    .collect(),
                 code: t.code,
                 name: t.name,
                 region: t.region,
@@ -286,5 +301,136 @@ pub fn criterion(c: crate::db::entities::criterion::Model) -> pb::Criterion {
         id: c.id.to_string(),
         name: c.name,
         weight: u32::try_from(c.weight).unwrap_or_default(),
+    }
+}
+
+/// An UpdateCampaign request as the domain reads it, with what cannot change from `stored`.
+pub fn campaign_edit(r: pb::UpdateCampaignRequest, stored: &CampaignView) -> CampaignRequest {
+    let campaign = &stored.campaign;
+    CampaignRequest {
+        slug: campaign.slug.clone(),
+        name: r.name,
+        description: r.description,
+        scope: campaign.scope.clone(),
+        scope_code: campaign.scope_code.clone().unwrap_or_default(),
+        trust_codes: stored.trusts.iter().map(|t| t.code.clone()).collect(),
+        windows: windows([
+            r.nominations_open_at,
+            r.nominations_close_at,
+            r.judging_close_at,
+            r.vote_open_at,
+            r.vote_close_at,
+            r.results_at,
+        ]),
+        vote_per_region: r.vote_per_region,
+        categories: r.categories.into_iter().map(category_request).collect(),
+    }
+}
+
+/// A timetable from its six times, in stage order.
+fn windows(
+    [open, close, judging, vote_open, vote_close, results]: [Option<prost_types::Timestamp>; 6],
+) -> Windows {
+    Windows {
+        nominations_open_at: time_of(open.as_ref()),
+        nominations_close_at: time_of(close.as_ref()),
+        judging_close_at: time_of(judging.as_ref()),
+        vote_open_at: time_of(vote_open.as_ref()),
+        vote_close_at: time_of(vote_close.as_ref()),
+        results_at: time_of(results.as_ref()),
+    }
+}
+
+fn category_request(c: pb::NewCategory) -> CategoryRequest {
+    CategoryRequest {
+        id: c.id,
+        name: c.name,
+        description: c.description,
+        word_limit: c.word_limit,
+        eligible_staff_groups: c.eligible_staff_groups,
+        eligible_bands: c.eligible_bands,
+    }
+}
+
+/// A CreateCampaign request as the domain reads it.
+pub fn campaign_request(r: pb::CreateCampaignRequest) -> CampaignRequest {
+    CampaignRequest {
+        slug: r.slug,
+        name: r.name,
+        description: r.description,
+        scope: r.scope,
+        scope_code: r.scope_code,
+        trust_codes: r.trust_codes,
+        windows: windows([
+            r.nominations_open_at,
+            r.nominations_close_at,
+            r.judging_close_at,
+            r.vote_open_at,
+            r.vote_close_at,
+            r.results_at,
+        ]),
+        vote_per_region: r.vote_per_region,
+        categories: r
+            .categories
+            .into_iter()
+            .map(|c| CategoryRequest {
+                // A new campaign's categories are all new.
+                id: String::new(),
+                ..category_request(c)
+            })
+            .collect(),
+    }
+}
+
+/// A trust's settings as its admins see them.
+pub fn trust_settings(found: crate::admin::trusts::TrustSettings) -> pb::TrustSettings {
+    pb::TrustSettings {
+        sites: found.sites.iter().map(trust_site).collect(),
+        work_email_domains: found.work_email_domains,
+        trust_code: found.trust.code,
+        name: found.trust.name,
+        awards_email: found.trust.admin_email,
+        sender_name: found.trust.sender_name,
+        reply_to: found.trust.reply_to,
+    }
+}
+
+pub fn trust_site(site: &crate::db::entities::site::Model) -> pb::TrustSite {
+    pb::TrustSite {
+        code: site.code.clone(),
+        name: site.name.clone(),
+    }
+}
+
+/// Trust settings as typed.
+pub fn trust_settings_request(asked: pb::TrustSettings) -> crate::domain::TrustSettingsRequest {
+    crate::domain::TrustSettingsRequest {
+        awards_email: asked.awards_email,
+        sender_name: asked.sender_name,
+        reply_to: asked.reply_to,
+        work_email_domains: asked.work_email_domains,
+    }
+}
+
+/// A campaign page's item as the page shows it.
+pub fn campaign_item(item: crate::db::entities::campaign_item::Model) -> pb::CampaignItem {
+    pb::CampaignItem {
+        id: item.id.to_string(),
+        kind: item.kind,
+        title: item.title,
+        at: timestamp(item.at),
+        url: item.url,
+        body: item.body,
+    }
+}
+
+/// A page item as typed.
+pub fn item_request(item: pb::CampaignItem) -> crate::admin::page_items::ItemRequest {
+    crate::admin::page_items::ItemRequest {
+        kind: item.kind,
+        title: item.title,
+        at: time_of(item.at.as_ref()),
+        url: item.url,
+        body: item.body,
     }
 }

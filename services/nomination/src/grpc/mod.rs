@@ -18,11 +18,15 @@ use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use self::convert::{campaign, timestamp, to_message};
 use crate::admin::people::{self, GrantKey};
-use crate::admin::{audit, judging, moderation, privacy, recognition};
-use crate::auth::{self, AuthSettings, Principal, Verifier};
+use crate::admin::{
+    audit, campaigns, insight, judging, moderation, page_items, privacy, recognition, trusts,
+};
+use crate::auth::{self, AuthSettings, Principal, Verifier, links};
 use crate::db::load;
-use crate::domain::{Consent, RecordId};
+use crate::domain::{Consent, NewCampaignSpec, NewSite, RecordId, SiteRequest, TrustSettingsSpec};
 use crate::public::{claim, confirm, consent, drafts, submit};
+use valued_platform::auth::sign_in_link::SigningKey;
+use valued_platform::domain::EmailAddress;
 
 /// Every RPC an anonymous caller (a member of the public, through the gateway's pages) may make, with
 /// why. Reviewed list: adding to it exposes the RPC to the whole internet.
@@ -75,6 +79,15 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
         "/valued.nomination.v1.NominationService/ListRecognised",
         "only finalists and winners whose nominees consented to be listed",
     ),
+    (
+        "/valued.nomination.v1.NominationService/RequestSignInLink",
+        "emails a link only to an address that holds an admin role, and answers every address \
+         alike; rate limited per client and address",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/RedeemSignInLink",
+        "needs the secret single-use token emailed to an admin",
+    ),
 ];
 
 /// The address a public action names, for its rate limit: the form field and what was typed.
@@ -90,6 +103,8 @@ pub struct NominationApi {
     pub draft_lifetime: chrono::Duration,
     pub auth: AuthSettings,
     pub verifier: Arc<Verifier>,
+    /// The key emailed sign-in links' ID tokens are signed with; `None`: sign-in by email is off.
+    pub sign_in: Option<Arc<SigningKey>>,
 }
 
 impl NominationApi {
@@ -161,6 +176,33 @@ impl NominationService for NominationApi {
         Ok(Response::new(pb::SubmitNominationResponse {
             nomination_id: id.to_string(),
         }))
+    }
+
+    async fn request_sign_in_link(
+        &self,
+        request: Request<pb::RequestSignInLinkRequest>,
+    ) -> Result<Response<pb::RequestSignInLinkResponse>, Status> {
+        let typed = request.get_ref().email.clone();
+        self.limit(&request, "request sign-in link", ("email", Some(&typed)))
+            .await?;
+        let email = EmailAddress::parse("email", &typed)
+            .map_err(|e| valued_platform::grpc::invalid_argument(&[e]))?;
+        links::request(&self.db, &self.outbox, &self.auth, &email).await?;
+        Ok(Response::new(pb::RequestSignInLinkResponse {}))
+    }
+
+    async fn redeem_sign_in_link(
+        &self,
+        request: Request<pb::RedeemSignInLinkRequest>,
+    ) -> Result<Response<pb::RedeemSignInLinkResponse>, Status> {
+        let Some(key) = &self.sign_in else {
+            return Err(Status::failed_precondition(
+                "sign-in by email is not configured on this deployment",
+            ));
+        };
+        let id_token =
+            links::redeem(&self.db, &self.auth, key, &request.into_inner().token).await?;
+        Ok(Response::new(pb::RedeemSignInLinkResponse { id_token }))
     }
 
     async fn get_nominee(
@@ -454,6 +496,175 @@ impl NominationService for NominationApi {
                     moderation::review_match(&self.db, &self.outbox, &principal, &r.into()).await?;
                 Ok(pb::ReviewNomineeMatchResponse {
                     nomination: Some(to_message(updated)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn create_campaign(
+        &self,
+        request: Request<pb::CreateCampaignRequest>,
+    ) -> Result<Response<pb::CreateCampaignResponse>, Status> {
+        self.admin(request, async |principal, r: pb::CreateCampaignRequest| {
+            let spec = NewCampaignSpec::parse(&convert::campaign_request(r))
+                .map_err(crate::error::Error::Invalid)?;
+            campaigns::create_for(&self.db, &principal, &spec).await?;
+            let view = load::campaign_by_slug(&self.db, &spec.slug).await?;
+            Ok(pb::CreateCampaignResponse {
+                campaign: Some(campaign(view)),
+            })
+        })
+        .await
+    }
+
+    async fn update_campaign(
+        &self,
+        request: Request<pb::UpdateCampaignRequest>,
+    ) -> Result<Response<pb::UpdateCampaignResponse>, Status> {
+        self.admin(request, async |principal, r: pb::UpdateCampaignRequest| {
+            let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+            principal.require(
+                principal.administers_campaign(&found),
+                &format!("change {}", found.name),
+            )?;
+            let stored = load::campaign_by_slug(&self.db, &found.slug).await?;
+            let spec = NewCampaignSpec::parse(&convert::campaign_edit(r, &stored))
+                .map_err(crate::error::Error::Invalid)?;
+            campaigns::update_for(&self.db, &principal, &found, &spec).await?;
+            let view = load::campaign_by_slug(&self.db, &found.slug).await?;
+            Ok(pb::UpdateCampaignResponse {
+                campaign: Some(campaign(view)),
+            })
+        })
+        .await
+    }
+
+    async fn add_campaign_item(
+        &self,
+        request: Request<pb::AddCampaignItemRequest>,
+    ) -> Result<Response<pb::AddCampaignItemResponse>, Status> {
+        self.admin(request, async |principal, r: pb::AddCampaignItemRequest| {
+            let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+            principal.require(
+                principal.administers_campaign(&found),
+                &format!("change the page of {}", found.name),
+            )?;
+            let item =
+                page_items::NewItem::parse(&convert::item_request(r.item.unwrap_or_default()))
+                    .map_err(crate::error::Error::Invalid)?;
+            let stored = page_items::add(&self.db, &principal, &found, &item).await?;
+            Ok(pb::AddCampaignItemResponse {
+                item: Some(convert::campaign_item(stored)),
+            })
+        })
+        .await
+    }
+
+    async fn remove_campaign_item(
+        &self,
+        request: Request<pb::RemoveCampaignItemRequest>,
+    ) -> Result<Response<pb::RemoveCampaignItemResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::RemoveCampaignItemRequest| {
+                let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+                let id = RecordId::parse(&r.item_id)
+                    .id()
+                    .ok_or_else(|| crate::error::Error::NotFound("that item".into()))?;
+                page_items::remove(&self.db, &principal, &found, id).await?;
+                Ok(pb::RemoveCampaignItemResponse {})
+            },
+        )
+        .await
+    }
+
+    async fn get_trust_settings(
+        &self,
+        request: Request<pb::GetTrustSettingsRequest>,
+    ) -> Result<Response<pb::GetTrustSettingsResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::GetTrustSettingsRequest| {
+                let found = trusts::settings(&self.db, &principal, &r.trust_code).await?;
+                Ok(pb::GetTrustSettingsResponse {
+                    settings: Some(convert::trust_settings(found)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn set_trust_settings(
+        &self,
+        request: Request<pb::SetTrustSettingsRequest>,
+    ) -> Result<Response<pb::SetTrustSettingsResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::SetTrustSettingsRequest| {
+                let asked = r.settings.unwrap_or_default();
+                let code = asked.trust_code.clone();
+                // Whose trust it is first: an outsider learns nothing from the fields' errors.
+                trusts::administered(&self.db, &principal, &code).await?;
+                let spec = TrustSettingsSpec::parse(&convert::trust_settings_request(asked))
+                    .map_err(crate::error::Error::Invalid)?;
+                let stored = trusts::set(&self.db, &self.outbox, &principal, &code, &spec).await?;
+                Ok(pb::SetTrustSettingsResponse {
+                    settings: Some(convert::trust_settings(stored)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn add_trust_site(
+        &self,
+        request: Request<pb::AddTrustSiteRequest>,
+    ) -> Result<Response<pb::AddTrustSiteResponse>, Status> {
+        self.admin(request, async |principal, r: pb::AddTrustSiteRequest| {
+            trusts::administered(&self.db, &principal, &r.trust_code).await?;
+            let typed = r.site.unwrap_or_default();
+            let site = NewSite::parse(&SiteRequest {
+                code: typed.code,
+                name: typed.name,
+            })
+            .map_err(crate::error::Error::Invalid)?;
+            let stored = trusts::add_site(&self.db, &principal, &r.trust_code, &site).await?;
+            Ok(pb::AddTrustSiteResponse {
+                settings: Some(convert::trust_settings(stored)),
+            })
+        })
+        .await
+    }
+
+    async fn remove_trust_site(
+        &self,
+        request: Request<pb::RemoveTrustSiteRequest>,
+    ) -> Result<Response<pb::RemoveTrustSiteResponse>, Status> {
+        self.admin(request, async |principal, r: pb::RemoveTrustSiteRequest| {
+            let stored =
+                trusts::remove_site(&self.db, &principal, &r.trust_code, &r.site_code).await?;
+            Ok(pb::RemoveTrustSiteResponse {
+                settings: Some(convert::trust_settings(stored)),
+            })
+        })
+        .await
+    }
+
+    async fn import_organisations(
+        &self,
+        request: Request<pb::ImportOrganisationsRequest>,
+    ) -> Result<Response<pb::ImportOrganisationsResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ImportOrganisationsRequest| {
+                let summary =
+                    crate::organisations::import_for(&self.db, &principal, &r.csv).await?;
+                let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                Ok(pb::ImportOrganisationsResponse {
+                    regions: count(summary.regions),
+                    trusts: count(summary.trusts),
+                    sites: count(summary.sites),
                 })
             },
         )
@@ -777,6 +988,16 @@ impl NominationService for NominationApi {
                 })
             },
         )
+        .await
+    }
+
+    async fn get_insight(
+        &self,
+        request: Request<pb::GetInsightRequest>,
+    ) -> Result<Response<pb::GetInsightResponse>, Status> {
+        self.admin(request, async |principal, r: pb::GetInsightRequest| {
+            insight::dashboard(&self.db, &principal, &r.scope, &r.scope_code).await
+        })
         .await
     }
 }

@@ -91,6 +91,9 @@ pub async fn import(
                 region_code: ActiveValue::Set(Some(region_code)),
                 address: ActiveValue::Set(o.address.clone()),
                 postcode: ActiveValue::Set(o.postcode.as_ref().map(ToString::to_string)),
+                // The trust's own settings, kept on a re-import (not among the updated columns).
+                sender_name: ActiveValue::Set(String::new()),
+                reply_to: ActiveValue::Set(String::new()),
             }
         });
         trust::Entity::insert_many(models)
@@ -168,4 +171,45 @@ impl Known {
             .collect();
         Ok(Self { regions, trusts })
     }
+}
+
+/// The same import for an admin in the browser: platform admins only, the whole file checked
+/// first (every bad line named at a field `line N`, an unreadable file at `file`), audited.
+pub async fn import_for(
+    db: &DatabaseConnection,
+    principal: &crate::auth::Principal,
+    csv: &[u8],
+) -> crate::error::Result<ImportSummary> {
+    use valued_platform::domain::FieldError;
+    principal.require(principal.is_platform_admin(), "import organisations")?;
+    let summary = match import(db, csv, &ProgressBar::hidden()).await {
+        Ok(summary) => summary,
+        Err(ImportError::Unreadable(error)) => {
+            return Err(crate::error::Error::Invalid(vec![FieldError::new(
+                "file",
+                format!("The file is not a CSV we can read: {error}"),
+            )]));
+        }
+        Err(ImportError::Invalid(rows)) => {
+            return Err(crate::error::Error::Invalid(
+                rows.into_iter()
+                    .map(|row| FieldError::new(&format!("line {}", row.line), row.message))
+                    .collect(),
+            ));
+        }
+        Err(ImportError::Database(error)) => return Err(error.into()),
+    };
+    crate::admin::audit::record(
+        db,
+        principal,
+        "organisations imported",
+        None,
+        "",
+        &format!(
+            "{} regions, {} trusts and {} sites",
+            summary.regions, summary.trusts, summary.sites
+        ),
+    )
+    .await?;
+    Ok(summary)
 }

@@ -132,6 +132,8 @@ mod tests {
             region_code: None,
             address: None,
             postcode: None,
+            sender_name: String::new(),
+            reply_to: String::new(),
         }
     }
 

@@ -123,11 +123,23 @@ pub async fn submit(
         }
     }
     let trust = trust_in_campaign(db, campaign.id, nomination.trust_code.as_str()).await?;
-    if trust.is_none() {
-        errors.push(FieldError::new(
+    match &trust {
+        None => errors.push(FieldError::new(
             "trust_code",
             "Select a trust from the list",
-        ));
+        )),
+        // A trust that lists its sites takes only those; one that lists none, any code.
+        Some(trust) => {
+            if let Some(site) = &nomination.site_code {
+                let sites = crate::admin::trusts::sites_of(db, &trust.code).await?;
+                if !sites.is_empty() && !sites.iter().any(|s| s.code == site.as_str()) {
+                    errors.push(FieldError::new(
+                        "site_code",
+                        format!("Select one of {}'s sites, or leave it blank", trust.name),
+                    ));
+                }
+            }
+        }
     }
     let (Some(category), Some(trust), true) = (category, trust, errors.is_empty()) else {
         return Err(Error::Invalid(errors));

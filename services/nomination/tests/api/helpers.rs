@@ -1,4 +1,5 @@
 use sea_orm::TransactionTrait;
+use secrecy::ExposeSecret;
 use valued_nomination::admin::campaigns::{NewCampaign, NewCategory, create};
 use valued_nomination::auth::AuthSettings;
 use valued_nomination::db::entities::{consent_record, nomination, nominee};
@@ -31,14 +32,20 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default()).await
 }
 
-/// As [`spawn_app`], with `settings` apart from the database and the demo seed.
+/// As [`spawn_app`], with `settings` apart from the demo seed, and apart from the database
+/// unless they name one (say a SQLite file).
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let platform = TestPlatform::start("nomination").await.unwrap();
-    let url = valued_testkit::postgres::fresh_database("nomination")
-        .await
-        .unwrap();
+    let database = if settings.database.url.expose_secret().is_empty() {
+        let url = valued_testkit::postgres::fresh_database("nomination")
+            .await
+            .unwrap();
+        DatabaseSettings::postgres(url)
+    } else {
+        settings.database.clone()
+    };
     let settings = Settings {
-        database: DatabaseSettings::postgres(url),
+        database,
         grpc: valued_testkit::grpc::settings(),
         seed_demo: true,
         ..settings
@@ -75,13 +82,20 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 
 /// The service with admin sign-in through a real OpenID Connect provider started for the test.
 pub async fn spawn_admin_app() -> (TestApp, OidcProvider) {
+    spawn_admin_app_on(DatabaseSettings::default()).await
+}
+
+/// As [`spawn_admin_app`], on `database` (the default: a fresh PostgreSQL database).
+pub async fn spawn_admin_app_on(database: DatabaseSettings) -> (TestApp, OidcProvider) {
     let provider = OidcProvider::start().await.unwrap();
     let settings = Settings {
         auth: AuthSettings {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
             platform_admins: vec![PLATFORM_ADMIN.into()],
+            ..Default::default()
         },
+        database,
         ..Settings::default()
     };
     (spawn_app_with(settings).await, provider)
@@ -312,4 +326,23 @@ impl TestApp {
             .map(|e| e.consent_token)
             .expect("a consent link for the address")
     }
+}
+
+/// Grants `email` `role` over `scope` from the command line.
+pub async fn cli_grant(
+    app: &TestApp,
+    email: &str,
+    role: valued_nomination::auth::Role,
+    scope: &str,
+) {
+    valued_nomination::auth::grant(
+        &app.db,
+        &valued_platform::outbox::Outbox::detached("nomination"),
+        &valued_nomination::auth::Actor::CommandLine,
+        email,
+        role,
+        scope,
+    )
+    .await
+    .unwrap();
 }

@@ -1,12 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorisation;
+mod campaigns;
 mod consent_from_the_nominee;
 mod consent_history;
 mod drafts_and_matches;
 mod duplicates;
 mod erasure;
 mod helpers;
+mod insight;
 mod lifecycle;
 mod nomination_access;
 mod nominees;
@@ -17,5 +19,7 @@ mod public_surface;
 mod public_vote;
 mod retention;
 mod role_grants;
+mod sign_in_links;
 mod submit;
+mod trust_settings;
 mod windows;

@@ -4,36 +4,21 @@
 
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use tonic::Code;
-use valued_nomination::auth::{Actor, Role, grant};
+use valued_nomination::auth::Role;
 use valued_nomination::db::entities::{audit_log, role_grant};
-use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::RoleChanged;
+use valued_proto::events::v1::{AdminInvited, RoleChanged};
 use valued_proto::nomination::v1 as pb;
 
 use valued_testkit::oidc::OidcProvider;
 
 use crate::helpers::{
-    PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, trust_campaign, verified_token,
+    PLATFORM_ADMIN, TestApp, cli_grant, signed, spawn_admin_app, trust_campaign, verified_token,
 };
 
 const LONDON: &str = "region@y56.example.org";
 const GSTT: &str = "awards@rj1.example.org";
 const UHB: &str = "awards@rrk.example.org";
 const JUDGE: &str = "judge@example.org";
-
-/// Grants `email` `role` over `scope` from the command line.
-async fn cli_grant(app: &TestApp, email: &str, role: Role, scope: &str) {
-    grant(
-        &app.db,
-        &Outbox::detached("nomination"),
-        &Actor::CommandLine,
-        email,
-        role,
-        scope,
-    )
-    .await
-    .unwrap();
-}
 
 /// The London region admin, a trust admin in London (RJ1) and one in the Midlands (RRK), and a
 /// judge of the national demo campaign, all invited from the command line.
@@ -482,4 +467,38 @@ async fn a_campaigns_admins_manage_its_judges_only() {
         [("second@example.org", false), ("panel@example.org", true)]
     );
     assert_eq!(grants[1].revoked_by, GSTT);
+}
+
+#[tokio::test]
+async fn someone_invited_from_the_people_page_is_emailed_once_and_the_command_line_emails_nobody() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let admin = signed_in(&mut app, &provider, PLATFORM_ADMIN).await;
+    cli_grant(&app, LONDON, Role::RegionAdmin, "Y56").await;
+
+    invite(
+        &mut app,
+        &admin,
+        (" Awards@RJ1.example.org ", "trust_admin", "RJ1"),
+    )
+    .await
+    .unwrap();
+    // Invited again while the grant stands: nothing new to tell them.
+    invite(&mut app, &admin, (GSTT, "trust_admin", "RJ1"))
+        .await
+        .unwrap();
+    let sent = app.events::<AdminInvited>().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].email, GSTT);
+    assert_eq!(sent[0].role, "trust_admin");
+    assert!(!sent[0].scope_name.is_empty(), "the trust is named");
+    assert_eq!(sent[0].invited_by, PLATFORM_ADMIN);
+
+    // Revoked, then invited again: told again.
+    revoke(&mut app, &admin, (GSTT, "trust_admin", "RJ1"))
+        .await
+        .unwrap();
+    invite(&mut app, &admin, (GSTT, "trust_admin", "RJ1"))
+        .await
+        .unwrap();
+    assert_eq!(app.events::<AdminInvited>().await.len(), 2);
 }

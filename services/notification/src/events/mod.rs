@@ -15,6 +15,10 @@ mod nominee_thanked;
 mod public_vote;
 mod recognised;
 pub mod samples;
+mod sign_in_link;
+mod story;
+mod suggestion_status;
+mod survey_invitation;
 mod voter_verification;
 
 use std::collections::BTreeMap;
@@ -30,8 +34,8 @@ use valued_proto::events::Event;
 use valued_proto::events::v1::{
     DraftSaved, FinalistAnnounced, FinalistResultsReleased, FinalistVoteOpened, MoreInfoRequested,
     NominationConfirmationRequested, NominationDeclined, NominationSubmitted, NomineeClaimed,
-    NomineeThanked, VoterResultsReleased, VoterVerificationRequested, VoterVoteCounted,
-    WinnerAnnounced,
+    NomineeThanked, SuggestionStatusChanged, SurveyInvitationRequested, VoterResultsReleased,
+    VoterVerificationRequested, VoterVoteCounted, WinnerAnnounced,
 };
 
 use crate::db::delivery::{self, NewDelivery};
@@ -85,6 +89,11 @@ impl Links {
         }
     }
 
+    /// `{public_url}/{page}`, for a page that needs no token.
+    pub fn page(&self, page: &str) -> String {
+        format!("{}/{}", self.public_url, page.trim_start_matches('/'))
+    }
+
     /// `{public_url}/{page}/{token}`; the token is percent-encoded should it ever hold more than
     /// the hex digits it is made of.
     pub fn to(&self, page: &str, token: &str) -> anyhow::Result<String> {
@@ -119,8 +128,6 @@ fn compose<N: Notice>(envelope: &Envelope, links: &Links) -> Result<Vec<Email>, 
 pub struct Notifications {
     templates: Arc<Templates>,
     links: Links,
-    /// Per-trust sender names and reply-to addresses.
-    tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
     sender_wake: Arc<Notify>,
     notices: BTreeMap<&'static str, Compose>,
     /// `policy.unsolicited_per_recipient_per_day`.
@@ -132,7 +139,6 @@ impl Notifications {
         Self {
             templates,
             links,
-            tenants: std::collections::BTreeMap::new(),
             sender_wake,
             notices: BTreeMap::new(),
             unsolicited_per_day: crate::settings::PolicySettings::default()
@@ -152,15 +158,12 @@ impl Notifications {
         .on::<VoterResultsReleased>()
         .on::<FinalistVoteOpened>()
         .on::<FinalistResultsReleased>()
-    }
-
-    /// Emails of these trusts show their own sender name and reply-to.
-    pub fn with_tenants(
-        mut self,
-        tenants: std::collections::BTreeMap<String, crate::settings::TenantSender>,
-    ) -> Self {
-        self.tenants = tenants;
-        self
+        .on::<SurveyInvitationRequested>()
+        .on::<valued_proto::events::v1::StoryDraftSaved>()
+        .on::<valued_proto::events::v1::StorySubmitted>()
+        .on::<SuggestionStatusChanged>()
+        .on::<valued_proto::events::v1::AdminSignInLinkRequested>()
+        .on::<valued_proto::events::v1::AdminInvited>()
     }
 
     /// Emails caused by what someone typed into a public form obey these limits.
@@ -192,7 +195,10 @@ impl Notifications {
             tracing::warn!(event_id = %envelope.id, template, "no usable address; not sending");
             return Ok(());
         };
-        let tenant = crate::settings::tenant_sender(&self.tenants, envelope.tenant.as_deref());
+        let tenant = crate::senders::of(txn, envelope.tenant.as_deref())
+            .await
+            .map_err(|e| HandlerError::Retry(e.into()))?;
+        let tenant = tenant.as_ref();
         let sender_name = tenant
             .map(|t| t.sender_name.trim())
             .filter(|name| !name.is_empty() && !name.contains(['\r', '\n']))

@@ -96,6 +96,16 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
             nanos: 0,
         }),
     };
+    let survey_invitation = ev::SurveyInvitationRequested {
+        survey_title: typed.into(),
+        email: "alex@example.org".into(),
+        code: "K7QM-3XWP-9DHT-R2VC".into(),
+        closes_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+        organisation: typed.into(),
+    };
     let counted = ev::VoterVoteCounted {
         email: "alex@example.org".into(),
         campaign_name: typed.into(),
@@ -148,6 +158,19 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         winner: Some(recognised),
         announced_at: None,
     };
+    let suggestion_status = ev::SuggestionStatusChanged {
+        suggester_email: "alex@example.org".into(),
+        suggester_name: typed.into(),
+        trust_code: "RXX".into(),
+        text: typed.into(),
+        status: "done".into(),
+        status_label: "We did it".into(),
+        public_reason: typed.into(),
+        changed_at: Some(prost_types::Timestamp {
+            seconds: 1_795_354_200,
+            nanos: 0,
+        }),
+    };
     vec![
         Envelope::new("test", None, &submitted),
         Envelope::new("test", None, &confirm),
@@ -167,5 +190,46 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         Envelope::new("test", None, &results),
         Envelope::new("test", None, &vote_opened),
         Envelope::new("test", None, &finalist_results),
+        Envelope::new("test", None, &survey_invitation),
+        Envelope::new(
+            "test",
+            None,
+            &ev::StoryDraftSaved {
+                campaign_name: typed.into(),
+                email: "alex@example.org".into(),
+                resume_token: "5a7ed".into(),
+                ..Default::default()
+            },
+        ),
+        Envelope::new(
+            "test",
+            None,
+            &ev::StorySubmitted {
+                campaign_name: typed.into(),
+                email: "alex@example.org".into(),
+                withdraw_token: "90ne".into(),
+                ..Default::default()
+            },
+        ),
+        Envelope::new("test", None, &suggestion_status),
+        Envelope::new(
+            "test",
+            None,
+            &ev::AdminSignInLinkRequested {
+                email: "alex@example.org".into(),
+                link_token: "519n".into(),
+                ..Default::default()
+            },
+        ),
+        Envelope::new(
+            "test",
+            None,
+            &ev::AdminInvited {
+                email: "alex@example.org".into(),
+                role: "trust_admin".into(),
+                scope_name: typed.into(),
+                invited_by: "sam@example.org".into(),
+            },
+        ),
     ]
 }

@@ -53,7 +53,9 @@ pub const CAPPED: &[&str] = &[
 // the link sent to that address; `nomination_to_review` to the trust's contact; `more_info_needed`
 // is an admin's question; `finalist_notice` and `winner_notice` are admins' decisions (and
 // throttled); `mp_letter`, `mp_supporter_count` and the MP digest go to MPs; `summary` carries
-// throttled email.
+// throttled email; `sign_in_link` goes only to an address that holds an admin role (the nomination
+// service sends nothing to any other, and limits requests per address), and `admin_invitation` is
+// an admin's decision.
 
 /// Where an email's recipient address came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,3 +102,70 @@ async fn an_erased_person_is_sent_nothing_more_and_no_email_keeps_them() {
         "only the email sent before the erasure: {received:?}"
     );
 }
+
+/// The race behind a flaky run: the person is erased while the sender holds their email (its
+/// status `sending`), and the send then fails. The sender's retry must not revive it.
+#[tokio::test]
+async fn an_email_erased_while_it_is_being_sent_is_not_revived_by_the_senders_outcome() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use valued_notification::db::delivery::{self, NewDelivery, Verdict, status};
+    use valued_notification::email::RenderedEmail;
+
+    let (_, db) = crate::mps_support::fresh_database().await;
+    let cause = uuid::Uuid::now_v7();
+    delivery::insert_once(
+        &db,
+        NewDelivery {
+            cause_event_id: cause,
+            recipient: "alex@example.org".into(),
+            reply_to: None,
+            sender_name: None,
+            template: "nomination_confirm",
+            email: RenderedEmail {
+                subject: "Confirm".into(),
+                text: "Hello Alex".into(),
+                html: "<p>Hello Alex</p>".into(),
+            },
+            verdict: Verdict::Send,
+            unsolicited: None,
+        },
+    )
+    .await
+    .unwrap();
+    let claimed = delivery::claim_due(&db, 10, chrono::Duration::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let id = claimed[0].id;
+    // What erasure does to an email not yet sent, while the sender is still at it.
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status::ERASED))
+        .filter(delivery::Column::Id.eq(id))
+        .exec(&db)
+        .await
+        .unwrap();
+    delivery::mark_retry(
+        &db,
+        id,
+        1,
+        "response error: incomplete response",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    delivery::mark_failed(&db, id, 2, "given up").await.unwrap();
+    let row = delivery::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, status::ERASED);
+    assert!(
+        delivery::claim_due(&db, 10, chrono::Duration::seconds(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing to send"
+    );
+}

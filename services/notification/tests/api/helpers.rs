@@ -23,6 +23,8 @@ pub struct TestApp {
     pub webhook_url: String,
     /// The gRPC API's address (`http://127.0.0.1:<port>`).
     pub grpc_url: String,
+    /// The service's own database.
+    pub db: sea_orm::DatabaseConnection,
     shutdown: Shutdown,
 }
 
@@ -82,6 +84,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();
     let port = app.port();
+    let db = app.db().clone();
     let webhook_url = format!(
         "http://127.0.0.1:{}",
         app.webhook_port().unwrap_or_default()
@@ -100,6 +103,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         grpc: settings.grpc.clone(),
         webhook_url,
         grpc_url,
+        db,
         shutdown,
     }
 }

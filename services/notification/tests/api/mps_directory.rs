@@ -150,3 +150,63 @@ async fn a_bad_file_imports_nothing_and_names_every_bad_line() {
     assert!(import_text(&empty, &file).await.is_err());
     assert!(members(&empty).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_platform_admin_imports_the_directory_over_grpc_and_a_bad_file_names_its_lines() {
+    use valued_proto::notification::v1::ImportMpsRequest;
+
+    let app =
+        crate::mps_support::spawn_mp_app(crate::mps_support::FakePostcodes::start(&[]).await).await;
+    let mut client = app.client().await;
+    let before = members(&app.db).await.unwrap().len();
+
+    // Two bad lines: both named by number, nothing changed.
+    let mut bad = real_file();
+    let mut lines: Vec<String> = bad.lines().map(str::to_owned).collect();
+    lines[2] = "not,a,row".into();
+    lines[5] = String::from(",,,,,");
+    bad = lines.join("\n");
+    let refused = client
+        .import_mps(app.signed(ImportMpsRequest {
+            csv: bad.into_bytes(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let fields: Vec<String> = valued_platform::grpc::field_errors(&refused)
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert!(fields.contains(&"line 3".to_owned()), "{fields:?}");
+    assert!(fields.contains(&"line 6".to_owned()), "{fields:?}");
+    assert_eq!(members(&app.db).await.unwrap().len(), before);
+
+    // The real file: imported, with the unusable addresses listed to check.
+    let imported = client
+        .import_mps(app.signed(ImportMpsRequest {
+            csv: real_file().into_bytes(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(imported.members, 650);
+    let flagged: BTreeSet<i32> = imported.needs_check.iter().map(|f| f.member_id).collect();
+    assert_eq!(flagged, UNUSABLE.into_iter().collect());
+
+    // Someone who is not a platform admin may not.
+    let token = app
+        .provider
+        .verified_id_token("someone@example.org")
+        .await
+        .unwrap();
+    let refused = client
+        .import_mps(valued_testkit::roles::signed(
+            &token,
+            ImportMpsRequest {
+                csv: real_file().into_bytes(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+}

@@ -228,6 +228,7 @@ pub async fn spawn_mp_app_with(
     settings.auth = valued_platform::auth::OidcSettings {
         issuer: provider.issuer.clone(),
         audience: valued_testkit::oidc::CLIENT_ID.into(),
+        ..Default::default()
     };
     configure(&mut settings);
     let app = Application::build(&settings, platform).await.unwrap();

@@ -46,6 +46,7 @@ async fn every_template_can_be_previewed_in_text_and_html() {
         settings.auth = OidcSettings {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
+            ..Default::default()
         };
     })
     .await;

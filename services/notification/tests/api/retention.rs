@@ -153,6 +153,7 @@ async fn letter(
         created_at: ActiveValue::Set(days_ago(written)),
         confirmed_at: ActiveValue::Set(confirmed.map(days_ago)),
         pseudonymised_at: ActiveValue::Set(None),
+        campaign_id: ActiveValue::Set(None),
     })
     .exec_without_returning(db)
     .await

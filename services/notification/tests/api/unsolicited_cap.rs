@@ -243,6 +243,7 @@ async fn two_letters_written_at_once_at_the_last_slot_send_one_confirmation() {
                 email: "Chris@Example.org".into(),
                 postcode: ALDERSHOT.into(),
                 body: body.into(),
+                campaign_id: String::new(),
             })
             .await
     };

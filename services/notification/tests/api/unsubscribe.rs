@@ -38,6 +38,12 @@ async fn gateway(app: &TestApp) -> Gateway {
             &nomination,
         )
         .unwrap(),
+        survey_feedback: Peer::new(
+            "survey-feedback",
+            format!("http://{}", closed.local_addr().unwrap()),
+            &nomination,
+        )
+        .unwrap(),
     };
     let shutdown = Shutdown::new();
     let gateway =

@@ -25,7 +25,7 @@ const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looke
     for NHS support staff in Parliament.";
 
 /// Three letters, each in its writer's own words.
-const OWN_WORDS: [&str; 3] = [
+pub(crate) const OWN_WORDS: [&str; 3] = [
     "Dear Alex, the porters at Frimley Park carried my daughter's cot through the night \
          without a word of complaint. They deserve to be recognised in the NHS pay review.",
     "Dear Alex, I work beside the domestic team on ward 12 and nobody sees how hard they \
@@ -34,12 +34,12 @@ const OWN_WORDS: [&str; 3] = [
      hospital. Please support a national day of thanks for NHS support staff.",
 ];
 
-struct LetterApp {
-    client: NotificationServiceClient<Credentialed>,
-    app: MpApp,
+pub(crate) struct LetterApp {
+    pub(crate) client: NotificationServiceClient<Credentialed>,
+    pub(crate) app: MpApp,
 }
 
-async fn spawn(hold_after_per_day: u64) -> LetterApp {
+pub(crate) async fn spawn(hold_after_per_day: u64) -> LetterApp {
     let postcodes = FakePostcodes::start(&[(ALDERSHOT, "E14001063"), (BOLTON, "E14001111")]).await;
     let app = spawn_mp_app_with(postcodes, |settings| {
         settings.write_to_mp = WriteToMpSettings { hold_after_per_day };
@@ -49,25 +49,26 @@ async fn spawn(hold_after_per_day: u64) -> LetterApp {
     LetterApp { client, app }
 }
 
-fn letter(name: &str, email: &str, body: &str) -> WriteToMpRequest {
+pub(crate) fn letter(name: &str, email: &str, body: &str) -> WriteToMpRequest {
     WriteToMpRequest {
         name: name.into(),
         email: email.into(),
         postcode: ALDERSHOT.into(),
         body: body.into(),
+        campaign_id: String::new(),
     }
 }
 
 impl LetterApp {
     /// Writes a letter, which must be taken.
-    async fn write(&mut self, name: &str, email: &str, body: &str) {
+    pub(crate) async fn write(&mut self, name: &str, email: &str, body: &str) {
         self.client
             .write_to_mp(letter(name, email, body))
             .await
             .unwrap();
     }
 
-    async fn email_to(&self, to: &str, subject_starts: &str) -> ReceivedEmail {
+    pub(crate) async fn email_to(&self, to: &str, subject_starts: &str) -> ReceivedEmail {
         for _ in 0..100 {
             if let Some(found) = self
                 .app
@@ -83,14 +84,19 @@ impl LetterApp {
         panic!("no email {subject_starts:?} to {to}");
     }
 
-    /// Follows the confirmation link in the supporter's email.
-    async fn confirm(&mut self, supporter: &str) -> String {
+    /// The token of the confirmation link in the supporter's email.
+    pub(crate) async fn confirm_token(&self, supporter: &str) -> String {
         let email = self.email_to(supporter, "Confirm your letter").await;
         let text = email.text_body();
         let (_, after) = text
             .split_once("/write-to-your-mp/confirm/")
             .expect("a confirmation link");
-        let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+        after.chars().take_while(char::is_ascii_hexdigit).collect()
+    }
+
+    /// Follows the confirmation link in the supporter's email.
+    pub(crate) async fn confirm(&mut self, supporter: &str) -> String {
+        let token = self.confirm_token(supporter).await;
         self.client
             .confirm_mp_letter(ConfirmMpLetterRequest { token })
             .await
@@ -124,7 +130,7 @@ impl LetterApp {
             .decisions
     }
 
-    fn to_mp(&self) -> Vec<ReceivedEmail> {
+    pub(crate) fn to_mp(&self) -> Vec<ReceivedEmail> {
         self.app
             .smtp
             .received()

@@ -6,16 +6,21 @@
 mod id_token;
 pub mod roles;
 pub mod service;
+pub mod sign_in_link;
 
 pub use id_token::{Identity, TokenError, Verifier};
 
 /// The issuer ID tokens must come from and the audience (the gateway's client id) they must be
-/// issued to. An empty issuer switches admin sign-in off: every signed-in call is refused.
+/// issued to, and the public key of emailed sign-in links' tokens ([`sign_in_link`]). With neither
+/// an issuer nor that key, admin sign-in is off: every signed-in call is refused.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct OidcSettings {
     pub issuer: String,
     pub audience: String,
+    /// The public half of the nomination service's sign-in link key (base64url, 32 bytes); empty
+    /// refuses every emailed link's token. Not a secret.
+    pub sign_in_key: String,
 }
 
 /// The verified identity behind a request's bearer token: UNAUTHENTICATED without a token or with
@@ -45,6 +50,7 @@ mod tests {
         let verifier = Verifier::new(OidcSettings {
             issuer: "http://127.0.0.1:9".into(),
             audience: "valued".into(),
+            ..Default::default()
         });
         let status = identify(&verifier, &tonic::Request::new(()))
             .await

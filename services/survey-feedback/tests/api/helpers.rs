@@ -14,13 +14,14 @@ use valued_testkit::platform::TestPlatform;
 pub const ESTATES: &str = "estates-and-ancillary";
 pub const ADMIN: &str = "administrative-and-clerical";
 pub const CLINICAL: &str = "additional-clinical-services";
-pub const OTHER: &str = "other";
 
 /// Signed in through the test's OpenID Connect provider, a platform admin.
 pub const PLATFORM_ADMIN: &str = "platform.admin@valued.example.org";
 
 pub struct TestApp {
     pub client: SurveyServiceClient<Credentialed>,
+    /// The gateway's credentialed channel to the service, for its other gRPC services.
+    pub channel: Credentialed,
     /// A platform admin's ID token (see [`TestApp::signed`]).
     pub admin_token: String,
     /// The provider admins sign in through.
@@ -35,14 +36,6 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default()).await
 }
 
-pub async fn spawn_app_with_minimum(minimum_group_size: u32) -> TestApp {
-    spawn_app_with(Settings {
-        minimum_group_size,
-        ..Settings::default()
-    })
-    .await
-}
-
 /// The embedded default: a SQLite file in the app's data directory.
 pub async fn spawn_embedded_app_with_minimum(minimum_group_size: u32) -> TestApp {
     spawn_app_on(Settings {
@@ -52,7 +45,7 @@ pub async fn spawn_embedded_app_with_minimum(minimum_group_size: u32) -> TestApp
     .await
 }
 
-async fn spawn_app_with(mut settings: Settings) -> TestApp {
+pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     let url = valued_testkit::postgres::fresh_database("survey")
         .await
         .expect("a fresh database");
@@ -61,6 +54,8 @@ async fn spawn_app_with(mut settings: Settings) -> TestApp {
 }
 
 async fn spawn_app_on(mut settings: Settings) -> TestApp {
+    // Tests mix when they choose to (and every close mixes).
+    settings.surveys.mix_seconds = 3_600;
     settings.grpc = valued_testkit::grpc::settings();
     let provider = OidcProvider::start()
         .await
@@ -68,6 +63,7 @@ async fn spawn_app_on(mut settings: Settings) -> TestApp {
     settings.auth = OidcSettings {
         issuer: provider.issuer.clone(),
         audience: oidc::CLIENT_ID.into(),
+        ..Default::default()
     };
     let platform = TestPlatform::start("survey")
         .await
@@ -79,17 +75,17 @@ async fn spawn_app_on(mut settings: Settings) -> TestApp {
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
     let url = format!("http://127.0.0.1:{port}");
-    let client = SurveyServiceClient::new(
-        valued_testkit::grpc::connect(url, &settings.grpc, valued_survey_feedback::NAME)
-            .await
-            .unwrap(),
-    );
+    let channel = valued_testkit::grpc::connect(url, &settings.grpc, valued_survey_feedback::NAME)
+        .await
+        .unwrap();
+    let client = SurveyServiceClient::new(channel.clone());
     let admin_token =
         valued_testkit::roles::platform_admin(&platform, &db, &provider, PLATFORM_ADMIN)
             .await
             .expect("a platform admin");
     TestApp {
         client,
+        channel,
         admin_token,
         provider,
         db,
@@ -103,54 +99,172 @@ impl TestApp {
         valued_testkit::roles::signed(&self.admin_token, message)
     }
 
-    pub async fn create_survey(&self) -> String {
+    /// An ID token for `email` holding `role` over `scope` (e.g. `("trust_admin", "RR8")`).
+    pub async fn admin_with(&self, email: &str, role: (&str, &str)) -> String {
+        valued_testkit::roles::admin(&self.platform, &self.db, &self.provider, email, role)
+            .await
+            .expect("an admin")
+    }
+
+    /// A trust survey of RR8 started from the feeling-valued set, with staff group and band
+    /// asked, closing tomorrow, published; returns it.
+    pub async fn published_survey(&self, distribution: pb::Distribution) -> pb::Survey {
+        let survey = self.draft_survey(pb::Scope::Trust, "RR8").await;
+        self.client
+            .clone()
+            .update_survey(self.signed(pb::UpdateSurveyRequest {
+                survey_id: survey.id.clone(),
+                title: "Staff survey 2026".into(),
+                introduction: "Tell us how it is.".into(),
+                distribution: distribution as i32,
+                closes_at: Some(prost_types::Timestamp {
+                    seconds: (chrono::Utc::now() + chrono::Duration::days(1)).timestamp(),
+                    nanos: 0,
+                }),
+                demographics: Some(pb::Demographics {
+                    trusts: Vec::new(),
+                    sites: Vec::new(),
+                    ask_staff_group: true,
+                    ask_band: true,
+                }),
+                anonymity: None,
+            }))
+            .await
+            .expect("the survey is set up");
+        self.client
+            .clone()
+            .publish_survey(self.signed(pb::PublishSurveyRequest {
+                survey_id: survey.id.clone(),
+            }))
+            .await
+            .expect("the survey is published")
+            .into_inner()
+            .survey
+            .unwrap()
+    }
+
+    /// The ID token of `email`, once the service's copy holds their grant of `role` over `scope`.
+    pub async fn token_for(&self, email: &str, role: &str, scope: &str) -> String {
+        valued_testkit::roles::admin(
+            &self.platform,
+            &self.db,
+            &self.provider,
+            email,
+            (role, scope),
+        )
+        .await
+        .expect("an admin")
+    }
+
+    /// Delivers `envelopes` to the service as another service would publish them.
+    pub async fn publish_as_peer(&self, envelopes: &[Envelope]) {
+        self.platform
+            .publish_as_peer(envelopes)
+            .await
+            .expect("the events are delivered");
+    }
+
+    pub async fn draft_survey(&self, scope: pb::Scope, code: &str) -> pb::Survey {
         self.client
             .clone()
             .create_survey(self.signed(pb::CreateSurveyRequest {
+                scope: scope as i32,
+                scope_code: code.into(),
                 title: "Staff survey 2026".into(),
-                question: "Do you feel valued at work?".into(),
+                starting_set: pb::StartingSet::FeelingValued as i32,
             }))
             .await
             .expect("the survey is created")
             .into_inner()
-            .survey_id
+            .survey
+            .unwrap()
     }
 
-    pub async fn respond(
-        &self,
-        survey_id: &str,
+    /// A complete response to a feeling-valued survey: `point` on every agreement question.
+    pub fn answers(
+        survey: &pb::Survey,
+        point: u32,
         staff_group: &str,
-        score: u32,
+        band: &str,
+    ) -> pb::SubmitResponseRequest {
+        let answers = survey
+            .sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .filter(|q| q.kind == pb::QuestionKind::Agreement as i32)
+            .map(|q| pb::Answer {
+                question_id: q.id.clone(),
+                value: Some(point),
+                option_ids: Vec::new(),
+                text: String::new(),
+            })
+            .collect();
+        pb::SubmitResponseRequest {
+            slug: survey.slug.clone(),
+            invitation_code: String::new(),
+            answers,
+            trust_code: String::new(),
+            site_code: String::new(),
+            staff_group: staff_group.into(),
+            band: band.into(),
+        }
+    }
+
+    pub async fn submit(
+        &self,
+        request: pb::SubmitResponseRequest,
     ) -> Result<pb::SubmitResponseResponse, tonic::Status> {
         self.client
             .clone()
-            .submit_response(pb::SubmitResponseRequest {
-                survey_id: survey_id.into(),
-                staff_group: staff_group.into(),
-                score,
-            })
+            .submit_response(request)
             .await
             .map(tonic::Response::into_inner)
     }
 
-    /// Submits one response per score.
-    pub async fn respond_all(&self, survey_id: &str, staff_group: &str, scores: &[u32]) {
-        for &score in scores {
-            self.respond(survey_id, staff_group, score)
-                .await
-                .expect("a response is recorded");
-        }
-    }
-
-    pub async fn summary(&self, survey_id: &str) -> pb::GetSummaryResponse {
+    pub async fn close(&self, survey_id: &str) -> pb::Survey {
         self.client
             .clone()
-            .get_summary(self.signed(pb::GetSummaryRequest {
+            .close_survey(self.signed(pb::CloseSurveyRequest {
                 survey_id: survey_id.into(),
             }))
             .await
-            .expect("a summary")
+            .expect("the survey closes")
             .into_inner()
+            .survey
+            .unwrap()
+    }
+
+    pub async fn results(&self, survey_id: &str) -> Result<pb::GetResultsResponse, tonic::Status> {
+        self.client
+            .clone()
+            .get_results(self.signed(pb::GetResultsRequest {
+                survey_id: survey_id.into(),
+            }))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn codes(&self, survey_id: &str, count: u32) -> Vec<String> {
+        self.client
+            .clone()
+            .generate_invitation_codes(self.signed(pb::GenerateInvitationCodesRequest {
+                survey_id: survey_id.into(),
+                count,
+            }))
+            .await
+            .expect("codes")
+            .into_inner()
+            .codes
+            .into_iter()
+            .map(|c| c.code)
+            .collect()
+    }
+
+    /// Runs one round of the mixer now.
+    pub async fn mix(&self) -> u64 {
+        valued_survey_feedback::db::queries::mix_now(&self.db)
+            .await
+            .expect("the mixer runs")
     }
 
     /// Every event published so far (by id: delivery is at-least-once), once the outbox relay has
@@ -175,22 +289,6 @@ impl TestApp {
             .map(|row| row.try_get_by_index(0).unwrap())
             .collect()
     }
-}
-
-/// `(staff group, suppressed, responses, mean)` of every line of a summary, in order.
-pub fn lines(summary: &pb::GetSummaryResponse) -> Vec<(&str, bool, u64, f64)> {
-    summary
-        .groups
-        .iter()
-        .map(|g| {
-            (
-                g.staff_group.as_str(),
-                g.suppressed,
-                g.responses,
-                g.mean_score,
-            )
-        })
-        .collect()
 }
 
 pub fn fields(status: &tonic::Status) -> Vec<String> {

@@ -1,6 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod create_survey;
+mod anonymity;
+mod answering;
+mod builder;
 mod helpers;
-mod submit_response;
-mod summary;
+mod results;
+mod stories;
+mod suggestions;

@@ -9,9 +9,7 @@ mod vote;
 mod voter;
 
 pub use ballot::{BallotRequest, ChoiceRequest, NewBallot, NewChoice};
-pub use eligibility::{
-    EligibilityRequest, NewEligibility, StaffList, WorkDomain, domain_and_parents,
-};
+pub use eligibility::{EligibilityRequest, NewEligibility, StaffList, domain_and_parents};
 pub use scope::CampaignScope;
 pub use tally::{ChoiceCount, Tally};
 pub use timetable::{Stage, Timetable};

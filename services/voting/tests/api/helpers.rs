@@ -66,6 +66,7 @@ async fn spawn_app_on(
         auth: OidcSettings {
             issuer: provider.issuer.clone(),
             audience: oidc::CLIENT_ID.into(),
+            ..Default::default()
         },
         // The tests vote many times as one person from one address: the rate limits have tests of
         // their own (platform and end to end).

@@ -8,7 +8,9 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use valued_proto::nomination::v1::WhoAmIRequest;
 
-use super::signed::{AdminError, AdminResult, AdminState, Signed, check_csrf};
+use super::signed::{
+    AdminError, AdminResult, AdminState, ButtonForm, DoneQuery, Signed, check_csrf,
+};
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::forms;
 use crate::routes::page::{see_other, segment};
@@ -21,6 +23,8 @@ struct RoleView {
     scope: String,
     /// The trust's audit log, for trust admins.
     audit_path: Option<String>,
+    /// The trust's settings, for trust admins.
+    settings_path: Option<String>,
 }
 
 /// A role's name as pages show it.
@@ -35,7 +39,15 @@ pub(super) fn role_name(role: &str) -> &'static str {
 }
 
 /// `GET /admin`
-pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> {
+pub async fn index(
+    signed: Signed,
+    headers: HeaderMap,
+    Query(query): Query<DoneQuery>,
+) -> AdminResult<Response> {
+    let done = match query.done.as_str() {
+        "campaign-changed" => Some("Campaign changed"),
+        _ => None,
+    };
     let me = signed
         .nomination()
         .who_am_i(signed.signed(WhoAmIRequest {}))
@@ -57,6 +69,8 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
             },
             audit_path: (g.role == "trust_admin")
                 .then(|| format!("/admin/trusts/{}/audit", segment(&g.scope))),
+            settings_path: (g.role == "trust_admin")
+                .then(|| format!("/admin/trusts/{}/settings", segment(&g.scope))),
         })
         .collect();
     let platform_admin = me.grants.iter().any(|g| g.role == "platform_admin");
@@ -75,6 +89,7 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
             "admin/home.html",
             context! {
                 page_title => "Admin",
+                done => done,
                 email => me.email,
                 name => me.name,
                 roles => roles,
@@ -92,15 +107,27 @@ pub async fn index(signed: Signed, headers: HeaderMap) -> AdminResult<Response> 
 #[serde(default)]
 pub struct SignInQuery {
     next: String,
+    /// "yes": straight to the provider, past the page that also offers an emailed link.
+    provider: String,
 }
 
-/// `GET /admin/sign-in`: off to the provider.
+/// `GET /admin/sign-in`: off to the provider, or, where emailed links are offered, a page that
+/// asks for an address (with the provider's button beside it when there is one).
 pub async fn sign_in(
     State(state): State<AdminState>,
     headers: HeaderMap,
     Query(query): Query<SignInQuery>,
 ) -> AdminResult<Response> {
-    let oidc = state.oidc.ok_or(AdminError::NotConfigured)?;
+    let oidc = state.oidc.clone().ok_or(AdminError::NotConfigured)?;
+    if oidc.email_links() && (query.provider != "yes" || !oidc.has_provider()) {
+        return Ok(super::email_sign_in::page(
+            &state,
+            &headers,
+            &query.next,
+            "",
+            &[],
+        )?);
+    }
     match oidc.begin(&headers, &query.next).await {
         Ok((url, cookie)) => {
             let mut response = see_other(&url)?;
@@ -172,17 +199,11 @@ fn provider_down() -> crate::Result<Response> {
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SignOutForm {
-    csrf_token: String,
-}
-
 /// `POST /admin/sign-out`: forgets the ID token.
 pub async fn sign_out(
     State(state): State<AdminState>,
     headers: HeaderMap,
-    Form(form): Form<SignOutForm>,
+    Form(form): Form<ButtonForm>,
 ) -> AdminResult<Response> {
     check_csrf(&headers, &form.csrf_token, "/admin")?;
     let mut response = see_other("/")?.into_response();

@@ -112,7 +112,7 @@ pub async fn people(
 ) -> AdminResult<Response> {
     let done = match query.done.as_str() {
         "invited" => Some(
-            "Invitation saved. The role starts when they first sign in with that email address.",
+            "Invitation saved, and we have emailed them how to sign in. The role starts when they first sign in with that email address.",
         ),
         "revoked" => Some("Role revoked. It stopped working straight away."),
         _ => None,

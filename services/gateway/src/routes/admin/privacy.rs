@@ -20,7 +20,7 @@ use valued_proto::{notification, voting};
 
 use super::notifications::through_grant_copy;
 use super::signed::{AdminResult, Signed, check_csrf, field_errors};
-use crate::clients::{NOTIFICATION, VOTING};
+use crate::clients::{NOTIFICATION, SURVEY_FEEDBACK, VOTING};
 use crate::error::GatewayError;
 use crate::routes::forms::{self, SummaryError};
 use crate::routes::page::{see_other, segment};
@@ -243,7 +243,7 @@ pub async fn export(
         }
         Err(status) => return Err(signed.fail(status)),
     };
-    let (voting, notification) = tokio::join!(
+    let (voting, notification, survey_feedback) = tokio::join!(
         through_grant_copy(|| {
             let mut client = signed.clients.voting.clone();
             let message = signed.signed(voting::v1::ExportPersonRequest {
@@ -258,16 +258,27 @@ pub async fn export(
             });
             async move { client.export_person(message).await }
         }),
+        through_grant_copy(|| {
+            let mut client = signed.clients.feedback.clone();
+            let message = signed.signed(valued_proto::survey::v1::FeedbackExportPersonRequest {
+                email: email.clone(),
+            });
+            async move { client.export_person(message).await }
+        }),
     );
     let voting = voting.map_err(|s| signed.failed_at(VOTING, s))?.json;
     let notification = notification
         .map_err(|s| signed.failed_at(NOTIFICATION, s))?
+        .json;
+    let survey_feedback = survey_feedback
+        .map_err(|s| signed.failed_at(SURVEY_FEEDBACK, s))?
         .json;
     let exported_at = chrono::Utc::now();
     let answers = Answers {
         nomination: answer("nomination", &nomination)?,
         voting: answer(VOTING, &voting)?,
         notification: answer(NOTIFICATION, &notification)?,
+        survey_feedback: answer(SURVEY_FEEDBACK, &survey_feedback)?,
     };
     let document = subject_access::document(&email, exported_at, answers);
     let body = serde_json::to_string_pretty(&document)

@@ -23,7 +23,9 @@ use valued_proto::voting::v1::{
 };
 
 use super::notifications::through_grant_copy;
-use super::signed::{AdminError, AdminResult, Signed, check_csrf, csv_download};
+use super::signed::{
+    AdminError, AdminResult, ButtonForm, DoneQuery, Signed, check_csrf, csv_download,
+};
 use crate::clients::{Traced, VOTING};
 use crate::error::GatewayError;
 use crate::routes::forms::{self, form_page};
@@ -73,10 +75,10 @@ impl Signed {
         let platform_admin = self.vote_organiser().await?;
         let client = self.clients.voting.clone();
         let ask = || call(client.clone(), self.signed(message.clone()));
-        // A platform admin refused is one the voting service's copy of the grants has not caught
-        // up with yet: worth waiting for. Whether anyone else runs this campaign's vote, the
-        // voting service alone says.
-        Ok(if platform_admin {
+        // A platform admin refused, or anyone refused just after signing in, is one the voting
+        // service's copy of the grants has not caught up with yet: worth waiting for. Whether
+        // anyone else runs this campaign's vote, the voting service alone says.
+        Ok(if platform_admin || self.just_signed_in() {
             through_grant_copy(ask).await
         } else {
             ask().await.map(tonic::Response::into_inner)
@@ -181,18 +183,12 @@ impl TimetableForm {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PageQuery {
-    done: String,
-}
-
 /// `GET /admin/campaigns/{slug}/vote`
 pub async fn show(
     signed: Signed,
     headers: HeaderMap,
     Path(slug): Path<String>,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<DoneQuery>,
 ) -> AdminResult<Response> {
     let done = match query.done.as_str() {
         "scheduled" => Some("The timetable has been saved for every category."),
@@ -549,18 +545,12 @@ pub async fn schedule(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CheckForm {
-    csrf_token: String,
-}
-
 /// `POST /admin/campaigns/{slug}/vote/check/{ballot}`: recomputes a category's vote record.
 pub async fn check(
     signed: Signed,
     headers: HeaderMap,
     Path((slug, ballot_id)): Path<(String, String)>,
-    Form(form): Form<CheckForm>,
+    Form(form): Form<ButtonForm>,
 ) -> AdminResult<Response> {
     check_csrf(&headers, &form.csrf_token, &path_of(&slug))?;
     let report = signed

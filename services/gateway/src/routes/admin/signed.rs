@@ -12,6 +12,7 @@ use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
 use valued_proto::nomination::v1::{
     Campaign, GetShortlistRequest, GetShortlistResponse, ListCampaignsRequest, WhoAmIRequest,
+    WhoAmIResponse,
 };
 
 use crate::clients::{Clients, NOMINATION, Traced};
@@ -22,8 +23,8 @@ use crate::session::{self, AuthSettings, Oidc};
 
 #[derive(Clone)]
 pub struct AdminState {
-    clients: Clients,
-    /// `None` when no issuer is configured.
+    pub(super) clients: Clients,
+    /// `None` when admins cannot sign in at all (no provider, no emailed links).
     pub(super) oidc: Option<Arc<Oidc>>,
 }
 
@@ -105,8 +106,8 @@ impl IntoResponse for AdminError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Admin sign-in is not configured",
                 &[
-                    "This gateway has no sign-in provider, so nobody can sign in to the admin pages.",
-                    "Set gateway.auth.issuer, client_id and client_secret (VALUED__GATEWAY__AUTH__ISSUER and so on) to turn it on.",
+                    "This gateway has no sign-in provider and does not offer emailed sign-in links, so nobody can sign in to the admin pages.",
+                    "Set gateway.auth.issuer, client_id and client_secret (VALUED__GATEWAY__AUTH__ISSUER and so on) for single sign-on, or gateway.auth.email_links with nomination.auth.signing_key for emailed links.",
                 ],
                 Some(("/", "See the campaigns")),
             ),
@@ -121,6 +122,8 @@ pub struct Signed {
     pub(super) clients: Clients,
     token: String,
     path: String,
+    /// Where browsers reach this site, for links printed or emailed from an admin page.
+    public_url: String,
 }
 
 impl FromRequestParts<AdminState> for Signed {
@@ -144,29 +147,59 @@ impl FromRequestParts<AdminState> for Signed {
         };
         let token = session::id_token(&parts.headers)
             .ok_or_else(|| AdminError::SignIn { next: path.clone() })?;
+        let public_url = state
+            .oidc
+            .as_ref()
+            .map(|oidc| oidc.public_base(&parts.headers))
+            .unwrap_or_default();
         Ok(Self {
             clients: state.clients.clone(),
             token,
             path,
+            public_url,
         })
     }
 }
 
 impl Signed {
+    /// Whether the caller signed in a moment ago. A first sign-in binds the caller's grants in
+    /// the nomination service, and the other services' copies of the grants learn of them an
+    /// event later: a refusal then is worth trying again. Read from the ID token's `iat` without
+    /// checking its signature, which only decides whether to ask again (the service that
+    /// answers checks the token itself).
+    pub(super) fn just_signed_in(&self) -> bool {
+        issued_at(&self.token).is_some_and(|issued| {
+            let age = chrono::Utc::now().timestamp() - issued;
+            (-JUST_SIGNED_IN_SECONDS..=JUST_SIGNED_IN_SECONDS).contains(&age)
+        })
+    }
+
+    /// Where browsers reach this site (no trailing `/`).
+    pub(super) fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// The nomination service's client.
     pub(super) fn nomination(&self) -> NominationServiceClient<Traced> {
         self.clients.nomination.clone()
+    }
+
+    /// Who the nomination service says the caller is, with their grants.
+    pub(super) async fn who_am_i(&self) -> AdminResult<WhoAmIResponse> {
+        Ok(self
+            .nomination()
+            .who_am_i(self.signed(WhoAmIRequest {}))
+            .await
+            .map_err(|s| self.fail(s))?
+            .into_inner())
     }
 
     /// The roles the nomination service says the caller holds (`platform_admin`, `trust_admin`,
     /// …), one per grant.
     pub(super) async fn roles(&self) -> AdminResult<Vec<String>> {
         Ok(self
-            .nomination()
-            .who_am_i(self.signed(WhoAmIRequest {}))
-            .await
-            .map_err(|s| self.fail(s))?
-            .into_inner()
+            .who_am_i()
+            .await?
             .grants
             .into_iter()
             .map(|g| g.role)
@@ -237,6 +270,24 @@ impl Signed {
     }
 }
 
+/// How long after signing in a refusal by a service's copy of the grants is tried again for (see
+/// [`Signed::just_signed_in`]).
+const JUST_SIGNED_IN_SECONDS: i64 = 10;
+
+/// The `iat` claim of a JWT, unverified.
+fn issued_at(token: &str) -> Option<i64> {
+    use base64::Engine as _;
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        iat: i64,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    Some(serde_json::from_slice::<Claims>(&bytes).ok()?.iat)
+}
+
 /// Field errors of an INVALID_ARGUMENT, or the failure to show instead.
 pub(super) fn field_errors(signed: &Signed, status: tonic::Status) -> AdminResult<Vec<FieldError>> {
     let errors = valued_platform::grpc::field_errors(&status);
@@ -293,4 +344,45 @@ pub(super) fn csv_download(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::issued_at;
+
+    fn token(claims: &str) -> String {
+        let part = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2ln", part(r#"{"alg":"RS256"}"#), part(claims))
+    }
+
+    #[test]
+    fn the_issue_time_is_read_from_the_token() {
+        assert_eq!(
+            issued_at(&token(r#"{"sub":"a","iat":1790000000,"exp":1790003600}"#)),
+            Some(1_790_000_000)
+        );
+    }
+
+    #[test]
+    fn a_token_without_a_readable_issue_time_is_not_fresh() {
+        assert_eq!(issued_at(&token(r#"{"sub":"a"}"#)), None);
+        assert_eq!(issued_at("not-a-token"), None);
+        assert_eq!(issued_at("a.!!!.c"), None);
+    }
+}
+
+/// An admin form that is only a button: its CSRF token and nothing else.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ButtonForm {
+    pub csrf_token: String,
+}
+
+/// A page's query after a form sent the browser back to it: what was just done, for its banner.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    pub done: String,
 }

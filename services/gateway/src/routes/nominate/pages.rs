@@ -388,6 +388,7 @@ pub fn render_page(
             bands => eligible(&campaign.bands, chosen.map(|c| &c.eligible_bands))
                 .into_iter().map(Item::of).collect::<Vec<_>>(),
             trust_groups => trust_groups(campaign),
+            site_groups => site_groups(campaign),
             relationships => campaign.relationships.iter().map(Item::of).collect::<Vec<_>>(),
         },
     )
@@ -430,6 +431,45 @@ fn trust_groups(campaign: &Campaign) -> Vec<OptionGroup> {
         }
     }
     groups
+}
+
+/// At most this many sites are offered as a list; past it, the page asks for the code.
+const MAX_SITES_LISTED: usize = 400;
+
+/// The sites of the campaign's trusts, grouped by trust, when any trust lists its sites and they
+/// are few enough for one list; otherwise none (the page asks for a site's ODS code).
+fn site_groups(campaign: &Campaign) -> Vec<OptionGroup> {
+    let listed: usize = campaign.trusts.iter().map(|t| t.sites.len()).sum();
+    if listed > MAX_SITES_LISTED {
+        return Vec::new();
+    }
+    campaign
+        .trusts
+        .iter()
+        .filter(|t| !t.sites.is_empty())
+        .map(|t| OptionGroup {
+            label: t.name.clone(),
+            options: t
+                .sites
+                .iter()
+                .map(|s| Item {
+                    value: s.code.clone(),
+                    label: s.name.clone(),
+                    hint: None,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A site as Check your answers shows it: its name and code when a trust lists it.
+fn site_label(campaign: &Campaign, code: &str) -> String {
+    campaign
+        .trusts
+        .iter()
+        .flat_map(|t| &t.sites)
+        .find(|s| s.code.eq_ignore_ascii_case(code.trim()))
+        .map_or_else(|| code.to_owned(), |s| format!("{} ({})", s.name, s.code))
 }
 
 /// One answer on Check your answers.
@@ -521,7 +561,7 @@ fn rows(campaign: &Campaign, form: &NominationForm) -> Vec<Row> {
         },
         Row {
             key: "Site",
-            value: or_not_given(&form.site_code),
+            value: or_not_given(&site_label(campaign, &form.site_code)),
             page: Page::Workplace.slug(),
         },
         Row {

@@ -108,6 +108,10 @@ service! { FakeNotification: NotificationService {
     find_mp: FindMpRequest => FindMpResponse;
     write_to_mp: WriteToMpRequest => WriteToMpResponse;
     confirm_mp_letter: ConfirmMpLetterRequest => ConfirmMpLetterResponse;
+    get_mp_letter_wording: GetMpLetterWordingRequest => GetMpLetterWordingResponse;
+    set_mp_letter_wording: SetMpLetterWordingRequest => SetMpLetterWordingResponse;
+    count_mp_letters: CountMpLettersRequest => CountMpLettersResponse;
+    import_mps: ImportMpsRequest => ImportMpsResponse;
     list_mp_emails: ListDeliveriesRequest => ListDeliveriesResponse;
     preview_templates: PreviewTemplatesRequest => PreviewTemplatesResponse;
     list_held_letter_decisions: ListHeldLetterDecisionsRequest => ListHeldLetterDecisionsResponse;

@@ -14,6 +14,14 @@ use valued_proto::notification::v1::notification_service_server::{
     NotificationService, NotificationServiceServer,
 };
 use valued_proto::notification::v1::*;
+use valued_proto::survey::v1::feedback_service_server::{FeedbackService, FeedbackServiceServer};
+use valued_proto::survey::v1::{
+    FeedbackExportPersonRequest, FeedbackExportPersonResponse, ListBoardRequest, ListBoardResponse,
+    ListTrustSuggestionsRequest, ListTrustSuggestionsResponse, ModerateSuggestionRequest,
+    ModerateSuggestionResponse, PostSuggestionRequest, PostSuggestionResponse,
+    SetSuggestionStatusRequest, SetSuggestionStatusResponse, SupportSuggestionRequest,
+    SupportSuggestionResponse,
+};
 use valued_proto::voting::v1::voting_service_server::{VotingService, VotingServiceServer};
 use valued_proto::voting::v1::{
     CastVoteRequest, CastVoteResponse, CreateBallotRequest, CreateBallotResponse,
@@ -90,6 +98,10 @@ service! { FakeNotification: NotificationService {
     find_mp: FindMpRequest => FindMpResponse;
     write_to_mp: WriteToMpRequest => WriteToMpResponse;
     confirm_mp_letter: ConfirmMpLetterRequest => ConfirmMpLetterResponse;
+    get_mp_letter_wording: GetMpLetterWordingRequest => GetMpLetterWordingResponse;
+    set_mp_letter_wording: SetMpLetterWordingRequest => SetMpLetterWordingResponse;
+    count_mp_letters: CountMpLettersRequest => CountMpLettersResponse;
+    import_mps: ImportMpsRequest => ImportMpsResponse;
     list_held_letters: ListHeldLettersRequest => ListHeldLettersResponse;
     review_held_letter: ReviewHeldLetterRequest => ReviewHeldLetterResponse;
     list_mp_emails: ListDeliveriesRequest => ListDeliveriesResponse;
@@ -129,11 +141,40 @@ service! { FakeVoting: VotingService {
     decide_held_votes: DecideHeldVotesRequest => DecideHeldVotesResponse;
 }}
 
-/// The gateway with the real nomination service and the stand-ins; the stand-in for notification.
+/// Answers ExportPerson with one suggestion.
+#[derive(Clone, Default)]
+struct FakeFeedback;
+
+service! { FakeFeedback: FeedbackService {
+    async fn export_person(
+        &self,
+        _: Request<FeedbackExportPersonRequest>,
+    ) -> Answer<FeedbackExportPersonResponse> {
+        let held = serde_json::json!({ "suggestions_posted": [{ "text": "More lockers" }], "suggestions_supported": [] });
+        Ok(Response::new(FeedbackExportPersonResponse { json: held.to_string() }))
+    }
+} refused {
+    post_suggestion: PostSuggestionRequest => PostSuggestionResponse;
+    list_board: ListBoardRequest => ListBoardResponse;
+    support_suggestion: SupportSuggestionRequest => SupportSuggestionResponse;
+    list_trust_suggestions: ListTrustSuggestionsRequest => ListTrustSuggestionsResponse;
+    moderate_suggestion: ModerateSuggestionRequest => ModerateSuggestionResponse;
+    set_suggestion_status: SetSuggestionStatusRequest => SetSuggestionStatusResponse;
+}}
+
+/// The gateway with the real nomination service and the stand-ins (voting's also answering for
+/// survey-feedback's suggestion box); the stand-in for notification.
 async fn spawn() -> (Admin, FakeNotification) {
     let notification = FakeNotification::default();
     let notification_url = serve(NotificationServiceServer::new(notification.clone())).await;
-    let voting = serve(VotingServiceServer::new(FakeVoting)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let voting = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(VotingServiceServer::new(FakeVoting))
+            .add_service(FeedbackServiceServer::new(FakeFeedback))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
     (
         spawn_peers(true, &notification_url, &voting).await,
         notification,
@@ -255,6 +296,10 @@ async fn a_platform_admin_downloads_what_valued_holds_about_a_person() {
             .as_str()
             .unwrap()
             .contains("without anything that identifies")
+    );
+    assert_eq!(
+        held["survey_feedback"]["suggestions_posted"][0]["text"],
+        "More lockers"
     );
     assert_eq!(*notification.asked.lock().unwrap(), [ALEX]);
 

@@ -54,6 +54,7 @@ async fn spawn_scoped(scope: (&str, &str)) -> (Admin, Voting) {
         auth: OidcSettings {
             issuer: admin.provider.issuer.clone(),
             audience: valued_testkit::oidc::CLIENT_ID.into(),
+            ..Default::default()
         },
         ..valued_voting::Settings::default()
     };

@@ -1,5 +1,6 @@
 pub mod audit_log;
 pub mod campaign;
+pub mod campaign_item;
 pub mod campaign_trust;
 pub mod category;
 pub mod conflict;
@@ -16,6 +17,8 @@ pub mod recognition;
 pub mod region;
 pub mod role_grant;
 pub mod score;
+pub mod sign_in_link;
 pub mod site;
 pub mod trust;
+pub mod trust_email_domain;
 pub mod vote_notice;

@@ -12,6 +12,10 @@ pub struct Model {
     pub region_code: Option<String>,
     pub address: Option<String>,
     pub postcode: Option<String>,
+    /// The From name of the trust's emails; empty: the service's own.
+    pub sender_name: String,
+    /// Where replies to the trust's emails go unless an email names someone else; may be empty.
+    pub reply_to: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ mod m20261126_000111_erasure;
 mod m20261126_000112_nominee_address;
 mod m20261126_000113_vote_notice;
 mod m20261127_000114_campaign_vote_per_region;
+mod m20261127_000115_sign_in_link;
+mod m20261127_000116_campaign_item;
+mod m20261127_000117_trust_sender_and_domains;
 
 pub struct Migrator;
 
@@ -46,6 +49,11 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000113_vote_notice::Migration));
         migrations.push(Box::new(
             m20261127_000114_campaign_vote_per_region::Migration,
+        ));
+        migrations.push(Box::new(m20261127_000115_sign_in_link::Migration));
+        migrations.push(Box::new(m20261127_000116_campaign_item::Migration));
+        migrations.push(Box::new(
+            m20261127_000117_trust_sender_and_domains::Migration,
         ));
         migrations
     }

@@ -268,13 +268,21 @@ pub async fn mark_deferred(
     .await
 }
 
+/// Records what became of a claimed delivery, only while it is still claimed (`sending`): one
+/// erased (or otherwise closed) while it was being sent stays as it was made, never revived to
+/// wait again.
 async fn update(
     txn: &impl ConnectionTrait,
     id: Uuid,
-    mut changes: entity::ActiveModel,
+    changes: entity::ActiveModel,
 ) -> Result<(), DbErr> {
-    changes.id = ActiveValue::Unchanged(id);
-    Entity::update(changes).exec(txn).await.map(|_| ())
+    Entity::update_many()
+        .set(changes)
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(status::SENDING))
+        .exec(txn)
+        .await
+        .map(|_| ())
 }
 
 /// The most recent deliveries, newest first, optionally to one recipient.

@@ -12,6 +12,8 @@ mod m20261126_001000_held_letter_decisions;
 mod m20261126_001100_retention;
 mod m20261126_001200_digest_item_nominee;
 mod m20261126_001300_unsolicited_key;
+mod m20261127_001400_letter_wording;
+mod m20261127_001500_trust_sender;
 
 pub struct Migrator;
 
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_001100_retention::Migration));
         migrations.push(Box::new(m20261126_001200_digest_item_nominee::Migration));
         migrations.push(Box::new(m20261126_001300_unsolicited_key::Migration));
+        migrations.push(Box::new(m20261127_001400_letter_wording::Migration));
+        migrations.push(Box::new(m20261127_001500_trust_sender::Migration));
         migrations
     }
 }

@@ -23,6 +23,8 @@ pub struct Model {
     /// When retention replaced the supporter's details and the letter with a marker, keeping the
     /// row for the MP's counts (`crate::retention`).
     pub pseudonymised_at: Option<DateTimeUtc>,
+    /// The campaign the letter was written for, when it was (its id at the nomination service).
+    pub campaign_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -79,6 +81,76 @@ pub mod decision {
         pub admin_issuer: String,
         pub admin_subject: String,
         pub decided_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A campaign's suggested wording (see `write_to_mp::campaigns`): one row per campaign whose
+/// wording was ever set, keeping the campaign's scope as first described.
+pub mod wording {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mp_letter_wording")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub campaign_id: Uuid,
+        pub campaign_slug: String,
+        /// `trust`, `region` or `national`, and the trust's or region's code (empty when national).
+        pub campaign_scope: String,
+        pub campaign_scope_code: String,
+        /// The starting letter; `None` once cleared.
+        pub wording: Option<String>,
+        pub set_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A change of a campaign's wording, with the admin who made it: append-only, the database
+/// refuses to change or remove a row.
+pub mod wording_change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mp_letter_wording_change")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub campaign_id: Uuid,
+        /// `set` or `clear`.
+        pub change: String,
+        /// The wording set; `None` for a clearing.
+        pub wording: Option<String>,
+        pub admin_email: String,
+        pub admin_issuer: String,
+        pub admin_subject: String,
+        pub changed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// How many letters were confirmed: `all`, and per campaign (by its id). Only ever increased.
+pub mod tally {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mp_letter_tally")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tally: String,
+        pub letters: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

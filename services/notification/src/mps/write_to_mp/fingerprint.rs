@@ -147,6 +147,7 @@ mod tests {
             created_at: Utc::now(),
             confirmed_at: Some(Utc::now()),
             pseudonymised_at: None,
+            campaign_id: None,
         }
     }
 

@@ -18,6 +18,7 @@
 //!   written at once the one confirmed second is held.
 //! - **Unusual volume is held too**: past `hold_after_per_day` letters sent to one MP in 24 hours.
 
+pub mod campaigns;
 pub mod entity;
 mod fingerprint;
 mod similarity;
@@ -322,6 +323,8 @@ pub struct NewLetter<'a> {
     pub email: &'a str,
     pub postcode: &'a str,
     pub body: &'a str,
+    /// The campaign it is written for, if any.
+    pub campaign: Option<Uuid>,
 }
 
 /// A letter waiting for its supporter to confirm their email.
@@ -372,21 +375,22 @@ pub async fn write(
         Postcode::parse(letter.postcode)
             .map_err(|_| FieldError::new("postcode", "Enter a full UK postcode, like SW1A 0AA")),
     );
-    let body = letter.body.trim();
-    let length = body.chars().count();
-    if length < BODY_MIN_CHARS {
-        errors.push(FieldError::new(
+    let body = errors.check(campaigns::LetterText::parse(letter.body).map_err(|length| {
+        FieldError::new(
             "body",
-            format!("Write your letter in your own words ({BODY_MIN_CHARS} characters or more)"),
-        ));
-    } else if length > BODY_MAX_CHARS {
-        errors.push(FieldError::new(
-            "body",
-            format!("Your letter must be {BODY_MAX_CHARS} characters or fewer"),
-        ));
-    }
+            match length {
+                campaigns::TextLength::TooShort => format!(
+                    "Write your letter in your own words ({BODY_MIN_CHARS} characters or more)"
+                ),
+                campaigns::TextLength::TooLong => {
+                    format!("Your letter must be {BODY_MAX_CHARS} characters or fewer")
+                }
+            },
+        )
+    }));
     errors.into_result().map_err(Error::Invalid)?;
-    let (Some(name), Some(email), Some(postcode)) = (name, email, postcode) else {
+    let (Some(name), Some(email), Some(postcode), Some(body)) = (name, email, postcode, body)
+    else {
         return Err(Error::Invalid(vec![]));
     };
     let member = find_mp(db, lookup, postcode.as_str()).await?;
@@ -410,12 +414,13 @@ pub async fn write(
         supporter_name: ActiveValue::Set(name.to_string()),
         supporter_email: ActiveValue::Set(email.normalised()),
         supporter_postcode: ActiveValue::Set(postcode.to_string()),
-        body: ActiveValue::Set(body.to_owned()),
+        body: ActiveValue::Set(body.as_str().to_owned()),
         status: ActiveValue::Set(status::UNCONFIRMED.into()),
         confirm_token_hash: ActiveValue::Set(Some(token_hash)),
         created_at: ActiveValue::Set(now),
         confirmed_at: ActiveValue::Set(None),
         pseudonymised_at: ActiveValue::Set(None),
+        campaign_id: ActiveValue::Set(letter.campaign),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -672,6 +677,8 @@ pub async fn confirm(
         });
     }
     fingerprint::record(&txn, &letter, now).await?;
+    // Counted with the confirmation it is part of: once, whatever becomes of the letter.
+    campaigns::count_confirmed(&txn, letter.campaign_id).await?;
     if outcome == status::SENT {
         send_to_mp(&txn, templates, &letter, &member).await?;
     }
@@ -762,6 +769,7 @@ mod tests {
                 email: "chris@example.org",
                 postcode: "GU11 1AA",
                 body: &body,
+                campaign: None,
             };
             write(
                 &db,
@@ -817,8 +825,11 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    /// The campaign the one letter below is written for.
+    const CAMPAIGN: Uuid = Uuid::from_u128(0x0193_a1b2_0000_7000_8000_0000_0000_a001);
+
     /// The embedded default's database (in a directory of its own, removed by the test) with one
-    /// letter from Chris to Alex Baker, written and not yet confirmed.
+    /// letter from Chris to Alex Baker for [`CAMPAIGN`], written and not yet confirmed.
     async fn one_letter_written() -> (std::path::PathBuf, DatabaseConnection, Templates, Drafted) {
         let dir = std::env::temp_dir().join(format!("valued-one-letter-{}", Uuid::new_v4()));
         let (db, lookup) = embedded(&dir).await;
@@ -829,6 +840,7 @@ mod tests {
             email: "chris@example.org",
             postcode: "GU11 1AA",
             body: &body,
+            campaign: Some(CAMPAIGN),
         };
         let drafted = write(
             &db,
@@ -864,6 +876,8 @@ mod tests {
         assert_eq!(stored.status, status::SENT);
         assert_eq!(first.unwrap().status, stored.status);
         assert_eq!(second.unwrap().status, stored.status);
+        // Counted once, in all and for its campaign, on SQLite's upsert too.
+        assert_eq!(campaigns::count(&db, Some(CAMPAIGN)).await.unwrap(), (1, 1));
         db.close().await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();
     }

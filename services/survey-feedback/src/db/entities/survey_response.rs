@@ -1,17 +1,15 @@
 use sea_orm::entity::prelude::*;
 
+/// A mixed response: a random id given by the mixer (shared with nothing), its survey, and the
+/// [`Sheet`](crate::domain::answers::Sheet) as JSON. No time, no invitation. The pending table
+/// (`survey_pending_response`) has the same shape.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "survey_response")]
 pub struct Model {
-    /// A random (v4) id: a v7 id would carry the precise time of the response.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub survey_id: Uuid,
-    /// A [`StaffGroup`](crate::domain::StaffGroup) slug.
-    pub staff_group: String,
-    pub score: i32,
-    /// The day only.
-    pub submitted_on: Date,
+    pub sheet: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

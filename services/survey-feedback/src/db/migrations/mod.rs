@@ -1,6 +1,9 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261122_000300_create_surveys;
+mod m20261127_000400_create_suggestions;
+mod m20261127_000500_create_stories;
+mod m20261127_000600_real_surveys;
 
 pub struct Migrator;
 
@@ -10,6 +13,9 @@ impl MigratorTrait for Migrator {
         migrations.extend(valued_platform::migrations::limits());
         migrations.extend(valued_platform::migrations::access());
         migrations.push(Box::new(m20261122_000300_create_surveys::Migration));
+        migrations.push(Box::new(m20261127_000400_create_suggestions::Migration));
+        migrations.push(Box::new(m20261127_000500_create_stories::Migration));
+        migrations.push(Box::new(m20261127_000600_real_surveys::Migration));
         migrations
     }
 }
