@@ -303,6 +303,19 @@ impl Browser {
         input.send_keys(text).await.unwrap();
     }
 
+    /// Chooses the file at `path` in the file input `id`, as a person picking it would.
+    pub(crate) async fn upload(&self, id: &str, path: &std::path::Path) {
+        let input = self
+            .client
+            .find(Locator::Css(&format!("#{id}")))
+            .await
+            .unwrap();
+        input
+            .send_keys(&path.canonicalize().unwrap().to_string_lossy())
+            .await
+            .unwrap();
+    }
+
     /// Types into the input called `name` (for pages not ours, whose inputs have no id).
     pub(crate) async fn fill_named(&self, name: &str, text: &str) {
         let input = self

@@ -20,6 +20,11 @@ use crate::vote_in_browser::check_at_both_widths;
 
 const TRUST_ADMIN: &str = "awards@rj1.example.org";
 const CAMPAIGN: &str = "porters-awards-2027";
+/// The House of Commons, as the README has it imported.
+const MP_LOOKUP_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../services/notification/data/mp_lookup.csv"
+);
 
 /// `valued up` as a newcomer runs it, on free ports in a fresh data directory.
 struct Embedded {
@@ -94,6 +99,14 @@ impl Embedded {
         }
     }
 
+    /// Writes `text` to a file called `name` beside the data directory, for an upload.
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.data_dir.join(name);
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -157,7 +170,52 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     let home = browser.page_text_of("main").await;
     assert!(home.contains("Platform administrator"), "{home}");
 
+    // The reference data from the browser: a file with a bad line is refused with the line
+    // named and nothing taken; a good one is imported and counted.
+    browser.goto(&valued.url("/admin/organisations")).await;
+    browser.expect_page("Import organisations").await;
+    check_at_both_widths(&browser).await;
+    let bad = valued.file(
+        "bad.csv",
+        "code,name,address,postcode,parent\n\
+         R0A,Manchester University NHS Foundation Trust,,,NOWHERE\n",
+    );
+    browser.upload("file", &bad).await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Import organisations").await;
+    let refused = browser.page_text_of("main").await;
+    assert!(refused.contains("There is a problem"), "{refused}");
+    assert!(refused.contains("Line 2:"), "{refused}");
+    check_at_both_widths(&browser).await;
+    let good = valued.file(
+        "good.csv",
+        "code,name,address,postcode,parent\n\
+         Y62,North West,,,\n\
+         R0A,Manchester University NHS Foundation Trust,,M13 9WL,Y62\n\
+         R0A01,Manchester Royal Infirmary,Oxford Road,M13 9WL,R0A\n",
+    );
+    browser.upload("file", &good).await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Import organisations").await;
+    let imported = browser.page_text_of("main").await;
+    assert!(imported.contains("1 trust and 1 site"), "{imported}");
+    check_at_both_widths(&browser).await;
+
+    browser.goto(&valued.url("/admin/mps")).await;
+    browser.expect_page("Import the MP directory").await;
+    check_at_both_widths(&browser).await;
+    browser
+        .upload("file", std::path::Path::new(MP_LOOKUP_CSV))
+        .await;
+    browser.click("main form button[type='submit']").await;
+    browser.expect_page("Import the MP directory").await;
+    let mps = browser.page_text_of("main").await;
+    assert!(mps.contains("650"), "{mps}");
+    check_at_both_widths(&browser).await;
+
     // A trust's campaign with two categories, open for nominations now.
+    browser.goto(&valued.url("/admin")).await;
+    browser.expect_page("Admin").await;
     browser.click("main a[href='/admin/campaigns/new']").await;
     browser.expect_page("Create a campaign").await;
     browser.fill("name", "Porters' Awards 2027").await;
