@@ -6,6 +6,8 @@
 //! Nothing here keeps an address: the uploaded list is stored as the voters' [`VoterKey`]s (the
 //! keyed hash their votes are stored under), so an address on it matches however the voter types
 //! it (case, `+tag`, Gmail's dots). Erasing a person takes them off every list ([`Erasure`]).
+//! A staff-only vote may also take the domains the trusts taking part have set on their settings
+//! pages ([`crate::trust_domains`]), as they stand when a voter verifies and when they vote.
 //!
 //! # Where it is enforced
 //!
@@ -36,6 +38,7 @@ use crate::db::entities::{ballot, eligible_voter, vote_audit, vote_eligibility};
 use crate::domain::signal_digest;
 use crate::domain::{NewEligibility, StaffList, VoterKey, domain_and_parents};
 use crate::error::{Error, Result};
+use crate::trust_domains;
 use valued_platform::domain::WorkDomain;
 
 /// The kind under which domains are digested ([`signal_digest`]).
@@ -49,7 +52,12 @@ const CHUNK: usize = 1_000;
 pub struct Setting {
     pub campaign_id: String,
     pub staff: bool,
+    /// The domains the admin gave.
     pub domains: Vec<WorkDomain>,
+    /// The domains the trusts taking part have set are accepted too.
+    pub trust_domains: bool,
+    /// Those domains as they stand now (empty unless `trust_domains`).
+    pub from_trusts: Vec<WorkDomain>,
     /// Voters on the uploaded list.
     pub listed: u64,
     /// When and by whom it was last set (never, for a vote left public).
@@ -62,14 +70,31 @@ impl Setting {
             campaign_id: campaign_id.to_owned(),
             staff: false,
             domains: Vec::new(),
+            trust_domains: false,
+            from_trusts: Vec::new(),
             listed: 0,
             updated: None,
         }
     }
 
+    /// Every domain the vote accepts: the admin's, then the trusts' not among them.
+    pub fn accepted_domains(&self) -> Vec<&WorkDomain> {
+        let mut all: Vec<&WorkDomain> = self.domains.iter().collect();
+        for domain in &self.from_trusts {
+            if !all.contains(&domain) {
+                all.push(domain);
+            }
+        }
+        all
+    }
+
     /// What the vote accepts, for a voter it refused.
     pub fn accepts(&self) -> String {
-        let domains: Vec<&str> = self.domains.iter().map(WorkDomain::as_str).collect();
+        let domains: Vec<&str> = self
+            .accepted_domains()
+            .into_iter()
+            .map(WorkDomain::as_str)
+            .collect();
         let listed = "the work address your employer gave the organisers";
         match (domains.as_slice(), self.listed > 0) {
             ([], _) => format!("This vote is for staff only: use {listed}"),
@@ -84,10 +109,10 @@ impl Setting {
         }
     }
 
-    /// The listed domains' digests, as a pass holds its voter's.
+    /// The accepted domains' digests, as a pass holds its voter's.
     fn domain_digests(&self, secret: &SecretString) -> Vec<String> {
-        self.domains
-            .iter()
+        self.accepted_domains()
+            .into_iter()
             .map(|d| signal_digest(secret, DOMAIN, d.as_str()))
             .collect()
     }
@@ -121,6 +146,11 @@ pub async fn of(db: &impl ConnectionTrait, campaign_id: &str) -> Result<Setting>
     else {
         return Ok(Setting::public(campaign_id));
     };
+    let from_trusts = if row.staff && row.trust_domains {
+        trust_domains::of_campaign(db, campaign_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Setting {
         campaign_id: row.campaign_id,
         staff: row.staff,
@@ -130,6 +160,8 @@ pub async fn of(db: &impl ConnectionTrait, campaign_id: &str) -> Result<Setting>
             .filter(|d| !d.is_empty())
             .map(WorkDomain::from_stored)
             .collect(),
+        trust_domains: row.trust_domains,
+        from_trusts,
         listed: u64::try_from(row.listed).unwrap_or(0),
         updated: Some((row.updated_at, row.updated_by)),
     })
@@ -235,12 +267,16 @@ pub async fn set(
     let txn = db.begin().await?;
     has_public_vote(&txn, campaign_id).await?;
     let before = of(&txn, campaign_id).await?;
-    let (staff, domains, listed, detail) = match new {
+    let (staff, domains, trusts, listed, detail) = match new {
         NewEligibility::Public => {
             clear_list(&txn, campaign_id).await?;
-            (false, Vec::new(), 0, "public".to_owned())
+            (false, Vec::new(), false, 0, "public".to_owned())
         }
-        NewEligibility::Staff { domains, list } => {
+        NewEligibility::Staff {
+            domains,
+            list,
+            trust_domains,
+        } => {
             let (listed, list_detail) = match list {
                 StaffList::Keep => (before.listed, format!("list of {} kept", before.listed)),
                 StaffList::Replace(addresses) => {
@@ -264,15 +300,37 @@ pub async fn set(
                     (listed, format!("list of {listed} uploaded"))
                 }
             };
-            if domains.is_empty() && listed == 0 {
-                return Err(Error::Invalid(vec![FieldError::new(
-                    "domains",
-                    "Give at least one work-email domain, or upload a list of staff addresses",
-                )]));
+            let from_trusts = if *trust_domains {
+                trust_domains::of_campaign(&txn, campaign_id).await?
+            } else {
+                Vec::new()
+            };
+            if domains.is_empty() && from_trusts.is_empty() && listed == 0 {
+                return Err(Error::Invalid(vec![if *trust_domains {
+                    FieldError::new(
+                        "trust_domains",
+                        "The trusts taking part have set no work-email domains yet: give one \
+                         here, or upload a list of staff addresses",
+                    )
+                } else {
+                    FieldError::new(
+                        "domains",
+                        "Give at least one work-email domain, take the trusts' own, or upload a \
+                         list of staff addresses",
+                    )
+                }]));
             }
             let names: Vec<&str> = domains.iter().map(WorkDomain::as_str).collect();
-            let detail = format!("staff: domains [{}]; {list_detail}", names.join(", "));
-            (true, domains.clone(), listed, detail)
+            let trusts = if *trust_domains {
+                "; and the trusts' own domains"
+            } else {
+                ""
+            };
+            let detail = format!(
+                "staff: domains [{}]{trusts}; {list_detail}",
+                names.join(", ")
+            );
+            (true, domains.clone(), *trust_domains, listed, detail)
         }
     };
     let now = Utc::now();
@@ -287,6 +345,7 @@ pub async fn set(
                 .join("\n"),
         ),
         listed: ActiveValue::Set(i64::try_from(listed).unwrap_or(i64::MAX)),
+        trust_domains: ActiveValue::Set(trusts),
         updated_at: ActiveValue::Set(now),
         updated_by: ActiveValue::Set(actor.to_owned()),
     })
@@ -296,6 +355,7 @@ pub async fn set(
                 vote_eligibility::Column::Staff,
                 vote_eligibility::Column::Domains,
                 vote_eligibility::Column::Listed,
+                vote_eligibility::Column::TrustDomains,
                 vote_eligibility::Column::UpdatedAt,
                 vote_eligibility::Column::UpdatedBy,
             ])
@@ -314,14 +374,8 @@ pub async fn set(
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
-    tracing::info!(staff, listed, "public vote eligibility set");
-    Ok(Setting {
-        campaign_id: campaign_id.to_owned(),
-        staff,
-        domains,
-        listed,
-        updated: Some((now, actor.to_owned())),
-    })
+    tracing::info!(staff, listed, trusts, "public vote eligibility set");
+    of(db, campaign_id).await
 }
 
 /// Takes an erased person off every campaign's staff list (the rest of what voting keeps of a

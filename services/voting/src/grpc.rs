@@ -658,6 +658,7 @@ impl From<&pb::SetVoteEligibilityRequest> for EligibilityRequest {
             domains: r.domains.clone(),
             addresses: r.addresses.clone(),
             keep_addresses: r.keep_addresses,
+            trust_domains: r.trust_domains,
         }
     }
 }
@@ -677,6 +678,12 @@ impl From<eligibility::Setting> for pb::VoteEligibility {
             listed_voters: setting.listed,
             updated_at: updated_at.map(timestamp),
             updated_by: updated_by.unwrap_or_default(),
+            trust_domains: setting.trust_domains,
+            domains_from_trusts: setting
+                .from_trusts
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 }

@@ -274,8 +274,8 @@ impl Guard {
         let staff_domain = |digest: &str| {
             setting.staff
                 && setting
-                    .domains
-                    .iter()
+                    .accepted_domains()
+                    .into_iter()
                     .any(|d| signal_digest(&self.secret, eligibility::DOMAIN, d.as_str()) == digest)
         };
         let domain = holder

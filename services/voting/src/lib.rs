@@ -2,7 +2,8 @@
 //! each appended to its ballot's tamper-evident ledger and counted in a maintained tally
 //! ([`ledger`]). A campaign's vote may be for staff only ([`eligibility`]); bursts of votes from one
 //! network or email domain toward one finalist are held for an admin's check ([`held`]). A
-//! campaign's own admins run its vote ([`organisers`]).
+//! campaign's own admins run its vote ([`organisers`]); a staff-only vote may take the work-email
+//! domains the trusts taking part have set ([`trust_domains`]).
 //! Publishes `ballot.opened.v1` through its outbox (nothing per vote but the voter's own receipt:
 //! see [`db::queries::cast_votes`]), and the public vote's
 //! moments as they pass ([`moments`]): `vote.opened.v1`, `vote.results_released.v1`; and the
@@ -22,6 +23,7 @@ pub mod moments;
 pub mod organisers;
 pub mod schedule;
 pub mod subject_access;
+pub mod trust_domains;
 pub mod verification;
 
 pub use grpc::PUBLIC_RPCS;
@@ -116,6 +118,17 @@ impl Application {
                 &consumer,
                 host.db.clone(),
                 finalists::Finalists,
+            ),
+        )
+        .await?;
+        let trusts = trust_domains::subscription();
+        let consumer = trusts.consumer.clone();
+        host.consume(
+            trusts,
+            valued_platform::inbox::Idempotent::new(
+                &consumer,
+                host.db.clone(),
+                trust_domains::TrustDomains,
             ),
         )
         .await?;

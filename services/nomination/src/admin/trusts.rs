@@ -153,6 +153,7 @@ pub async fn set(
             reply_to: reply_to.clone(),
             work_email_domains: sorted.clone(),
             changed_at: Some(exact_time(Utc::now())),
+            region_code: found.region_code.clone().unwrap_or_default(),
         };
         outbox.enqueue(&txn, Some(&found.code), &changed).await?;
     }

@@ -208,6 +208,7 @@ async fn the_sender_reply_to_and_domains_are_checked_stored_announced_once_and_a
     assert_eq!(announced[0].reply_to, "Staff.Awards@gstt.example.org");
     assert_eq!(announced[0].work_email_domains, ["gstt.nhs.uk", "nhs.net"]);
     assert!(announced[0].changed_at.is_some());
+    assert_eq!(announced[0].region_code, "Y56");
     let audited: Vec<String> = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("trust settings changed"))
         .filter(audit_log::Column::TrustCode.eq("RJ1"))

@@ -17,6 +17,7 @@ fn changed(sender_name: &str, reply_to: &str, seconds: i64) -> Envelope {
         reply_to: reply_to.into(),
         work_email_domains: vec!["nhs.net".into()],
         changed_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+        region_code: "Y56".into(),
     };
     Envelope::new("nomination", Some("RJ1"), &event)
 }

@@ -14,6 +14,8 @@ pub struct EligibilityRequest {
     pub domains: Vec<String>,
     pub addresses: Vec<String>,
     pub keep_addresses: bool,
+    /// Also accept the domains the trusts taking part have set.
+    pub trust_domains: bool,
 }
 
 /// A well-formed setting.
@@ -21,10 +23,12 @@ pub struct EligibilityRequest {
 pub enum NewEligibility {
     /// Any verified address.
     Public,
-    /// Addresses at `domains` (or their subdomains), and those on the list.
+    /// Addresses at `domains` (or their subdomains), at the domains the trusts taking part have
+    /// set when `trust_domains`, and those on the list.
     Staff {
         domains: Vec<WorkDomain>,
         list: StaffList,
+        trust_domains: bool,
     },
 }
 
@@ -71,6 +75,13 @@ impl NewEligibility {
                         "addresses",
                         "A public vote takes any verified address: remove the list, or choose \
                          staff only",
+                    ));
+                }
+                if request.trust_domains {
+                    errors.push(FieldError::new(
+                        "trust_domains",
+                        "A public vote takes any verified address: untick the trusts' domains, or \
+                         choose staff only",
                     ));
                 }
                 return errors.into_result().map(|()| Self::Public);
@@ -122,16 +133,21 @@ impl NewEligibility {
                     )),
                 }
             }
-            if request.domains.is_empty() && lines().next().is_none() {
+            if request.domains.is_empty() && lines().next().is_none() && !request.trust_domains {
                 errors.push(FieldError::new(
                     "domains",
-                    "Give at least one work-email domain, or upload a list of staff addresses",
+                    "Give at least one work-email domain, take the trusts' own, or upload a list \
+                     of staff addresses",
                 ));
             }
             StaffList::Replace(addresses)
         };
         errors.into_result()?;
-        Ok(Self::Staff { domains, list })
+        Ok(Self::Staff {
+            domains,
+            list,
+            trust_domains: request.trust_domains,
+        })
     }
 }
 
@@ -164,6 +180,7 @@ mod tests {
             domains: domains.iter().map(|d| (*d).to_owned()).collect(),
             addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
             keep_addresses: false,
+            trust_domains: false,
         }
     }
 
@@ -189,7 +206,7 @@ mod tests {
             &["sam@gstt.nhs.uk", "", "  "],
         ))
         .unwrap();
-        let NewEligibility::Staff { domains, list } = parsed else {
+        let NewEligibility::Staff { domains, list, .. } = parsed else {
             panic!("staff");
         };
         assert_eq!(domains.len(), 2);
@@ -211,6 +228,18 @@ mod tests {
             fields(&NewEligibility::parse(&staff(&[], &[""])).unwrap_err()),
             ["domains"]
         );
+        // The trusts' own domains are enough without any typed here.
+        let trusts = EligibilityRequest {
+            trust_domains: true,
+            ..staff(&[], &[""])
+        };
+        assert!(matches!(
+            NewEligibility::parse(&trusts),
+            Ok(NewEligibility::Staff {
+                trust_domains: true,
+                ..
+            })
+        ));
         let unchosen = EligibilityRequest::default();
         assert_eq!(
             fields(&NewEligibility::parse(&unchosen).unwrap_err()),
@@ -231,6 +260,15 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(fields(&errors), ["domains", "addresses"]);
+        let with_trusts = EligibilityRequest {
+            staff: Some(false),
+            trust_domains: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(&NewEligibility::parse(&with_trusts).unwrap_err()),
+            ["trust_domains"]
+        );
         let keep = EligibilityRequest {
             keep_addresses: true,
             ..staff(&[], &[])

@@ -4,11 +4,13 @@
 
 use sea_orm::EntityTrait;
 use tonic::Code;
+use valued_platform::Envelope;
 use valued_proto::events::v1 as ev;
 use valued_proto::voting::v1 as pb;
 use valued_voting::db::entities::{eligible_voter, vote_audit};
 
 use crate::helpers::{PLATFORM_ADMIN, TestApp, fields, open_vote, spawn_app};
+use crate::public_vote::{announced, timetable};
 
 const CAMPAIGN: &str = "0193a1b2-0000-7000-8000-0000000000e1";
 
@@ -19,6 +21,7 @@ fn staff(domains: &[&str], addresses: &[&str]) -> pb::SetVoteEligibilityRequest 
         domains: domains.iter().map(|d| (*d).to_owned()).collect(),
         addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
         keep_addresses: false,
+        trust_domains: false,
     }
 }
 
@@ -285,4 +288,137 @@ async fn an_erased_person_leaves_every_staff_list() {
     let refused = app.ask_to_verify("alex@example.org").await.unwrap_err();
     assert_eq!(fields(&refused), ["email"]);
     app.ask_to_verify("jo@example.org").await.unwrap();
+}
+
+/// A trust's settings as the nomination service announces them, changed `seconds` after the epoch.
+fn trust_settings(code: &str, region: &str, domains: &[&str], seconds: i64) -> Envelope {
+    Envelope::new(
+        "nomination",
+        Some(code),
+        &ev::TrustSettingsChanged {
+            trust_code: code.into(),
+            sender_name: String::new(),
+            reply_to: String::new(),
+            work_email_domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+            changed_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+            region_code: region.into(),
+        },
+    )
+}
+
+impl TestApp {
+    /// Sets a staff-only vote on the trusts' own domains alone, once this service's copy of them
+    /// includes `expected`.
+    async fn staff_on_trust_domains(&self, expected: &str) -> pb::VoteEligibility {
+        let request = pb::SetVoteEligibilityRequest {
+            trust_domains: true,
+            ..staff(&[], &[])
+        };
+        for _ in 0..100 {
+            if let Ok(set) = self.set_eligibility(request.clone()).await
+                && set.domains_from_trusts.iter().any(|d| d == expected)
+            {
+                return set;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the trusts' domains never included {expected}");
+    }
+}
+
+#[tokio::test]
+async fn a_staff_vote_takes_the_domains_its_regions_trusts_set_and_follows_their_changes() {
+    let app = spawn_app().await;
+    // A region's campaign (London, Y56), as its finalists' announcement says.
+    let mut finalist = announced("sam", "Sam", "porters", &timetable(-1, 6, 8));
+    if let Some(f) = finalist.finalist.as_mut() {
+        f.campaign_id = CAMPAIGN.into();
+    }
+    finalist.campaign_scope = "region".into();
+    finalist.campaign_scope_code = "Y56".into();
+    app.announce(&[Envelope::new("nomination", None, &finalist)])
+        .await;
+    app.ballots_of(CAMPAIGN, 1).await;
+
+    // No trust has set any domain yet: the trusts' domains alone are refused at their field.
+    let none = app
+        .set_eligibility(pb::SetVoteEligibilityRequest {
+            trust_domains: true,
+            ..staff(&[], &[])
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::InvalidArgument);
+    assert_eq!(fields(&none), ["trust_domains"]);
+
+    // Two London trusts and one in the North West set theirs.
+    app.announce(&[
+        trust_settings("RJ1", "Y56", &["gstt.nhs.uk", "nhs.net"], 100),
+        trust_settings("RYJ", "Y56", &["imperial.nhs.uk"], 100),
+        trust_settings("R0A", "Y62", &["mft.nhs.uk"], 100),
+    ])
+    .await;
+    let set = app.staff_on_trust_domains("imperial.nhs.uk").await;
+    assert!(set.trust_domains);
+    assert!(set.domains.is_empty());
+    assert_eq!(
+        set.domains_from_trusts,
+        ["gstt.nhs.uk", "imperial.nhs.uk", "nhs.net"]
+    );
+    assert_eq!(app.eligibility().await, set);
+    for email in ["sam@gstt.nhs.uk", "jo@ward.imperial.nhs.uk", "ali@nhs.net"] {
+        app.ask_to_verify(email).await.unwrap();
+    }
+    let refused = app.ask_to_verify("kim@mft.nhs.uk").await.unwrap_err();
+    assert_eq!(fields(&refused), ["email"]);
+    let message = &valued_platform::grpc::field_errors(&refused)[0].message;
+    assert!(
+        message.contains("ending gstt.nhs.uk, imperial.nhs.uk or nhs.net"),
+        "{message}"
+    );
+
+    // A later change takes gstt.nhs.uk away; a late copy older than it changes nothing.
+    app.announce(&[
+        trust_settings("RJ1", "Y56", &["nhs.net"], 200),
+        trust_settings("RJ1", "Y56", &["gstt.nhs.uk", "nhs.net"], 150),
+    ])
+    .await;
+    let mut followed = false;
+    for _ in 0..100 {
+        if app.eligibility().await.domains_from_trusts == ["imperial.nhs.uk", "nhs.net"] {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(followed, "{:?}", app.eligibility().await);
+    assert_eq!(
+        fields(&app.ask_to_verify("sam2@gstt.nhs.uk").await.unwrap_err()),
+        ["email"]
+    );
+
+    // The audit says the trusts' domains were taken.
+    let audit = vote_audit::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.detail.contains("the trusts' own domains")),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_public_vote_refuses_the_trusts_domains() {
+    let app = spawn_app().await;
+    open_vote(&app, CAMPAIGN, &[("sam", "porters")]).await;
+    let refused = app
+        .set_eligibility(pb::SetVoteEligibilityRequest {
+            campaign_id: CAMPAIGN.into(),
+            eligibility: pb::Eligibility::Public.into(),
+            trust_domains: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&refused), ["trust_domains"]);
 }

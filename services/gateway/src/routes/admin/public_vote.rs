@@ -216,12 +216,13 @@ struct Shown<'a> {
 }
 
 /// The page's inputs, in page order, for the error summary.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "opens_at",
     "closes_at",
     "results_at",
     "eligibility",
     "domains",
+    "trust_domains",
     "addresses",
 ];
 
@@ -275,6 +276,7 @@ async fn render(
                 form => timetable,
                 eligibility => eligibility_form,
                 listed_voters => eligibility.listed_voters,
+                domains_from_trusts => eligibility.domains_from_trusts,
                 csrf_token => csrf_token,
                 errors => summary,
                 error => forms::by_field(&summary),
@@ -343,6 +345,8 @@ pub struct EligibilityForm {
     addresses: String,
     /// "yes": keep the list already uploaded.
     keep_addresses: String,
+    /// "yes": the trusts' own domains count too.
+    trust_domains: String,
 }
 
 impl EligibilityForm {
@@ -354,6 +358,11 @@ impl EligibilityForm {
                 "public".into()
             },
             domains: current.domains.join("\n"),
+            trust_domains: if current.trust_domains {
+                "yes".into()
+            } else {
+                String::new()
+            },
             keep_addresses: if current.listed_voters > 0 {
                 "yes".into()
             } else {
@@ -397,6 +406,7 @@ impl EligibilityForm {
             keep_addresses: staff
                 && self.keep_addresses == "yes"
                 && self.addresses.trim().is_empty(),
+            trust_domains: staff && self.trust_domains == "yes",
         }
     }
 }

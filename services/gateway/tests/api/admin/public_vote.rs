@@ -458,6 +458,23 @@ async fn a_platform_admin_limits_the_vote_to_staff_and_decides_a_held_burst() {
     let html = refused.text().await.unwrap();
     assert!(html.contains(r##"<a href="#domains">"##), "{html}");
     assert!(html.contains("not a domain"), "the typed domains are kept");
+    // The trusts' own domains, while no trust has set any, are refused at their checkbox.
+    let none_yet = post(
+        vec![
+            ("eligibility", "staff".into()),
+            ("trust_domains", "yes".into()),
+        ],
+        "eligibility".into(),
+    )
+    .await;
+    assert_eq!(none_yet.status(), StatusCode::BAD_REQUEST);
+    let html = none_yet.text().await.unwrap();
+    assert!(html.contains(r##"<a href="#trust_domains">"##), "{html}");
+    assert!(
+        html.contains("have set no work-email domains yet"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="trust_domains" name="trust_domains" type="checkbox" value="yes" aria-describedby="trust_domains-hint trust_domains-error" checked"#), "the choice is kept: {html}");
     let saved = post(
         vec![
             ("eligibility", "staff".into()),

@@ -12,6 +12,8 @@ pub struct Model {
     pub domains: String,
     /// How many voter keys the campaign's uploaded list holds (`eligible_voter`).
     pub listed: i64,
+    /// The domains the trusts taking part have set are accepted too (`trust_work_domains`).
+    pub trust_domains: bool,
     pub updated_at: DateTimeUtc,
     /// The admin's email.
     pub updated_by: String,

@@ -12,6 +12,7 @@ mod m20261126_000221_voter_addresses;
 mod m20261126_000230_ledger_receipts;
 mod m20261127_000240_ballot_campaign_scope;
 mod m20261127_000260_vote_signals_kept;
+mod m20261127_000270_trust_domains;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000230_ledger_receipts::Migration));
         migrations.push(Box::new(m20261127_000240_ballot_campaign_scope::Migration));
         migrations.push(Box::new(m20261127_000260_vote_signals_kept::Migration));
+        migrations.push(Box::new(m20261127_000270_trust_domains::Migration));
         migrations
     }
 }
