@@ -65,6 +65,7 @@ pub async fn create(
         results_at: ActiveValue::Set(windows.results_at),
         finalists_per_region: ActiveValue::NotSet,
         vote_per_region: ActiveValue::Set(new.vote_per_region),
+        nominations_per_nominator: ActiveValue::NotSet,
     })
     .exec_without_returning(txn)
     .await?;
