@@ -35,7 +35,7 @@ pub struct Settings {
     pub grpc: GrpcSettings,
     /// Seed the demo campaign when it is missing.
     pub seed_demo: bool,
-    /// Nominations one person (by email) may make to one campaign.
+    /// Nominations one person (by email) may make to one campaign that sets no limit of its own.
     pub nominations_per_nominator: u64,
     /// How long a saved draft and its resume link last.
     pub draft_days: u32,

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::db::entities::{
     campaign, campaign_trust, category, judge_assignment, nomination, region, trust,
 };
-use crate::domain::{Band, NewCampaignSpec, Scope, StaffGroup, Windows};
+use crate::domain::{Band, NewCampaignSpec, NominationsPerNominator, Scope, StaffGroup, Windows};
 use crate::error::{Error, Result};
 
 pub struct NewCampaign<'a> {
@@ -27,6 +27,8 @@ pub struct NewCampaign<'a> {
     /// The public vote has a ballot per region and category (each region's finalists voted on
     /// apart) instead of one per category.
     pub vote_per_region: bool,
+    /// Nominations one person may make to the campaign; `None`: the service-wide default.
+    pub nominations_per_nominator: Option<NominationsPerNominator>,
 }
 
 pub struct NewCategory<'a> {
@@ -65,6 +67,7 @@ pub async fn create(
         results_at: ActiveValue::Set(windows.results_at),
         finalists_per_region: ActiveValue::NotSet,
         vote_per_region: ActiveValue::Set(new.vote_per_region),
+        nominations_per_nominator: ActiveValue::Set(stored_limit(new.nominations_per_nominator)),
     })
     .exec_without_returning(txn)
     .await?;
@@ -216,6 +219,7 @@ pub async fn create_for(
             windows: spec.windows.clone(),
             trusts: &trust_refs,
             vote_per_region: spec.vote_per_region,
+            nominations_per_nominator: spec.nominations_per_nominator,
         },
         &categories,
     )
@@ -305,6 +309,7 @@ pub async fn update_for(
         vote_close_at: ActiveValue::Set(windows.vote_close_at),
         results_at: ActiveValue::Set(windows.results_at),
         vote_per_region: ActiveValue::Set(spec.vote_per_region),
+        nominations_per_nominator: ActiveValue::Set(stored_limit(spec.nominations_per_nominator)),
         ..Default::default()
     })
     .exec(&txn)
@@ -346,6 +351,11 @@ pub async fn update_for(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A campaign's limit as its column holds it (at most 1,000, so it always fits).
+fn stored_limit(limit: Option<NominationsPerNominator>) -> Option<i32> {
+    limit.map(|l| i32::try_from(l.get()).unwrap_or(i32::MAX))
 }
 
 fn slugs<'a>(slugs: impl Iterator<Item = &'a str>) -> String {

@@ -609,6 +609,7 @@ mod tests {
             results_at: None,
             finalists_per_region: 3,
             vote_per_region: false,
+            nominations_per_nominator: None,
         }
     }
 

@@ -101,6 +101,7 @@ pub async fn demo(db: &DatabaseConnection) -> Result<()> {
             },
             trusts: &trusts,
             vote_per_region: false,
+            nominations_per_nominator: None,
         },
         &categories,
     )

@@ -5,6 +5,7 @@ mod consent;
 pub mod insight;
 mod new_campaign;
 mod nomination;
+mod nominator_limit;
 mod ods_code;
 mod postcode;
 mod record_id;
@@ -19,6 +20,7 @@ pub use new_campaign::{
     CampaignRequest, CategoryRequest, NewCampaignSpec, NewCategorySpec, slug_of, time_of,
 };
 pub use nomination::{NewNomination, NominationRequest, NomineeIdentity};
+pub use nominator_limit::NominationsPerNominator;
 pub use ods_code::OdsCode;
 pub use postcode::Postcode;
 pub use record_id::RecordId;

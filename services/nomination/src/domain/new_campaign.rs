@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use valued_platform::domain::{FieldError, FieldErrors, is_blank, multi_line, single_line};
 
-use super::{Band, OdsCode, Scope, StaffGroup, WindowError, Windows};
+use super::{Band, NominationsPerNominator, OdsCode, Scope, StaffGroup, WindowError, Windows};
 
 /// What a category's word limit may be, and what it is when none is given.
 pub const WORD_LIMITS: std::ops::RangeInclusive<u32> = 50..=1000;
@@ -24,6 +24,8 @@ pub struct CampaignRequest {
     pub trust_codes: Vec<String>,
     pub windows: Windows,
     pub vote_per_region: bool,
+    /// Nominations one person may make to the campaign; `None`: the service-wide default.
+    pub nominations_per_nominator: Option<u32>,
     pub categories: Vec<CategoryRequest>,
 }
 
@@ -49,6 +51,8 @@ pub struct NewCampaignSpec {
     pub trusts: Vec<String>,
     pub windows: Windows,
     pub vote_per_region: bool,
+    /// `None`: the service-wide default.
+    pub nominations_per_nominator: Option<NominationsPerNominator>,
     pub categories: Vec<NewCategorySpec>,
 }
 
@@ -117,6 +121,9 @@ impl NewCampaignSpec {
         if let Err(error) = request.windows.validate() {
             errors.push(window_error(&error));
         }
+        let nominations_per_nominator = request
+            .nominations_per_nominator
+            .and_then(|typed| errors.check(NominationsPerNominator::parse(typed)));
         if request.categories.is_empty() {
             errors.push(FieldError::new("categories", "Add at least one category"));
         }
@@ -142,6 +149,7 @@ impl NewCampaignSpec {
                 trusts,
                 windows: request.windows.clone(),
                 vote_per_region: request.vote_per_region,
+                nominations_per_nominator,
                 categories,
             }),
             _ => Err(vec![FieldError::new("name", "Enter the campaign's name")]),
@@ -377,6 +385,16 @@ mod tests {
         assert_eq!(spec.categories[0].word_limit, DEFAULT_WORD_LIMIT);
         assert_eq!(spec.categories[1].word_limit, 500);
         assert_eq!(spec.categories[1].bands, [Band::Band2]);
+        assert_eq!(
+            spec.nominations_per_nominator, None,
+            "the service's default"
+        );
+        let limited = NewCampaignSpec::parse(&CampaignRequest {
+            nominations_per_nominator: Some(2),
+            ..request()
+        })
+        .unwrap();
+        assert_eq!(limited.nominations_per_nominator.map(|l| l.get()), Some(2));
     }
 
     #[test]
@@ -388,6 +406,7 @@ mod tests {
         bad.categories[0].name = String::new();
         bad.categories[1].word_limit = 5000;
         bad.categories[1].eligible_bands = vec!["band-99".into()];
+        bad.nominations_per_nominator = Some(0);
         let errors = NewCampaignSpec::parse(&bad).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         for expected in [
@@ -398,6 +417,7 @@ mod tests {
             "categories[0].name",
             "categories[1].word_limit",
             "categories[1].eligible_bands",
+            "nominations_per_nominator",
         ] {
             assert!(fields.contains(&expected), "{expected} in {fields:?}");
         }

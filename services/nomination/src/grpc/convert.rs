@@ -195,8 +195,15 @@ pub fn timestamp(at: Option<chrono::DateTime<chrono::Utc>>) -> Option<prost_type
     })
 }
 
-pub fn campaign(view: CampaignView) -> pb::Campaign {
+/// `campaign` as the API shows it; `default_per_nominator`: the service-wide limit of nominations
+/// per person, for campaigns that set none.
+pub fn campaign(view: CampaignView, default_per_nominator: u64) -> pb::Campaign {
     pb::Campaign {
+        nominations_per_nominator: view
+            .campaign
+            .nominations_per_nominator
+            .and_then(|limit| u32::try_from(limit).ok()),
+        default_nominations_per_nominator: u32::try_from(default_per_nominator).unwrap_or(u32::MAX),
         staff_groups: StaffGroup::ALL
             .iter()
             .map(|g| choice(g.slug(), g.label()))
@@ -323,6 +330,7 @@ pub fn campaign_edit(r: pb::UpdateCampaignRequest, stored: &CampaignView) -> Cam
             r.results_at,
         ]),
         vote_per_region: r.vote_per_region,
+        nominations_per_nominator: r.nominations_per_nominator,
         categories: r.categories.into_iter().map(category_request).collect(),
     }
 }
@@ -370,6 +378,7 @@ pub fn campaign_request(r: pb::CreateCampaignRequest) -> CampaignRequest {
             r.results_at,
         ]),
         vote_per_region: r.vote_per_region,
+        nominations_per_nominator: r.nominations_per_nominator,
         categories: r
             .categories
             .into_iter()

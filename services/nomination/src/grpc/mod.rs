@@ -16,7 +16,7 @@ use valued_platform::outbox::Outbox;
 use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
-use self::convert::{campaign, timestamp, to_message};
+use self::convert::{timestamp, to_message};
 use crate::admin::people::{self, GrantKey};
 use crate::admin::{
     audit, campaigns, insight, judging, moderation, page_items, privacy, recognition, trusts,
@@ -108,6 +108,11 @@ pub struct NominationApi {
 }
 
 impl NominationApi {
+    /// A campaign as the API shows it, with the service-wide limit its organisers may override.
+    fn campaign(&self, view: load::CampaignView) -> pb::Campaign {
+        convert::campaign(view, self.limits.per_nominator)
+    }
+
     async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
         auth::principal(&self.verifier, &self.auth, &self.db, &self.outbox, request).await
     }
@@ -150,7 +155,10 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
         let campaigns = load::campaign_views(&self.db).await?;
         Ok(Response::new(pb::ListCampaignsResponse {
-            campaigns: campaigns.into_iter().map(campaign).collect(),
+            campaigns: campaigns
+                .into_iter()
+                .map(|view| self.campaign(view))
+                .collect(),
         }))
     }
 
@@ -160,7 +168,7 @@ impl NominationService for NominationApi {
     ) -> Result<Response<pb::GetCampaignResponse>, Status> {
         let view = load::campaign_by_slug(&self.db, &request.into_inner().slug).await?;
         Ok(Response::new(pb::GetCampaignResponse {
-            campaign: Some(campaign(view)),
+            campaign: Some(self.campaign(view)),
         }))
     }
 
@@ -512,7 +520,7 @@ impl NominationService for NominationApi {
             campaigns::create_for(&self.db, &principal, &spec).await?;
             let view = load::campaign_by_slug(&self.db, &spec.slug).await?;
             Ok(pb::CreateCampaignResponse {
-                campaign: Some(campaign(view)),
+                campaign: Some(self.campaign(view)),
             })
         })
         .await
@@ -534,7 +542,7 @@ impl NominationService for NominationApi {
             campaigns::update_for(&self.db, &principal, &found, &spec).await?;
             let view = load::campaign_by_slug(&self.db, &found.slug).await?;
             Ok(pb::UpdateCampaignResponse {
-                campaign: Some(campaign(view)),
+                campaign: Some(self.campaign(view)),
             })
         })
         .await

@@ -25,6 +25,7 @@ const DEFAULT_WORD_LIMIT: u32 = 300;
 /// How much one nominator may submit to one campaign.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// The service-wide default, for campaigns that set no limit of their own.
     pub per_nominator: u64,
 }
 
@@ -149,6 +150,7 @@ pub async fn submit(
         .filter(nomination::Column::NominatorEmail.eq(nomination.nominator_email.to_string()))
         .count(db)
         .await?;
+    let limit = campaign.nominations_per_nominator(limits.per_nominator);
     let declined = |reason: &str| NominationDeclined {
         campaign_name: campaign.name.clone(),
         campaign_slug: campaign.slug.clone(),
@@ -156,9 +158,9 @@ pub async fn submit(
         nominee_name: nomination.nominee.display(),
         category_name: category.name.clone(),
         reason: reason.into(),
-        limit: limits.per_nominator,
+        limit,
     };
-    if already >= limits.per_nominator {
+    if already >= limit {
         return decline(db, outbox, &trust.code, &declined(LIMIT_REACHED)).await;
     }
 

@@ -1,13 +1,15 @@
 //! Creating a campaign over gRPC: a platform admin creates a national campaign with two categories
 //! and its timetable, and it is listed as the form shows it; a trust admin creates their own
 //! trust's campaign and no other; bad input names every field and stores nothing; a web address in
-//! use is refused at its field; each creation is in the audit log.
+//! use is refused at its field; each creation is in the audit log. A campaign's own limit on
+//! nominations per person replaces the service's default there and nowhere else.
 
 use prost_types::Timestamp;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tonic::Code;
 use valued_nomination::auth::Role;
 use valued_nomination::db::entities::{audit_log, campaign};
+use valued_proto::events::v1::NominationDeclined;
 use valued_proto::nomination::v1 as pb;
 use valued_testkit::oidc::OidcProvider;
 
@@ -201,6 +203,7 @@ fn unchanged(created: &pb::Campaign) -> pb::UpdateCampaignRequest {
         vote_close_at: created.vote_close_at,
         results_at: created.results_at,
         vote_per_region: created.vote_per_region,
+        nominations_per_nominator: created.nominations_per_nominator,
         categories: created
             .categories
             .iter()
@@ -419,4 +422,121 @@ async fn a_campaigns_admins_add_and_remove_its_key_dates_resources_and_news() {
         .await
         .unwrap();
     assert_eq!(audited, 5);
+}
+
+/// A nomination from the test's nominator to `campaign`'s first category and trust, for `nominee`.
+fn nomination_to(
+    app: &TestApp,
+    campaign: &pb::Campaign,
+    nominee: &str,
+) -> pb::SubmitNominationRequest {
+    let mut request = app.valid_request();
+    request.campaign_id = campaign.id.clone();
+    request.category_id = campaign.categories[0].id.clone();
+    request.trust_code = campaign.trusts[0].code.clone();
+    request.nominee_name = nominee.into();
+    request
+}
+
+#[tokio::test]
+async fn a_campaigns_own_limit_on_nominations_per_person_holds_there_and_nowhere_else() {
+    let (app, provider) = spawn_admin_app().await;
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
+    let mut asked = request("Porters' Choice 2027", "national", "");
+    asked.nominations_per_nominator = Some(2);
+    let limited = create(&app, &admin, asked).await.unwrap();
+    assert_eq!(limited.nominations_per_nominator, Some(2));
+    assert_eq!(
+        limited.default_nominations_per_nominator, 20,
+        "the service-wide default, shown beside it"
+    );
+    assert_eq!(
+        app.campaign.nominations_per_nominator, None,
+        "the demo campaign sets none"
+    );
+
+    for nominee in ["Sam Patel", "Jo Bloggs", "Alex Smith"] {
+        app.client
+            .clone()
+            .submit_nomination(nomination_to(&app, &limited, nominee))
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.nomination_count().await, 2, "the third is not taken");
+    let declined = app.events::<NominationDeclined>().await;
+    assert_eq!(declined.len(), 1);
+    assert_eq!(
+        (
+            declined[0].reason.as_str(),
+            declined[0].limit,
+            declined[0].campaign_slug.as_str(),
+            declined[0].nominee_name.as_str(),
+        ),
+        ("limit_reached", 2, "porters-choice-2027", "Alex Smith"),
+        "the nominator is told the campaign's own limit"
+    );
+
+    // The same nominator, in a campaign without a limit of its own: the service's 20 applies.
+    for nominee in ["Sam Patel", "Jo Bloggs", "Alex Smith"] {
+        app.client
+            .clone()
+            .submit_nomination(nomination_to(&app, &app.campaign, nominee))
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.nomination_count().await, 5, "all three taken");
+    assert_eq!(app.events::<NominationDeclined>().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_limit_on_nominations_per_person_out_of_bounds_is_refused_at_its_field_and_changes_nothing()
+ {
+    let (app, provider) = spawn_admin_app().await;
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
+    let refused_at_its_field = |refused: tonic::Status| {
+        assert_eq!(refused.code(), Code::InvalidArgument);
+        let errors = valued_platform::grpc::field_errors(&refused);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "nominations_per_nominator");
+        assert_eq!(
+            errors[0].message,
+            "Nominations each person can make must be a whole number from 1 to 1,000, or leave it blank"
+        );
+    };
+    let before = campaigns(&app).await;
+    for bad in [0, 1001] {
+        let mut asked = request("Porters' Choice 2027", "national", "");
+        asked.nominations_per_nominator = Some(bad);
+        refused_at_its_field(create(&app, &admin, asked).await.unwrap_err());
+    }
+    assert_eq!(campaigns(&app).await, before, "nothing was stored");
+
+    let mut asked = request("Porters' Choice 2027", "national", "");
+    asked.nominations_per_nominator = Some(5);
+    let created = create(&app, &admin, asked).await.unwrap();
+    let mut bad = unchanged(&created);
+    bad.name = "Renamed with a bad limit".into();
+    bad.nominations_per_nominator = Some(1001);
+    refused_at_its_field(update(&app, &admin, bad).await.unwrap_err());
+    let stored = campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(created.slug.as_str()))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.nominations_per_nominator),
+        ("Porters' Choice 2027", Some(5)),
+        "nothing changed"
+    );
+
+    // The edges are taken; left out, the campaign goes back to the service's default.
+    let mut most = unchanged(&created);
+    most.nominations_per_nominator = Some(1000);
+    let changed = update(&app, &admin, most).await.unwrap();
+    assert_eq!(changed.nominations_per_nominator, Some(1000));
+    let mut default = unchanged(&changed);
+    default.nominations_per_nominator = None;
+    let changed = update(&app, &admin, default).await.unwrap();
+    assert_eq!(changed.nominations_per_nominator, None);
 }

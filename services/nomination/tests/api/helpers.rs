@@ -120,6 +120,7 @@ pub async fn trust_campaign(app: &mut TestApp, trust: &str) -> (String, String) 
             },
             trusts: &[trust],
             vote_per_region: false,
+            nominations_per_nominator: None,
         },
         &[NewCategory {
             name: "Porter of the year",

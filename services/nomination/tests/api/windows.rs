@@ -35,6 +35,7 @@ pub async fn campaign_with(app: &mut TestApp, slug: &str, open: i64, close: i64,
         windows,
         trusts: &["RJ1"],
         vote_per_region: false,
+        nominations_per_nominator: None,
     };
     create(&txn, new, &[category]).await.unwrap();
     txn.commit().await.unwrap();

@@ -23,3 +23,59 @@ impl Notice for NominationDeclined {
         )])
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::templates::Templates;
+
+    /// The text of the email telling a nominator they reached `limit`.
+    fn limit_reached(limit: u64) -> String {
+        let event = NominationDeclined {
+            campaign_name: "Porters' Choice".into(),
+            nominee_name: "Alex Smith".into(),
+            category_name: "Porter of the year".into(),
+            nominator_email: "alex@example.org".into(),
+            reason: "limit_reached".into(),
+            limit,
+            ..Default::default()
+        };
+        let email = event
+            .emails(&Links::new("https://valued.example.org"))
+            .unwrap()
+            .remove(0);
+        let rendered = Templates::new()
+            .unwrap()
+            .render(email.template, &email.context)
+            .unwrap();
+        assert!(
+            rendered.html.contains(&format!("up to {limit} nomination")),
+            "{}",
+            rendered.html
+        );
+        rendered.text
+    }
+
+    #[test]
+    fn the_email_names_the_campaigns_limit_in_words_that_fit_it() {
+        let text = limit_reached(2);
+        assert!(
+            text.contains("Porters' Choice takes up to 2 nominations from each person, and you have already made that many"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Your earlier nominations still count."),
+            "{text}"
+        );
+        let text = limit_reached(1);
+        assert!(
+            text.contains("Porters' Choice takes up to 1 nomination from each person, and you have already made yours"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Your earlier nomination still counts."),
+            "{text}"
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Creating a campaign from the browser (`/admin/campaigns/new`): its name and web address, the
 //! introduction on its page, who it is for (a trust, a region or the whole country) and which
-//! trusts take part, its timetable in UK time, and up to [`CATEGORY_ROWS`] categories with their
-//! word limits and the staff groups and bands each is for; and changing one
+//! trusts take part, its timetable in UK time, how many nominations each person can make (blank:
+//! the nomination service's default), and up to [`CATEGORY_ROWS`] categories with their word
+//! limits and the staff groups and bands each is for; and changing one
 //! (`/admin/campaigns/{slug}/edit`: all of that but its address, scope and trusts, with room for
 //! [`BLANK_ROWS`] more categories). The nomination service decides whether the caller may, and
 //! names every bad field; the page shows them in the NHS.UK error summary and keeps what was typed.
@@ -43,6 +44,9 @@ const TIMES: [(&str, &str); 6] = [
     ("results_at", "Results are announced"),
 ];
 
+/// The campaign's own limit on nominations per person; blank: the service's default.
+const PER_NOMINATOR: &str = "nominations_per_nominator";
+
 /// The form as typed: every field by name (checkboxes repeat theirs).
 #[derive(Debug, Default, Serialize)]
 pub struct CampaignForm {
@@ -54,6 +58,7 @@ pub struct CampaignForm {
     trust_codes: String,
     vote_per_region: bool,
     times: Vec<(String, String)>,
+    nominations_per_nominator: String,
     categories: Vec<CategoryForm>,
     #[serde(skip)]
     csrf_token: String,
@@ -110,6 +115,7 @@ impl CampaignForm {
                 "scope_code" => form.scope_code = value,
                 "trust_codes" => form.trust_codes = value,
                 "vote_per_region" => form.vote_per_region = value == "yes",
+                PER_NOMINATOR => form.nominations_per_nominator = value,
                 _ => {}
             }
         }
@@ -160,6 +166,10 @@ impl CampaignForm {
                 .zip(times)
                 .map(|((field, _), at)| ((*field).to_owned(), shown(at)))
                 .collect(),
+            nominations_per_nominator: campaign
+                .nominations_per_nominator
+                .map(|limit| limit.to_string())
+                .unwrap_or_default(),
             categories,
             csrf_token: String::new(),
         }
@@ -179,6 +189,7 @@ impl CampaignForm {
             vote_close_at: r.vote_close_at,
             results_at: r.results_at,
             vote_per_region: r.vote_per_region,
+            nominations_per_nominator: r.nominations_per_nominator,
             categories: r.categories,
         })
     }
@@ -224,6 +235,20 @@ impl CampaignForm {
         for ((field, typed), (_, label)) in self.times.iter().zip(TIMES) {
             times.push(parse_time(field, label, typed, &mut errors));
         }
+        let nominations_per_nominator = match self.nominations_per_nominator.trim() {
+            "" => None,
+            // One too large for the request is still the service's to refuse, with its bounds.
+            typed => match typed.parse::<u64>() {
+                Ok(limit) => Some(u32::try_from(limit).unwrap_or(u32::MAX)),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        PER_NOMINATOR,
+                        "Nominations each person can make must be a whole number, like 5, or leave it blank",
+                    ));
+                    None
+                }
+            },
+        };
         let mut categories = Vec::new();
         for row in self.kept_rows() {
             let category = &self.categories[row];
@@ -274,6 +299,7 @@ impl CampaignForm {
             vote_close_at: timestamp(times[4]),
             results_at: timestamp(times[5]),
             vote_per_region: self.vote_per_region,
+            nominations_per_nominator,
             categories,
         })
     }
@@ -327,6 +353,7 @@ fn fields() -> Vec<String> {
     .map(|f| (*f).to_owned())
     .collect();
     fields.extend(TIMES.iter().map(|(f, _)| (*f).to_owned()));
+    fields.push(PER_NOMINATOR.into());
     fields.push("categories".into());
     for row in 0..MAX_ROWS {
         for part in [
@@ -342,15 +369,39 @@ fn fields() -> Vec<String> {
     fields
 }
 
-/// The staff groups and bands a category may be for, as the nomination service lists them with
-/// every campaign (none when no campaign exists yet: a category is then for everyone).
-async fn choices(signed: &Signed) -> AdminResult<(Vec<Choice>, Vec<Choice>)> {
+/// What the nomination service lists with every campaign that the form offers or explains.
+#[derive(Default)]
+struct Choices {
+    /// The staff groups and bands a category may be for.
+    staff_groups: Vec<Choice>,
+    bands: Vec<Choice>,
+    /// The service-wide limit of nominations per person, for a campaign that sets none.
+    default_per_nominator: Option<u32>,
+}
+
+/// The choices, from the first campaign listed (none when no campaign exists yet: a category is
+/// then for everyone, and the hint does without the default's number).
+async fn choices(signed: &Signed) -> AdminResult<Choices> {
     let listed = signed.campaigns().await?;
     Ok(listed
         .into_iter()
         .next()
-        .map(|c| (c.staff_groups, c.bands))
+        .map(|c| Choices {
+            default_per_nominator: Some(c.default_nominations_per_nominator)
+                .filter(|limit| *limit > 0),
+            staff_groups: c.staff_groups,
+            bands: c.bands,
+        })
         .unwrap_or_default())
+}
+
+/// The hint under the nominations-per-person field: what an empty field means.
+fn per_nominator_hint(default: Option<u32>) -> String {
+    let usual = default.map_or_else(
+        || "the usual limit".to_owned(),
+        |limit| format!("the usual {limit}"),
+    );
+    format!("Counted by email address, 1 to 1,000. Leave it empty for {usual}.")
 }
 
 /// The form page: a new campaign's, or (`editing`, the campaign's path) a change to one.
@@ -361,10 +412,10 @@ async fn page(
     editing: Option<&str>,
     errors: &[FieldError],
 ) -> AdminResult<Response> {
-    let (staff_groups, bands) = choices(signed).await?;
+    let choices = choices(signed).await?;
     let item = |c: &Choice| context! { value => c.value, label => c.label };
-    let staff_groups: Vec<_> = staff_groups.iter().map(item).collect();
-    let bands: Vec<_> = bands.iter().map(item).collect();
+    let staff_groups: Vec<_> = choices.staff_groups.iter().map(item).collect();
+    let bands: Vec<_> = choices.bands.iter().map(item).collect();
     let order = fields();
     let order: Vec<&str> = order.iter().map(String::as_str).collect();
     let summary = forms::summary(errors, &order, |_| None);
@@ -384,6 +435,7 @@ async fn page(
                 editing => editing.is_some(),
                 form => form,
                 times => times,
+                per_nominator_hint => per_nominator_hint(choices.default_per_nominator),
                 staff_groups => staff_groups,
                 bands => bands,
                 scopes => [
@@ -515,8 +567,10 @@ mod tests {
             ("categories[2].eligible_bands", "band-1"),
             ("categories[2].eligible_bands", "band-2"),
             ("categories[25].name", "beyond the rows"),
+            ("nominations_per_nominator", " 2 "),
         ]));
         let request = form.request().unwrap();
+        assert_eq!(request.nominations_per_nominator, Some(2));
         assert_eq!(request.trust_codes, ["RJ1", "RRK", "R1H"]);
         assert_eq!(request.categories.len(), 2);
         assert_eq!(request.categories[1].word_limit, 500);
@@ -529,6 +583,18 @@ mod tests {
                 .timestamp()
         );
         assert!(request.nominations_close_at.is_none(), "not scheduled");
+        let blank = CampaignForm::read(pairs(&[("nominations_per_nominator", " ")]));
+        assert_eq!(
+            blank.request().unwrap().nominations_per_nominator,
+            None,
+            "the service's default"
+        );
+        let huge = CampaignForm::read(pairs(&[("nominations_per_nominator", "99999999999")]));
+        assert_eq!(
+            huge.request().unwrap().nominations_per_nominator,
+            Some(u32::MAX),
+            "the service refuses it with its bounds"
+        );
     }
 
     #[test]
@@ -558,6 +624,7 @@ mod tests {
     fn a_time_or_word_limit_that_is_not_one_is_named() {
         let form = CampaignForm::read(pairs(&[
             ("results_at", "next spring"),
+            ("nominations_per_nominator", "five"),
             ("categories[1].name", "Cleaner of the year"),
             ("categories[1].word_limit", "lots"),
         ]));
@@ -567,6 +634,13 @@ mod tests {
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["results_at", "categories[1].word_limit"]);
+        assert_eq!(
+            fields,
+            [
+                "results_at",
+                "nominations_per_nominator",
+                "categories[1].word_limit"
+            ]
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! Creating a campaign through the page, in front of the real nomination service: bad input comes
 //! back in the error summary with what was typed and creates nothing; a good form creates the
-//! campaign, which its public page then shows with its categories; a judge may not.
+//! campaign, which its public page then shows with its categories; a judge may not. The form takes
+//! a campaign's own limit on nominations per person, shows it, and names a bad one at its field.
 
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use valued_nomination::auth::Role;
 use valued_nomination::db::entities::campaign;
 
@@ -279,4 +280,108 @@ async fn key_dates_news_and_resources_added_on_the_admin_page_show_on_the_campai
         !shown.contains("Awards ceremony"),
         "the first listed, a date, is gone"
     );
+}
+
+async fn stored_limit(admin: &Admin, slug: &str) -> Option<i32> {
+    campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug))
+        .one(&admin.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .nominations_per_nominator
+}
+
+#[tokio::test]
+async fn the_form_takes_and_shows_a_campaigns_limit_on_nominations_per_person_and_names_a_bad_one()
+{
+    let admin = spawn().await;
+    let browser = admin.sign_in(PLATFORM_ADMIN).await;
+    let page = admin.page(&browser, PATH, StatusCode::OK).await;
+    assert!(page.contains("Nominations each person can make"), "{page}");
+    assert!(
+        page.contains("Leave it empty for the usual 20."),
+        "the hint says what blank means: {page}"
+    );
+    let token = csrf(&page);
+    let before = campaigns(&admin).await;
+
+    // Not a number: the page's own check. Out of bounds: the service's.
+    for (typed, named) in [
+        ("lots", "must be a whole number, like 5, or leave it blank"),
+        (
+            "0",
+            "must be a whole number from 1 to 1,000, or leave it blank",
+        ),
+        (
+            "1001",
+            "must be a whole number from 1 to 1,000, or leave it blank",
+        ),
+    ] {
+        let refused = admin
+            .post(
+                &browser,
+                PATH,
+                &token,
+                &with_basics(&[("nominations_per_nominator", typed)]),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{typed}");
+        let body = refused.text().await.unwrap();
+        let message = format!("Nominations each person can make {named}");
+        assert!(
+            body.contains(&format!(
+                r##"<a href="#nominations_per_nominator">{message}</a>"##
+            )),
+            "in the error summary: {body}"
+        );
+        assert!(
+            body.contains(r#"id="nominations_per_nominator-error""#),
+            "at the field: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#"value="{typed}""#)),
+            "as typed: {body}"
+        );
+    }
+    assert_eq!(campaigns(&admin).await, before, "nothing created");
+
+    let created = admin
+        .post(
+            &browser,
+            PATH,
+            &token,
+            &with_basics(&[("nominations_per_nominator", "2")]),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored_limit(&admin, "porters-awards-2027").await, Some(2));
+
+    // The edit form shows it; emptied, the campaign goes back to the default.
+    let path = "/admin/campaigns/porters-awards-2027/edit";
+    let page = admin.page(&browser, path, StatusCode::OK).await;
+    assert!(
+        page.contains(r#"name="nominations_per_nominator" type="text" value="2""#),
+        "{page}"
+    );
+    let (_, after) = page
+        .split_once(r#"name="categories[0].id" value=""#)
+        .unwrap();
+    let category = after.split('"').next().unwrap();
+    let saved = admin
+        .post(
+            &browser,
+            path,
+            &csrf(&page),
+            &[
+                ("name", "Porters' Awards 2027"),
+                ("nominations_open_at", "2027-03-01T09:00"),
+                ("categories[0].id", category),
+                ("categories[0].name", "Porter of the year"),
+                ("nominations_per_nominator", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored_limit(&admin, "porters-awards-2027").await, None);
 }

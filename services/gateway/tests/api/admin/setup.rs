@@ -351,6 +351,7 @@ async fn trust_campaign(admin: &mut Admin) -> Campaign {
         results_at: ActiveValue::Set(None),
         finalists_per_region: ActiveValue::Set(1),
         vote_per_region: ActiveValue::Set(false),
+        nominations_per_nominator: ActiveValue::Set(None),
     })
     .exec_without_returning(&admin.db)
     .await

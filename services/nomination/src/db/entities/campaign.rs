@@ -23,6 +23,9 @@ pub struct Model {
     pub finalists_per_region: i32,
     /// The public vote has a ballot per region and category instead of one per category.
     pub vote_per_region: bool,
+    /// Nominations one person (by email) may make to this campaign; `None`: the service-wide
+    /// default.
+    pub nominations_per_nominator: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -41,5 +44,13 @@ impl Model {
             vote_close_at: self.vote_close_at,
             results_at: self.results_at,
         }
+    }
+
+    /// Nominations one person may make to this campaign: its own limit, or else `default`, the
+    /// service-wide one.
+    pub fn nominations_per_nominator(&self, default: u64) -> u64 {
+        self.nominations_per_nominator
+            .and_then(|limit| u64::try_from(limit).ok())
+            .unwrap_or(default)
     }
 }

@@ -18,6 +18,7 @@ mod m20261127_000114_campaign_vote_per_region;
 mod m20261127_000115_sign_in_link;
 mod m20261127_000116_campaign_item;
 mod m20261127_000117_trust_sender_and_domains;
+mod m20261127_000118_campaign_nominations_per_nominator;
 
 pub struct Migrator;
 
@@ -54,6 +55,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000116_campaign_item::Migration));
         migrations.push(Box::new(
             m20261127_000117_trust_sender_and_domains::Migration,
+        ));
+        migrations.push(Box::new(
+            m20261127_000118_campaign_nominations_per_nominator::Migration,
         ));
         migrations
     }
