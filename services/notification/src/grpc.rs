@@ -1,7 +1,6 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 use valued_platform::auth::roles::Admins;
-use valued_platform::domain::FieldError;
 use valued_platform::limits::{self, Named, RateLimits};
 use valued_proto::notification::v1 as pb;
 use valued_proto::notification::v1::notification_service_server::NotificationService;
@@ -178,23 +177,11 @@ impl NotificationService for NotificationApi {
                 .await
             {
                 Ok(summary) => summary,
-                Err(crate::mps::ImportError::Unreadable(error)) => {
-                    return Err(Error::Invalid(vec![FieldError::new(
-                        "file",
-                        format!("The file is not a CSV we can read: {error}"),
-                    )])
-                    .into());
-                }
-                Err(crate::mps::ImportError::Invalid(rows)) => {
-                    return Err(Error::Invalid(
-                        rows.into_iter()
-                            .map(|row| FieldError::new(&format!("line {}", row.line), row.message))
-                            .collect(),
-                    )
-                    .into());
-                }
-                Err(crate::mps::ImportError::Database(error)) => {
-                    return Err(valued_platform::grpc::database_error(&error));
+                Err(refused) => {
+                    return Err(match refused.field_errors() {
+                        Ok(fields) => Error::Invalid(fields).into(),
+                        Err(error) => valued_platform::grpc::database_error(&error),
+                    });
                 }
             };
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);

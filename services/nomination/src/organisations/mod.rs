@@ -16,7 +16,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 
 use crate::db::entities::{region, site, trust};
-pub use rows::{Organisation, RowError};
+pub use rows::Organisation;
+pub use valued_platform::import::{ImportError, RowError};
 
 const BATCH: usize = 500;
 
@@ -25,16 +26,6 @@ pub struct ImportSummary {
     pub regions: usize,
     pub trusts: usize,
     pub sites: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("the file is not a CSV we can read: {0}")]
-    Unreadable(#[from] csv::Error),
-    #[error("{} problem(s) in the file, nothing was imported:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid(Vec<RowError>),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
 }
 
 /// Reads, checks and stores every organisation in `csv`, advancing `progress` as rows are written.
@@ -180,24 +171,10 @@ pub async fn import_for(
     principal: &crate::auth::Principal,
     csv: &[u8],
 ) -> crate::error::Result<ImportSummary> {
-    use valued_platform::domain::FieldError;
     principal.require(principal.is_platform_admin(), "import organisations")?;
     let summary = match import(db, csv, &ProgressBar::hidden()).await {
         Ok(summary) => summary,
-        Err(ImportError::Unreadable(error)) => {
-            return Err(crate::error::Error::Invalid(vec![FieldError::new(
-                "file",
-                format!("The file is not a CSV we can read: {error}"),
-            )]));
-        }
-        Err(ImportError::Invalid(rows)) => {
-            return Err(crate::error::Error::Invalid(
-                rows.into_iter()
-                    .map(|row| FieldError::new(&format!("line {}", row.line), row.message))
-                    .collect(),
-            ));
-        }
-        Err(ImportError::Database(error)) => return Err(error.into()),
+        Err(refused) => return Err(crate::error::Error::Invalid(refused.field_errors()?)),
     };
     crate::admin::audit::record(
         db,

@@ -1,10 +1,10 @@
 //! Reading and checking the rows of an organisations file.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::io::Read;
 
 use valued_platform::domain::single_line;
+use valued_platform::import::RowError;
 
 use crate::domain::{OdsCode, Postcode};
 
@@ -19,18 +19,6 @@ pub struct Organisation {
     pub address: Option<String>,
     pub postcode: Option<Postcode>,
     pub parent: Option<OdsCode>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    pub message: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
 }
 
 /// The rows of a file, sorted into what they are.

@@ -9,7 +9,6 @@
 //! guessed.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io::Read;
 
 use chrono::Utc;
@@ -36,27 +35,7 @@ const COLUMNS: [&str; 7] = [
 
 const BATCH: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    pub message: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("the file is not a CSV we can read: {0}")]
-    Unreadable(#[from] csv::Error),
-    #[error("{} problem(s) in the file, nothing was imported:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid(Vec<RowError>),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
-}
+pub use valued_platform::import::{ImportError, RowError};
 
 /// An MP a person must check before they can be emailed.
 #[derive(Debug, Clone, PartialEq, Eq)]
