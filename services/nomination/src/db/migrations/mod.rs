@@ -18,6 +18,7 @@ mod m20261127_000114_campaign_vote_per_region;
 mod m20261127_000115_sign_in_link;
 mod m20261127_000116_campaign_item;
 mod m20261127_000117_trust_sender_and_domains;
+mod m20261127_000118_learning_route;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261127_000117_trust_sender_and_domains::Migration,
         ));
+        migrations.push(Box::new(m20261127_000118_learning_route::Migration));
         migrations
     }
 }
