@@ -231,6 +231,22 @@ pub async fn of_campaign(
         .await?)
 }
 
+/// The campaign's routes that fit a nomination in `category_id` of someone in `staff_group`: those
+/// naming that category or none, and that staff group or none; as added.
+pub async fn fitting(
+    db: &impl sea_orm::ConnectionTrait,
+    campaign_id: Uuid,
+    category_id: Uuid,
+    staff_group: &str,
+) -> Result<Vec<learning_route::Model>> {
+    Ok(of_campaign(db, campaign_id)
+        .await?
+        .into_iter()
+        .filter(|route| route.category_id.is_none_or(|id| id == category_id))
+        .filter(|route| route.staff_group.is_empty() || route.staff_group == staff_group)
+        .collect())
+}
+
 /// A visitor follows route `id` of the campaign at `slug`: one more open, and its stored address.
 /// NOT_FOUND for anything else, so that nothing typed into the request is ever sent back.
 pub async fn open(db: &DatabaseConnection, slug: &str, id: Uuid) -> Result<String> {

@@ -1,15 +1,19 @@
 //! A campaign's learning and career routes over gRPC: its trust's admin adds them (fitting a
 //! category, a staff group, or everyone), bad input names every field and stores nothing, another
 //! trust's admin may neither add, list nor remove them, the public campaign carries them without
-//! counts, and each open through the public call adds one to a counter that only admins see.
+//! counts, and each open through the public call adds one to a counter that only admins see. A
+//! nominee's thank-you carries the routes that fit their nomination.
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tonic::Code;
 use valued_nomination::auth::Role;
 use valued_nomination::db::entities::{audit_log, learning_route};
+use valued_proto::events::v1::NomineeThanked;
 use valued_proto::nomination::v1 as pb;
 
-use crate::helpers::{TestApp, cli_grant, signed, spawn_admin_app, trust_campaign, verified_token};
+use crate::helpers::{
+    PLATFORM_ADMIN, TestApp, cli_grant, signed, spawn_admin_app, trust_campaign, verified_token,
+};
 
 async fn add(
     app: &TestApp,
@@ -233,5 +237,59 @@ async fn a_campaigns_admins_add_list_and_remove_its_learning_routes_and_see_them
     assert_eq!(
         audited, 3,
         "two added, one removed; refusals are not audited"
+    );
+}
+
+#[tokio::test]
+async fn the_nominees_thank_you_carries_the_routes_that_fit_their_nomination() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
+    let campaign_id = app.campaign.id.clone();
+    let category_id = app.campaign.categories[0].id.clone();
+    for (title, category, group) in [
+        ("For everyone", "", ""),
+        ("For the category", category_id.as_str(), ""),
+        ("For porters and domestics", "", "estates-and-ancillary"),
+        ("For clerical staff", "", "administrative-and-clerical"),
+    ] {
+        add(
+            &app,
+            &admin,
+            &campaign_id,
+            pb::LearningRoute {
+                title: title.into(),
+                url: "https://example.org/".into(),
+                category_id: category.into(),
+                staff_group: group.into(),
+                ..pb::LearningRoute::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    // An estates-and-ancillary nomination in the first category.
+    app.submit_confirmed(app.valid_request()).await;
+    let thanked = app.events::<NomineeThanked>().await;
+    assert_eq!(thanked.len(), 1);
+    let routes: Vec<(&str, &str)> = thanked[0]
+        .learning_routes
+        .iter()
+        .map(|r| (r.title.as_str(), r.campaign_slug.as_str()))
+        .collect();
+    let slug = app.campaign.slug.as_str();
+    assert_eq!(
+        routes,
+        [
+            ("For everyone", slug),
+            ("For the category", slug),
+            ("For porters and domestics", slug)
+        ]
+    );
+    assert!(
+        thanked[0]
+            .learning_routes
+            .iter()
+            .all(|r| uuid::Uuid::parse_str(&r.route_id).is_ok())
     );
 }
