@@ -670,6 +670,41 @@ async fn every_rpc_of_every_service_checks_its_caller() {
                 .unwrap_err()
                 .code(),
         ),
+        (
+            "AddLearningRoute",
+            nomination
+                .clone()
+                .add_learning_route(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::AddLearningRouteRequest {
+                        campaign_id: demo.id.clone(),
+                        route: Some(nom::LearningRoute {
+                            title: "Taken over".into(),
+                            url: "https://example.org/".into(),
+                            ..Default::default()
+                        }),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "ListLearningRoutes",
+            nomination
+                .clone()
+                .list_learning_routes(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::ListLearningRoutesRequest {
+                        campaign_id: demo.id.clone(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
     ];
     for (method, code) in refusals {
         assert!(

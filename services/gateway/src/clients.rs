@@ -13,7 +13,9 @@ use tonic_health::pb::health_client::HealthClient;
 pub use valued_platform::grpc::Credentialed as Traced;
 use valued_platform::grpc::credentialed;
 use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
-use valued_proto::nomination::v1::{Campaign, GetCampaignRequest, ListCampaignsRequest};
+use valued_proto::nomination::v1::{
+    Campaign, GetCampaignRequest, ListCampaignsRequest, OpenLearningRouteRequest,
+};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::survey::v1::feedback_service_client::FeedbackServiceClient;
 use valued_proto::survey::v1::story_service_client::StoryServiceClient;
@@ -95,6 +97,22 @@ impl Clients {
             .into_inner()
             .campaign
             .ok_or(GatewayError::NotFound)
+    }
+
+    /// Counts an open of the learning route `id` of the campaign at `slug` and answers its stored
+    /// address; `NotFound` when the campaign has no such route.
+    pub async fn open_learning_route(&self, slug: &str, id: &str) -> Result<String> {
+        Ok(self
+            .nomination
+            .clone()
+            .open_learning_route(OpenLearningRouteRequest {
+                campaign_slug: slug.into(),
+                route_id: id.into(),
+            })
+            .await
+            .map_err(|status| GatewayError::from_status(NOMINATION, status))?
+            .into_inner()
+            .url)
     }
 
     /// Every campaign, in the nomination service's order.

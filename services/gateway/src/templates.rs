@@ -56,6 +56,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/campaign_page.html"),
     ),
     (
+        "admin/learning_routes.html",
+        include_str!("../templates/admin/learning_routes.html"),
+    ),
+    (
         "admin/mp_letter.html",
         include_str!("../templates/admin/mp_letter.html"),
     ),

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use valued_platform::db::same_email;
 use valued_platform::domain::{EmailAddress, PersonName, match_key};
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::NomineeThanked;
+use valued_proto::events::v1::{LearningRouteLink, NomineeThanked};
 
 use crate::db::entities::{campaign, nomination, nominee, nominee_address, trust};
 use crate::domain::new_link_token;
@@ -143,7 +143,7 @@ pub async fn thank_nominee(
         txn,
         outbox,
         &nominee,
-        nomination.id,
+        nomination,
         campaign,
         trust,
         work_address.as_ref(),
@@ -174,7 +174,7 @@ pub async fn thank_through_manager(
         .one(txn)
         .await?
         .ok_or_else(|| not_found("confirmed nomination"))?;
-    send_thanks(txn, outbox, nominee, first.id, &campaign, &trust, None).await
+    send_thanks(txn, outbox, nominee, &first, &campaign, &trust, None).await
 }
 
 /// The thank-you itself (`nominee.thanked.v1`): to `work_address` with a consent link bound to it,
@@ -183,7 +183,7 @@ async fn send_thanks(
     txn: &DatabaseTransaction,
     outbox: &Outbox,
     nominee: &nominee::Model,
-    nomination_id: Uuid,
+    nomination: &nomination::Model,
     campaign: &campaign::Model,
     trust: &trust::Model,
     work_address: Option<&EmailAddress>,
@@ -204,9 +204,24 @@ async fn send_thanks(
         .filter(nomination::Column::ConfirmedAt.is_not_null())
         .count(txn)
         .await?;
+    let learning_routes = crate::admin::learning_routes::fitting(
+        txn,
+        campaign.id,
+        nomination.category_id,
+        &nomination.staff_group,
+    )
+    .await?
+    .into_iter()
+    .map(|route| LearningRouteLink {
+        title: route.title,
+        description: route.description,
+        campaign_slug: campaign.slug.clone(),
+        route_id: route.id.to_string(),
+    })
+    .collect();
     let event = NomineeThanked {
         nominee_id: nominee.id.to_string(),
-        nomination_id: nomination_id.to_string(),
+        nomination_id: nomination.id.to_string(),
         campaign_name: campaign.name.clone(),
         trust_name: trust.name.clone(),
         nominee_name: nominee.name.clone(),
@@ -217,6 +232,7 @@ async fn send_thanks(
         consent_token,
         nomination_count: confirmed,
         claim_token,
+        learning_routes,
     };
     outbox.enqueue(txn, Some(&trust.code), &event).await?;
     Ok(())

@@ -26,6 +26,74 @@ pub(crate) struct CampaignView {
     pub dates: Vec<ItemView>,
     pub resources: Vec<ItemView>,
     pub news: Vec<ItemView>,
+    /// Learning and career routes: those for every category first (without a heading), then each
+    /// category's, in the categories' order.
+    pub learning_routes: Vec<RouteGroupView>,
+}
+
+/// The learning routes that fit one category (or every category, when `category` is `None`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RouteGroupView {
+    pub category: Option<String>,
+    pub routes: Vec<RouteView>,
+}
+
+/// A learning route as the public page links it: through `path`, which counts the open.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RouteView {
+    pub path: String,
+    pub title: String,
+    pub description: String,
+    /// The staff group's name, when it fits one.
+    pub staff_group: Option<String>,
+}
+
+/// The campaign's routes grouped by category; a route naming a category the campaign no longer
+/// has counts as one for every category.
+fn route_groups(campaign: &Campaign) -> Vec<RouteGroupView> {
+    let view = |route: &valued_proto::nomination::v1::LearningRoute| RouteView {
+        path: format!(
+            "/campaigns/{}/routes/{}",
+            segment(&campaign.slug),
+            segment(&route.id)
+        ),
+        title: route.title.clone(),
+        description: route.description.clone(),
+        staff_group: campaign
+            .staff_groups
+            .iter()
+            .find(|g| !route.staff_group.is_empty() && g.value == route.staff_group)
+            .map(|g| g.label.clone()),
+    };
+    let of_category = |id: &str| !id.is_empty() && campaign.categories.iter().any(|c| c.id == id);
+    let general: Vec<RouteView> = campaign
+        .learning_routes
+        .iter()
+        .filter(|r| !of_category(&r.category_id))
+        .map(view)
+        .collect();
+    let mut groups = Vec::new();
+    if !general.is_empty() {
+        groups.push(RouteGroupView {
+            category: None,
+            routes: general,
+        });
+    }
+    for category in &campaign.categories {
+        let routes: Vec<RouteView> = campaign
+            .learning_routes
+            .iter()
+            .filter(|r| r.category_id == category.id)
+            .map(view)
+            .collect();
+        if !routes.is_empty() {
+            groups.push(RouteGroupView {
+                category: Some(category.name.clone()),
+                routes,
+            });
+        }
+    }
+    groups
 }
 
 /// A key date, resource or news item of the campaign's page.
@@ -89,6 +157,7 @@ impl From<&Campaign> for CampaignView {
                 .collect()
         };
         Self {
+            learning_routes: route_groups(campaign),
             dates: items("date"),
             resources: items("resource"),
             news: items("news"),

@@ -50,6 +50,21 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
     )
 }
 
+/// `GET /campaigns/{slug}/routes/{id}`: a learning route's link. The nomination service counts
+/// the open (a number, nothing about who) and answers the address its admins stored; the visitor is
+/// sent there and nowhere else: nothing in the request becomes the destination.
+pub async fn open_route(
+    State(clients): State<Clients>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response> {
+    let url = clients.open_learning_route(&slug, &id).await?;
+    // The service takes only https:// addresses; anything else stored is not followed.
+    if !url.starts_with("https://") {
+        return Err(crate::error::GatewayError::NotFound);
+    }
+    see_other(&url)
+}
+
 /// "Email your MP" on the campaign's page: the link to its letter page when its organisers
 /// suggest a letter, and how many have written for it. Nothing when neither (or the notification
 /// service cannot say).
@@ -194,6 +209,74 @@ mod tests {
         assert!(counted.contains("1 person has written to their MP."));
         assert!(!counted.contains("write-to-your-mp"));
         assert!(!page(None).contains("Email your MP"));
+    }
+
+    #[test]
+    fn learning_routes_are_grouped_by_category_and_linked_through_the_counter() {
+        use valued_proto::nomination::v1::{Choice, LearningRoute};
+        let mut campaign = campaign();
+        campaign.staff_groups = vec![Choice {
+            value: "estates-and-ancillary".into(),
+            label: "Estates and ancillary".into(),
+        }];
+        campaign.learning_routes = vec![
+            LearningRoute {
+                id: "r-team".into(),
+                title: "Team leader course".into(),
+                url: "https://example.org/team".into(),
+                category_id: "cat-team".into(),
+                ..LearningRoute::default()
+            },
+            LearningRoute {
+                id: "r-all".into(),
+                title: "Apprenticeships".into(),
+                url: "https://example.org/apprenticeships".into(),
+                description: "Earn while you learn.".into(),
+                staff_group: "estates-and-ancillary".into(),
+                ..LearningRoute::default()
+            },
+            LearningRoute {
+                id: "r-gone".into(),
+                title: "From a removed category".into(),
+                url: "https://example.org/gone".into(),
+                category_id: "cat-removed".into(),
+                ..LearningRoute::default()
+            },
+        ];
+        let view = CampaignView::from(&campaign);
+        let html = render(
+            "campaign.html",
+            context! { page_title => "x", campaign => view },
+        )
+        .unwrap();
+        let everyone = html
+            .find(r#"<a href="/campaigns/health-heroes/routes/r-all">Apprenticeships</a>: Earn while you learn. <span class="nhsuk-body-s">(Estates and ancillary)</span>"#)
+            .expect("the route for everyone, with its staff group");
+        let gone = html
+            .find(r#"<a href="/campaigns/health-heroes/routes/r-gone">"#)
+            .expect("a removed category's route, for everyone");
+        let heading = html
+            .find("For Team player</h3>")
+            .expect("the category's heading");
+        let team = html
+            .find(r#"<a href="/campaigns/health-heroes/routes/r-team">Team leader course</a>"#)
+            .expect("the category's route");
+        assert!(
+            everyone < gone && gone < heading && heading < team,
+            "{html}"
+        );
+        assert!(
+            !html.contains("example.org"),
+            "only the counting links: {html}"
+        );
+        assert!(
+            !render(
+                "campaign.html",
+                context! { page_title => "x", campaign => CampaignView::from(&crate::routes::nominate::tests::campaign()) },
+            )
+            .unwrap()
+            .contains("Learning and career routes")
+        );
     }
 
     #[test]

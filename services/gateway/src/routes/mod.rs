@@ -47,6 +47,7 @@ pub fn router(
     let pages = Router::new()
         .route("/", get(campaigns::index))
         .route("/campaigns/{slug}", get(campaigns::show))
+        .route("/campaigns/{slug}/routes/{id}", get(campaigns::open_route))
         .route(
             "/campaigns/{slug}/nominate",
             get(nominate::show).post(nominate::submit),

@@ -19,6 +19,7 @@ use valued_testkit::platform::TestPlatform;
 mod campaigns;
 mod deliveries;
 mod insight;
+mod learning_routes;
 mod mp_letter;
 mod organisations;
 mod people;

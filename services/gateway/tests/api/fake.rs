@@ -249,6 +249,10 @@ service! { FakeNomination: NominationService {
         get_trust_settings: GetTrustSettingsRequest => GetTrustSettingsResponse;
         add_campaign_item: AddCampaignItemRequest => AddCampaignItemResponse;
         remove_campaign_item: RemoveCampaignItemRequest => RemoveCampaignItemResponse;
+        add_learning_route: AddLearningRouteRequest => AddLearningRouteResponse;
+        remove_learning_route: RemoveLearningRouteRequest => RemoveLearningRouteResponse;
+        list_learning_routes: ListLearningRoutesRequest => ListLearningRoutesResponse;
+        open_learning_route: OpenLearningRouteRequest => OpenLearningRouteResponse;
         set_trust_settings: SetTrustSettingsRequest => SetTrustSettingsResponse;
         add_trust_site: AddTrustSiteRequest => AddTrustSiteResponse;
         remove_trust_site: RemoveTrustSiteRequest => RemoveTrustSiteResponse;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod insight;
 pub mod judging;
+pub mod learning_routes;
 pub mod moderation;
 pub mod page_items;
 pub mod people;

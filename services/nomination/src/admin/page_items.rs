@@ -191,7 +191,7 @@ pub async fn remove(
     Ok(())
 }
 
-fn trust_of(found: &campaign::Model) -> &str {
+pub(crate) fn trust_of(found: &campaign::Model) -> &str {
     match (found.scope.as_str(), found.scope_code.as_deref()) {
         ("trust", Some(code)) => code,
         _ => "",

@@ -6,7 +6,8 @@ use uuid::Uuid;
 use valued_platform::domain::FieldError;
 
 use super::entities::{
-    campaign, campaign_item, campaign_trust, category, nomination, nominee, site, trust,
+    campaign, campaign_item, campaign_trust, category, learning_route, nomination, nominee, site,
+    trust,
 };
 use crate::domain::RecordId;
 use crate::error::{Error, Result};
@@ -21,6 +22,8 @@ pub struct CampaignView {
     pub sites: Vec<site::Model>,
     pub categories: Vec<category::Model>,
     pub items: Vec<campaign_item::Model>,
+    /// Its learning and career routes, as added.
+    pub learning_routes: Vec<learning_route::Model>,
 }
 
 pub async fn campaign_views(db: &impl ConnectionTrait) -> Result<Vec<CampaignView>> {
@@ -70,12 +73,14 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
             _ => (2, 0),
         }
     });
+    let learning_routes = crate::admin::learning_routes::of_campaign(db, campaign.id).await?;
     Ok(CampaignView {
         campaign,
         trusts,
         sites,
         categories,
         items,
+        learning_routes,
     })
 }
 

@@ -226,6 +226,15 @@ pub fn campaign(view: CampaignView, default_per_nominator: u64) -> pb::Campaign 
         results_at: timestamp(view.campaign.results_at),
         vote_per_region: view.campaign.vote_per_region,
         items: view.items.into_iter().map(campaign_item).collect(),
+        // The counts are for the campaign's admins (ListLearningRoutes), not the public page.
+        learning_routes: view
+            .learning_routes
+            .into_iter()
+            .map(|route| pb::LearningRoute {
+                opens: 0,
+                ..learning_route(route)
+            })
+            .collect(),
         id: view.campaign.id.to_string(),
         slug: view.campaign.slug,
         name: view.campaign.name,
@@ -441,5 +450,32 @@ pub fn item_request(item: pb::CampaignItem) -> crate::admin::page_items::ItemReq
         at: time_of(item.at.as_ref()),
         url: item.url,
         body: item.body,
+    }
+}
+
+/// A learning route with how often it was opened.
+pub fn learning_route(route: crate::db::entities::learning_route::Model) -> pb::LearningRoute {
+    pb::LearningRoute {
+        id: route.id.to_string(),
+        title: route.title,
+        url: route.url,
+        description: route.description,
+        category_id: route
+            .category_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        staff_group: route.staff_group,
+        opens: u64::try_from(route.opens).unwrap_or_default(),
+    }
+}
+
+/// A learning route as typed.
+pub fn route_request(route: pb::LearningRoute) -> crate::admin::learning_routes::RouteRequest {
+    crate::admin::learning_routes::RouteRequest {
+        title: route.title,
+        url: route.url,
+        description: route.description,
+        category_id: route.category_id,
+        staff_group: route.staff_group,
     }
 }

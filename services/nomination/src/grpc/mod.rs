@@ -19,7 +19,8 @@ use valued_proto::nomination::v1::nomination_service_server::NominationService;
 use self::convert::{timestamp, to_message};
 use crate::admin::people::{self, GrantKey};
 use crate::admin::{
-    audit, campaigns, insight, judging, moderation, page_items, privacy, recognition, trusts,
+    audit, campaigns, insight, judging, learning_routes, moderation, page_items, privacy,
+    recognition, trusts,
 };
 use crate::auth::{self, AuthSettings, Principal, Verifier, links};
 use crate::db::load;
@@ -87,6 +88,11 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     (
         "/valued.nomination.v1.NominationService/RedeemSignInLink",
         "needs the secret single-use token emailed to an admin",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/OpenLearningRoute",
+        "a visitor follows a learning route's link on a public page: it adds one to a counter \
+         (nothing about who) and answers only the address an admin stored",
     ),
 ];
 
@@ -585,6 +591,71 @@ impl NominationService for NominationApi {
             },
         )
         .await
+    }
+
+    async fn add_learning_route(
+        &self,
+        request: Request<pb::AddLearningRouteRequest>,
+    ) -> Result<Response<pb::AddLearningRouteResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::AddLearningRouteRequest| {
+                let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+                let typed = convert::route_request(r.route.unwrap_or_default());
+                let stored = learning_routes::add(&self.db, &principal, &found, &typed).await?;
+                Ok(pb::AddLearningRouteResponse {
+                    route: Some(convert::learning_route(stored)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn remove_learning_route(
+        &self,
+        request: Request<pb::RemoveLearningRouteRequest>,
+    ) -> Result<Response<pb::RemoveLearningRouteResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::RemoveLearningRouteRequest| {
+                let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+                let id = RecordId::parse(&r.route_id)
+                    .id()
+                    .ok_or_else(|| crate::error::Error::NotFound("that learning route".into()))?;
+                learning_routes::remove(&self.db, &principal, &found, id).await?;
+                Ok(pb::RemoveLearningRouteResponse {})
+            },
+        )
+        .await
+    }
+
+    async fn list_learning_routes(
+        &self,
+        request: Request<pb::ListLearningRoutesRequest>,
+    ) -> Result<Response<pb::ListLearningRoutesResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ListLearningRoutesRequest| {
+                let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
+                let routes = learning_routes::list(&self.db, &principal, &found).await?;
+                Ok(pb::ListLearningRoutesResponse {
+                    routes: routes.into_iter().map(convert::learning_route).collect(),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn open_learning_route(
+        &self,
+        request: Request<pb::OpenLearningRouteRequest>,
+    ) -> Result<Response<pb::OpenLearningRouteResponse>, Status> {
+        let r = request.into_inner();
+        let id = RecordId::parse(&r.route_id)
+            .id()
+            .ok_or_else(|| crate::error::Error::NotFound("that learning route".into()))?;
+        let url = learning_routes::open(&self.db, &r.campaign_slug, id).await?;
+        Ok(Response::new(pb::OpenLearningRouteResponse { url }))
     }
 
     async fn get_trust_settings(

@@ -9,6 +9,7 @@ mod duplicates;
 mod erasure;
 mod helpers;
 mod insight;
+mod learning_routes;
 mod lifecycle;
 mod nomination_access;
 mod nominees;

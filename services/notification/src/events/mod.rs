@@ -82,6 +82,19 @@ pub struct Links {
     public_url: String,
 }
 
+/// One path segment, percent-encoded (everything but RFC 3986 unreserved characters).
+fn segment(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 impl Links {
     pub fn new(public_url: &str) -> Self {
         Self {
@@ -94,6 +107,17 @@ impl Links {
         format!("{}/{}", self.public_url, page.trim_start_matches('/'))
     }
 
+    /// `{public_url}/campaigns/{slug}/routes/{id}`: a learning route's link, through the page that
+    /// counts its opens; each segment percent-encoded.
+    pub fn learning_route(&self, slug: &str, id: &str) -> String {
+        format!(
+            "{}/campaigns/{}/routes/{}",
+            self.public_url,
+            segment(slug),
+            segment(id)
+        )
+    }
+
     /// `{public_url}/{page}/{token}`; the token is percent-encoded should it ever hold more than
     /// the hex digits it is made of.
     pub fn to(&self, page: &str, token: &str) -> anyhow::Result<String> {
@@ -102,15 +126,7 @@ impl Links {
             !token.is_empty(),
             "the event has no token for its /{page} link"
         );
-        let mut encoded = String::with_capacity(token.len());
-        for byte in token.bytes() {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                encoded.push(char::from(byte));
-            } else {
-                encoded.push_str(&format!("%{byte:02X}"));
-            }
-        }
-        Ok(format!("{}/{page}/{encoded}", self.public_url))
+        Ok(format!("{}/{page}/{}", self.public_url, segment(token)))
     }
 }
 
@@ -387,5 +403,9 @@ mod tests {
             "https://valued.example.org/consent/a%2Fb%3Fc"
         );
         assert!(links.to("drafts", " ").is_err());
+        assert_eq!(
+            links.learning_route("health heroes", "0193"),
+            "https://valued.example.org/campaigns/health%20heroes/routes/0193"
+        );
     }
 }

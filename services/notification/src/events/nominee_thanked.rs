@@ -2,7 +2,8 @@
 //! details may be shared. At their work address the link is their consent link, bound to that
 //! address. When no work address was given the email goes to their manager (the trust's contact),
 //! worded to be passed on, with a claim link instead: there the nominee gives an address of their
-//! own, so that whoever passes the thank-you on cannot answer for them.
+//! own, so that whoever passes the thank-you on cannot answer for them. Either way it ends with the
+//! campaign's learning and career routes that fit the nomination, when it has any.
 
 use serde_json::json;
 use valued_proto::events::v1::NomineeThanked;
@@ -13,7 +14,20 @@ use crate::templates::NOMINEE_THANKS;
 
 impl Notice for NomineeThanked {
     fn emails(self, links: &Links) -> anyhow::Result<Vec<Email>> {
+        // The campaign's learning and career routes that fit, each through its counting link.
+        let routes: Vec<serde_json::Value> = self
+            .learning_routes
+            .iter()
+            .map(|route| {
+                json!({
+                    "title": route.title,
+                    "description": route.description,
+                    "url": links.learning_route(&route.campaign_slug, &route.route_id),
+                })
+            })
+            .collect();
         let mut context = json!({
+            "learning_routes": routes,
             "campaign_name": self.campaign_name,
             "trust_name": self.trust_name,
             "nominee_name": self.nominee_name,
@@ -34,5 +48,72 @@ impl Notice for NomineeThanked {
             email.origin = Origin::TrustContact;
         }
         Ok(vec![email])
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use valued_proto::events::v1::LearningRouteLink;
+
+    use super::*;
+    use crate::templates::Templates;
+
+    #[test]
+    fn the_routes_that_fit_end_the_thank_you_each_through_its_counting_link() {
+        let thanked = |learning_routes| NomineeThanked {
+            campaign_name: "Health Heroes 2026".into(),
+            trust_name: "RJ1".into(),
+            nominee_name: "Sam Patel".into(),
+            recipient_email: "sam@example.org".into(),
+            consent_token: "beef".into(),
+            nomination_count: 1,
+            learning_routes,
+            ..Default::default()
+        };
+        let render = |event: NomineeThanked| {
+            let email = event
+                .emails(&Links::new("https://valued.example.org"))
+                .unwrap()
+                .remove(0);
+            Templates::new()
+                .unwrap()
+                .render(email.template, &email.context)
+                .unwrap()
+        };
+        let email = render(thanked(vec![LearningRouteLink {
+            title: "Apprenticeships in the NHS".into(),
+            description: "Earn while you learn.".into(),
+            campaign_slug: "health-heroes-2026".into(),
+            route_id: "0193".into(),
+        }]));
+        let link = "https://valued.example.org/campaigns/health-heroes-2026/routes/0193";
+        assert!(
+            email.text.contains("Learning and career routes"),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.text.contains(&format!(
+                "- Apprenticeships in the NHS: Earn while you learn.\n  {link}"
+            )),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.html.contains("Apprenticeships in the NHS</a>"),
+            "{}",
+            email.html
+        );
+        assert!(
+            email
+                .html
+                .contains("campaigns&#x2f;health-heroes-2026&#x2f;routes&#x2f;0193"),
+            "{}",
+            email.html
+        );
+        let without = render(thanked(Vec::new()));
+        assert!(!without.text.contains("Learning and career routes"));
+        assert!(!without.html.contains("Learning and career routes"));
     }
 }

@@ -56,6 +56,7 @@ fn nominee_thanked(recipient: &str, via_manager: bool, count: u64) -> ev::Nomine
             String::new()
         },
         nomination_count: count,
+        learning_routes: Vec::new(),
     }
 }
 

@@ -36,6 +36,7 @@ pub(crate) fn nominee_thanked(to: &str) -> ev::NomineeThanked {
         consent_token: "c0a5e7".into(),
         nomination_count: 1,
         claim_token: String::new(),
+        learning_routes: Vec::new(),
     }
 }
 

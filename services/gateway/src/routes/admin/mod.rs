@@ -20,6 +20,7 @@ mod hourly;
 mod imports;
 mod insight;
 mod judging;
+mod learning_routes;
 mod moderation;
 mod mp_letter;
 mod nomination_view;
@@ -76,6 +77,14 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route(
             "/admin/campaigns/{slug}/page",
             get(campaign_page::show).post(campaign_page::add),
+        )
+        .route(
+            "/admin/campaigns/{slug}/routes",
+            get(learning_routes::show).post(learning_routes::add),
+        )
+        .route(
+            "/admin/campaigns/{slug}/routes/{id}/remove",
+            post(learning_routes::remove),
         )
         .route(
             "/admin/campaigns/{slug}/mp-letter",

@@ -10,6 +10,7 @@ pub mod draft;
 pub mod erasure_answer;
 pub mod erasure_request;
 pub mod judge_assignment;
+pub mod learning_route;
 pub mod nomination;
 pub mod nominee;
 pub mod nominee_address;

@@ -19,6 +19,7 @@ mod m20261127_000115_sign_in_link;
 mod m20261127_000116_campaign_item;
 mod m20261127_000117_trust_sender_and_domains;
 mod m20261127_000118_campaign_nominations_per_nominator;
+mod m20261127_000119_learning_route;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261127_000118_campaign_nominations_per_nominator::Migration,
         ));
+        migrations.push(Box::new(m20261127_000119_learning_route::Migration));
         migrations
     }
 }
