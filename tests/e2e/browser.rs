@@ -231,6 +231,34 @@ impl Browser {
             "accessibility violations on {url}:\n{}",
             serde_json::to_string_pretty(&violations).unwrap()
         );
+        // Nothing is wider than a phone's screen: the page never scrolls sideways (a wide table
+        // scrolls inside its own container, if anywhere).
+        let overflow = self
+            .client
+            .execute(
+                "let widest = null, right = 0;
+                 for (const e of document.body.querySelectorAll('*')) {
+                   const r = e.getBoundingClientRect().right;
+                   if (r > right) { right = r; widest = e; }
+                 }
+                 return [document.documentElement.scrollWidth, window.innerWidth,
+                         widest ? widest.outerHTML.slice(0, 300) : ''];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let widths: Vec<u64> = overflow
+            .as_array()
+            .map(|w| w.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        if let [page, window] = widths[..] {
+            assert!(
+                page <= window,
+                "{url} is {page} px wide in a window {window} px wide: it scrolls sideways; the \
+                 widest element: {}",
+                overflow[2]
+            );
+        }
         // Scripts from WebDriver run whatever the policy says; the page's own policy still holds:
         // an inline script is refused.
         let inline_ran = self
@@ -341,6 +369,48 @@ impl Browser {
     /// Selects the option with `value` in the select whose id is `id`.
     pub(crate) async fn select(&self, id: &str, value: &str) {
         self.click(&format!("#{id} option[value='{value}']")).await;
+    }
+
+    /// Chooses the option reading `label` in the select `id`, as a person reads it.
+    pub(crate) async fn select_label(&self, id: &str, label: &str) {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//select[@id='{id}']/option[normalize-space(.)='{label}']"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no option {label} in {id}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Where the link reading `text` goes, as written in the page.
+    pub(crate) async fn href_of(&self, text: &str) -> String {
+        self.client
+            .find(Locator::LinkText(text))
+            .await
+            .unwrap_or_else(|e| panic!("no link {text}: {e}"))
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// The text of `css` once it contains `expected` (a page that keeps its heading after a form
+    /// is sent: the answer is known by what it says, not by a new heading).
+    pub(crate) async fn text_once(&self, css: &str, expected: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.page_text_of(css).await;
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css} never said {expected:?}; it says:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Chooses a radio (or checks a box) by the id of its input, through its label as a person

@@ -183,8 +183,7 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     browser.upload("file", &bad).await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page("Import organisations").await;
-    let refused = browser.page_text_of("main").await;
-    assert!(refused.contains("There is a problem"), "{refused}");
+    let refused = browser.text_once("main", "There is a problem").await;
     assert!(refused.contains("Line 2:"), "{refused}");
     check_at_both_widths(&browser).await;
     let good = valued.file(
@@ -197,8 +196,7 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     browser.upload("file", &good).await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page("Import organisations").await;
-    let imported = browser.page_text_of("main").await;
-    assert!(imported.contains("1 trust and 1 site"), "{imported}");
+    browser.text_once("main", "1 trust and 1 site").await;
     check_at_both_widths(&browser).await;
 
     browser.goto(&valued.url("/admin/mps")).await;
@@ -209,8 +207,7 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
         .await;
     browser.click("main form button[type='submit']").await;
     browser.expect_page("Import the MP directory").await;
-    let mps = browser.page_text_of("main").await;
-    assert!(mps.contains("650"), "{mps}");
+    browser.text_once("main", "Imported 650 MPs").await;
     check_at_both_widths(&browser).await;
 
     // A trust's campaign with two categories, open for nominations now.
@@ -234,6 +231,44 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     let shown = browser.page_text_of("main").await;
     assert!(shown.contains("Domestic of the year"), "{shown}");
 
+    // A learning route for the porters, on the campaign's page through its counting link.
+    browser
+        .goto(&valued.url(&format!("/admin/campaigns/{CAMPAIGN}/routes")))
+        .await;
+    browser
+        .expect_page("Learning and career routes: Porters' Awards 2027")
+        .await;
+    check_at_both_widths(&browser).await;
+    browser.fill("title", "Apprenticeships in the NHS").await;
+    browser
+        .fill("url", "http://example.org/apprenticeships")
+        .await;
+    browser.click("main form button[type='submit']").await;
+    browser.text_once("main", "There is a problem").await;
+    check_at_both_widths(&browser).await;
+    browser
+        .fill("url", "https://www.healthcareers.nhs.uk/apprenticeships")
+        .await;
+    browser
+        .select_label("category_id", "Porter of the year")
+        .await;
+    browser.click("main form button[type='submit']").await;
+    browser
+        .text_once("main", "Route added to the campaign's page")
+        .await;
+    check_at_both_widths(&browser).await;
+    browser
+        .goto(&valued.url(&format!("/campaigns/{CAMPAIGN}")))
+        .await;
+    let page = browser.page_text_of("main").await;
+    assert!(page.contains("Learning and career routes"), "{page}");
+    let href = browser.href_of("Apprenticeships in the NHS").await;
+    assert!(
+        href.starts_with(&format!("/campaigns/{CAMPAIGN}/routes/")),
+        "linked through the counter: {href}"
+    );
+    check_at_both_widths(&browser).await;
+
     // They invite the trust's awards lead, who is emailed and signs in by a link of their own.
     browser.goto(&valued.url("/admin/people")).await;
     browser.fill("email", TRUST_ADMIN).await;
@@ -242,7 +277,7 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     browser
         .click("main form[action='/admin/people'] button[type='submit']")
         .await;
-    assert!(browser.page_text().await.contains("we have emailed them"));
+    browser.text_once("main", "we have emailed them").await;
     browser.close().await;
     let invitation = valued.link_in_email(TRUST_ADMIN, "admin").await;
     assert_eq!(invitation, "/admin/sign-in");
