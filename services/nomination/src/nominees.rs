@@ -12,7 +12,7 @@ use uuid::Uuid;
 use valued_platform::db::same_email;
 use valued_platform::domain::{EmailAddress, PersonName, match_key};
 use valued_platform::outbox::Outbox;
-use valued_proto::events::v1::{LearningRouteLink, NomineeThanked};
+use valued_proto::events::v1::NomineeThanked;
 
 use crate::db::entities::{campaign, nomination, nominee, nominee_address, trust};
 use crate::domain::new_link_token;
@@ -204,21 +204,13 @@ async fn send_thanks(
         .filter(nomination::Column::ConfirmedAt.is_not_null())
         .count(txn)
         .await?;
-    let learning_routes = crate::admin::learning_routes::fitting(
+    let learning_routes = crate::admin::learning_routes::links_fitting(
         txn,
-        campaign.id,
+        campaign,
         nomination.category_id,
         &nomination.staff_group,
     )
-    .await?
-    .into_iter()
-    .map(|route| LearningRouteLink {
-        title: route.title,
-        description: route.description,
-        campaign_slug: campaign.slug.clone(),
-        route_id: route.id.to_string(),
-    })
-    .collect();
+    .await?;
     let event = NomineeThanked {
         nominee_id: nominee.id.to_string(),
         nomination_id: nomination.id.to_string(),

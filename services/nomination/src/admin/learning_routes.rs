@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::{FieldError, FieldErrors, is_blank, single_line};
+use valued_proto::events::v1::LearningRouteLink;
 
 use crate::admin::audit;
 use crate::admin::page_items::trust_of;
@@ -244,6 +245,25 @@ pub async fn fitting(
         .into_iter()
         .filter(|route| route.category_id.is_none_or(|id| id == category_id))
         .filter(|route| route.staff_group.is_empty() || route.staff_group == staff_group)
+        .collect())
+}
+
+/// [`fitting`] as the events carry them: each route linked through the campaign's page.
+pub async fn links_fitting(
+    db: &impl sea_orm::ConnectionTrait,
+    campaign: &campaign::Model,
+    category_id: Uuid,
+    staff_group: &str,
+) -> Result<Vec<LearningRouteLink>> {
+    Ok(fitting(db, campaign.id, category_id, staff_group)
+        .await?
+        .into_iter()
+        .map(|route| LearningRouteLink {
+            title: route.title,
+            description: route.description,
+            campaign_slug: campaign.slug.clone(),
+            route_id: route.id.to_string(),
+        })
         .collect())
 }
 

@@ -148,6 +148,13 @@ pub async fn announce_finalists(
         else {
             continue;
         };
+        let learning_routes = crate::admin::learning_routes::links_fitting(
+            &txn,
+            &campaign,
+            found.category_id,
+            &found.staff_group,
+        )
+        .await?;
         let event = FinalistAnnounced {
             finalist: Some(public),
             announced_at: Some(now_timestamp()),
@@ -155,6 +162,7 @@ pub async fn announce_finalists(
             campaign_scope: campaign.scope.clone(),
             campaign_scope_code: campaign.scope_code.clone().unwrap_or_default(),
             vote_per_region: campaign.vote_per_region,
+            learning_routes,
         };
         outbox.enqueue(&txn, Some(&trust.code), &event).await?;
     }

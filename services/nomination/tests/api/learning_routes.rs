@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tonic::Code;
 use valued_nomination::auth::Role;
 use valued_nomination::db::entities::{audit_log, learning_route};
-use valued_proto::events::v1::NomineeThanked;
+use valued_proto::events::v1::{FinalistAnnounced, NomineeThanked};
 use valued_proto::nomination::v1 as pb;
 
 use crate::helpers::{
@@ -292,4 +292,45 @@ async fn the_nominees_thank_you_carries_the_routes_that_fit_their_nomination() {
             .iter()
             .all(|r| uuid::Uuid::parse_str(&r.route_id).is_ok())
     );
+}
+
+#[tokio::test]
+async fn a_finalists_notice_carries_the_routes_that_fit_them() {
+    let (mut app, provider) = spawn_admin_app().await;
+    let admin = verified_token(&provider, PLATFORM_ADMIN).await;
+    let campaign_id = app.campaign.id.clone();
+    let porters = app.campaign.categories[0].id.clone();
+    let other = app.campaign.categories[1].id.clone();
+    for (title, category, group) in [
+        ("For the porters' category", porters.as_str(), ""),
+        ("For another category", other.as_str(), ""),
+        ("For clerical staff", "", "administrative-and-clerical"),
+    ] {
+        add(
+            &app,
+            &admin,
+            &campaign_id,
+            pb::LearningRoute {
+                title: title.into(),
+                url: "https://example.org/".into(),
+                category_id: category.into(),
+                staff_group: group.into(),
+                ..pb::LearningRoute::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    crate::public_vote::finalists(&mut app, &admin).await;
+    let announced = app.events::<FinalistAnnounced>().await;
+    assert_eq!(announced.len(), 2);
+    for finalist in &announced {
+        let routes: Vec<&str> = finalist
+            .learning_routes
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect();
+        assert_eq!(routes, ["For the porters' category"]);
+        assert_eq!(finalist.learning_routes[0].campaign_slug, app.campaign.slug);
+    }
 }

@@ -20,7 +20,7 @@ use crate::helpers::{PLATFORM_ADMIN, TestApp, signed, spawn_admin_app, verified_
 /// Two porters of the demo campaign announced as finalists (Sam in London, Jo in the Midlands),
 /// each having agreed to be listed: Sam's and Jo's nominee ids, nomination ids, and Jo's consent
 /// link (to withdraw with).
-struct Finalists {
+pub(crate) struct Finalists {
     sam_nominee: String,
     sam: String,
     jo_nominee: String,
@@ -29,7 +29,7 @@ struct Finalists {
     porter: String,
 }
 
-async fn finalists(app: &mut TestApp, admin: &str) -> Finalists {
+pub(crate) async fn finalists(app: &mut TestApp, admin: &str) -> Finalists {
     let porter = app.campaign.categories[0].id.clone();
     let valid = app.valid_request();
     let nominate = |trust: &str, name: &str, nominator: &str| pb::SubmitNominationRequest {

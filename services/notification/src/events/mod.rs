@@ -107,6 +107,23 @@ impl Links {
         format!("{}/{}", self.public_url, page.trim_start_matches('/'))
     }
 
+    /// What an email shows of learning routes: title, description, and the counting link.
+    pub fn learning_routes(
+        &self,
+        routes: &[valued_proto::events::v1::LearningRouteLink],
+    ) -> Vec<serde_json::Value> {
+        routes
+            .iter()
+            .map(|route| {
+                serde_json::json!({
+                    "title": route.title,
+                    "description": route.description,
+                    "url": self.learning_route(&route.campaign_slug, &route.route_id),
+                })
+            })
+            .collect()
+    }
+
     /// `{public_url}/campaigns/{slug}/routes/{id}`: a learning route's link, through the page that
     /// counts its opens; each segment percent-encoded.
     pub fn learning_route(&self, slug: &str, id: &str) -> String {

@@ -15,17 +15,7 @@ use crate::templates::NOMINEE_THANKS;
 impl Notice for NomineeThanked {
     fn emails(self, links: &Links) -> anyhow::Result<Vec<Email>> {
         // The campaign's learning and career routes that fit, each through its counting link.
-        let routes: Vec<serde_json::Value> = self
-            .learning_routes
-            .iter()
-            .map(|route| {
-                json!({
-                    "title": route.title,
-                    "description": route.description,
-                    "url": links.learning_route(&route.campaign_slug, &route.route_id),
-                })
-            })
-            .collect();
+        let routes = links.learning_routes(&self.learning_routes);
         let mut context = json!({
             "learning_routes": routes,
             "campaign_name": self.campaign_name,

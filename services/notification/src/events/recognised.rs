@@ -11,22 +11,28 @@ use super::{Email, Links, Notice};
 use crate::templates::{FINALIST_NOTICE, WINNER_NOTICE};
 
 impl Notice for FinalistAnnounced {
-    fn emails(self, _links: &Links) -> anyhow::Result<Vec<Email>> {
+    fn emails(self, links: &Links) -> anyhow::Result<Vec<Email>> {
         let finalist = self.finalist.context("the event names no finalist")?;
-        Ok(announce(FINALIST_NOTICE, finalist))
+        let routes = links.learning_routes(&self.learning_routes);
+        Ok(announce(FINALIST_NOTICE, finalist, &routes))
     }
 }
 
 impl Notice for WinnerAnnounced {
     fn emails(self, _links: &Links) -> anyhow::Result<Vec<Email>> {
         let winner = self.winner.context("the event names no winner")?;
-        Ok(announce(WINNER_NOTICE, winner))
+        Ok(announce(WINNER_NOTICE, winner, &[]))
     }
 }
 
 /// One email to the nominee, then one to each nominator whose address has not had one. The nominee
-/// comes first, so an address that is both (e.g. the trust contact) gets the nominee's version.
-fn announce(template: &'static str, nominee: RecognisedNominee) -> Vec<Email> {
+/// comes first, so an address that is both (e.g. the trust contact) gets the nominee's version,
+/// which alone lists the learning `routes` that fit them.
+fn announce(
+    template: &'static str,
+    nominee: RecognisedNominee,
+    routes: &[serde_json::Value],
+) -> Vec<Email> {
     let context = |to_nominee: bool| {
         json!({
             "to_nominee": to_nominee,
@@ -35,6 +41,7 @@ fn announce(template: &'static str, nominee: RecognisedNominee) -> Vec<Email> {
             "trust_name": nominee.trust_name,
             "nominee_name": nominee.nominee_name,
             "nominee_job_title": nominee.nominee_job_title,
+            "learning_routes": if to_nominee { routes } else { &[] },
         })
     };
     let recipients = std::iter::once((&nominee.nominee_email, true))
@@ -62,7 +69,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let emails = announce(FINALIST_NOTICE, nominee);
+        let emails = announce(FINALIST_NOTICE, nominee, &[]);
         let sent: Vec<(&str, bool)> = emails
             .iter()
             .map(|e| (e.recipient.as_str(), e.context["to_nominee"] == true))
@@ -75,5 +82,52 @@ mod tests {
                 ("jo@example.org", false)
             ]
         );
+    }
+
+    #[test]
+    fn only_the_finalist_is_sent_the_routes_that_fit_them_through_their_counting_links() {
+        let announced = FinalistAnnounced {
+            finalist: Some(RecognisedNominee {
+                nominee_email: "sam@trust.example.org".into(),
+                nominator_emails: vec!["alex@example.org".into()],
+                nominee_name: "Sam Patel".into(),
+                ..Default::default()
+            }),
+            learning_routes: vec![valued_proto::events::v1::LearningRouteLink {
+                title: "Apprenticeships in the NHS".into(),
+                description: "Earn while you learn".into(),
+                campaign_slug: "health-heroes-2026".into(),
+                route_id: "0193".into(),
+            }],
+            ..Default::default()
+        };
+        let emails = announced
+            .emails(&Links::new("https://valued.example.org"))
+            .unwrap();
+        let templates = crate::templates::Templates::new().unwrap();
+        let link = "https://valued.example.org/campaigns/health-heroes-2026/routes/0193";
+        let to_sam = templates
+            .render(emails[0].template, &emails[0].context)
+            .unwrap();
+        assert!(
+            to_sam
+                .text
+                .contains("Apprenticeships in the NHS: Earn while you learn")
+        );
+        assert!(to_sam.text.contains(link), "{}", to_sam.text);
+        assert!(
+            to_sam.html.contains("Apprenticeships in the NHS</a>"),
+            "{}",
+            to_sam.html
+        );
+        let to_alex = templates
+            .render(emails[1].template, &emails[1].context)
+            .unwrap();
+        assert!(
+            !to_alex.text.contains("Apprenticeships"),
+            "{}",
+            to_alex.text
+        );
+        assert!(!to_alex.html.contains("Learning and career routes"));
     }
 }

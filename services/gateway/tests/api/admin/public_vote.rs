@@ -96,6 +96,7 @@ async fn spawn_scoped(scope: (&str, &str)) -> (Admin, Voting) {
                 campaign_scope: scope.0.into(),
                 campaign_scope_code: scope.1.into(),
                 vote_per_region: false,
+                learning_routes: Vec::new(),
             },
         )
     };
