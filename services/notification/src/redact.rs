@@ -206,11 +206,12 @@ mod tests {
         }
     }
 
-    /// The pages of the public site emails link to whose links carry no token (a trust's
-    /// suggestion board): nothing to remove.
-    /// Pages an email may link to without a token: a trust's board (`suggestions/<trust>`) and
-    /// the sign-in page itself (`admin/sign-in`, but not its token links below it).
-    const PUBLIC_PAGES: &[&str] = &["suggestions/", "admin/sign-in"];
+    /// Pages an email may link to without a token, nothing to remove: a trust's suggestion board
+    /// (`suggestions/<trust>`), the sign-in page itself (`admin/sign-in`, but not its token links
+    /// below it), and a campaign's pages (a learning route's counting link,
+    /// `campaigns/{slug}/routes/{id}`, names a route every reader of the campaign's page sees,
+    /// nothing of the recipient's).
+    const PUBLIC_PAGES: &[&str] = &["suggestions/", "admin/sign-in", "campaigns/"];
 
     /// How often `link` (a [`PUBLIC_PAGES`] page after the site's address, plain or escaped as
     /// HTML) is in `text`: a page not ending in `/` only where nothing below it follows.
