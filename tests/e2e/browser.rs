@@ -419,7 +419,23 @@ impl Browser {
         self.click(&format!("label[for='{id}']")).await;
     }
 
+    /// Clicks the first element matching `css`. When it sends a form, waits until the answer
+    /// has replaced the page, so what is read next is the answer even when it keeps the heading
+    /// of the page the form was on.
     pub(crate) async fn click(&self, css: &str) {
+        let sends_a_form = self
+            .client
+            .execute(
+                "const found = document.querySelector(arguments[0]);
+                 const sends = !!(found && found.form && found.type === 'submit');
+                 if (sends) { window.__valuedLeaving = true; }
+                 return sends;",
+                vec![serde_json::Value::from(css)],
+            )
+            .await
+            .ok()
+            .and_then(|sends| sends.as_bool())
+            .unwrap_or(false);
         self.client
             .find(Locator::Css(css))
             .await
@@ -427,6 +443,35 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        if sends_a_form {
+            self.until_the_answer_has_loaded(css).await;
+        }
+    }
+
+    /// Waits until the document marked before a form was sent has been replaced by a loaded one.
+    async fn until_the_answer_has_loaded(&self, css: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return document.readyState === 'complete' && !window.__valuedLeaving;",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|loaded| loaded.as_bool())
+                .unwrap_or(false);
+            if loaded {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "sending the form with {css} never brought an answer (still at {})",
+                self.client.current_url().await.unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub(crate) async fn press(&self, go: &str) {
