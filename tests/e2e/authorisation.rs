@@ -105,8 +105,12 @@ const PLATFORM_ADMINS_ONLY: &[(&str, &str)] = &[
         "every erasure request",
     ),
     (
-        "/valued.nomination.v1.NominationService/ImportOrganisations",
+        "/valued.nomination.v1.NominationService/StartOrganisationsImport",
         "changes the regions, trusts and sites every campaign is built on",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/GetOrganisationsImport",
+        "who imported which organisations, and when",
     ),
     (
         "/valued.notification.v1.NotificationService/ImportMps",

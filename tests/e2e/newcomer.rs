@@ -171,7 +171,7 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     assert!(home.contains("Platform administrator"), "{home}");
 
     // The reference data from the browser: a file with a bad line is refused with the line
-    // named and nothing taken; a good one is imported and counted.
+    // named and nothing taken; a good one is imported, and its page counts what it held.
     browser.goto(&valued.url("/admin/organisations")).await;
     browser.expect_page("Import organisations").await;
     check_at_both_widths(&browser).await;
@@ -195,8 +195,11 @@ async fn a_newcomer_runs_a_first_campaign_from_valued_up_to_the_dashboard() {
     );
     browser.upload("file", &good).await;
     browser.click("main form button[type='submit']").await;
-    browser.expect_page("Import organisations").await;
-    browser.text_once("main", "1 trust and 1 site").await;
+    // The import's own page, with how it ended.
+    browser.expect_page("Organisations import").await;
+    browser
+        .text_once("main", "Imported 1 region, 1 trust and 1 site")
+        .await;
     check_at_both_widths(&browser).await;
 
     browser.goto(&valued.url("/admin/mps")).await;

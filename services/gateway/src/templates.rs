@@ -76,6 +76,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/import.html"),
     ),
     (
+        "admin/import_progress.html",
+        include_str!("../templates/admin/import_progress.html"),
+    ),
+    (
         "admin/sign_in.html",
         include_str!("../templates/admin/sign_in.html"),
     ),

@@ -157,6 +157,23 @@ impl Application {
                 },
             )
         };
+        // Imports started from the browser are written by the replica that took them; this
+        // round takes over one whose replica stopped, once its lease has run out.
+        let imports = {
+            let db = self.host.db.clone();
+            valued_platform::periodic::every(
+                "organisations imports",
+                std::time::Duration::from_secs(5),
+                self.host.platform.shutdown.clone(),
+                move || {
+                    let db = db.clone();
+                    async move {
+                        organisations::run_pending(&db).await?;
+                        Ok(())
+                    }
+                },
+            )
+        };
         let api = grpc::NominationApi {
             db: self.host.db.clone(),
             outbox: self.host.outbox(),
@@ -172,6 +189,7 @@ impl Application {
             .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)
             .await;
         let _ = purge.await;
+        let _ = imports.await;
         served
     }
 }

@@ -256,7 +256,8 @@ service! { FakeNomination: NominationService {
         set_trust_settings: SetTrustSettingsRequest => SetTrustSettingsResponse;
         add_trust_site: AddTrustSiteRequest => AddTrustSiteResponse;
         remove_trust_site: RemoveTrustSiteRequest => RemoveTrustSiteResponse;
-        import_organisations: ImportOrganisationsRequest => ImportOrganisationsResponse;
+        start_organisations_import: StartOrganisationsImportRequest => StartOrganisationsImportResponse;
+        get_organisations_import: GetOrganisationsImportRequest => GetOrganisationsImportResponse;
         redeem_sign_in_link: RedeemSignInLinkRequest => RedeemSignInLinkResponse;
         who_am_i: WhoAmIRequest => WhoAmIResponse;
         list_moderation_queue: ListModerationQueueRequest => ListModerationQueueResponse;

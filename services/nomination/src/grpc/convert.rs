@@ -479,3 +479,28 @@ pub fn route_request(route: pb::LearningRoute) -> crate::admin::learning_routes:
         staff_group: route.staff_group,
     }
 }
+
+pub fn organisations_import(
+    progress: crate::organisations::ImportProgress,
+) -> pb::OrganisationsImport {
+    use crate::organisations::ImportState;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let (state, failure) = match progress.state {
+        ImportState::Importing => (pb::OrganisationsImportState::Importing, String::new()),
+        ImportState::Imported => (pb::OrganisationsImportState::Imported, String::new()),
+        ImportState::Failed(why) => (pb::OrganisationsImportState::Failed, why),
+    };
+    pb::OrganisationsImport {
+        id: progress.id.to_string(),
+        state: state.into(),
+        written: progress.written,
+        total: progress.total,
+        regions: count(progress.summary.regions),
+        trusts: count(progress.summary.trusts),
+        sites: count(progress.summary.sites),
+        failure,
+        started_by: progress.started_by,
+        started_at: timestamp(Some(progress.started_at)),
+        finished_at: timestamp(progress.finished_at),
+    }
+}

@@ -730,20 +730,39 @@ impl NominationService for NominationApi {
         .await
     }
 
-    async fn import_organisations(
+    async fn start_organisations_import(
         &self,
-        request: Request<pb::ImportOrganisationsRequest>,
-    ) -> Result<Response<pb::ImportOrganisationsResponse>, Status> {
+        request: Request<pb::StartOrganisationsImportRequest>,
+    ) -> Result<Response<pb::StartOrganisationsImportResponse>, Status> {
         self.admin(
             request,
-            async |principal, r: pb::ImportOrganisationsRequest| {
-                let summary =
-                    crate::organisations::import_for(&self.db, &principal, &r.csv).await?;
-                let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-                Ok(pb::ImportOrganisationsResponse {
-                    regions: count(summary.regions),
-                    trusts: count(summary.trusts),
-                    sites: count(summary.sites),
+            async |principal, r: pb::StartOrganisationsImportRequest| {
+                let started = crate::organisations::start(&self.db, &principal, &r.csv).await?;
+                // Written at once by this replica; the scheduled round takes over if it stops.
+                let db = self.db.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = crate::organisations::run_pending(&db).await {
+                        tracing::warn!(%error, "organisations import stopped; it is taken up again");
+                    }
+                });
+                Ok(pb::StartOrganisationsImportResponse {
+                    import: Some(convert::organisations_import(started)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn get_organisations_import(
+        &self,
+        request: Request<pb::GetOrganisationsImportRequest>,
+    ) -> Result<Response<pb::GetOrganisationsImportResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::GetOrganisationsImportRequest| {
+                let progress = crate::organisations::progress(&self.db, &principal, &r.id).await?;
+                Ok(pb::GetOrganisationsImportResponse {
+                    import: Some(convert::organisations_import(progress)),
                 })
             },
         )

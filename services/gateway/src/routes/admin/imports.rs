@@ -2,21 +2,27 @@
 //! trusts and sites in the NHS ODS layout, into the nomination service) and the MP directory
 //! (`/admin/mps`, the layout of mp_lookup.csv, into the notification service), as `valued import`
 //! does. The service that owns the data checks the whole file first and imports it only when every
-//! line is good; each bad line is named on the page.
+//! line is good; each bad line is named on the page. Organisations files run to tens of thousands
+//! of sites, so a clean one is written in the background and its page shows the progress.
 
-use axum::extract::{Multipart, Query};
+use std::time::Duration;
+
+use axum::extract::{Multipart, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
-use serde::Deserialize;
 use tonic::Code;
 use valued_platform::domain::FieldError;
-use valued_proto::nomination::v1::ImportOrganisationsRequest;
+use valued_platform::uk_time;
+use valued_proto::nomination::v1::{
+    GetOrganisationsImportRequest, OrganisationsImport, OrganisationsImportState,
+    StartOrganisationsImportRequest,
+};
 use valued_proto::notification::v1::ImportMpsRequest;
 
 use super::signed::{AdminResult, Signed, check_csrf};
 use crate::routes::forms;
-use crate::routes::page::see_other;
+use crate::routes::page::{self, see_other};
 use crate::templates;
 
 /// The largest file taken: within the 4 MB a gRPC message may carry.
@@ -144,34 +150,18 @@ fn counted(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct OrganisationsQuery {
-    done: String,
-    regions: u32,
-    trusts: u32,
-    sites: u32,
-}
-
 /// `GET /admin/organisations`
-pub async fn organisations(
-    signed: Signed,
-    headers: HeaderMap,
-    Query(query): Query<OrganisationsQuery>,
-) -> AdminResult<Response> {
+pub async fn organisations(signed: Signed, headers: HeaderMap) -> AdminResult<Response> {
     signed.roles().await?;
-    let done = (query.done == "imported").then(|| {
-        format!(
-            "Imported {}, {} and {}",
-            counted(query.regions, "region", "regions"),
-            counted(query.trusts, "trust", "trusts"),
-            counted(query.sites, "site", "sites"),
-        )
-    });
-    page(&ORGANISATIONS, &headers, (done, Vec::new()), &[])
+    page(&ORGANISATIONS, &headers, (None, Vec::new()), &[])
 }
 
-/// `POST /admin/organisations` (multipart: `csrf_token`, then `file`).
+/// How long sending a file waits for its import to end before showing its progress instead: most
+/// files are written within it, and their page shows the result at once.
+const WAIT_FOR_THE_END: Duration = Duration::from_secs(3);
+
+/// `POST /admin/organisations` (multipart: `csrf_token`, then `file`): a bad file is named line
+/// by line on the form; a clean one is started and its page shown.
 pub async fn import_organisations(
     signed: Signed,
     headers: HeaderMap,
@@ -181,20 +171,71 @@ pub async fn import_organisations(
         Ok(csv) => csv,
         Err(page) => return Ok(page),
     };
-    let imported = signed
+    let started = signed
         .nomination()
-        .import_organisations(signed.signed(ImportOrganisationsRequest { csv }))
+        .start_organisations_import(signed.signed(StartOrganisationsImportRequest { csv }))
         .await;
-    match imported {
-        Ok(response) => {
-            let r = response.into_inner();
-            Ok(see_other(&format!(
-                "{}?done=imported&regions={}&trusts={}&sites={}",
-                ORGANISATIONS.path, r.regions, r.trusts, r.sites
-            ))?)
+    let id = match started {
+        Ok(response) => response.into_inner().import.unwrap_or_default().id,
+        Err(status) => return refused(&ORGANISATIONS, &signed, &headers, status),
+    };
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_THE_END;
+    while tokio::time::Instant::now() < deadline {
+        let import = import_of(&signed, &id).await?;
+        if import.state() != OrganisationsImportState::Importing {
+            break;
         }
-        Err(status) => refused(&ORGANISATIONS, &signed, &headers, status),
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Ok(see_other(&format!("{}/imports/{id}", ORGANISATIONS.path))?)
+}
+
+async fn import_of(signed: &Signed, id: &str) -> AdminResult<OrganisationsImport> {
+    signed
+        .nomination()
+        .get_organisations_import(
+            signed.signed(GetOrganisationsImportRequest { id: id.to_owned() }),
+        )
+        .await
+        .map(|response| response.into_inner().import.unwrap_or_default())
+        .map_err(|status| signed.fail(status))
+}
+
+/// `GET /admin/organisations/imports/{id}`: an import's progress, or how it ended.
+pub async fn organisations_import(signed: Signed, Path(id): Path<String>) -> AdminResult<Response> {
+    let import = import_of(&signed, &id).await?;
+    let holds = format!(
+        "{}, {} and {}",
+        counted(import.regions, "region", "regions"),
+        counted(import.trusts, "trust", "trusts"),
+        counted(import.sites, "site", "sites"),
+    );
+    let state = match import.state() {
+        OrganisationsImportState::Imported => "imported",
+        OrganisationsImportState::Failed => "failed",
+        _ => "importing",
+    };
+    let percent = (import.written * 100)
+        .checked_div(import.total)
+        .unwrap_or(100);
+    let when = |at: Option<&prost_types::Timestamp>| uk_time::when_of(at).unwrap_or_default();
+    Ok(page::render(
+        "admin/import_progress.html",
+        context! {
+            page_title => "Organisations import",
+            state => state,
+            done => format!("Imported {holds}"),
+            failure => import.failure,
+            written => import.written,
+            total => import.total,
+            percent => percent,
+            holds => holds,
+            here => format!("{}/imports/{}", ORGANISATIONS.path, import.id),
+            started_by => import.started_by,
+            started_at => when(import.started_at.as_ref()),
+            finished_at => uk_time::when_of(import.finished_at.as_ref()),
+        },
+    )?)
 }
 
 /// `GET /admin/mps`

@@ -64,6 +64,10 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
                 .layer(upload_limit()),
         )
         .route(
+            "/admin/organisations/imports/{id}",
+            get(imports::organisations_import),
+        )
+        .route(
             "/admin/mps",
             get(imports::mps)
                 .post(imports::import_mps)

@@ -83,13 +83,26 @@ async fn a_platform_admin_imports_a_clean_file_and_a_bad_one_names_every_line() 
                 R0A01,Manchester Royal Infirmary,Oxford Road,M13 9WL,R0A\n";
     let imported = upload(&admin, &browser, &token, good).await;
     assert_eq!(imported.status(), StatusCode::SEE_OTHER);
-    let shown = admin
-        .page(&browser, &location(&imported), StatusCode::OK)
-        .await;
+    // The import's own page, which shows how it ended (a file this small ends while it is sent).
+    let import_page = location(&imported);
+    assert!(
+        import_page.starts_with("/admin/organisations/imports/"),
+        "{import_page}"
+    );
+    let shown = admin.page(&browser, &import_page, StatusCode::OK).await;
     assert!(
         shown.contains("Imported 1 region, 1 trust and 1 site"),
         "{shown}"
     );
+    assert!(shown.contains(PLATFORM_ADMIN), "who sent it: {shown}");
+    // An import nobody started is not found.
+    admin
+        .page(
+            &browser,
+            "/admin/organisations/imports/0199c0de-0000-7000-8000-000000000000",
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     let stored = trust::Entity::find_by_id("R0A".to_owned())
         .one(&admin.db)
         .await
@@ -105,4 +118,8 @@ async fn a_platform_admin_imports_a_clean_file_and_a_bad_one_names_every_line() 
     let page = admin.page(&trust_admin, "/admin", StatusCode::OK).await;
     let refused = upload(&admin, &trust_admin, &csrf(&page), good).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // Nor see someone else's import.
+    let _ = admin
+        .page(&trust_admin, &import_page, StatusCode::FORBIDDEN)
+        .await;
 }

@@ -14,6 +14,7 @@ pub mod learning_route;
 pub mod nomination;
 pub mod nominee;
 pub mod nominee_address;
+pub mod organisation_import;
 pub mod recognition;
 pub mod region;
 pub mod role_grant;
