@@ -194,6 +194,32 @@ async fn campaign_page(
     )
 }
 
+/// The banner after an add or a remove at `place`: "Route added to the campaign's page".
+fn done_of(query: &DoneQuery, place: &str) -> Option<String> {
+    match query.done.as_str() {
+        "added" => Some(format!("Route added to {place}")),
+        "removed" => Some(format!("Route removed from {place}")),
+        _ => None,
+    }
+}
+
+/// What an add answers: back to the page at `path` with its banner; for bad input, the page again
+/// (`again`) with the fields the service named; anything else fails.
+async fn answer_add<T>(
+    signed: &Signed,
+    path: &str,
+    added: std::result::Result<T, tonic::Status>,
+    again: impl AsyncFnOnce(Vec<FieldError>) -> AdminResult<Response>,
+) -> AdminResult<Response> {
+    match added {
+        Ok(_) => Ok(see_other(&format!("{path}?done=added"))?),
+        Err(status) if status.code() == Code::InvalidArgument => {
+            again(valued_platform::grpc::field_errors(&status)).await
+        }
+        Err(status) => Err(signed.fail(status)),
+    }
+}
+
 /// `GET /admin/campaigns/{slug}/routes`
 pub async fn show(
     signed: Signed,
@@ -201,12 +227,8 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> AdminResult<Response> {
-    let done = match query.done.as_str() {
-        "added" => Some("Route added to the campaign's page"),
-        "removed" => Some("Route removed from the campaign's page"),
-        _ => None,
-    };
-    let shown = (&RouteForm::default(), done, &[][..]);
+    let done = done_of(&query, "the campaign's page");
+    let shown = (&RouteForm::default(), done.as_deref(), &[][..]);
     campaign_page(&signed, &headers, &slug, shown).await
 }
 
@@ -227,14 +249,10 @@ pub async fn add(
             route: Some(form.route()),
         }))
         .await;
-    match added {
-        Ok(_) => Ok(see_other(&format!("{path}?done=added"))?),
-        Err(status) if status.code() == Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status);
-            campaign_page(&signed, &headers, &slug, (&form, None, &errors)).await
-        }
-        Err(status) => Err(signed.fail(status)),
-    }
+    answer_add(&signed, &path, added, async |errors: Vec<FieldError>| {
+        campaign_page(&signed, &headers, &slug, (&form, None, &errors)).await
+    })
+    .await
 }
 
 /// `POST /admin/campaigns/{slug}/routes/{id}/remove`
@@ -288,12 +306,8 @@ pub async fn show_trust(
     Path(code): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> AdminResult<Response> {
-    let done = match query.done.as_str() {
-        "added" => Some("Route added to the trust's routes"),
-        "removed" => Some("Route removed from the trust's routes"),
-        _ => None,
-    };
-    let shown = (&RouteForm::default(), done, &[][..]);
+    let done = done_of(&query, "the trust's routes");
+    let shown = (&RouteForm::default(), done.as_deref(), &[][..]);
     trust_page(&signed, &headers, &code, shown).await
 }
 
@@ -313,14 +327,10 @@ pub async fn add_to_trust(
             route: Some(form.route()),
         }))
         .await;
-    match added {
-        Ok(_) => Ok(see_other(&format!("{path}?done=added"))?),
-        Err(status) if status.code() == Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status);
-            trust_page(&signed, &headers, &code, (&form, None, &errors)).await
-        }
-        Err(status) => Err(signed.fail(status)),
-    }
+    answer_add(&signed, &path, added, async |errors: Vec<FieldError>| {
+        trust_page(&signed, &headers, &code, (&form, None, &errors)).await
+    })
+    .await
 }
 
 /// `POST /admin/trusts/{code}/routes/{id}/remove`
