@@ -584,6 +584,20 @@ async fn every_rpc_of_every_service_checks_its_caller() {
             .is_ok(),
         "a trust admin reads their own trust's settings"
     );
+    let trust_routes_of = |code: &str| nom::ListTrustLearningRoutesRequest {
+        trust_code: code.to_owned(),
+    };
+    assert!(
+        nomination
+            .clone()
+            .list_trust_learning_routes(valued_testkit::roles::signed(
+                &trust_admin,
+                trust_routes_of(&trust)
+            ))
+            .await
+            .is_ok(),
+        "a trust admin lists their own trust's learning routes"
+    );
     let refusals: Vec<(&str, Code)> = vec![
         (
             "GetTrustSettings",
@@ -702,6 +716,55 @@ async fn every_rpc_of_every_service_checks_its_caller() {
                     &trust_admin,
                     nom::ListLearningRoutesRequest {
                         campaign_id: demo.id.clone(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "AddTrustLearningRoute",
+            nomination
+                .clone()
+                .add_trust_learning_route(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::AddTrustLearningRouteRequest {
+                        trust_code: theirs.clone(),
+                        route: Some(nom::LearningRoute {
+                            title: "Taken over".into(),
+                            url: "https://example.org/".into(),
+                            ..Default::default()
+                        }),
+                    },
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "ListTrustLearningRoutes",
+            nomination
+                .clone()
+                .list_trust_learning_routes(valued_testkit::roles::signed(
+                    &trust_admin,
+                    trust_routes_of(&theirs),
+                ))
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .code(),
+        ),
+        (
+            "RemoveTrustLearningRoute",
+            nomination
+                .clone()
+                .remove_trust_learning_route(valued_testkit::roles::signed(
+                    &trust_admin,
+                    nom::RemoveTrustLearningRouteRequest {
+                        trust_code: theirs.clone(),
+                        route_id: uuid::Uuid::now_v7().to_string(),
                     },
                 ))
                 .await

@@ -99,16 +99,13 @@ impl Clients {
             .ok_or(GatewayError::NotFound)
     }
 
-    /// Counts an open of the learning route `id` of the campaign at `slug` and answers its stored
-    /// address; `NotFound` when the campaign has no such route.
-    pub async fn open_learning_route(&self, slug: &str, id: &str) -> Result<String> {
+    /// Counts an open of the learning route the request names (a campaign's by its slug, or a
+    /// trust's by its code) and answers its stored address; `NotFound` when there is no such route.
+    pub async fn open_learning_route(&self, request: OpenLearningRouteRequest) -> Result<String> {
         Ok(self
             .nomination
             .clone()
-            .open_learning_route(OpenLearningRouteRequest {
-                campaign_slug: slug.into(),
-                route_id: id.into(),
-            })
+            .open_learning_route(request)
             .await
             .map_err(|status| GatewayError::from_status(NOMINATION, status))?
             .into_inner()

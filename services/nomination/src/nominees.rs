@@ -207,6 +207,7 @@ async fn send_thanks(
     let learning_routes = crate::admin::learning_routes::links_fitting(
         txn,
         campaign,
+        trust,
         nomination.category_id,
         &nomination.staff_group,
     )

@@ -208,10 +208,12 @@ mod tests {
 
     /// Pages an email may link to without a token, nothing to remove: a trust's suggestion board
     /// (`suggestions/<trust>`), the sign-in page itself (`admin/sign-in`, but not its token links
-    /// below it), and a campaign's pages (a learning route's counting link,
+    /// below it), a campaign's pages (a learning route's counting link,
     /// `campaigns/{slug}/routes/{id}`, names a route every reader of the campaign's page sees,
-    /// nothing of the recipient's).
-    const PUBLIC_PAGES: &[&str] = &["suggestions/", "admin/sign-in", "campaigns/"];
+    /// nothing of the recipient's) and a trust's route's counting link
+    /// (`trusts/{code}/routes/{id}`, naming the trust's route and the trust, which the email
+    /// names anyway).
+    const PUBLIC_PAGES: &[&str] = &["suggestions/", "admin/sign-in", "campaigns/", "trusts/"];
 
     /// How often `link` (a [`PUBLIC_PAGES`] page after the site's address, plain or escaped as
     /// HTML) is in `text`: a page not ending in `/` only where nothing below it follows.

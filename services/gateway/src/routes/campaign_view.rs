@@ -52,11 +52,19 @@ pub(crate) struct RouteView {
 /// has counts as one for every category.
 fn route_groups(campaign: &Campaign) -> Vec<RouteGroupView> {
     let view = |route: &valued_proto::nomination::v1::LearningRoute| RouteView {
-        path: format!(
-            "/campaigns/{}/routes/{}",
-            segment(&campaign.slug),
-            segment(&route.id)
-        ),
+        path: if route.trust_code.is_empty() {
+            format!(
+                "/campaigns/{}/routes/{}",
+                segment(&campaign.slug),
+                segment(&route.id)
+            )
+        } else {
+            format!(
+                "/trusts/{}/routes/{}",
+                segment(&route.trust_code),
+                segment(&route.id)
+            )
+        },
         title: route.title.clone(),
         description: route.description.clone(),
         staff_group: campaign

@@ -3,7 +3,9 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use minijinja::context;
-use valued_proto::nomination::v1::{Campaign, ListRecognisedRequest, RecognisedEntry};
+use valued_proto::nomination::v1::{
+    Campaign, ListRecognisedRequest, OpenLearningRouteRequest, RecognisedEntry,
+};
 use valued_proto::voting::v1::ListCampaignBallotsRequest;
 
 use crate::clients::Clients;
@@ -50,14 +52,45 @@ pub async fn show(State(clients): State<Clients>, Path(slug): Path<String>) -> R
     )
 }
 
-/// `GET /campaigns/{slug}/routes/{id}`: a learning route's link. The nomination service counts
-/// the open (a number, nothing about who) and answers the address its admins stored; the visitor is
-/// sent there and nowhere else: nothing in the request becomes the destination.
+/// `GET /campaigns/{slug}/routes/{id}`: a campaign's learning route's link. The nomination
+/// service counts the open (a number, nothing about who) and answers the address its admins
+/// stored; the visitor is sent there and nowhere else: nothing in the request becomes the
+/// destination.
 pub async fn open_route(
     State(clients): State<Clients>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response> {
-    let url = clients.open_learning_route(&slug, &id).await?;
+    followed(
+        &clients,
+        OpenLearningRouteRequest {
+            campaign_slug: slug,
+            route_id: id,
+            trust_code: String::new(),
+        },
+    )
+    .await
+}
+
+/// `GET /trusts/{code}/routes/{id}`: a trust's learning route's link, from its nominees' emails
+/// and its own campaigns' pages; counted and followed as a campaign's.
+pub async fn open_trust_route(
+    State(clients): State<Clients>,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Response> {
+    followed(
+        &clients,
+        OpenLearningRouteRequest {
+            campaign_slug: String::new(),
+            route_id: id,
+            trust_code: code,
+        },
+    )
+    .await
+}
+
+/// Counts the open of the route `request` names and sends the visitor to its stored address.
+async fn followed(clients: &Clients, request: OpenLearningRouteRequest) -> Result<Response> {
+    let url = clients.open_learning_route(request).await?;
     // The service takes only https:// addresses; anything else stored is not followed.
     if !url.starts_with("https://") {
         return Err(crate::error::GatewayError::NotFound);

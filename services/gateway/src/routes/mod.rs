@@ -49,6 +49,10 @@ pub fn router(
         .route("/campaigns/{slug}", get(campaigns::show))
         .route("/campaigns/{slug}/routes/{id}", get(campaigns::open_route))
         .route(
+            "/trusts/{code}/routes/{id}",
+            get(campaigns::open_trust_route),
+        )
+        .route(
             "/campaigns/{slug}/nominate",
             get(nominate::show).post(nominate::submit),
         )

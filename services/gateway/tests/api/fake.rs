@@ -253,6 +253,9 @@ service! { FakeNomination: NominationService {
         remove_learning_route: RemoveLearningRouteRequest => RemoveLearningRouteResponse;
         list_learning_routes: ListLearningRoutesRequest => ListLearningRoutesResponse;
         open_learning_route: OpenLearningRouteRequest => OpenLearningRouteResponse;
+        add_trust_learning_route: AddTrustLearningRouteRequest => AddTrustLearningRouteResponse;
+        remove_trust_learning_route: RemoveTrustLearningRouteRequest => RemoveTrustLearningRouteResponse;
+        list_trust_learning_routes: ListTrustLearningRoutesRequest => ListTrustLearningRoutesResponse;
         set_trust_settings: SetTrustSettingsRequest => SetTrustSettingsResponse;
         add_trust_site: AddTrustSiteRequest => AddTrustSiteResponse;
         remove_trust_site: RemoveTrustSiteRequest => RemoveTrustSiteResponse;

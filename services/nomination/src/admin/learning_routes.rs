@@ -1,9 +1,12 @@
-//! A campaign's learning and career routes: apprenticeships, the support workforce framework for
-//! Bands 1 to 4, a trust's learning pages. Each fits one of the campaign's categories and/or one
-//! staff group, or everyone. Whoever may change the campaign's page adds, removes and lists them
-//! (with how often each was opened), each change audited; a visitor following one from a public
-//! page adds one to its count and nothing else. A route is parsed at the edge into [`NewRoute`]
-//! with every bad field named.
+//! Learning and career routes: apprenticeships, the support workforce framework for Bands 1 to 4,
+//! a trust's learning pages. A route belongs to a campaign or to a trust ([`Owner`]). A campaign's
+//! fits one of its categories and/or one staff group, or everyone, and whoever may change the
+//! campaign's page looks after them; a trust's fits one staff group or everyone, and the trust's
+//! admins (its region's, platform admins) look after them, as they do its settings. Both are
+//! added, removed and listed (with how often each was opened), each change audited; a nominee is
+//! offered the campaign's routes that fit them, then their trust's. A visitor following one adds
+//! one to its count and nothing else. A route is parsed at the edge into [`NewRoute`] with every
+//! bad field named.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -17,7 +20,7 @@ use valued_proto::events::v1::LearningRouteLink;
 use crate::admin::audit;
 use crate::admin::page_items::trust_of;
 use crate::auth::Principal;
-use crate::db::entities::{campaign, category, learning_route};
+use crate::db::entities::{campaign, category, learning_route, trust};
 use crate::domain::StaffGroup;
 use crate::error::{Error, Result};
 
@@ -27,7 +30,7 @@ pub struct RouteRequest {
     pub title: String,
     pub url: String,
     pub description: String,
-    /// One of the campaign's category ids; empty: every category.
+    /// One of the campaign's category ids; empty: every category (and always for a trust's).
     pub category_id: String,
     /// A staff-group slug; empty: every group.
     pub staff_group: String,
@@ -43,10 +46,11 @@ pub struct NewRoute {
 }
 
 impl NewRoute {
-    /// `request` for a campaign whose categories are `categories`.
+    /// `request` for a campaign whose categories are `Some(categories)`, or for a trust (`None`),
+    /// whose routes fit every category.
     pub fn parse(
         request: &RouteRequest,
-        categories: &[Uuid],
+        categories: Option<&[Uuid]>,
     ) -> std::result::Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::new();
         let title = errors.check(single_line("title", "the title", &request.title, 120));
@@ -61,9 +65,16 @@ impl NewRoute {
                 300,
             ))
         };
-        let category_id = match request.category_id.trim() {
-            "" => Some(None),
-            typed => match Uuid::parse_str(typed) {
+        let category_id = match (request.category_id.trim(), categories) {
+            ("", _) => Some(None),
+            (_, None) => {
+                errors.push(FieldError::new(
+                    "category_id",
+                    "A trust's route fits every category: leave the category empty",
+                ));
+                None
+            }
+            (typed, Some(categories)) => match Uuid::parse_str(typed) {
                 Ok(id) if categories.contains(&id) => Some(Some(id)),
                 _ => {
                     errors.push(FieldError::new(
@@ -126,34 +137,86 @@ fn parse_https_url(typed: &str) -> std::result::Result<String, FieldError> {
     }
 }
 
-fn require_page_admin(principal: &Principal, found: &campaign::Model) -> Result<()> {
-    principal.require(
-        principal.administers_campaign(found),
-        &format!("change the page of {}", found.name),
-    )
+/// Whose routes: a campaign's or a trust's.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    Campaign(&'a campaign::Model),
+    Trust(&'a trust::Model),
 }
 
-/// Parses `request` against `found`'s categories and adds it, for whoever may change the
-/// campaign's page.
+impl Owner<'_> {
+    /// The trust whose audit log records a change: the campaign's, for a trust's own campaign.
+    fn audited_trust(&self) -> &str {
+        match self {
+            Self::Campaign(found) => trust_of(found),
+            Self::Trust(found) => &found.code,
+        }
+    }
+
+    /// How the audit log names it.
+    fn audited_as(&self) -> String {
+        match self {
+            Self::Campaign(found) => found.slug.clone(),
+            Self::Trust(found) => format!("trust {}", found.code),
+        }
+    }
+
+    fn owns(&self) -> Expr {
+        match self {
+            Self::Campaign(found) => learning_route::Column::CampaignId.eq(found.id),
+            Self::Trust(found) => learning_route::Column::TrustCode.eq(found.code.as_str()),
+        }
+    }
+
+    /// Who may change its routes: whoever may change the campaign's page, or administers the trust
+    /// (the gRPC layer finds a trust through `trusts::administered`, which answers NOT_FOUND to
+    /// anyone else, as for its settings).
+    fn require_admin(&self, principal: &Principal) -> Result<()> {
+        match self {
+            Self::Campaign(found) => principal.require(
+                principal.administers_campaign(found),
+                &format!("change the page of {}", found.name),
+            ),
+            Self::Trust(found) => principal.require(
+                principal.administers_trust(found),
+                &format!("change the learning routes of {}", found.name),
+            ),
+        }
+    }
+}
+
+/// Parses `request` for `owner` (against a campaign's categories) and adds it, for whoever may
+/// change the owner's routes.
 pub async fn add(
     db: &DatabaseConnection,
     principal: &Principal,
-    found: &campaign::Model,
+    owner: Owner<'_>,
     request: &RouteRequest,
 ) -> Result<learning_route::Model> {
-    require_page_admin(principal, found)?;
-    let categories: Vec<Uuid> = category::Entity::find()
-        .filter(category::Column::CampaignId.eq(found.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    let route = NewRoute::parse(request, &categories).map_err(Error::Invalid)?;
+    owner.require_admin(principal)?;
+    let route = match owner {
+        Owner::Campaign(found) => {
+            let categories: Vec<Uuid> = category::Entity::find()
+                .filter(category::Column::CampaignId.eq(found.id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            NewRoute::parse(request, Some(&categories))
+        }
+        Owner::Trust(_) => NewRoute::parse(request, None),
+    }
+    .map_err(Error::Invalid)?;
+    let (campaign_id, trust_code) = match owner {
+        Owner::Campaign(found) => (Some(found.id), None),
+        Owner::Trust(found) => (None, Some(found.code.clone())),
+    };
     let txn = db.begin().await?;
     let model = learning_route::Model {
         id: Uuid::now_v7(),
-        campaign_id: found.id,
+        campaign_id,
+        trust_code,
         title: route.title.clone(),
         url: route.url.clone(),
         description: route.description.clone(),
@@ -173,111 +236,158 @@ pub async fn add(
         principal,
         "learning route added",
         None,
-        trust_of(found),
-        &format!("on {}: {} ({})", found.slug, route.title, route.url),
+        owner.audited_trust(),
+        &format!("on {}: {} ({})", owner.audited_as(), route.title, route.url),
     )
     .await?;
     txn.commit().await?;
     Ok(model)
 }
 
-/// Removes route `id` from `found`, for whoever may change its page; NOT_FOUND if it is not there.
+/// Removes route `id` from `owner`, for whoever may change its routes; NOT_FOUND if it is not
+/// there.
 pub async fn remove(
     db: &DatabaseConnection,
     principal: &Principal,
-    found: &campaign::Model,
+    owner: Owner<'_>,
     id: Uuid,
 ) -> Result<()> {
-    require_page_admin(principal, found)?;
+    owner.require_admin(principal)?;
     let txn = db.begin().await?;
     let route = learning_route::Entity::find_by_id(id)
-        .filter(learning_route::Column::CampaignId.eq(found.id))
+        .filter(owner.owns())
         .one(&txn)
         .await?
-        .ok_or_else(|| Error::NotFound("that learning route of the campaign".into()))?;
+        .ok_or_else(|| Error::NotFound("that learning route".into()))?;
     learning_route::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
         principal,
         "learning route removed",
         None,
-        trust_of(found),
-        &format!("on {}: {} ({})", found.slug, route.title, route.url),
+        owner.audited_trust(),
+        &format!("on {}: {} ({})", owner.audited_as(), route.title, route.url),
     )
     .await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// `found`'s routes with their counts, for whoever may change its page.
+/// `owner`'s routes with their counts, for whoever may change them.
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
-    found: &campaign::Model,
+    owner: Owner<'_>,
 ) -> Result<Vec<learning_route::Model>> {
-    require_page_admin(principal, found)?;
-    of_campaign(db, found.id).await
+    owner.require_admin(principal)?;
+    of(db, owner).await
 }
 
-/// A campaign's routes, as added.
-pub async fn of_campaign(
+/// `owner`'s routes, as added.
+pub async fn of(
     db: &impl sea_orm::ConnectionTrait,
-    campaign_id: Uuid,
+    owner: Owner<'_>,
+) -> Result<Vec<learning_route::Model>> {
+    owned_by(db, owner.owns()).await
+}
+
+async fn owned_by(
+    db: &impl sea_orm::ConnectionTrait,
+    owner: Expr,
 ) -> Result<Vec<learning_route::Model>> {
     Ok(learning_route::Entity::find()
-        .filter(learning_route::Column::CampaignId.eq(campaign_id))
+        .filter(owner)
         .order_by_asc(learning_route::Column::CreatedAt)
         .order_by_asc(learning_route::Column::Id)
         .all(db)
         .await?)
 }
 
-/// The campaign's routes that fit a nomination in `category_id` of someone in `staff_group`: those
-/// naming that category or none, and that staff group or none; as added.
-pub async fn fitting(
+/// What a campaign's public page lists: its own routes, then (for a trust's own campaign) the
+/// trust's, each as added.
+pub async fn on_page_of(
     db: &impl sea_orm::ConnectionTrait,
-    campaign_id: Uuid,
-    category_id: Uuid,
-    staff_group: &str,
+    found: &campaign::Model,
 ) -> Result<Vec<learning_route::Model>> {
-    Ok(of_campaign(db, campaign_id)
-        .await?
-        .into_iter()
-        .filter(|route| route.category_id.is_none_or(|id| id == category_id))
-        .filter(|route| route.staff_group.is_empty() || route.staff_group == staff_group)
-        .collect())
+    let mut routes = of(db, Owner::Campaign(found)).await?;
+    if let ("trust", Some(code)) = (found.scope.as_str(), found.scope_code.as_deref()) {
+        routes.extend(owned_by(db, learning_route::Column::TrustCode.eq(code)).await?);
+    }
+    Ok(routes)
 }
 
-/// [`fitting`] as the events carry them: each route linked through the campaign's page.
+/// The routes offered to a nominee of `nominee_trust` nominated in `campaign`'s `category_id`
+/// and `staff_group`, as the events carry them: the campaign's routes naming that category or
+/// none and that staff group or none, then the trust's naming that staff group or none (leaving
+/// out one whose address the campaign already offers); each as added, linked through the page that
+/// counts its opens.
 pub async fn links_fitting(
     db: &impl sea_orm::ConnectionTrait,
     campaign: &campaign::Model,
+    nominee_trust: &trust::Model,
     category_id: Uuid,
     staff_group: &str,
 ) -> Result<Vec<LearningRouteLink>> {
-    Ok(fitting(db, campaign.id, category_id, staff_group)
+    let fits = |route: &learning_route::Model| {
+        route.category_id.is_none_or(|id| id == category_id)
+            && (route.staff_group.is_empty() || route.staff_group == staff_group)
+    };
+    let campaigns: Vec<learning_route::Model> = of(db, Owner::Campaign(campaign))
         .await?
+        .into_iter()
+        .filter(fits)
+        .collect();
+    let trusts: Vec<learning_route::Model> = of(db, Owner::Trust(nominee_trust))
+        .await?
+        .into_iter()
+        .filter(|route| fits(route) && !campaigns.iter().any(|c| c.url == route.url))
+        .collect();
+    Ok(campaigns
         .into_iter()
         .map(|route| LearningRouteLink {
             title: route.title,
             description: route.description,
             campaign_slug: campaign.slug.clone(),
             route_id: route.id.to_string(),
+            trust_code: String::new(),
         })
+        .chain(trusts.into_iter().map(|route| LearningRouteLink {
+            title: route.title,
+            description: route.description,
+            campaign_slug: String::new(),
+            route_id: route.id.to_string(),
+            trust_code: nominee_trust.code.clone(),
+        }))
         .collect())
 }
 
-/// A visitor follows route `id` of the campaign at `slug`: one more open, and its stored address.
-/// NOT_FOUND for anything else, so that nothing typed into the request is ever sent back.
-pub async fn open(db: &DatabaseConnection, slug: &str, id: Uuid) -> Result<String> {
+/// Whose route a visitor follows, as the link's path names it.
+#[derive(Debug, Clone, Copy)]
+pub enum Followed<'a> {
+    /// `/campaigns/{slug}/routes/{id}`
+    Campaign(&'a str),
+    /// `/trusts/{code}/routes/{id}`
+    Trust(&'a str),
+}
+
+/// A visitor follows route `id` of the campaign or trust the link names: one more open, and its
+/// stored address. NOT_FOUND for anything else, so that nothing typed into the request is ever
+/// sent back.
+pub async fn open(db: &DatabaseConnection, followed: Followed<'_>, id: Uuid) -> Result<String> {
     let not_found = || Error::NotFound("that learning route".into());
-    let found = campaign::Entity::find()
-        .filter(campaign::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
+    let owned = match followed {
+        Followed::Campaign(slug) => {
+            let found = campaign::Entity::find()
+                .filter(campaign::Column::Slug.eq(slug))
+                .one(db)
+                .await?
+                .ok_or_else(not_found)?;
+            learning_route::Column::CampaignId.eq(found.id)
+        }
+        Followed::Trust(code) => learning_route::Column::TrustCode.eq(code.to_ascii_uppercase()),
+    };
     let route = learning_route::Entity::find_by_id(id)
-        .filter(learning_route::Column::CampaignId.eq(found.id))
+        .filter(owned)
         .one(db)
         .await?
         .ok_or_else(not_found)?;
@@ -298,7 +408,7 @@ pub async fn open(db: &DatabaseConnection, slug: &str, id: Uuid) -> Result<Strin
 mod tests {
     use super::*;
 
-    fn fields(request: &RouteRequest, categories: &[Uuid]) -> Vec<String> {
+    fn fields(request: &RouteRequest, categories: Option<&[Uuid]>) -> Vec<String> {
         NewRoute::parse(request, categories)
             .unwrap_err()
             .into_iter()
@@ -308,7 +418,10 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        assert_eq!(fields(&RouteRequest::default(), &[]), ["title", "url"]);
+        assert_eq!(
+            fields(&RouteRequest::default(), Some(&[])),
+            ["title", "url"]
+        );
         let bad = RouteRequest {
             title: "Apprenticeships".into(),
             url: "http://example.org/".into(),
@@ -317,7 +430,7 @@ mod tests {
             staff_group: "surgeons".into(),
         };
         assert_eq!(
-            fields(&bad, &[Uuid::now_v7()]),
+            fields(&bad, Some(&[Uuid::now_v7()])),
             ["url", "description", "category_id", "staff_group"]
         );
         let long = RouteRequest {
@@ -325,7 +438,7 @@ mod tests {
             url: format!("https://example.org/{}", "a".repeat(500)),
             ..RouteRequest::default()
         };
-        assert_eq!(fields(&long, &[]), ["title", "url"]);
+        assert_eq!(fields(&long, Some(&[])), ["title", "url"]);
     }
 
     #[test]
@@ -339,7 +452,7 @@ mod tests {
                 category_id: category.to_string(),
                 staff_group: "estates-and-ancillary".into(),
             },
-            &[category],
+            Some(&[category]),
         )
         .unwrap();
         assert_eq!(route.url, "https://www.hee.nhs.uk/our-work/talent-for-care");
@@ -352,10 +465,31 @@ mod tests {
                 url: "https://www.apprenticeships.gov.uk/".into(),
                 ..RouteRequest::default()
             },
-            &[],
+            Some(&[]),
         )
         .unwrap();
         assert_eq!((anyone.category_id, anyone.staff_group), (None, None));
+    }
+
+    #[test]
+    fn a_trusts_route_fits_every_category_and_may_name_a_staff_group() {
+        let request = RouteRequest {
+            title: "Our trust's apprenticeships".into(),
+            url: "https://www.example.nhs.uk/careers".into(),
+            staff_group: "administrative-and-clerical".into(),
+            ..RouteRequest::default()
+        };
+        let route = NewRoute::parse(&request, None).unwrap();
+        assert_eq!(route.category_id, None);
+        assert_eq!(
+            route.staff_group,
+            Some(StaffGroup::AdministrativeAndClerical)
+        );
+        let with_category = RouteRequest {
+            category_id: Uuid::now_v7().to_string(),
+            ..request
+        };
+        assert_eq!(fields(&with_category, None), ["category_id"]);
     }
 
     #[test]

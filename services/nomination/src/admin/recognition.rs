@@ -151,6 +151,7 @@ pub async fn announce_finalists(
         let learning_routes = crate::admin::learning_routes::links_fitting(
             &txn,
             &campaign,
+            trust,
             found.category_id,
             &found.staff_group,
         )

@@ -22,7 +22,7 @@ pub struct CampaignView {
     pub sites: Vec<site::Model>,
     pub categories: Vec<category::Model>,
     pub items: Vec<campaign_item::Model>,
-    /// Its learning and career routes, as added.
+    /// Its learning and career routes, then (for a trust's own campaign) its trust's, as added.
     pub learning_routes: Vec<learning_route::Model>,
 }
 
@@ -73,7 +73,7 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
             _ => (2, 0),
         }
     });
-    let learning_routes = crate::admin::learning_routes::of_campaign(db, campaign.id).await?;
+    let learning_routes = crate::admin::learning_routes::on_page_of(db, &campaign).await?;
     Ok(CampaignView {
         campaign,
         trusts,

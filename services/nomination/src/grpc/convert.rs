@@ -204,10 +204,7 @@ pub fn campaign(view: CampaignView, default_per_nominator: u64) -> pb::Campaign 
             .nominations_per_nominator
             .and_then(|limit| u32::try_from(limit).ok()),
         default_nominations_per_nominator: u32::try_from(default_per_nominator).unwrap_or(u32::MAX),
-        staff_groups: StaffGroup::ALL
-            .iter()
-            .map(|g| choice(g.slug(), g.label()))
-            .collect(),
+        staff_groups: staff_groups(),
         relationships: Relationship::ALL
             .iter()
             .map(|r| choice(r.slug(), r.label()))
@@ -453,6 +450,14 @@ pub fn item_request(item: pb::CampaignItem) -> crate::admin::page_items::ItemReq
     }
 }
 
+/// Every staff group, as a form offers them.
+pub fn staff_groups() -> Vec<pb::Choice> {
+    StaffGroup::ALL
+        .iter()
+        .map(|g| choice(g.slug(), g.label()))
+        .collect()
+}
+
 /// A learning route with how often it was opened.
 pub fn learning_route(route: crate::db::entities::learning_route::Model) -> pb::LearningRoute {
     pb::LearningRoute {
@@ -466,6 +471,7 @@ pub fn learning_route(route: crate::db::entities::learning_route::Model) -> pb::
             .unwrap_or_default(),
         staff_group: route.staff_group,
         opens: u64::try_from(route.opens).unwrap_or_default(),
+        trust_code: route.trust_code.unwrap_or_default(),
     }
 }
 

@@ -17,6 +17,7 @@ use valued_proto::nomination::v1 as pb;
 use valued_proto::nomination::v1::nomination_service_server::NominationService;
 
 use self::convert::{timestamp, to_message};
+use crate::admin::learning_routes::{Followed, Owner};
 use crate::admin::people::{self, GrantKey};
 use crate::admin::{
     audit, campaigns, insight, judging, learning_routes, moderation, page_items, privacy,
@@ -91,10 +92,18 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     ),
     (
         "/valued.nomination.v1.NominationService/OpenLearningRoute",
-        "a visitor follows a learning route's link on a public page: it adds one to a counter \
-         (nothing about who) and answers only the address an admin stored",
+        "a visitor follows a campaign's or trust's learning route's link on a public page or in \
+         an email: it adds one to a counter (nothing about who) and answers only the address an \
+         admin stored",
     ),
 ];
+
+/// A learning route's id as a request names it; NOT_FOUND when it names none.
+fn route_id(typed: &str) -> crate::error::Result<uuid::Uuid> {
+    RecordId::parse(typed)
+        .id()
+        .ok_or_else(|| crate::error::Error::NotFound("that learning route".into()))
+}
 
 /// The address a public action names, for its rate limit: the form field and what was typed.
 const NOMINATOR: &str = "nominator_email";
@@ -602,7 +611,9 @@ impl NominationService for NominationApi {
             async |principal, r: pb::AddLearningRouteRequest| {
                 let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
                 let typed = convert::route_request(r.route.unwrap_or_default());
-                let stored = learning_routes::add(&self.db, &principal, &found, &typed).await?;
+                let stored =
+                    learning_routes::add(&self.db, &principal, Owner::Campaign(&found), &typed)
+                        .await?;
                 Ok(pb::AddLearningRouteResponse {
                     route: Some(convert::learning_route(stored)),
                 })
@@ -619,10 +630,8 @@ impl NominationService for NominationApi {
             request,
             async |principal, r: pb::RemoveLearningRouteRequest| {
                 let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
-                let id = RecordId::parse(&r.route_id)
-                    .id()
-                    .ok_or_else(|| crate::error::Error::NotFound("that learning route".into()))?;
-                learning_routes::remove(&self.db, &principal, &found, id).await?;
+                let id = route_id(&r.route_id)?;
+                learning_routes::remove(&self.db, &principal, Owner::Campaign(&found), id).await?;
                 Ok(pb::RemoveLearningRouteResponse {})
             },
         )
@@ -637,7 +646,8 @@ impl NominationService for NominationApi {
             request,
             async |principal, r: pb::ListLearningRoutesRequest| {
                 let found = load::campaign(&self.db, &RecordId::parse(&r.campaign_id)).await?;
-                let routes = learning_routes::list(&self.db, &principal, &found).await?;
+                let routes =
+                    learning_routes::list(&self.db, &principal, Owner::Campaign(&found)).await?;
                 Ok(pb::ListLearningRoutesResponse {
                     routes: routes.into_iter().map(convert::learning_route).collect(),
                 })
@@ -651,11 +661,70 @@ impl NominationService for NominationApi {
         request: Request<pb::OpenLearningRouteRequest>,
     ) -> Result<Response<pb::OpenLearningRouteResponse>, Status> {
         let r = request.into_inner();
-        let id = RecordId::parse(&r.route_id)
-            .id()
-            .ok_or_else(|| crate::error::Error::NotFound("that learning route".into()))?;
-        let url = learning_routes::open(&self.db, &r.campaign_slug, id).await?;
+        let id = route_id(&r.route_id)?;
+        let followed = match (r.campaign_slug.as_str(), r.trust_code.as_str()) {
+            (slug, "") => Followed::Campaign(slug),
+            ("", code) => Followed::Trust(code),
+            _ => return Err(crate::error::Error::NotFound("that learning route".into()).into()),
+        };
+        let url = learning_routes::open(&self.db, followed, id).await?;
         Ok(Response::new(pb::OpenLearningRouteResponse { url }))
+    }
+
+    async fn add_trust_learning_route(
+        &self,
+        request: Request<pb::AddTrustLearningRouteRequest>,
+    ) -> Result<Response<pb::AddTrustLearningRouteResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::AddTrustLearningRouteRequest| {
+                let found = trusts::administered(&self.db, &principal, &r.trust_code).await?;
+                let typed = convert::route_request(r.route.unwrap_or_default());
+                let stored =
+                    learning_routes::add(&self.db, &principal, Owner::Trust(&found), &typed)
+                        .await?;
+                Ok(pb::AddTrustLearningRouteResponse {
+                    route: Some(convert::learning_route(stored)),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn remove_trust_learning_route(
+        &self,
+        request: Request<pb::RemoveTrustLearningRouteRequest>,
+    ) -> Result<Response<pb::RemoveTrustLearningRouteResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::RemoveTrustLearningRouteRequest| {
+                let found = trusts::administered(&self.db, &principal, &r.trust_code).await?;
+                let id = route_id(&r.route_id)?;
+                learning_routes::remove(&self.db, &principal, Owner::Trust(&found), id).await?;
+                Ok(pb::RemoveTrustLearningRouteResponse {})
+            },
+        )
+        .await
+    }
+
+    async fn list_trust_learning_routes(
+        &self,
+        request: Request<pb::ListTrustLearningRoutesRequest>,
+    ) -> Result<Response<pb::ListTrustLearningRoutesResponse>, Status> {
+        self.admin(
+            request,
+            async |principal, r: pb::ListTrustLearningRoutesRequest| {
+                let found = trusts::administered(&self.db, &principal, &r.trust_code).await?;
+                let routes =
+                    learning_routes::list(&self.db, &principal, Owner::Trust(&found)).await?;
+                Ok(pb::ListTrustLearningRoutesResponse {
+                    routes: routes.into_iter().map(convert::learning_route).collect(),
+                    trust_name: found.name,
+                    staff_groups: convert::staff_groups(),
+                })
+            },
+        )
+        .await
     }
 
     async fn get_trust_settings(

@@ -118,20 +118,26 @@ impl Links {
                 serde_json::json!({
                     "title": route.title,
                     "description": route.description,
-                    "url": self.learning_route(&route.campaign_slug, &route.route_id),
+                    "url": self.learning_route(route),
                 })
             })
             .collect()
     }
 
-    /// `{public_url}/campaigns/{slug}/routes/{id}`: a learning route's link, through the page that
-    /// counts its opens; each segment percent-encoded.
-    pub fn learning_route(&self, slug: &str, id: &str) -> String {
+    /// A learning route's link, through the page that counts its opens: a campaign's
+    /// `{public_url}/campaigns/{slug}/routes/{id}`, a trust's `{public_url}/trusts/{code}/routes/{id}`;
+    /// each segment percent-encoded.
+    pub fn learning_route(&self, route: &valued_proto::events::v1::LearningRouteLink) -> String {
+        let (owners, owner) = if route.trust_code.is_empty() {
+            ("campaigns", &route.campaign_slug)
+        } else {
+            ("trusts", &route.trust_code)
+        };
         format!(
-            "{}/campaigns/{}/routes/{}",
+            "{}/{owners}/{}/routes/{}",
             self.public_url,
-            segment(slug),
-            segment(id)
+            segment(owner),
+            segment(&route.route_id)
         )
     }
 
@@ -352,6 +358,8 @@ impl Notifications {
 mod tests {
     use std::collections::BTreeSet;
 
+    use valued_proto::events::v1::LearningRouteLink;
+
     use super::*;
     use crate::templates;
 
@@ -420,9 +428,19 @@ mod tests {
             "https://valued.example.org/consent/a%2Fb%3Fc"
         );
         assert!(links.to("drafts", " ").is_err());
+        let route = |campaign_slug: &str, trust_code: &str| LearningRouteLink {
+            campaign_slug: campaign_slug.into(),
+            trust_code: trust_code.into(),
+            route_id: "0193".into(),
+            ..LearningRouteLink::default()
+        };
         assert_eq!(
-            links.learning_route("health heroes", "0193"),
+            links.learning_route(&route("health heroes", "")),
             "https://valued.example.org/campaigns/health%20heroes/routes/0193"
+        );
+        assert_eq!(
+            links.learning_route(&route("", "RJ1")),
+            "https://valued.example.org/trusts/RJ1/routes/0193"
         );
     }
 }

@@ -71,12 +71,22 @@ mod tests {
                 .render(email.template, &email.context)
                 .unwrap()
         };
-        let email = render(thanked(vec![LearningRouteLink {
-            title: "Apprenticeships in the NHS".into(),
-            description: "Earn while you learn.".into(),
-            campaign_slug: "health-heroes-2026".into(),
-            route_id: "0193".into(),
-        }]));
+        let email = render(thanked(vec![
+            LearningRouteLink {
+                title: "Apprenticeships in the NHS".into(),
+                description: "Earn while you learn.".into(),
+                campaign_slug: "health-heroes-2026".into(),
+                route_id: "0193".into(),
+                trust_code: String::new(),
+            },
+            LearningRouteLink {
+                title: "Learning at RJ1".into(),
+                description: String::new(),
+                campaign_slug: String::new(),
+                route_id: "0194".into(),
+                trust_code: "RJ1".into(),
+            },
+        ]));
         let link = "https://valued.example.org/campaigns/health-heroes-2026/routes/0193";
         assert!(
             email.text.contains("Learning and career routes"),
@@ -88,6 +98,13 @@ mod tests {
                 "- Apprenticeships in the NHS: Earn while you learn.\n  {link}"
             )),
             "{}",
+            email.text
+        );
+        assert!(
+            email
+                .text
+                .contains("- Learning at RJ1\n  https://valued.example.org/trusts/RJ1/routes/0194"),
+            "the trust's route after the campaign's, through its own counting link: {}",
             email.text
         );
         assert!(

@@ -98,6 +98,7 @@ mod tests {
                 description: "Earn while you learn".into(),
                 campaign_slug: "health-heroes-2026".into(),
                 route_id: "0193".into(),
+                trust_code: String::new(),
             }],
             ..Default::default()
         };

@@ -56,12 +56,22 @@ pub fn samples(typed: &str) -> Vec<Envelope> {
         consent_token: if via_manager { "" } else { "beef" }.into(),
         claim_token: if via_manager { "ca1m" } else { "" }.into(),
         nomination_count,
-        learning_routes: vec![ev::LearningRouteLink {
-            title: typed.into(),
-            description: typed.into(),
-            campaign_slug: "health-heroes-2026".into(),
-            route_id: "0193a1b2-0000-7000-8000-000000000001".into(),
-        }],
+        learning_routes: vec![
+            ev::LearningRouteLink {
+                title: typed.into(),
+                description: typed.into(),
+                campaign_slug: "health-heroes-2026".into(),
+                route_id: "0193a1b2-0000-7000-8000-000000000001".into(),
+                trust_code: String::new(),
+            },
+            ev::LearningRouteLink {
+                title: typed.into(),
+                description: typed.into(),
+                campaign_slug: String::new(),
+                route_id: "0193a1b2-0000-7000-8000-000000000002".into(),
+                trust_code: "RJ1".into(),
+            },
+        ],
         ..Default::default()
     };
     let claimed = ev::NomineeClaimed {

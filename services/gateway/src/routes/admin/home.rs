@@ -25,6 +25,8 @@ struct RoleView {
     audit_path: Option<String>,
     /// The trust's settings, for trust admins.
     settings_path: Option<String>,
+    /// The trust's learning and career routes, for trust admins.
+    routes_path: Option<String>,
 }
 
 /// A role's name as pages show it.
@@ -71,6 +73,8 @@ pub async fn index(
                 .then(|| format!("/admin/trusts/{}/audit", segment(&g.scope))),
             settings_path: (g.role == "trust_admin")
                 .then(|| format!("/admin/trusts/{}/settings", segment(&g.scope))),
+            routes_path: (g.role == "trust_admin")
+                .then(|| format!("/admin/trusts/{}/routes", segment(&g.scope))),
         })
         .collect();
     let platform_admin = me.grants.iter().any(|g| g.role == "platform_admin");

@@ -1,8 +1,10 @@
-//! A campaign's learning and career routes (`/admin/campaigns/{slug}/routes`): apprenticeships,
-//! the support workforce framework for Bands 1 to 4, a trust's learning pages, each fitting one of
-//! the campaign's categories and/or a staff group, or everyone. Whoever may change the campaign's
-//! page adds and removes them here and sees how often each was opened from the public page (a
-//! count, nothing about who). The nomination service checks who may and names every bad field.
+//! Learning and career routes: apprenticeships, the support workforce framework for Bands 1 to 4,
+//! a trust's learning pages. A campaign's (`/admin/campaigns/{slug}/routes`) each fit one of its
+//! categories and/or a staff group, or everyone, and whoever may change the campaign's page looks
+//! after them; a trust's (`/admin/trusts/{code}/routes`) each fit a staff group or everyone, are
+//! offered to the trust's nominees beside their campaign's, and its admins look after them. Both
+//! pages add and remove routes and show how often each was opened (a count, nothing about who).
+//! The nomination service checks who may and names every bad field.
 
 use axum::Form;
 use axum::extract::{Path, Query};
@@ -13,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use tonic::Code;
 use valued_platform::domain::FieldError;
 use valued_proto::nomination::v1::{
-    AddLearningRouteRequest, Campaign, LearningRoute, ListLearningRoutesRequest,
-    RemoveLearningRouteRequest,
+    AddLearningRouteRequest, AddTrustLearningRouteRequest, Campaign, Category, Choice,
+    LearningRoute, ListLearningRoutesRequest, ListTrustLearningRoutesRequest,
+    RemoveLearningRouteRequest, RemoveTrustLearningRouteRequest,
 };
 
 use super::signed::{AdminResult, ButtonForm, DoneQuery, Signed, check_csrf};
@@ -25,6 +28,10 @@ use crate::templates;
 
 fn path_of(slug: &str) -> String {
     format!("/admin/campaigns/{}/routes", segment(slug))
+}
+
+fn trust_path_of(code: &str) -> String {
+    format!("/admin/trusts/{}/routes", segment(code))
 }
 
 const FIELDS: &[&str] = &["title", "url", "description", "category_id", "staff_group"];
@@ -55,14 +62,16 @@ impl RouteForm {
 }
 
 /// Whom a route is for, in words: "Porter of the year, Estates and ancillary (…)", or "Everyone".
-pub(crate) fn fits(campaign: &Campaign, route: &LearningRoute) -> String {
-    let category = campaign
-        .categories
+pub(crate) fn fits(
+    categories: &[Category],
+    staff_groups: &[Choice],
+    route: &LearningRoute,
+) -> String {
+    let category = categories
         .iter()
         .find(|c| !route.category_id.is_empty() && c.id == route.category_id)
         .map(|c| c.name.as_str());
-    let group = campaign
-        .staff_groups
+    let group = staff_groups
         .iter()
         .find(|g| !route.staff_group.is_empty() && g.value == route.staff_group)
         .map(|g| g.label.as_str());
@@ -74,24 +83,34 @@ pub(crate) fn fits(campaign: &Campaign, route: &LearningRoute) -> String {
     }
 }
 
-async fn page(
-    signed: &Signed,
+/// Whose routes a page shows: a campaign's (which fit its categories too) or a trust's.
+enum Owner {
+    Campaign(Box<Campaign>),
+    Trust {
+        code: String,
+        name: String,
+        staff_groups: Vec<Choice>,
+    },
+}
+
+/// The choices of a select, as the form macros take them.
+fn options<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<minijinja::Value> {
+    pairs
+        .map(|(value, label)| context! { value => value, label => label })
+        .collect()
+}
+
+/// The page of `owner`'s `routes`, with the form as typed and any errors.
+fn page(
     headers: &HeaderMap,
-    slug: &str,
-    form: &RouteForm,
-    done: Option<&str>,
-    errors: &[FieldError],
+    owner: &Owner,
+    routes: &[LearningRoute],
+    (form, done, errors): (&RouteForm, Option<&str>, &[FieldError]),
 ) -> AdminResult<Response> {
-    let campaign = signed.campaign(slug).await?;
-    let routes = signed
-        .nomination()
-        .list_learning_routes(signed.signed(ListLearningRoutesRequest {
-            campaign_id: campaign.id.clone(),
-        }))
-        .await
-        .map_err(|s| signed.fail(s))?
-        .into_inner()
-        .routes;
+    let (categories, staff_groups): (&[Category], &[Choice]) = match owner {
+        Owner::Campaign(campaign) => (&campaign.categories, &campaign.staff_groups),
+        Owner::Trust { staff_groups, .. } => (&[], staff_groups),
+    };
     let routes: Vec<minijinja::Value> = routes
         .iter()
         .map(|route| {
@@ -100,22 +119,31 @@ async fn page(
                 title => route.title,
                 url => route.url,
                 description => route.description,
-                fits => fits(&campaign, route),
+                fits => fits(categories, staff_groups, route),
                 opens => route.opens,
             }
         })
         .collect();
-    let categories: Vec<minijinja::Value> = campaign
-        .categories
-        .iter()
-        .map(|c| context! { value => c.id, label => c.name })
-        .collect();
-    let staff_groups: Vec<minijinja::Value> = campaign
-        .staff_groups
-        .iter()
-        .map(|g| context! { value => g.value, label => g.label })
-        .collect();
-    let view = CampaignView::from(&campaign);
+    let (page_title, path, campaign, trust) = match owner {
+        Owner::Campaign(campaign) => (
+            format!("Learning and career routes: {}", campaign.name),
+            path_of(&campaign.slug),
+            Some(CampaignView::from(campaign.as_ref())),
+            None,
+        ),
+        Owner::Trust { code, name, .. } => (
+            format!("Learning and career routes: {name}"),
+            trust_path_of(code),
+            None,
+            Some(context! { code => code, name => name }),
+        ),
+    };
+    let categories = options(categories.iter().map(|c| (c.id.as_str(), c.name.as_str())));
+    let staff_groups = options(
+        staff_groups
+            .iter()
+            .map(|g| (g.value.as_str(), g.label.as_str())),
+    );
     let summary = forms::summary(errors, FIELDS, |_| None);
     Ok(forms::form_page(
         headers,
@@ -124,9 +152,10 @@ async fn page(
             templates::render(
                 "admin/learning_routes.html",
                 context! {
-                    page_title => format!("Learning and career routes: {}", campaign.name),
-                    campaign => view,
-                    path => path_of(&campaign.slug),
+                    page_title => page_title,
+                    campaign => campaign,
+                    trust => trust,
+                    path => path,
                     routes => routes,
                     categories => categories,
                     staff_groups => staff_groups,
@@ -141,6 +170,56 @@ async fn page(
     )?)
 }
 
+async fn campaign_page(
+    signed: &Signed,
+    headers: &HeaderMap,
+    slug: &str,
+    shown: (&RouteForm, Option<&str>, &[FieldError]),
+) -> AdminResult<Response> {
+    let campaign = signed.campaign(slug).await?;
+    let routes = signed
+        .nomination()
+        .list_learning_routes(signed.signed(ListLearningRoutesRequest {
+            campaign_id: campaign.id.clone(),
+        }))
+        .await
+        .map_err(|s| signed.fail(s))?
+        .into_inner()
+        .routes;
+    page(
+        headers,
+        &Owner::Campaign(Box::new(campaign)),
+        &routes,
+        shown,
+    )
+}
+
+/// The banner after an add or a remove at `place`: "Route added to the campaign's page".
+fn done_of(query: &DoneQuery, place: &str) -> Option<String> {
+    match query.done.as_str() {
+        "added" => Some(format!("Route added to {place}")),
+        "removed" => Some(format!("Route removed from {place}")),
+        _ => None,
+    }
+}
+
+/// What an add answers: back to the page at `path` with its banner; for bad input, the page again
+/// (`again`) with the fields the service named; anything else fails.
+async fn answer_add<T>(
+    signed: &Signed,
+    path: &str,
+    added: std::result::Result<T, tonic::Status>,
+    again: impl AsyncFnOnce(Vec<FieldError>) -> AdminResult<Response>,
+) -> AdminResult<Response> {
+    match added {
+        Ok(_) => Ok(see_other(&format!("{path}?done=added"))?),
+        Err(status) if status.code() == Code::InvalidArgument => {
+            again(valued_platform::grpc::field_errors(&status)).await
+        }
+        Err(status) => Err(signed.fail(status)),
+    }
+}
+
 /// `GET /admin/campaigns/{slug}/routes`
 pub async fn show(
     signed: Signed,
@@ -148,12 +227,9 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> AdminResult<Response> {
-    let done = match query.done.as_str() {
-        "added" => Some("Route added to the campaign's page"),
-        "removed" => Some("Route removed from the campaign's page"),
-        _ => None,
-    };
-    page(&signed, &headers, &slug, &RouteForm::default(), done, &[]).await
+    let done = done_of(&query, "the campaign's page");
+    let shown = (&RouteForm::default(), done.as_deref(), &[][..]);
+    campaign_page(&signed, &headers, &slug, shown).await
 }
 
 /// `POST /admin/campaigns/{slug}/routes`: adds a route.
@@ -173,14 +249,10 @@ pub async fn add(
             route: Some(form.route()),
         }))
         .await;
-    match added {
-        Ok(_) => Ok(see_other(&format!("{path}?done=added"))?),
-        Err(status) if status.code() == Code::InvalidArgument => {
-            let errors = valued_platform::grpc::field_errors(&status);
-            page(&signed, &headers, &slug, &form, None, &errors).await
-        }
-        Err(status) => Err(signed.fail(status)),
-    }
+    answer_add(&signed, &path, added, async |errors: Vec<FieldError>| {
+        campaign_page(&signed, &headers, &slug, (&form, None, &errors)).await
+    })
+    .await
 }
 
 /// `POST /admin/campaigns/{slug}/routes/{id}/remove`
@@ -197,6 +269,83 @@ pub async fn remove(
         .nomination()
         .remove_learning_route(signed.signed(RemoveLearningRouteRequest {
             campaign_id: campaign.id,
+            route_id: id,
+        }))
+        .await
+        .map_err(|s| signed.fail(s))?;
+    Ok(see_other(&format!("{path}?done=removed"))?)
+}
+
+async fn trust_page(
+    signed: &Signed,
+    headers: &HeaderMap,
+    code: &str,
+    shown: (&RouteForm, Option<&str>, &[FieldError]),
+) -> AdminResult<Response> {
+    let listed = signed
+        .nomination()
+        .list_trust_learning_routes(signed.signed(ListTrustLearningRoutesRequest {
+            trust_code: code.to_owned(),
+        }))
+        .await
+        .map_err(|s| signed.fail(s))?
+        .into_inner();
+    let owner = Owner::Trust {
+        code: code.to_ascii_uppercase(),
+        name: listed.trust_name,
+        staff_groups: listed.staff_groups,
+    };
+    page(headers, &owner, &listed.routes, shown)
+}
+
+/// `GET /admin/trusts/{code}/routes`: the trust's own routes, which its nominees are offered in
+/// whichever campaign thanks them, and its trust-wide campaigns' pages show.
+pub async fn show_trust(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> AdminResult<Response> {
+    let done = done_of(&query, "the trust's routes");
+    let shown = (&RouteForm::default(), done.as_deref(), &[][..]);
+    trust_page(&signed, &headers, &code, shown).await
+}
+
+/// `POST /admin/trusts/{code}/routes`: adds a route to the trust.
+pub async fn add_to_trust(
+    signed: Signed,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(form): Form<RouteForm>,
+) -> AdminResult<Response> {
+    let path = trust_path_of(&code);
+    check_csrf(&headers, &form.csrf_token, &path)?;
+    let added = signed
+        .nomination()
+        .add_trust_learning_route(signed.signed(AddTrustLearningRouteRequest {
+            trust_code: code.clone(),
+            route: Some(form.route()),
+        }))
+        .await;
+    answer_add(&signed, &path, added, async |errors: Vec<FieldError>| {
+        trust_page(&signed, &headers, &code, (&form, None, &errors)).await
+    })
+    .await
+}
+
+/// `POST /admin/trusts/{code}/routes/{id}/remove`
+pub async fn remove_from_trust(
+    signed: Signed,
+    headers: HeaderMap,
+    Path((code, id)): Path<(String, String)>,
+    Form(form): Form<ButtonForm>,
+) -> AdminResult<Response> {
+    let path = trust_path_of(&code);
+    check_csrf(&headers, &form.csrf_token, &path)?;
+    signed
+        .nomination()
+        .remove_trust_learning_route(signed.signed(RemoveTrustLearningRouteRequest {
+            trust_code: code,
             route_id: id,
         }))
         .await

@@ -91,6 +91,14 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
             post(learning_routes::remove),
         )
         .route(
+            "/admin/trusts/{code}/routes",
+            get(learning_routes::show_trust).post(learning_routes::add_to_trust),
+        )
+        .route(
+            "/admin/trusts/{code}/routes/{id}/remove",
+            post(learning_routes::remove_from_trust),
+        )
+        .route(
             "/admin/campaigns/{slug}/mp-letter",
             get(mp_letter::show).post(mp_letter::save),
         )

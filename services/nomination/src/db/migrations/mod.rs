@@ -20,6 +20,7 @@ mod m20261127_000116_campaign_item;
 mod m20261127_000117_trust_sender_and_domains;
 mod m20261127_000118_campaign_nominations_per_nominator;
 mod m20261127_000119_learning_route;
+mod m20261127_000120_trust_learning_route;
 mod m20261127_000135_organisation_import;
 
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             m20261127_000118_campaign_nominations_per_nominator::Migration,
         ));
         migrations.push(Box::new(m20261127_000119_learning_route::Migration));
+        migrations.push(Box::new(m20261127_000120_trust_learning_route::Migration));
         migrations.push(Box::new(m20261127_000135_organisation_import::Migration));
         migrations
     }
