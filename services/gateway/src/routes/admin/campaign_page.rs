@@ -140,6 +140,7 @@ pub async fn add(
         .add_campaign_item(signed.signed(AddCampaignItemRequest {
             campaign_id: campaign.id,
             item: Some(item),
+            ..AddCampaignItemRequest::default()
         }))
         .await;
     match added {

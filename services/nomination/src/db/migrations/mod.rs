@@ -20,6 +20,7 @@ mod m20261127_000116_campaign_item;
 mod m20261127_000117_trust_sender_and_domains;
 mod m20261127_000118_campaign_nominations_per_nominator;
 mod m20261127_000119_learning_route;
+mod m20261127_000125_campaign_file;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             m20261127_000118_campaign_nominations_per_nominator::Migration,
         ));
         migrations.push(Box::new(m20261127_000119_learning_route::Migration));
+        migrations.push(Box::new(m20261127_000125_campaign_file::Migration));
         migrations
     }
 }
