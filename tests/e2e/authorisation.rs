@@ -681,6 +681,7 @@ async fn every_rpc_of_every_service_checks_its_caller() {
                             body: "Taken over".into(),
                             ..Default::default()
                         }),
+                        ..Default::default()
                     },
                 ))
                 .await

@@ -58,10 +58,12 @@ impl Clients {
         let survey_feedback_channel =
             channel(&peers.survey_feedback.url).context("survey-feedback peer")?;
         Ok(Self {
+            // Campaign files (up to 10 MB) go both ways: above tonic's default 4 MB.
             nomination: NominationServiceClient::new(credentialed(
                 nomination_channel.clone(),
                 peers.nomination.credential.clone(),
-            )),
+            ))
+            .max_decoding_message_size(valued_platform::grpc::FILE_MESSAGE_MAX_BYTES),
             notification: NotificationServiceClient::new(credentialed(
                 notification_channel.clone(),
                 peers.notification.credential.clone(),
@@ -110,6 +112,26 @@ impl Clients {
             .map_err(|status| GatewayError::from_status(NOMINATION, status))?
             .into_inner()
             .url)
+    }
+
+    /// The file uploaded as item `id` of the page of the campaign at `slug`, and its content;
+    /// `NotFound` when the campaign has no such file.
+    pub async fn campaign_file(
+        &self,
+        slug: &str,
+        id: &str,
+    ) -> Result<(valued_proto::nomination::v1::CampaignFile, Vec<u8>)> {
+        let found = self
+            .nomination
+            .clone()
+            .get_campaign_file(valued_proto::nomination::v1::GetCampaignFileRequest {
+                campaign_slug: slug.into(),
+                item_id: id.into(),
+            })
+            .await
+            .map_err(|status| GatewayError::from_status(NOMINATION, status))?
+            .into_inner();
+        Ok((found.file.unwrap_or_default(), found.content))
     }
 
     /// Every campaign, in the nomination service's order.

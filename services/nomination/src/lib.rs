@@ -186,7 +186,14 @@ impl Application {
         };
         let served = self
             .host
-            .run(Routes::new(NominationServiceServer::new(api)), GRPC_NAMES)
+            .run(
+                // A campaign's page takes files larger than tonic's default 4 MB message.
+                Routes::new(
+                    NominationServiceServer::new(api)
+                        .max_decoding_message_size(valued_platform::grpc::FILE_MESSAGE_MAX_BYTES),
+                ),
+                GRPC_NAMES,
+            )
             .await;
         let _ = purge.await;
         let _ = imports.await;

@@ -4,7 +4,8 @@
 //! other nomination names and who was never thanked goes with it. A nominee's claim link and a
 //! consent link nobody answered go once they expire, with the address an unanswered link was sent
 //! to. Confirmed nominations, the audit log and the recognised are kept: they are what the campaign
-//! is.
+//! is. Files uploaded to a campaign's page are campaign content, not personal data: kept until an
+//! admin removes their item (see [`crate::admin::page_files`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};

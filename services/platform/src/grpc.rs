@@ -192,6 +192,14 @@ pub fn credentialed(channel: tonic::transport::Channel, credential: Credential) 
     tonic::service::interceptor::InterceptedService::new(channel, Outgoing(credential))
 }
 
+/// The largest file a campaign's page takes as a resource (a poster or toolkit).
+pub const CAMPAIGN_FILE_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// The largest message the nomination service decodes, and the gateway's client of it: a campaign
+/// file with the rest of its message. tonic's default (4 MB) is below a campaign file; the
+/// encoding side has no default limit.
+pub const FILE_MESSAGE_MAX_BYTES: usize = CAMPAIGN_FILE_MAX_BYTES + 256 * 1024;
+
 /// The health service name for the liveness probe: SERVING while the process can do its work or
 /// is within the bound of getting it back; NOT_SERVING once a consumer or the publisher has been
 /// without the broker for longer than `bus.stalled_seconds`, so that an orchestrator restarts it.

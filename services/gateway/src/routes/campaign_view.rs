@@ -114,6 +114,36 @@ pub(crate) struct ItemView {
     pub on: Option<String>,
     pub url: String,
     pub body: String,
+    /// A resource uploaded as a file: where it downloads from, and its type and size
+    /// ("PDF, 1.2 MB").
+    pub file: Option<FileView>,
+}
+
+/// A file uploaded as a resource, as the page links it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FileView {
+    pub path: String,
+    pub name: String,
+    /// "PDF, 1.2 MB".
+    pub about: String,
+}
+
+/// "1.2 MB", "350 KB", "12 bytes".
+fn size_of(size: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * 1024;
+    if size >= MB {
+        match (size * 10 + MB / 2) / MB {
+            tenths if tenths % 10 == 0 => format!("{} MB", tenths / 10),
+            tenths => format!("{}.{} MB", tenths / 10, tenths % 10),
+        }
+    } else if size >= KB {
+        format!("{} KB", (size + KB / 2) / KB)
+    } else if size == 1 {
+        "1 byte".into()
+    } else {
+        format!("{size} bytes")
+    }
 }
 
 fn date_of(at: Option<&prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -161,6 +191,11 @@ impl From<&Campaign> for CampaignView {
                     on: date_of(i.at.as_ref()).map(valued_platform::uk_time::day),
                     url: i.url.clone(),
                     body: i.body.clone(),
+                    file: i.file.as_ref().map(|f| FileView {
+                        path: crate::routes::campaigns::file_path(&campaign.slug, &i.id, &f.name),
+                        name: f.name.clone(),
+                        about: format!("{}, {}", f.label, size_of(f.size)),
+                    }),
                 })
                 .collect()
         };
@@ -194,5 +229,19 @@ impl From<&Campaign> for CampaignView {
             nominations_close_on: date_of(campaign.nominations_close_at.as_ref())
                 .map(valued_platform::uk_time::day),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_of;
+
+    #[test]
+    fn sizes_read_as_a_page_lists_them() {
+        assert_eq!(size_of(1), "1 byte");
+        assert_eq!(size_of(900), "900 bytes");
+        assert_eq!(size_of(350 * 1024), "350 KB");
+        assert_eq!(size_of(1_258_291), "1.2 MB");
+        assert_eq!(size_of(10 * 1024 * 1024), "10 MB");
     }
 }

@@ -1,7 +1,8 @@
 //! The start of every journey: the campaigns and each campaign's start page.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use valued_proto::nomination::v1::{
     Campaign, ListRecognisedRequest, OpenLearningRouteRequest, RecognisedEntry,
@@ -96,6 +97,89 @@ async fn followed(clients: &Clients, request: OpenLearningRouteRequest) -> Resul
         return Err(crate::error::GatewayError::NotFound);
     }
     see_other(&url)
+}
+
+/// The types a campaign's page takes, and whether a browser may show each in place (PDF and
+/// images: it renders them without running anything of theirs, under the `sandbox` policy) or
+/// should save it (Office files).
+const FILE_TYPES: &[(&str, bool)] = &[
+    ("application/pdf", true),
+    ("image/png", true),
+    ("image/jpeg", true),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        false,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        false,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        false,
+    ),
+];
+
+/// How long a browser or a cache may keep a campaign's file: it never changes under its address
+/// (a new upload is a new item), but a removed one should go within the hour.
+const FILE_CACHE_CONTROL: &str = "public, max-age=3600";
+
+/// `GET /campaigns/{slug}/files/{id}/{name}`: a file uploaded as a resource of the campaign's page,
+/// as the nomination service found its type from its content. The name in the address is for
+/// people; the download is named as stored. Served so that it can never act as a page of this
+/// site: `nosniff`, a `sandbox` policy, and saved rather than shown unless it is a PDF or image.
+pub async fn file(
+    State(clients): State<Clients>,
+    Path((slug, id, _name)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let (file, content) = clients.campaign_file(&slug, &id).await?;
+    let (content_type, inline) = FILE_TYPES
+        .iter()
+        .find(|(known, _)| *known == file.content_type)
+        .copied()
+        .unwrap_or(("application/octet-stream", false));
+    let name: String = file
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let disposition = format!(
+        "{}; filename=\"{}\"",
+        if inline { "inline" } else { "attachment" },
+        if name.is_empty() { "file" } else { &name }
+    );
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition)
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(FILE_CACHE_CONTROL),
+        ),
+        (header::CONTENT_LENGTH, HeaderValue::from(content.len())),
+    ];
+    Ok((headers, content).into_response())
+}
+
+/// The path a campaign's page links an uploaded file by.
+pub fn file_path(slug: &str, id: &str, name: &str) -> String {
+    format!(
+        "/campaigns/{}/files/{}/{}",
+        page::segment(slug),
+        page::segment(id),
+        page::segment(name)
+    )
 }
 
 /// "Email your MP" on the campaign's page: the link to its letter page when its organisers

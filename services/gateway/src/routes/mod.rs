@@ -48,6 +48,7 @@ pub fn router(
         .route("/", get(campaigns::index))
         .route("/campaigns/{slug}", get(campaigns::show))
         .route("/campaigns/{slug}/routes/{id}", get(campaigns::open_route))
+        .route("/campaigns/{slug}/files/{id}/{name}", get(campaigns::file))
         .route(
             "/trusts/{code}/routes/{id}",
             get(campaigns::open_trust_route),

@@ -16,6 +16,7 @@ use valued_proto::nomination::v1::{
 use valued_testkit::oidc::{self, OidcProvider};
 use valued_testkit::platform::TestPlatform;
 
+mod campaign_files;
 mod campaigns;
 mod deliveries;
 mod insight;
@@ -305,6 +306,23 @@ impl Admin {
     fn queue_path(&self) -> String {
         format!("/admin/campaigns/{}/moderation", self.campaign.slug)
     }
+}
+
+/// The boundary of the multipart bodies the tests build.
+const BOUNDARY: &str = "valued-test-boundary-7f3a";
+
+/// Posts `body`, a multipart form with parts separated by [`BOUNDARY`], as a browser does.
+async fn post_multipart(browser: &reqwest::Client, url: &str, body: Vec<u8>) -> reqwest::Response {
+    browser
+        .post(url)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The CSRF token a page's forms carry.

@@ -249,6 +249,7 @@ service! { FakeNomination: NominationService {
         get_trust_settings: GetTrustSettingsRequest => GetTrustSettingsResponse;
         add_campaign_item: AddCampaignItemRequest => AddCampaignItemResponse;
         remove_campaign_item: RemoveCampaignItemRequest => RemoveCampaignItemResponse;
+        get_campaign_file: GetCampaignFileRequest => GetCampaignFileResponse;
         add_learning_route: AddLearningRouteRequest => AddLearningRouteResponse;
         remove_learning_route: RemoveLearningRouteRequest => RemoveLearningRouteResponse;
         list_learning_routes: ListLearningRoutesRequest => ListLearningRoutesResponse;

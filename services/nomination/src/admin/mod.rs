@@ -8,6 +8,7 @@ pub mod insight;
 pub mod judging;
 pub mod learning_routes;
 pub mod moderation;
+pub mod page_files;
 pub mod page_items;
 pub mod people;
 pub mod privacy;

@@ -1,6 +1,6 @@
 //! A campaign page's key dates (its own events, like One Team week or the ceremony), resources
-//! (posters, toolkits, links) and news, added and removed by the campaign's own admins, each
-//! audited. An item is parsed at the edge into [`NewItem`] with every bad field named.
+//! (posters, toolkits: links or uploaded files) and news, added and removed by the campaign's own
+//! admins, each audited. An item is parsed at the edge into [`NewItem`] with every bad field named.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
@@ -8,6 +8,7 @@ use uuid::Uuid;
 use valued_platform::domain::{FieldError, FieldErrors, is_blank, multi_line, single_line};
 
 use crate::admin::audit;
+use crate::admin::page_files::{self, FileMeta, UploadedFile};
 use crate::auth::Principal;
 use crate::db::entities::{campaign, campaign_item};
 use crate::error::{Error, Result};
@@ -20,6 +21,10 @@ pub struct ItemRequest {
     pub at: Option<DateTime<Utc>>,
     pub url: String,
     pub body: String,
+    /// A resource uploaded as a file instead of a link: the name it was uploaded with.
+    pub file_name: String,
+    /// Its content; empty when there is no file.
+    pub file_content: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +49,11 @@ pub struct NewItem {
     pub kind: Kind,
     pub title: String,
     pub at: Option<DateTime<Utc>>,
+    /// A resource's link; empty for a date, a news item or a resource that is a file.
     pub url: String,
     pub body: String,
+    /// A resource's uploaded file, instead of a link.
+    pub file: Option<UploadedFile>,
 }
 
 impl NewItem {
@@ -80,18 +88,34 @@ impl NewItem {
             (Some(Kind::Resource), _) => None,
             (_, at) => at,
         };
-        let url = match kind {
-            Some(Kind::Resource) => errors.check(parse_url(&request.url)),
-            _ => Some(String::new()),
+        let uploaded = !request.file_content.is_empty() || !request.file_name.trim().is_empty();
+        let (url, file) = match (kind, uploaded) {
+            (Some(Kind::Resource), true) => {
+                if !is_blank(&request.url) {
+                    errors.push(FieldError::new("url", "Give a link or a file, not both"));
+                }
+                let file = errors.check(UploadedFile::parse(
+                    &request.file_name,
+                    request.file_content.clone(),
+                ));
+                (Some(String::new()), file.map(Some))
+            }
+            (Some(Kind::Resource), false) => (errors.check(parse_url(&request.url)), Some(None)),
+            (_, true) => {
+                errors.push(FieldError::new("file", "Only a resource can be a file"));
+                (Some(String::new()), None)
+            }
+            (_, false) => (Some(String::new()), Some(None)),
         };
         errors.into_result()?;
-        match (kind, title, body, url) {
-            (Some(kind), Some(title), Some(body), Some(url)) => Ok(Self {
+        match (kind, title, body, url, file) {
+            (Some(kind), Some(title), Some(body), Some(url), Some(file)) => Ok(Self {
                 kind,
                 title,
                 at,
                 url,
                 body,
+                file,
             }),
             _ => Err(vec![FieldError::new("title", "Enter the title")]),
         }
@@ -122,13 +146,13 @@ fn parse_url(typed: &str) -> std::result::Result<String, FieldError> {
     }
 }
 
-/// Adds `item` to `found`'s page, for its own admins.
+/// Adds `item` (and its file, if it is one) to `found`'s page, for its own admins.
 pub async fn add(
     db: &DatabaseConnection,
     principal: &Principal,
     found: &campaign::Model,
     item: &NewItem,
-) -> Result<campaign_item::Model> {
+) -> Result<(campaign_item::Model, Option<FileMeta>)> {
     principal.require(
         principal.administers_campaign(found),
         &format!("change the page of {}", found.name),
@@ -147,20 +171,47 @@ pub async fn add(
     campaign_item::Entity::insert(campaign_item::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await?;
+    let meta = match &item.file {
+        Some(file) => {
+            page_files::store(&txn, model.id, file).await?;
+            Some(FileMeta::of(file))
+        }
+        None => None,
+    };
     audit::record(
         &txn,
         principal,
         "campaign page item added",
         None,
         trust_of(found),
-        &format!("{} on {}: {}", item.kind.slug(), found.slug, item.title),
+        &format!(
+            "{} on {}: {}{}",
+            item.kind.slug(),
+            found.slug,
+            item.title,
+            file_note(meta.as_ref())
+        ),
     )
     .await?;
     txn.commit().await?;
-    Ok(model)
+    Ok((model, meta))
 }
 
-/// Removes item `id` from `found`'s page, for its own admins; NOT_FOUND if it is not there.
+/// " (file poster.pdf, PDF, 1234567 bytes)" for the audit log; empty without a file.
+fn file_note(meta: Option<&FileMeta>) -> String {
+    meta.map(|meta| {
+        format!(
+            " (file {}, {}, {} bytes)",
+            meta.name,
+            meta.label(),
+            meta.size
+        )
+    })
+    .unwrap_or_default()
+}
+
+/// Removes item `id` (and its file, if it has one) from `found`'s page, for its own admins;
+/// NOT_FOUND if it is not there.
 pub async fn remove(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -177,6 +228,8 @@ pub async fn remove(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("that item of the campaign's page".into()))?;
+    let meta = page_files::metas_of(&txn, &[id]).await?.remove(&id);
+    page_files::delete(&txn, id).await?;
     campaign_item::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -184,7 +237,13 @@ pub async fn remove(
         "campaign page item removed",
         None,
         trust_of(found),
-        &format!("{} on {}: {}", item.kind, found.slug, item.title),
+        &format!(
+            "{} on {}: {}{}",
+            item.kind,
+            found.slug,
+            item.title,
+            file_note(meta.as_ref())
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -203,15 +262,17 @@ pub(crate) fn trust_of(found: &campaign::Model) -> &str {
 mod tests {
     use super::*;
 
+    /// The fields `request` is refused at.
+    fn fields(request: ItemRequest) -> Vec<String> {
+        NewItem::parse(&request)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
     #[test]
     fn each_kind_asks_for_what_it_needs() {
-        let fields = |request: ItemRequest| -> Vec<String> {
-            NewItem::parse(&request)
-                .unwrap_err()
-                .into_iter()
-                .map(|e| e.field)
-                .collect()
-        };
         assert_eq!(fields(ItemRequest::default()), ["kind", "title"]);
         let news = ItemRequest {
             kind: "news".into(),
@@ -235,6 +296,47 @@ mod tests {
         .unwrap();
         assert_eq!(poster.url, "https://example.org/poster.pdf");
         assert_eq!(poster.at, None);
+        assert_eq!(poster.file, None);
+    }
+
+    #[test]
+    fn a_resource_is_a_link_or_a_file() {
+        let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+        let uploaded = NewItem::parse(&ItemRequest {
+            kind: "resource".into(),
+            title: "Poster".into(),
+            file_name: "Poster A3.pdf".into(),
+            file_content: pdf.clone(),
+            ..ItemRequest::default()
+        })
+        .unwrap();
+        assert_eq!(uploaded.url, "");
+        assert_eq!(uploaded.file.as_ref().unwrap().name(), "Poster-A3.pdf");
+        let both = ItemRequest {
+            kind: "resource".into(),
+            title: "Poster".into(),
+            url: "https://example.org/".into(),
+            file_name: "poster.pdf".into(),
+            file_content: pdf.clone(),
+            ..ItemRequest::default()
+        };
+        assert_eq!(fields(both), ["url"]);
+        let untitled_empty = ItemRequest {
+            kind: "resource".into(),
+            file_name: "poster.pdf".into(),
+            ..ItemRequest::default()
+        };
+        assert_eq!(fields(untitled_empty), ["title", "file"]);
+        let news_with_file = ItemRequest {
+            kind: "news".into(),
+            title: "Voting opens".into(),
+            body: "Soon.".into(),
+            at: Some(Utc::now()),
+            file_name: "poster.pdf".into(),
+            file_content: pdf,
+            ..ItemRequest::default()
+        };
+        assert_eq!(fields(news_with_file), ["file"]);
     }
 
     #[test]

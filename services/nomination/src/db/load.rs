@@ -22,6 +22,8 @@ pub struct CampaignView {
     pub sites: Vec<site::Model>,
     pub categories: Vec<category::Model>,
     pub items: Vec<campaign_item::Model>,
+    /// The files of those items that are uploaded resources, by item, without their content.
+    pub files: std::collections::HashMap<Uuid, crate::admin::page_files::FileMeta>,
     /// Its learning and career routes, then (for a trust's own campaign) its trust's, as added.
     pub learning_routes: Vec<learning_route::Model>,
 }
@@ -73,6 +75,12 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
             _ => (2, 0),
         }
     });
+    let resources: Vec<Uuid> = items
+        .iter()
+        .filter(|item| item.kind == "resource" && item.url.is_empty())
+        .map(|item| item.id)
+        .collect();
+    let files = crate::admin::page_files::metas_of(db, &resources).await?;
     let learning_routes = crate::admin::learning_routes::on_page_of(db, &campaign).await?;
     Ok(CampaignView {
         campaign,
@@ -80,6 +88,7 @@ async fn view(db: &impl ConnectionTrait, campaign: campaign::Model) -> Result<Ca
         sites,
         categories,
         items,
+        files,
         learning_routes,
     })
 }

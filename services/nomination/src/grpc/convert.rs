@@ -222,7 +222,14 @@ pub fn campaign(view: CampaignView, default_per_nominator: u64) -> pb::Campaign 
         vote_close_at: timestamp(view.campaign.vote_close_at),
         results_at: timestamp(view.campaign.results_at),
         vote_per_region: view.campaign.vote_per_region,
-        items: view.items.into_iter().map(campaign_item).collect(),
+        items: view
+            .items
+            .into_iter()
+            .map(|item| {
+                let file = view.files.get(&item.id).cloned();
+                campaign_item(item, file)
+            })
+            .collect(),
         // The counts are for the campaign's admins (ListLearningRoutes), not the public page.
         learning_routes: view
             .learning_routes
@@ -427,8 +434,11 @@ pub fn trust_settings_request(asked: pb::TrustSettings) -> crate::domain::TrustS
     }
 }
 
-/// A campaign page's item as the page shows it.
-pub fn campaign_item(item: crate::db::entities::campaign_item::Model) -> pb::CampaignItem {
+/// A campaign page's item as the page shows it, with its file when it is an uploaded resource.
+pub fn campaign_item(
+    item: crate::db::entities::campaign_item::Model,
+    file: Option<crate::admin::page_files::FileMeta>,
+) -> pb::CampaignItem {
     pb::CampaignItem {
         id: item.id.to_string(),
         kind: item.kind,
@@ -436,17 +446,34 @@ pub fn campaign_item(item: crate::db::entities::campaign_item::Model) -> pb::Cam
         at: timestamp(item.at),
         url: item.url,
         body: item.body,
+        file: file.map(campaign_file),
     }
 }
 
-/// A page item as typed.
-pub fn item_request(item: pb::CampaignItem) -> crate::admin::page_items::ItemRequest {
+/// A stored file as a page lists it.
+pub fn campaign_file(file: crate::admin::page_files::FileMeta) -> pb::CampaignFile {
+    pb::CampaignFile {
+        label: file.label().to_owned(),
+        name: file.name,
+        content_type: file.content_type,
+        size: file.size,
+    }
+}
+
+/// A page item as typed, with the file uploaded with it (if any).
+pub fn item_request(
+    item: pb::CampaignItem,
+    file_name: String,
+    file_content: Vec<u8>,
+) -> crate::admin::page_items::ItemRequest {
     crate::admin::page_items::ItemRequest {
         kind: item.kind,
         title: item.title,
         at: time_of(item.at.as_ref()),
         url: item.url,
         body: item.body,
+        file_name,
+        file_content,
     }
 }
 

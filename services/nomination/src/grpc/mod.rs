@@ -20,8 +20,8 @@ use self::convert::{timestamp, to_message};
 use crate::admin::learning_routes::{Followed, Owner};
 use crate::admin::people::{self, GrantKey};
 use crate::admin::{
-    audit, campaigns, insight, judging, learning_routes, moderation, page_items, privacy,
-    recognition, trusts,
+    audit, campaigns, insight, judging, learning_routes, moderation, page_files, page_items,
+    privacy, recognition, trusts,
 };
 use crate::auth::{self, AuthSettings, Principal, Verifier, links};
 use crate::db::load;
@@ -89,6 +89,11 @@ pub const PUBLIC_RPCS: &[(&str, &str)] = &[
     (
         "/valued.nomination.v1.NominationService/RedeemSignInLink",
         "needs the secret single-use token emailed to an admin",
+    ),
+    (
+        "/valued.nomination.v1.NominationService/GetCampaignFile",
+        "a visitor downloads a poster or toolkit listed on a campaign's page, which is public like \
+         the page itself; it serves only files uploaded as the page's resources, by item id",
     ),
     (
         "/valued.nomination.v1.NominationService/OpenLearningRoute",
@@ -573,12 +578,12 @@ impl NominationService for NominationApi {
                 principal.administers_campaign(&found),
                 &format!("change the page of {}", found.name),
             )?;
-            let item =
-                page_items::NewItem::parse(&convert::item_request(r.item.unwrap_or_default()))
-                    .map_err(crate::error::Error::Invalid)?;
-            let stored = page_items::add(&self.db, &principal, &found, &item).await?;
+            let typed =
+                convert::item_request(r.item.unwrap_or_default(), r.file_name, r.file_content);
+            let item = page_items::NewItem::parse(&typed).map_err(crate::error::Error::Invalid)?;
+            let (stored, file) = page_items::add(&self.db, &principal, &found, &item).await?;
             Ok(pb::AddCampaignItemResponse {
-                item: Some(convert::campaign_item(stored)),
+                item: Some(convert::campaign_item(stored, file)),
             })
         })
         .await
@@ -600,6 +605,21 @@ impl NominationService for NominationApi {
             },
         )
         .await
+    }
+
+    async fn get_campaign_file(
+        &self,
+        request: Request<pb::GetCampaignFileRequest>,
+    ) -> Result<Response<pb::GetCampaignFileResponse>, Status> {
+        let r = request.into_inner();
+        let id = RecordId::parse(&r.item_id)
+            .id()
+            .ok_or_else(|| crate::error::Error::NotFound("that file".into()))?;
+        let (file, content) = page_files::download(&self.db, &r.campaign_slug, id).await?;
+        Ok(Response::new(pb::GetCampaignFileResponse {
+            file: Some(convert::campaign_file(file)),
+            content,
+        }))
     }
 
     async fn add_learning_route(

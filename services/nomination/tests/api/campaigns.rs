@@ -326,6 +326,7 @@ async fn a_campaigns_admins_add_and_remove_its_key_dates_resources_and_news() {
         let request = pb::AddCampaignItemRequest {
             campaign_id: created.id.clone(),
             item: Some(item),
+            ..pb::AddCampaignItemRequest::default()
         };
         let token = trust_admin.clone();
         async move {

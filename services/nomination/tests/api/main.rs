@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorisation;
+mod campaign_files;
 mod campaigns;
 mod consent_from_the_nominee;
 mod consent_history;

@@ -21,6 +21,7 @@ use valued_proto::nomination::v1::{
 use valued_proto::notification::v1::ImportMpsRequest;
 
 use super::signed::{AdminResult, Signed, check_csrf};
+use super::upload::Upload;
 use crate::routes::forms;
 use crate::routes::page::{self, see_other};
 use crate::templates;
@@ -97,31 +98,19 @@ fn page(
 async fn read_upload(
     import: &Import,
     headers: &HeaderMap,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AdminResult<Result<Vec<u8>, Response>> {
-    let mut csrf = String::new();
-    let mut file = Vec::new();
-    let mut too_large = false;
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("csrf_token") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => match field.bytes().await {
-                Ok(bytes) => file = bytes.to_vec(),
-                Err(_) => too_large = true,
-            },
-            _ => {}
-        }
-    }
-    check_csrf(headers, &csrf, import.path)?;
-    let problem = if too_large {
+    let upload = Upload::read(form, "file").await;
+    check_csrf(headers, upload.text("csrf_token"), import.path)?;
+    let problem = if upload.too_large {
         format!(
             "The file must be smaller than {} MB",
             MAX_FILE_BYTES / (1024 * 1024)
         )
-    } else if file.is_empty() {
+    } else if upload.file.is_empty() {
         "Select a CSV file to import".to_owned()
     } else {
-        return Ok(Ok(file));
+        return Ok(Ok(upload.file));
     };
     Ok(Err(page(
         import,

@@ -34,6 +34,7 @@ mod stories;
 mod suggestions;
 mod surveys;
 mod trusts;
+mod upload;
 
 use signed::AdminState;
 
@@ -105,6 +106,10 @@ pub fn router<S>(clients: Clients, auth: &AuthSettings) -> Router<S> {
         .route(
             "/admin/campaigns/{slug}/mp-letter/clear",
             post(mp_letter::clear),
+        )
+        .route(
+            "/admin/campaigns/{slug}/page/files",
+            post(campaign_page::upload).layer(campaign_page::upload_limit()),
         )
         .route(
             "/admin/campaigns/{slug}/page/{id}/remove",

@@ -7,10 +7,9 @@ use sea_orm::EntityTrait;
 use valued_nomination::auth::Role;
 use valued_nomination::db::entities::trust;
 
-use super::{PLATFORM_ADMIN, csrf, location, spawn};
+use super::{BOUNDARY, PLATFORM_ADMIN, csrf, location, post_multipart, spawn};
 
 const PATH: &str = "/admin/organisations";
-const BOUNDARY: &str = "valued-test-boundary-7f3a";
 
 /// Posts `csv` as the page's form does: multipart, the CSRF token first, then the file.
 async fn upload(
@@ -24,16 +23,7 @@ async fn upload(
          --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ods.csv\"\r\n\
          Content-Type: text/csv\r\n\r\n{csv}\r\n--{BOUNDARY}--\r\n"
     );
-    browser
-        .post(admin.url(PATH))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    post_multipart(browser, &admin.url(PATH), body.into_bytes()).await
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 pub mod audit_log;
 pub mod campaign;
+pub mod campaign_file;
 pub mod campaign_item;
 pub mod campaign_trust;
 pub mod category;

@@ -21,6 +21,7 @@ mod m20261127_000117_trust_sender_and_domains;
 mod m20261127_000118_campaign_nominations_per_nominator;
 mod m20261127_000119_learning_route;
 mod m20261127_000120_trust_learning_route;
+mod m20261127_000125_campaign_file;
 mod m20261127_000135_organisation_import;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261127_000119_learning_route::Migration));
         migrations.push(Box::new(m20261127_000120_trust_learning_route::Migration));
+        migrations.push(Box::new(m20261127_000125_campaign_file::Migration));
         migrations.push(Box::new(m20261127_000135_organisation_import::Migration));
         migrations
     }
