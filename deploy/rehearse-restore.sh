@@ -51,52 +51,44 @@ if [[ -n ${REHEARSE_RESTORE_AFTER_RESTORE:-} ]]; then
   psql_at "$scratch_url" -c "$REHEARSE_RESTORE_AFTER_RESTORE" >/dev/null
 fi
 
-# One line per relation: `table|schema.name|<row-count-query>|<checksum-query>` or
-# `sequence|schema.name|<state-query>`. Rows are hashed in primary-key order (whole-row order for a
-# table without one), so the same data gives the same checksum whatever its physical order.
-relations_sql=$(cat <<'SQL'
-select case c.relkind when 'S' then 'sequence' else 'table' end,
-       format('%I.%I', n.nspname, c.relname)
+# One line per relation, from one psql session per database: `table<TAB>schema.name<TAB><rows> <md5>` or
+# `sequence<TAB>schema.name<TAB><last_value> <is_called>`. The catalog query writes a statement per relation
+# and \gexec runs them. Rows are hashed in primary-key order (whole-row order for a table without
+# one), so the same data gives the same checksum whatever its physical order.
+summary_sql=$(cat <<'SQL'
+select case when c.relkind = 'S' then
+         format($q$select %L || last_value || ' ' || is_called from %s$q$,
+                'sequence' || chr(9) || r.name || chr(9), r.name)
+       else
+         format($q$select %L || count(*) || ' ' || coalesce(md5(string_agg(t::text, E'\n' order by %s)), '-') from %s t$q$,
+                'table' || chr(9) || r.name || chr(9),
+                coalesce((select string_agg(format('t.%I', a.attname), ', ' order by k.ord)
+                          from pg_index i
+                          cross join unnest(i.indkey) with ordinality k(attnum, ord)
+                          join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                          where i.indrelid = c.oid and i.indisprimary), 't::text'),
+                r.name)
+       end
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
+cross join lateral (select format('%I.%I', n.nspname, c.relname) as name) r
 where c.relkind in ('r', 'p', 'S')
   and n.nspname not in ('pg_catalog', 'information_schema')
   and n.nspname not like 'pg\_toast%' and n.nspname not like 'pg\_temp%'
-order by 1, 2
-SQL
-)
-order_sql=$(cat <<'SQL'
-select coalesce(
-  (select string_agg(format('t.%I', a.attname), ', ' order by k.ord)
-   from pg_index i
-   cross join unnest(i.indkey) with ordinality k(attnum, ord)
-   join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-   where i.indrelid = :'rel'::regclass and i.indisprimary),
-  't::text')
+order by r.name
+\gexec
 SQL
 )
 
-summary() {
-  local url=$1 kind rel order
-  while IFS='|' read -r kind rel; do
-    [[ -z $kind ]] && continue
-    if [[ $kind == sequence ]]; then
-      printf 'sequence|%s|%s\n' "$rel" "$(psql_at "$url" -c "select last_value || ' ' || is_called from $rel")"
-    else
-      order=$(psql_at "$url" -v rel="$rel" <<<"$order_sql")
-      printf 'table|%s|%s\n' "$rel" "$(psql_at "$url" -F ' ' -c \
-        "select count(*), coalesce(md5(string_agg(t::text, E'\\n' order by $order)), '-') from $rel t")"
-    fi
-  done < <(psql_at "$url" -F '|' <<<"$relations_sql")
-}
+summary() { psql_at "$1" <<<"$summary_sql" | sort; }
 
 summary "$source_url" > "$work/source"
 summary "$scratch_url" > "$work/restored"
 
 differences=0
 printf '%-9s %-48s %12s %12s  %s\n' kind relation source restored result
-while IFS='|' read -r kind rel state; do
-  restored=$(awk -F'|' -v k="$kind" -v r="$rel" '$1 == k && $2 == r' "$work/restored" | cut -d'|' -f3-)
+while IFS=$'\t' read -r kind rel state; do
+  restored=$(awk -F'\t' -v k="$kind" -v r="$rel" '$1 == k && $2 == r { print $3 }' "$work/restored")
   # Rows for a table, last value for a sequence.
   shown_source=${state%% *} shown_restored=${restored%% *}
   if [[ -z $restored ]]; then
@@ -113,17 +105,18 @@ while IFS='|' read -r kind rel state; do
   [[ $result == ok ]] || differences=$((differences + 1))
   printf '%-9s %-48s %12s %12s  %s\n' "$kind" "$rel" "$shown_source" "${shown_restored:--}" "$result"
 done < "$work/source"
-while IFS='|' read -r kind rel restored; do
-  if [[ -z $(awk -F'|' -v k="$kind" -v r="$rel" '$1 == k && $2 == r' "$work/source") ]]; then
+while IFS=$'\t' read -r kind rel restored; do
+  if [[ -z $(awk -F'\t' -v k="$kind" -v r="$rel" '$1 == k && $2 == r' "$work/source") ]]; then
     differences=$((differences + 1))
     printf '%-9s %-48s %12s %12s  %s\n' "$kind" "$rel" - "${restored%% *}" "EXTRA in the restore"
   fi
 done < "$work/restored"
 
-tables=$(grep -c '^table|' "$work/source" || true)
-sequences=$(grep -c '^sequence|' "$work/source" || true)
+tables=$(grep -c $'^table\t' "$work/source" || true)
+sequences=$(grep -c $'^sequence\t' "$work/source" || true)
 if ((differences > 0)); then
-  echo "rehearse-restore: FAILED: $differences differences between $source_db ($tables tables, $sequences sequences) and its restore"
+  ((differences == 1)) && relations=relation || relations=relations
+  echo "rehearse-restore: FAILED: $differences $relations of $source_db ($tables tables, $sequences sequences) differ in its restore"
   exit 1
 fi
 echo "rehearse-restore: ok: $tables tables and $sequences sequences of $source_db identical after dump and restore"
