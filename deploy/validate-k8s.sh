@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders every overlay under k8s/overlays with `kubectl kustomize` and validates every rendered
-# document offline:
+# document, and the restore examples in k8s/restore, offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
 #   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup), which
@@ -58,6 +58,11 @@ for overlay in k8s/overlays/*/; do
   name=$(basename "$overlay")
   "$kubectl" kustomize "$overlay" > "$work/$name.yaml"
   rendered+=("$work/$name.yaml")
+done
+# The restore examples (deploy/RESTORE.md) are applied by hand, outside any overlay: checked as they are.
+for example in k8s/restore/*.yaml; do
+  cp "$example" "$work/restore-$(basename "$example")"
+  rendered+=("$work/restore-$(basename "$example")")
 done
 
 "$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
@@ -274,7 +279,7 @@ for path in files:
         print(f"FAIL {overlay} {err}")
 
 if failures:
-    print(f"k8s: {failures} failures in {total} documents across {len(files)} overlays")
+    print(f"k8s: {failures} failures in {total} documents across {len(files)} files (overlays and restore examples)")
     sys.exit(1)
-print(f"k8s: {total} documents valid across {len(files)} overlays")
+print(f"k8s: {total} documents valid across {len(files)} files (overlays and restore examples)")
 PY
