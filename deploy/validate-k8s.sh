@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Renders every overlay under k8s/overlays with `kubectl kustomize` and validates every rendered
-# document offline:
+# document, and the restore examples in k8s/restore, offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
-#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster), which
+#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup), which
 #     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
 #     `jsonschema`;
 #   - a kind with neither fails;
@@ -58,6 +58,11 @@ for overlay in k8s/overlays/*/; do
   name=$(basename "$overlay")
   "$kubectl" kustomize "$overlay" > "$work/$name.yaml"
   rendered+=("$work/$name.yaml")
+done
+# The restore examples (deploy/RESTORE.md) are applied by hand, outside any overlay: checked as they are.
+for example in k8s/restore/*.yaml; do
+  cp "$example" "$work/restore-$(basename "$example")"
+  rendered+=("$work/restore-$(basename "$example")")
 done
 
 "$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
@@ -171,6 +176,9 @@ def secret_errors(doc):
     if doc["kind"] == "ConfigMap":
         return [f"{key}: a secret setting in a ConfigMap; read it from a Secret"
                 for key in doc.get("data", {}) if SECRET_SETTING.match(key)]
+    if doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
+        return [f"{path}: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
+                for path, ref in secret_refs(doc["spec"]) if f"`{ref['name']}`" not in secrets_table]
     spec = pod_spec(doc)
     if spec is None:
         return []
@@ -192,16 +200,36 @@ def secret_errors(doc):
     return errors
 
 
+def secret_refs(node, path="spec"):
+    """A CloudNativePG Cluster's references to Secrets: every `{name, key}` under a field whose name
+    ends in Credentials (object-store credentials), or a `*Secret` field with a `name`."""
+    refs = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}"
+            if isinstance(value, dict) and "name" in value and (
+                    key.endswith("Secret") or ("key" in value and "Credentials" in path)):
+                refs.append((here, value))
+            else:
+                refs += secret_refs(value, here)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            refs += secret_refs(item, f"{path}.{i}")
+    return refs
+
+
 def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
 def reference_errors(docs):
     """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments, RabbitMQ
-    policies at a RabbitmqCluster."""
+    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store."""
     templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
+    databases = {d["metadata"]["name"]: d for d in docs
+                 if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
     operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
     errors = []
     for d in docs:
@@ -215,6 +243,14 @@ def reference_errors(docs):
         elif d["kind"] == "HorizontalPodAutoscaler":
             if d["spec"]["scaleTargetRef"]["name"] not in deployments:
                 errors.append(f"{name}: no Deployment {d['spec']['scaleTargetRef']['name']}")
+            continue
+        elif d["kind"] == "ScheduledBackup":
+            cluster = databases.get(d["spec"]["cluster"]["name"])
+            method = d["spec"].get("method", "barmanObjectStore")
+            if cluster is None:
+                errors.append(f"{name}: no Cluster {d['spec']['cluster']['name']}")
+            elif method == "barmanObjectStore" and "barmanObjectStore" not in cluster["spec"].get("backup", {}):
+                errors.append(f"{name}: Cluster {cluster['metadata']['name']} has no backup.barmanObjectStore")
             continue
         elif d["kind"] == "Policy" and d["apiVersion"].startswith("rabbitmq.com/"):
             ref = d["spec"]["rabbitmqClusterReference"]
@@ -243,7 +279,7 @@ for path in files:
         print(f"FAIL {overlay} {err}")
 
 if failures:
-    print(f"k8s: {failures} failures in {total} documents across {len(files)} overlays")
+    print(f"k8s: {failures} failures in {total} documents across {len(files)} files (overlays and restore examples)")
     sys.exit(1)
-print(f"k8s: {total} documents valid across {len(files)} overlays")
+print(f"k8s: {total} documents valid across {len(files)} files (overlays and restore examples)")
 PY

@@ -5,6 +5,7 @@
 
 mod admin;
 mod authorisation;
+mod backup;
 mod browser;
 mod cluster;
 mod erasure;
