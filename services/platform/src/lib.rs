@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod erasure;
 pub mod grpc;
 pub mod host;
+pub mod idempotency;
 pub mod import;
 pub mod inbox;
 pub mod limits;

@@ -7,6 +7,7 @@ mod m20261122_000001_create_outbox;
 mod m20261122_000002_create_inbox;
 mod m20261126_000003_create_role_copy;
 mod m20261126_000004_create_rate_limit;
+mod m20261128_000005_create_idempotency_key;
 
 pub fn messaging() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -25,6 +26,12 @@ pub fn access() -> Vec<Box<dyn MigrationTrait>> {
 /// retention round empties ended windows), right after [`messaging`].
 pub fn limits() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261126_000004_create_rate_limit::Migration)]
+}
+
+/// The idempotency keys of public submissions (`idempotency`), for a service that takes keyed
+/// submissions. Listed after its own migrations.
+pub fn idempotency() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261128_000005_create_idempotency_key::Migration)]
 }
 
 /// The outbox and inbox tables alone, for the platform's own tests.
