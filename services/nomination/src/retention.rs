@@ -4,7 +4,7 @@
 //! other nomination names and who was never thanked goes with it. A nominee's claim link and a
 //! consent link nobody answered go once they expire, with the address an unanswered link was sent
 //! to. Confirmed nominations, the audit log and the recognised are kept: they are what the campaign
-//! is. Files uploaded to a campaign's page are campaign content, not personal data: kept until an
+//! is. A submission's idempotency key goes a day after it came. Files uploaded to a campaign's page are campaign content, not personal data: kept until an
 //! admin removes their item (see [`crate::admin::page_files`]).
 
 use chrono::{DateTime, Utc};
@@ -47,6 +47,8 @@ pub struct Purged {
     pub nominees: u64,
     /// Expired claim links, and expired unanswered consent links with their addresses.
     pub links: u64,
+    /// Idempotency keys of submissions older than a day.
+    pub keys: u64,
 }
 
 /// Deletes, as of `now`, every expired draft and every nomination left unconfirmed for longer than
@@ -131,5 +133,6 @@ pub async fn purge(
         .exec(db)
         .await?
         .rows_affected;
+    purged.keys = valued_platform::idempotency::purge(db, now).await?;
     Ok(purged)
 }

@@ -1,6 +1,7 @@
 //! Conversions between gRPC messages and the service's own types.
 
 use valued_platform::domain::EmailAddress;
+use valued_platform::idempotency::{IdempotencyKey, Keyed};
 use valued_proto::nomination::v1 as pb;
 
 use crate::admin::moderation::{MatchReview, MatchVerdict, Moderation};
@@ -45,13 +46,28 @@ macro_rules! answers {
 }
 
 impl From<pb::SubmitNominationRequest> for SubmitNomination {
+    /// The answers and the draft; the key, which needs checking, is [`keyed_submission`]'s.
     fn from(mut r: pb::SubmitNominationRequest) -> Self {
         let draft_token = given(std::mem::take(&mut r.draft_token));
         Self {
             answers: answers!(r => NominationRequest {}),
             draft_token,
+            key: None,
         }
     }
+}
+
+/// The submission's idempotency key with a digest of everything else it says; `None` without a
+/// key.
+pub fn keyed_submission(r: &pb::SubmitNominationRequest) -> Result<Option<Keyed>, Error> {
+    let key = IdempotencyKey::parse(&r.idempotency_key).map_err(|e| Error::Invalid(vec![e]))?;
+    Ok(key.map(|key| {
+        let answers = pb::SubmitNominationRequest {
+            idempotency_key: String::new(),
+            ..r.clone()
+        };
+        Keyed::new("SubmitNomination", key, &answers)
+    }))
 }
 
 impl From<pb::SaveDraftRequest> for SaveDraft {
@@ -312,7 +328,7 @@ pub fn to_message(n: nomination::Model) -> pb::Nomination {
 /// A draft's answers as the form sent them.
 impl From<NominationRequest> for pb::SubmitNominationRequest {
     fn from(r: NominationRequest) -> Self {
-        answers!(r => pb::SubmitNominationRequest { draft_token: String::new() })
+        answers!(r => pb::SubmitNominationRequest { draft_token: String::new(), idempotency_key: String::new() })
     }
 }
 

@@ -196,10 +196,22 @@ impl NominationService for NominationApi {
         &self,
         request: Request<pb::SubmitNominationRequest>,
     ) -> Result<Response<pb::SubmitNominationResponse>, Status> {
+        let key = convert::keyed_submission(request.get_ref())?;
+        // A repeat is answered before the rate limits: it takes nothing more.
+        if let Some(keyed) = &key
+            && let Some(id) = submit::answered(&self.db, keyed).await?
+        {
+            return Ok(Response::new(pb::SubmitNominationResponse {
+                nomination_id: id.to_string(),
+            }));
+        }
         let email = request.get_ref().nominator_email.clone();
         self.limit(&request, "submit nomination", (NOMINATOR, Some(&email)))
             .await?;
-        let submission = request.into_inner().into();
+        let submission = submit::SubmitNomination {
+            key,
+            ..request.into_inner().into()
+        };
         let id = submit::submit(&self.db, &self.outbox, &submission, self.limits).await?;
         Ok(Response::new(pb::SubmitNominationResponse {
             nomination_id: id.to_string(),

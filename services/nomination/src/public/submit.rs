@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 use valued_platform::domain::{FieldError, match_key};
+use valued_platform::idempotency::{self, Keyed, Seen};
 use valued_platform::outbox::Outbox;
 use valued_proto::events::v1::{NominationConfirmationRequested, NominationDeclined};
 
@@ -29,10 +30,51 @@ pub struct Limits {
     pub per_nominator: u64,
 }
 
-/// A nomination as the nominator sent it, and the draft it completes, if any.
+/// A nomination as the nominator sent it, the draft it completes, if any, and the form's
+/// idempotency key, if it had one.
 pub struct SubmitNomination {
     pub answers: NominationRequest,
     pub draft_token: Option<String>,
+    pub key: Option<Keyed>,
+}
+
+/// The answer already given to a submission with this key and these answers, if any; refused when
+/// the key came before with other answers.
+pub async fn answered(db: &impl sea_orm::ConnectionTrait, keyed: &Keyed) -> Result<Option<Uuid>> {
+    match idempotency::seen(db, keyed).await? {
+        Seen::New => Ok(None),
+        Seen::Answered(id) => Ok(Some(id.parse().map_err(|_| {
+            Error::Database(sea_orm::DbErr::Custom(format!(
+                "an idempotency key answered {id:?}, not a nomination id"
+            )))
+        })?)),
+        Seen::Conflicting => Err(Error::Duplicate(
+            "This form was already sent with other answers. Start a new nomination to send another"
+                .into(),
+        )),
+    }
+}
+
+/// Records `key` (when there is one) with `id` in `txn`; `Some(answer)` when another sending of
+/// the same key was recorded first, after rolling `txn` back: answer that instead.
+async fn claim_key(
+    db: &DatabaseConnection,
+    txn: sea_orm::DatabaseTransaction,
+    key: Option<&Keyed>,
+    id: Uuid,
+) -> Result<std::result::Result<sea_orm::DatabaseTransaction, Uuid>> {
+    let Some(keyed) = key else { return Ok(Ok(txn)) };
+    if idempotency::record(&txn, keyed, &id.to_string(), Utc::now()).await? {
+        return Ok(Ok(txn));
+    }
+    txn.rollback().await?;
+    let first = answered(db, keyed).await?.ok_or_else(|| {
+        Error::Database(sea_orm::DbErr::Custom(
+            "an idempotency key was taken but is not recorded".into(),
+        ))
+    })?;
+    tracing::info!(nomination_id = %first, "a repeated submission answered as the first");
+    Ok(Err(first))
 }
 
 const ALREADY_NOMINATED: &str = "already_nominated";
@@ -46,12 +88,17 @@ async fn decline(
     outbox: &Outbox,
     trust_code: &str,
     event: &NominationDeclined,
+    key: Option<&Keyed>,
 ) -> Result<Uuid> {
-    let txn = db.begin().await?;
+    let id = Uuid::now_v7();
+    let txn = match claim_key(db, db.begin().await?, key, id).await? {
+        Ok(txn) => txn,
+        Err(first) => return Ok(first),
+    };
     outbox.enqueue(&txn, Some(trust_code), event).await?;
     outbox.commit(txn).await?;
     tracing::info!(reason = %event.reason, "nomination declined");
-    Ok(Uuid::now_v7())
+    Ok(id)
 }
 
 /// Validates and stores a nomination with its `nomination.submitted.v1` event, atomically.
@@ -161,7 +208,14 @@ pub async fn submit(
         limit,
     };
     if already >= limit {
-        return decline(db, outbox, &trust.code, &declined(LIMIT_REACHED)).await;
+        return decline(
+            db,
+            outbox,
+            &trust.code,
+            &declined(LIMIT_REACHED),
+            submission.key.as_ref(),
+        )
+        .await;
     }
 
     let id = Uuid::now_v7();
@@ -177,7 +231,12 @@ pub async fn submit(
         ),
     };
     let event = declined(ALREADY_NOMINATED);
-    let txn = db.begin().await?;
+    // The key first: a second sending of it waits here for the first to commit, then is answered
+    // as the first was.
+    let txn = match claim_key(db, db.begin().await?, submission.key.as_ref(), id).await? {
+        Ok(txn) => txn,
+        Err(first) => return Ok(first),
+    };
     let nominee_id = match &nomination.nominee {
         NomineeIdentity::Named(name) => Some(
             nominee_for(
@@ -239,7 +298,7 @@ pub async fn submit(
         return match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 txn.rollback().await?;
-                decline(db, outbox, &trust.code, &event).await
+                decline(db, outbox, &trust.code, &event, submission.key.as_ref()).await
             }
             _ => Err(Error::Database(error)),
         };

@@ -9,6 +9,7 @@ mod drafts_and_matches;
 mod duplicates;
 mod erasure;
 mod helpers;
+mod idempotency;
 mod insight;
 mod learning_routes;
 mod lifecycle;

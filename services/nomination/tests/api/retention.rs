@@ -91,6 +91,7 @@ async fn unconfirmed_nominations_and_expired_drafts_go_after_their_time_and_conf
             unconfirmed: 1,
             nominees: 1,
             links: 0,
+            keys: 0,
         }
     );
     assert_eq!(app.stored(&confirmed).await.status, "pending");

@@ -67,6 +67,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000120_trust_learning_route::Migration));
         migrations.push(Box::new(m20261127_000125_campaign_file::Migration));
         migrations.push(Box::new(m20261127_000135_organisation_import::Migration));
+        migrations.extend(valued_platform::migrations::idempotency());
         migrations
     }
 }
