@@ -91,14 +91,19 @@ impl Clients {
 
     /// The campaign with this slug; `NotFound` when there is none.
     pub async fn campaign(&self, slug: &str) -> Result<Campaign> {
-        self.nomination
-            .clone()
-            .get_campaign(GetCampaignRequest { slug: slug.into() })
-            .await
-            .map_err(|status| GatewayError::from_status(NOMINATION, status))?
-            .into_inner()
-            .campaign
-            .ok_or(GatewayError::NotFound)
+        crate::retry::idempotent("get campaign", || {
+            let mut nomination = self.nomination.clone();
+            async move {
+                nomination
+                    .get_campaign(GetCampaignRequest { slug: slug.into() })
+                    .await
+            }
+        })
+        .await
+        .map_err(|status| GatewayError::from_status(NOMINATION, status))?
+        .into_inner()
+        .campaign
+        .ok_or(GatewayError::NotFound)
     }
 
     /// Counts an open of the learning route the request names (a campaign's by its slug, or a

@@ -32,6 +32,13 @@ pub enum GatewayError {
         service: &'static str,
         status: Status,
     },
+    /// A form's submission did not reach its service within the retry budget. The form carried an
+    /// idempotency key, so sending it again is safe.
+    #[error("{service} did not take a submission: {status}")]
+    NotSent {
+        service: &'static str,
+        status: Status,
+    },
     /// A service answered with an error the page cannot explain to the user.
     #[error("{service} failed: {status}")]
     Upstream {
@@ -72,7 +79,7 @@ impl GatewayError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::NotSent { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { .. } | Self::Template(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -116,6 +123,15 @@ impl GatewayError {
                 ],
                 link: None,
             },
+            Self::NotSent { .. } => ErrorPage {
+                title: "Sorry, your form could not be sent",
+                paragraphs: &[
+                    "The service that takes it is busy or restarting.",
+                    "Your answers are not lost: go back to the previous page with your browser's back button and send them again in a few minutes.",
+                    "If the first sending did reach us, sending again will not send it twice.",
+                ],
+                link: None,
+            },
             Self::Unavailable { .. }
             | Self::Upstream { .. }
             | Self::Template(_)
@@ -149,7 +165,9 @@ impl IntoResponse for GatewayError {
             Self::Forbidden { .. } | Self::BadRequest(_) | Self::TooManyRequests { .. } => {
                 tracing::info!(error = %self, "refused")
             }
-            Self::Unavailable { .. } => tracing::warn!(error = %self, "dependency unavailable"),
+            Self::Unavailable { .. } | Self::NotSent { .. } => {
+                tracing::warn!(error = %self, "dependency unavailable")
+            }
             _ => tracing::error!(error = %self, "request failed"),
         }
         let page = self.page();

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod retry;
 pub mod routes;
 pub mod session;
 pub mod templates;

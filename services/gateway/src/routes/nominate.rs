@@ -24,6 +24,7 @@ use view::{Shown, render};
 use super::forms::{self, PathParams, PublicForm, PublicPost, Sender};
 use crate::clients::{Clients, NOMINATION};
 use crate::error::{GatewayError, Result, rate_limited};
+use crate::retry;
 use crate::routes::campaign_view::CampaignView;
 use crate::routes::page::{self, see_other, segment};
 
@@ -117,21 +118,26 @@ pub async fn submit(
     State(clients): State<Clients>,
     Path(slug): Path<String>,
     headers: HeaderMap,
-    PublicForm { mut form, sender }: PublicForm<NominationForm>,
+    PublicForm { form, sender }: PublicForm<NominationForm>,
 ) -> Result<Response> {
     if sender == Sender::Bot {
         return thanked(&slug);
     }
+    let mut form = form;
     // The form names its campaign; without it (a client that did not render the form), the
     // address does. The service checks that the campaign exists and is open.
     if form.campaign_id.is_empty() {
         form.campaign_id = clients.campaign(&slug).await?.id;
     }
-    let submitted = clients
-        .nomination
-        .clone()
-        .submit_nomination(form.to_request())
-        .await;
+    // The key makes the submission safe to send again: across a restart of the service here, and
+    // from the user's browser after a failure.
+    let mut form = form.keyed();
+    let request = form.to_request();
+    let submitted = retry::idempotent("submit nomination", || {
+        let (mut nomination, request) = (clients.nomination.clone(), request.clone());
+        async move { nomination.submit_nomination(request).await }
+    })
+    .await;
     let status = match submitted {
         Ok(response) => {
             return see_other(&format!(
@@ -157,6 +163,14 @@ pub async fn submit(
             vec![FieldError::new("", status.message())]
         }
         _ if rate_limited(&status) => vec![FieldError::new("", status.message())],
+        // Still away after every retry: the answers stay in the browser with their key, so
+        // sending them again makes one nomination whatever became of these attempts.
+        _ if retry::transient(&status) => {
+            return Err(GatewayError::NotSent {
+                service: NOMINATION,
+                status,
+            });
+        }
         _ => return Err(GatewayError::from_status(NOMINATION, status)),
     };
     tracing::info!(fields = errors.len(), "nomination refused");

@@ -32,6 +32,9 @@ pub struct NominationForm {
     pub relationship: String,
     /// The saved draft these answers continue, if any.
     pub draft_token: String,
+    /// Made when Check your answers is first shown and sent with the submission, so that sending
+    /// it again (a retry, a double click, a resend) never makes a second nomination.
+    pub idempotency_key: String,
     // What the form asks of the gateway, not answers.
     #[serde(skip_serializing)]
     pub csrf_token: String,
@@ -50,7 +53,7 @@ pub struct NominationForm {
 
 impl NominationForm {
     /// Every answer with its field name, in page order.
-    pub fn answers(&self) -> [(&'static str, &str); 16] {
+    pub fn answers(&self) -> [(&'static str, &str); 17] {
         [
             ("campaign_id", &self.campaign_id),
             ("category_id", &self.category_id),
@@ -68,7 +71,17 @@ impl NominationForm {
             ("nominator_email", &self.nominator_email),
             ("relationship", &self.relationship),
             ("draft_token", &self.draft_token),
+            ("idempotency_key", &self.idempotency_key),
         ]
+    }
+
+    /// These answers with an idempotency key: the one they carry, or a new one.
+    pub fn keyed(&self) -> Self {
+        let mut form = self.clone();
+        if form.idempotency_key.trim().is_empty() {
+            form.idempotency_key = uuid::Uuid::new_v4().to_string();
+        }
+        form
     }
 
     /// The answers a form carries in hidden fields: every one given, except those of `shown` (the
@@ -119,6 +132,7 @@ impl NominationForm {
             },
             team: kind == TEAM,
             draft_token: self.draft_token.clone(),
+            idempotency_key: self.idempotency_key.clone(),
         }
     }
 

@@ -29,7 +29,7 @@ pub fn render(
 ) -> Result<Response> {
     form_page(headers, status_for(errors), |token| match shown {
         Shown::Page(page) => pages::render_page(page, campaign, form, errors, token),
-        Shown::Check => pages::render_check(campaign, form, errors, token),
+        Shown::Check => pages::render_check(campaign, &form.keyed(), errors, token),
         Shown::Save => pages::render_save(campaign, form, errors, token),
     })
 }
