@@ -17,6 +17,7 @@ mod newcomer;
 mod public_vote;
 mod rate_limits;
 mod recovery;
+mod restarts;
 mod settings;
 mod sign_in_by_email;
 mod story_in_browser;
