@@ -222,11 +222,13 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def reference_errors(docs):
+def reference_errors(docs, overlay):
     """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments, RabbitMQ
-    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store."""
+    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store. A Deployment
+    an autoscaler owns sets no `replicas` (every `kubectl apply` would reset the autoscaler's count
+    to it), except in `dev`, where one replica is the autoscaler's minimum anyway."""
     templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
-    deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     databases = {d["metadata"]["name"]: d for d in docs
                  if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
@@ -241,8 +243,11 @@ def reference_errors(docs):
             if selector.get("app.kubernetes.io/name") in operator_pods:
                 continue
         elif d["kind"] == "HorizontalPodAutoscaler":
-            if d["spec"]["scaleTargetRef"]["name"] not in deployments:
-                errors.append(f"{name}: no Deployment {d['spec']['scaleTargetRef']['name']}")
+            target = d["spec"]["scaleTargetRef"]["name"]
+            if target not in deployments:
+                errors.append(f"{name}: no Deployment {target}")
+            elif "replicas" in deployments[target]["spec"] and overlay != "dev":
+                errors.append(f"{name}: Deployment {target} sets replicas, which the autoscaler owns")
             continue
         elif d["kind"] == "ScheduledBackup":
             cluster = databases.get(d["spec"]["cluster"]["name"])
@@ -274,7 +279,7 @@ for path in files:
         for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
-    for err in reference_errors(docs):
+    for err in reference_errors(docs, overlay):
         failures += 1
         print(f"FAIL {overlay} {err}")
 
