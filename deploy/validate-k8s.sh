@@ -3,7 +3,8 @@
 # document, and the restore examples in k8s/restore, offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
-#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup), which
+#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup,
+#     KEDA ScaledObject and TriggerAuthentication), which
 #     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
 #     `jsonschema`;
 #   - a kind with neither fails;
@@ -179,6 +180,9 @@ def secret_errors(doc):
     if doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
         return [f"{path}: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
                 for path, ref in secret_refs(doc["spec"]) if f"`{ref['name']}`" not in secrets_table]
+    if doc["kind"] == "TriggerAuthentication":
+        return [f"secretTargetRef: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
+                for ref in doc["spec"].get("secretTargetRef", []) if f"`{ref['name']}`" not in secrets_table]
     spec = pod_spec(doc)
     if spec is None:
         return []
@@ -232,8 +236,17 @@ def reference_errors(docs, overlay):
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     databases = {d["metadata"]["name"]: d for d in docs
                  if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
+    trigger_auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
+    # A Deployment scaled by two autoscalers (an HPA and a ScaledObject, whose KEDA makes another
+    # HPA) is fought over; KEDA's admission webhook refuses it, and so does this.
+    scalers = {}
+    for d in docs:
+        if d["kind"] == "HorizontalPodAutoscaler" or d["kind"] == "ScaledObject":
+            scalers.setdefault(d["spec"]["scaleTargetRef"]["name"], []).append(
+                f"{d['kind']}/{d['metadata']['name']}")
+    errors = [f"Deployment/{target}: scaled by {' and '.join(by)}; keep one"
+              for target, by in sorted(scalers.items()) if len(by) > 1]
     operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
-    errors = []
     for d in docs:
         name = f"{d['kind']}/{d['metadata']['name']}"
         if d["kind"] == "Service":
@@ -248,6 +261,19 @@ def reference_errors(docs, overlay):
                 errors.append(f"{name}: no Deployment {target}")
             elif "replicas" in deployments[target]["spec"] and overlay != "dev":
                 errors.append(f"{name}: Deployment {target} sets replicas, which the autoscaler owns")
+            continue
+        elif d["kind"] == "ScaledObject":
+            ref = d["spec"]["scaleTargetRef"]
+            if ref.get("kind", "Deployment") != "Deployment" or ref["name"] not in deployments:
+                errors.append(f"{name}: no Deployment {ref['name']}")
+            elif "replicas" in deployments[ref["name"]]["spec"] and overlay != "dev":
+                errors.append(f"{name}: Deployment {ref['name']} sets replicas, which the autoscaler owns")
+            for t in d["spec"]["triggers"]:
+                auth = t.get("authenticationRef", {})
+                if auth and auth.get("kind", "TriggerAuthentication") == "TriggerAuthentication" \
+                        and auth["name"] not in trigger_auths:
+                    errors.append(f"{name}: trigger {t.get('name', t['type'])}: no TriggerAuthentication "
+                                  f"{auth['name']}")
             continue
         elif d["kind"] == "ScheduledBackup":
             cluster = databases.get(d["spec"]["cluster"]["name"])
