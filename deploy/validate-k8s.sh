@@ -196,6 +196,15 @@ def secret_errors(doc):
             parts = re.findall(r"\$\((\w+)\)", e.get("value", ""))
             if not parts or not all(part in from_secret for part in parts):
                 errors.append(f"container {c['name']}: {e['name']} must come from a Secret")
+        # $(NAME) expands only to a variable defined earlier in the list; otherwise it stays as
+        # written, and a URL composed of it is wrong at run time only.
+        defined = set()
+        for e in env:
+            for part in re.findall(r"\$\((\w+)\)", e.get("value", "")):
+                if part not in defined:
+                    errors.append(f"container {c['name']}: {e['name']} uses $({part}), which is not "
+                                  "defined before it")
+            defined.add(e["name"])
         for e in env:
             ref = e.get("valueFrom", {}).get("secretKeyRef")
             if ref and f"`{ref['name']}`" not in secrets_table:
@@ -274,6 +283,10 @@ def reference_errors(docs, overlay):
                         and auth["name"] not in trigger_auths:
                     errors.append(f"{name}: trigger {t.get('name', t['type'])}: no TriggerAuthentication "
                                   f"{auth['name']}")
+            continue
+        elif d["kind"] == "Pooler":
+            if d["spec"]["cluster"]["name"] not in databases:
+                errors.append(f"{name}: no Cluster {d['spec']['cluster']['name']}")
             continue
         elif d["kind"] == "ScheduledBackup":
             cluster = databases.get(d["spec"]["cluster"]["name"])
