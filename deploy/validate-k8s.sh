@@ -207,7 +207,10 @@ def secret_errors(doc):
             defined.add(e["name"])
         for e in env:
             ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if ref and f"`{ref['name']}`" not in secrets_table:
+            if ref and ref["name"] == "rabbitmq-default-user":
+                errors.append(f"container {c['name']}: reads the broker administrator's Secret; use the "
+                              "service's own broker user (base/rabbitmq-users.yaml)")
+            elif ref and f"`{ref['name']}`" not in secrets_table:
                 errors.append(f"container {c['name']}: the Secret {ref['name']} is missing from "
                               "k8s/README.md's Secrets table")
     return errors
@@ -246,6 +249,8 @@ def reference_errors(docs, overlay):
     databases = {d["metadata"]["name"]: d for d in docs
                  if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
     trigger_auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
+    broker_users = {d["metadata"]["name"] for d in docs
+                    if d["kind"] == "User" and d["apiVersion"].startswith("rabbitmq.com/")}
     # A Deployment scaled by two autoscalers (an HPA and a ScaledObject, whose KEDA makes another
     # HPA) is fought over; KEDA's admission webhook refuses it, and so does this.
     scalers = {}
@@ -296,7 +301,13 @@ def reference_errors(docs, overlay):
             elif method == "barmanObjectStore" and "barmanObjectStore" not in cluster["spec"].get("backup", {}):
                 errors.append(f"{name}: Cluster {cluster['metadata']['name']} has no backup.barmanObjectStore")
             continue
-        elif d["kind"] == "Policy" and d["apiVersion"].startswith("rabbitmq.com/"):
+        elif d["kind"] in ("Policy", "User", "Permission") and d["apiVersion"].startswith("rabbitmq.com/"):
+            if d["kind"] == "Permission":
+                user = d["spec"].get("userReference", {}).get("name")
+                if ("user" in d["spec"]) == (user is not None):
+                    errors.append(f"{name}: give exactly one of user and userReference")
+                elif user is not None and user not in broker_users:
+                    errors.append(f"{name}: no User {user}")
             ref = d["spec"]["rabbitmqClusterReference"]
             if ref.get("name") and "namespace" not in ref and ref["name"] not in brokers:
                 errors.append(f"{name}: no RabbitmqCluster {ref['name']}")
