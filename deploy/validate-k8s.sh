@@ -126,10 +126,26 @@ def resource_name_errors(node, path=""):
     return errors
 
 
-def pod_spec(doc):
-    if doc["kind"] in ("Deployment", "Job"):
-        return doc["spec"]["template"]["spec"]
+def pod_template(doc):
+    """The pod template of a workload of ours: every built-in kind that makes pods (the operators'
+    custom resources make theirs themselves)."""
+    kind = doc.get("kind")
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"):
+        return doc["spec"]["template"]
+    if kind == "CronJob":
+        return doc["spec"]["jobTemplate"]["spec"]["template"]
+    if kind == "Pod":
+        return doc
     return None
+
+
+def pod_spec(doc):
+    template = pod_template(doc)
+    return None if template is None else template["spec"]
+
+
+def all_containers(spec):
+    return spec.get("initContainers", []) + spec["containers"]
 
 
 def rule_errors(doc):
@@ -143,7 +159,7 @@ def rule_errors(doc):
         errors.append("pod securityContext needs runAsNonRoot and seccompProfile RuntimeDefault")
     if spec.get("automountServiceAccountToken") is not False:
         errors.append("automountServiceAccountToken must be false")
-    for c in spec["containers"]:
+    for c in all_containers(spec):
         sc = c.get("securityContext", {})
         if not (sc.get("allowPrivilegeEscalation") is False and sc.get("readOnlyRootFilesystem")
                 and sc.get("capabilities", {}).get("drop") == ["ALL"]):
@@ -151,6 +167,8 @@ def rule_errors(doc):
         res = c.get("resources", {})
         if not (res.get("requests") and res.get("limits")):
             errors.append(f"container {c['name']}: requests and limits required")
+        if c in spec.get("initContainers", []):
+            continue
         if doc["kind"] == "Deployment" and not (c.get("readinessProbe") and c.get("livenessProbe")):
             errors.append(f"container {c['name']}: readiness and liveness probes required")
         if doc["kind"] == "Deployment":
@@ -170,24 +188,57 @@ readme = pathlib.Path("k8s/README.md").read_text()
 secrets_table = readme.split("\n## Secrets", 1)[1].split("\n## ", 1)[0]
 
 
-def secret_errors(doc):
+def pod_secret_refs(spec):
+    """(where, name) of every Secret a pod reads: env secretKeyRef, envFrom secretRef, secret and
+    projected volumes, image pull secrets."""
+    refs = []
+    for c in all_containers(spec):
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                refs.append((f"container {c['name']}: {e['name']}", ref["name"]))
+        for e in c.get("envFrom", []):
+            if "secretRef" in e:
+                refs.append((f"container {c['name']}: envFrom", e["secretRef"]["name"]))
+    for v in spec.get("volumes", []):
+        if "secret" in v:
+            refs.append((f"volume {v['name']}", v["secret"]["secretName"]))
+        for source in v.get("projected", {}).get("sources", []):
+            if "secret" in source:
+                refs.append((f"volume {v['name']}", source["secret"]["name"]))
+    refs += [("imagePullSecrets", ref["name"]) for ref in spec.get("imagePullSecrets", [])]
+    return refs
+
+
+def secret_errors(doc, rendered_secrets):
     """A setting that holds a secret is read from a Secret, or composed only of variables that are
-    (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod reads is
-    in k8s/README.md's Secrets table, so that whoever installs Valued knows to make it."""
+    (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod (or a
+    Cluster, or KEDA) reads is rendered with it or in k8s/README.md's Secrets table, so that whoever
+    installs Valued knows to make it."""
+    def unknown(name):
+        return name not in rendered_secrets and f"`{name}`" not in secrets_table
+
+    missing = "is neither rendered nor in k8s/README.md's Secrets table"
     if doc["kind"] == "ConfigMap":
         return [f"{key}: a secret setting in a ConfigMap; read it from a Secret"
                 for key in doc.get("data", {}) if SECRET_SETTING.match(key)]
     if doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
-        return [f"{path}: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
-                for path, ref in secret_refs(doc["spec"]) if f"`{ref['name']}`" not in secrets_table]
+        return [f"{path}: the Secret {ref['name']} {missing}"
+                for path, ref in secret_refs(doc["spec"]) if unknown(ref["name"])]
     if doc["kind"] == "TriggerAuthentication":
-        return [f"secretTargetRef: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
-                for ref in doc["spec"].get("secretTargetRef", []) if f"`{ref['name']}`" not in secrets_table]
+        return [f"secretTargetRef: the Secret {ref['name']} {missing}"
+                for ref in doc["spec"].get("secretTargetRef", []) if unknown(ref["name"])]
     spec = pod_spec(doc)
     if spec is None:
         return []
     errors = []
-    for c in spec["containers"]:
+    for where, name in pod_secret_refs(spec):
+        if name == "rabbitmq-default-user":
+            errors.append(f"{where}: reads the broker administrator's Secret; use the service's own "
+                          "broker user (base/rabbitmq-users.yaml)")
+        elif unknown(name):
+            errors.append(f"{where}: the Secret {name} {missing}")
+    for c in all_containers(spec):
         env = c.get("env", [])
         from_secret = {e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
         for e in env:
@@ -205,14 +256,6 @@ def secret_errors(doc):
                     errors.append(f"container {c['name']}: {e['name']} uses $({part}), which is not "
                                   "defined before it")
             defined.add(e["name"])
-        for e in env:
-            ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if ref and ref["name"] == "rabbitmq-default-user":
-                errors.append(f"container {c['name']}: reads the broker administrator's Secret; use the "
-                              "service's own broker user (base/rabbitmq-users.yaml)")
-            elif ref and f"`{ref['name']}`" not in secrets_table:
-                errors.append(f"container {c['name']}: the Secret {ref['name']} is missing from "
-                              "k8s/README.md's Secrets table")
     return errors
 
 
@@ -243,7 +286,7 @@ def reference_errors(docs, overlay):
     policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store. A Deployment
     an autoscaler owns sets no `replicas` (every `kubectl apply` would reset the autoscaler's count
     to it), except in `dev`, where one replica is the autoscaler's minimum anyway."""
-    templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
+    templates = [pod_template(d)["metadata"].get("labels", {}) for d in docs if pod_template(d) is not None]
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     databases = {d["metadata"]["name"]: d for d in docs
@@ -323,10 +366,11 @@ failures, total = 0, 0
 for path in files:
     overlay = pathlib.Path(path).stem
     docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    rendered_secrets = {d["metadata"]["name"] for d in docs if d.get("kind") == "Secret"}
     for doc in docs:
         total += 1
         name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc):
+        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc, rendered_secrets):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
     for err in reference_errors(docs, overlay):
