@@ -362,6 +362,98 @@ def reference_errors(docs, overlay):
     return errors
 
 
+def pods(docs):
+    """(labels, ports) of every kind of pod the render makes: the pod templates, and the pods the
+    operators make from their custom resources, with the labels and ports they give them
+    (CloudNativePG instances and PgBouncer poolers, RabbitMQ nodes). Ports are numbers and names."""
+    found = []
+    for d in docs:
+        template = pod_template(d)
+        if template is not None:
+            ports = set()
+            for c in all_containers(template["spec"]):
+                for port in c.get("ports", []):
+                    ports |= {port["containerPort"], port.get("name")} - {None}
+            found.append((template["metadata"].get("labels", {}), ports))
+        elif d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/"):
+            found.append(({"cnpg.io/cluster": d["metadata"]["name"], "cnpg.io/podRole": "instance"},
+                          {5432, "postgresql", 8000, "status", 9187, "metrics"}))
+        elif d["kind"] == "Pooler":
+            found.append(({"cnpg.io/cluster": d["spec"]["cluster"]["name"], "cnpg.io/podRole": "pooler",
+                           "cnpg.io/poolerName": d["metadata"]["name"]}, {5432, "pgbouncer", 9127, "metrics"}))
+        elif d["kind"] == "RabbitmqCluster":
+            found.append(({"app.kubernetes.io/name": d["metadata"]["name"],
+                           "app.kubernetes.io/component": "rabbitmq", "app.kubernetes.io/part-of": "rabbitmq"},
+                          {5672, "amqp", 15672, "management", 15692, "prometheus", 4369, "epmd",
+                           25672, "cluster-links"}))
+    return found
+
+
+def label_selector_matches(selector, labels):
+    """A LabelSelector (matchLabels and matchExpressions); the empty selector matches every pod."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) \
+                or (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def network_errors(docs):
+    """NetworkPolicies select pods that exist, their peers in this namespace (a podSelector without a
+    namespaceSelector) too, and each port they allow is one those pods have (for ingress, the
+    selected pods; for egress to pods, the peers'); a Service's target ports are its pods' ports. A
+    policy or a Service that selects nothing, or names a port no pod listens on, allows nothing
+    and fails only at run time."""
+    known = pods(docs)
+    errors = []
+
+    def selected(selector):
+        return [ports for labels, ports in known if label_selector_matches(selector, labels)]
+
+    def port_errors(where, rule_ports, targets, whose):
+        return [f"{where}: no {whose} has port {port['port']}" for port in rule_ports
+                if "port" in port and not any(port["port"] in ports for ports in targets)]
+
+    for d in docs:
+        name = f"{d['kind']}/{d['metadata']['name']}"
+        if d["kind"] == "Service" and d["spec"].get("selector"):
+            targets = selected({"matchLabels": d["spec"]["selector"]})
+            for port in d["spec"].get("ports", []):
+                target = port.get("targetPort", port["port"])
+                if targets and not any(target in ports for ports in targets):
+                    errors.append(f"{name}: port {port.get('name', port['port'])}: no selected pod has "
+                                  f"port {target}")
+        if d["kind"] != "NetworkPolicy":
+            continue
+        spec = d["spec"]
+        targets = selected(spec["podSelector"])
+        if not targets:
+            errors.append(f"{name}: podSelector {spec['podSelector']} selects no pod")
+            continue
+        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+            for i, rule in enumerate(spec.get(direction, [])):
+                where = f"{name}: {direction}.{i}"
+                peer_ports = []
+                for peer in rule.get(peers_key, []):
+                    if "podSelector" in peer and "namespaceSelector" not in peer:
+                        matched = selected(peer["podSelector"])
+                        if not matched:
+                            errors.append(f"{where}: podSelector {peer['podSelector']} selects no pod")
+                        peer_ports += matched
+                    else:
+                        peer_ports = None if direction == "egress" else peer_ports
+                        if direction == "egress":
+                            break
+                if direction == "ingress":
+                    errors += port_errors(where, rule.get("ports", []), targets, "pod the policy selects")
+                elif rule.get(peers_key) and peer_ports:
+                    errors += port_errors(where, rule.get("ports", []), peer_ports, "destination pod")
+    return errors
+
+
 failures, total = 0, 0
 for path in files:
     overlay = pathlib.Path(path).stem
@@ -373,7 +465,7 @@ for path in files:
         for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc, rendered_secrets):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
-    for err in reference_errors(docs, overlay):
+    for err in reference_errors(docs, overlay) + network_errors(docs):
         failures += 1
         print(f"FAIL {overlay} {err}")
 
