@@ -3,14 +3,16 @@
 # document, and the restore examples in k8s/restore, offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
-#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup,
-#     KEDA ScaledObject and TriggerAuthentication), which
+#   - custom resources (RabbitmqCluster, RabbitMQ Policy, User and Permission, CloudNativePG Cluster,
+#     ScheduledBackup and Pooler, KEDA ScaledObject and TriggerAuthentication), which
 #     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
 #     `jsonschema`;
 #   - a kind with neither fails;
-# plus a few project rules (restricted securityContext, probes, a preStop pause, resources, selectors
-# that select something, no default broker credentials, every secret setting read from a Secret that
-# k8s/README.md lists). Installs its tools into target/k8s-validate/venv.
+# plus the project rules listed in k8s/README.md ("Render and validate"): the restricted
+# securityContext on every pod template, probes, a preStop pause, resources, selectors and network
+# policies that select real pods and ports, every Secret read known, every secret setting read from
+# a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo,
+# and builds `valued` on the first run). Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -70,6 +72,7 @@ done
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 import jsonschema
@@ -454,6 +457,78 @@ def network_errors(docs):
     return errors
 
 
+# What a value read from a Secret, an optional ConfigMap or the downward API stands for when the
+# settings are checked: a string first; where the loader wants another type for that setting (a
+# boolean, a number), "1", which it reads as either.
+PLACEHOLDERS = ("placeholder", "1")
+
+
+def container_settings(docs):
+    """(where, {NAME: VALUE}) of the VALUED__ variables of every container: ConfigMaps through
+    envFrom, then env (a later entry wins, as in Kubernetes), values from Secrets, optional or
+    missing ConfigMap keys and the downward API as a placeholder."""
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+    found = []
+    for d in docs:
+        spec = pod_spec(d)
+        if spec is None:
+            continue
+        for c in all_containers(spec):
+            variables = {}
+            for source in c.get("envFrom", []):
+                if "configMapRef" in source:
+                    for key, value in configmaps.get(source["configMapRef"]["name"], {}).items():
+                        variables[source.get("prefix", "") + key] = value
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("configMapKeyRef")
+                if "valueFrom" not in e:
+                    variables[e["name"]] = e.get("value", "")
+                elif ref and ref["key"] in configmaps.get(ref["name"], {}):
+                    variables[e["name"]] = configmaps[ref["name"]][ref["key"]]
+                else:
+                    variables[e["name"]] = PLACEHOLDERS
+            variables = {k: v if isinstance(v, tuple) else v.replace("\n", " ")
+                         for k, v in variables.items() if k.startswith("VALUED__")}
+            if variables:
+                found.append((f"{d['kind']}/{d['metadata']['name']} container {c['name']}", variables))
+    return found
+
+
+def check_settings(variables):
+    """None if `valued check-settings` accepts `variables`, else its one-line complaint. A variable
+    whose value is unknown here (a tuple of placeholders) takes the next placeholder while the loader
+    refuses the current one for its type."""
+    chosen = {k: v[0] if isinstance(v, tuple) else v for k, v in variables.items()}
+    while True:
+        lines = "".join(f"{k}={v}\n" for k, v in sorted(chosen.items()))
+        run = subprocess.run(["cargo", "run", "-q", "--locked", "-p", "valued", "--", "check-settings"],
+                             input=lines, capture_output=True, text=True)
+        if run.returncode == 0:
+            return None
+        complaint = run.stderr.strip() or f"exit {run.returncode}"
+        key = re.search(r"for key `([\w.]+)`", complaint)
+        name = "VALUED__" + key.group(1).upper().replace(".", "__") if key else None
+        options = variables.get(name)
+        if not isinstance(options, tuple) or options.index(chosen[name]) + 1 == len(options):
+            return complaint.splitlines()[-1]
+        chosen[name] = options[options.index(chosen[name]) + 1]
+
+
+def settings_errors(checks):
+    """Every VALUED__ variable a manifest gives a container is a setting `valued` knows, with a value
+    of its type: `valued check-settings` loads them over the defaults as `valued serve` would (and
+    refuses an unknown name, naming the known one it nearly is)."""
+    errors, verdicts = [], {}
+    for overlay, where, variables in checks:
+        key = repr(sorted(variables.items()))
+        if key not in verdicts:
+            verdicts[key] = check_settings(variables)
+        if verdicts[key] is not None:
+            errors.append(f"{overlay} {where}: {verdicts[key]}")
+    return errors
+
+
+settings_checks = []
 failures, total = 0, 0
 for path in files:
     overlay = pathlib.Path(path).stem
@@ -468,6 +543,11 @@ for path in files:
     for err in reference_errors(docs, overlay) + network_errors(docs):
         failures += 1
         print(f"FAIL {overlay} {err}")
+    settings_checks += [(overlay, where, variables) for where, variables in container_settings(docs)]
+
+for err in settings_errors(settings_checks):
+    failures += 1
+    print(f"FAIL {err}")
 
 if failures:
     print(f"k8s: {failures} failures in {total} documents across {len(files)} files (overlays and restore examples)")
