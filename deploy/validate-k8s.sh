@@ -528,6 +528,19 @@ def settings_errors(checks):
     return errors
 
 
+def vote_week_errors(rendered):
+    """overlays/vote-week raises the floor of voting's and the gateway's autoscalers above
+    production's: a kustomize patch whose target matches nothing changes nothing, silently."""
+    if not {"production", "vote-week"} <= rendered.keys():
+        return []
+    floors = {overlay: {d["metadata"]["name"]: d["spec"].get("minReplicas", 1) for d in docs
+                        if d["kind"] == "HorizontalPodAutoscaler"} for overlay, docs in rendered.items()}
+    return [f"vote-week: the {name} autoscaler's minReplicas ({floors['vote-week'].get(name)}) is not above "
+            f"production's ({floors['production'].get(name)})" for name in ("voting", "gateway")
+            if not floors["vote-week"].get(name, 0) > floors["production"].get(name, 0)]
+
+
+rendered_docs = {}
 settings_checks = []
 failures, total = 0, 0
 for path in files:
@@ -544,8 +557,9 @@ for path in files:
         failures += 1
         print(f"FAIL {overlay} {err}")
     settings_checks += [(overlay, where, variables) for where, variables in container_settings(docs)]
+    rendered_docs[overlay] = docs
 
-for err in settings_errors(settings_checks):
+for err in vote_week_errors(rendered_docs) + settings_errors(settings_checks):
     failures += 1
     print(f"FAIL {err}")
 
