@@ -289,7 +289,8 @@ def reference_errors(docs, overlay):
     policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store. A Deployment
     an autoscaler owns sets no `replicas` (every `kubectl apply` would reset the autoscaler's count
     to it), except in `dev`, where one replica is the autoscaler's minimum anyway."""
-    templates = [pod_template(d)["metadata"].get("labels", {}) for d in docs if pod_template(d) is not None]
+    # Pod templates, and the pods the operators make (RabbitMQ nodes, PostgreSQL instances, poolers).
+    templates = [labels for labels, _ in pods(docs)]
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     databases = {d["metadata"]["name"]: d for d in docs
@@ -306,15 +307,12 @@ def reference_errors(docs, overlay):
                 f"{d['kind']}/{d['metadata']['name']}")
     errors = [f"Deployment/{target}: scaled by {' and '.join(by)}; keep one"
               for target, by in sorted(scalers.items()) if len(by) > 1]
-    operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
     for d in docs:
         name = f"{d['kind']}/{d['metadata']['name']}"
         if d["kind"] == "Service":
             selector = d["spec"].get("selector", {})
         elif d["kind"] == "PodDisruptionBudget":
             selector = d["spec"]["selector"].get("matchLabels", {})
-            if selector.get("app.kubernetes.io/name") in operator_pods:
-                continue
         elif d["kind"] == "HorizontalPodAutoscaler":
             target = d["spec"]["scaleTargetRef"]["name"]
             if target not in deployments:
@@ -361,7 +359,7 @@ def reference_errors(docs, overlay):
         else:
             continue
         if not any(selects(selector, labels) for labels in templates):
-            errors.append(f"{name}: selector {selector} matches no pod template")
+            errors.append(f"{name}: selector {selector} matches no pod")
     return errors
 
 
