@@ -437,7 +437,7 @@ def network_errors(docs):
         for direction, peers_key in (("ingress", "from"), ("egress", "to")):
             for i, rule in enumerate(spec.get(direction, [])):
                 where = f"{name}: {direction}.{i}"
-                peer_ports = []
+                peer_ports, elsewhere = [], False
                 for peer in rule.get(peers_key, []):
                     if "podSelector" in peer and "namespaceSelector" not in peer:
                         matched = selected(peer["podSelector"])
@@ -445,12 +445,10 @@ def network_errors(docs):
                             errors.append(f"{where}: podSelector {peer['podSelector']} selects no pod")
                         peer_ports += matched
                     else:
-                        peer_ports = None if direction == "egress" else peer_ports
-                        if direction == "egress":
-                            break
+                        elsewhere = True  # another namespace or an address block: ports unknown here
                 if direction == "ingress":
                     errors += port_errors(where, rule.get("ports", []), targets, "pod the policy selects")
-                elif rule.get(peers_key) and peer_ports:
+                elif peer_ports and not elsewhere:
                     errors += port_errors(where, rule.get("ports", []), peer_ports, "destination pod")
     return errors
 
