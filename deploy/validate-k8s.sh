@@ -3,13 +3,16 @@
 # document, and the restore examples in k8s/restore, offline:
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
-#   - custom resources (RabbitmqCluster, RabbitMQ Policy, CloudNativePG Cluster and ScheduledBackup), which
+#   - custom resources (RabbitmqCluster, RabbitMQ Policy, User and Permission, CloudNativePG Cluster,
+#     ScheduledBackup and Pooler, KEDA ScaledObject and TriggerAuthentication), which
 #     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
 #     `jsonschema`;
 #   - a kind with neither fails;
-# plus a few project rules (restricted securityContext, probes, a preStop pause, resources, selectors
-# that select something, no default broker credentials, every secret setting read from a Secret that
-# k8s/README.md lists). Installs its tools into target/k8s-validate/venv.
+# plus the project rules listed in k8s/README.md ("Render and validate"): the restricted
+# securityContext on every pod template, probes, a preStop pause, resources, selectors and network
+# policies that select real pods and ports, every Secret read known, every secret setting read from
+# a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo,
+# and builds `valued` on the first run). Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -69,6 +72,7 @@ done
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 import jsonschema
@@ -125,10 +129,26 @@ def resource_name_errors(node, path=""):
     return errors
 
 
-def pod_spec(doc):
-    if doc["kind"] in ("Deployment", "Job"):
-        return doc["spec"]["template"]["spec"]
+def pod_template(doc):
+    """The pod template of a workload of ours: every built-in kind that makes pods (the operators'
+    custom resources make theirs themselves)."""
+    kind = doc.get("kind")
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"):
+        return doc["spec"]["template"]
+    if kind == "CronJob":
+        return doc["spec"]["jobTemplate"]["spec"]["template"]
+    if kind == "Pod":
+        return doc
     return None
+
+
+def pod_spec(doc):
+    template = pod_template(doc)
+    return None if template is None else template["spec"]
+
+
+def all_containers(spec):
+    return spec.get("initContainers", []) + spec["containers"]
 
 
 def rule_errors(doc):
@@ -142,7 +162,7 @@ def rule_errors(doc):
         errors.append("pod securityContext needs runAsNonRoot and seccompProfile RuntimeDefault")
     if spec.get("automountServiceAccountToken") is not False:
         errors.append("automountServiceAccountToken must be false")
-    for c in spec["containers"]:
+    for c in all_containers(spec):
         sc = c.get("securityContext", {})
         if not (sc.get("allowPrivilegeEscalation") is False and sc.get("readOnlyRootFilesystem")
                 and sc.get("capabilities", {}).get("drop") == ["ALL"]):
@@ -150,6 +170,8 @@ def rule_errors(doc):
         res = c.get("resources", {})
         if not (res.get("requests") and res.get("limits")):
             errors.append(f"container {c['name']}: requests and limits required")
+        if c in spec.get("initContainers", []):
+            continue
         if doc["kind"] == "Deployment" and not (c.get("readinessProbe") and c.get("livenessProbe")):
             errors.append(f"container {c['name']}: readiness and liveness probes required")
         if doc["kind"] == "Deployment":
@@ -169,21 +191,57 @@ readme = pathlib.Path("k8s/README.md").read_text()
 secrets_table = readme.split("\n## Secrets", 1)[1].split("\n## ", 1)[0]
 
 
-def secret_errors(doc):
+def pod_secret_refs(spec):
+    """(where, name) of every Secret a pod reads: env secretKeyRef, envFrom secretRef, secret and
+    projected volumes, image pull secrets."""
+    refs = []
+    for c in all_containers(spec):
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                refs.append((f"container {c['name']}: {e['name']}", ref["name"]))
+        for e in c.get("envFrom", []):
+            if "secretRef" in e:
+                refs.append((f"container {c['name']}: envFrom", e["secretRef"]["name"]))
+    for v in spec.get("volumes", []):
+        if "secret" in v:
+            refs.append((f"volume {v['name']}", v["secret"]["secretName"]))
+        for source in v.get("projected", {}).get("sources", []):
+            if "secret" in source:
+                refs.append((f"volume {v['name']}", source["secret"]["name"]))
+    refs += [("imagePullSecrets", ref["name"]) for ref in spec.get("imagePullSecrets", [])]
+    return refs
+
+
+def secret_errors(doc, rendered_secrets):
     """A setting that holds a secret is read from a Secret, or composed only of variables that are
-    (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod reads is
-    in k8s/README.md's Secrets table, so that whoever installs Valued knows to make it."""
+    (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod (or a
+    Cluster, or KEDA) reads is rendered with it or in k8s/README.md's Secrets table, so that whoever
+    installs Valued knows to make it."""
+    def unknown(name):
+        return name not in rendered_secrets and f"`{name}`" not in secrets_table
+
+    missing = "is neither rendered nor in k8s/README.md's Secrets table"
     if doc["kind"] == "ConfigMap":
         return [f"{key}: a secret setting in a ConfigMap; read it from a Secret"
                 for key in doc.get("data", {}) if SECRET_SETTING.match(key)]
     if doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
-        return [f"{path}: the Secret {ref['name']} is missing from k8s/README.md's Secrets table"
-                for path, ref in secret_refs(doc["spec"]) if f"`{ref['name']}`" not in secrets_table]
+        return [f"{path}: the Secret {ref['name']} {missing}"
+                for path, ref in secret_refs(doc["spec"]) if unknown(ref["name"])]
+    if doc["kind"] == "TriggerAuthentication":
+        return [f"secretTargetRef: the Secret {ref['name']} {missing}"
+                for ref in doc["spec"].get("secretTargetRef", []) if unknown(ref["name"])]
     spec = pod_spec(doc)
     if spec is None:
         return []
     errors = []
-    for c in spec["containers"]:
+    for where, name in pod_secret_refs(spec):
+        if name == "rabbitmq-default-user":
+            errors.append(f"{where}: reads the broker administrator's Secret; use the service's own "
+                          "broker user (base/rabbitmq-users.yaml)")
+        elif unknown(name):
+            errors.append(f"{where}: the Secret {name} {missing}")
+    for c in all_containers(spec):
         env = c.get("env", [])
         from_secret = {e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
         for e in env:
@@ -192,11 +250,15 @@ def secret_errors(doc):
             parts = re.findall(r"\$\((\w+)\)", e.get("value", ""))
             if not parts or not all(part in from_secret for part in parts):
                 errors.append(f"container {c['name']}: {e['name']} must come from a Secret")
+        # $(NAME) expands only to a variable defined earlier in the list; otherwise it stays as
+        # written, and a URL composed of it is wrong at run time only.
+        defined = set()
         for e in env:
-            ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if ref and f"`{ref['name']}`" not in secrets_table:
-                errors.append(f"container {c['name']}: the Secret {ref['name']} is missing from "
-                              "k8s/README.md's Secrets table")
+            for part in re.findall(r"\$\((\w+)\)", e.get("value", "")):
+                if part not in defined:
+                    errors.append(f"container {c['name']}: {e['name']} uses $({part}), which is not "
+                                  "defined before it")
+            defined.add(e["name"])
     return errors
 
 
@@ -222,27 +284,58 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def reference_errors(docs):
+def reference_errors(docs, overlay):
     """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments, RabbitMQ
-    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store."""
-    templates = [d["spec"]["template"]["metadata"].get("labels", {}) for d in docs if pod_spec(d) is not None]
-    deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store. A Deployment
+    an autoscaler owns sets no `replicas` (every `kubectl apply` would reset the autoscaler's count
+    to it), except in `dev`, where one replica is the autoscaler's minimum anyway."""
+    # Pod templates, and the pods the operators make (RabbitMQ nodes, PostgreSQL instances, poolers).
+    templates = [labels for labels, _ in pods(docs)]
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     brokers = {d["metadata"]["name"] for d in docs if d["kind"] == "RabbitmqCluster"}
     databases = {d["metadata"]["name"]: d for d in docs
                  if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
-    operator_pods = {"rabbitmq"}  # created by the RabbitMQ operator from the RabbitmqCluster
-    errors = []
+    trigger_auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
+    broker_users = {d["metadata"]["name"] for d in docs
+                    if d["kind"] == "User" and d["apiVersion"].startswith("rabbitmq.com/")}
+    # A Deployment scaled by two autoscalers (an HPA and a ScaledObject, whose KEDA makes another
+    # HPA) is fought over; KEDA's admission webhook refuses it, and so does this.
+    scalers = {}
+    for d in docs:
+        if d["kind"] == "HorizontalPodAutoscaler" or d["kind"] == "ScaledObject":
+            scalers.setdefault(d["spec"]["scaleTargetRef"]["name"], []).append(
+                f"{d['kind']}/{d['metadata']['name']}")
+    errors = [f"Deployment/{target}: scaled by {' and '.join(by)}; keep one"
+              for target, by in sorted(scalers.items()) if len(by) > 1]
     for d in docs:
         name = f"{d['kind']}/{d['metadata']['name']}"
         if d["kind"] == "Service":
             selector = d["spec"].get("selector", {})
         elif d["kind"] == "PodDisruptionBudget":
             selector = d["spec"]["selector"].get("matchLabels", {})
-            if selector.get("app.kubernetes.io/name") in operator_pods:
-                continue
         elif d["kind"] == "HorizontalPodAutoscaler":
-            if d["spec"]["scaleTargetRef"]["name"] not in deployments:
-                errors.append(f"{name}: no Deployment {d['spec']['scaleTargetRef']['name']}")
+            target = d["spec"]["scaleTargetRef"]["name"]
+            if target not in deployments:
+                errors.append(f"{name}: no Deployment {target}")
+            elif "replicas" in deployments[target]["spec"] and overlay != "dev":
+                errors.append(f"{name}: Deployment {target} sets replicas, which the autoscaler owns")
+            continue
+        elif d["kind"] == "ScaledObject":
+            ref = d["spec"]["scaleTargetRef"]
+            if ref.get("kind", "Deployment") != "Deployment" or ref["name"] not in deployments:
+                errors.append(f"{name}: no Deployment {ref['name']}")
+            elif "replicas" in deployments[ref["name"]]["spec"] and overlay != "dev":
+                errors.append(f"{name}: Deployment {ref['name']} sets replicas, which the autoscaler owns")
+            for t in d["spec"]["triggers"]:
+                auth = t.get("authenticationRef", {})
+                if auth and auth.get("kind", "TriggerAuthentication") == "TriggerAuthentication" \
+                        and auth["name"] not in trigger_auths:
+                    errors.append(f"{name}: trigger {t.get('name', t['type'])}: no TriggerAuthentication "
+                                  f"{auth['name']}")
+            continue
+        elif d["kind"] == "Pooler":
+            if d["spec"]["cluster"]["name"] not in databases:
+                errors.append(f"{name}: no Cluster {d['spec']['cluster']['name']}")
             continue
         elif d["kind"] == "ScheduledBackup":
             cluster = databases.get(d["spec"]["cluster"]["name"])
@@ -252,7 +345,13 @@ def reference_errors(docs):
             elif method == "barmanObjectStore" and "barmanObjectStore" not in cluster["spec"].get("backup", {}):
                 errors.append(f"{name}: Cluster {cluster['metadata']['name']} has no backup.barmanObjectStore")
             continue
-        elif d["kind"] == "Policy" and d["apiVersion"].startswith("rabbitmq.com/"):
+        elif d["kind"] in ("Policy", "User", "Permission") and d["apiVersion"].startswith("rabbitmq.com/"):
+            if d["kind"] == "Permission":
+                user = d["spec"].get("userReference", {}).get("name")
+                if ("user" in d["spec"]) == (user is not None):
+                    errors.append(f"{name}: give exactly one of user and userReference")
+                elif user is not None and user not in broker_users:
+                    errors.append(f"{name}: no User {user}")
             ref = d["spec"]["rabbitmqClusterReference"]
             if ref.get("name") and "namespace" not in ref and ref["name"] not in brokers:
                 errors.append(f"{name}: no RabbitmqCluster {ref['name']}")
@@ -260,23 +359,205 @@ def reference_errors(docs):
         else:
             continue
         if not any(selects(selector, labels) for labels in templates):
-            errors.append(f"{name}: selector {selector} matches no pod template")
+            errors.append(f"{name}: selector {selector} matches no pod")
     return errors
 
 
+def pods(docs):
+    """(labels, ports) of every kind of pod the render makes: the pod templates, and the pods the
+    operators make from their custom resources, with the labels and ports they give them
+    (CloudNativePG instances and PgBouncer poolers, RabbitMQ nodes). Ports are numbers and names."""
+    found = []
+    for d in docs:
+        template = pod_template(d)
+        if template is not None:
+            ports = set()
+            for c in all_containers(template["spec"]):
+                for port in c.get("ports", []):
+                    ports |= {port["containerPort"], port.get("name")} - {None}
+            found.append((template["metadata"].get("labels", {}), ports))
+        elif d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/"):
+            found.append(({"cnpg.io/cluster": d["metadata"]["name"], "cnpg.io/podRole": "instance"},
+                          {5432, "postgresql", 8000, "status", 9187, "metrics"}))
+        elif d["kind"] == "Pooler":
+            found.append(({"cnpg.io/cluster": d["spec"]["cluster"]["name"], "cnpg.io/podRole": "pooler",
+                           "cnpg.io/poolerName": d["metadata"]["name"]}, {5432, "pgbouncer", 9127, "metrics"}))
+        elif d["kind"] == "RabbitmqCluster":
+            found.append(({"app.kubernetes.io/name": d["metadata"]["name"],
+                           "app.kubernetes.io/component": "rabbitmq", "app.kubernetes.io/part-of": "rabbitmq"},
+                          {5672, "amqp", 15672, "management", 15692, "prometheus", 4369, "epmd",
+                           25672, "cluster-links"}))
+    return found
+
+
+def label_selector_matches(selector, labels):
+    """A LabelSelector (matchLabels and matchExpressions); the empty selector matches every pod."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) \
+                or (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def network_errors(docs):
+    """NetworkPolicies select pods that exist, their peers in this namespace (a podSelector without a
+    namespaceSelector) too, and each port they allow is one those pods have (for ingress, the
+    selected pods; for egress to pods, the peers'); a Service's target ports are its pods' ports. A
+    policy or a Service that selects nothing, or names a port no pod listens on, allows nothing
+    and fails only at run time."""
+    known = pods(docs)
+    errors = []
+
+    def selected(selector):
+        return [ports for labels, ports in known if label_selector_matches(selector, labels)]
+
+    def port_errors(where, rule_ports, targets, whose):
+        return [f"{where}: no {whose} has port {port['port']}" for port in rule_ports
+                if "port" in port and not any(port["port"] in ports for ports in targets)]
+
+    for d in docs:
+        name = f"{d['kind']}/{d['metadata']['name']}"
+        if d["kind"] == "Service" and d["spec"].get("selector"):
+            targets = selected({"matchLabels": d["spec"]["selector"]})
+            for port in d["spec"].get("ports", []):
+                target = port.get("targetPort", port["port"])
+                if targets and not any(target in ports for ports in targets):
+                    errors.append(f"{name}: port {port.get('name', port['port'])}: no selected pod has "
+                                  f"port {target}")
+        if d["kind"] != "NetworkPolicy":
+            continue
+        spec = d["spec"]
+        targets = selected(spec["podSelector"])
+        if not targets:
+            errors.append(f"{name}: podSelector {spec['podSelector']} selects no pod")
+            continue
+        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+            for i, rule in enumerate(spec.get(direction, [])):
+                where = f"{name}: {direction}.{i}"
+                peer_ports, elsewhere = [], False
+                for peer in rule.get(peers_key, []):
+                    if "podSelector" in peer and "namespaceSelector" not in peer:
+                        matched = selected(peer["podSelector"])
+                        if not matched:
+                            errors.append(f"{where}: podSelector {peer['podSelector']} selects no pod")
+                        peer_ports += matched
+                    else:
+                        elsewhere = True  # another namespace or an address block: ports unknown here
+                if direction == "ingress":
+                    errors += port_errors(where, rule.get("ports", []), targets, "pod the policy selects")
+                elif peer_ports and not elsewhere:
+                    errors += port_errors(where, rule.get("ports", []), peer_ports, "destination pod")
+    return errors
+
+
+# What a value read from a Secret, an optional ConfigMap or the downward API stands for when the
+# settings are checked: a string first; where the loader wants another type for that setting (a
+# boolean, a number), "1", which it reads as either.
+PLACEHOLDERS = ("placeholder", "1")
+
+
+def container_settings(docs):
+    """(where, {NAME: VALUE}) of the VALUED__ variables of every container: ConfigMaps through
+    envFrom, then env (a later entry wins, as in Kubernetes), values from Secrets, optional or
+    missing ConfigMap keys and the downward API as a placeholder."""
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+    found = []
+    for d in docs:
+        spec = pod_spec(d)
+        if spec is None:
+            continue
+        for c in all_containers(spec):
+            variables = {}
+            for source in c.get("envFrom", []):
+                if "configMapRef" in source:
+                    for key, value in configmaps.get(source["configMapRef"]["name"], {}).items():
+                        variables[source.get("prefix", "") + key] = value
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("configMapKeyRef")
+                if "valueFrom" not in e:
+                    variables[e["name"]] = e.get("value", "")
+                elif ref and ref["key"] in configmaps.get(ref["name"], {}):
+                    variables[e["name"]] = configmaps[ref["name"]][ref["key"]]
+                else:
+                    variables[e["name"]] = PLACEHOLDERS
+            variables = {k: v if isinstance(v, tuple) else v.replace("\n", " ")
+                         for k, v in variables.items() if k.startswith("VALUED__")}
+            if variables:
+                found.append((f"{d['kind']}/{d['metadata']['name']} container {c['name']}", variables))
+    return found
+
+
+def check_settings(variables):
+    """None if `valued check-settings` accepts `variables`, else its one-line complaint. A variable
+    whose value is unknown here (a tuple of placeholders) takes the next placeholder while the loader
+    refuses the current one for its type."""
+    chosen = {k: v[0] if isinstance(v, tuple) else v for k, v in variables.items()}
+    while True:
+        lines = "".join(f"{k}={v}\n" for k, v in sorted(chosen.items()))
+        run = subprocess.run(["cargo", "run", "-q", "--locked", "-p", "valued", "--", "check-settings"],
+                             input=lines, capture_output=True, text=True)
+        if run.returncode == 0:
+            return None
+        complaint = run.stderr.strip() or f"exit {run.returncode}"
+        key = re.search(r"for key `([\w.]+)`", complaint)
+        name = "VALUED__" + key.group(1).upper().replace(".", "__") if key else None
+        options = variables.get(name)
+        if not isinstance(options, tuple) or options.index(chosen[name]) + 1 == len(options):
+            return complaint.splitlines()[-1]
+        chosen[name] = options[options.index(chosen[name]) + 1]
+
+
+def settings_errors(checks):
+    """Every VALUED__ variable a manifest gives a container is a setting `valued` knows, with a value
+    of its type: `valued check-settings` loads them over the defaults as `valued serve` would (and
+    refuses an unknown name, naming the known one it nearly is)."""
+    errors, verdicts = [], {}
+    for overlay, where, variables in checks:
+        key = repr(sorted(variables.items()))
+        if key not in verdicts:
+            verdicts[key] = check_settings(variables)
+        if verdicts[key] is not None:
+            errors.append(f"{overlay} {where}: {verdicts[key]}")
+    return errors
+
+
+def vote_week_errors(rendered):
+    """overlays/vote-week raises the floor of voting's and the gateway's autoscalers above
+    production's: a kustomize patch whose target matches nothing changes nothing, silently."""
+    if not {"production", "vote-week"} <= rendered.keys():
+        return []
+    floors = {overlay: {d["metadata"]["name"]: d["spec"].get("minReplicas", 1) for d in docs
+                        if d["kind"] == "HorizontalPodAutoscaler"} for overlay, docs in rendered.items()}
+    return [f"vote-week: the {name} autoscaler's minReplicas ({floors['vote-week'].get(name)}) is not above "
+            f"production's ({floors['production'].get(name)})" for name in ("voting", "gateway")
+            if not floors["vote-week"].get(name, 0) > floors["production"].get(name, 0)]
+
+
+rendered_docs = {}
+settings_checks = []
 failures, total = 0, 0
 for path in files:
     overlay = pathlib.Path(path).stem
     docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    rendered_secrets = {d["metadata"]["name"] for d in docs if d.get("kind") == "Secret"}
     for doc in docs:
         total += 1
         name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc):
+        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc, rendered_secrets):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
-    for err in reference_errors(docs):
+    for err in reference_errors(docs, overlay) + network_errors(docs):
         failures += 1
         print(f"FAIL {overlay} {err}")
+    settings_checks += [(overlay, where, variables) for where, variables in container_settings(docs)]
+    rendered_docs[overlay] = docs
+
+for err in vote_week_errors(rendered_docs) + settings_errors(settings_checks):
+    failures += 1
+    print(f"FAIL {err}")
 
 if failures:
     print(f"k8s: {failures} failures in {total} documents across {len(files)} files (overlays and restore examples)")

@@ -47,6 +47,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check settings given as NAME=VALUE lines on standard input (a manifest's VALUED__…
+    /// variables): load them over the defaults, as `serve` would, and fail naming every unknown
+    /// name and every value of the wrong type. Reads no other configuration.
+    CheckSettings,
     /// Erase a person: every service erases or pseudonymises what it holds about this email
     /// address. Prints the request's id; `--status ID` shows which services have done so.
     Erase {
@@ -77,6 +81,14 @@ enum Votes {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::CheckSettings = cli.command {
+        // One line naming what is wrong, for the script that runs it (deploy/validate-k8s.sh).
+        if let Err(error) = Settings::check_lines(std::io::stdin().lock()) {
+            eprintln!("{error:#}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     let name = match &cli.command {
         Command::Serve { service } => format!("valued-{service:?}").to_lowercase(),
@@ -144,5 +156,6 @@ async fn main() -> anyhow::Result<()> {
             email_or_id,
             status: true,
         } => valued::erasure_status(&settings, &email_or_id).await,
+        Command::CheckSettings => Ok(()),
     }
 }

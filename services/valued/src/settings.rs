@@ -46,6 +46,31 @@ impl Settings {
         Ok(settings.with_shared_sign_in())
     }
 
+    /// [`Settings::load_from`] with the environment read from `NAME=VALUE` lines (blank lines and
+    /// `#` comments skipped) and no file: `valued check-settings`, which checks the variables a
+    /// manifest sets. A name that no setting has, or a value of the wrong type, is an error naming
+    /// it; so is a line that is not `VALUED__…=…`.
+    pub fn check_lines(input: impl std::io::BufRead) -> anyhow::Result<Self> {
+        let mut environment = Vec::new();
+        for (index, line) in input.lines().enumerate() {
+            let line = line.context("reading NAME=VALUE lines")?;
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            let number = index + 1;
+            let (name, value) = line
+                .split_once('=')
+                .with_context(|| format!("line {number}: {line:?} is not NAME=VALUE"))?;
+            anyhow::ensure!(
+                name.starts_with("VALUED__"),
+                "line {number}: {name} is not a Valued setting (VALUED__SECTION__KEY)"
+            );
+            environment.push((name.to_owned(), value.to_owned()));
+        }
+        Self::load_from(None, environment)
+    }
+
     /// The same settings on free ports under `data_dir` (tests).
     pub fn embedded_on_free_ports(data_dir: &Path) -> anyhow::Result<Self> {
         let mut settings = Self::load(None)?;
@@ -273,6 +298,51 @@ mod tests {
                 Some(valued_platform::settings::LoadError::Unknown(_))
             )
         })
+    }
+
+    #[test]
+    fn check_lines_loads_name_value_lines_and_names_every_unknown_one() {
+        let settings = Settings::check_lines(
+            "# from a manifest\n\nVALUED__BUS__PREFIX=checked\nVALUED__BUS__AMQP_URL=amqp://u:p@h:5672/%2f\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(settings.bus.prefix, "checked");
+
+        let refused = Settings::check_lines(
+            "VALUED__NOTIFICATION__SMTP__PROT=2525\nVALUED__BUS__PREFIX=valued\nVALUED__VOTING__VOTER_KEY_SECRETS=x\n"
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(refused_as_unknown(&Err(refused)));
+        let message = format!(
+            "{:#}",
+            Settings::check_lines(
+                "VALUED__NOTIFICATION__SMTP__PROT=2525\nVALUED__VOTING__VOTER_KEY_SECRETS=x\n"
+                    .as_bytes()
+            )
+            .unwrap_err()
+        );
+        assert!(
+            message.contains("VALUED__NOTIFICATION__SMTP__PROT")
+                && message.contains("VALUED__VOTING__VOTER_KEY_SECRETS"),
+            "{message}"
+        );
+
+        // A value of the wrong type is refused, and so is a line that is not a Valued setting.
+        assert!(
+            Settings::check_lines("VALUED__NOTIFICATION__SMTP__PORT=many\n".as_bytes()).is_err()
+        );
+        let refused = Settings::check_lines("PATH=/usr/bin\n".as_bytes()).unwrap_err();
+        assert_eq!(
+            format!("{refused:#}"),
+            "line 1: PATH is not a Valued setting (VALUED__SECTION__KEY)"
+        );
+        let refused = Settings::check_lines("VALUED__BUS__PREFIX\n".as_bytes()).unwrap_err();
+        assert_eq!(
+            format!("{refused:#}"),
+            "line 1: \"VALUED__BUS__PREFIX\" is not NAME=VALUE"
+        );
     }
 
     #[test]
