@@ -11,8 +11,8 @@
 # plus the project rules listed in k8s/README.md ("Render and validate"): the restricted
 # securityContext on every pod template, probes, a preStop pause, resources, selectors and network
 # policies that select real pods and ports, every Secret read known, every secret setting read from
-# a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo,
-# and builds `valued` on the first run). Installs its tools into target/k8s-validate/venv.
+# a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo:
+# it builds the workspace as the tests do, once). Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -68,8 +68,15 @@ for example in k8s/restore/*.yaml; do
   rendered+=("$work/restore-$(basename "$example")")
 done
 
+# `valued check-settings`, from the build the tests use (the whole workspace with its tests, so
+# that the features of its dependencies are the tests' own and nothing is built twice).
+cargo build --workspace --all-targets --locked --quiet
+VALUED_BIN="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/valued"
+export VALUED_BIN
+
 "$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -497,7 +504,7 @@ def check_settings(variables):
     chosen = {k: v[0] if isinstance(v, tuple) else v for k, v in variables.items()}
     while True:
         lines = "".join(f"{k}={v}\n" for k, v in sorted(chosen.items()))
-        run = subprocess.run(["cargo", "run", "-q", "--locked", "-p", "valued", "--", "check-settings"],
+        run = subprocess.run([os.environ["VALUED_BIN"], "check-settings"],
                              input=lines, capture_output=True, text=True)
         if run.returncode == 0:
             return None
