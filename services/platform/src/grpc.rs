@@ -24,10 +24,31 @@ pub async fn bind(settings: &GrpcSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind((settings.host.as_str(), settings.port)).await
 }
 
+/// What one server takes: how long a call may run, how many calls one connection may have in
+/// flight (more are shed), and how long a connection lives (`GrpcSettings`).
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub request_timeout: Duration,
+    pub max_in_flight_per_connection: usize,
+    pub max_connection_age: Option<Duration>,
+}
+
+impl Bounds {
+    pub fn of(settings: &GrpcSettings) -> Self {
+        Self {
+            request_timeout: Duration::from_secs(settings.request_timeout_seconds.max(1)),
+            max_in_flight_per_connection: settings.max_in_flight_per_connection.max(1),
+            max_connection_age: (settings.max_connection_age_seconds > 0)
+                .then(|| Duration::from_secs(settings.max_connection_age_seconds)),
+        }
+    }
+}
+
 /// Serves `routes` plus gRPC health (and reflection when `reflection` is set) until `shutdown`,
 /// then lets in-flight calls finish. `names` are the fully qualified service names whose health
 /// follows the database. Every call but health and reflection must carry a service credential that
-/// `gate` accepts.
+/// `gate` accepts. Calls run within `bounds`.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
@@ -35,6 +56,7 @@ pub async fn serve(
     readiness: Readiness,
     reflection: bool,
     gate: Gate,
+    bounds: Bounds,
     shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -49,7 +71,18 @@ pub async fn serve(
         }
     }
     let monitor = tokio::spawn(readiness.monitor(reporter, names, shutdown.clone()));
-    let served = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder()
+        .timeout(bounds.request_timeout)
+        .concurrency_limit_per_connection(bounds.max_in_flight_per_connection)
+        .load_shed(true);
+    if let Some(age) = bounds.max_connection_age {
+        // No `max_connection_age_grace`: with one set, tonic 0.14 skips the graceful close at the
+        // age and only cuts the connection, calls in flight and all, once the grace has passed
+        // too (`connection_timeout_future`). Without it, the age sends GOAWAY and calls in flight
+        // finish.
+        server = server.max_connection_age(age);
+    }
+    let served = server
         .trace_fn(request_span)
         .layer(GateLayer(Arc::new(gate)))
         .add_routes(routes)

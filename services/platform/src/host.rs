@@ -25,6 +25,7 @@ pub struct ServiceHost {
     listener: TcpListener,
     reflection: bool,
     gate: Gate,
+    bounds: crate::grpc::Bounds,
     relay: OutboxRelay,
     consumers: Vec<JoinHandle<()>>,
     retention: Option<InboxRetention>,
@@ -58,6 +59,7 @@ impl ServiceHost {
             listener,
             reflection: grpc.reflection,
             gate,
+            bounds: crate::grpc::Bounds::of(grpc),
             relay,
             consumers: Vec::new(),
             retention: None,
@@ -177,6 +179,7 @@ impl ServiceHost {
             readiness,
             self.reflection,
             self.gate,
+            self.bounds,
             shutdown,
         )
         .await

@@ -576,6 +576,17 @@ pub struct GrpcSettings {
     pub service_key: Option<SecretString>,
     /// While the key is being rotated, the one before it, still accepted.
     pub previous_service_key: Option<SecretString>,
+    /// How long a call may run before it is answered CANCELLED ("Timeout expired").
+    pub request_timeout_seconds: u64,
+    /// Calls handled at once on one connection (a gateway or service replica holds one); more
+    /// are refused at once with RESOURCE_EXHAUSTED instead of queueing.
+    pub max_in_flight_per_connection: usize,
+    /// A connection is closed gracefully (GOAWAY; calls in flight finish) after this long, so that
+    /// callers connect again and spread over the replicas a scale-up added. 0 (the default):
+    /// never. Not on by default: a tonic client sends a call that races the close onto the closing
+    /// connection and fails it CANCELLED ("connection closed") without the service seeing it; only
+    /// the gateway's retried calls (`retry`) survive that.
+    pub max_connection_age_seconds: u64,
 }
 
 impl Default for GrpcSettings {
@@ -586,6 +597,9 @@ impl Default for GrpcSettings {
             reflection: false,
             service_key: None,
             previous_service_key: None,
+            request_timeout_seconds: 30,
+            max_in_flight_per_connection: 256,
+            max_connection_age_seconds: 0,
         }
     }
 }

@@ -44,9 +44,13 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     } else {
         settings.database.clone()
     };
+    // A fresh service key; the rest of the gRPC settings (the server's bounds) as given.
     let settings = Settings {
         database,
-        grpc: valued_testkit::grpc::settings(),
+        grpc: valued_platform::GrpcSettings {
+            service_key: valued_testkit::grpc::settings().service_key,
+            ..settings.grpc.clone()
+        },
         seed_demo: true,
         ..settings
     };

@@ -16,6 +16,7 @@ mod lifecycle;
 mod nomination_access;
 mod nominees;
 mod organisations;
+mod overload;
 mod people;
 mod privacy;
 mod public_surface;
