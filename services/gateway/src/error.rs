@@ -10,6 +10,9 @@ use crate::templates;
 
 pub type Result<T, E = GatewayError> = std::result::Result<T, E>;
 
+/// What a refused request is told to wait, in seconds, when the gateway is too busy.
+const OVERLOADED_RETRY_AFTER_SECONDS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("page not found")]
@@ -39,6 +42,12 @@ pub enum GatewayError {
         service: &'static str,
         status: Status,
     },
+    /// More requests are being handled than the gateway takes at once (`overload`).
+    #[error("too many requests in flight")]
+    Overloaded,
+    /// The request was not answered within `http.request_timeout_seconds`.
+    #[error("not answered within {0:?}")]
+    TimedOut(std::time::Duration),
     /// A service answered with an error the page cannot explain to the user.
     #[error("{service} failed: {status}")]
     Upstream {
@@ -79,7 +88,10 @@ impl GatewayError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } | Self::NotSent { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. }
+            | Self::NotSent { .. }
+            | Self::Overloaded
+            | Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { .. } | Self::Template(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -123,6 +135,14 @@ impl GatewayError {
                 ],
                 link: None,
             },
+            Self::Overloaded => ErrorPage {
+                title: "Sorry, the service is busy",
+                paragraphs: &[
+                    "A lot of people are using it right now. Try again in a few seconds.",
+                    "Nothing you entered has been sent.",
+                ],
+                link: None,
+            },
             Self::NotSent { .. } => ErrorPage {
                 title: "Sorry, your form could not be sent",
                 paragraphs: &[
@@ -133,6 +153,7 @@ impl GatewayError {
                 link: None,
             },
             Self::Unavailable { .. }
+            | Self::TimedOut(_)
             | Self::Upstream { .. }
             | Self::Template(_)
             | Self::Internal(_) => ErrorPage {
@@ -168,6 +189,7 @@ impl IntoResponse for GatewayError {
             Self::Unavailable { .. } | Self::NotSent { .. } => {
                 tracing::warn!(error = %self, "dependency unavailable")
             }
+            Self::Overloaded | Self::TimedOut(_) => tracing::warn!(error = %self, "shed"),
             _ => tracing::error!(error = %self, "request failed"),
         }
         let page = self.page();
@@ -180,6 +202,7 @@ impl IntoResponse for GatewayError {
                 .get_details_retry_info()
                 .and_then(|info| info.retry_delay)
                 .map(|delay| delay.as_secs().max(1)),
+            Self::Overloaded => Some(OVERLOADED_RETRY_AFTER_SECONDS),
             _ => None,
         };
         let mut response = match templates::render("error.html", context) {

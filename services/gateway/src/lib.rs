@@ -1,6 +1,8 @@
 //! The web pages of Valued: server-rendered HTML in the NHS.UK frontend that works without
 //! JavaScript, calling the services over gRPC. The gateway keeps nothing durable.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -12,6 +14,7 @@ pub mod clients;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod overload;
 pub mod retry;
 pub mod routes;
 pub mod session;
@@ -63,6 +66,12 @@ pub struct HttpSettings {
     /// address to `X-Forwarded-For`; 0 when clients connect directly. Rate limits count clients by
     /// this address.
     pub trusted_proxies: usize,
+    /// How long a page may take before the gateway answers "there is a problem" instead: above
+    /// the longest page (a 10 MB upload, an import's 3 s wait) and the retry budget, below an
+    /// ingress's usual 60 s.
+    pub request_timeout_seconds: u64,
+    /// Requests handled at once; more are refused at once with a 503 page (`overload`).
+    pub max_in_flight: usize,
 }
 
 impl Default for HttpSettings {
@@ -71,6 +80,8 @@ impl Default for HttpSettings {
             host: "127.0.0.1".into(),
             port: 0,
             trusted_proxies: 0,
+            request_timeout_seconds: 30,
+            max_in_flight: 512,
         }
     }
 }
@@ -152,6 +163,13 @@ impl Application {
             .layer(axum::middleware::from_fn_with_state(
                 client_address::TrustedProxies(settings.http.trusted_proxies),
                 client_address::carry,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                overload::Bounds::new(
+                    Duration::from_secs(settings.http.request_timeout_seconds),
+                    settings.http.max_in_flight,
+                ),
+                overload::guard,
             )),
             shutdown,
         })

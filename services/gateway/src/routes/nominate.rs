@@ -163,9 +163,12 @@ pub async fn submit(
             vec![FieldError::new("", status.message())]
         }
         _ if rate_limited(&status) => vec![FieldError::new("", status.message())],
-        // Still away after every retry: the answers stay in the browser with their key, so
-        // sending them again makes one nomination whatever became of these attempts.
-        _ if retry::transient(&status) => {
+        // Still away after every retry, too busy (shed), or too slow (timed out): the answers
+        // stay in the browser with their key, so sending them again makes one nomination
+        // whatever became of these attempts.
+        _ if retry::transient(&status)
+            || matches!(status.code(), Code::ResourceExhausted | Code::Cancelled) =>
+        {
             return Err(GatewayError::NotSent {
                 service: NOMINATION,
                 status,

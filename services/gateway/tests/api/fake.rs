@@ -17,6 +17,11 @@ pub struct State {
     pub campaign: Campaign,
     /// What SubmitNomination refuses, field by field; empty: it accepts.
     pub refuse: Vec<FieldError>,
+    /// How SubmitNomination fails before it answers, one status a call, first to last (a service
+    /// restarting, or too busy).
+    pub fail_submissions: std::collections::VecDeque<Status>,
+    /// Every SubmitNomination call, answered or not.
+    pub submit_calls: Vec<SubmitNominationRequest>,
     pub submitted: Vec<SubmitNominationRequest>,
     pub saved: Vec<SaveDraftRequest>,
     /// Saved drafts by token.
@@ -96,10 +101,14 @@ service! { FakeNomination: NominationService {
         request: Request<SubmitNominationRequest>,
     ) -> Answer<SubmitNominationResponse> {
         let mut state = self.state();
+        let request = request.into_inner();
+        state.submit_calls.push(request.clone());
+        if let Some(failure) = state.fail_submissions.pop_front() {
+            return Err(failure);
+        }
         if !state.refuse.is_empty() {
             return Err(invalid_argument(&state.refuse));
         }
-        let request = request.into_inner();
         state.drafts.remove(&request.draft_token);
         state.submitted.push(request);
         Ok(Response::new(SubmitNominationResponse {

@@ -173,6 +173,64 @@ async fn a_nomination_goes_page_by_page_to_check_your_answers_and_is_sent_whole(
 }
 
 #[tokio::test]
+async fn a_submission_is_sent_again_with_its_key_while_the_service_restarts() {
+    let (app, fake) = spawn().await;
+    let check = answer_every_page(&app).await;
+    let fields = hidden_fields(&check, START);
+    let key = fields
+        .iter()
+        .find(|(name, _)| name == "idempotency_key")
+        .map(|(_, value)| value.clone())
+        .expect("Check your answers carries an idempotency key");
+    assert_eq!(key.len(), 36, "{key}");
+    fake.state().fail_submissions.extend([
+        tonic::Status::unavailable("connection refused"),
+        tonic::Status::unavailable("connection refused"),
+    ]);
+
+    let (status, _) = post(&app, START, &fields).await;
+    assert_eq!(status, 303, "answered once the service is back");
+    let state = fake.state();
+    assert_eq!(state.submit_calls.len(), 3);
+    assert!(
+        state
+            .submit_calls
+            .iter()
+            .all(|call| call.idempotency_key == key),
+        "every sending carries the form's key"
+    );
+    assert_eq!(state.submitted.len(), 1);
+}
+
+#[tokio::test]
+async fn a_service_too_busy_to_take_it_gets_a_page_saying_to_send_it_again() {
+    let (app, fake) = spawn().await;
+    let check = answer_every_page(&app).await;
+    // Shed by the service: not retried (retrying would add to the load), but the key makes sending
+    // it again safe, and the page says so.
+    fake.state()
+        .fail_submissions
+        .push_back(tonic::Status::resource_exhausted(
+            "Too many active requests for the connection",
+        ));
+    let (status, page) = post(&app, START, &hidden_fields(&check, START)).await;
+    assert_eq!(status, 503);
+    assert!(
+        page.contains("Sorry, your form could not be sent"),
+        "{page}"
+    );
+    assert!(page.contains("send them again"), "{page}");
+    assert!(page.contains("will not send it twice"), "{page}");
+    assert_eq!(fake.state().submit_calls.len(), 1);
+    assert!(fake.state().submitted.is_empty());
+
+    // Sent again from Check your answers: taken.
+    let (status, _) = post(&app, START, &hidden_fields(&check, START)).await;
+    assert_eq!(status, 303);
+    assert_eq!(fake.state().submitted.len(), 1);
+}
+
+#[tokio::test]
 async fn the_check_email_page_follows_a_submission() {
     let (app, _fake) = spawn().await;
     let response = app
