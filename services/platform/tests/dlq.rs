@@ -195,6 +195,78 @@ async fn dead_letters_are_listed_in_place_and_replayed_once() {
 }
 
 #[tokio::test]
+async fn a_replay_the_broker_refuses_leaves_every_dead_letter_in_place() {
+    let vhost = Vhost::create().unwrap();
+    let settings = settings(&vhost);
+    let bus = AmqpBus::connect(&settings).await.unwrap();
+    let handler = Arc::new(Flaky::default());
+    let shutdown = Shutdown::new();
+    bus.subscribe(
+        Subscription::new(CONSUMER, &["ballot.#"]),
+        handler.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let events: Vec<Envelope> = (0..2)
+        .map(|_| Envelope::new("test", None, &BallotOpened::default()))
+        .collect();
+    // Poison, so that they are dead-lettered at once, in order.
+    for envelope in &events {
+        *handler.poison.lock().unwrap() = Some(envelope.id);
+        assert!(bus.publish(std::slice::from_ref(envelope)).await[0].is_ok());
+        let before = events.iter().position(|e| e.id == envelope.id).unwrap();
+        eventually("dead-lettered", || {
+            vhost.message_count(&format!("t.{CONSUMER}.dlq")).unwrap() == before + 1
+        })
+        .await;
+    }
+    shutdown.trigger();
+    // The consumer's queue takes nothing more: it was declared with x-overflow reject-publish,
+    // so the broker nacks the replay's publish.
+    vhost
+        .ctl(&[
+            "set_policy",
+            "-p",
+            &vhost.name,
+            "--apply-to",
+            "queues",
+            "full",
+            &format!("^t\\.{CONSUMER}$"),
+            r#"{"max-length":0}"#,
+        ])
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let dead_letters = DeadLetters::connect(&settings).await.unwrap();
+    let error = dead_letters
+        .replay(CONSUMER, &Replay::All)
+        .await
+        .unwrap_err();
+    // A quorum queue's length limit is soft: it may take one message before refusing.
+    let DlqError::NotReplayed { replayed, .. } = error else {
+        panic!("{error}");
+    };
+    let listing = dead_letters.list(CONSUMER, 100).await.unwrap();
+    let listed: Vec<String> = listing
+        .letters
+        .iter()
+        .map(|l| l.id.clone().unwrap())
+        .collect();
+    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+    assert!(replayed < ids.len(), "the broker refused one");
+    assert_eq!(
+        listed,
+        ids[replayed..],
+        "the refused one and those after it still dead-lettered, in order"
+    );
+    eventually("the replayed ones in the consumer's queue", || {
+        vhost.message_count(&format!("t.{CONSUMER}")).unwrap() == replayed
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_unknown_consumer_is_refused_and_no_queue_is_made() {
     let vhost = Vhost::create().unwrap();
     let settings = settings(&vhost);

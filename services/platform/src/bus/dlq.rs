@@ -40,8 +40,15 @@ pub enum DlqError {
     UnknownConsumer { consumer: String, queue: String },
     #[error("broker: {0}")]
     Broker(#[from] lapin::Error),
-    #[error("the broker did not take the replayed message {id}: {reason}; it stays dead-lettered")]
-    NotReplayed { id: String, reason: String },
+    #[error(
+        "the broker did not take the replayed message {id}: {reason}; it and those after it stay \
+         dead-lettered ({replayed} replayed before it)"
+    )]
+    NotReplayed {
+        id: String,
+        reason: String,
+        replayed: usize,
+    },
 }
 
 pub type Result<T, E = DlqError> = std::result::Result<T, E>;
@@ -266,18 +273,21 @@ impl DeadLetters {
                         return Err(DlqError::NotReplayed {
                             id,
                             reason: format!("returned: {}", returned.reply_text.as_str()),
+                            replayed: done.replayed.len(),
                         });
                     }
                     Confirmation::Nack(_) => {
                         return Err(DlqError::NotReplayed {
                             id,
                             reason: "nacked (is the consumer's queue full?)".into(),
+                            replayed: done.replayed.len(),
                         });
                     }
                     Confirmation::NotRequested => {
                         return Err(DlqError::NotReplayed {
                             id,
                             reason: "the channel is not in confirm mode".into(),
+                            replayed: done.replayed.len(),
                         });
                     }
                 }
@@ -294,19 +304,24 @@ impl DeadLetters {
         // latest unacknowledged delivery: closing the channel would too, but this way they go
         // back in order.
         if let Some(tag) = in_flight.or(last_kept) {
-            let returned = channel
-                .basic_nack(
-                    tag,
-                    BasicNackOptions {
-                        multiple: true,
-                        requeue: true,
-                    },
-                )
-                .await;
+            let held = kept + u32::from(in_flight.is_some());
+            let returned = async {
+                channel
+                    .basic_nack(
+                        tag,
+                        BasicNackOptions {
+                            multiple: true,
+                            requeue: true,
+                        },
+                    )
+                    .await?;
+                self.counted_back(&channel, &dead_letter_queue, held).await
+            }
+            .await;
+            // After a failure the channel may be gone: the broker hands them back then anyway,
+            // and the failure is the error to report.
             if outcome.is_ok() {
                 returned?;
-                self.counted_back(&channel, &dead_letter_queue, kept)
-                    .await?;
             }
         }
         outcome?;
