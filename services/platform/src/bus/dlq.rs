@@ -3,20 +3,21 @@
 //!
 //! Listing takes every message there is one by one with `basic.get` (unacknowledged, so the
 //! broker keeps them), describes the first `limit`, then hands them all back with one
-//! `basic.nack` (requeue), so the queue comes round to the order it had. Returning counts as a delivery
-//! on the dead-letter queue (its `x-delivery-count` rises by one per listing); the dead-letter
-//! queues have no delivery limit and no dead-letter exchange of their own, so nothing is dropped
-//! for it on RabbitMQ 3.x (on 4.x, whose quorum queues default to a limit of 20, the
-//! `valued-dead-letters` policy must lift it; see deploy/DLQ.md).
+//! `basic.nack` (requeue): a quorum queue on RabbitMQ 3.x puts returned messages at its tail, so
+//! only a full turn brings the queue back to the order it had. Each return counts as a delivery
+//! on the dead-letter queue (its `x-delivery-count` rises by one per listing). The dead-letter
+//! queues have no dead-letter exchange of their own, and on RabbitMQ 3.x no delivery limit, so
+//! nothing is dropped for it there; RabbitMQ 4.x gives quorum queues a default limit of 20 (see
+//! deploy/DLQ.md).
 //!
-//! Replaying publishes each chosen message, body and properties as they are, to the consumer's
-//! queue and acknowledges it on the dead-letter queue only after the broker confirms the publish,
-//! so a replay that dies midway loses nothing; at worst a message is in both queues, and the
-//! consumer's inbox makes the second handling a no-op. It goes through `<prefix>.dead-letter`
-//! with the routing key `replay:<prefix>.<consumer>` (bound here to the consumer's queue) rather
-//! than the default exchange, which the services' broker users may not write to. Only messages
-//! that were in the dead-letter queue when the replay began are looked at, so events that fail
-//! again and come back are not replayed twice in one run.
+//! Replaying publishes each chosen message, body and properties as they are (less the dead-letter
+//! queue's `x-delivery-count`), to the consumer's queue and acknowledges it on the dead-letter
+//! queue only after the broker confirms the publish, so a replay that dies midway loses nothing;
+//! at worst a message is in both queues, and the consumer's inbox makes the second handling a
+//! no-op. It goes through `<prefix>.dead-letter` with the routing key `replay:<prefix>.<consumer>`
+//! (bound here to the consumer's queue) rather than the default exchange, which the services'
+//! broker users may not write to. Only messages that were in the dead-letter queue when the replay
+//! began are looked at, so events that fail again and come back are not replayed twice in one run.
 use chrono::{DateTime, Utc};
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
