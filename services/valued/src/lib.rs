@@ -1,6 +1,7 @@
 //! The `valued` binary's library: configuration for every service, and the three ways to run them —
 //! all in one process (`up`), one service (`serve`), or migrations (`migrate`).
 
+pub mod dlq;
 mod production;
 mod settings;
 

@@ -29,6 +29,10 @@ enum Command {
     /// Check the public vote.
     #[command(subcommand)]
     Votes(Votes),
+    /// Look at and replay a consumer's dead-letter queue on RabbitMQ (bus.kind = amqp; the
+    /// in-process bus has none). See deploy/DLQ.md.
+    #[command(subcommand)]
+    Dlq(Dlq),
     /// Give someone an admin role: platform_admin, region_admin REGION, trust_admin TRUST, or
     /// judge CAMPAIGN_ID. It binds to the account that first signs in through the configured
     /// OpenID Connect issuer with that email verified. With --revoke, take the role away.
@@ -76,6 +80,31 @@ enum Votes {
     /// per choice and every break (changed, missing, inserted or reordered entries, counts that
     /// disagree); fail on any break.
     Verify { ballot: String },
+}
+
+#[derive(Subcommand)]
+enum Dlq {
+    /// One line per message dead-lettered by CONSUMER (queue <bus.prefix>.CONSUMER.dlq): event
+    /// id and type, when it happened, when and why it was dead-lettered; then the total. The
+    /// messages stay where they are, in their order.
+    List {
+        consumer: String,
+        /// Lines to print at most (the total counts them all).
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Move dead letters of CONSUMER back to its queue, to be handled again: those with the
+    /// given event ids, or all. Each leaves the dead-letter queue only once the broker has
+    /// confirmed it in the consumer's queue.
+    Replay {
+        consumer: String,
+        /// An event id to replay (repeat for more).
+        #[arg(long = "id", value_name = "EVENT_ID", required_unless_present = "all")]
+        ids: Vec<String>,
+        /// Replay every message in the dead-letter queue.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 #[tokio::main]
@@ -144,6 +173,12 @@ async fn main() -> anyhow::Result<()> {
                 report.breaks.len()
             );
             Ok(())
+        }
+        Command::Dlq(Dlq::List { consumer, limit }) => {
+            valued::dlq::list(&settings, &consumer, limit).await
+        }
+        Command::Dlq(Dlq::Replay { consumer, ids, all }) => {
+            valued::dlq::replay(&settings, &consumer, ids, all).await
         }
         Command::ExportPerson { email, out } => {
             valued::export_person(&settings, &email, out.as_deref()).await

@@ -598,7 +598,7 @@ fn header<'a>(headers: Option<&'a FieldTable>, key: &str) -> Option<&'a AMQPValu
     headers.and_then(|h| h.inner().get(key))
 }
 
-fn header_text(headers: Option<&FieldTable>, key: &str) -> Option<String> {
+pub(super) fn header_text(headers: Option<&FieldTable>, key: &str) -> Option<String> {
     match header(headers, key)? {
         AMQPValue::LongString(value) => {
             Some(String::from_utf8_lossy(value.as_bytes()).into_owned())

@@ -2,6 +2,7 @@
 //! routing-key patterns. Two implementations with the same semantics: RabbitMQ (lapin) and in-process.
 
 mod amqp;
+pub mod dlq;
 mod health;
 mod in_process;
 mod topic;
