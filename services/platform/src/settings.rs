@@ -579,7 +579,8 @@ pub struct GrpcSettings {
     /// How long a call may run before it is answered CANCELLED ("Timeout expired").
     pub request_timeout_seconds: u64,
     /// Calls handled at once on one connection (a gateway or service replica holds one); more
-    /// are refused at once with RESOURCE_EXHAUSTED instead of queueing.
+    /// are refused at once with RESOURCE_EXHAUSTED instead of queueing. Above the gateway's own
+    /// `http.max_in_flight`, so that one gateway is shed by itself first.
     pub max_in_flight_per_connection: usize,
     /// A connection is closed gracefully (GOAWAY; calls in flight finish) after this long, so that
     /// callers connect again and spread over the replicas a scale-up added. 0 (the default):
@@ -598,7 +599,7 @@ impl Default for GrpcSettings {
             service_key: None,
             previous_service_key: None,
             request_timeout_seconds: 30,
-            max_in_flight_per_connection: 256,
+            max_in_flight_per_connection: 1024,
             max_connection_age_seconds: 0,
         }
     }
