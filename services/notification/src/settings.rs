@@ -116,6 +116,9 @@ pub struct SenderSettings {
     /// transactions serve the whole batch. Each is sent within its lease (`lease_seconds`), so keep
     /// it to what `concurrency` connections send in well under that.
     pub claim_batch: usize,
+    /// PostgreSQL connections of the sender's own, apart from `database.max_connections` (`0`: it
+    /// shares the service's).
+    pub database_connections: u32,
     /// Attempts before a temporarily failing email is given up. Attempts that could not reach the
     /// SMTP server at all do not run this out: an outage delays email, it never loses it.
     pub max_attempts: i32,
@@ -136,6 +139,7 @@ impl Default for SenderSettings {
         Self {
             concurrency: 8,
             claim_batch: 256,
+            database_connections: 4,
             max_attempts: 12,
             lease_seconds: 60,
             poll_interval_ms: 250,
