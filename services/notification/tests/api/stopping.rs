@@ -113,16 +113,26 @@ async fn stopping_releases_the_claimed_emails_it_has_not_started() {
     let rows = delivery::Entity::find().all(&db).await.unwrap();
     assert_eq!(rows.len(), 10);
     let sent = rows.iter().filter(|r| r.status == status::SENT).count();
-    assert_eq!(sent, slow.sent.load(Ordering::SeqCst), "every accepted email marked sent");
-    let released: Vec<_> = rows
-        .iter()
-        .filter(|r| r.status != status::SENT)
-        .collect();
-    assert!(!released.is_empty(), "some emails were still waiting when it stopped");
+    assert_eq!(
+        sent,
+        slow.sent.load(Ordering::SeqCst),
+        "every accepted email marked sent"
+    );
+    let released: Vec<_> = rows.iter().filter(|r| r.status != status::SENT).collect();
+    assert!(
+        !released.is_empty(),
+        "some emails were still waiting when it stopped"
+    );
     for row in released {
         assert_eq!(row.status, status::PENDING, "given back, not left claimed");
         assert_eq!(row.claimed_until, None);
-        assert_eq!(row.attempts, 0, "no attempt counted for an email never sent");
-        assert!(row.next_attempt_at <= chrono::Utc::now(), "due again at once");
+        assert_eq!(
+            row.attempts, 0,
+            "no attempt counted for an email never sent"
+        );
+        assert!(
+            row.next_attempt_at <= chrono::Utc::now(),
+            "due again at once"
+        );
     }
 }

@@ -224,8 +224,12 @@ pub async fn mark_sent_all(txn: &impl ConnectionTrait, sent: &[Accepted]) -> Res
         sending = status::SENDING,
         rows = rows.join(", "),
     );
-    txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }
 
@@ -237,7 +241,10 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, DbE
     }
     let released = Entity::update_many()
         .col_expr(Column::Status, Expr::value(status::PENDING))
-        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(Column::Status.eq(status::SENDING))
         .exec(db)
