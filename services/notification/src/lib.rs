@@ -156,7 +156,20 @@ impl Application {
             &settings.email.public_url,
             wake.clone(),
         )?;
-        let sender = sender::Sender::new(settings, host.db.clone(), email, wake, host.outbox())?;
+        // On PostgreSQL the sender has connections of its own, so that its claims and marks never
+        // queue behind the consumer's transactions (one per event, `bus.prefetch` at once).
+        let sender_db = if valued_platform::db::is_postgres(&host.db)
+            && settings.sender.database_connections > 0
+        {
+            let own = valued_platform::DatabaseSettings {
+                max_connections: settings.sender.database_connections,
+                ..settings.database.clone()
+            };
+            valued_platform::db::connect(&own, &host.platform.data_dir, NAME).await?
+        } else {
+            host.db.clone()
+        };
+        let sender = sender::Sender::new(settings, sender_db, email, wake, host.outbox())?;
         let webhook = webhook::WebhookServer::bind(&settings.webhook, host.db.clone()).await?;
         let admins = host.admins(&settings.auth).await?;
         host.erasure(erasure::Notifications).await?;

@@ -1,17 +1,25 @@
-//! The sender: claims due deliveries, sends each through the [`EmailSender`], and records the
-//! outcome with its `email.sent.v1` / `email.failed.v1` event in one transaction.
+//! The sender: claims due deliveries in batches, sends each through the [`EmailSender`], and records
+//! the outcomes with their `email.sent.v1` / `email.failed.v1` events.
 //!
-//! Before each send the [`policy`] is asked again (the address may have been suppressed or
-//! unsubscribed since the delivery was made), a non-transactional email takes a slot of its
-//! recipient's throttle, and the service-wide rate limit (`sender.max_per_second`) is waited for.
-//! A 5xx reply to RCPT TO, DATA or the message puts the address on the suppression list.
+//! A batch (`sender.claim_batch`) is claimed in one transaction and the [`policy`] asked about all
+//! of it at once, with set-based queries (the address may have been suppressed or unsubscribed
+//! since the delivery was made); a non-transactional email then takes a slot of its recipient's
+//! throttle, and the service-wide rate limit (`sender.max_per_second`) is waited for. The emails go
+//! `sender.concurrency` at a time over the pooled connections, and their outcomes are recorded as
+//! they arrive: whatever came in while the last write ran is written in one transaction (the sent
+//! marks in one statement, their `email.sent.v1` rows in another). An email keeps its place among
+//! the `concurrency` until its outcome is written, so no more than that many are ever accepted and
+//! not yet recorded. A 5xx reply to RCPT TO, DATA or
+//! the message puts the address on the suppression list. A sender that is stopping gives back the
+//! claimed emails it has not started, so another replica takes them at once.
 //!
 //! The window that remains: SMTP has no way to make "the server accepted it" and "we recorded it"
-//! one step. If the process dies after the server's "250" and before the row is marked sent (a
-//! commit, a millisecond or two), the claim lapses and the email is sent again — with the same
-//! Message-ID, fixed when the row was created, by which mailbox providers recognise and drop the
-//! copy. Recording the send *before* the final `.` instead turns the same window into a lost email
-//! (tried and measured: a kill mid-load then lost one), which is worse for a confirmation.
+//! one step. If the process dies after the server's "250" and before the row is marked sent (the
+//! write that records it, a few milliseconds), the claim lapses and the email is
+//! sent again — with the same Message-ID, fixed when the row was created, by which mailbox
+//! providers recognise and drop the copy. Recording the send *before* the final `.` instead turns
+//! the same window into a lost email (tried and measured: a kill mid-load then lost one), which is
+//! worse for a confirmation.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -23,7 +31,7 @@ use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
@@ -88,7 +96,7 @@ impl Sender {
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.settings.poll_interval_ms);
             while !shutdown.is_triggered() {
-                let wait = match self.send_due().await {
+                let wait = match self.send_batch(Some(&shutdown)).await {
                     Ok(0) => poll,
                     Ok(_) => Duration::ZERO,
                     Err(error) => {
@@ -108,9 +116,19 @@ impl Sender {
         })
     }
 
-    /// Sends one batch of due deliveries; returns how many were attempted.
+    /// Sends one batch of due deliveries; returns how many were claimed.
+    ///
+    /// The batch is claimed in one transaction and its policy decided in a few set-based queries;
+    /// the emails then go `concurrency` at a time, and their outcomes are recorded as they come in,
+    /// whatever has arrived since the last write in one transaction (sent marks, their
+    /// `email.sent.v1` rows). An accepted email therefore waits for its mark no longer than one
+    /// such write. When the sender is stopping, the emails not yet started are released.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        let mut batch = u64::try_from(self.settings.concurrency * 4).unwrap_or(64);
+        self.send_batch(None).await
+    }
+
+    async fn send_batch(&self, shutdown: Option<&Shutdown>) -> anyhow::Result<usize> {
+        let mut batch = u64::try_from(self.settings.claim_batch.max(1)).unwrap_or(256);
         if self.settings.max_per_second > 0 {
             // Every claimed email must be sent well within its lease, rate limit and all.
             let in_half_a_lease = u64::from(self.settings.max_per_second)
@@ -120,21 +138,88 @@ impl Sender {
         let lease = chrono::Duration::seconds(self.settings.lease_seconds);
         let due = delivery::claim_due(&self.db, batch, lease).await?;
         let count = due.len();
-        let outcomes: Vec<anyhow::Result<()>> = futures::stream::iter(due)
-            .map(|row| self.send_one(row))
-            .buffer_unordered(self.settings.concurrency.max(1))
-            .collect()
-            .await;
-        outcomes.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-        Ok(count)
+        if count == 0 {
+            return Ok(0);
+        }
+        let emails: Vec<(&str, &str)> = due
+            .iter()
+            .map(|row| (row.recipient.as_str(), row.template.as_str()))
+            .collect();
+        let decisions = match policy::decide_all(&self.db, &emails).await {
+            Ok(decisions) => decisions,
+            Err(error) => {
+                let ids: Vec<_> = due.iter().map(|row| row.id).collect();
+                if let Err(release) = delivery::release(&self.db, &ids).await {
+                    tracing::warn!(error = %release, "could not release the batch; its claims lapse");
+                }
+                return Err(error.into());
+            }
+        };
+        let (outcomes, mut received) = mpsc::unbounded_channel();
+        let sending = async {
+            let outcomes = outcomes;
+            futures::stream::iter(due.into_iter().zip(decisions))
+                .for_each_concurrent(self.settings.concurrency.max(1), |(row, decision)| {
+                    let outcomes = &outcomes;
+                    async move {
+                        let outcome = if shutdown.is_some_and(Shutdown::is_triggered) {
+                            Ok(Outcome::Released(row.id))
+                        } else {
+                            self.attempt(row, decision).await
+                        };
+                        // The slot is held until the outcome is written: at most `concurrency`
+                        // emails are ever on the wire or accepted and not yet recorded.
+                        let (written, recorded) = oneshot::channel();
+                        if outcomes.send((outcome, written)).is_ok() {
+                            let _ = recorded.await;
+                        }
+                    }
+                })
+                .await;
+        };
+        let recording = async {
+            let mut first_error: Option<anyhow::Error> = None;
+            let mut arrived = Vec::new();
+            while received.recv_many(&mut arrived, RECORD_AT_MOST).await > 0 {
+                let mut ready = Vec::with_capacity(arrived.len());
+                let mut waiting = Vec::with_capacity(arrived.len());
+                for (outcome, written) in arrived.drain(..) {
+                    waiting.push(written);
+                    match outcome {
+                        Ok(outcome) => ready.push(outcome),
+                        Err(error) => {
+                            tracing::warn!(error = %format!("{error:#}"), "sending one email failed");
+                            first_error.get_or_insert(error);
+                        }
+                    }
+                }
+                if let Err(error) = self.record(ready).await {
+                    tracing::warn!(error = %format!("{error:#}"), "recording sent emails failed; their claims lapse");
+                    first_error.get_or_insert(error);
+                }
+                for written in waiting {
+                    let _ = written.send(());
+                }
+            }
+            first_error
+        };
+        let ((), first_error) = tokio::join!(sending, recording);
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(count),
+        }
     }
 
-    async fn send_one(&self, mut row: Model) -> anyhow::Result<()> {
-        let decision = policy::decide(&self.db, &row.recipient, &row.template).await?;
+    /// Everything about one claimed email up to the SMTP server's answer: the policy's verdict,
+    /// the throttle for a non-transactional one, the rate limit, the send.
+    async fn attempt(&self, mut row: Model, decision: policy::Decision) -> anyhow::Result<Outcome> {
         if let Some((status, note)) = decision.verdict.skipped() {
-            delivery::mark_skipped(&self.db, row.id, status, note).await?;
             tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
-            return Ok(());
+            return Ok(Outcome::Skipped {
+                id: row.id,
+                status,
+                note,
+            });
         }
         let unsubscribe = decision
             .unsubscribe_token
@@ -151,7 +236,7 @@ impl Sender {
                 );
                 summary::defer(&self.db, &row, at, &note).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, %at, "throttled");
-                return Ok(());
+                return Ok(Outcome::Recorded);
             }
             // What waited for this person's slot behind this email goes with it, as one summary.
             row = summary::with_folded(&self.db, &self.templates, row).await?;
@@ -189,65 +274,134 @@ impl Sender {
                 "cannot build the message: {error}"
             ))),
         };
+        Ok(Outcome::Answered {
+            row,
+            attempts,
+            result,
+        })
+    }
+
+    /// Records `outcomes` in one transaction: the sent marks in one statement and their
+    /// `email.sent.v1` rows in another; failures, retries, suppressions and skips row by row.
+    async fn record(&self, outcomes: Vec<Outcome>) -> anyhow::Result<()> {
+        let mut accepted = Vec::new();
+        let mut sent_events = Vec::new();
+        let mut failed_events = Vec::new();
+        let mut released = Vec::new();
         let txn = self.db.begin().await?;
-        if let Err(SendError::Rejected(error)) = &result {
-            suppression::suppress(
-                &txn,
-                &row.recipient,
-                suppression::reason::SMTP_REJECTED,
-                error,
-            )
-            .await?;
-            tracing::warn!(delivery_id = %row.id, %error, "rejected: the address is now suppressed");
-        }
-        let retry = match &result {
-            Err(SendError::Unavailable(_)) => true,
-            Err(SendError::Transient(_)) => attempts < self.settings.max_attempts,
-            _ => false,
-        };
-        match result {
-            Ok(response) => {
-                delivery::mark_sent(&txn, row.id, attempts, &response).await?;
-                let event = EmailSent {
-                    delivery_id: row.id.to_string(),
-                    template: row.template.clone(),
-                    cause_event_id: row.cause_event_id.to_string(),
-                    smtp_message_id: row.message_id.clone(),
-                };
-                self.outbox.enqueue(&txn, None, &event).await?;
-                tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
-            }
-            // An unreachable server is not this email's fault: it waits out the outage, however
-            // long, and is never given up.
-            Err(SendError::Transient(error) | SendError::Unavailable(error)) if retry => {
-                let delay = backoff(
+        for outcome in outcomes {
+            let (row, attempts, result) = match outcome {
+                Outcome::Recorded => continue,
+                Outcome::Released(id) => {
+                    released.push(id);
+                    continue;
+                }
+                Outcome::Skipped { id, status, note } => {
+                    delivery::mark_skipped(&txn, id, status, note).await?;
+                    continue;
+                }
+                Outcome::Answered {
+                    row,
                     attempts,
-                    self.settings.retry_base_ms,
-                    self.settings.retry_max_ms,
-                );
-                delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay).await?;
-                tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
+                    result,
+                } => (row, attempts, result),
+            };
+            if let Err(SendError::Rejected(error)) = &result {
+                suppression::suppress(
+                    &txn,
+                    &row.recipient,
+                    suppression::reason::SMTP_REJECTED,
+                    error,
+                )
+                .await?;
+                tracing::warn!(delivery_id = %row.id, %error, "rejected: the address is now suppressed");
             }
-            Err(
-                SendError::Transient(error)
-                | SendError::Unavailable(error)
-                | SendError::Permanent(error)
-                | SendError::Rejected(error),
-            ) => {
-                delivery::mark_failed(&txn, row.id, attempts, &error).await?;
-                let event = EmailFailed {
-                    delivery_id: row.id.to_string(),
-                    template: row.template.clone(),
-                    cause_event_id: row.cause_event_id.to_string(),
-                    error: error.clone(),
-                };
-                self.outbox.enqueue(&txn, None, &event).await?;
-                tracing::error!(delivery_id = %row.id, attempts, %error, "email given up");
+            let retry = match &result {
+                Err(SendError::Unavailable(_)) => true,
+                Err(SendError::Transient(_)) => attempts < self.settings.max_attempts,
+                _ => false,
+            };
+            match result {
+                Ok(response) => {
+                    tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
+                    accepted.push(delivery::Accepted {
+                        id: row.id,
+                        attempts,
+                        response,
+                    });
+                    sent_events.push(EmailSent {
+                        delivery_id: row.id.to_string(),
+                        template: row.template,
+                        cause_event_id: row.cause_event_id.to_string(),
+                        smtp_message_id: row.message_id,
+                    });
+                }
+                // An unreachable server is not this email's fault: it waits out the outage,
+                // however long, and is never given up.
+                Err(SendError::Transient(error) | SendError::Unavailable(error)) if retry => {
+                    let delay = backoff(
+                        attempts,
+                        self.settings.retry_base_ms,
+                        self.settings.retry_max_ms,
+                    );
+                    delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay)
+                        .await?;
+                    tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
+                }
+                Err(
+                    SendError::Transient(error)
+                    | SendError::Unavailable(error)
+                    | SendError::Permanent(error)
+                    | SendError::Rejected(error),
+                ) => {
+                    delivery::mark_failed(&txn, row.id, attempts, &error).await?;
+                    tracing::error!(delivery_id = %row.id, attempts, %error, "email given up");
+                    failed_events.push(EmailFailed {
+                        delivery_id: row.id.to_string(),
+                        template: row.template,
+                        cause_event_id: row.cause_event_id.to_string(),
+                        error,
+                    });
+                }
             }
         }
-        self.outbox.commit(txn).await?;
+        delivery::mark_sent_all(&txn, &accepted).await?;
+        self.outbox.enqueue_all(&txn, None, &sent_events).await?;
+        self.outbox.enqueue_all(&txn, None, &failed_events).await?;
+        let count = delivery::release(&txn, &released).await?;
+        if count > 0 {
+            tracing::info!(count, "stopping: claimed emails released unsent");
+        }
+        if sent_events.is_empty() && failed_events.is_empty() {
+            txn.commit().await?;
+        } else {
+            self.outbox.commit(txn).await?;
+        }
         Ok(())
     }
+}
+
+/// Outcomes recorded in one transaction, at most.
+const RECORD_AT_MOST: usize = 512;
+
+/// What became of one claimed email, to be recorded.
+enum Outcome {
+    /// Nothing left to record (the throttle put it back to wait).
+    Recorded,
+    /// Not started: the sender is stopping.
+    Released(uuid::Uuid),
+    /// Not sent: the policy's verdict.
+    Skipped {
+        id: uuid::Uuid,
+        status: &'static str,
+        note: &'static str,
+    },
+    /// The SMTP server's answer (or the failure to get one).
+    Answered {
+        row: Model,
+        attempts: i32,
+        result: Result<String, SendError>,
+    },
 }
 
 /// `base` doubling per attempt after the first, capped at `max_ms`.

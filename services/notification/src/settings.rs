@@ -112,6 +112,13 @@ pub struct SenderSettings {
     /// Emails in flight at once; below `database.max_connections`, so that marking an accepted email
     /// never waits for a connection (that wait would widen the resend-after-crash window).
     pub concurrency: usize,
+    /// Due deliveries claimed at once: one claim, one policy decision and a few recording
+    /// transactions serve the whole batch. Each is sent within its lease (`lease_seconds`), so keep
+    /// it to what `concurrency` connections send in well under that.
+    pub claim_batch: usize,
+    /// PostgreSQL connections of the sender's own, apart from `database.max_connections` (`0`: it
+    /// shares the service's).
+    pub database_connections: u32,
     /// Attempts before a temporarily failing email is given up. Attempts that could not reach the
     /// SMTP server at all do not run this out: an outage delays email, it never loses it.
     pub max_attempts: i32,
@@ -131,6 +138,8 @@ impl Default for SenderSettings {
     fn default() -> Self {
         Self {
             concurrency: 8,
+            claim_batch: 256,
+            database_connections: 4,
             max_attempts: 12,
             lease_seconds: 60,
             poll_interval_ms: 250,

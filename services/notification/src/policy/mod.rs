@@ -123,6 +123,46 @@ pub async fn decide(
     })
 }
 
+/// As [`decide`] for many emails at once, in order: one query for the suppression list and one
+/// (two when addresses are new) for the preferences of the non-transactional ones, whatever their
+/// number. The sender decides each claimed batch with it.
+pub async fn decide_all(
+    db: &impl ConnectionTrait,
+    emails: &[(&str, &str)],
+) -> Result<Vec<Decision>, DbErr> {
+    let recipients: Vec<&str> = emails.iter().map(|(recipient, _)| *recipient).collect();
+    let suppressed = suppression::suppressed_among(db, &recipients).await?;
+    let opting: Vec<&str> = emails
+        .iter()
+        .filter(|(_, template)| kind(template) == Kind::NonTransactional)
+        .map(|(recipient, _)| *recipient)
+        .collect();
+    let preferences = preference::for_addresses(db, &opting).await?;
+    emails
+        .iter()
+        .map(|&(recipient, template)| {
+            let preference = match kind(template) {
+                Kind::Transactional => None,
+                Kind::NonTransactional => Some(preferences.get(recipient).ok_or_else(|| {
+                    DbErr::RecordNotFound(format!("email_preference for {recipient}"))
+                })?),
+            };
+            let verdict = if suppressed.contains(recipient) {
+                Verdict::Suppressed
+            } else if preference.is_some_and(|p| p.unsubscribed_at.is_some()) {
+                Verdict::Unsubscribed
+            } else {
+                Verdict::Send
+            };
+            Ok(Decision {
+                verdict,
+                unsubscribe_token: preference.map(|p| p.token.clone()),
+                unsolicited: None,
+            })
+        })
+        .collect()
+}
+
 /// Decides a new email as [`decide`] does and, when it goes to an address typed into a public form
 /// (see [`unsolicited::CAPPED`]), applies the daily cap: `Capped` when `recipient` (normalised) has
 /// had `unsolicited_per_day` such emails in the last 24 hours (`0` turns the cap off). Call it in the

@@ -5,6 +5,8 @@
 //! with no session and no CSRF token. It is 244 random bits, one per address, and only ever sent to
 //! that address.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::Utc;
 use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -57,6 +59,53 @@ pub async fn for_address(db: &impl ConnectionTrait, email: &str) -> Result<Model
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("email_preference for {email}")))
+}
+
+/// [`for_address`] for many addresses (normalised) at once, keyed by address: one query for the
+/// rows there are, one insert for the addresses that have none yet, and one query to read those.
+pub async fn for_addresses(
+    db: &impl ConnectionTrait,
+    emails: &[&str],
+) -> Result<HashMap<String, Model>, DbErr> {
+    let unique: BTreeSet<&str> = emails.iter().copied().collect();
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let find = |emails: Vec<&str>| {
+        Entity::find()
+            .filter(Column::Email.is_in(emails.into_iter().map(str::to_owned)))
+            .all(db)
+    };
+    let mut found: HashMap<String, Model> = find(unique.iter().copied().collect())
+        .await?
+        .into_iter()
+        .map(|row| (row.email.clone(), row))
+        .collect();
+    let missing: Vec<&str> = unique
+        .into_iter()
+        .filter(|email| !found.contains_key(*email))
+        .collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let now = Utc::now();
+    Entity::insert_many(missing.iter().map(|email| entity::ActiveModel {
+        email: ActiveValue::Set((*email).to_owned()),
+        token: ActiveValue::Set(new_token()),
+        unsubscribed_at: ActiveValue::Set(None),
+        unsubscribed_via: ActiveValue::Set(None),
+        created_at: ActiveValue::Set(now),
+    }))
+    .on_conflict_do_nothing_on([Column::Email])
+    .exec_without_returning(db)
+    .await?;
+    found.extend(
+        find(missing)
+            .await?
+            .into_iter()
+            .map(|row| (row.email.clone(), row)),
+    );
+    Ok(found)
 }
 
 /// The row whose unsubscribe token is `token`, if any.

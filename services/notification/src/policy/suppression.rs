@@ -1,8 +1,10 @@
 //! The suppression list: addresses that bounced permanently or complained. Global, not per trust:
 //! a mailbox that does not exist does not exist for anyone.
 
+use std::collections::{BTreeSet, HashSet};
+
 use chrono::Utc;
-use sea_orm::{ActiveValue, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 pub use self::entity::{Column, Entity, Model};
 
@@ -42,6 +44,24 @@ pub async fn is_suppressed(db: &impl ConnectionTrait, email: &str) -> Result<boo
         .one(db)
         .await?
         .is_some())
+}
+
+/// Which of `emails` (normalised) are on the list, in one query.
+pub async fn suppressed_among(
+    db: &impl ConnectionTrait,
+    emails: &[&str],
+) -> Result<HashSet<String>, DbErr> {
+    if emails.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let unique: BTreeSet<&str> = emails.iter().copied().collect();
+    Ok(Entity::find()
+        .filter(entity::Column::Email.is_in(unique))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.email)
+        .collect())
 }
 
 /// Puts `email` (normalised) on the list; the first reason recorded is kept.

@@ -7,8 +7,8 @@ mod entity;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -183,6 +183,73 @@ pub async fn mark_sent(
         },
     )
     .await
+}
+
+/// A delivery the SMTP server accepted, for [`mark_sent_all`].
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub id: Uuid,
+    pub attempts: i32,
+    /// The server's reply (e.g. its queue id).
+    pub response: String,
+}
+
+/// [`mark_sent`] for many deliveries; on PostgreSQL in one statement.
+pub async fn mark_sent_all(txn: &impl ConnectionTrait, sent: &[Accepted]) -> Result<(), DbErr> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    if !valued_platform::db::is_postgres(txn) {
+        for accepted in sent {
+            mark_sent(txn, accepted.id, accepted.attempts, &accepted.response).await?;
+        }
+        return Ok(());
+    }
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + sent.len() * 3);
+    values.push(Utc::now().into());
+    let mut rows = Vec::with_capacity(sent.len());
+    for (i, accepted) in sent.iter().enumerate() {
+        let n = 2 + i * 3;
+        rows.push(format!("(${n}::uuid, ${}::int4, ${}::text)", n + 1, n + 2));
+        values.push(accepted.id.into());
+        values.push(accepted.attempts.into());
+        values.push(accepted.response.clone().into());
+    }
+    let sql = format!(
+        "UPDATE delivery SET status = '{sent}', attempts = v.attempts, smtp_response = v.response, \
+         sent_at = $1, claimed_until = NULL, last_error = NULL \
+         FROM (VALUES {rows}) AS v(id, attempts, response) \
+         WHERE delivery.id = v.id AND delivery.status = '{sending}'",
+        sent = status::SENT,
+        sending = status::SENDING,
+        rows = rows.join(", "),
+    );
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Gives claimed deliveries back unsent (the sender is stopping): due again at once, for whichever
+/// sender claims next, with no attempt counted. Returns how many were still claimed.
+pub async fn release(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let released = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status::PENDING))
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::Status.eq(status::SENDING))
+        .exec(db)
+        .await?;
+    Ok(released.rows_affected)
 }
 
 pub async fn mark_retry(
