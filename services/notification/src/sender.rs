@@ -275,7 +275,7 @@ impl Sender {
             ))),
         };
         Ok(Outcome::Answered {
-            row,
+            row: Box::new(row),
             attempts,
             result,
         })
@@ -398,7 +398,7 @@ enum Outcome {
     },
     /// The SMTP server's answer (or the failure to get one).
     Answered {
-        row: Model,
+        row: Box<Model>,
         attempts: i32,
         result: Result<String, SendError>,
     },
