@@ -244,6 +244,12 @@ impl Cluster {
         cluster
     }
 
+    /// Sets `VALUED__…` variable `key` for the processes started from now on.
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     pub fn start_service(&mut self, service: &'static str) {
         let log = std::fs::OpenOptions::new()
             .create(true)

@@ -20,6 +20,7 @@ mod recovery;
 mod restarts;
 mod settings;
 mod sign_in_by_email;
+mod starting;
 mod story_in_browser;
 mod suggestions_in_browser;
 mod survey_in_browser;

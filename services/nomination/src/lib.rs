@@ -103,10 +103,18 @@ impl Application {
             inbox_days: settings.retention.inbox_days,
             check_seconds: settings.retention.check_seconds,
         });
-        if settings.seed_demo {
-            db::seed::demo(&host.db).await?;
-        }
-        auth::announce_all(&host.db, &host.outbox()).await?;
+        let (seed_demo, outbox) = (settings.seed_demo, host.outbox());
+        host.once_database_reachable("seeding and announcing the role grants", move |db| {
+            let outbox = outbox.clone();
+            async move {
+                if seed_demo {
+                    db::seed::demo(&db).await?;
+                }
+                auth::announce_all(&db, &outbox).await?;
+                Ok(())
+            }
+        })
+        .await?;
         let limits = public::submit::Limits {
             per_nominator: settings.nominations_per_nominator,
         };

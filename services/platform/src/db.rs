@@ -7,6 +7,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 use crate::settings::DatabaseSettings;
 
+/// Connects the service's pool. When PostgreSQL cannot be reached yet (still starting, failing over,
+/// its address not yet resolvable), the pool is made anyway and connects on first use, so that the
+/// service starts, reports itself not ready and serves what it can until the database is back.
+/// Anything else (a refused password, a missing database, a bad URL) fails at once.
 pub async fn connect(
     settings: &DatabaseSettings,
     data_dir: &std::path::Path,
@@ -31,7 +35,47 @@ pub async fn connect(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    Database::connect(options).await
+    match Database::connect(options.clone()).await {
+        Err(error) if unreachable(&error) && !options.get_url().starts_with("sqlite:") => {
+            tracing::warn!(service, %error, "database unreachable at start; will keep trying");
+            options.connect_lazy(true);
+            Database::connect(options).await
+        }
+        connected => connected,
+    }
+}
+
+/// Whether `error` says the database is out of reach (connection refused, reset or terminated, the
+/// pool unable to connect, the server shutting down or not yet accepting connections) rather than
+/// that the statement or the data was at fault: worth waiting for, not worth failing over.
+pub fn unreachable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match error {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return matches!(error, DbErr::Conn(_));
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and 57P01–57P03 (the server shutting down,
+        // crashed, or not yet accepting connections).
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a database error anywhere in `error`'s chain says the database is out of reach.
+pub fn unreachable_in(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<DbErr>())
+        .any(unreachable)
 }
 
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {

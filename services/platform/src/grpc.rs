@@ -252,7 +252,10 @@ impl Readiness {
     /// outage of the site.
     pub async fn is_ready(&self) -> bool {
         match &self.db {
-            Some(db) => db.ping().await.is_ok(),
+            Some(db) => matches!(
+                tokio::time::timeout(Duration::from_secs(3), db.ping()).await,
+                Ok(Ok(()))
+            ),
             None => true,
         }
     }
@@ -270,7 +273,14 @@ impl Readiness {
         names: &'static [&'static str],
         shutdown: Shutdown,
     ) {
-        let (mut ready, mut live) = (None, None);
+        // Not ready until the database has answered: the health service starts out serving, and a
+        // database still coming up can take the first check a while to fail.
+        for name in names.iter().copied().chain([""]) {
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+        let (mut ready, mut live) = (Some(ServingStatus::NotServing), None);
         let mut reported_down = tokio::time::Instant::now();
         loop {
             let ready_now = if !shutdown.is_triggered() && self.is_ready().await {
@@ -362,12 +372,11 @@ pub fn field_errors(status: &Status) -> Vec<FieldError> {
 /// A database error as the caller should see it: UNAVAILABLE while the database cannot be reached
 /// (worth retrying), INTERNAL otherwise, with the detail only in the logs.
 pub fn database_error(error: &sea_orm::DbErr) -> Status {
-    match error {
-        sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-            tracing::warn!(%error, "database unavailable");
-            Status::unavailable("database unavailable")
-        }
-        _ => internal(error),
+    if crate::db::unreachable(error) {
+        tracing::warn!(%error, "database unavailable");
+        Status::unavailable("database unavailable")
+    } else {
+        internal(error)
     }
 }
 

@@ -28,6 +28,7 @@ pub struct ServiceHost {
     bounds: crate::grpc::Bounds,
     relay: OutboxRelay,
     consumers: Vec<JoinHandle<()>>,
+    deferred: Vec<JoinHandle<()>>,
     retention: Option<InboxRetention>,
 }
 
@@ -44,9 +45,7 @@ impl ServiceHost {
             .await
             .with_context(|| format!("connecting to the {name} database"))?;
         if database.migrate_on_start {
-            M::up(&db, None)
-                .await
-                .with_context(|| format!("migrating the {name} database"))?;
+            migrate_when_reachable::<M>(name, &db, &platform.shutdown).await?;
         }
         let listener = crate::grpc::bind(grpc)
             .await
@@ -62,6 +61,7 @@ impl ServiceHost {
             bounds: crate::grpc::Bounds::of(grpc),
             relay,
             consumers: Vec::new(),
+            deferred: Vec::new(),
             retention: None,
         })
     }
@@ -92,6 +92,50 @@ impl ServiceHost {
             .await
             .with_context(|| format!("subscribing {consumer}"))?;
         self.consumers.push(task);
+        Ok(())
+    }
+
+    /// Runs `job`, start-up work on the database, now; when the database cannot be reached yet,
+    /// again in the background (backing off to 5 s) until it can, so that the service starts and
+    /// serves what it can meanwhile. Any other error fails the start, or, in the background, is
+    /// logged.
+    pub async fn once_database_reachable<F, Fut>(
+        &mut self,
+        what: &'static str,
+        job: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn(DatabaseConnection) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    {
+        match job(self.db.clone()).await {
+            Err(error) if crate::db::unreachable_in(&error) => {
+                tracing::warn!(%error, what, "database unreachable: will do this once it is back");
+            }
+            done => return done.with_context(|| what),
+        }
+        let (db, shutdown) = (self.db.clone(), self.platform.shutdown.clone());
+        self.deferred.push(tokio::spawn(async move {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                tokio::select! {
+                    _ = shutdown.wait() => return,
+                    _ = tokio::time::sleep(crate::bus::retry_delay(attempt, std::time::Duration::from_secs(5))) => {}
+                }
+                match job(db.clone()).await {
+                    Ok(()) => {
+                        tracing::info!(what, attempt, "done once the database was back");
+                        return;
+                    }
+                    Err(error) if crate::db::unreachable_in(&error) => {}
+                    Err(error) => {
+                        tracing::error!(%error, what, "failed once the database was back");
+                        return;
+                    }
+                }
+            }
+        }));
         Ok(())
     }
 
@@ -187,12 +231,38 @@ impl ServiceHost {
         for consumer in self.consumers {
             let _ = consumer.await;
         }
+        for deferred in self.deferred {
+            let _ = deferred.await;
+        }
         let _ = relay.await;
         if let Some(retention) = retention {
             let _ = retention.await;
         }
         tracing::info!(service = self.name, "stopped");
         Ok(())
+    }
+}
+
+/// Applies `M`'s migrations at start, waiting (backing off to 5 s) while the database cannot be
+/// reached yet: a schema that is not there must be made before anything is served.
+async fn migrate_when_reachable<M: MigratorTrait>(
+    name: &str,
+    db: &DatabaseConnection,
+    shutdown: &crate::shutdown::Shutdown,
+) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match M::up(db, None).await {
+            Err(error) if crate::db::unreachable(&error) && !shutdown.is_triggered() => {
+                attempt += 1;
+                tracing::warn!(%error, attempt, "database unreachable: migrations wait for it");
+                tokio::select! {
+                    _ = shutdown.wait() => {}
+                    _ = tokio::time::sleep(crate::bus::retry_delay(attempt, std::time::Duration::from_secs(5))) => {}
+                }
+            }
+            migrated => return migrated.with_context(|| format!("migrating the {name} database")),
+        }
     }
 }
 

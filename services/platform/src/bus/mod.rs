@@ -49,32 +49,7 @@ impl HandlerError {
         let Self::Retry(error) = self else {
             return false;
         };
-        error
-            .chain()
-            .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
-            .any(database_unreachable)
-    }
-}
-
-fn database_unreachable(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::sqlx::Error as Sqlx;
-    use sea_orm::{DbErr, RuntimeErr};
-    let runtime = match error {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(sqlx) = runtime else {
-        return matches!(error, DbErr::Conn(_));
-    };
-    match sqlx.as_ref() {
-        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-        // SQLSTATE class 08 (connection exception) and 57P01–57P03 (the server shutting down,
-        // crashed, or not yet accepting connections).
-        Sqlx::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
+        crate::db::unreachable_in(error)
     }
 }
 
