@@ -13,13 +13,25 @@ impl Shutdown {
         Self::default()
     }
 
-    /// Cancels this shutdown when the process receives SIGTERM or SIGINT.
-    pub fn on_signals(self) -> Self {
+    /// Cancels this shutdown when the process receives SIGTERM or SIGINT; if the process is still
+    /// draining `budget` later, it exits with status 1, saying so. Every wait in the drain has its
+    /// own bound (README, "Shutdown"); the budget is the backstop that keeps the end of the process
+    /// its own rather than an orchestrator's SIGKILL, which flushes nothing and says nothing.
+    pub fn on_signals(self, budget: std::time::Duration) -> Self {
         let token = self.token.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("shutdown signal received: draining");
+            tracing::info!(
+                budget_seconds = budget.as_secs(),
+                "shutdown signal received: draining"
+            );
             token.cancel();
+            tokio::time::sleep(budget).await;
+            tracing::error!(
+                budget_seconds = budget.as_secs(),
+                "still draining when the shutdown budget ran out: exiting"
+            );
+            std::process::exit(1);
         });
         self
     }

@@ -124,7 +124,9 @@ async fn main() -> anyhow::Result<()> {
         _ => "valued".to_owned(),
     };
     let _telemetry = valued_platform::telemetry::init(&name, &settings.telemetry)?;
-    let shutdown = Shutdown::new().on_signals();
+    let shutdown = Shutdown::new().on_signals(std::time::Duration::from_secs(
+        settings.shutdown_seconds.max(1),
+    ));
     match cli.command {
         Command::Up => {
             let running = valued::up(&settings, shutdown).await?;

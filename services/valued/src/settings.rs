@@ -18,6 +18,10 @@ pub struct Settings {
     /// personal details in it. Off unless set; `valued up` needs no such word.
     #[serde(default)]
     pub developer_machine: bool,
+    /// After SIGTERM, how long the process may take to finish what it started before it exits
+    /// anyway (status 1, saying so): below the orchestrator's grace period less its preStop pause,
+    /// so that the process, not a SIGKILL, decides how it ends.
+    pub shutdown_seconds: u64,
     pub telemetry: TelemetrySettings,
     pub bus: BusSettings,
     #[serde(default)]
