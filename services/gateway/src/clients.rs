@@ -1,12 +1,12 @@
 //! The gRPC clients of the services the gateway calls. Channels connect lazily (the gateway may start
-//! first) and every call carries the caller's trace context and the gateway's service credential
+//! first), each call goes to one of the service's replicas in turn, and every call carries the caller's trace context and the gateway's service credential
 //! for the callee.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -161,12 +161,15 @@ impl Clients {
     }
 }
 
+/// Balanced per call across the replicas the URL's name resolves to (`valued_platform::balance`).
 fn channel(url: &str) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(url.to_owned())
-        .with_context(|| format!("invalid gRPC URL {url:?}"))?
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT);
-    Ok(endpoint.connect_lazy())
+    valued_platform::balance::channel(
+        url,
+        valued_platform::balance::Timeouts {
+            connect: CONNECT_TIMEOUT,
+            request: REQUEST_TIMEOUT,
+        },
+    )
 }
 
 async fn serving(channel: Channel, service: &'static str) -> bool {

@@ -3,6 +3,7 @@
 //! relay, and the idempotent inbox.
 
 pub mod auth;
+pub mod balance;
 pub mod bus;
 pub mod db;
 pub mod domain;
