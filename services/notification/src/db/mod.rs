@@ -2,5 +2,7 @@
 
 pub mod delivery;
 mod migrations;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use migrations::Migrator;
