@@ -2,6 +2,7 @@
 
 pub mod delivery;
 mod migrations;
+pub mod smtp_rate;
 #[cfg(test)]
 pub(crate) mod testing;
 
