@@ -4,7 +4,9 @@
 //! A batch (`sender.claim_batch`) is claimed in one transaction and the [`policy`] asked about all
 //! of it at once, with set-based queries (the address may have been suppressed or unsubscribed
 //! since the delivery was made); a non-transactional email then takes a slot of its recipient's
-//! throttle, and the service-wide rate limit (`sender.max_per_second`) is waited for. The emails go
+//! throttle. With a deployment-wide rate (`sender.max_per_second`), the sender first takes tokens
+//! from the bucket all replicas share ([`smtp_rate`]) and claims no more emails than it was granted;
+//! granted none, it waits until the next token is due. The emails go
 //! `sender.concurrency` at a time over the pooled connections, and their outcomes are recorded as
 //! they arrive: whatever came in while the last write ran is written in one transaction (the sent
 //! marks in one statement, their `email.sent.v1` rows in another). An email keeps its place among
@@ -21,14 +23,12 @@
 //! the same window into a lost email (tried and measured: a kill mid-load then lost one), which is
 //! worse for a confirmation.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use futures::StreamExt;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -38,6 +38,7 @@ use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
 
 use crate::db::delivery::{self, Model};
+use crate::db::smtp_rate::{self, SmtpRate};
 use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
 use crate::policy::throttle::{self, Slot};
 use crate::policy::{self, Kind, summary, suppression};
@@ -54,8 +55,8 @@ pub struct Sender {
     pub public_url: String,
     pub throttle: ThrottleSettings,
     pub dkim: Option<Arc<Dkim>>,
-    /// `sender.max_per_second`, when set.
-    pub limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// The deployment-wide rate to the relay (`sender.max_per_second`), when set.
+    pub rate: Option<SmtpRate>,
     /// For the summary that carries emails the throttle held back.
     pub templates: Arc<crate::templates::Templates>,
 }
@@ -73,8 +74,6 @@ impl Sender {
             .from
             .parse()
             .with_context(|| format!("email.from {:?}", settings.email.from))?;
-        let limiter = NonZeroU32::new(settings.sender.max_per_second)
-            .map(|rate| Arc::new(RateLimiter::direct(Quota::per_second(rate))));
         Ok(Self {
             db,
             email,
@@ -85,7 +84,7 @@ impl Sender {
             public_url: settings.email.public_url.trim_end_matches('/').to_owned(),
             throttle: settings.throttle.clone(),
             dkim: Dkim::from_settings(&settings.dkim)?.map(Arc::new),
-            limiter,
+            rate: SmtpRate::per_second(settings.sender.max_per_second),
             templates: Arc::new(
                 crate::templates::Templates::new()?.with_privacy_notice(&settings.email.public_url),
             ),
@@ -96,12 +95,14 @@ impl Sender {
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.settings.poll_interval_ms);
             while !shutdown.is_triggered() {
-                let wait = match self.send_batch(Some(&shutdown)).await {
-                    Ok(0) => poll,
-                    Ok(_) => Duration::ZERO,
+                // New deliveries wake an idle sender; one out of tokens waits for the next token.
+                let (wait, wakeable) = match self.send_batch(Some(&shutdown)).await {
+                    Ok(Round::Claimed(0)) => (poll, true),
+                    Ok(Round::Claimed(_)) => (Duration::ZERO, true),
+                    Ok(Round::OutOfTokens(next)) => (next, false),
                     Err(error) => {
                         tracing::warn!(error = %format!("{error:#}"), "sender round failed");
-                        poll * 4
+                        (poll * 4, true)
                     }
                 };
                 if wait.is_zero() {
@@ -109,7 +110,7 @@ impl Sender {
                 }
                 tokio::select! {
                     _ = shutdown.wait() => {}
-                    _ = self.wake.notified() => {}
+                    _ = self.wake.notified(), if wakeable => {}
                     _ = tokio::time::sleep(wait) => {}
                 }
             }
@@ -124,22 +125,37 @@ impl Sender {
     /// `email.sent.v1` rows). An accepted email therefore waits for its mark no longer than one
     /// such write. When the sender is stopping, the emails not yet started are released.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
-        self.send_batch(None).await
+        match self.send_batch(None).await? {
+            Round::Claimed(count) => Ok(count),
+            Round::OutOfTokens(_) => Ok(0),
+        }
     }
 
-    async fn send_batch(&self, shutdown: Option<&Shutdown>) -> anyhow::Result<usize> {
-        let mut batch = u64::try_from(self.settings.claim_batch.max(1)).unwrap_or(256);
-        if self.settings.max_per_second > 0 {
-            // Every claimed email must be sent well within its lease, rate limit and all.
-            let in_half_a_lease = u64::from(self.settings.max_per_second)
-                .saturating_mul(u64::try_from(self.settings.lease_seconds / 2).unwrap_or(1));
-            batch = batch.min(in_half_a_lease.max(1));
+    async fn send_batch(&self, shutdown: Option<&Shutdown>) -> anyhow::Result<Round> {
+        let mut batch = u32::try_from(self.settings.claim_batch.max(1)).unwrap_or(256);
+        if let Some(rate) = self.rate {
+            let grant = smtp_rate::take(&self.db, rate, batch).await?;
+            if grant.tokens == 0 {
+                return Ok(Round::OutOfTokens(grant.next_in));
+            }
+            batch = grant.tokens;
         }
         let lease = chrono::Duration::seconds(self.settings.lease_seconds);
-        let due = delivery::claim_due(&self.db, batch, lease).await?;
+        let claimed = delivery::claim_due(&self.db, u64::from(batch), lease).await;
+        let unused = claimed.as_ref().map_or(batch, |due| {
+            batch.saturating_sub(u32::try_from(due.len()).unwrap_or(batch))
+        });
+        if let Some(rate) = self.rate
+            && unused > 0
+            && let Err(error) = smtp_rate::give_back(&self.db, rate, unused).await
+        {
+            // Lost tokens only slow sending down for a moment.
+            tracing::warn!(%error, unused, "could not give back unused tokens of the SMTP rate");
+        }
+        let due = claimed?;
         let count = due.len();
         if count == 0 {
-            return Ok(0);
+            return Ok(Round::Claimed(0));
         }
         let emails: Vec<(&str, &str)> = due
             .iter()
@@ -206,12 +222,12 @@ impl Sender {
         let ((), first_error) = tokio::join!(sending, recording);
         match first_error {
             Some(error) => Err(error),
-            None => Ok(count),
+            None => Ok(Round::Claimed(count)),
         }
     }
 
     /// Everything about one claimed email up to the SMTP server's answer: the policy's verdict,
-    /// the throttle for a non-transactional one, the rate limit, the send.
+    /// the throttle for a non-transactional one, the send.
     async fn attempt(&self, mut row: Model, decision: policy::Decision) -> anyhow::Result<Outcome> {
         if let Some((status, note)) = decision.verdict.skipped() {
             tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
@@ -240,9 +256,6 @@ impl Sender {
             }
             // What waited for this person's slot behind this email goes with it, as one summary.
             row = summary::with_folded(&self.db, &self.templates, row).await?;
-        }
-        if let Some(limiter) = &self.limiter {
-            limiter.until_ready().await;
         }
         let attempts = row.attempts + 1;
         let rendered = RenderedEmail {
@@ -379,6 +392,14 @@ impl Sender {
         }
         Ok(())
     }
+}
+
+/// What one round of the sender came to.
+enum Round {
+    /// It claimed this many emails (0: none were due) and dealt with them.
+    Claimed(usize),
+    /// The deployment-wide rate granted no token; the next is due after this long.
+    OutOfTokens(Duration),
 }
 
 /// Outcomes recorded in one transaction, at most.

@@ -129,8 +129,11 @@ pub struct SenderSettings {
     pub retry_base_ms: i64,
     /// The longest wait between two attempts (30 minutes).
     pub retry_max_ms: i64,
-    /// Emails handed to the SMTP server per second, at most, by this process (0: no limit). Set it
-    /// to the relay's own limit.
+    /// Emails handed to the SMTP relay per second, at most, by the whole deployment: every replica
+    /// draws on one token bucket in this service's database, holding one second's worth
+    /// ([`crate::db::smtp_rate`]). In any window of `w` seconds at most `w × max_per_second` plus
+    /// one second's worth go, so set it a little below the relay's account limit. 0: no limit, and
+    /// the bucket is never touched.
     pub max_per_second: u32,
 }
 

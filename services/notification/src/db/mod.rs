@@ -2,5 +2,8 @@
 
 pub mod delivery;
 mod migrations;
+pub mod smtp_rate;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use migrations::Migrator;

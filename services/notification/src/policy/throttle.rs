@@ -78,21 +78,11 @@ pub async fn take_slot(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use sea_orm::{ConnectOptions, Database};
-    use sea_orm_migration::MigratorTrait;
-
     use super::*;
     use crate::db::delivery::{NewDelivery, insert_once};
+    // The embedded default's database: SQLite, where there is no advisory lock.
+    use crate::db::testing::sqlite;
     use crate::email::RenderedEmail;
-
-    /// The embedded default's database: SQLite, where there is no advisory lock.
-    async fn sqlite() -> DatabaseConnection {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1).min_connections(1);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::Migrator::up(&db, None).await.unwrap();
-        db
-    }
 
     async fn delivery(db: &DatabaseConnection, to: &str) -> Uuid {
         insert_once(

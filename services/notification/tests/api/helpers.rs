@@ -7,14 +7,15 @@ use valued_platform::bus::InProcessBus;
 use valued_platform::grpc::Credentialed;
 use valued_platform::{DatabaseSettings, Envelope, EventBus, Platform, RelaySettings, Shutdown};
 use valued_proto::events::Event;
-use valued_proto::events::v1::NominationSubmitted;
+use valued_proto::events::v1::{NominationConfirmationRequested, NominationSubmitted};
 use valued_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use valued_proto::notification::v1::{Delivery, ListDeliveriesRequest};
 use valued_testkit::smtp::{ReceivedEmail, SmtpSink};
 
 pub struct TestApp {
     pub bus: Arc<InProcessBus>,
-    pub smtp: SmtpSink,
+    /// The SMTP sink, shared with the [`TestApp::replica`]s.
+    pub smtp: Arc<SmtpSink>,
     pub client: NotificationServiceClient<Credentialed>,
     /// Its gRPC settings, with the key calls are signed with.
     pub grpc: valued_platform::GrpcSettings,
@@ -25,6 +26,7 @@ pub struct TestApp {
     pub grpc_url: String,
     /// The service's own database.
     pub db: sea_orm::DatabaseConnection,
+    database_url: String,
     shutdown: Shutdown,
 }
 
@@ -49,10 +51,24 @@ pub async fn spawn_app() -> TestApp {
 /// As [`spawn_app`], with the settings changed by `configure` first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     valued_testkit::init_test_logging();
-    let smtp = SmtpSink::start().await.unwrap();
+    let smtp = Arc::new(SmtpSink::start().await.unwrap());
     let url = valued_testkit::postgres::fresh_database("notification")
         .await
         .unwrap();
+    start(smtp, url, configure).await
+}
+
+impl TestApp {
+    /// Another replica of the service beside this one: a process of its own (sender, consumers on
+    /// a bus of its own, gRPC server) on the same database, sending to the same SMTP sink, with
+    /// the settings changed by `configure`. Stops when dropped.
+    pub async fn replica(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        start(self.smtp.clone(), self.database_url.clone(), configure).await
+    }
+}
+
+/// The service on the database at `url`, sending to `smtp`.
+async fn start(smtp: Arc<SmtpSink>, url: String, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let bus = Arc::new(InProcessBus::new(3));
     let shutdown = Shutdown::new();
     let platform = Platform {
@@ -62,7 +78,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         relay: RelaySettings::default(),
     };
     let mut settings = Settings {
-        database: DatabaseSettings::postgres(url),
+        database: DatabaseSettings::postgres(url.clone()),
         email: EmailSettings {
             transport: Transport::Smtp,
             public_url: PUBLIC_URL.into(),
@@ -104,6 +120,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         webhook_url,
         grpc_url,
         db,
+        database_url: url,
         shutdown,
     }
 }
@@ -124,6 +141,18 @@ pub fn nomination_submitted(nominator_email: &str) -> Envelope {
         ..Default::default()
     };
     Envelope::new("nomination", Some("RJ1"), &event)
+}
+
+/// A transactional email (the nominator's confirmation link) to `to`.
+pub fn confirmation_requested(to: &str) -> NominationConfirmationRequested {
+    NominationConfirmationRequested {
+        nomination_id: uuid::Uuid::now_v7().to_string(),
+        campaign_name: "Health Heroes 2026".into(),
+        nominator_name: "Alex Jones".into(),
+        nominator_email: to.into(),
+        nominee_name: "Sam Patel".into(),
+        confirm_token: "c0ffee01".into(),
+    }
 }
 
 /// `event` as the nomination service would publish it.

@@ -15,6 +15,7 @@ mod preview;
 mod public_vote;
 mod retention;
 mod sending_policy;
+mod smtp_rate;
 mod stopping;
 mod suggestions;
 mod tenants;

@@ -9,19 +9,9 @@ use valued_proto::events::v1 as ev;
 use valued_proto::notification::v1::{GetUnsubscribeRequest, UnsubscribeRequest};
 use valued_testkit::smtp::ReceivedEmail;
 
-use crate::helpers::{PUBLIC_URL, TestApp, envelope, has_link, spawn_app, spawn_app_with};
-
-/// A transactional email (the nominator's confirmation link) to `to`.
-fn confirmation_requested(to: &str) -> ev::NominationConfirmationRequested {
-    ev::NominationConfirmationRequested {
-        nomination_id: uuid::Uuid::now_v7().to_string(),
-        campaign_name: "Health Heroes 2026".into(),
-        nominator_name: "Alex Jones".into(),
-        nominator_email: to.into(),
-        nominee_name: "Sam Patel".into(),
-        confirm_token: "c0ffee01".into(),
-    }
-}
+use crate::helpers::{
+    PUBLIC_URL, TestApp, confirmation_requested, envelope, has_link, spawn_app, spawn_app_with,
+};
 
 /// Another transactional email to `to`: the nominee's notice with its consent link.
 pub(crate) fn nominee_thanked(to: &str) -> ev::NomineeThanked {

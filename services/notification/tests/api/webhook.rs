@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use valued_notification::webhook::{PATH, SIGNATURE_HEADER, sign};
-use valued_proto::events::v1::NominationConfirmationRequested;
 
-use crate::helpers::{TestApp, WEBHOOK_SECRET, envelope, spawn_app};
+use crate::helpers::{TestApp, WEBHOOK_SECRET, confirmation_requested, envelope, spawn_app};
 
 impl TestApp {
     async fn report(&self, body: &str, signature: Option<String>) -> (u16, Value) {
@@ -31,15 +30,7 @@ impl TestApp {
 
     /// Publishes a confirmation request to `to` and waits for its delivery to settle.
     async fn email(&self, to: &str) -> String {
-        self.publish(&envelope(&NominationConfirmationRequested {
-            nomination_id: uuid::Uuid::now_v7().to_string(),
-            campaign_name: "Health Heroes 2026".into(),
-            nominator_name: "Alex Jones".into(),
-            nominator_email: to.into(),
-            nominee_name: "Sam Patel".into(),
-            confirm_token: "c0ffee01".into(),
-        }))
-        .await;
+        self.publish(&envelope(&confirmation_requested(to))).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let deliveries = self.settled().await;
         deliveries

@@ -125,10 +125,10 @@ fn bodies(ids: impl IntoIterator<Item = Uuid>) -> Select<letter::Entity> {
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, QueryTrait, Statement};
-    use sea_orm_migration::MigratorTrait;
+    use sea_orm::{DatabaseConnection, DbBackend, QueryTrait, Statement};
 
     use super::*;
+    use crate::db::testing::sqlite;
 
     const LETTER: &str = "Dear Alex, the porters and domestics at Frimley Park looked after my \
         mother for three weeks this winter and nobody thanks them. Please speak up for fair pay.";
@@ -175,14 +175,6 @@ mod tests {
                 .await
                 .unwrap();
         }
-    }
-
-    async fn sqlite() -> DatabaseConnection {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1).min_connections(1);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::Migrator::up(&db, None).await.unwrap();
-        db
     }
 
     /// How the database would run `query`: PostgreSQL's `EXPLAIN`, SQLite's `EXPLAIN QUERY PLAN`.
@@ -263,11 +255,7 @@ mod tests {
     /// planner reads the fingerprint index and never scans a table.
     #[tokio::test]
     async fn on_postgres_the_lookup_reads_the_index_and_never_scans_a_table() {
-        let url = valued_testkit::postgres::fresh_database("notification_fingerprint")
-            .await
-            .unwrap();
-        let db = Database::connect(&url).await.unwrap();
-        crate::db::Migrator::up(&db, None).await.unwrap();
+        let db = crate::db::testing::postgres("notification_fingerprint", 10).await;
         // Letters of their own: forty words each, drawn from a hundred thousand.
         let letters: Vec<letter::Model> = (0..3000)
             .map(|i| {
