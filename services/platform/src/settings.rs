@@ -651,8 +651,13 @@ pub struct BusSettings {
     pub amqp_url: SecretString,
     /// Prefixes the exchange and every queue, so that deployments (and tests) can share a broker.
     pub prefix: String,
-    /// Deliveries of one message before it is dead-lettered.
+    /// Deliveries of one message before it is dead-lettered (unless `queue_policies`).
     pub delivery_limit: u32,
+    /// The consumer queues' delivery limit, dead-lettering and overflow come from the broker's
+    /// policies (in Kubernetes the operator's `Policy` resources) instead of queue arguments, so
+    /// that an operator changes them on queues that exist, with no redeclaring; a queue that
+    /// exists already is then used as it is. Off: they are declared from these settings.
+    pub queue_policies: bool,
     /// Messages a consumer handles at once.
     pub prefetch: u16,
     /// The longest any wait on the broker may take (connecting, declaring, a publisher confirm,
@@ -670,6 +675,7 @@ impl Default for BusSettings {
             amqp_url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
             prefix: "valued".into(),
             delivery_limit: 10,
+            queue_policies: false,
             prefetch: 32,
             recovery_seconds: 15,
             stalled_seconds: 60,

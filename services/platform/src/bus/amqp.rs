@@ -152,10 +152,44 @@ impl AmqpBus {
         Ok(channel)
     }
 
+    /// Whether `queue` exists, with `queue_policies` (otherwise it is always declared): asked on a
+    /// channel of its own, since a passive declare of a missing queue closes its channel. A queue
+    /// declared again must match its arguments exactly, so with policies in charge one that exists
+    /// (made earlier, perhaps with arguments) is used as it is.
+    async fn queue_exists(&self, subscription: &Subscription) -> Result<bool, BusError> {
+        if !self.settings.queue_policies {
+            return Ok(false);
+        }
+        let queue = self.queue_name(&subscription.consumer);
+        let probe = self.channel().await?;
+        let passive = QueueDeclareOptions {
+            passive: true,
+            durable: true,
+            ..Default::default()
+        };
+        let declared = tokio::time::timeout(
+            self.bound(),
+            probe.queue_declare(queue.as_str().into(), passive, FieldTable::default()),
+        )
+        .await;
+        match declared {
+            Ok(Ok(_)) => {
+                close_quietly(&probe).await;
+                Ok(true)
+            }
+            Ok(Err(error)) if not_found(&error) => Ok(false),
+            Ok(Err(error)) => Err(unavailable(error)),
+            Err(_) => Err(timed_out("asking whether the queue exists")),
+        }
+    }
+
+    /// Declares `subscription`'s queue (unless it `exists`: see [`Self::queue_exists`]) and its
+    /// dead-letter queue, and binds them.
     async fn declare_queue(
         &self,
         channel: &Channel,
         subscription: &Subscription,
+        exists: bool,
     ) -> Result<String, lapin::Error> {
         let prefix = &self.settings.prefix;
         let queue = self.queue_name(&subscription.consumer);
@@ -182,11 +216,10 @@ impl AmqpBus {
             )
             .await?;
 
-        let arguments = quorum_arguments(&[
-            (
-                "x-delivery-limit",
-                AMQPValue::LongInt(i32::try_from(self.settings.delivery_limit).unwrap_or(i32::MAX)),
-            ),
+        // Where its dead letters go (the dead-letter exchange, with the queue's own name as the key
+        // its `.dlq` is bound by) is fixed for life, and the broker takes the key only beside the
+        // exchange; the rest is tuning, which with `queue_policies` is the broker's policy's.
+        let mut arguments = vec![
             (
                 "x-dead-letter-exchange",
                 AMQPValue::LongString(format!("{prefix}.dead-letter").into()),
@@ -195,15 +228,33 @@ impl AmqpBus {
                 "x-dead-letter-routing-key",
                 AMQPValue::LongString(queue.as_str().into()),
             ),
-            (
-                "x-dead-letter-strategy",
-                AMQPValue::LongString("at-least-once".into()),
-            ),
-            ("x-overflow", AMQPValue::LongString("reject-publish".into())),
-        ]);
-        channel
-            .queue_declare(queue.as_str().into(), durable, arguments)
-            .await?;
+        ];
+        if self.settings.queue_policies {
+            if exists {
+                tracing::debug!(%queue, "queue exists: its policy governs it");
+            } else {
+                channel
+                    .queue_declare(queue.as_str().into(), durable, quorum_arguments(&arguments))
+                    .await?;
+            }
+        } else {
+            arguments.extend([
+                (
+                    "x-delivery-limit",
+                    AMQPValue::LongInt(
+                        i32::try_from(self.settings.delivery_limit).unwrap_or(i32::MAX),
+                    ),
+                ),
+                (
+                    "x-dead-letter-strategy",
+                    AMQPValue::LongString("at-least-once".into()),
+                ),
+                ("x-overflow", AMQPValue::LongString("reject-publish".into())),
+            ]);
+            channel
+                .queue_declare(queue.as_str().into(), durable, quorum_arguments(&arguments))
+                .await?;
+        }
         for pattern in &subscription.patterns {
             channel
                 .queue_bind(
@@ -229,11 +280,12 @@ impl AmqpBus {
         let channel = self.channel().await?;
         let prefetch = self.settings.prefetch.max(1);
         let tag = format!("{}-{}", subscription.consumer, Uuid::now_v7());
+        let exists = self.queue_exists(subscription).await?;
         let started = within(self.bound(), "starting to consume", async {
             channel
                 .basic_qos(prefetch, BasicQosOptions::default())
                 .await?;
-            let queue = self.declare_queue(&channel, subscription).await?;
+            let queue = self.declare_queue(&channel, subscription, exists).await?;
             let consumer = channel
                 .basic_consume(
                     queue.as_str().into(),
@@ -413,11 +465,12 @@ impl EventBus for AmqpBus {
         // Declare now, so that events published after subscribe returns are queued for us. If
         // the broker cannot be reached, the session declares the queue when it can.
         let declared = async {
+            let exists = self.queue_exists(&subscription).await?;
             let channel = self.channel().await?;
             let declared = within(
                 self.bound(),
                 "declaring the queue",
-                self.declare_queue(&channel, &subscription),
+                self.declare_queue(&channel, &subscription, exists),
             )
             .await;
             close_quietly(&channel).await;
@@ -494,6 +547,13 @@ async fn within<T>(
         Ok(result) => result.map_err(unavailable),
         Err(_) => Err(timed_out(what)),
     }
+}
+
+/// A channel closed by the broker with NOT_FOUND (a passive declare of a missing queue).
+pub(super) fn not_found(error: &lapin::Error) -> bool {
+    use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+    matches!(error.kind(), lapin::ErrorKind::ProtocolError(amqp)
+        if matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND)))
 }
 
 fn timed_out(what: &str) -> BusError {

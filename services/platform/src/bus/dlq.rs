@@ -26,7 +26,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 
-use super::amqp::header_text;
+use super::amqp::{header_text, not_found};
 use crate::settings::{BusKind, BusSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -379,12 +379,6 @@ impl DeadLetters {
             Err(error) => Err(error.into()),
         }
     }
-}
-
-fn not_found(error: &lapin::Error) -> bool {
-    use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
-    matches!(error.kind(), lapin::ErrorKind::ProtocolError(amqp)
-        if matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND)))
 }
 
 /// The message as it was published: the dead-letter queue's delivery count is dropped (the
