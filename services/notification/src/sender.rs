@@ -33,6 +33,7 @@ use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use valued_platform::metrics::{self, EmailOutcome};
 use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
@@ -217,6 +218,7 @@ impl Sender {
             tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
             return Ok(Outcome::Skipped {
                 id: row.id,
+                template: row.template,
                 status,
                 note,
             });
@@ -236,6 +238,7 @@ impl Sender {
                 );
                 summary::defer(&self.db, &row, at, &note).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, %at, "throttled");
+                metrics::email(EmailOutcome::Throttled, &row.template);
                 return Ok(Outcome::Recorded);
             }
             // What waited for this person's slot behind this email goes with it, as one summary.
@@ -288,6 +291,8 @@ impl Sender {
         let mut sent_events = Vec::new();
         let mut failed_events = Vec::new();
         let mut released = Vec::new();
+        // What each email came to, exported once the transaction recording it has committed.
+        let mut counted: Vec<(EmailOutcome, String)> = Vec::new();
         let txn = self.db.begin().await?;
         for outcome in outcomes {
             let (row, attempts, result) = match outcome {
@@ -296,8 +301,14 @@ impl Sender {
                     released.push(id);
                     continue;
                 }
-                Outcome::Skipped { id, status, note } => {
+                Outcome::Skipped {
+                    id,
+                    template,
+                    status,
+                    note,
+                } => {
                     delivery::mark_skipped(&txn, id, status, note).await?;
+                    counted.push((EmailOutcome::Skipped, template));
                     continue;
                 }
                 Outcome::Answered {
@@ -324,6 +335,7 @@ impl Sender {
             match result {
                 Ok(response) => {
                     tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
+                    counted.push((EmailOutcome::Sent, row.template.clone()));
                     accepted.push(delivery::Accepted {
                         id: row.id,
                         attempts,
@@ -347,14 +359,19 @@ impl Sender {
                     delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay)
                         .await?;
                     tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
+                    counted.push((EmailOutcome::Deferred, row.template));
                 }
-                Err(
-                    SendError::Transient(error)
+                Err(error) => {
+                    let outcome = match error {
+                        SendError::Rejected(_) => EmailOutcome::Bounced,
+                        _ => EmailOutcome::Failed,
+                    };
+                    let (SendError::Transient(error)
                     | SendError::Unavailable(error)
                     | SendError::Permanent(error)
-                    | SendError::Rejected(error),
-                ) => {
+                    | SendError::Rejected(error)) = error;
                     delivery::mark_failed(&txn, row.id, attempts, &error).await?;
+                    counted.push((outcome, row.template.clone()));
                     tracing::error!(delivery_id = %row.id, attempts, %error, "email given up");
                     failed_events.push(EmailFailed {
                         delivery_id: row.id.to_string(),
@@ -377,8 +394,32 @@ impl Sender {
         } else {
             self.outbox.commit(txn).await?;
         }
+        for (outcome, template) in counted {
+            metrics::email(outcome, &template);
+        }
         Ok(())
     }
+}
+
+/// How often the age of the longest-waiting due email is exported.
+const DUE_AGE_EVERY: Duration = Duration::from_secs(15);
+
+/// Until `shutdown`, exports every [`DUE_AGE_EVERY`] how long the longest-waiting due email (waiting
+/// to be claimed, or claimed and not yet recorded) has been due: it grows when sending stalls or
+/// falls behind, whatever the cause (SMTP down, the sender stuck, too few connections).
+pub fn watch_due(db: DatabaseConnection, shutdown: Shutdown) -> JoinHandle<()> {
+    valued_platform::periodic::every("due email age", DUE_AGE_EVERY, shutdown, move || {
+        let db = db.clone();
+        async move {
+            let age = delivery::oldest_due(&db)
+                .await?
+                .map_or(Duration::ZERO, |due| {
+                    (Utc::now() - due).to_std().unwrap_or_default()
+                });
+            metrics::due_oldest_age(age);
+            Ok(())
+        }
+    })
 }
 
 /// Outcomes recorded in one transaction, at most.
@@ -393,6 +434,7 @@ enum Outcome {
     /// Not sent: the policy's verdict.
     Skipped {
         id: uuid::Uuid,
+        template: String,
         status: &'static str,
         note: &'static str,
     },

@@ -45,6 +45,9 @@ use crate::metrics::Outcome;
 use crate::settings::BusSettings;
 use crate::shutdown::Shutdown;
 
+/// How often each consumer's dead-letter queue is counted.
+const DEAD_LETTERS_EVERY: Duration = Duration::from_secs(30);
+
 pub struct AmqpBus {
     settings: BusSettings,
     connection: Arc<Mutex<Option<Arc<Connection>>>>,
@@ -78,6 +81,49 @@ impl AmqpBus {
 
     fn bound(&self) -> Duration {
         self.settings.recovery_bound()
+    }
+
+    /// Another handle on the same connection, publisher and health, for a task of its own.
+    fn handle(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            connection: self.connection.clone(),
+            publisher: self.publisher.clone(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Until `shutdown`, exports every [`DEAD_LETTERS_EVERY`] how many messages `consumer`'s
+    /// dead-letter queue holds: a passive `queue.declare` answers with the count and changes
+    /// nothing. While the broker is out of reach the last count stands (and liveness says why).
+    fn watch_dead_letters(self, consumer: String, shutdown: Shutdown) {
+        let bus = Arc::new(self);
+        crate::periodic::every(
+            "dead-letter queue depth",
+            DEAD_LETTERS_EVERY,
+            shutdown,
+            move || {
+                let (bus, consumer) = (bus.clone(), consumer.clone());
+                async move {
+                    let messages = bus.dead_letter_count(&consumer).await?;
+                    crate::metrics::dlq_messages(&consumer, messages);
+                    Ok(())
+                }
+            },
+        );
+    }
+
+    async fn dead_letter_count(&self, consumer: &str) -> Result<u32, BusError> {
+        let channel = self.channel().await?;
+        let queue = format!("{}.dlq", self.queue_name(consumer));
+        let counted = within(
+            self.bound(),
+            "counting dead letters",
+            message_count(&channel, &queue),
+        )
+        .await;
+        close_quietly(&channel).await;
+        counted
     }
 
     /// The shared connection while it is connected; otherwise a new one, its exchanges declared,
@@ -426,12 +472,9 @@ impl EventBus for AmqpBus {
         if let Err(error) = declared.await {
             tracing::warn!(consumer = %subscription.consumer, %error, "could not declare the queue yet; will keep trying");
         }
-        let bus = Self {
-            settings: self.settings.clone(),
-            connection: self.connection.clone(),
-            publisher: self.publisher.clone(),
-            health: self.health.clone(),
-        };
+        self.handle()
+            .watch_dead_letters(subscription.consumer.clone(), shutdown.clone());
+        let bus = self.handle();
         Ok(tokio::spawn(async move {
             let mut failures = 0;
             while !shutdown.is_triggered() {
@@ -475,6 +518,22 @@ async fn channel_lost(channel: &Channel) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// How many messages `queue` holds: a passive declare, which changes nothing and is refused (closing
+/// the channel) when there is no such queue.
+pub(super) async fn message_count(channel: &Channel, queue: &str) -> Result<u32, lapin::Error> {
+    let declared = channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(declared.message_count())
 }
 
 async fn close_quietly(channel: &Channel) {

@@ -26,7 +26,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 
-use super::amqp::header_text;
+use super::amqp::{header_text, message_count};
 use crate::settings::{BusKind, BusSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -360,18 +360,8 @@ impl DeadLetters {
     /// is refused rather than given a new queue.
     async fn existing(&self, channel: &Channel, consumer: &str) -> Result<(String, u32)> {
         let queue = self.dead_letter_queue(consumer);
-        let declared = channel
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await;
-        match declared {
-            Ok(declared) => Ok((queue, declared.message_count())),
+        match message_count(channel, &queue).await {
+            Ok(count) => Ok((queue, count)),
             Err(error) if not_found(&error) => Err(DlqError::UnknownConsumer {
                 consumer: consumer.to_owned(),
                 queue,

@@ -163,6 +163,23 @@ pub async fn claim_due(
     Ok(rows)
 }
 
+/// When the longest-waiting due email (pending, or claimed and being sent) fell due; `None` when
+/// none is due.
+pub async fn oldest_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::NextAttemptAt)
+        .filter(
+            Column::Status
+                .is_in([status::PENDING, status::SENDING])
+                .and(Column::NextAttemptAt.lte(Utc::now())),
+        )
+        .order_by_asc(Column::NextAttemptAt)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await
+}
+
 pub async fn mark_sent(
     txn: &impl ConnectionTrait,
     id: Uuid,
