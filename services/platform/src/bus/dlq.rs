@@ -339,17 +339,9 @@ impl DeadLetters {
     async fn counted_back(&self, channel: &Channel, queue: &str, returned: u32) -> Result<()> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let declared = channel
-                .queue_declare(
-                    queue.into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await?;
-            if declared.message_count() >= returned || tokio::time::Instant::now() > deadline {
+            if message_count(channel, queue).await? >= returned
+                || tokio::time::Instant::now() > deadline
+            {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
