@@ -33,6 +33,7 @@ use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 use valued_platform::metrics::{self, EmailOutcome};
 use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
@@ -266,12 +267,22 @@ impl Sender {
             unsubscribe.as_deref(),
             &rendered,
         );
+        // The send continues the trace of the event that asked for the email.
+        let span = tracing::info_span!(
+            "send",
+            otel.name = "email send",
+            otel.kind = "client",
+            email.template = %row.template,
+            email.delivery_id = %row.id,
+            email.attempt = attempts,
+        );
+        valued_platform::telemetry::set_parent(&span, row.traceparent.as_deref());
         let result = match message {
             Ok(mut message) => {
                 if let Some(dkim) = &self.dkim {
                     dkim.sign(&mut message);
                 }
-                self.email.send(message).await
+                self.email.send(message).instrument(span).await
             }
             Err(error) => Err(SendError::Permanent(format!(
                 "cannot build the message: {error}"

@@ -120,6 +120,7 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         unsolicited_at: ActiveValue::Set(slot.is_some().then_some(now)),
         unsolicited_key: ActiveValue::Set(slot),
         pseudonymised_at: ActiveValue::Set(None),
+        traceparent: ActiveValue::Set(valued_platform::telemetry::current_traceparent()),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)

@@ -14,6 +14,7 @@ mod m20261126_001200_digest_item_nominee;
 mod m20261126_001300_unsolicited_key;
 mod m20261127_001400_letter_wording;
 mod m20261127_001500_trust_sender;
+mod m20261128_001600_delivery_traceparent;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_001300_unsolicited_key::Migration));
         migrations.push(Box::new(m20261127_001400_letter_wording::Migration));
         migrations.push(Box::new(m20261127_001500_trust_sender::Migration));
+        migrations.push(Box::new(m20261128_001600_delivery_traceparent::Migration));
         migrations
     }
 }
