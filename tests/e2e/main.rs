@@ -23,5 +23,6 @@ mod sign_in_by_email;
 mod story_in_browser;
 mod suggestions_in_browser;
 mod survey_in_browser;
+mod telemetry;
 mod vote_in_browser;
 mod write_to_mp;
