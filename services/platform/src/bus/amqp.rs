@@ -797,3 +797,68 @@ async fn handle_delivery(
 fn unavailable(error: lapin::Error) -> BusError {
     BusError::Unavailable(error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use valued_proto::events::v1::BallotOpened;
+    use valued_testkit::rabbitmq::Vhost;
+
+    use super::*;
+
+    struct Poison;
+
+    #[async_trait]
+    impl EventHandler for Poison {
+        async fn handle(&self, _: &Envelope) -> Result<(), HandlerError> {
+            Err(HandlerError::Poison(anyhow::anyhow!("cannot be handled")))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_consumers_dead_letters_are_counted_and_left_where_they_are() {
+        let vhost = Vhost::create().unwrap();
+        let bus = AmqpBus::connect(&BusSettings {
+            recovery_seconds: 5,
+            ..BusSettings::amqp(&vhost.amqp_url(), "t")
+        })
+        .await
+        .unwrap();
+        let shutdown = Shutdown::new();
+        bus.subscribe(
+            Subscription::new("counted", &["ballot.#"]),
+            Arc::new(Poison),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(bus.dead_letter_count("counted").await.unwrap(), 0);
+
+        let events: Vec<Envelope> = (0..2)
+            .map(|_| Envelope::new("test", None, &BallotOpened::default()))
+            .collect();
+        assert!(bus.publish(&events).await.iter().all(Result::is_ok));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while bus.dead_letter_count("counted").await.unwrap() < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never dead-lettered"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Counting takes nothing from the queue: counted again, and as the broker's management
+        // sees it (its statistics lag a few seconds).
+        assert_eq!(bus.dead_letter_count("counted").await.unwrap(), 2);
+        while vhost.message_count("t.counted.dlq").unwrap() != 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the broker lost them"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            bus.dead_letter_count("nobody").await.is_err(),
+            "no queue, no count"
+        );
+        shutdown.trigger();
+    }
+}
