@@ -176,8 +176,8 @@ pub fn router(
 /// Records every request's route template, method, status class and time to its response headers
 /// ([`valued_platform::metrics::http`]). Applied with `Router::layer` (outermost, so that requests the
 /// overload guard sheds count too), it runs once a route has matched, so the template
-/// (`/nominate/{slug}`) is known; a request no route matched is `unmatched`. Raw paths are never
-/// recorded.
+/// (`/campaigns/{slug}/nominate`) is known; a request no route matched is `unmatched`. Raw paths
+/// are never recorded.
 pub async fn metered(
     request: Request<axum::body::Body>,
     next: axum::middleware::Next,
