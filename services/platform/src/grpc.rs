@@ -117,11 +117,12 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
 /// gate refuses included. The status is read where it is: in the response headers for a
 /// "trailers-only" answer (an error before any message, a refusal, an unknown method); otherwise in
 /// the trailers that end the body, which the body is wrapped to see as they pass, so the duration
-/// runs to the end of the response. A body that ends without trailers counts as UNKNOWN, one dropped
-/// before its end (the client went away) as CANCELLED, and a non-200 answer without `grpc-status`
-/// by gRPC's HTTP status mapping. A path the server does not serve is recorded as `unknown`, so a
-/// caller cannot mint new series. Calls the server sheds before its layers (load shedding, the
-/// per-connection limit) are not seen here.
+/// runs to the end of the response. A body that ends without trailers counts as UNKNOWN, and a
+/// non-200 answer without `grpc-status` by gRPC's HTTP status mapping. A call dropped before its
+/// status (the client went away, or tonic's request timeout, which wraps this layer, gave up on it)
+/// counts as CANCELLED, with the time it ran. A path the server does not serve is recorded as
+/// `unknown`, so a caller cannot mint new series. Calls tonic sheds before its inner layers (load
+/// shedding past the per-connection limit, answered UNAVAILABLE) are not seen here.
 #[derive(Clone, Copy)]
 struct MeteredLayer;
 
@@ -156,9 +157,10 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let call = Call {
+        let mut call = Call {
             method: served_method(request.uri().path()),
             started: std::time::Instant::now(),
+            recorded: false,
         };
         let response = self.inner.call(request);
         Box::pin(async move {
@@ -172,10 +174,7 @@ where
                 return Ok(response);
             }
             let (parts, body) = response.into_parts();
-            let body = MeteredBody {
-                inner: body,
-                call: Some(call),
-            };
+            let body = MeteredBody { inner: body, call };
             Ok(http::Response::from_parts(
                 parts,
                 tonic::body::Body::new(body),
@@ -184,22 +183,33 @@ where
     }
 }
 
-/// A call being served, recorded once when its status is known.
+/// A call being served, recorded once: when its status is known, or as CANCELLED when it is
+/// dropped before (its caller went away, or the server's request timeout, a layer outside this
+/// one, gave up on it; tonic answers that with CANCELLED too).
 struct Call {
     method: &'static str,
     started: std::time::Instant,
+    recorded: bool,
 }
 
 impl Call {
-    fn finish(self, code: Code) {
-        crate::metrics::rpc(self.method, code, self.started.elapsed());
+    fn finish(&mut self, code: Code) {
+        if !std::mem::replace(&mut self.recorded, true) {
+            crate::metrics::rpc(self.method, code, self.started.elapsed());
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.finish(Code::Cancelled);
     }
 }
 
 /// A response body that records its call when the trailers carrying `grpc-status` pass.
 struct MeteredBody {
     inner: tonic::body::Body,
-    call: Option<Call>,
+    call: Call,
 }
 
 impl http_body::Body for MeteredBody {
@@ -219,10 +229,8 @@ impl http_body::Body for MeteredBody {
             std::task::Poll::Ready(None) => Some(Code::Unknown),
             std::task::Poll::Pending => None,
         };
-        if let Some(code) = code
-            && let Some(call) = self.call.take()
-        {
-            call.finish(code);
+        if let Some(code) = code {
+            self.call.finish(code);
         }
         polled
     }
@@ -233,14 +241,6 @@ impl http_body::Body for MeteredBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
-    }
-}
-
-impl Drop for MeteredBody {
-    fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            call.finish(Code::Cancelled);
-        }
     }
 }
 
@@ -578,6 +578,36 @@ mod tests {
             "unknown"
         );
         assert_eq!(served_method("/anything/at-all"), "unknown");
+    }
+
+    #[test]
+    fn a_call_dropped_before_its_status_counts_once_as_cancelled() {
+        let (provider, exporter) = crate::metrics::recorded::install();
+        let method = "valued.nomination.v1.NominationService/GetCampaign";
+        let call = || Call {
+            method,
+            started: std::time::Instant::now(),
+            recorded: false,
+        };
+        // Timed out or abandoned: dropped with no status.
+        drop(call());
+        // Answered: recorded with its status, and not again when dropped.
+        let mut answered = call();
+        answered.finish(Code::Ok);
+        drop(answered);
+        let mut points =
+            crate::metrics::recorded::points(&provider, &exporter, &crate::metrics::RPC_REQUESTS);
+        points.sort();
+        let of = |code: Code| {
+            (
+                vec![
+                    format!("rpc.grpc.status_code={}", code as i32),
+                    format!("rpc.method={method}"),
+                ],
+                1,
+            )
+        };
+        assert_eq!(points, [of(Code::Ok), of(Code::Cancelled)]);
     }
 
     #[tokio::test]
