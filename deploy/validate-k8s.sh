@@ -12,7 +12,10 @@
 # securityContext on every pod template, probes, a preStop pause, resources, selectors and network
 # policies that select real pods and ports, every Secret read known, every secret setting read from
 # a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo:
-# it builds the workspace as the tests do, once). Installs its tools into target/k8s-validate/venv.
+# it builds the workspace as the tests do, once); and the monitoring component's alerts and Grafana
+# dashboards name only series the services export (k8s/components/monitoring/metrics.txt), every
+# dashboard is JSON written by its generator, and every alert links to a section of
+# deploy/RUNBOOKS.md. Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
@@ -55,6 +58,9 @@ if ! cmp -s deploy/otel-collector.yaml k8s/components/otel-collector/config.yaml
   echo "validate-k8s: deploy/otel-collector.yaml and k8s/components/otel-collector/config.yaml differ" >&2
   exit 1
 fi
+
+# The dashboards are written by k8s/components/monitoring/dashboards.py; the committed JSON is its output.
+"$venv/bin/python" k8s/components/monitoring/dashboards.py --check
 
 rendered=()
 for overlay in k8s/overlays/*/; do
@@ -543,6 +549,57 @@ def vote_week_errors(rendered):
             if not floors["vote-week"].get(name, 0) > floors["production"].get(name, 0)]
 
 
+EXPORTED = {line for line in pathlib.Path("k8s/components/monitoring/metrics.txt").read_text().splitlines()
+            if line and not line.startswith("#")}
+RUNBOOKS = pathlib.Path("deploy/RUNBOOKS.md").read_text()
+
+
+def anchor(heading):
+    """The anchor GitHub gives a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+RUNBOOK_ANCHORS = {anchor(line.lstrip("#")) for line in RUNBOOKS.splitlines() if line.startswith("#")}
+
+
+def unknown_series(expr):
+    """The valued_ series an expression names that the services do not export (metrics.txt)."""
+    return sorted({name for name in re.findall(r"\bvalued_[a-z0-9_]+", expr) if name not in EXPORTED})
+
+
+def monitoring_errors(doc):
+    """Alerts name only exported series and link to a runbook section that exists; a dashboard's
+    ConfigMap holds JSON whose every panel query names only exported series."""
+    errors = []
+    if doc["kind"] == "PrometheusRule":
+        for group in doc["spec"]["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("alert") or rule.get("record")
+                for series in unknown_series(rule["expr"]):
+                    errors.append(f"{name}: {series} is not exported (k8s/components/monitoring/metrics.txt)")
+                if "alert" in rule:
+                    url = rule.get("annotations", {}).get("runbook_url", "")
+                    path, _, fragment = url.partition("#")
+                    if path != "deploy/RUNBOOKS.md" or fragment not in RUNBOOK_ANCHORS:
+                        errors.append(f"{name}: runbook_url {url!r} is not a section of deploy/RUNBOOKS.md")
+    elif doc["kind"] == "ConfigMap" and doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
+        for key, text in doc.get("data", {}).items():
+            try:
+                dashboard = json.loads(text)
+            except json.JSONDecodeError as e:
+                errors.append(f"{key}: not JSON: {e}")
+                continue
+            panels = dashboard.get("panels", [])
+            if not panels:
+                errors.append(f"{key}: no panels")
+            for p in panels:
+                for target in p.get("targets", []):
+                    for series in unknown_series(target.get("expr", "")):
+                        errors.append(f"{key}: panel {p.get('title')!r}: {series} is not exported "
+                                      "(k8s/components/monitoring/metrics.txt)")
+    return errors
+
+
 rendered_docs = {}
 settings_checks = []
 failures, total = 0, 0
@@ -553,7 +610,8 @@ for path in files:
     for doc in docs:
         total += 1
         name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc, rendered_secrets):
+        for err in schema_errors(doc) + resource_name_errors(doc) + rule_errors(doc) + secret_errors(doc, rendered_secrets) \
+                + monitoring_errors(doc):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
     for err in reference_errors(docs, overlay) + network_errors(docs):

@@ -24,5 +24,6 @@ mod starting;
 mod story_in_browser;
 mod suggestions_in_browser;
 mod survey_in_browser;
+mod telemetry;
 mod vote_in_browser;
 mod write_to_mp;

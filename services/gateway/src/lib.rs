@@ -170,7 +170,8 @@ impl Application {
                     settings.http.max_in_flight,
                 ),
                 overload::guard,
-            )),
+            ))
+            .layer(axum::middleware::from_fn(routes::metered)),
             shutdown,
         })
     }

@@ -165,7 +165,9 @@ impl Application {
                 max_connections: settings.sender.database_connections,
                 ..settings.database.clone()
             };
-            valued_platform::db::connect(&own, &host.platform.data_dir, NAME).await?
+            let own = valued_platform::db::connect(&own, &host.platform.data_dir, NAME).await?;
+            valued_platform::metrics::watch_pool("notification.sender", &own);
+            own
         } else {
             host.db.clone()
         };
@@ -221,6 +223,8 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let due_age =
+            sender::watch_due(self.sender.db.clone(), self.host.platform.shutdown.clone());
         let sender = self.sender.spawn(self.host.platform.shutdown.clone());
         let mp_digest = self.mp_digest.spawn(self.host.platform.shutdown.clone());
         let retention = self.retention.spawn(self.host.platform.shutdown.clone());
@@ -244,6 +248,7 @@ impl Application {
             .run(Routes::new(NotificationServiceServer::new(api)), GRPC_NAMES)
             .await?;
         let _ = sender.await;
+        let _ = due_age.await;
         let _ = mp_digest.await;
         let _ = retention.await;
         let _ = letter_counts.await;

@@ -33,6 +33,8 @@ use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
+use valued_platform::metrics::{self, EmailOutcome};
 use valued_platform::outbox::Outbox;
 use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
@@ -233,6 +235,7 @@ impl Sender {
             tracing::info!(delivery_id = %row.id, template = %row.template, "{note}");
             return Ok(Outcome::Skipped {
                 id: row.id,
+                template: row.template,
                 status,
                 note,
             });
@@ -252,6 +255,7 @@ impl Sender {
                 );
                 summary::defer(&self.db, &row, at, &note).await?;
                 tracing::info!(delivery_id = %row.id, template = %row.template, %at, "throttled");
+                metrics::email(EmailOutcome::Throttled, &row.template);
                 return Ok(Outcome::Recorded);
             }
             // What waited for this person's slot behind this email goes with it, as one summary.
@@ -276,12 +280,22 @@ impl Sender {
             unsubscribe.as_deref(),
             &rendered,
         );
+        // The send continues the trace of the event that asked for the email.
+        let span = tracing::info_span!(
+            "send",
+            otel.name = "email send",
+            otel.kind = "client",
+            email.template = %row.template,
+            email.delivery_id = %row.id,
+            email.attempt = attempts,
+        );
+        valued_platform::telemetry::set_parent(&span, row.traceparent.as_deref());
         let result = match message {
             Ok(mut message) => {
                 if let Some(dkim) = &self.dkim {
                     dkim.sign(&mut message);
                 }
-                self.email.send(message).await
+                self.email.send(message).instrument(span).await
             }
             Err(error) => Err(SendError::Permanent(format!(
                 "cannot build the message: {error}"
@@ -301,6 +315,8 @@ impl Sender {
         let mut sent_events = Vec::new();
         let mut failed_events = Vec::new();
         let mut released = Vec::new();
+        // What each email came to, exported once the transaction recording it has committed.
+        let mut counted: Vec<(EmailOutcome, String)> = Vec::new();
         let txn = self.db.begin().await?;
         for outcome in outcomes {
             let (row, attempts, result) = match outcome {
@@ -309,8 +325,14 @@ impl Sender {
                     released.push(id);
                     continue;
                 }
-                Outcome::Skipped { id, status, note } => {
+                Outcome::Skipped {
+                    id,
+                    template,
+                    status,
+                    note,
+                } => {
                     delivery::mark_skipped(&txn, id, status, note).await?;
+                    counted.push((EmailOutcome::Skipped, template));
                     continue;
                 }
                 Outcome::Answered {
@@ -337,6 +359,7 @@ impl Sender {
             match result {
                 Ok(response) => {
                     tracing::info!(delivery_id = %row.id, template = %row.template, "email sent");
+                    counted.push((EmailOutcome::Sent, row.template.clone()));
                     accepted.push(delivery::Accepted {
                         id: row.id,
                         attempts,
@@ -360,14 +383,19 @@ impl Sender {
                     delivery::mark_retry(&txn, row.id, attempts, &error, Utc::now() + delay)
                         .await?;
                     tracing::warn!(delivery_id = %row.id, attempts, %error, "temporary failure; will retry");
+                    counted.push((EmailOutcome::Deferred, row.template));
                 }
-                Err(
-                    SendError::Transient(error)
+                Err(error) => {
+                    let outcome = match error {
+                        SendError::Rejected(_) => EmailOutcome::Bounced,
+                        _ => EmailOutcome::Failed,
+                    };
+                    let (SendError::Transient(error)
                     | SendError::Unavailable(error)
                     | SendError::Permanent(error)
-                    | SendError::Rejected(error),
-                ) => {
+                    | SendError::Rejected(error)) = error;
                     delivery::mark_failed(&txn, row.id, attempts, &error).await?;
+                    counted.push((outcome, row.template.clone()));
                     tracing::error!(delivery_id = %row.id, attempts, %error, "email given up");
                     failed_events.push(EmailFailed {
                         delivery_id: row.id.to_string(),
@@ -390,6 +418,9 @@ impl Sender {
         } else {
             self.outbox.commit(txn).await?;
         }
+        for (outcome, template) in counted {
+            metrics::email(outcome, &template);
+        }
         Ok(())
     }
 }
@@ -400,6 +431,27 @@ enum Round {
     Claimed(usize),
     /// The deployment-wide rate granted no token; the next is due after this long.
     OutOfTokens(Duration),
+}
+
+/// How often the age of the longest-waiting due email is exported.
+const DUE_AGE_EVERY: Duration = Duration::from_secs(15);
+
+/// Until `shutdown`, exports every [`DUE_AGE_EVERY`] how long the longest-waiting due email (waiting
+/// to be claimed, or claimed and not yet recorded) has been due: it grows when sending stalls or
+/// falls behind, whatever the cause (SMTP down, the sender stuck, too few connections).
+pub fn watch_due(db: DatabaseConnection, shutdown: Shutdown) -> JoinHandle<()> {
+    valued_platform::periodic::every("due email age", DUE_AGE_EVERY, shutdown, move || {
+        let db = db.clone();
+        async move {
+            let age = delivery::oldest_due(&db)
+                .await?
+                .map_or(Duration::ZERO, |due| {
+                    (Utc::now() - due).to_std().unwrap_or_default()
+                });
+            metrics::due_oldest_age(age);
+            Ok(())
+        }
+    })
 }
 
 /// Outcomes recorded in one transaction, at most.
@@ -414,6 +466,7 @@ enum Outcome {
     /// Not sent: the policy's verdict.
     Skipped {
         id: uuid::Uuid,
+        template: String,
         status: &'static str,
         note: &'static str,
     },

@@ -84,6 +84,7 @@ pub async fn serve(
     }
     let served = server
         .trace_fn(request_span)
+        .layer(MeteredLayer)
         .layer(GateLayer(Arc::new(gate)))
         .add_routes(routes)
         // Without TCP_NODELAY (which the builder's setting does not give an incoming stream of our
@@ -110,6 +111,187 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
         .and_then(|v| v.to_str().ok());
     crate::telemetry::set_parent(&span, traceparent);
     span
+}
+
+/// Records every call's method, `grpc-status` and duration ([`crate::metrics::rpc`]), calls the
+/// gate refuses included. The status is read where it is: in the response headers for a
+/// "trailers-only" answer (an error before any message, a refusal, an unknown method); otherwise in
+/// the trailers that end the body, which the body is wrapped to see as they pass, so the duration
+/// runs to the end of the response. A body that ends without trailers counts as UNKNOWN, and a
+/// non-200 answer without `grpc-status` by gRPC's HTTP status mapping. A call dropped before its
+/// status (the client went away, or tonic's request timeout, which wraps this layer, gave up on it)
+/// counts as CANCELLED, with the time it ran. A path the server does not serve is recorded as
+/// `unknown`, so a caller cannot mint new series. Calls tonic sheds before its inner layers (load
+/// shedding past the per-connection limit, answered UNAVAILABLE) are not seen here.
+#[derive(Clone, Copy)]
+struct MeteredLayer;
+
+impl<S> tower::Layer<S> for MeteredLayer {
+    type Service = Metered<S>;
+
+    fn layer(&self, inner: S) -> Metered<S> {
+        Metered { inner }
+    }
+}
+
+#[derive(Clone)]
+struct Metered<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Metered<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let mut call = Call {
+            method: served_method(request.uri().path()),
+            started: std::time::Instant::now(),
+            recorded: false,
+        };
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            if let Some(status) = Status::from_header_map(response.headers()) {
+                call.finish(status.code());
+                return Ok(response);
+            }
+            if response.status() != http::StatusCode::OK {
+                call.finish(code_of_http_status(response.status()));
+                return Ok(response);
+            }
+            let (parts, body) = response.into_parts();
+            let body = MeteredBody { inner: body, call };
+            Ok(http::Response::from_parts(
+                parts,
+                tonic::body::Body::new(body),
+            ))
+        })
+    }
+}
+
+/// A call being served, recorded once: when its status is known, or as CANCELLED when it is
+/// dropped before (its caller went away, or the server's request timeout, a layer outside this
+/// one, gave up on it; tonic answers that with CANCELLED too).
+struct Call {
+    method: &'static str,
+    started: std::time::Instant,
+    recorded: bool,
+}
+
+impl Call {
+    fn finish(&mut self, code: Code) {
+        if !std::mem::replace(&mut self.recorded, true) {
+            crate::metrics::rpc(self.method, code, self.started.elapsed());
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.finish(Code::Cancelled);
+    }
+}
+
+/// A response body that records its call when the trailers carrying `grpc-status` pass.
+struct MeteredBody {
+    inner: tonic::body::Body,
+    call: Call,
+}
+
+impl http_body::Body for MeteredBody {
+    type Data = <tonic::body::Body as http_body::Body>::Data;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        let code = match &polled {
+            std::task::Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|trailers| {
+                Status::from_header_map(trailers).map_or(Code::Unknown, |s| s.code())
+            }),
+            std::task::Poll::Ready(Some(Err(status))) => Some(status.code()),
+            std::task::Poll::Ready(None) => Some(Code::Unknown),
+            std::task::Poll::Pending => None,
+        };
+        if let Some(code) = code {
+            self.call.finish(code);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// gRPC's mapping of an HTTP status that came without `grpc-status`.
+fn code_of_http_status(status: http::StatusCode) -> Code {
+    match status.as_u16() {
+        400 => Code::Internal,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::Unimplemented,
+        429 | 502..=504 => Code::Unavailable,
+        _ => Code::Unknown,
+    }
+}
+
+/// `path` (`/package.Service/Method`) as a metric attribute: the method when a Valued service, health
+/// or reflection serves it, otherwise `unknown`.
+fn served_method(path: &str) -> &'static str {
+    static SERVED: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            use prost::Message as _;
+            let mut served: std::collections::HashSet<String> = [
+                "grpc.health.v1.Health/Check",
+                "grpc.health.v1.Health/Watch",
+                "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+            if let Ok(files) =
+                prost_types::FileDescriptorSet::decode(valued_proto::FILE_DESCRIPTOR_SET)
+            {
+                for file in &files.file {
+                    for service in &file.service {
+                        for method in &service.method {
+                            served.insert(format!(
+                                "{}.{}/{}",
+                                file.package(),
+                                service.name(),
+                                method.name()
+                            ));
+                        }
+                    }
+                }
+            }
+            served
+        });
+    SERVED
+        .get(path.trim_start_matches('/'))
+        .map_or("unknown", String::as_str)
 }
 
 /// Calls that answer without a service credential: health (for probes, which carry no metadata)
@@ -389,6 +571,136 @@ pub fn internal(error: &dyn std::fmt::Display) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_no_service_serves_is_one_method_unknown() {
+        assert_eq!(
+            served_method("/valued.nomination.v1.NominationService/GetCampaign"),
+            "valued.nomination.v1.NominationService/GetCampaign"
+        );
+        assert_eq!(
+            served_method("/grpc.health.v1.Health/Check"),
+            "grpc.health.v1.Health/Check"
+        );
+        assert_eq!(
+            served_method("/valued.nomination.v1.NominationService/x1"),
+            "unknown"
+        );
+        assert_eq!(served_method("/anything/at-all"), "unknown");
+    }
+
+    #[test]
+    fn a_call_dropped_before_its_status_counts_once_as_cancelled() {
+        let (provider, exporter) = crate::metrics::recorded::install();
+        let method = "valued.nomination.v1.NominationService/GetCampaign";
+        let call = || Call {
+            method,
+            started: std::time::Instant::now(),
+            recorded: false,
+        };
+        // Timed out or abandoned: dropped with no status.
+        drop(call());
+        // Answered: recorded with its status, and not again when dropped.
+        let mut answered = call();
+        answered.finish(Code::Ok);
+        drop(answered);
+        let mut points =
+            crate::metrics::recorded::points(&provider, &exporter, &crate::metrics::RPC_REQUESTS);
+        points.sort();
+        let of = |code: Code| {
+            (
+                vec![
+                    format!("rpc.grpc.status_code={}", code as i32),
+                    format!("rpc.method={method}"),
+                ],
+                1,
+            )
+        };
+        assert_eq!(points, [of(Code::Ok), of(Code::Cancelled)]);
+    }
+
+    #[tokio::test]
+    async fn every_call_is_counted_by_method_and_status_refusals_included() {
+        use valued_proto::nomination::v1::GetCampaignRequest;
+        use valued_proto::nomination::v1::nomination_service_client::NominationServiceClient;
+
+        let (provider, exporter) = crate::metrics::recorded::install();
+        let settings = GrpcSettings {
+            service_key: Some(crate::auth::service::random_key()),
+            ..GrpcSettings::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(serve(
+            listener,
+            Routes::default(),
+            &[],
+            Readiness {
+                db: None,
+                bus: None,
+            },
+            false,
+            settings.gate("nomination").unwrap(),
+            Bounds::of(&settings),
+            shutdown.clone(),
+        ));
+        let channel = tonic::transport::Channel::from_shared(url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        // Health (open to anyone) answers OK once the monitor has reported readiness.
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        let mut ok = false;
+        for _ in 0..50 {
+            let request = tonic_health::pb::HealthCheckRequest::default();
+            if health.check(request).await.is_ok() {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(ok, "health answered");
+        // A Valued method without a credential: refused by the gate, before any handler.
+        let refused = NominationServiceClient::new(channel.clone())
+            .get_campaign(GetCampaignRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated);
+        // Signed, but this server has no nomination service: UNIMPLEMENTED.
+        let credential = settings.credential("test", "nomination").unwrap();
+        let missing = NominationServiceClient::new(credentialed(channel, credential))
+            .get_campaign(GetCampaignRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Code::Unimplemented);
+
+        let requests =
+            crate::metrics::recorded::points(&provider, &exporter, &crate::metrics::RPC_REQUESTS);
+        let count = |method: &str, code: Code| {
+            requests
+                .iter()
+                .find(|(attributes, _)| {
+                    attributes
+                        == &[
+                            format!("rpc.grpc.status_code={}", code as i32),
+                            format!("rpc.method={method}"),
+                        ]
+                })
+                .map_or(0, |(_, n)| *n)
+        };
+        assert_eq!(count("grpc.health.v1.Health/Check", Code::Ok), 1);
+        let get_campaign = "valued.nomination.v1.NominationService/GetCampaign";
+        assert_eq!(count(get_campaign, Code::Unauthenticated), 1);
+        assert_eq!(count(get_campaign, Code::Unimplemented), 1);
+        let durations =
+            crate::metrics::recorded::points(&provider, &exporter, &crate::metrics::RPC_DURATION);
+        let timed: u64 = durations.iter().map(|(_, n)| n).sum();
+        assert!(timed >= 3, "every call timed: {durations:?}");
+        shutdown.trigger();
+        server.await.unwrap().unwrap();
+    }
 
     #[test]
     fn field_errors_survive_the_status() {

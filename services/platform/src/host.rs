@@ -50,7 +50,13 @@ impl ServiceHost {
         let listener = crate::grpc::bind(grpc)
             .await
             .with_context(|| format!("binding {name} gRPC to {}:{}", grpc.host, grpc.port))?;
-        let relay = OutboxRelay::new(db.clone(), platform.bus.clone(), platform.relay.clone());
+        crate::metrics::watch_pool(name, &db);
+        let relay = OutboxRelay::new(
+            name,
+            db.clone(),
+            platform.bus.clone(),
+            platform.relay.clone(),
+        );
         Ok(Self {
             name,
             db,

@@ -52,8 +52,14 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
     let otel_layer = if settings.otlp_endpoint.is_empty() {
         None
     } else {
+        // One instance id per process: replicas of a service export apart (Prometheus's
+        // `instance`), and a restarted process starts series of its own.
         let resource = Resource::builder()
             .with_service_name(service_name.to_owned())
+            .with_attribute(opentelemetry::KeyValue::new(
+                "service.instance.id",
+                uuid::Uuid::new_v4().to_string(),
+            ))
             .build();
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()

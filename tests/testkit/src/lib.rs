@@ -1,9 +1,11 @@
 //! Test support shared by the service API tests and the end-to-end tests: a real SMTP server the test
 //! controls, a fresh PostgreSQL database per test, a fresh RabbitMQ vhost per test and an
-//! in-process platform whose every event is recorded.
+//! in-process platform whose every event is recorded, and an OTLP receiver that keeps the spans and
+//! metrics processes export.
 
 pub mod grpc;
 pub mod oidc;
+pub mod otlp;
 pub mod platform;
 pub mod postgres;
 pub mod rabbitmq;

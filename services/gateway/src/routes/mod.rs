@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -173,12 +173,38 @@ pub fn router(
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 
-/// One span per request, continuing the caller's trace when it sent a `traceparent`. Only the path is
+/// Records every request's route template, method, status class and time to its response headers
+/// ([`valued_platform::metrics::http`]). Applied with `Router::layer` (outermost, so that requests the
+/// overload guard sheds count too), it runs once a route has matched, so the template
+/// (`/campaigns/{slug}/nominate`) is known; a request no route matched is `unmatched`. Raw paths
+/// are never recorded.
+pub async fn metered(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    valued_platform::metrics::http(&route, &method, response.status(), started.elapsed());
+    response
+}
+
+/// One span per request, continuing the caller's trace when it sent a `traceparent`, named by its
+/// route template (a raw path would make a span name per nomination link). Only the path is
 /// recorded: query strings can hold email addresses.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
     let span = tracing::info_span!(
         "http",
-        otel.name = %format!("{} {}", request.method(), request.uri().path()),
+        otel.name = %format!("{} {route}", request.method()),
+        http.route = route,
         otel.kind = "server",
         http.request.method = %request.method(),
         url.path = %request.uri().path(),

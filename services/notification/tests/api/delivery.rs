@@ -99,3 +99,75 @@ async fn an_event_without_a_usable_admin_address_still_confirms_to_the_nominator
     assert_eq!(app.smtp.received().len(), 1);
     assert_eq!(emails[0].rcpt_to, ["alex@example.org"]);
 }
+
+/// What the due-email age gauge reads: the longest-waiting email that is due and unsent, whether
+/// waiting to be claimed or claimed; one not yet due, or sent, does not count.
+#[tokio::test]
+async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use valued_notification::db::delivery::{self, Column, Entity, NewDelivery, status};
+    use valued_notification::email::RenderedEmail;
+    use valued_notification::policy::Verdict;
+
+    // The sender sleeps between polls for an hour and is never woken: the rows stay as written.
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.sender.poll_interval_ms = 3_600_000;
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(delivery::oldest_due(&app.db).await.unwrap(), None);
+    let mut ids = Vec::new();
+    for recipient in [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+        "d@example.org",
+    ] {
+        let delivery = NewDelivery {
+            cause_event_id: uuid::Uuid::now_v7(),
+            recipient: recipient.into(),
+            reply_to: None,
+            sender_name: None,
+            template: "nomination_confirm",
+            email: RenderedEmail {
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+            },
+            verdict: Verdict::Send,
+            unsolicited: None,
+        };
+        assert!(delivery::insert_once(&app.db, delivery).await.unwrap());
+        let row = Entity::find()
+            .filter(Column::Recipient.eq(recipient))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(row.id);
+    }
+    let now = chrono::Utc::now();
+    let set = |id: uuid::Uuid, status: &'static str, due: chrono::DateTime<chrono::Utc>| {
+        let db = app.db.clone();
+        async move {
+            Entity::update_many()
+                .col_expr(Column::Status, Expr::value(status))
+                .col_expr(Column::NextAttemptAt, Expr::value(due))
+                .filter(Column::Id.eq(id))
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+    };
+    let minutes = chrono::Duration::minutes;
+    set(ids[0], status::SENT, now - minutes(60)).await;
+    set(ids[1], status::SENDING, now - minutes(10)).await;
+    set(ids[2], status::PENDING, now - minutes(5)).await;
+    set(ids[3], status::PENDING, now + minutes(30)).await;
+    let oldest = delivery::oldest_due(&app.db).await.unwrap().unwrap();
+    assert_eq!(
+        oldest.timestamp_millis(),
+        (now - minutes(10)).timestamp_millis(),
+        "the claimed one due 10 minutes ago; not the sent one, nor the one due later"
+    );
+}

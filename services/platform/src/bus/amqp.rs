@@ -45,6 +45,9 @@ use crate::metrics::Outcome;
 use crate::settings::BusSettings;
 use crate::shutdown::Shutdown;
 
+/// How often each consumer's dead-letter queue is counted.
+const DEAD_LETTERS_EVERY: Duration = Duration::from_secs(30);
+
 pub struct AmqpBus {
     settings: BusSettings,
     connection: Arc<Mutex<Option<Arc<Connection>>>>,
@@ -78,6 +81,49 @@ impl AmqpBus {
 
     fn bound(&self) -> Duration {
         self.settings.recovery_bound()
+    }
+
+    /// Another handle on the same connection, publisher and health, for a task of its own.
+    fn handle(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            connection: self.connection.clone(),
+            publisher: self.publisher.clone(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Until `shutdown`, exports every [`DEAD_LETTERS_EVERY`] how many messages `consumer`'s
+    /// dead-letter queue holds: a passive `queue.declare` answers with the count and changes
+    /// nothing. While the broker is out of reach the last count stands (and liveness says why).
+    fn watch_dead_letters(self, consumer: String, shutdown: Shutdown) {
+        let bus = Arc::new(self);
+        crate::periodic::every(
+            "dead-letter queue depth",
+            DEAD_LETTERS_EVERY,
+            shutdown,
+            move || {
+                let (bus, consumer) = (bus.clone(), consumer.clone());
+                async move {
+                    let messages = bus.dead_letter_count(&consumer).await?;
+                    crate::metrics::dlq_messages(&consumer, messages);
+                    Ok(())
+                }
+            },
+        );
+    }
+
+    async fn dead_letter_count(&self, consumer: &str) -> Result<u32, BusError> {
+        let channel = self.channel().await?;
+        let queue = format!("{}.dlq", self.queue_name(consumer));
+        let counted = within(
+            self.bound(),
+            "counting dead letters",
+            message_count(&channel, &queue),
+        )
+        .await;
+        close_quietly(&channel).await;
+        counted
     }
 
     /// The shared connection while it is connected; otherwise a new one, its exchanges declared,
@@ -479,12 +525,9 @@ impl EventBus for AmqpBus {
         if let Err(error) = declared.await {
             tracing::warn!(consumer = %subscription.consumer, %error, "could not declare the queue yet; will keep trying");
         }
-        let bus = Self {
-            settings: self.settings.clone(),
-            connection: self.connection.clone(),
-            publisher: self.publisher.clone(),
-            health: self.health.clone(),
-        };
+        self.handle()
+            .watch_dead_letters(subscription.consumer.clone(), shutdown.clone());
+        let bus = self.handle();
         Ok(tokio::spawn(async move {
             let mut failures = 0;
             while !shutdown.is_triggered() {
@@ -528,6 +571,22 @@ async fn channel_lost(channel: &Channel) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// How many messages `queue` holds: a passive declare, which changes nothing and is refused (closing
+/// the channel) when there is no such queue.
+pub(super) async fn message_count(channel: &Channel, queue: &str) -> Result<u32, lapin::Error> {
+    let declared = channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(declared.message_count())
 }
 
 async fn close_quietly(channel: &Channel) {
@@ -797,4 +856,69 @@ async fn handle_delivery(
 
 fn unavailable(error: lapin::Error) -> BusError {
     BusError::Unavailable(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use valued_proto::events::v1::BallotOpened;
+    use valued_testkit::rabbitmq::Vhost;
+
+    use super::*;
+
+    struct Poison;
+
+    #[async_trait]
+    impl EventHandler for Poison {
+        async fn handle(&self, _: &Envelope) -> Result<(), HandlerError> {
+            Err(HandlerError::Poison(anyhow::anyhow!("cannot be handled")))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_consumers_dead_letters_are_counted_and_left_where_they_are() {
+        let vhost = Vhost::create().unwrap();
+        let bus = AmqpBus::connect(&BusSettings {
+            recovery_seconds: 5,
+            ..BusSettings::amqp(&vhost.amqp_url(), "t")
+        })
+        .await
+        .unwrap();
+        let shutdown = Shutdown::new();
+        bus.subscribe(
+            Subscription::new("counted", &["ballot.#"]),
+            Arc::new(Poison),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(bus.dead_letter_count("counted").await.unwrap(), 0);
+
+        let events: Vec<Envelope> = (0..2)
+            .map(|_| Envelope::new("test", None, &BallotOpened::default()))
+            .collect();
+        assert!(bus.publish(&events).await.iter().all(Result::is_ok));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while bus.dead_letter_count("counted").await.unwrap() < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never dead-lettered"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Counting takes nothing from the queue: counted again, and as the broker's management
+        // sees it (its statistics lag a few seconds).
+        assert_eq!(bus.dead_letter_count("counted").await.unwrap(), 2);
+        while vhost.message_count("t.counted.dlq").unwrap() != 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the broker lost them"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            bus.dead_letter_count("nobody").await.is_err(),
+            "no queue, no count"
+        );
+        shutdown.trigger();
+    }
 }

@@ -26,7 +26,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 
-use super::amqp::{header_text, not_found};
+use super::amqp::{header_text, message_count, not_found};
 use crate::settings::{BusKind, BusSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -339,17 +339,9 @@ impl DeadLetters {
     async fn counted_back(&self, channel: &Channel, queue: &str, returned: u32) -> Result<()> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let declared = channel
-                .queue_declare(
-                    queue.into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await?;
-            if declared.message_count() >= returned || tokio::time::Instant::now() > deadline {
+            if message_count(channel, queue).await? >= returned
+                || tokio::time::Instant::now() > deadline
+            {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -360,18 +352,8 @@ impl DeadLetters {
     /// is refused rather than given a new queue.
     async fn existing(&self, channel: &Channel, consumer: &str) -> Result<(String, u32)> {
         let queue = self.dead_letter_queue(consumer);
-        let declared = channel
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await;
-        match declared {
-            Ok(declared) => Ok((queue, declared.message_count())),
+        match message_count(channel, &queue).await {
+            Ok(count) => Ok((queue, count)),
             Err(error) if not_found(&error) => Err(DlqError::UnknownConsumer {
                 consumer: consumer.to_owned(),
                 queue,

@@ -11,16 +11,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::Gauge;
 use tokio::time::Instant;
 
-// Created on first use, after `telemetry::init` has installed the meter provider.
-static DOWN_SINCE: LazyLock<Gauge<u64>> = LazyLock::new(|| {
-    opentelemetry::global::meter("valued")
-        .u64_gauge("valued.bus.down_since")
-        .with_unit("s")
-        .with_description(
-            "When a consumer or the publisher lost the broker (Unix seconds); 0 while it works",
-        )
-        .build()
-});
+static DOWN_SINCE: LazyLock<Gauge<u64>> = LazyLock::new(|| crate::metrics::BUS_DOWN_SINCE.gauge());
 
 /// A part of the bus that can be down: `consumer <name>` or `publisher`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -254,6 +254,7 @@ mod tests {
         outbox.commit(txn).await.unwrap();
 
         let relay = OutboxRelay::new(
+            "test",
             db.clone(),
             std::sync::Arc::new(BallotsOnly),
             crate::RelaySettings::default(),

@@ -20,6 +20,8 @@ use crate::settings::RelaySettings;
 use crate::shutdown::Shutdown;
 
 pub struct OutboxRelay {
+    /// The service whose outbox this is (the `service` of its age metric).
+    service: &'static str,
     db: DatabaseConnection,
     bus: Arc<dyn EventBus>,
     settings: RelaySettings,
@@ -45,8 +47,14 @@ impl RelayHandle {
 }
 
 impl OutboxRelay {
-    pub fn new(db: DatabaseConnection, bus: Arc<dyn EventBus>, settings: RelaySettings) -> Self {
+    pub fn new(
+        service: &'static str,
+        db: DatabaseConnection,
+        bus: Arc<dyn EventBus>,
+        settings: RelaySettings,
+    ) -> Self {
         Self {
+            service,
             db,
             bus,
             settings,
@@ -108,13 +116,26 @@ impl OutboxRelay {
                 .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                 .all(&txn)
                 .await?;
+            self.observe_backlog(&rows);
             let outcome = self.publish_and_mark(&txn, &rows).await;
             txn.commit().await?;
             outcome
         } else {
             let rows = query.all(&self.db).await?;
+            self.observe_backlog(&rows);
             self.publish_and_mark(&self.db, &rows).await
         }
+    }
+
+    /// Exports the age of the oldest row this round took (rows come oldest first; none: zero),
+    /// so an outbox that stops draining shows before anyone misses an email.
+    fn observe_backlog(&self, rows: &[entity::Model]) {
+        let age = rows.first().map_or(std::time::Duration::ZERO, |oldest| {
+            (chrono::Utc::now() - oldest.created_at)
+                .to_std()
+                .unwrap_or_default()
+        });
+        crate::metrics::outbox_oldest_age(self.service, age);
     }
 
     async fn publish_and_mark(

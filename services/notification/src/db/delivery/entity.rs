@@ -37,6 +37,9 @@ pub struct Model {
     /// When retention replaced its subject and bodies with a marker and its recipient with a
     /// pseudonym (`crate::retention`).
     pub pseudonymised_at: Option<DateTimeUtc>,
+    /// The W3C `traceparent` of the span that recorded it (the event's handling), which its send
+    /// continues.
+    pub traceparent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -120,6 +120,7 @@ pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> R
         unsolicited_at: ActiveValue::Set(slot.is_some().then_some(now)),
         unsolicited_key: ActiveValue::Set(slot),
         pseudonymised_at: ActiveValue::Set(None),
+        traceparent: ActiveValue::Set(valued_platform::telemetry::current_traceparent()),
     })
     .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
     .exec_without_returning(txn)
@@ -161,6 +162,23 @@ pub async fn claim_due(
     }
     txn.commit().await?;
     Ok(rows)
+}
+
+/// When the longest-waiting due email (pending, or claimed and being sent) fell due; `None` when
+/// none is due.
+pub async fn oldest_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::NextAttemptAt)
+        .filter(
+            Column::Status
+                .is_in([status::PENDING, status::SENDING])
+                .and(Column::NextAttemptAt.lte(Utc::now())),
+        )
+        .order_by_asc(Column::NextAttemptAt)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await
 }
 
 pub async fn mark_sent(

@@ -15,6 +15,7 @@ mod m20261126_001300_unsolicited_key;
 mod m20261127_001400_letter_wording;
 mod m20261127_001500_trust_sender;
 mod m20261128_001600_smtp_rate;
+mod m20261128_001700_delivery_traceparent;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_001400_letter_wording::Migration));
         migrations.push(Box::new(m20261127_001500_trust_sender::Migration));
         migrations.push(Box::new(m20261128_001600_smtp_rate::Migration));
+        migrations.push(Box::new(m20261128_001700_delivery_traceparent::Migration));
         migrations
     }
 }
