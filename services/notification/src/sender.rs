@@ -40,7 +40,7 @@ use valued_platform::shutdown::Shutdown;
 use valued_proto::events::v1::{EmailFailed, EmailSent};
 
 use crate::db::delivery::{self, Model};
-use crate::db::smtp_rate::{self, SmtpRate};
+use crate::db::smtp_rate::SmtpRate;
 use crate::email::{Dkim, EmailSender, RenderedEmail, SendError, build_message};
 use crate::policy::throttle::{self, Slot};
 use crate::policy::{self, Kind, summary, suppression};
@@ -134,27 +134,17 @@ impl Sender {
     }
 
     async fn send_batch(&self, shutdown: Option<&Shutdown>) -> anyhow::Result<Round> {
-        let mut batch = u32::try_from(self.settings.claim_batch.max(1)).unwrap_or(256);
-        if let Some(rate) = self.rate {
-            let grant = smtp_rate::take(&self.db, rate, batch).await?;
-            if grant.tokens == 0 {
-                return Ok(Round::OutOfTokens(grant.next_in));
-            }
-            batch = grant.tokens;
-        }
+        let batch = u32::try_from(self.settings.claim_batch.max(1)).unwrap_or(256);
         let lease = chrono::Duration::seconds(self.settings.lease_seconds);
-        let claimed = delivery::claim_due(&self.db, u64::from(batch), lease).await;
-        let unused = claimed.as_ref().map_or(batch, |due| {
-            batch.saturating_sub(u32::try_from(due.len()).unwrap_or(batch))
-        });
-        if let Some(rate) = self.rate
-            && unused > 0
-            && let Err(error) = smtp_rate::give_back(&self.db, rate, unused).await
-        {
-            // Lost tokens only slow sending down for a moment.
-            tracing::warn!(%error, unused, "could not give back unused tokens of the SMTP rate");
-        }
-        let due = claimed?;
+        let due = match self.rate {
+            Some(rate) => match delivery::claim_due_at_rate(&self.db, batch, lease, rate).await? {
+                delivery::RatedClaim::Claimed(due) => due,
+                delivery::RatedClaim::OutOfTokens(next_in) => {
+                    return Ok(Round::OutOfTokens(next_in));
+                }
+            },
+            None => delivery::claim_due(&self.db, u64::from(batch), lease).await?,
+        };
         let count = due.len();
         if count == 0 {
             return Ok(Round::Claimed(0));

@@ -3,9 +3,11 @@
 //! A relay (NHSmail, GOV.UK Notify, Amazon SES) caps what one account sends a second or a minute,
 //! however many notification replicas the autoscaler runs; a limit kept by each replica would be
 //! multiplied by their number. So every replica's sender draws on one token bucket, the single row
-//! of `smtp_rate` in this service's own database: before it claims emails it [`take`]s tokens,
-//! claims at most as many emails as it was granted, and [`give_back`]s the tokens of those it did
-//! not find. With none granted it waits until the next token is due ([`Grant::next_in`]).
+//! of `smtp_rate` in this service's own database: in the transaction that claims emails it
+//! [`take`]s tokens, claims at most as many emails as it was granted, and [`give_back`]s the tokens
+//! of those it did not find (`delivery::claim_due_at_rate`). The row stays locked until that
+//! transaction commits, so no other sender takes in between, and the tokens taken are exactly the
+//! emails claimed. With none granted it waits until the next token is due ([`Grant::next_in`]).
 //!
 //! The bucket refills at the rate up to its burst, one second's worth: in any window of `w`
 //! seconds it grants at most `rate × w + burst` tokens, across all replicas. A relay that counts

@@ -7,13 +7,15 @@ mod entity;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
 pub use entity::{Column, Entity, Model};
 
+use crate::db::smtp_rate::{self, SmtpRate};
 use crate::email::RenderedEmail;
 
 /// Why a delivery was not sent, in its `last_error`.
@@ -136,8 +138,52 @@ pub async fn claim_due(
     limit: u64,
     lease: Duration,
 ) -> Result<Vec<Model>, DbErr> {
-    let now = Utc::now();
     let txn = db.begin().await?;
+    let rows = claim_in(&txn, limit, lease).await?;
+    txn.commit().await?;
+    Ok(rows)
+}
+
+/// What a claim under the deployment-wide SMTP rate came to.
+#[derive(Debug)]
+pub enum RatedClaim {
+    /// The deliveries claimed, each with a token of the rate.
+    Claimed(Vec<Model>),
+    /// The bucket held no token; the next is due after this long.
+    OutOfTokens(std::time::Duration),
+}
+
+/// [`claim_due`] under `rate`: tokens for up to `limit` are taken, that many deliveries at most are
+/// claimed, and the tokens of those not found are given back, all in one transaction. The bucket's
+/// row stays locked until it commits, so no other sender takes in between and the tokens taken are
+/// exactly the emails claimed.
+pub async fn claim_due_at_rate(
+    db: &DatabaseConnection,
+    limit: u32,
+    lease: Duration,
+    rate: SmtpRate,
+) -> Result<RatedClaim, DbErr> {
+    let txn = db.begin().await?;
+    let grant = smtp_rate::take(&txn, rate, limit).await?;
+    if grant.tokens == 0 {
+        txn.commit().await?;
+        return Ok(RatedClaim::OutOfTokens(grant.next_in));
+    }
+    let rows = claim_in(&txn, u64::from(grant.tokens), lease).await?;
+    let unused = grant
+        .tokens
+        .saturating_sub(u32::try_from(rows.len()).unwrap_or(grant.tokens));
+    smtp_rate::give_back(&txn, rate, unused).await?;
+    txn.commit().await?;
+    Ok(RatedClaim::Claimed(rows))
+}
+
+async fn claim_in(
+    txn: &DatabaseTransaction,
+    limit: u64,
+    lease: Duration,
+) -> Result<Vec<Model>, DbErr> {
+    let now = Utc::now();
     let due = Column::Status
         .eq(status::PENDING)
         .and(Column::NextAttemptAt.lte(now))
@@ -148,19 +194,18 @@ pub async fn claim_due(
         .filter(due)
         .order_by_asc(Column::NextAttemptAt)
         .limit(limit);
-    if valued_platform::db::is_postgres(&txn) {
+    if valued_platform::db::is_postgres(txn) {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let rows = query.all(&txn).await?;
+    let rows = query.all(txn).await?;
     if !rows.is_empty() {
         Entity::update_many()
             .col_expr(Column::Status, Expr::value(status::SENDING))
             .col_expr(Column::ClaimedUntil, Expr::value(now + lease))
             .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await?;
     Ok(rows)
 }
 
