@@ -15,6 +15,7 @@ use valued_platform::{
     BusSettings, Envelope, EventBus, EventHandler, HandlerError, Shutdown, Subscription,
 };
 use valued_proto::events::v1::BallotOpened;
+use valued_testkit::eventually;
 use valued_testkit::rabbitmq::Vhost;
 
 const CONSUMER: &str = "dlq-test";
@@ -47,14 +48,6 @@ fn settings(vhost: &Vhost) -> BusSettings {
         delivery_limit: 2,
         recovery_seconds: 5,
         ..BusSettings::amqp(&vhost.amqp_url(), "t")
-    }
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

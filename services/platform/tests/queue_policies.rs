@@ -14,6 +14,7 @@ use valued_platform::{
     BusSettings, Envelope, EventBus, EventHandler, HandlerError, Shutdown, Subscription,
 };
 use valued_proto::events::v1::BallotOpened;
+use valued_testkit::eventually;
 use valued_testkit::rabbitmq::Vhost;
 
 /// Fails every event (worth a retry, as when a dependency is down), counting its deliveries.
@@ -77,14 +78,6 @@ fn settings(vhost: &Vhost, queue_policies: bool) -> BusSettings {
         queue_policies,
         recovery_seconds: 5,
         ..BusSettings::amqp(&vhost.amqp_url(), "p")
-    }
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -22,3 +22,12 @@ pub fn init_test_logging() {
             .try_init();
     }
 }
+
+/// Waits until `done` says so, checking every 100 ms; panics naming `what` after a minute.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
