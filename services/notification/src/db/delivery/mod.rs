@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, TryInsertResult,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    TryInsertResult,
 };
 use uuid::Uuid;
 
