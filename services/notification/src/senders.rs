@@ -101,11 +101,35 @@ pub async fn of(
     tenant: Option<&str>,
 ) -> Result<Option<entity::Model>, DbErr> {
     match tenant {
-        Some(code) if !code.is_empty() => {
-            entity::Entity::find_by_id(code.trim().to_ascii_uppercase())
-                .one(db)
-                .await
+        Some(tenant) if !tenant.is_empty() => {
+            entity::Entity::find_by_id(code(tenant)).one(db).await
         }
         _ => Ok(None),
     }
+}
+
+/// The senders of every trust among `tenants` that has set one, by trust code ([`code`]), in one
+/// query.
+pub async fn of_all<'t>(
+    db: &impl ConnectionTrait,
+    tenants: impl Iterator<Item = &'t str>,
+) -> Result<std::collections::HashMap<String, entity::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let codes: std::collections::BTreeSet<String> =
+        tenants.map(code).filter(|code| !code.is_empty()).collect();
+    if codes.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(entity::Entity::find()
+        .filter(entity::Column::TrustCode.is_in(codes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.trust_code.clone(), row))
+        .collect())
+}
+
+/// A trust code as its sender is kept by: trimmed, upper case.
+pub fn code(tenant: &str) -> String {
+    tenant.trim().to_ascii_uppercase()
 }

@@ -221,80 +221,100 @@ impl Notifications {
         self.notices.keys().copied().collect()
     }
 
-    /// Renders `email` and records its delivery, unless this event already did for this recipient
-    /// and template.
-    async fn deliver(
+    /// Renders each email and records its delivery, unless its event already did for this
+    /// recipient and template; the same few statements for a batch as for one email (the trusts'
+    /// senders, the policy's decisions with the cap's slots, the rows).
+    async fn deliver_all(
         &self,
         txn: &DatabaseTransaction,
-        envelope: &Envelope,
-        email: Email,
+        emails: Vec<(&Envelope, Email)>,
     ) -> Result<(), HandlerError> {
-        let template = email.template;
-        let Ok(recipient) = EmailAddress::parse("recipient", &email.recipient) else {
-            tracing::warn!(event_id = %envelope.id, template, "no usable address; not sending");
-            return Ok(());
-        };
-        let tenant = crate::senders::of(txn, envelope.tenant.as_deref())
-            .await
-            .map_err(|e| HandlerError::Retry(e.into()))?;
-        let tenant = tenant.as_ref();
-        let sender_name = tenant
-            .map(|t| t.sender_name.trim())
-            .filter(|name| !name.is_empty() && !name.contains(['\r', '\n']))
-            .map(str::to_owned);
-        // The email's own reply-to wins (a moderator's question goes to the trust contact);
-        // otherwise the trust's, when it has one.
-        let reply_to = email.reply_to.clone().or_else(|| {
-            tenant
-                .map(|t| t.reply_to.trim().to_owned())
-                .filter(|address| !address.is_empty())
-        });
-        let reply_to = reply_to.as_deref().and_then(|address| {
-            let parsed = EmailAddress::parse("reply_to", address).ok();
-            if parsed.is_none() {
-                tracing::warn!(event_id = %envelope.id, template, "unusable reply-to address; left off");
+        let retry = |e: sea_orm::DbErr| HandlerError::Retry(e.into());
+        let mut wanted = Vec::with_capacity(emails.len());
+        for (envelope, email) in emails {
+            match EmailAddress::parse("recipient", &email.recipient) {
+                Ok(recipient) => wanted.push((envelope, recipient.normalised(), email)),
+                Err(_) => {
+                    tracing::warn!(event_id = %envelope.id, template = email.template, "no usable address; not sending");
+                }
             }
-            parsed
-        });
-        let decision = policy::admit(
-            txn,
-            &recipient.normalised(),
-            template,
-            email.origin,
-            self.unsolicited_per_day,
-        )
-        .await
-        .map_err(|e| HandlerError::Retry(e.into()))?;
-        let mut context = email.context;
-        if let Some(token) = &decision.unsubscribe_token
-            && let Some(fields) = context.as_object_mut()
-        {
-            // The same one-click link as the List-Unsubscribe header, for people to see.
-            let url = self
-                .links
-                .to("unsubscribe", token)
-                .map_err(HandlerError::Poison)?;
-            fields.insert("unsubscribe_url".into(), url.into());
         }
-        let rendered = self
-            .templates
-            .render(template, &context)
-            .map_err(|e| HandlerError::Poison(e.into()))?;
-        delivery::insert_once(
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let tenants = crate::senders::of_all(
             txn,
-            NewDelivery {
-                cause_event_id: envelope.id,
-                recipient: recipient.normalised(),
-                reply_to: reply_to.map(|address| address.as_str().to_owned()),
-                sender_name,
-                template,
-                email: rendered,
-                verdict: decision.verdict,
-                unsolicited: decision.unsolicited,
-            },
+            wanted
+                .iter()
+                .filter_map(|(envelope, _, _)| envelope.tenant.as_deref()),
         )
         .await
-        .map_err(|e| HandlerError::Retry(e.into()))?;
+        .map_err(retry)?;
+        let asks: Vec<(&str, &str, policy::unsolicited::Origin)> = wanted
+            .iter()
+            .map(|(_, recipient, email)| (recipient.as_str(), email.template, email.origin))
+            .collect();
+        let decisions = policy::admit_all(txn, &asks, self.unsolicited_per_day)
+            .await
+            .map_err(retry)?;
+        let mut deliveries = Vec::with_capacity(wanted.len());
+        for ((envelope, recipient, email), decision) in wanted.into_iter().zip(decisions) {
+            let template = email.template;
+            let tenant = envelope
+                .tenant
+                .as_deref()
+                .and_then(|code| tenants.get(&crate::senders::code(code)));
+            let sender_name = tenant
+                .map(|t| t.sender_name.trim())
+                .filter(|name| !name.is_empty() && !name.contains(['\r', '\n']))
+                .map(str::to_owned);
+            // The email's own reply-to wins (a moderator's question goes to the trust contact);
+            // otherwise the trust's, when it has one.
+            let reply_to = email.reply_to.clone().or_else(|| {
+                tenant
+                    .map(|t| t.reply_to.trim().to_owned())
+                    .filter(|address| !address.is_empty())
+            });
+            let reply_to = reply_to.as_deref().and_then(|address| {
+                let parsed = EmailAddress::parse("reply_to", address).ok();
+                if parsed.is_none() {
+                    tracing::warn!(event_id = %envelope.id, template, "unusable reply-to address; left off");
+                }
+                parsed
+            });
+            let mut context = email.context;
+            if let Some(token) = &decision.unsubscribe_token
+                && let Some(fields) = context.as_object_mut()
+            {
+                // The same one-click link as the List-Unsubscribe header, for people to see.
+                let url = self
+                    .links
+                    .to("unsubscribe", token)
+                    .map_err(HandlerError::Poison)?;
+                fields.insert("unsubscribe_url".into(), url.into());
+            }
+            let rendered = self
+                .templates
+                .render(template, &context)
+                .map_err(|e| HandlerError::Poison(e.into()))?;
+            deliveries.push((
+                NewDelivery {
+                    cause_event_id: envelope.id,
+                    recipient,
+                    reply_to: reply_to.map(|address| address.as_str().to_owned()),
+                    sender_name,
+                    template,
+                    email: rendered,
+                    verdict: decision.verdict,
+                    unsolicited: decision.unsolicited,
+                },
+                // The send continues the trace of the event's handling.
+                envelope.traceparent.clone(),
+            ));
+        }
+        delivery::insert_all_once(txn, deliveries)
+            .await
+            .map_err(retry)?;
         Ok(())
     }
 }
@@ -306,17 +326,31 @@ impl TransactionalHandler for Notifications {
         txn: &DatabaseTransaction,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        let Some(compose) = self.notices.get(envelope.event_type.as_str()) else {
-            return Err(HandlerError::Poison(anyhow::anyhow!(
-                "event {} has type {}, which {CONSUMER} does not handle",
-                envelope.id,
-                envelope.event_type
-            )));
-        };
-        for email in compose(envelope, &self.links)? {
-            self.deliver(txn, envelope, email).await?;
+        self.handle_all(txn, &[envelope]).await
+    }
+
+    /// Composes every event's emails, then records them all with [`Self::deliver_all`].
+    async fn handle_all(
+        &self,
+        txn: &DatabaseTransaction,
+        envelopes: &[&Envelope],
+    ) -> Result<(), HandlerError> {
+        let mut emails = Vec::new();
+        for envelope in envelopes {
+            let Some(compose) = self.notices.get(envelope.event_type.as_str()) else {
+                return Err(HandlerError::Poison(anyhow::anyhow!(
+                    "event {} has type {}, which {CONSUMER} does not handle",
+                    envelope.id,
+                    envelope.event_type
+                )));
+            };
+            emails.extend(
+                compose(envelope, &self.links)?
+                    .into_iter()
+                    .map(|email| (*envelope, email)),
+            );
         }
-        Ok(())
+        self.deliver_all(txn, emails).await
     }
 
     fn after_commit(&self) {
@@ -414,6 +448,109 @@ mod tests {
             .filter(|t| !templates::ON_REQUEST.contains(t))
             .collect();
         assert_eq!(used, all, "every template is used by an event");
+    }
+
+    /// "Save and come back later" with `to` typed as the nominator's address, for trust `tenant`.
+    fn draft_saved(to: &str, tenant: &str) -> Envelope {
+        Envelope::new(
+            "test",
+            Some(tenant),
+            &DraftSaved {
+                draft_id: uuid::Uuid::now_v7().to_string(),
+                campaign_name: "Health Heroes 2026".into(),
+                campaign_slug: "health-heroes-2026".into(),
+                nominator_email: to.into(),
+                resume_token: "d1af7000".into(),
+                expires_at: None,
+            },
+        )
+    }
+
+    /// Events arriving at once go through the inbox in shared transactions, each batch recorded with
+    /// the same few statements: an address's slots are still taken one by one (the emails to it
+    /// in one batch count each other), each trust's sender is applied, and nothing is recorded twice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_recorded_together_keep_the_cap_and_each_trusts_sender() {
+        use sea_orm::{ActiveValue, ColumnTrait, EntityTrait, QueryFilter};
+        use valued_platform::EventHandler;
+        use valued_platform::inbox::Idempotent;
+
+        let db = crate::db::testing::postgres("batched", 8).await;
+        crate::senders::entity::Entity::insert(crate::senders::entity::ActiveModel {
+            trust_code: ActiveValue::Set("RJ1".into()),
+            sender_name: ActiveValue::Set("Guy's and St Thomas'".into()),
+            reply_to: ActiveValue::Set("comms@gstt.example.org".into()),
+            changed_at: ActiveValue::Set(chrono::Utc::now()),
+        })
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+        let wake = Arc::new(Notify::new());
+        let inbox = Idempotent::new(
+            CONSUMER,
+            db.clone(),
+            Notifications::new(
+                Arc::new(Templates::new().unwrap()),
+                Links::new("https://valued.example.org"),
+                wake,
+            ),
+        );
+        // 12 to one mailbox however typed, 30 to addresses of their own; the cap is 5 a day.
+        let mut events: Vec<Envelope> = (0..12)
+            .map(|i| {
+                draft_saved(
+                    if i % 2 == 0 {
+                        "victim@example.org"
+                    } else {
+                        "Victim@Example.org"
+                    },
+                    "RJ1",
+                )
+            })
+            .collect();
+        events.extend((0..30).map(|i| draft_saved(&format!("person{i}@example.org"), "RX1")));
+        let again = events[3].clone();
+        events.push(again);
+        let handled = futures::future::join_all(events.iter().map(|e| inbox.handle(e))).await;
+        assert!(handled.iter().all(Result::is_ok), "{handled:?}");
+
+        let rows = delivery::Entity::find().all(&db).await.unwrap();
+        assert_eq!(
+            rows.len(),
+            42,
+            "one delivery per event, the repeated one not again"
+        );
+        let victim: Vec<_> = rows
+            .iter()
+            .filter(|row| row.recipient == "victim@example.org")
+            .collect();
+        let capped = victim.iter().filter(|row| row.status == "capped").count();
+        assert_eq!(
+            (victim.len() - capped, capped),
+            (5, 7),
+            "five sent a day, the rest capped"
+        );
+        assert!(
+            victim
+                .iter()
+                .all(|row| row.sender_name.as_deref() == Some("Guy's and St Thomas'"))
+        );
+        assert!(
+            victim
+                .iter()
+                .all(|row| row.reply_to.as_deref() == Some("comms@gstt.example.org"))
+        );
+        let others = delivery::Entity::find()
+            .filter(delivery::Column::Recipient.like("person%"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(others.len(), 30);
+        assert!(
+            others
+                .iter()
+                .all(|row| row.status == "pending" && row.sender_name.is_none())
+        );
     }
 
     #[test]

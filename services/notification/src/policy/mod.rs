@@ -175,25 +175,57 @@ pub async fn admit(
     origin: Origin,
     unsolicited_per_day: u32,
 ) -> Result<Decision, DbErr> {
-    let mut decision = decide(txn, recipient, template).await?;
-    if decision.verdict != Verdict::Send
-        || unsolicited_per_day == 0
-        || !unsolicited::is_capped(template, origin)
-    {
-        return Ok(decision);
+    let mut decisions =
+        admit_all(txn, &[(recipient, template, origin)], unsolicited_per_day).await?;
+    decisions
+        .pop()
+        .ok_or_else(|| DbErr::Custom("no decision for the email".into()))
+}
+
+/// As [`admit`] for many new emails `(recipient, template, origin)` at once, in order, with the
+/// same queries whatever their number: [`decide_all`], then the cap's slots for those it applies to
+/// ([`unsolicited::slots`]; the second email to an address in the batch counts the first).
+pub async fn admit_all(
+    txn: &impl ConnectionTrait,
+    emails: &[(&str, &str, Origin)],
+    unsolicited_per_day: u32,
+) -> Result<Vec<Decision>, DbErr> {
+    let pairs: Vec<(&str, &str)> = emails
+        .iter()
+        .map(|&(recipient, template, _)| (recipient, template))
+        .collect();
+    let mut decisions = decide_all(txn, &pairs).await?;
+    if unsolicited_per_day == 0 {
+        return Ok(decisions);
     }
-    if unsolicited::has_slot(txn, recipient, unsolicited_per_day).await? {
-        decision.unsolicited = Some(unsolicited::key(recipient));
-    } else {
-        decision.verdict = Verdict::Capped;
-        tracing::warn!(
-            template,
-            recipient = %unsolicited::for_logs(recipient),
-            per_day = unsolicited_per_day,
-            "capped: this address had its day's unsolicited emails; not sending"
-        );
+    let capped: Vec<usize> = emails
+        .iter()
+        .zip(&decisions)
+        .enumerate()
+        .filter(|(_, ((_, template, origin), decision))| {
+            decision.verdict == Verdict::Send && unsolicited::is_capped(template, *origin)
+        })
+        .map(|(at, _)| at)
+        .collect();
+    let recipients: Vec<&str> = capped.iter().map(|&at| emails[at].0).collect();
+    let slots = unsolicited::slots(txn, &recipients, unsolicited_per_day).await?;
+    for (at, slot) in capped.into_iter().zip(slots) {
+        let (recipient, template, _) = emails[at];
+        let decision = &mut decisions[at];
+        match slot {
+            Some(key) => decision.unsolicited = Some(key),
+            None => {
+                decision.verdict = Verdict::Capped;
+                tracing::warn!(
+                    template,
+                    recipient = %unsolicited::for_logs(recipient),
+                    per_day = unsolicited_per_day,
+                    "capped: this address had its day's unsolicited emails; not sending"
+                );
+            }
+        }
     }
-    Ok(decision)
+    Ok(decisions)
 }
 
 /// As [`decide`], for an email that carries no unsubscribe link in its body.

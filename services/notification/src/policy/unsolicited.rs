@@ -12,8 +12,7 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement,
 };
 use sha2::{Digest, Sha256};
 use valued_platform::domain::EmailAddress;
@@ -90,20 +89,74 @@ pub async fn has_slot(
     recipient: &str,
     per_day: u32,
 ) -> Result<bool, DbErr> {
+    Ok(slots(txn, &[recipient], per_day).await?[0].is_some())
+}
+
+/// A day's slot for each email to `recipients`, in order (an address may come more than once: each
+/// email after the first counts those before it): the key it is counted by while slots remain,
+/// `None` once the mailbox has had `per_day`. On PostgreSQL the mailboxes' locks are taken, in the
+/// order of their keys (so two batches never wait on each other in a cycle), and held until `txn`
+/// ends; the caller records the deliveries, with their slots, in the same transaction. One count
+/// for all of them.
+pub async fn slots(
+    txn: &impl ConnectionTrait,
+    recipients: &[&str],
+    per_day: u32,
+) -> Result<Vec<Option<String>>, DbErr> {
+    use sea_orm::{FromQueryResult, QuerySelect};
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = recipients.iter().map(|r| key(r)).collect();
+    let unique: std::collections::BTreeSet<&str> = keys.iter().map(String::as_str).collect();
     if valued_platform::db::is_postgres(txn) {
-        txn.query_one_raw(Statement::from_sql_and_values(
+        // One statement: a VALUES list is scanned in the order written, which is the keys' order.
+        let rows: Vec<String> = (1..=unique.len()).map(|n| format!("(${n})")).collect();
+        txn.query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext($1))",
-            [format!("notification.unsolicited:{}", key(recipient)).into()],
+            format!(
+                "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (VALUES {}) AS keys (k)",
+                rows.join(", ")
+            ),
+            unique
+                .iter()
+                .map(|key| format!("notification.unsolicited:{key}").into()),
         ))
         .await?;
     }
-    let taken = Entity::find()
-        .filter(Column::UnsolicitedKey.eq(key(recipient)))
+    #[derive(FromQueryResult)]
+    struct Taken {
+        unsolicited_key: Option<String>,
+        taken: i64,
+    }
+    let mut taken: std::collections::HashMap<String, u64> = Entity::find()
+        .select_only()
+        .column(Column::UnsolicitedKey)
+        .column_as(
+            sea_orm::sea_query::Expr::from(sea_orm::sea_query::Func::count(
+                sea_orm::sea_query::Expr::col(Column::Id),
+            )),
+            "taken",
+        )
+        .filter(Column::UnsolicitedKey.is_in(unique.iter().map(|k| (*k).to_owned())))
         .filter(Column::UnsolicitedAt.gt(Utc::now() - window()))
-        .count(txn)
-        .await?;
-    Ok(taken < u64::from(per_day))
+        .group_by(Column::UnsolicitedKey)
+        .into_model::<Taken>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.unsolicited_key?, u64::try_from(row.taken).unwrap_or(0))))
+        .collect();
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let count = taken.entry(key.clone()).or_default();
+            (*count < u64::from(per_day)).then(|| {
+                *count += 1;
+                key
+            })
+        })
+        .collect())
 }
 
 /// `recipient` as logs may show it: its domain and a short hash of the whole address, never the

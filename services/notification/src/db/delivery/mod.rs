@@ -90,45 +90,69 @@ pub struct NewDelivery {
 /// address, an unsubscribed one for a non-transactional email, or one over the daily cap on
 /// unsolicited email) is recorded as `suppressed`, `unsubscribed` or `capped` and never sent.
 pub async fn insert_once(txn: &impl ConnectionTrait, delivery: NewDelivery) -> Result<bool, DbErr> {
-    let id = Uuid::now_v7();
+    let traceparent = valued_platform::telemetry::current_traceparent();
+    Ok(insert_all_once(txn, vec![(delivery, traceparent)]).await? > 0)
+}
+
+/// As [`insert_once`] for many deliveries, each with the trace its send continues, in as few
+/// statements as their size allows; returns how many rows were added.
+pub async fn insert_all_once(
+    txn: &impl ConnectionTrait,
+    deliveries: Vec<(NewDelivery, Option<String>)>,
+) -> Result<u64, DbErr> {
+    /// Rows to a statement: 23 parameters each, well inside PostgreSQL's 65,535.
+    const ROWS_AT_MOST: usize = 500;
     let now = Utc::now();
-    let (status, note) = match delivery.verdict.skipped() {
-        None => (status::PENDING, None),
-        Some((status, note)) => (status, Some(note.to_owned())),
-    };
-    let slot = delivery
-        .unsolicited
-        .filter(|_| delivery.verdict == Verdict::Send);
-    let inserted = Entity::insert(entity::ActiveModel {
-        id: ActiveValue::Set(id),
-        cause_event_id: ActiveValue::Set(delivery.cause_event_id),
-        recipient: ActiveValue::Set(delivery.recipient),
-        reply_to: ActiveValue::Set(delivery.reply_to),
-        sender_name: ActiveValue::Set(delivery.sender_name),
-        template: ActiveValue::Set(delivery.template.to_owned()),
-        subject: ActiveValue::Set(delivery.email.subject),
-        text_body: ActiveValue::Set(delivery.email.text),
-        html_body: ActiveValue::Set(delivery.email.html),
-        message_id: ActiveValue::Set(format!("<{}@valued.delivery>", id.simple())),
-        status: ActiveValue::Set(status.to_owned()),
-        attempts: ActiveValue::Set(0),
-        next_attempt_at: ActiveValue::Set(now),
-        claimed_until: ActiveValue::Set(None),
-        last_error: ActiveValue::Set(note),
-        smtp_response: ActiveValue::Set(None),
-        created_at: ActiveValue::Set(now),
-        sent_at: ActiveValue::Set(None),
-        counted_at: ActiveValue::Set(None),
-        unsolicited_at: ActiveValue::Set(slot.is_some().then_some(now)),
-        unsolicited_key: ActiveValue::Set(slot),
-        pseudonymised_at: ActiveValue::Set(None),
-        traceparent: ActiveValue::Set(valued_platform::telemetry::current_traceparent()),
-    })
-    .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
-    .exec_without_returning(txn)
-    .await?;
-    // A row skipped by ON CONFLICT DO NOTHING comes back as `Inserted(0)` in sea-orm 2.
-    Ok(matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0))
+    let mut rows = deliveries.into_iter().map(|(delivery, traceparent)| {
+        let id = Uuid::now_v7();
+        let (status, note) = match delivery.verdict.skipped() {
+            None => (status::PENDING, None),
+            Some((status, note)) => (status, Some(note.to_owned())),
+        };
+        let slot = delivery
+            .unsolicited
+            .filter(|_| delivery.verdict == Verdict::Send);
+        entity::ActiveModel {
+            id: ActiveValue::Set(id),
+            cause_event_id: ActiveValue::Set(delivery.cause_event_id),
+            recipient: ActiveValue::Set(delivery.recipient),
+            reply_to: ActiveValue::Set(delivery.reply_to),
+            sender_name: ActiveValue::Set(delivery.sender_name),
+            template: ActiveValue::Set(delivery.template.to_owned()),
+            subject: ActiveValue::Set(delivery.email.subject),
+            text_body: ActiveValue::Set(delivery.email.text),
+            html_body: ActiveValue::Set(delivery.email.html),
+            message_id: ActiveValue::Set(format!("<{}@valued.delivery>", id.simple())),
+            status: ActiveValue::Set(status.to_owned()),
+            attempts: ActiveValue::Set(0),
+            next_attempt_at: ActiveValue::Set(now),
+            claimed_until: ActiveValue::Set(None),
+            last_error: ActiveValue::Set(note),
+            smtp_response: ActiveValue::Set(None),
+            created_at: ActiveValue::Set(now),
+            sent_at: ActiveValue::Set(None),
+            counted_at: ActiveValue::Set(None),
+            unsolicited_at: ActiveValue::Set(slot.is_some().then_some(now)),
+            unsolicited_key: ActiveValue::Set(slot),
+            pseudonymised_at: ActiveValue::Set(None),
+            traceparent: ActiveValue::Set(traceparent),
+        }
+    });
+    let mut added = 0;
+    loop {
+        let chunk: Vec<entity::ActiveModel> = rows.by_ref().take(ROWS_AT_MOST).collect();
+        if chunk.is_empty() {
+            return Ok(added);
+        }
+        let inserted = Entity::insert_many(chunk)
+            .on_conflict_do_nothing_on([Column::CauseEventId, Column::Recipient, Column::Template])
+            .exec_without_returning(txn)
+            .await?;
+        // A row skipped by ON CONFLICT DO NOTHING comes back as `Inserted(0)` in sea-orm 2.
+        if let TryInsertResult::Inserted(rows) = inserted {
+            added += rows;
+        }
+    }
 }
 
 /// Claims up to `limit` deliveries that are due, or whose previous claim lapsed (its sender died),
