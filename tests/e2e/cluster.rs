@@ -58,12 +58,17 @@ pub fn binary() -> PathBuf {
     binary
 }
 
+/// A port free now, below the kernel's ephemeral range (32768 and up here): a service binds it
+/// seconds later, after its migrations, and a port from that range can meanwhile become the source
+/// port of any outgoing connection on the machine ("Address already in use" at the bind).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let offset = u16::try_from(uuid::Uuid::new_v4().as_u128() % 12_000).unwrap();
+        let port = 20_000 + offset;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 impl Cluster {
