@@ -430,20 +430,31 @@ mod tests {
         outcomes
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn events_that_arrive_together_share_commits_and_each_takes_effect_once() {
+    /// A [`Slow`] handler behind the inbox on a fresh SQLite database, with its call and commit
+    /// counters.
+    async fn slow_inbox(
+        poison: Vec<uuid::Uuid>,
+    ) -> (
+        DatabaseConnection,
+        Arc<Idempotent<Slow>>,
+        Arc<AtomicUsize>,
+        Arc<AtomicUsize>,
+    ) {
         let db = Database::connect("sqlite::memory:").await.unwrap();
         crate::migrations::Messaging::up(&db, None).await.unwrap();
         let (calls, commits) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let inbox = Idempotent::new(
-            "test",
-            db.clone(),
-            Slow {
-                calls: calls.clone(),
-                commits: commits.clone(),
-                poison: vec![],
-            },
-        );
+        let handler = Slow {
+            calls: calls.clone(),
+            commits: commits.clone(),
+            poison,
+        };
+        let inbox = Idempotent::new("test", db.clone(), handler);
+        (db, inbox, calls, commits)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_that_arrive_together_share_commits_and_each_takes_effect_once() {
+        let (db, inbox, calls, commits) = slow_inbox(vec![]).await;
         let mut sent = events(200);
         // The same event delivered twice, in the same wave.
         sent.push(sent[7].clone());
@@ -461,20 +472,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_poison_event_in_a_batch_fails_alone_and_its_neighbours_are_kept() {
-        let db = Database::connect("sqlite::memory:").await.unwrap();
-        crate::migrations::Messaging::up(&db, None).await.unwrap();
         let sent = events(40);
         let poison = vec![sent[5].id, sent[30].id];
-        let (calls, commits) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let inbox = Idempotent::new(
-            "test",
-            db.clone(),
-            Slow {
-                calls: calls.clone(),
-                commits,
-                poison: poison.clone(),
-            },
-        );
+        let (db, inbox, _, _) = slow_inbox(poison.clone()).await;
         let outcomes = all_at_once(&inbox, &sent).await;
         for (envelope, outcome) in sent.iter().zip(&outcomes) {
             if poison.contains(&envelope.id) {
