@@ -51,6 +51,9 @@ def rpc_panels(job):
         panel("Duration p50 and p99 by method", "s",
               (f"histogram_quantile(0.5, sum by (rpc_method, le) (rate({buckets}[5m])))", "p50 {{rpc_method}}"),
               (f"histogram_quantile(0.99, sum by (rpc_method, le) (rate({buckets}[5m])))", "p99 {{rpc_method}}")),
+        panel("Calls shed by method", "reqps",
+              (f'sum by (rpc_method) (rate(valued_rpc_server_shed_total{{job="{job}"}}[5m]))', "{{rpc_method}}"),
+              description="Refused at once, RESOURCE_EXHAUSTED: the server had grpc.max_in_flight calls in flight"),
     ]
 
 

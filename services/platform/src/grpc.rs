@@ -24,12 +24,12 @@ pub async fn bind(settings: &GrpcSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind((settings.host.as_str(), settings.port)).await
 }
 
-/// What one server takes: how long a call may run, how many calls one connection may have in
-/// flight (more are shed), and how long a connection lives (`GrpcSettings`).
+/// What one server takes: how long a call may run, how many calls it may have in flight across all
+/// its connections (more are shed), and how long a connection lives (`GrpcSettings`).
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
     pub request_timeout: Duration,
-    pub max_in_flight_per_connection: usize,
+    pub max_in_flight: usize,
     pub max_connection_age: Option<Duration>,
 }
 
@@ -37,7 +37,7 @@ impl Bounds {
     pub fn of(settings: &GrpcSettings) -> Self {
         Self {
             request_timeout: Duration::from_secs(settings.request_timeout_seconds.max(1)),
-            max_in_flight_per_connection: settings.max_in_flight_per_connection.max(1),
+            max_in_flight: settings.max_in_flight.max(1),
             max_connection_age: (settings.max_connection_age_seconds > 0)
                 .then(|| Duration::from_secs(settings.max_connection_age_seconds)),
         }
@@ -71,10 +71,7 @@ pub async fn serve(
         }
     }
     let monitor = tokio::spawn(readiness.monitor(reporter, names, shutdown.clone()));
-    let mut server = tonic::transport::Server::builder()
-        .timeout(bounds.request_timeout)
-        .concurrency_limit_per_connection(bounds.max_in_flight_per_connection)
-        .load_shed(true);
+    let mut server = tonic::transport::Server::builder().timeout(bounds.request_timeout);
     if let Some(age) = bounds.max_connection_age {
         // No `max_connection_age_grace`: with one set, tonic 0.14 skips the graceful close at the
         // age and only cuts the connection, calls in flight and all, once the grace has passed
@@ -85,7 +82,10 @@ pub async fn serve(
     let served = server
         .trace_fn(request_span)
         .layer(MeteredLayer)
-        .layer(GateLayer(Arc::new(gate)))
+        .layer(Admit(Shed(Arc::new(tokio::sync::Semaphore::new(
+            bounds.max_in_flight,
+        )))))
+        .layer(Admit(Authenticate(Arc::new(gate))))
         .add_routes(routes)
         // Without TCP_NODELAY (which the builder's setting does not give an incoming stream of our
         // own) a response written in two segments waits ~40 ms for the client's delayed ACK.
@@ -121,8 +121,8 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
 /// non-200 answer without `grpc-status` by gRPC's HTTP status mapping. A call dropped before its
 /// status (the client went away, or tonic's request timeout, which wraps this layer, gave up on it)
 /// counts as CANCELLED, with the time it ran. A path the server does not serve is recorded as
-/// `unknown`, so a caller cannot mint new series. Calls tonic sheds before its inner layers (load
-/// shedding past the per-connection limit, answered UNAVAILABLE) are not seen here.
+/// `unknown`, so a caller cannot mint new series. Calls shed past the server's bound ([`Shed`],
+/// inside this one) are counted with the RESOURCE_EXHAUSTED they are answered.
 #[derive(Clone, Copy)]
 struct MeteredLayer;
 
@@ -300,35 +300,46 @@ fn open_to_anyone(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
 }
 
-/// Refuses, UNAUTHENTICATED, every call whose service credential the gate does not accept, and
-/// tells the handlers which service is calling ([`Caller`] in the request's extensions).
+/// What one of our layers decides about a call before it goes further in: let it through, holding
+/// a guard until its response comes, or answer it at once.
+trait Admission: Clone + Send + 'static {
+    type Guard: Send + 'static;
+
+    fn admit<B>(
+        &self,
+        request: &mut http::Request<B>,
+    ) -> Result<Self::Guard, http::Response<tonic::body::Body>>;
+}
+
+/// The layer of an [`Admission`].
 #[derive(Clone)]
-struct GateLayer(Arc<Gate>);
+struct Admit<A>(A);
 
-impl<S> tower::Layer<S> for GateLayer {
-    type Service = Gated<S>;
+impl<S, A: Clone> tower::Layer<S> for Admit<A> {
+    type Service = Admitting<S, A>;
 
-    fn layer(&self, inner: S) -> Gated<S> {
-        Gated {
+    fn layer(&self, inner: S) -> Admitting<S, A> {
+        Admitting {
             inner,
-            gate: self.0.clone(),
+            admission: self.0.clone(),
         }
     }
 }
 
 #[derive(Clone)]
-struct Gated<S> {
+struct Admitting<S, A> {
     inner: S,
-    gate: Arc<Gate>,
+    admission: A,
 }
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
-impl<S, B> tower::Service<http::Request<B>> for Gated<S>
+impl<S, A, B> tower::Service<http::Request<B>> for Admitting<S, A>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
+    A: Admission,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -342,22 +353,79 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !open_to_anyone(request.uri().path()) {
-            let token = request
-                .headers()
-                .get(service::HEADER)
-                .and_then(|v| v.to_str().ok());
-            match self.gate.verify(token) {
-                Ok(caller) => {
-                    request.extensions_mut().insert(caller);
-                }
-                Err(status) => {
-                    tracing::warn!(path = %request.uri().path(), reason = %status.message(), "call refused");
-                    return Box::pin(std::future::ready(Ok(status.into_http())));
-                }
+        match self.admission.admit(&mut request) {
+            Ok(guard) => {
+                let response = self.inner.call(request);
+                Box::pin(async move {
+                    let response = response.await;
+                    drop(guard);
+                    response
+                })
+            }
+            Err(answer) => Box::pin(std::future::ready(Ok(answer))),
+        }
+    }
+}
+
+/// Bounds the calls a server has in flight, across all its connections, to the semaphore's permits:
+/// a call past them is answered RESOURCE_EXHAUSTED at once, not queued, and counted
+/// ([`crate::metrics::rpc_shed`]), so that a caller can go elsewhere or tell its user to try again
+/// while the calls the server holds finish. Health is never shed: a probe that fails under load
+/// would take a busy replica out of service, or restart it, when it most needs to finish its work.
+#[derive(Clone)]
+struct Shed(Arc<tokio::sync::Semaphore>);
+
+impl Admission for Shed {
+    type Guard = Option<tokio::sync::OwnedSemaphorePermit>;
+
+    fn admit<B>(
+        &self,
+        request: &mut http::Request<B>,
+    ) -> Result<Self::Guard, http::Response<tonic::body::Body>> {
+        let path = request.uri().path();
+        if path.starts_with("/grpc.health.v1.Health/") {
+            return Ok(None);
+        }
+        match self.0.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Some(permit)),
+            Err(_) => {
+                crate::metrics::rpc_shed(served_method(path));
+                let busy = Status::resource_exhausted("the service is busy: try again shortly");
+                Err(busy.into_http())
             }
         }
-        Box::pin(self.inner.call(request))
+    }
+}
+
+/// Refuses, UNAUTHENTICATED, every call whose service credential the gate does not accept, and
+/// tells the handlers which service is calling ([`Caller`] in the request's extensions).
+#[derive(Clone)]
+struct Authenticate(Arc<Gate>);
+
+impl Admission for Authenticate {
+    type Guard = ();
+
+    fn admit<B>(
+        &self,
+        request: &mut http::Request<B>,
+    ) -> Result<(), http::Response<tonic::body::Body>> {
+        if open_to_anyone(request.uri().path()) {
+            return Ok(());
+        }
+        let token = request
+            .headers()
+            .get(service::HEADER)
+            .and_then(|v| v.to_str().ok());
+        match self.0.verify(token) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                Ok(())
+            }
+            Err(status) => {
+                tracing::warn!(path = %request.uri().path(), reason = %status.message(), "call refused");
+                Err(status.into_http())
+            }
+        }
     }
 }
 
@@ -700,6 +768,57 @@ mod tests {
         assert!(timed >= 3, "every call timed: {durations:?}");
         shutdown.trigger();
         server.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn calls_past_the_bound_are_shed_at_once_and_counted_but_health_never_is() {
+        use tower::{Layer as _, Service as _};
+
+        let (provider, exporter) = crate::metrics::recorded::install();
+        // The handler holds each call until a permit to finish is released to it.
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let handler = {
+            let release = release.clone();
+            tower::service_fn(move |_: http::Request<()>| {
+                let release = release.clone();
+                async move {
+                    release.acquire().await.unwrap().forget();
+                    Ok::<_, std::convert::Infallible>(http::Response::new(
+                        tonic::body::Body::empty(),
+                    ))
+                }
+            })
+        };
+        let mut shed = Admit(Shed(Arc::new(tokio::sync::Semaphore::new(2)))).layer(handler);
+        let mut call = |path: &str| shed.call(http::Request::builder().uri(path).body(()).unwrap());
+        let answered = |response: http::Response<tonic::body::Body>| {
+            Status::from_header_map(response.headers()).map(|status| status.code())
+        };
+        let get_campaign = "/valued.nomination.v1.NominationService/GetCampaign";
+        let held = [call(get_campaign), call(get_campaign)];
+
+        // Two in flight: a third is answered at once, RESOURCE_EXHAUSTED, its handler never run.
+        let refused = tokio::time::timeout(Duration::from_secs(1), call(get_campaign))
+            .await
+            .expect("answered at once, not queued")
+            .unwrap();
+        assert_eq!(answered(refused), Some(Code::ResourceExhausted));
+        // A probe still goes to its handler while the server is full.
+        let probe = call("/grpc.health.v1.Health/Check");
+
+        release.add_permits(3);
+        for answer in futures::future::join_all(held.into_iter().chain([probe])).await {
+            assert_eq!(answered(answer.unwrap()), None, "served");
+        }
+        // The permits are back: the next call is taken.
+        let next = call(get_campaign);
+        release.add_permits(1);
+        assert_eq!(answered(next.await.unwrap()), None, "served");
+
+        let shed =
+            crate::metrics::recorded::points(&provider, &exporter, &crate::metrics::RPC_SHED);
+        let method = get_campaign.trim_start_matches('/');
+        assert_eq!(shed, [(vec![format!("rpc.method={method}")], 1)]);
     }
 
     #[test]

@@ -131,6 +131,12 @@ pub const RPC_DURATION: Instrument = Instrument {
     unit: "s",
     description: "How long gRPC calls took, to the end of the response, by method and status code",
 };
+pub const RPC_SHED: Instrument = Instrument {
+    name: "valued.rpc.server.shed",
+    kind: Kind::Counter,
+    unit: "{request}",
+    description: "gRPC calls refused at once because the server had its most calls in flight, by method",
+};
 pub const HTTP_REQUESTS: Instrument = Instrument {
     name: "valued.http.server.requests",
     kind: Kind::Counter,
@@ -181,11 +187,12 @@ pub const EMAILS: Instrument = Instrument {
 };
 
 /// Every instrument the services export.
-pub const CATALOGUE: [Instrument; 12] = [
+pub const CATALOGUE: [Instrument; 13] = [
     EVENTS,
     BUS_DOWN_SINCE,
     RPC_REQUESTS,
     RPC_DURATION,
+    RPC_SHED,
     HTTP_REQUESTS,
     HTTP_DURATION,
     OUTBOX_OLDEST_AGE,
@@ -244,6 +251,14 @@ pub fn rpc(method: &str, code: tonic::Code, elapsed: Duration) {
     ];
     RPC_COUNTER.add(1, &attributes);
     RPC_HISTOGRAM.record(elapsed.as_secs_f64(), &attributes);
+}
+
+static SHED_COUNTER: LazyLock<Counter<u64>> = LazyLock::new(|| RPC_SHED.counter());
+
+/// One gRPC call shed past the server's bound (`grpc::Bounds::max_in_flight`); it is also counted
+/// by [`rpc`] with the RESOURCE_EXHAUSTED it was answered.
+pub fn rpc_shed(method: &str) {
+    SHED_COUNTER.add(1, &[KeyValue::new("rpc.method", method.to_owned())]);
 }
 
 static HTTP_COUNTER: LazyLock<Counter<u64>> = LazyLock::new(|| HTTP_REQUESTS.counter());

@@ -578,10 +578,11 @@ pub struct GrpcSettings {
     pub previous_service_key: Option<SecretString>,
     /// How long a call may run before it is answered CANCELLED ("Timeout expired").
     pub request_timeout_seconds: u64,
-    /// Calls handled at once on one connection (a gateway or service replica holds one); more
-    /// are refused at once with RESOURCE_EXHAUSTED instead of queueing. Above the gateway's own
-    /// `http.max_in_flight`, so that one gateway is shed by itself first.
-    pub max_in_flight_per_connection: usize,
+    /// Calls the server handles at once, from all its callers; more are refused at once with
+    /// RESOURCE_EXHAUSTED instead of queueing, and counted (`valued.rpc.server.shed`). Health
+    /// checks are never refused. Above the gateway's own `http.max_in_flight`, so that one busy
+    /// gateway is shed by itself first.
+    pub max_in_flight: usize,
     /// A connection is closed gracefully (GOAWAY; calls in flight finish) after this long, so that
     /// callers connect again and spread over the replicas a scale-up added. 0 (the default):
     /// never. Not on by default: a tonic client sends a call that races the close onto the closing
@@ -599,7 +600,7 @@ impl Default for GrpcSettings {
             service_key: None,
             previous_service_key: None,
             request_timeout_seconds: 30,
-            max_in_flight_per_connection: 1024,
+            max_in_flight: 1024,
             max_connection_age_seconds: 0,
         }
     }

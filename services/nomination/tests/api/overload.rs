@@ -1,5 +1,5 @@
 //! A service held up (here: its database, by a lock another transaction holds) takes no more calls
-//! than its bound on a connection, sheds the rest at once with RESOURCE_EXHAUSTED instead of
+//! than its bound, sheds the rest at once with RESOURCE_EXHAUSTED instead of
 //! queueing them, answers those it holds CANCELLED when they run past the request timeout, with
 //! nothing stored, and serves again once its database is free.
 
@@ -17,7 +17,7 @@ use crate::helpers::spawn_app_with;
 async fn a_held_up_service_sheds_past_its_bound_times_out_what_it_holds_and_recovers() {
     let app = spawn_app_with(Settings {
         grpc: GrpcSettings {
-            max_in_flight_per_connection: 2,
+            max_in_flight: 2,
             request_timeout_seconds: 1,
             ..GrpcSettings::default()
         },
