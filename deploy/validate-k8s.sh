@@ -14,7 +14,7 @@
 # a Secret, and every VALUED__ variable a setting `valued check-settings` accepts (which needs cargo:
 # it builds the workspace as the tests do, once); and the monitoring component's alerts and Grafana
 # dashboards name only series the services export (k8s/components/monitoring/metrics.txt), every
-# dashboard is JSON written by its generator, and every alert links to a section of
+# dashboard is JSON written by its generator, and every alert links, over https, to a section of
 # deploy/RUNBOOKS.md. Installs its tools into target/k8s-validate/venv.
 #
 #   deploy/validate-k8s.sh            # all overlays
@@ -579,9 +579,10 @@ def monitoring_errors(doc):
                     errors.append(f"{name}: {series} is not exported (k8s/components/monitoring/metrics.txt)")
                 if "alert" in rule:
                     url = rule.get("annotations", {}).get("runbook_url", "")
-                    path, _, fragment = url.partition("#")
-                    if path != "deploy/RUNBOOKS.md" or fragment not in RUNBOOK_ANCHORS:
-                        errors.append(f"{name}: runbook_url {url!r} is not a section of deploy/RUNBOOKS.md")
+                    page, _, fragment = url.partition("#")
+                    if not re.fullmatch(r"https://[^/\s]+/\S*RUNBOOKS\.md", page) or fragment not in RUNBOOK_ANCHORS:
+                        errors.append(f"{name}: runbook_url {url!r} is not an https link to a section of "
+                                      "deploy/RUNBOOKS.md (the production overlay's `runbooks`)")
     elif doc["kind"] == "ConfigMap" and doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
         for key, text in doc.get("data", {}).items():
             try:
