@@ -105,9 +105,7 @@ async fn an_event_without_a_usable_admin_address_still_confirms_to_the_nominator
 #[tokio::test]
 async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    use valued_notification::db::delivery::{self, Column, Entity, NewDelivery, status};
-    use valued_notification::email::RenderedEmail;
-    use valued_notification::policy::Verdict;
+    use valued_notification::db::delivery::{self, Column, Entity, status};
 
     // The sender sleeps between polls for an hour and is never woken: the rows stay as written.
     let app = crate::helpers::spawn_app_with(|settings| {
@@ -123,21 +121,11 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
         "c@example.org",
         "d@example.org",
     ] {
-        let delivery = NewDelivery {
-            cause_event_id: uuid::Uuid::now_v7(),
-            recipient: recipient.into(),
-            reply_to: None,
-            sender_name: None,
-            template: "nomination_confirm",
-            email: RenderedEmail {
-                subject: "s".into(),
-                text: "t".into(),
-                html: "h".into(),
-            },
-            verdict: Verdict::Send,
-            unsolicited: None,
-        };
-        assert!(delivery::insert_once(&app.db, delivery).await.unwrap());
+        assert!(
+            delivery::insert_once(&app.db, new_delivery(recipient))
+                .await
+                .unwrap()
+        );
         let row = Entity::find()
             .filter(Column::Recipient.eq(recipient))
             .one(&app.db)
@@ -170,4 +158,109 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
         (now - minutes(10)).timestamp_millis(),
         "the claimed one due 10 minutes ago; not the sent one, nor the one due later"
     );
+}
+
+/// What a sender claims: lapsed claims (their sender died) and due emails, oldest first, up to its
+/// batch; never one not yet due, one another sender's claim still holds, or one another sender is
+/// claiming at this moment (it skips that row instead of waiting for it). Each comes back claimed.
+#[tokio::test]
+async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_hold() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+    use valued_notification::db::delivery::{self, Column, Entity, status};
+
+    // The sender sleeps between polls for an hour and is never woken: the rows stay as written.
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.sender.poll_interval_ms = 3_600_000;
+    })
+    .await;
+    let now = chrono::Utc::now();
+    let minutes = chrono::Duration::minutes;
+    // (status, due, claimed until)
+    let rows = [
+        (status::PENDING, now - minutes(5), None),
+        (status::PENDING, now - minutes(20), None),
+        (status::PENDING, now + minutes(30), None),
+        (status::SENDING, now - minutes(2), Some(now - minutes(1))),
+        (status::SENDING, now - minutes(40), Some(now + minutes(10))),
+        (status::SENT, now - minutes(60), None),
+    ];
+    let mut ids = Vec::new();
+    for (n, (status, due, claimed_until)) in rows.into_iter().enumerate() {
+        let recipient = format!("r{n}@example.org");
+        assert!(
+            delivery::insert_once(&app.db, new_delivery(&recipient))
+                .await
+                .unwrap()
+        );
+        let id = Entity::find()
+            .filter(Column::Recipient.eq(recipient))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        Entity::update_many()
+            .col_expr(Column::Status, Expr::value(status))
+            .col_expr(Column::NextAttemptAt, Expr::value(due))
+            .col_expr(Column::ClaimedUntil, Expr::value(claimed_until))
+            .filter(Column::Id.eq(id))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let lease = chrono::Duration::seconds(60);
+    let claimed_ids = |rows: &[delivery::Model]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+
+    // Two at most: the lapsed claim first, then the email due longest, in the order they fell due.
+    let first = delivery::claim_due(&app.db, 2, lease).await.unwrap();
+    assert_eq!(claimed_ids(&first), [ids[1], ids[3]]);
+    for row in &first {
+        assert_eq!(row.status, status::SENDING);
+        assert!(row.claimed_until.unwrap() > now + chrono::Duration::seconds(50));
+    }
+
+    // Another sender is claiming the last due email: it is skipped, not waited for.
+    let other = app.db.begin().await.unwrap();
+    other
+        .execute_unprepared(&format!(
+            "SELECT id FROM delivery WHERE id = '{}' FOR UPDATE",
+            ids[0]
+        ))
+        .await
+        .unwrap();
+    let skipped = tokio::time::timeout(
+        Duration::from_secs(5),
+        delivery::claim_due(&app.db, 10, lease),
+    )
+    .await
+    .expect("the claim skips the locked row instead of waiting")
+    .unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    other.rollback().await.unwrap();
+
+    // Free again, it is the only one left: not the one due later, the one still held, or the sent.
+    let last = delivery::claim_due(&app.db, 10, lease).await.unwrap();
+    assert_eq!(claimed_ids(&last), [ids[0]]);
+    let none = delivery::claim_due(&app.db, 10, lease).await.unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
+
+/// An email to `recipient`, due now, as an event handler records it.
+fn new_delivery(recipient: &str) -> valued_notification::db::delivery::NewDelivery {
+    valued_notification::db::delivery::NewDelivery {
+        cause_event_id: uuid::Uuid::now_v7(),
+        recipient: recipient.into(),
+        reply_to: None,
+        sender_name: None,
+        template: "nomination_confirm",
+        email: valued_notification::email::RenderedEmail {
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        },
+        verdict: valued_notification::policy::Verdict::Send,
+        unsolicited: None,
+    }
 }

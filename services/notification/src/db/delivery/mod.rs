@@ -5,7 +5,7 @@
 mod entity;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -202,26 +202,57 @@ pub async fn claim_due_at_rate(
     Ok(RatedClaim::Claimed(rows))
 }
 
+/// Claims up to `limit` deliveries in the order they fell due, lapsed claims first. On PostgreSQL
+/// one statement: each half reads its partial index (`delivery_pending_due`, `delivery_claimed`) in
+/// order and stops at what it takes, skipping rows another sender holds.
 async fn claim_in(
     txn: &DatabaseTransaction,
     limit: u64,
     lease: Duration,
 ) -> Result<Vec<Model>, DbErr> {
     let now = Utc::now();
+    if valued_platform::db::is_postgres(txn) {
+        let sql = format!(
+            "WITH lapsed AS (SELECT id FROM delivery WHERE status = '{sending}' AND claimed_until < $1 \
+               ORDER BY claimed_until LIMIT $3 FOR UPDATE SKIP LOCKED), \
+             due AS (SELECT id FROM delivery WHERE status = '{pending}' AND next_attempt_at <= $1 \
+               ORDER BY next_attempt_at LIMIT $3 - (SELECT count(*) FROM lapsed) \
+               FOR UPDATE SKIP LOCKED) \
+             UPDATE delivery SET status = '{sending}', claimed_until = $2 \
+             FROM (SELECT id FROM lapsed UNION ALL SELECT id FROM due) AS claimed \
+             WHERE delivery.id = claimed.id \
+             RETURNING delivery.*",
+            sending = status::SENDING,
+            pending = status::PENDING,
+        );
+        let values = [
+            now.into(),
+            (now + lease).into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ];
+        let mut rows = Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .all(txn)
+            .await?;
+        rows.sort_by_key(|row| (row.next_attempt_at, row.id));
+        return Ok(rows);
+    }
     let due = Column::Status
         .eq(status::PENDING)
         .and(Column::NextAttemptAt.lte(now))
         .or(Column::Status
             .eq(status::SENDING)
             .and(Column::ClaimedUntil.lt(now)));
-    let mut query = Entity::find()
+    let rows = Entity::find()
         .filter(due)
         .order_by_asc(Column::NextAttemptAt)
-        .limit(limit);
-    if valued_platform::db::is_postgres(txn) {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let rows = query.all(txn).await?;
+        .limit(limit)
+        .all(txn)
+        .await?;
     if !rows.is_empty() {
         Entity::update_many()
             .col_expr(Column::Status, Expr::value(status::SENDING))
@@ -234,20 +265,23 @@ async fn claim_in(
 }
 
 /// When the longest-waiting due email (pending, or claimed and being sent) fell due; `None` when
-/// none is due.
+/// none is due. One read of each partial index: the first pending row in due order, and the few
+/// claimed ones.
 pub async fn oldest_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Entity::find()
-        .select_only()
-        .column(Column::NextAttemptAt)
-        .filter(
-            Column::Status
-                .is_in([status::PENDING, status::SENDING])
-                .and(Column::NextAttemptAt.lte(Utc::now())),
-        )
-        .order_by_asc(Column::NextAttemptAt)
-        .into_tuple::<DateTime<Utc>>()
-        .one(db)
-        .await
+    let now = Utc::now();
+    let first = |status: &'static str| {
+        Entity::find()
+            .select_only()
+            .column(Column::NextAttemptAt)
+            .filter(Column::Status.eq(status))
+            .filter(Column::NextAttemptAt.lte(now))
+            .order_by_asc(Column::NextAttemptAt)
+            .into_tuple::<DateTime<Utc>>()
+            .one(db)
+    };
+    let pending = first(status::PENDING).await?;
+    let sending = first(status::SENDING).await?;
+    Ok(pending.into_iter().chain(sending).min())
 }
 
 pub async fn mark_sent(

@@ -16,6 +16,7 @@ mod m20261127_001400_letter_wording;
 mod m20261127_001500_trust_sender;
 mod m20261128_001600_smtp_rate;
 mod m20261128_001700_delivery_traceparent;
+mod m20261128_001800_delivery_claims;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_001500_trust_sender::Migration));
         migrations.push(Box::new(m20261128_001600_smtp_rate::Migration));
         migrations.push(Box::new(m20261128_001700_delivery_traceparent::Migration));
+        migrations.push(Box::new(m20261128_001800_delivery_claims::Migration));
         migrations
     }
 }
