@@ -213,7 +213,12 @@ impl Cluster {
             let url = valued_testkit::postgres::fresh_database_on(&postgres(service), service)
                 .await
                 .unwrap();
-            env.push((format!("VALUED__{key}__DATABASE__URL"), url.clone()));
+            // Loopback: plain TCP. TLS here only spends both sides' CPU (production's URLs ask
+            // for it with their own sslmode).
+            env.push((
+                format!("VALUED__{key}__DATABASE__URL"),
+                format!("{url}?sslmode=disable"),
+            ));
             databases.insert(service, url);
             env.push((
                 format!("VALUED__{key}__GRPC__PORT"),
