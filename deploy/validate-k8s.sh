@@ -19,6 +19,7 @@
 #
 #   deploy/validate-k8s.sh            # all overlays
 #   K8S_VERSION=1.31 deploy/validate-k8s.sh
+#   VALUED_BIN=path/to/valued deploy/validate-k8s.sh   # check settings with that build, build nothing
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,9 +76,15 @@ for example in k8s/restore/*.yaml; do
 done
 
 # `valued check-settings`, from the build the tests use (the whole workspace with its tests, so
-# that the features of its dependencies are the tests' own and nothing is built twice).
-cargo build --workspace --all-targets --locked --quiet
-VALUED_BIN="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/valued"
+# that the features of its dependencies are the tests' own and nothing is built twice); or, with
+# VALUED_BIN set, that binary, and nothing is built.
+if [[ -z ${VALUED_BIN:-} ]]; then
+  cargo build --workspace --all-targets --locked --quiet
+  VALUED_BIN="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/valued"
+elif [[ ! -x $VALUED_BIN ]]; then
+  echo "validate-k8s: VALUED_BIN=$VALUED_BIN is not an executable" >&2
+  exit 1
+fi
 export VALUED_BIN
 
 "$venv/bin/python" - "$K8S_VERSION" "${rendered[@]}" <<'PY'
