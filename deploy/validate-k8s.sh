@@ -4,9 +4,9 @@
 #   - built-in kinds against the Kubernetes OpenAPI schemas shipped in PyPI `kubernetes-validate`,
 #     strict mode (unknown fields fail), for Kubernetes $K8S_VERSION;
 #   - custom resources (RabbitmqCluster, RabbitMQ Policy, User and Permission, CloudNativePG Cluster,
-#     ScheduledBackup and Pooler, KEDA ScaledObject and TriggerAuthentication), which
-#     kubernetes-validate only warns about, against the schemas vendored in k8s/schemas/ with
-#     `jsonschema`;
+#     ScheduledBackup and Pooler, the Barman Cloud Plugin's ObjectStore, KEDA ScaledObject and
+#     TriggerAuthentication), which kubernetes-validate only warns about, against the schemas
+#     vendored in k8s/schemas/ (one per apiVersion and kind) with `jsonschema`;
 #   - a kind with neither fails;
 # plus the project rules listed in k8s/README.md ("Render and validate"): the restricted
 # securityContext on every pod template, probes, a preStop pause, resources, selectors and network
