@@ -237,7 +237,7 @@ def secret_errors(doc, rendered_secrets):
     """A setting that holds a secret is read from a Secret, or composed only of variables that are
     (the broker URL), never written into a manifest or a ConfigMap; and every Secret a pod (or a
     Cluster, or KEDA) reads is rendered with it or in k8s/README.md's Secrets table, so that whoever
-    installs Valued knows to make it."""
+    installs Valued knows to make it (a Barman Cloud ObjectStore's credentials too)."""
     def unknown(name):
         return name not in rendered_secrets and f"`{name}`" not in secrets_table
 
@@ -245,7 +245,8 @@ def secret_errors(doc, rendered_secrets):
     if doc["kind"] == "ConfigMap":
         return [f"{key}: a secret setting in a ConfigMap; read it from a Secret"
                 for key in doc.get("data", {}) if SECRET_SETTING.match(key)]
-    if doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/"):
+    if (doc["kind"] == "Cluster" and doc["apiVersion"].startswith("postgresql.cnpg.io/")) or (
+            doc["kind"] == "ObjectStore" and doc["apiVersion"].startswith("barmancloud.cnpg.io/")):
         return [f"{path}: the Secret {ref['name']} {missing}"
                 for path, ref in secret_refs(doc["spec"]) if unknown(ref["name"])]
     if doc["kind"] == "TriggerAuthentication":
@@ -283,8 +284,9 @@ def secret_errors(doc, rendered_secrets):
 
 
 def secret_refs(node, path="spec"):
-    """A CloudNativePG Cluster's references to Secrets: every `{name, key}` under a field whose name
-    ends in Credentials (object-store credentials), or a `*Secret` field with a `name`."""
+    """A CloudNativePG Cluster's or a Barman Cloud ObjectStore's references to Secrets: every
+    `{name, key}` under a field whose name ends in Credentials (object-store credentials), or a
+    `*Secret` field with a `name`."""
     refs = []
     if isinstance(node, dict):
         for key, value in node.items():
@@ -304,9 +306,42 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def reference_errors(docs, overlay):
+BARMAN_CLOUD = "barman-cloud.cloudnative-pg.io"
+
+
+def barman_cloud_errors(cluster, object_stores):
+    """A Cluster's Barman Cloud Plugin entries (the WAL archiver in `plugins`, a recovery source in
+    `externalClusters`) each name an ObjectStore that exists; at most one plugin archives WAL, and
+    not next to the in-tree `backup.barmanObjectStore` (the operator refuses both)."""
+    name = f"Cluster/{cluster['metadata']['name']}"
+    spec = cluster["spec"]
+    errors = []
+    entries = [(f"plugins.{i}", p) for i, p in enumerate(spec.get("plugins", []))]
+    entries += [(f"externalClusters.{e['name']}.plugin", e["plugin"])
+                for e in spec.get("externalClusters", []) if "plugin" in e]
+    for where, plugin in entries:
+        if plugin["name"] != BARMAN_CLOUD:
+            continue
+        store = plugin.get("parameters", {}).get("barmanObjectName")
+        if store is None:
+            errors.append(f"{name}: {where}: no barmanObjectName")
+        elif store not in object_stores:
+            errors.append(f"{name}: {where}: no ObjectStore {store}")
+    archivers = [p["name"] for p in spec.get("plugins", []) if p.get("isWALArchiver") and p.get("enabled", True)]
+    if len(archivers) > 1:
+        errors.append(f"{name}: more than one WAL archiver ({', '.join(archivers)})")
+    if archivers and "barmanObjectStore" in spec.get("backup", {}):
+        errors.append(f"{name}: a WAL archiver plugin and backup.barmanObjectStore; keep the plugin")
+    return errors
+
+
+def reference_errors(docs, overlay, known_object_stores=()):
     """Services and PodDisruptionBudgets select pods; autoscalers point at Deployments, RabbitMQ
-    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store. A Deployment
+    policies at a RabbitmqCluster, scheduled backups at a Cluster with an object store (for
+    `method: plugin`, a Cluster that loads that plugin, and for the Barman Cloud Plugin archives WAL
+    with it); every Barman Cloud plugin entry of a Cluster names an ObjectStore of the render (or,
+    for a restore example, `known_object_stores`: production's), and no ObjectStore sets the
+    `serverName` its CRD forbids (a CEL rule, not enforced by the schema). A Deployment
     an autoscaler owns sets no `replicas` (every `kubectl apply` would reset the autoscaler's count
     to it), except in `dev`, where one replica is the autoscaler's minimum anyway."""
     # Pod templates, and the pods the operators make (RabbitMQ nodes, PostgreSQL instances, poolers).
@@ -316,6 +351,9 @@ def reference_errors(docs, overlay):
     databases = {d["metadata"]["name"]: d for d in docs
                  if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")}
     trigger_auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
+    object_stores = {d["metadata"]["name"] for d in docs
+                     if d["kind"] == "ObjectStore" and d["apiVersion"].startswith("barmancloud.cnpg.io/")}
+    object_stores |= set(known_object_stores)
     broker_users = {d["metadata"]["name"] for d in docs
                     if d["kind"] == "User" and d["apiVersion"].startswith("rabbitmq.com/")}
     # A Deployment scaled by two autoscalers (an HPA and a ScaledObject, whose KEDA makes another
@@ -364,6 +402,25 @@ def reference_errors(docs, overlay):
                 errors.append(f"{name}: no Cluster {d['spec']['cluster']['name']}")
             elif method == "barmanObjectStore" and "barmanObjectStore" not in cluster["spec"].get("backup", {}):
                 errors.append(f"{name}: Cluster {cluster['metadata']['name']} has no backup.barmanObjectStore")
+            elif method == "plugin":
+                plugin = d["spec"].get("pluginConfiguration", {}).get("name")
+                loaded = [p for p in cluster["spec"].get("plugins", [])
+                          if p["name"] == plugin and p.get("enabled", True)]
+                if plugin is None:
+                    errors.append(f"{name}: method plugin without pluginConfiguration.name")
+                elif not loaded:
+                    errors.append(f"{name}: Cluster {cluster['metadata']['name']} loads no plugin {plugin}")
+                elif plugin == BARMAN_CLOUD and not loaded[0].get("isWALArchiver"):
+                    errors.append(f"{name}: Cluster {cluster['metadata']['name']} archives no WAL with "
+                                  f"{plugin} (isWALArchiver), so its backups restore to no point in time")
+            continue
+        elif d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/"):
+            errors += barman_cloud_errors(d, object_stores)
+            continue
+        elif d["kind"] == "ObjectStore" and d["apiVersion"].startswith("barmancloud.cnpg.io/"):
+            if "serverName" in d["spec"]["configuration"]:
+                errors.append(f"{name}: configuration.serverName is refused by the plugin; set the "
+                              "serverName parameter in the Cluster's plugins entry instead")
             continue
         elif d["kind"] in ("Policy", "User", "Permission") and d["apiVersion"].startswith("rabbitmq.com/"):
             if d["kind"] == "Permission":
@@ -608,6 +665,13 @@ def monitoring_errors(doc):
     return errors
 
 
+# The restore examples are applied into production's namespace, next to its ObjectStores.
+production_stores = set()
+for path in files:
+    if pathlib.Path(path).stem == "production":
+        production_stores = {d["metadata"]["name"] for d in yaml.safe_load_all(open(path))
+                             if d and d.get("kind") == "ObjectStore"}
+
 rendered_docs = {}
 settings_checks = []
 failures, total = 0, 0
@@ -622,7 +686,8 @@ for path in files:
                 + monitoring_errors(doc):
             failures += 1
             print(f"FAIL {overlay} {name}: {err}")
-    for err in reference_errors(docs, overlay) + network_errors(docs):
+    known_stores = production_stores if overlay.startswith("restore-") else ()
+    for err in reference_errors(docs, overlay, known_stores) + network_errors(docs):
         failures += 1
         print(f"FAIL {overlay} {err}")
     settings_checks += [(overlay, where, variables) for where, variables in container_settings(docs)]
