@@ -301,14 +301,12 @@ fn open_to_anyone(path: &str) -> bool {
 }
 
 /// What one of our layers decides about a call before it goes further in: let it through, holding
-/// a guard until its response comes, or answer it at once.
+/// a guard until its response comes, or answer it at once with a status (boxed: the refused path
+/// is the rare one).
 trait Admission: Clone + Send + 'static {
     type Guard: Send + 'static;
 
-    fn admit<B>(
-        &self,
-        request: &mut http::Request<B>,
-    ) -> Result<Self::Guard, http::Response<tonic::body::Body>>;
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Self::Guard, Box<Status>>;
 }
 
 /// The layer of an [`Admission`].
@@ -362,7 +360,7 @@ where
                     response
                 })
             }
-            Err(answer) => Box::pin(std::future::ready(Ok(answer))),
+            Err(status) => Box::pin(std::future::ready(Ok(status.into_http()))),
         }
     }
 }
@@ -378,10 +376,7 @@ struct Shed(Arc<tokio::sync::Semaphore>);
 impl Admission for Shed {
     type Guard = Option<tokio::sync::OwnedSemaphorePermit>;
 
-    fn admit<B>(
-        &self,
-        request: &mut http::Request<B>,
-    ) -> Result<Self::Guard, http::Response<tonic::body::Body>> {
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Self::Guard, Box<Status>> {
         let path = request.uri().path();
         if path.starts_with("/grpc.health.v1.Health/") {
             return Ok(None);
@@ -391,7 +386,7 @@ impl Admission for Shed {
             Err(_) => {
                 crate::metrics::rpc_shed(served_method(path));
                 let busy = Status::resource_exhausted("the service is busy: try again shortly");
-                Err(busy.into_http())
+                Err(Box::new(busy))
             }
         }
     }
@@ -405,10 +400,7 @@ struct Authenticate(Arc<Gate>);
 impl Admission for Authenticate {
     type Guard = ();
 
-    fn admit<B>(
-        &self,
-        request: &mut http::Request<B>,
-    ) -> Result<(), http::Response<tonic::body::Body>> {
+    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<(), Box<Status>> {
         if open_to_anyone(request.uri().path()) {
             return Ok(());
         }
@@ -423,7 +415,7 @@ impl Admission for Authenticate {
             }
             Err(status) => {
                 tracing::warn!(path = %request.uri().path(), reason = %status.message(), "call refused");
-                Err(status.into_http())
+                Err(Box::new(status))
             }
         }
     }
