@@ -58,19 +58,6 @@ pub fn binary() -> PathBuf {
     binary
 }
 
-/// A port free now, below the kernel's ephemeral range (32768 and up here): a service binds it
-/// seconds later, after its migrations, and a port from that range can meanwhile become the source
-/// port of any outgoing connection on the machine ("Address already in use" at the bind).
-fn free_port() -> u16 {
-    loop {
-        let offset = u16::try_from(uuid::Uuid::new_v4().as_u128() % 12_000).unwrap();
-        let port = 20_000 + offset;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl Cluster {
     /// The services on the machine's PostgreSQL and RabbitMQ.
     pub async fn start() -> Self {
@@ -110,8 +97,10 @@ impl Cluster {
         let logs =
             std::env::temp_dir().join(format!("valued-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&logs).unwrap();
-        let ports: HashMap<&'static str, u16> =
-            SERVICES.iter().map(|s| (*s, free_port())).collect();
+        let ports: HashMap<&'static str, u16> = SERVICES
+            .iter()
+            .map(|s| (*s, valued_testkit::free_port()))
+            .collect();
         let mut env = vec![
             ("VALUED__DATA_DIR".to_owned(), logs.display().to_string()),
             ("VALUED__BUS__KIND".into(), "amqp".into()),
@@ -282,7 +271,7 @@ impl Cluster {
     /// Another gateway process beside the first, on its own port, calling the same services (as a
     /// second replica would); returns its port once it is ready.
     pub async fn start_second_gateway(&mut self) -> u16 {
-        let port = free_port();
+        let port = valued_testkit::free_port();
         let log = std::fs::File::create(self.logs.join("gateway-2.log")).unwrap();
         let child = Command::new(binary())
             .args(["serve", "gateway"])

@@ -13,6 +13,20 @@ pub mod roles;
 pub mod smtp;
 pub mod voting;
 
+/// A port of 127.0.0.1 free now, below the kernel's ephemeral range (32768 and up here), for a
+/// server a test starts that binds it only later (after its migrations, an `initdb`, a broker's
+/// boot): a port from that range can meanwhile become the source port of any outgoing connection on
+/// the machine, and the bind fails "Address already in use".
+pub fn free_port() -> u16 {
+    loop {
+        let offset = u16::try_from(uuid::Uuid::new_v4().as_u128() % 12_000).unwrap_or_default();
+        let port = 20_000 + offset;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Prints traces when `TEST_LOG` is set.
 pub fn init_test_logging() {
     if std::env::var_os("TEST_LOG").is_some() {

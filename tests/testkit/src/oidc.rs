@@ -37,9 +37,7 @@ impl OidcProvider {
     /// A provider whose ID tokens expire `token_lifetime` seconds after they are issued (by default
     /// the provider's own lifetime).
     pub async fn start_with(token_lifetime: Option<u64>) -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = crate::free_port();
         let path = executable();
         let mut args = vec![
             "--host".to_owned(),

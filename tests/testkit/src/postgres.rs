@@ -44,9 +44,7 @@ const BIN: &str = "/usr/lib/postgresql/15/bin";
 
 impl Server {
     pub async fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = crate::free_port();
         let dir = std::env::temp_dir().join(format!(
             "valued-postgres-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]

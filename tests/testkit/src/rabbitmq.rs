@@ -128,8 +128,10 @@ impl Node {
     pub async fn start() -> anyhow::Result<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("valued-test-{}@localhost", &id[..12]);
-        let port = free_port()?;
-        let dist_port = free_port()?;
+        let port = crate::free_port();
+        let dist_port = std::iter::repeat_with(crate::free_port)
+            .find(|&p| p != port)
+            .unwrap_or_default();
         let dir = std::env::temp_dir().join(format!("valued-rabbitmq-{}", &id[..12]));
         std::fs::create_dir_all(dir.join("mnesia"))?;
         std::fs::create_dir_all(dir.join("log"))?;
@@ -211,12 +213,6 @@ impl Drop for Node {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 fn user() -> String {
