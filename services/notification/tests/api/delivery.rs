@@ -107,13 +107,9 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     use valued_notification::db::delivery::{self, Column, Entity, status};
 
-    // The sender sleeps between polls for an hour and is never woken: the rows stay as written.
-    let app = crate::helpers::spawn_app_with(|settings| {
-        settings.sender.poll_interval_ms = 3_600_000;
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(delivery::oldest_due(&app.db).await.unwrap(), None);
+    // The database alone, no sender: the rows stay as written.
+    let (_, db) = crate::mps_support::fresh_database().await;
+    assert_eq!(delivery::oldest_due(&db).await.unwrap(), None);
     let mut ids = Vec::new();
     for recipient in [
         "a@example.org",
@@ -122,13 +118,13 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
         "d@example.org",
     ] {
         assert!(
-            delivery::insert_once(&app.db, new_delivery(recipient))
+            delivery::insert_once(&db, new_delivery(recipient))
                 .await
                 .unwrap()
         );
         let row = Entity::find()
             .filter(Column::Recipient.eq(recipient))
-            .one(&app.db)
+            .one(&db)
             .await
             .unwrap()
             .unwrap();
@@ -136,7 +132,7 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
     }
     let now = chrono::Utc::now();
     let set = |id: uuid::Uuid, status: &'static str, due: chrono::DateTime<chrono::Utc>| {
-        let db = app.db.clone();
+        let db = db.clone();
         async move {
             Entity::update_many()
                 .col_expr(Column::Status, Expr::value(status))
@@ -152,7 +148,7 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
     set(ids[1], status::SENDING, now - minutes(10)).await;
     set(ids[2], status::PENDING, now - minutes(5)).await;
     set(ids[3], status::PENDING, now + minutes(30)).await;
-    let oldest = delivery::oldest_due(&app.db).await.unwrap().unwrap();
+    let oldest = delivery::oldest_due(&db).await.unwrap().unwrap();
     assert_eq!(
         oldest.timestamp_millis(),
         (now - minutes(10)).timestamp_millis(),
@@ -169,11 +165,8 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
     use valued_notification::db::delivery::{self, Column, Entity, status};
 
-    // The sender sleeps between polls for an hour and is never woken: the rows stay as written.
-    let app = crate::helpers::spawn_app_with(|settings| {
-        settings.sender.poll_interval_ms = 3_600_000;
-    })
-    .await;
+    // The database alone, no sender: the rows stay as written.
+    let (_, db) = crate::mps_support::fresh_database().await;
     let now = chrono::Utc::now();
     let minutes = chrono::Duration::minutes;
     // (status, due, claimed until)
@@ -189,13 +182,13 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
     for (n, (status, due, claimed_until)) in rows.into_iter().enumerate() {
         let recipient = format!("r{n}@example.org");
         assert!(
-            delivery::insert_once(&app.db, new_delivery(&recipient))
+            delivery::insert_once(&db, new_delivery(&recipient))
                 .await
                 .unwrap()
         );
         let id = Entity::find()
             .filter(Column::Recipient.eq(recipient))
-            .one(&app.db)
+            .one(&db)
             .await
             .unwrap()
             .unwrap()
@@ -205,7 +198,7 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
             .col_expr(Column::NextAttemptAt, Expr::value(due))
             .col_expr(Column::ClaimedUntil, Expr::value(claimed_until))
             .filter(Column::Id.eq(id))
-            .exec(&app.db)
+            .exec(&db)
             .await
             .unwrap();
         ids.push(id);
@@ -214,7 +207,7 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
     let claimed_ids = |rows: &[delivery::Model]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
 
     // Two at most: the lapsed claim first, then the email due longest, in the order they fell due.
-    let first = delivery::claim_due(&app.db, 2, lease).await.unwrap();
+    let first = delivery::claim_due(&db, 2, lease).await.unwrap();
     assert_eq!(claimed_ids(&first), [ids[1], ids[3]]);
     for row in &first {
         assert_eq!(row.status, status::SENDING);
@@ -222,7 +215,7 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
     }
 
     // Another sender is claiming the last due email: it is skipped, not waited for.
-    let other = app.db.begin().await.unwrap();
+    let other = db.begin().await.unwrap();
     other
         .execute_unprepared(&format!(
             "SELECT id FROM delivery WHERE id = '{}' FOR UPDATE",
@@ -230,20 +223,17 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
         ))
         .await
         .unwrap();
-    let skipped = tokio::time::timeout(
-        Duration::from_secs(5),
-        delivery::claim_due(&app.db, 10, lease),
-    )
-    .await
-    .expect("the claim skips the locked row instead of waiting")
-    .unwrap();
+    let skipped = tokio::time::timeout(Duration::from_secs(5), delivery::claim_due(&db, 10, lease))
+        .await
+        .expect("the claim skips the locked row instead of waiting")
+        .unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
     other.rollback().await.unwrap();
 
     // Free again, it is the only one left: not the one due later, the one still held, or the sent.
-    let last = delivery::claim_due(&app.db, 10, lease).await.unwrap();
+    let last = delivery::claim_due(&db, 10, lease).await.unwrap();
     assert_eq!(claimed_ids(&last), [ids[0]]);
-    let none = delivery::claim_due(&app.db, 10, lease).await.unwrap();
+    let none = delivery::claim_due(&db, 10, lease).await.unwrap();
     assert!(none.is_empty(), "{none:?}");
 }
 
