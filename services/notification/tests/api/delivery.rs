@@ -117,18 +117,7 @@ async fn the_oldest_due_email_is_the_longest_waiting_unsent_one() {
         "c@example.org",
         "d@example.org",
     ] {
-        assert!(
-            delivery::insert_once(&db, new_delivery(recipient))
-                .await
-                .unwrap()
-        );
-        let row = Entity::find()
-            .filter(Column::Recipient.eq(recipient))
-            .one(&db)
-            .await
-            .unwrap()
-            .unwrap();
-        ids.push(row.id);
+        ids.push(recorded(&db, recipient).await);
     }
     let now = chrono::Utc::now();
     let set = |id: uuid::Uuid, status: &'static str, due: chrono::DateTime<chrono::Utc>| {
@@ -181,18 +170,7 @@ async fn a_claim_takes_lapsed_and_due_emails_oldest_first_and_skips_what_others_
     let mut ids = Vec::new();
     for (n, (status, due, claimed_until)) in rows.into_iter().enumerate() {
         let recipient = format!("r{n}@example.org");
-        assert!(
-            delivery::insert_once(&db, new_delivery(&recipient))
-                .await
-                .unwrap()
-        );
-        let id = Entity::find()
-            .filter(Column::Recipient.eq(recipient))
-            .one(&db)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
+        let id = recorded(&db, &recipient).await;
         Entity::update_many()
             .col_expr(Column::Status, Expr::value(status))
             .col_expr(Column::NextAttemptAt, Expr::value(due))
@@ -253,4 +231,23 @@ fn new_delivery(recipient: &str) -> valued_notification::db::delivery::NewDelive
         verdict: valued_notification::policy::Verdict::Send,
         unsolicited: None,
     }
+}
+
+/// Records [`new_delivery`] to `recipient` as an event handler does; returns its id.
+async fn recorded(db: &sea_orm::DatabaseConnection, recipient: &str) -> uuid::Uuid {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use valued_notification::db::delivery::{self, Column, Entity};
+
+    assert!(
+        delivery::insert_once(db, new_delivery(recipient))
+            .await
+            .unwrap()
+    );
+    Entity::find()
+        .filter(Column::Recipient.eq(recipient))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
