@@ -42,7 +42,10 @@ pub fn init(service_name: &str, settings: &TelemetrySettings) -> anyhow::Result<
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.filter))?;
     let fmt = match settings.format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
+        // Colours only for a person at a terminal: a file or a log collector gets plain text.
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer().json().boxed(),
     };
     let mut guard = TelemetryGuard {
