@@ -240,7 +240,19 @@ impl Cluster {
             cluster.start_service(service);
         }
         cluster.wait_until_ready().await;
+        cluster.assert_running();
         cluster
+    }
+
+    /// Every process started is still running: one that exited (a port it could not bind, a
+    /// setting it refused) fails the test here, its log shown, rather than leaving the test to
+    /// wait for work nobody does.
+    pub fn assert_running(&mut self) {
+        for (service, child) in &mut self.children {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{service} exited ({status}); its log is below");
+            }
+        }
     }
 
     /// Sets `VALUED__…` variable `key` for the processes started from now on.
@@ -599,6 +611,51 @@ impl Cluster {
             .await
             .unwrap();
     }
+}
+
+/// A failed test's cluster tells why: each process's warnings and errors and its last lines go to
+/// the test's output, which CI keeps (the log directory itself stays only on the machine that ran
+/// it).
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.logs) else {
+            return;
+        };
+        let mut logs: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .collect();
+        logs.sort();
+        for log in logs {
+            let Ok(text) = std::fs::read_to_string(&log) else {
+                continue;
+            };
+            eprintln!("──── {} ────", log.display());
+            for line in notable_lines(&text, 40, 15) {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// The last `warnings` lines that say WARN or ERROR, then the last `tail` lines, each line once
+/// and in the log's order.
+fn notable_lines(text: &str, warnings: usize, tail: usize) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let from_tail = lines.len().saturating_sub(tail);
+    let mut notable: Vec<usize> = lines[..from_tail]
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("WARN") || l.contains("ERROR"))
+        .map(|(i, _)| i)
+        .collect();
+    notable.drain(..notable.len().saturating_sub(warnings));
+    notable.extend(from_tail..lines.len());
+    notable.into_iter().map(|i| lines[i]).collect()
 }
 
 /// A complete, valid nomination form for the demo campaign.
