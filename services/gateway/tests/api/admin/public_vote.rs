@@ -23,11 +23,7 @@ async fn spawn() -> (Admin, Voting) {
 
 /// As [`spawn`], the finalists announced as of a campaign of `(scope, code)`: `("trust", "RJ1")`.
 async fn spawn_scoped(scope: (&str, &str)) -> (Admin, Voting) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = valued_testkit::free_port();
     let admin = spawn_peers(
         true,
         "http://127.0.0.1:9",
