@@ -27,29 +27,22 @@ pub async fn nominee_for(
     name: &PersonName,
     job_title: &str,
 ) -> Result<Uuid> {
-    let name_key = name.match_key();
     let role_key = match_key(job_title);
-    nominee::Entity::insert(new_nominee(campaign_id, trust_code, name, role_key.clone()))
-        .on_conflict_do_nothing_on([
-            nominee::Column::CampaignId,
-            nominee::Column::TrustCode,
-            nominee::Column::NameKey,
-            nominee::Column::RoleKey,
-        ])
-        .exec_without_returning(txn)
+    // One statement: a nominee already there is "updated" to the key it has, which returns it
+    // (DO NOTHING returns nothing for a row that was there).
+    let nominee = nominee::Entity::insert(new_nominee(campaign_id, trust_code, name, role_key))
+        .on_conflict(
+            OnConflict::columns([
+                nominee::Column::CampaignId,
+                nominee::Column::TrustCode,
+                nominee::Column::NameKey,
+                nominee::Column::RoleKey,
+            ])
+            .update_column(nominee::Column::RoleKey)
+            .to_owned(),
+        )
+        .exec_with_returning(txn)
         .await?;
-    let nominee = nominee::Entity::find()
-        .filter(nominee::Column::CampaignId.eq(campaign_id))
-        .filter(nominee::Column::TrustCode.eq(trust_code))
-        .filter(nominee::Column::NameKey.eq(name_key))
-        .filter(nominee::Column::RoleKey.eq(role_key))
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            Error::Database(sea_orm::DbErr::RecordNotFound(
-                "nominee just written".into(),
-            ))
-        })?;
     Ok(nominee.id)
 }
 
