@@ -147,13 +147,16 @@ pub async fn trust_in_campaign(
     campaign_id: Uuid,
     code: &str,
 ) -> Result<Option<trust::Model>> {
-    let linked = campaign_trust::Entity::find_by_id((campaign_id, code.to_owned()))
+    use sea_orm::sea_query::Query;
+    let linked = Query::select()
+        .column(campaign_trust::Column::TrustCode)
+        .from(campaign_trust::Entity)
+        .and_where(campaign_trust::Column::CampaignId.eq(campaign_id))
+        .to_owned();
+    Ok(trust::Entity::find_by_id(code.to_owned())
+        .filter(trust::Column::Code.in_subquery(linked))
         .one(db)
-        .await?;
-    if linked.is_none() {
-        return Ok(None);
-    }
-    Ok(trust::Entity::find_by_id(code.to_owned()).one(db).await?)
+        .await?)
 }
 
 pub async fn nomination(db: &impl ConnectionTrait, id: &RecordId) -> Result<nomination::Model> {

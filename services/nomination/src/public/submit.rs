@@ -109,24 +109,37 @@ pub async fn submit(
     limits: Limits,
 ) -> Result<Uuid> {
     let request = &submission.answers;
-    let category = match request.category_id.trim().parse::<Uuid>() {
-        Ok(id) => category::Entity::find_by_id(id).one(db).await?,
-        Err(_) => None,
+    // The category and its campaign in one statement; the campaign alone only when the category
+    // is not one of the campaign named (the form's answer is then refused, by field).
+    let (category, its_campaign) = match request.category_id.trim().parse::<Uuid>() {
+        Ok(id) => category::Entity::find_by_id(id)
+            .find_also_related(campaign::Entity)
+            .one(db)
+            .await?
+            .map_or((None, None), |(category, campaign)| {
+                (Some(category), campaign)
+            }),
+        Err(_) => (None, None),
     };
     let word_limit = category.as_ref().map_or(DEFAULT_WORD_LIMIT, |c| {
         u32::try_from(c.word_limit).unwrap_or(DEFAULT_WORD_LIMIT)
     });
     let nomination = NewNomination::parse(request, word_limit).map_err(Error::Invalid)?;
 
-    let campaign = campaign::Entity::find_by_id(nomination.campaign_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            Error::Invalid(vec![FieldError::new(
-                "campaign_id",
-                "This campaign does not exist",
-            )])
-        })?;
+    let campaign = match its_campaign.filter(|c| c.id == nomination.campaign_id) {
+        Some(campaign) => Some(campaign),
+        None => {
+            campaign::Entity::find_by_id(nomination.campaign_id)
+                .one(db)
+                .await?
+        }
+    }
+    .ok_or_else(|| {
+        Error::Invalid(vec![FieldError::new(
+            "campaign_id",
+            "This campaign does not exist",
+        )])
+    })?;
     campaign
         .windows()
         .accepts_nominations_at(Utc::now())

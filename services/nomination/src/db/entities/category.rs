@@ -18,6 +18,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The campaign a category belongs to: a submission reads both in one statement.
+    #[sea_orm(
+        belongs_to = "super::campaign::Entity",
+        from = "Column::CampaignId",
+        to = "super::campaign::Column::Id"
+    )]
+    Campaign,
+}
+
+impl Related<super::campaign::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Campaign.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
