@@ -129,3 +129,23 @@ async fn without_a_rate_the_bucket_is_never_touched() {
     // As the migration left it: empty at the epoch, nothing ever granted.
     assert_eq!(app.smtp_rate_row().await, (0.0, 0.0, 0));
 }
+
+#[tokio::test]
+async fn an_idle_sender_leaves_the_shared_bucket_alone_until_an_email_is_due() {
+    let app = spawn_app_with(|settings| settings.sender.max_per_second = RATE).await;
+    // Several of the sender's polls (every 250 ms) with nothing to send.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.smtp_rate_row().await,
+        (0.0, 0.0, 0),
+        "no poll locked or wrote the bucket"
+    );
+    app.publish(&envelope(&confirmation_requested("nominator@example.org")))
+        .await;
+    assert_eq!(app.smtp.wait_for(1, Duration::from_secs(10)).await.len(), 1);
+    let (_, refilled_at, granted) = app.smtp_rate_row().await;
+    assert!(
+        refilled_at > 0.0 && granted > 0,
+        "the email took its token from the bucket"
+    );
+}

@@ -180,13 +180,17 @@ pub enum RatedClaim {
 /// [`claim_due`] under `rate`: tokens for up to `limit` are taken, that many deliveries at most are
 /// claimed, and the tokens of those not found are given back, all in one transaction. The bucket's
 /// row stays locked until it commits, so no other sender takes in between and the tokens taken are
-/// exactly the emails claimed.
+/// exactly the emails claimed. When nothing is due the bucket is not touched: its row is shared by
+/// every replica, and an idle sender would otherwise lock and write it at each poll.
 pub async fn claim_due_at_rate(
     db: &DatabaseConnection,
     limit: u32,
     lease: Duration,
     rate: SmtpRate,
 ) -> Result<RatedClaim, DbErr> {
+    if oldest_due(db).await?.is_none() {
+        return Ok(RatedClaim::Claimed(Vec::new()));
+    }
     let txn = db.begin().await?;
     let grant = smtp_rate::take(&txn, rate, limit).await?;
     if grant.tokens == 0 {
