@@ -45,7 +45,24 @@ impl ServiceHost {
             .await
             .with_context(|| format!("connecting to the {name} database"))?;
         if database.migrate_on_start {
-            migrate_when_reachable::<M>(name, &db, &platform.shutdown).await?;
+            // On a connection of its own, closed once done: the schema statements it prepared
+            // would otherwise stay cached on a connection of the pool for as long as it lives.
+            // An in-memory SQLite database exists only on its own connections, so it is migrated
+            // on the pool's.
+            let url = database.resolved_url(&platform.data_dir, name);
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                migrate_when_reachable::<M>(name, &db, &platform.shutdown).await?;
+            } else {
+                let one = DatabaseSettings {
+                    max_connections: 1,
+                    ..database.clone()
+                };
+                let migrating = crate::db::connect(&one, &platform.data_dir, name)
+                    .await
+                    .with_context(|| format!("connecting to the {name} database"))?;
+                migrate_when_reachable::<M>(name, &migrating, &platform.shutdown).await?;
+                let _ = migrating.close().await;
+            }
         }
         let listener = crate::grpc::bind(grpc)
             .await
