@@ -16,6 +16,34 @@ pub async fn connect(
     data_dir: &std::path::Path,
     service: &str,
 ) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(settings, data_dir, service)?;
+    match Database::connect(options.clone()).await {
+        Err(error) if unreachable(&error) && !options.get_url().starts_with("sqlite:") => {
+            tracing::warn!(service, %error, "database unreachable at start; will keep trying");
+            options.connect_lazy(true);
+            Database::connect(options).await
+        }
+        connected => connected,
+    }
+}
+
+/// A pool of the service's database that connects only on first use, for work that waits for the
+/// database by itself (the migrations on start): making it never waits.
+pub async fn connect_lazily(
+    settings: &DatabaseSettings,
+    data_dir: &std::path::Path,
+    service: &str,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(settings, data_dir, service)?;
+    options.connect_lazy(true);
+    Database::connect(options).await
+}
+
+fn options(
+    settings: &DatabaseSettings,
+    data_dir: &std::path::Path,
+    service: &str,
+) -> Result<ConnectOptions, DbErr> {
     let url = settings.resolved_url(data_dir, service);
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(data_dir)
@@ -35,14 +63,7 @@ pub async fn connect(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    match Database::connect(options.clone()).await {
-        Err(error) if unreachable(&error) && !options.get_url().starts_with("sqlite:") => {
-            tracing::warn!(service, %error, "database unreachable at start; will keep trying");
-            options.connect_lazy(true);
-            Database::connect(options).await
-        }
-        connected => connected,
-    }
+    Ok(options)
 }
 
 /// Whether `error` says the database is out of reach (connection refused, reset or terminated, the

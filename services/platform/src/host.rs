@@ -57,7 +57,7 @@ impl ServiceHost {
                     max_connections: 1,
                     ..database.clone()
                 };
-                let migrating = crate::db::connect(&one, &platform.data_dir, name)
+                let migrating = crate::db::connect_lazily(&one, &platform.data_dir, name)
                     .await
                     .with_context(|| format!("connecting to the {name} database"))?;
                 migrate_when_reachable::<M>(name, &migrating, &platform.shutdown).await?;
