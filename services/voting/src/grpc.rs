@@ -453,7 +453,8 @@ impl VotingService for VotingApi {
             .await?;
         let decision =
             held::Decision::parse(&request.into_inner().into()).map_err(Error::Invalid)?;
-        let decided = held::decide(&self.db, &admin.identity.email, &decision).await?;
+        let decided =
+            held::decide(&self.db, &self.outbox, &admin.identity.email, &decision).await?;
         Ok(Response::new(pb::DecideHeldVotesResponse { decided }))
     }
 

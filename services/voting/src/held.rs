@@ -29,7 +29,11 @@
 //! (appended to the ledger and tally as it would have been, with the hour it was cast, so that the
 //! ledger stays intact) or **discards** them (never counted). Each decision needs a reason and is
 //! audited in `vote_audit`; none is taken once the ballot's results time has passed. CastVote tells
-//! the voter that their vote is held.
+//! the voter that their vote is held, and gives no receipt: there is no ledger entry yet. The
+//! address the receipt would have gone to is kept beside the held vote (`held_receipt`), and a
+//! vote counted later sends its voter the same "your vote counted" receipt then. The address goes
+//! when the group is decided either way, or once the ballot's results time has passed
+//! ([`forget_receipts`]), or when the person is erased.
 //!
 //! # For the results
 //!
@@ -49,14 +53,17 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionTrait,
 };
 use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 use valued_platform::domain::{FieldError, FieldErrors, single_line};
+use valued_platform::outbox::Outbox;
+use valued_proto::events::v1::VoterVoteCounted;
 
-use crate::db::entities::{ballot, ballot_choice, vote, vote_audit};
+use crate::db::entities::{ballot, ballot_choice, held_receipt, vote, vote_audit};
 use crate::domain::{VoterKey, parse_ballot_id, signal_digest};
 use crate::eligibility::{self, Setting};
 use crate::error::{Error, Result};
@@ -366,11 +373,13 @@ impl Guard {
     }
 }
 
-/// Puts the vote `vote_id` on hold under `flag` (in the vote's transaction).
+/// Puts the vote `vote_id` on hold under `flag` (in the vote's transaction), keeping the address
+/// its receipt goes to once it is counted (`receipt_to`: the voter and their address), if any.
 pub async fn hold(
     txn: &impl ConnectionTrait,
     vote_id: Uuid,
     flag: &Flag,
+    receipt_to: Option<(&VoterKey, &str)>,
 ) -> std::result::Result<(), DbErr> {
     vote::Entity::update_many()
         .col_expr(vote::Column::Status, Expr::value(HELD))
@@ -378,7 +387,40 @@ pub async fn hold(
         .filter(vote::Column::Id.eq(vote_id))
         .exec(txn)
         .await?;
+    if let Some((voter, email)) = receipt_to {
+        held_receipt::Entity::insert(held_receipt::ActiveModel {
+            vote_id: ActiveValue::Set(vote_id),
+            voter_key: ActiveValue::Set(voter.as_str().to_owned()),
+            email: ActiveValue::Set(email.to_owned()),
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
     Ok(())
+}
+
+/// Forgets the receipt addresses no decision can use any more: of votes no longer on hold, and of
+/// ballots whose results time has passed (after which nothing held is decided). Returns how many.
+pub async fn forget_receipts(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let ended = ballot::Entity::find()
+        .select_only()
+        .column(ballot::Column::Id)
+        .filter(ballot::Column::ResultsAt.lte(now))
+        .into_query();
+    let undecidable = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::Id)
+        .filter(
+            vote::Column::Status
+                .ne(HELD)
+                .or(vote::Column::BallotId.in_subquery(ended)),
+        )
+        .into_query();
+    Ok(held_receipt::Entity::delete_many()
+        .filter(held_receipt::Column::VoteId.in_subquery(undecidable))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// How many votes of `ballot_id` are on hold, awaiting an admin's decision.
@@ -579,7 +621,12 @@ impl Decision {
 /// Counts or discards every vote of the group, as the admin `actor` decided, and audits it; how
 /// many votes it decided. Refused once the ballot's results time has passed, and when the group
 /// holds another number of votes than the admin saw.
-pub async fn decide(db: &DatabaseConnection, actor: &str, decision: &Decision) -> Result<u64> {
+pub async fn decide(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    actor: &str,
+    decision: &Decision,
+) -> Result<u64> {
     let ballot_id = decision.ballot_id;
     let found = ballot::Entity::find_by_id(ballot_id)
         .one(db)
@@ -611,6 +658,7 @@ pub async fn decide(db: &DatabaseConnection, actor: &str, decision: &Decision) -
             decision.votes
         )));
     }
+    let mut receipts = Vec::new();
     if decision.count {
         let votes = vote::Entity::find()
             .filter(vote::Column::BallotId.eq(ballot_id))
@@ -630,13 +678,55 @@ pub async fn decide(db: &DatabaseConnection, actor: &str, decision: &Decision) -
             .zip(&voters)
             .map(|(held, voter)| (held.choice_id.as_str(), voter, held.cast_at))
             .collect();
-        ledger::store::append(&txn, ballot_id, &appended).await?;
+        let entries = ledger::store::append(&txn, ballot_id, &appended).await?;
         in_group()
             .col_expr(vote::Column::Status, Expr::value(COUNTED))
             .filter(vote::Column::Status.eq(DECIDING))
             .exec(&txn)
             .await?;
+        // Each voter who gave an address hears that their vote counted, with its receipt, as
+        // they would have when they cast it.
+        let addresses: HashMap<Uuid, String> = held_receipt::Entity::find()
+            .filter(held_receipt::Column::VoteId.is_in(votes.iter().map(|held| held.id)))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|kept| (kept.vote_id, kept.email))
+            .collect();
+        receipts = votes
+            .iter()
+            .zip(&entries)
+            .filter_map(|(held, entry)| {
+                addresses.get(&held.id).map(|email| VoterVoteCounted {
+                    email: email.clone(),
+                    campaign_name: found.campaign_name.clone(),
+                    ballot_title: found.title.clone(),
+                    receipt: entry.receipt(),
+                    cast_at: Some(prost_types::Timestamp {
+                        seconds: held.cast_at.timestamp(),
+                        nanos: 0,
+                    }),
+                })
+            })
+            .collect();
+        outbox.enqueue_all(&txn, None, &receipts).await?;
     }
+    // Decided either way: the addresses kept for the receipts are done with.
+    held_receipt::Entity::delete_many()
+        .filter(
+            held_receipt::Column::VoteId.in_subquery(
+                vote::Entity::find()
+                    .select_only()
+                    .column(vote::Column::Id)
+                    .filter(vote::Column::BallotId.eq(ballot_id))
+                    .filter(vote::Column::ChoiceId.eq(decision.choice_id.as_str()))
+                    .filter(vote::Column::HeldBy.eq(decision.flag.key()))
+                    .filter(vote::Column::Status.ne(HELD))
+                    .into_query(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
     let action = if decision.count {
         "count_held_votes"
     } else {
@@ -657,8 +747,12 @@ pub async fn decide(db: &DatabaseConnection, actor: &str, decision: &Decision) -
     })
     .exec_without_returning(&txn)
     .await?;
-    txn.commit().await?;
-    tracing::info!(%ballot_id, votes = taken, action, "held votes decided");
+    if receipts.is_empty() {
+        txn.commit().await?;
+    } else {
+        outbox.commit(txn).await?;
+    }
+    tracing::info!(%ballot_id, votes = taken, receipts = receipts.len(), action, "held votes decided");
     Ok(taken)
 }
 

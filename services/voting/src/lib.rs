@@ -184,6 +184,10 @@ impl Application {
                         if forgotten > 0 {
                             tracing::info!(forgotten, "expired voter addresses forgotten");
                         }
+                        let receipts = held::forget_receipts(&db, now).await?;
+                        if receipts > 0 {
+                            tracing::info!(receipts, "held votes' receipt addresses forgotten");
+                        }
                         let cleared = guard.forget_signals(&db, now).await?;
                         if cleared > 0 {
                             tracing::info!(cleared, "votes' network and domain digests forgotten");

@@ -2,7 +2,7 @@
 //! keyed hash of their address, with the ballots and the choices they made, and the receipt of
 //! each vote's entry in its ballot's ledger; and the address itself where an email still needs it
 //! (a verification not yet used, an unexpired voter pass, a request to hear the results; see
-//! [`crate::verification`]).
+//! [`crate::verification`]; a held vote's receipt, see [`crate::held`]).
 //!
 //! Erasure (Article 17, [`Voters`]) removes those kept addresses. The votes and the ledger hold
 //! only keyed hashes (the ledger a hash of the keyed hash, see [`crate::ledger`]): nothing in them
@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use valued_platform::domain::EmailAddress;
 use valued_platform::erasure::{Erase, Person};
 
-use crate::db::entities::{ballot, results_subscriber, vote, voter_pass, voter_verification};
+use crate::db::entities::{
+    ballot, held_receipt, results_subscriber, vote, voter_pass, voter_verification,
+};
 use crate::domain::VoterKey;
 use crate::ledger;
 
@@ -85,19 +87,27 @@ pub async fn export(
             |r| json!({ "campaign_id": r.campaign_id, "email": r.email, "asked_at": r.created_at }),
         )
         .collect::<Vec<_>>();
+    let held = held_receipt::Entity::find()
+        .filter(held_receipt::Column::VoterKey.eq(key.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| json!({ "vote_id": h.vote_id, "email": h.email }))
+        .collect::<Vec<_>>();
     Ok(json!({
         "votes": votes,
         "addresses_kept": {
             "verifications": verifications,
             "voter_passes": passes,
             "results_requested": results,
+            "held_vote_receipts": held,
         },
     }))
 }
 
 /// Erases the addresses kept of a person's mailbox (found by its voter key, so every spelling of
-/// it): off their verifications and voter passes (which keep working, without emails), and their
-/// requests to hear the results.
+/// it): off their verifications and voter passes (which keep working, without emails), their
+/// requests to hear the results, and their held votes' receipts.
 pub struct Voters {
     pub secret: SecretString,
 }
@@ -142,6 +152,11 @@ impl Erase for Voters {
             .exec(txn)
             .await?
             .rows_affected;
-        Ok(verifications + passes + results)
+        let held = held_receipt::Entity::delete_many()
+            .filter(held_receipt::Column::VoterKey.eq(key.as_str()))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        Ok(verifications + passes + results + held)
     }
 }

@@ -250,7 +250,11 @@ pub async fn cast_votes(
             let flags = guard.flags(&txn, ballot_id, &checked, cast_at).await?;
             for (&(i, id, _, _), flag) in signalled.iter().zip(flags) {
                 let Some(flag) = flag else { continue };
-                held::hold(&txn, id, &flag).await?;
+                let receipt_to = votes[i]
+                    .receipt_to
+                    .as_deref()
+                    .map(|email| (&votes[i].voter, email));
+                held::hold(&txn, id, &flag, receipt_to).await?;
                 tracing::warn!(
                     vote_id = %id,
                     ballot_id = %ballot_id,

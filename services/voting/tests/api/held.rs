@@ -2,11 +2,12 @@
 //! not silently counted: the voter is told, the tally and the ledger wait, and an admin counts or
 //! discards the group, with a reason, before the results time.
 
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use tonic::Code;
 use uuid::Uuid;
+use valued_proto::events::v1::VoterVoteCounted;
 use valued_proto::voting::v1 as pb;
-use valued_voting::db::entities::{vote, vote_audit};
+use valued_voting::db::entities::{held_receipt, vote, vote_audit};
 use valued_voting::{held, ledger};
 
 use crate::helpers::{
@@ -118,6 +119,20 @@ impl TestApp {
     async fn audit(&self) -> Vec<vote_audit::Model> {
         vote_audit::Entity::find().all(&self.db).await.unwrap()
     }
+
+    /// The "your vote counted" receipts published to addresses starting `prefix`.
+    async fn receipts_to(&self, prefix: &str) -> Vec<VoterVoteCounted> {
+        self.published_of::<VoterVoteCounted>()
+            .await
+            .into_iter()
+            .filter(|r| r.email.starts_with(prefix))
+            .collect()
+    }
+
+    /// How many held votes' receipt addresses are kept.
+    async fn kept_receipt_addresses(&self) -> u64 {
+        held_receipt::Entity::find().count(&self.db).await.unwrap()
+    }
 }
 
 fn pending(app: &TestApp, ballot_id: &str) -> impl Future<Output = u64> {
@@ -166,6 +181,9 @@ async fn a_burst_from_one_network_is_held_until_an_admin_counts_it_into_an_intac
     assert!(checked.intact, "{:?}", checked.breaks);
     assert_eq!(checked.entries, 6);
     assert_eq!(pending(&app, ballot).await, held_votes);
+    // No receipt yet for a held vote; its voter's address waits beside it for one.
+    assert_eq!(app.receipts_to("bot").await.len(), 3);
+    assert_eq!(app.kept_receipt_addresses().await, 7);
 
     // A held vote is still the voter's one vote.
     let pass = app.voter_pass(CAMPAIGN, "bot9@bot9-home.org.uk").await;
@@ -238,6 +256,25 @@ async fn a_burst_from_one_network_is_held_until_an_admin_counts_it_into_an_intac
     assert!(checked.intact, "{:?}", checked.breaks);
     assert_eq!(checked.entries, 13);
     assert!(app.held_groups().await.is_empty());
+    // Each voter whose vote waited now gets its receipt, naming their own entry in the ledger,
+    // and the addresses kept for it are gone.
+    let receipts = app.receipts_to("bot").await;
+    assert_eq!(receipts.len(), 10);
+    let ballot_id: Uuid = ballot.parse().unwrap();
+    for i in 3..10 {
+        let to = format!("bot{i}@bot{i}-home.org.uk");
+        let mine: Vec<_> = receipts.iter().filter(|r| r.email == to).collect();
+        assert_eq!(mine.len(), 1, "{to}");
+        assert_eq!(mine[0].ballot_title, receipts[0].ballot_title);
+        assert!(mine[0].cast_at.is_some());
+        let named = ledger::Receipt::parse(&mine[0].receipt).unwrap();
+        let entry = ledger::store::find_receipt(&app.db, ballot_id, named)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{to}'s receipt is in the ledger"));
+        assert_eq!(entry.choice_id, "jo");
+    }
+    assert_eq!(app.kept_receipt_addresses().await, 0);
     let again = app
         .decide(group, pb::HeldVoteDecision::Count, 7, "twice")
         .await
@@ -278,6 +315,9 @@ async fn a_discarded_group_is_never_counted_and_no_decision_is_taken_after_the_r
         .await
         .unwrap();
     assert_eq!(decided, 4);
+    // Discarded: no receipt, and the addresses kept for one are gone.
+    assert_eq!(app.receipts_to("bot").await.len(), 2);
+    assert_eq!(app.kept_receipt_addresses().await, 0);
     assert_eq!(app.counted(ballot, "jo").await, 2);
     let checked = app.ledger(ballot).await;
     assert!(checked.intact, "{:?}", checked.breaks);
@@ -333,6 +373,14 @@ async fn a_discarded_group_is_never_counted_and_no_decision_is_taken_after_the_r
     assert!(!app.held_groups().await[0].decidable);
     assert_eq!(pending(&app, ballot).await, 1);
     assert_eq!(app.tally(ballot).await.total_votes, 3);
+    // Past the results time nothing can count the held vote, so its receipt's address is
+    // forgotten by retention.
+    assert_eq!(app.kept_receipt_addresses().await, 1);
+    let forgotten = held::forget_receipts(&app.db, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    assert_eq!(app.kept_receipt_addresses().await, 0);
 }
 
 #[tokio::test]
@@ -520,4 +568,36 @@ async fn signals_are_forgotten_once_no_burst_can_count_them() {
     let checked = app.ledger(ballot).await;
     assert!(checked.intact, "{:?}", checked.breaks);
     assert_eq!(checked.entries, 1);
+}
+
+#[tokio::test]
+async fn a_held_votes_receipt_address_is_in_the_voters_export_and_goes_with_their_erasure() {
+    let app = spawn_guarded(1, 100).await;
+    let ballots = open_vote(&app, CAMPAIGN, &[("sam", "porters")]).await;
+    let ballot = &ballots[0].ballot_id;
+    app.vote_as("alex", "203.0.113.1", ballot, "sam").await;
+    assert!(app.vote_as("kim", "203.0.113.2", ballot, "sam").await.held);
+    let before = app.export_person("KIM@kim-home.org.uk").await;
+    let kept = before["addresses_kept"]["held_vote_receipts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(kept.len(), 1, "{before:#}");
+    assert_eq!(kept[0]["email"], "kim@kim-home.org.uk");
+
+    let answered = app.erase("erasure-held", "kim@kim-home.org.uk").await;
+    assert_eq!(
+        answered.records, 2,
+        "the voter pass's address and the held vote's receipt address"
+    );
+    let after = app.export_person("KIM@kim-home.org.uk").await;
+    assert!(!after.to_string().contains("kim@"), "{after:#}");
+    assert_eq!(app.kept_receipt_addresses().await, 0);
+
+    // Counted after the erasure: the vote counts, and no email goes to the erased address.
+    let group = app.held_groups().await.remove(0);
+    app.decide(&group, pb::HeldVoteDecision::Count, 1, "checked")
+        .await
+        .unwrap();
+    assert_eq!(app.counted(ballot, "sam").await, 2);
+    assert!(app.receipts_to("kim").await.is_empty());
 }

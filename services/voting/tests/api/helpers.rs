@@ -7,6 +7,7 @@ use valued_platform::auth::OidcSettings;
 use valued_platform::grpc::Credentialed;
 use valued_platform::{DatabaseSettings, Envelope};
 use valued_proto::events::Event;
+use valued_proto::events::v1::{ErasureRequested, PersonErased};
 use valued_proto::voting::v1 as pb;
 use valued_proto::voting::v1::voting_service_client::VotingServiceClient;
 use valued_testkit::oidc::{self, OidcProvider};
@@ -303,6 +304,45 @@ impl TestApp {
             .publish_as_peer(envelopes)
             .await
             .expect("published");
+    }
+
+    /// What the service holds about `email`'s person, as a platform admin exports it.
+    pub async fn export_person(&self, email: &str) -> serde_json::Value {
+        let json = self
+            .client
+            .clone()
+            .export_person(self.signed(pb::ExportPersonRequest {
+                email: email.into(),
+            }))
+            .await
+            .expect("an export")
+            .into_inner()
+            .json;
+        serde_json::from_str(&json).expect("JSON")
+    }
+
+    /// Asks (as the nomination service does) for `email`'s person to be erased, and returns the
+    /// service's answer once it is published.
+    pub async fn erase(&self, request_id: &str, email: &str) -> PersonErased {
+        let request = ErasureRequested {
+            request_id: request_id.into(),
+            email: email.into(),
+            ..Default::default()
+        };
+        self.announce(&[Envelope::new("nomination", None, &request)])
+            .await;
+        for _ in 0..100 {
+            if let Some(answer) = self
+                .published_of::<PersonErased>()
+                .await
+                .into_iter()
+                .find(|answer| answer.request_id == request_id)
+            {
+                return answer;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("erasure {request_id} was never answered");
     }
 
     /// The decoded payloads of every published event of type `E`.

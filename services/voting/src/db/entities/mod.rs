@@ -1,6 +1,7 @@
 pub mod ballot;
 pub mod ballot_choice;
 pub mod eligible_voter;
+pub mod held_receipt;
 pub mod ledger_entry;
 pub mod results_subscriber;
 pub mod tally;

@@ -13,6 +13,7 @@ mod m20261126_000230_ledger_receipts;
 mod m20261127_000240_ballot_campaign_scope;
 mod m20261127_000260_vote_signals_kept;
 mod m20261127_000270_trust_domains;
+mod m20261128_000280_held_receipts;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000240_ballot_campaign_scope::Migration));
         migrations.push(Box::new(m20261127_000260_vote_signals_kept::Migration));
         migrations.push(Box::new(m20261127_000270_trust_domains::Migration));
+        migrations.push(Box::new(m20261128_000280_held_receipts::Migration));
         migrations
     }
 }
