@@ -11,6 +11,7 @@
 //!
 //! Sizes: `BENCH_STEADY_RATE` (100 a second) for `BENCH_STEADY_SECONDS` (10);
 //! `BENCH_NOMINATIONS` (2000) from `BENCH_BROWSERS` (64).
+//! Settings for a tuning run: `BENCH_SET="VALUED__…=value …"` restarts the services with them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,7 +43,10 @@ async fn main() {
     let browsers: usize = env_or("BENCH_BROWSERS", 64);
     let postgres = postgres_insert_rate().await;
     let lapin = lapin_publish_rate().await;
-    let cluster = cluster::Cluster::start().await;
+    let mut cluster = cluster::Cluster::start().await;
+    cluster
+        .restart_with(&std::env::var("BENCH_SET").unwrap_or_default())
+        .await;
     let bench = Bench::new(&cluster).await;
     // Every connection and statement used once before anything is timed.
     bench.closed_loop(0, browsers, browsers * 2).await;

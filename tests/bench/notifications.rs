@@ -4,6 +4,8 @@
 //! latency at a steady 100 events per second.
 //!
 //! cargo build --release -p valued && cargo bench -p valued-e2e --bench notifications
+//!
+//! Settings for a tuning run: `BENCH_SET="VALUED__…=value …"` restarts the services with them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -56,7 +58,10 @@ fn event(to: &str) -> Envelope {
 
 #[tokio::main]
 async fn main() {
-    let cluster = cluster::Cluster::start().await;
+    let mut cluster = cluster::Cluster::start().await;
+    cluster
+        .restart_with(&std::env::var("BENCH_SET").unwrap_or_default())
+        .await;
     let bare_one = bare_lettre(&cluster, 1).await;
     let bare_eight = bare_lettre(&cluster, 8).await;
     let bus = AmqpBus::connect(&BusSettings::amqp(&cluster.vhost.amqp_url(), "valued"))

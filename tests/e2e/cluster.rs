@@ -261,6 +261,27 @@ impl Cluster {
         self.env.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Restarts every service with the `VALUED__…=value` settings in `settings` (separated by
+    /// whitespace) added, for a benchmark's tuning runs (`BENCH_SET`); nothing when it is empty.
+    #[allow(dead_code, reason = "the benchmarks use it, the tests do not")]
+    pub async fn restart_with(&mut self, settings: &str) {
+        if settings.trim().is_empty() {
+            return;
+        }
+        for pair in settings.split_whitespace() {
+            let (key, value) = pair
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{pair:?} is not KEY=value"));
+            self.set(key, value);
+        }
+        for service in SERVICES {
+            self.terminate(service).await;
+            self.start_service(service);
+        }
+        self.wait_until_ready().await;
+        self.assert_running();
+    }
+
     pub fn start_service(&mut self, service: &'static str) {
         let log = std::fs::OpenOptions::new()
             .create(true)
