@@ -5,7 +5,8 @@
 //!
 //! cargo build --release -p valued && cargo bench -p valued-e2e --bench notifications
 //!
-//! Settings for a tuning run: `BENCH_SET="VALUED__…=value …"` restarts the services with them.
+//! Size: `BENCH_EMAILS` (2000). Settings for a tuning run: `BENCH_SET="VALUED__…=value …"`
+//! restarts the services with them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,7 +25,6 @@ use valued_platform::bus::AmqpBus;
 use valued_platform::{BusSettings, Envelope, EventBus};
 use valued_proto::events::v1::NominationConfirmationRequested;
 
-const EMAILS: usize = 2000;
 const STEADY_RATE: u64 = 100;
 const STEADY_SECONDS: u64 = 10;
 
@@ -58,23 +58,27 @@ fn event(to: &str) -> Envelope {
 
 #[tokio::main]
 async fn main() {
+    let emails: usize = std::env::var("BENCH_EMAILS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let mut cluster = cluster::Cluster::start().await;
     cluster
         .restart_with(&std::env::var("BENCH_SET").unwrap_or_default())
         .await;
-    let bare_one = bare_lettre(&cluster, 1).await;
-    let bare_eight = bare_lettre(&cluster, 8).await;
+    let bare_one = bare_lettre(&cluster, 1, emails).await;
+    let bare_eight = bare_lettre(&cluster, 8, emails).await;
     let bus = AmqpBus::connect(&BusSettings::amqp(&cluster.vhost.amqp_url(), "valued"))
         .await
         .unwrap();
-    let through = through_the_service(&cluster, &bus).await;
+    let through = through_the_service(&cluster, &bus, emails).await;
     let (p50, p99) = steady_latency(&cluster, &bus).await;
     println!();
     println!("| measure | figure |");
     println!("|---|---|");
     println!("| bare lettre loop, 1 connection (TCP_NODELAY) | {bare_one:.0} emails/s |");
     println!("| bare lettre, 8 connections (TCP_NODELAY) | {bare_eight:.0} emails/s |");
-    println!("| notification service, {EMAILS} events published at once | {through:.0} emails/s |");
+    println!("| notification service, {emails} events published at once | {through:.0} emails/s |");
     println!(
         "| event → email accepted at a steady {STEADY_RATE}/s, p50 / p99 | {:.0} ms / {:.0} ms |",
         p50.as_secs_f64() * 1e3,
@@ -87,9 +91,9 @@ async fn main() {
 }
 
 /// The raw ceiling: `connections` lettre SMTP connections sending as fast as the sink accepts.
-async fn bare_lettre(cluster: &cluster::Cluster, connections: usize) -> f64 {
+async fn bare_lettre(cluster: &cluster::Cluster, connections: usize, emails: usize) -> f64 {
     let already = cluster.smtp.received().len();
-    let per_connection = EMAILS / connections;
+    let per_connection = emails / connections;
     let start = Instant::now();
     futures::stream::iter(0..connections)
         .map(|c| {
@@ -123,10 +127,10 @@ async fn bare_lettre(cluster: &cluster::Cluster, connections: usize) -> f64 {
     rate
 }
 
-/// `EMAILS` events published at once; emails per second until the sink has every one.
-async fn through_the_service(cluster: &cluster::Cluster, bus: &AmqpBus) -> f64 {
+/// `emails` events published at once; emails per second until the sink has every one.
+async fn through_the_service(cluster: &cluster::Cluster, bus: &AmqpBus, emails: usize) -> f64 {
     let before = cluster.smtp.received().len();
-    let events: Vec<Envelope> = (0..EMAILS)
+    let events: Vec<Envelope> = (0..emails)
         .map(|i| event(&format!("through-{i}@example.org")))
         .collect();
     let start = Instant::now();
@@ -135,11 +139,11 @@ async fn through_the_service(cluster: &cluster::Cluster, bus: &AmqpBus) -> f64 {
     }
     let received = cluster
         .smtp
-        .wait_for(before + EMAILS, Duration::from_secs(600))
+        .wait_for(before + emails, Duration::from_secs(600))
         .await;
-    assert!(received.len() >= before + EMAILS, "every email sent");
+    assert!(received.len() >= before + emails, "every email sent");
     let last = received.iter().map(|e| e.received_at).max().unwrap();
-    EMAILS as f64 / (last - start).as_secs_f64()
+    emails as f64 / (last - start).as_secs_f64()
 }
 
 /// Events published at a steady rate; each one's latency from publish to SMTP acceptance.
