@@ -92,7 +92,7 @@ async fn main() {
 
 /// The raw ceiling: `connections` lettre SMTP connections sending as fast as the sink accepts.
 async fn bare_lettre(cluster: &cluster::Cluster, connections: usize, emails: usize) -> f64 {
-    let already = cluster.smtp.received().len();
+    let already = cluster.smtp.received_count();
     let per_connection = emails / connections;
     let start = Instant::now();
     futures::stream::iter(0..connections)
@@ -123,13 +123,13 @@ async fn bare_lettre(cluster: &cluster::Cluster, connections: usize, emails: usi
         .collect::<Vec<_>>()
         .await;
     let rate = (per_connection * connections) as f64 / start.elapsed().as_secs_f64();
-    assert!(cluster.smtp.received().len() >= already + per_connection * connections);
+    assert!(cluster.smtp.received_count() >= already + per_connection * connections);
     rate
 }
 
 /// `emails` events published at once; emails per second until the sink has every one.
 async fn through_the_service(cluster: &cluster::Cluster, bus: &AmqpBus, emails: usize) -> f64 {
-    let before = cluster.smtp.received().len();
+    let before = cluster.smtp.received_count();
     let events: Vec<Envelope> = (0..emails)
         .map(|i| event(&format!("through-{i}@example.org")))
         .collect();
@@ -149,7 +149,7 @@ async fn through_the_service(cluster: &cluster::Cluster, bus: &AmqpBus, emails: 
 /// Events published at a steady rate; each one's latency from publish to SMTP acceptance.
 async fn steady_latency(cluster: &cluster::Cluster, bus: &AmqpBus) -> (Duration, Duration) {
     let total = (STEADY_RATE * STEADY_SECONDS) as usize;
-    let before = cluster.smtp.received().len();
+    let before = cluster.smtp.received_count();
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let mut ticker = tokio::time::interval(Duration::from_millis(1000 / STEADY_RATE));
     for i in 0..total {
