@@ -9,9 +9,10 @@
 //! granted none, it waits until the next token is due. The emails go
 //! `sender.concurrency` at a time over the pooled connections, and their outcomes are recorded as
 //! they arrive: whatever came in while the last write ran is written in one transaction (the sent
-//! marks in one statement, their `email.sent.v1` rows in another). An email keeps its place among
-//! the `concurrency` until its outcome is written, so no more than that many are ever accepted and
-//! not yet recorded. A 5xx reply to RCPT TO, DATA or
+//! marks in one statement, their `email.sent.v1` rows in another). A connection goes on to its next
+//! email while the last one's outcome is being written, but an email keeps a place among
+//! `sender.unrecorded_at_most` from before its send until its outcome is written, so no more than
+//! that many are ever accepted and not yet recorded. A 5xx reply to RCPT TO, DATA or
 //! the message puts the address on the suppression list. A sender that is stopping gives back the
 //! claimed emails it has not started, so another replica takes them at once.
 //!
@@ -31,7 +32,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use lettre::message::Mailbox;
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 use valued_platform::metrics::{self, EmailOutcome};
@@ -164,23 +165,28 @@ impl Sender {
             }
         };
         let (outcomes, mut received) = mpsc::unbounded_channel();
+        let concurrency = self.settings.concurrency.max(1);
+        let unrecorded = Arc::new(Semaphore::new(
+            self.settings.unrecorded_at_most.max(concurrency),
+        ));
         let sending = async {
             let outcomes = outcomes;
             futures::stream::iter(due.into_iter().zip(decisions))
-                .for_each_concurrent(self.settings.concurrency.max(1), |(row, decision)| {
-                    let outcomes = &outcomes;
+                .for_each_concurrent(concurrency, |(row, decision)| {
+                    let (outcomes, unrecorded) = (&outcomes, &unrecorded);
                     async move {
+                        // Held from before the send until the outcome is written: at most
+                        // `unrecorded_at_most` emails are ever on the wire or accepted and not yet
+                        // recorded, while the connection goes on to the next email.
+                        let Ok(permit) = unrecorded.clone().acquire_owned().await else {
+                            return;
+                        };
                         let outcome = if shutdown.is_some_and(Shutdown::is_triggered) {
                             Ok(Outcome::Released(row.id))
                         } else {
                             self.attempt(row, decision).await
                         };
-                        // The slot is held until the outcome is written: at most `concurrency`
-                        // emails are ever on the wire or accepted and not yet recorded.
-                        let (written, recorded) = oneshot::channel();
-                        if outcomes.send((outcome, written)).is_ok() {
-                            let _ = recorded.await;
-                        }
+                        let _ = outcomes.send((outcome, permit));
                     }
                 })
                 .await;
@@ -191,8 +197,8 @@ impl Sender {
             while received.recv_many(&mut arrived, RECORD_AT_MOST).await > 0 {
                 let mut ready = Vec::with_capacity(arrived.len());
                 let mut waiting = Vec::with_capacity(arrived.len());
-                for (outcome, written) in arrived.drain(..) {
-                    waiting.push(written);
+                for (outcome, permit) in arrived.drain(..) {
+                    waiting.push(permit);
                     match outcome {
                         Ok(outcome) => ready.push(outcome),
                         Err(error) => {
@@ -205,9 +211,8 @@ impl Sender {
                     tracing::warn!(error = %format!("{error:#}"), "recording sent emails failed; their claims lapse");
                     first_error.get_or_insert(error);
                 }
-                for written in waiting {
-                    let _ = written.send(());
-                }
+                // Written (or given up to the lease): their places go to the next emails.
+                drop(waiting);
             }
             first_error
         };

@@ -109,9 +109,12 @@ impl SmtpSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SenderSettings {
-    /// Emails in flight at once; below `database.max_connections`, so that marking an accepted email
-    /// never waits for a connection (that wait would widen the resend-after-crash window).
+    /// Emails on the wire at once (SMTP connections in use).
     pub concurrency: usize,
+    /// Emails sent or being sent and not yet recorded, at most (at least `concurrency`): a
+    /// connection goes on to its next email while earlier outcomes are written, and this bounds
+    /// what a crash can send twice (with the same Message-ID, see [`crate::sender`]).
+    pub unrecorded_at_most: usize,
     /// Due deliveries claimed at once: one claim, one policy decision and a few recording
     /// transactions serve the whole batch. Each is sent within its lease (`lease_seconds`), so keep
     /// it to what `concurrency` connections send in well under that.
@@ -141,6 +144,7 @@ impl Default for SenderSettings {
     fn default() -> Self {
         Self {
             concurrency: 8,
+            unrecorded_at_most: 32,
             claim_batch: 256,
             database_connections: 4,
             max_attempts: 12,

@@ -13,6 +13,7 @@ mod mps_postcodes;
 mod mps_support;
 mod preview;
 mod public_vote;
+mod recording;
 mod retention;
 mod sending_policy;
 mod smtp_rate;
