@@ -10,11 +10,13 @@
 //!   counted per day under the address's [identity](EmailAddress::identity), so that `Victim@`,
 //!   `victim+1@` and, at Gmail, `v.ictim@` are one person.
 //!
-//! Each budget is a fixed window counter (`rate_limit`: a hashed key, the window's start, hits),
-//! bumped with one atomic upsert; the keys hold SHA-256 digests, never the addresses, and
-//! [`purge`] drops windows that have ended. A refused action changes nothing else: services check
-//! before they store anything.
+//! Each budget is a fixed window counter (`rate_limit`: a hashed key, the window's start, hits).
+//! An attempt bumps all of its counters with one atomic upsert (one statement, one commit), so an
+//! attempt refused for its client address still counts against the addresses it names. The keys
+//! hold SHA-256 digests, never the addresses, and [`purge`] drops windows that have ended. A
+//! refused action changes nothing else: services check before they store anything.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -90,54 +92,62 @@ pub async fn admit<T>(
         .metadata()
         .get(CLIENT_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty());
-    if let Some(client) = client
-        && limits.per_client_per_hour > 0
-    {
-        let window = Window::of(now, HOUR);
-        let hits = bump(db, &key(action, "client", client), window.start)
-            .await
-            .map_err(|e| crate::grpc::database_error(&e))?;
-        if hits > i64::from(limits.per_client_per_hour) {
-            let wait = window.remaining(now);
-            tracing::warn!(action, "refused: too many from one client address");
-            return Err(Status::with_error_details(
-                Code::ResourceExhausted,
-                format!(
-                    "There have been too many requests from your network. Try again in {}.",
-                    minutes(wait)
-                ),
-                ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(
-                    wait.unsigned_abs(),
-                ))),
-            ));
-        }
+        .filter(|v| !v.is_empty())
+        .filter(|_| limits.per_client_per_hour > 0);
+    let hour = Window::of(now, HOUR);
+    let day = Window::of(now, DAY);
+    // Every budget the attempt counts against, bumped together in one statement (one commit):
+    // the client address's, then each named address's, by field.
+    let mut counters: Vec<(String, i64)> = Vec::new();
+    if let Some(client) = client {
+        counters.push((key(action, "client", client), hour.start));
     }
+    let mut fields: Vec<(&str, String)> = Vec::new();
     if limits.per_address_per_day > 0 {
-        let window = Window::of(now, DAY);
-        let mut refused = Vec::new();
         for Named { field, typed } in named {
-            let Ok(address) = EmailAddress::parse(field, typed) else {
-                continue;
-            };
-            let hits = bump(
-                db,
-                &key(action, "address", &address.identity()),
-                window.start,
-            )
-            .await
-            .map_err(|e| crate::grpc::database_error(&e))?;
-            if hits > i64::from(limits.per_address_per_day) {
-                refused.push(FieldError::new(
-                    field,
-                    "This email address has been used too many times today. Try again tomorrow",
-                ));
+            if let Ok(address) = EmailAddress::parse(field, typed) {
+                let counter = key(action, "address", &address.identity());
+                counters.push((counter.clone(), day.start));
+                fields.push((field, counter));
             }
         }
-        if !refused.is_empty() {
-            tracing::warn!(action, "refused: too many naming one email address");
-            return Err(crate::grpc::invalid_argument(&refused));
-        }
+    }
+    if counters.is_empty() {
+        return Ok(());
+    }
+    let hits = bump_all(db, &counters)
+        .await
+        .map_err(|e| crate::grpc::database_error(&e))?;
+    let hits_of = |counter: &str| hits.get(counter).copied().unwrap_or(0);
+    if let Some(client) = client
+        && hits_of(&key(action, "client", client)) > i64::from(limits.per_client_per_hour)
+    {
+        let wait = hour.remaining(now);
+        tracing::warn!(action, "refused: too many from one client address");
+        return Err(Status::with_error_details(
+            Code::ResourceExhausted,
+            format!(
+                "There have been too many requests from your network. Try again in {}.",
+                minutes(wait)
+            ),
+            ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(
+                wait.unsigned_abs(),
+            ))),
+        ));
+    }
+    let refused: Vec<FieldError> = fields
+        .iter()
+        .filter(|(_, counter)| hits_of(counter) > i64::from(limits.per_address_per_day))
+        .map(|(field, _)| {
+            FieldError::new(
+                field,
+                "This email address has been used too many times today. Try again tomorrow",
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        tracing::warn!(action, "refused: too many naming one email address");
+        return Err(crate::grpc::invalid_argument(&refused));
     }
     Ok(())
 }
@@ -193,32 +203,51 @@ fn key(action: &str, kind: &str, value: &str) -> String {
     format!("{action}:{kind}:{hex}")
 }
 
-/// Adds one hit to `key`'s counter for the window starting at `start`, atomically, and returns the
-/// hits so far.
-async fn bump(db: &impl ConnectionTrait, key: &str, start: i64) -> Result<i64, DbErr> {
+/// Adds one hit to each `(key, window start)` counter, atomically and in one statement, and returns
+/// each key's hits so far. A key named twice gets two hits.
+async fn bump_all(
+    db: &impl ConnectionTrait,
+    counters: &[(String, i64)],
+) -> Result<HashMap<String, i64>, DbErr> {
+    let mut distinct: Vec<(&str, i64, i64)> = Vec::with_capacity(counters.len());
+    for (key, start) in counters {
+        match distinct.iter_mut().find(|(k, s, _)| k == key && s == start) {
+            Some((_, _, hits)) => *hits += 1,
+            None => distinct.push((key, *start, 1)),
+        }
+    }
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO rate_limit (key, window_start, hits) VALUES ($1, $2, 1) \
-             ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit.hits + 1 \
-             RETURNING hits"
-        }
-        _ => {
-            "INSERT INTO rate_limit (key, window_start, hits) VALUES (?, ?, 1) \
-             ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit.hits + 1 \
-             RETURNING hits"
-        }
-    };
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [key.into(), start.into()],
-        ))
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(distinct.len() * 3);
+    let mut rows = Vec::with_capacity(distinct.len());
+    for (i, (key, start, hits)) in distinct.iter().enumerate() {
+        rows.push(match backend {
+            DbBackend::Postgres => format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3),
+            _ => "(?, ?, ?)".to_owned(),
+        });
+        values.push((*key).into());
+        values.push((*start).into());
+        values.push((*hits).into());
+    }
+    let sql = format!(
+        "INSERT INTO rate_limit (key, window_start, hits) VALUES {} \
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit.hits + excluded.hits \
+         RETURNING key, hits",
+        rows.join(", ")
+    );
+    let mut hits = HashMap::with_capacity(distinct.len());
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("rate_limit counter".into()))?;
-    row.try_get_by_index::<i64>(0)
-        .map_err(|e| DbErr::Type(e.to_string()))
+    {
+        let key: String = row
+            .try_get_by_index(0)
+            .map_err(|e| DbErr::Type(e.to_string()))?;
+        let count: i64 = row
+            .try_get_by_index(1)
+            .map_err(|e| DbErr::Type(e.to_string()))?;
+        hits.insert(key, count);
+    }
+    Ok(hits)
 }
 
 #[cfg(test)]
@@ -311,6 +340,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_attempt_naming_a_person_twice_counts_twice_in_one_statement() {
+        let db = db().await;
+        let named = [
+            Named {
+                field: "nominator_email",
+                typed: "sam@example.org",
+            },
+            Named {
+                field: "nominee_email",
+                typed: "Sam@Example.org",
+            },
+        ];
+        admit(&db, LIMITS, &from("198.51.100.1"), "submit", &named)
+            .await
+            .unwrap();
+        // The first attempt spent the day's two on its own; the next is refused.
+        let refused = admit(&db, LIMITS, &from("198.51.100.2"), "submit", &named[..1])
+            .await
+            .unwrap_err();
+        let errors = crate::grpc::field_errors(&refused);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "nominator_email");
+    }
+
+    #[tokio::test]
     async fn calls_without_a_client_address_count_only_against_the_addresses_named() {
         let db = db().await;
         for _ in 0..10 {
@@ -324,7 +378,7 @@ mod tests {
     async fn ended_windows_are_purged_and_the_keys_hold_no_address() {
         let db = db().await;
         let old = Window::of(Utc::now(), DAY).start - 2 * DAY;
-        bump(&db, &key("submit", "client", "203.0.113.7"), old)
+        bump_all(&db, &[(key("submit", "client", "203.0.113.7"), old)])
             .await
             .unwrap();
         admit(&db, LIMITS, &from("203.0.113.7"), "submit", &[])
