@@ -1,13 +1,15 @@
 //! One summary instead of many: a person over the throttle's limit gets the emails that wait for
 //! their next slot together. The first to wait becomes the *carrier*; each later one is marked
-//! `folded` into it (never sent on its own). When the carrier's slot comes, its content becomes a
-//! summary of itself and everything folded into it, so a resend after a crash sends the same summary.
+//! `folded` into it (never sent on its own). On PostgreSQL emails held back at the same moment take
+//! turns under a transaction-scoped advisory lock on the address, so there is one carrier. When the
+//! carrier's slot comes, its content becomes a summary of itself and everything folded into it, so a
+//! resend after a crash sends the same summary.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde_json::json;
 
@@ -30,6 +32,16 @@ pub async fn defer(
     note: &str,
 ) -> anyhow::Result<()> {
     let txn = db.begin().await?;
+    if valued_platform::db::is_postgres(&txn) {
+        // Emails held back at the same moment take turns here, so that the first becomes the
+        // carrier and the others fold into it, rather than each finding none and waiting alone.
+        txn.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("notification.summary:{}", row.recipient).into()],
+        ))
+        .await?;
+    }
     let mut carrier = Entity::find()
         .filter(Column::Recipient.eq(row.recipient.clone()))
         .filter(Column::Id.ne(row.id))

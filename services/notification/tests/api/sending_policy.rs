@@ -378,3 +378,66 @@ async fn the_service_wide_rate_limit_spaces_out_sending() {
         last - first
     );
 }
+
+/// Emails to one person held back at the same moment (as when a claimed batch holds several of
+/// theirs) share one carrier: one waits for the slot, the others fold into it.
+#[tokio::test]
+async fn emails_held_back_at_the_same_moment_share_one_carrier() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+    use valued_notification::db::delivery::{self, NewDelivery, insert_all_once, status};
+    use valued_notification::email::RenderedEmail;
+    use valued_notification::policy::{Verdict, summary};
+
+    let app = spawn_app().await;
+    let to = "sam@example.org";
+    let news = |subject: &str| NewDelivery {
+        cause_event_id: uuid::Uuid::now_v7(),
+        recipient: to.into(),
+        reply_to: None,
+        sender_name: None,
+        template: "winner_notice",
+        email: RenderedEmail {
+            subject: subject.into(),
+            text: "t".into(),
+            html: "h".into(),
+        },
+        verdict: Verdict::Send,
+        unsolicited: None,
+    };
+    // Three claimed at once (so that the running sender leaves them alone), then held back together.
+    let txn = app.db.begin().await.unwrap();
+    let made = insert_all_once(
+        &txn,
+        ["one", "two", "three"]
+            .map(|subject| (news(subject), None))
+            .to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(made, 3);
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status::SENDING))
+        .col_expr(delivery::Column::ClaimedUntil, Expr::value(later))
+        .filter(delivery::Column::Recipient.eq(to))
+        .exec(&txn)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let rows = delivery::Entity::find()
+        .filter(delivery::Column::Recipient.eq(to))
+        .all(&app.db)
+        .await
+        .unwrap();
+    futures::future::try_join_all(
+        rows.iter()
+            .map(|row| summary::defer(&app.db, row, later, "throttled")),
+    )
+    .await
+    .unwrap();
+
+    let mut statuses = app.statuses(to).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["folded", "folded", "pending"]);
+}
