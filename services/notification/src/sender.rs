@@ -177,15 +177,15 @@ impl Sender {
                     async move {
                         // Held from before the send until the outcome is written: at most
                         // `unrecorded_at_most` emails are ever on the wire or accepted and not yet
-                        // recorded, while the connection goes on to the next email.
-                        let Ok(permit) = unrecorded.clone().acquire_owned().await else {
-                            return;
-                        };
-                        let outcome = if shutdown.is_some_and(Shutdown::is_triggered) {
-                            Ok(Outcome::Released(row.id))
-                        } else {
-                            self.attempt(row, decision).await
-                        };
+                        // recorded, while the connection goes on to the next email. None once a
+                        // write has failed (see below): the email is given back unsent.
+                        let permit = unrecorded.clone().acquire_owned().await.ok();
+                        let outcome =
+                            if permit.is_none() || shutdown.is_some_and(Shutdown::is_triggered) {
+                                Ok(Outcome::Released(row.id))
+                            } else {
+                                self.attempt(row, decision).await
+                            };
                         let _ = outcomes.send((outcome, permit));
                     }
                 })
@@ -210,8 +210,11 @@ impl Sender {
                 if let Err(error) = self.record(ready).await {
                     tracing::warn!(error = %format!("{error:#}"), "recording sent emails failed; their claims lapse");
                     first_error.get_or_insert(error);
+                    // Those emails stay sent and unrecorded until their claims lapse, so their
+                    // places are not given to others: the rest of the batch is given back unsent.
+                    unrecorded.close();
                 }
-                // Written (or given up to the lease): their places go to the next emails.
+                // Written: their places go to the next emails.
                 drop(waiting);
             }
             first_error
